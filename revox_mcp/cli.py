@@ -1,0 +1,116 @@
+"""The `revox-mcp` command: serve (stdio), sandbox, demo, schemas."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from revox_mcp import __version__
+from revox_mcp.config import API_KEY_ENV, BASE_URL_ENV, Settings, default_state_dir
+
+DEFAULT_SANDBOX_PORT = 8787
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="revox-mcp", description="MCP server for Revox voice assistants.")
+    parser.add_argument("--version", action="version", version=f"revox-mcp {__version__}")
+    commands = parser.add_subparsers(dest="command")
+
+    serve = commands.add_parser("serve", help="run the MCP server over stdio (the default)")
+    serve.add_argument("--api-key", help=f"Revox API key (default: ${API_KEY_ENV})")
+    serve.add_argument("--base-url", help=f"Revox API base URL (default: ${BASE_URL_ENV} or the public API)")
+    serve.add_argument("--sandbox", action="store_true", help="run against an embedded local sandbox, no account")
+    serve.add_argument("--sandbox-db", type=Path, help="sandbox data file (default: in the user state directory)")
+    serve.add_argument("--log-level", default="WARNING", help="stderr log level (default: WARNING)")
+
+    sandbox = commands.add_parser("sandbox", help="run the local Revox API sandbox on 127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=DEFAULT_SANDBOX_PORT, help="port (0 picks a free one)")
+    sandbox.add_argument("--db", type=Path, help="SQLite file (default: in the user state directory)")
+    sandbox.add_argument("--key", help="API key the sandbox accepts (default: a new random one, printed)")
+
+    commands.add_parser("demo", help="watch an MCP client update an assistant through revox-mcp, on a sandbox")
+
+    schemas = commands.add_parser("schemas", help="print, write or check the published tool schemas")
+    mode = schemas.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="regenerate the files")
+    mode.add_argument("--check", action="store_true", help="exit 1 when the files differ from the models")
+    schemas.add_argument("--dir", type=Path, help="folder of the files (default: the checkout's tool_schemas/)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command or "serve"
+    if command == "serve":
+        return _serve(args if args.command else _parser().parse_args(["serve"]))
+    if command == "sandbox":
+        return _sandbox(args)
+    if command == "demo":
+        from revox_mcp.demo import run_demo
+
+        return run_demo()
+    return _schemas(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import anyio
+
+    from revox_mcp.sandbox import SandboxServer
+    from revox_mcp.server import run_stdio
+
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr, format="revox-mcp %(levelname)s %(message)s")
+    if not args.sandbox:
+        settings = Settings.from_env(api_key=args.api_key, base_url=args.base_url)
+        if not settings.api_key:
+            print(
+                f"revox-mcp: no API key. Set {API_KEY_ENV} (or pass --api-key), or add --sandbox to try it locally.",
+                file=sys.stderr,
+            )
+            return 2
+        anyio.run(run_stdio, settings)
+        return 0
+    db = args.sandbox_db or default_state_dir() / "sandbox.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with SandboxServer(db) as sandbox:
+        print(f"revox-mcp: using the local sandbox at {sandbox.url} (data in {db})", file=sys.stderr)
+        anyio.run(run_stdio, Settings(api_key=sandbox.api_key, base_url=sandbox.url))
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from revox_mcp.sandbox import SandboxServer
+
+    db = args.db or default_state_dir() / "sandbox.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    sandbox = SandboxServer(db, api_key=args.key, port=args.port)
+    print(f"Revox sandbox on {sandbox.url} (data in {db})")
+    print(f"  export {BASE_URL_ENV}={sandbox.url}")
+    print(f"  export {API_KEY_ENV}={sandbox.api_key}")
+    print("Ctrl-C stops it.", flush=True)
+    sandbox.serve_forever()
+    return 0
+
+
+def _schemas(args: argparse.Namespace) -> int:
+    from revox_mcp import schema_files
+
+    directory = args.dir or schema_files.DEFAULT_SCHEMA_DIR
+    if args.write:
+        for line in schema_files.write(directory) or [f"{directory}: already in sync"]:
+            print(line)
+        return 0
+    if args.check:
+        problems = schema_files.check(directory)
+        for line in problems:
+            print(line, file=sys.stderr)
+        if problems:
+            print("Run `revox-mcp schemas --write` and commit the result.", file=sys.stderr)
+            return 1
+        print(f"{directory}: in sync")
+        return 0
+    for name, text in schema_files.rendered().items():
+        print(f"== {name}\n{text}")
+    return 0

@@ -1,0 +1,66 @@
+"""Settings for talking to the Revox API, read once from flags and the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+API_KEY_ENV = "REVOX_API_KEY"
+BASE_URL_ENV = "REVOX_BASE_URL"
+DEFAULT_BASE_URL = "https://www.getrevox.com/api"
+
+# Connect fails fast so a dead host is retried quickly; reads allow for a slow PATCH.
+DEFAULT_CONNECT_TIMEOUT_S = 5.0
+DEFAULT_READ_TIMEOUT_S = 30.0
+DEFAULT_MAX_RETRIES = 3
+DEFAULT_BACKOFF_BASE_S = 0.5
+DEFAULT_BACKOFF_MAX_S = 8.0
+# A Retry-After beyond this is not waited out: the agent gets a clear error and can decide itself.
+DEFAULT_RETRY_AFTER_MAX_S = 30.0
+
+
+def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where revox-mcp keeps local data (the sandbox database): XDG state dir, or LOCALAPPDATA on Windows."""
+    env = os.environ if env is None else env
+    if env.get("XDG_STATE_HOME"):
+        return Path(env["XDG_STATE_HOME"]) / "revox-mcp"
+    if env.get("LOCALAPPDATA"):
+        return Path(env["LOCALAPPDATA"]) / "revox-mcp"
+    return Path.home() / ".local" / "state" / "revox-mcp"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the API client needs. `api_key` is kept out of `repr` so it never lands in a log."""
+
+    api_key: str | None = field(default=None, repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
+    read_timeout_s: float = DEFAULT_READ_TIMEOUT_S
+    max_retries: int = DEFAULT_MAX_RETRIES
+    backoff_base_s: float = DEFAULT_BACKOFF_BASE_S
+    backoff_max_s: float = DEFAULT_BACKOFF_MAX_S
+    retry_after_max_s: float = DEFAULT_RETRY_AFTER_MAX_S
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+    ) -> Settings:
+        """Flags win over the environment; an empty value counts as unset."""
+        env = os.environ if env is None else env
+        return cls(
+            api_key=api_key or env.get(API_KEY_ENV) or None,
+            base_url=(base_url or env.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/"),
+        )
+
+    def redact(self, text: str) -> str:
+        """Last line of defence: whatever path a message took, the key is masked before it leaves us."""
+        if self.api_key and self.api_key in text:
+            return text.replace(self.api_key, "[REDACTED]")
+        return text

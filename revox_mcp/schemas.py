@@ -1,0 +1,106 @@
+"""Turn pydantic models into tool schemas every MCP client accepts.
+
+pydantic's export is correct JSON Schema but not portable: several clients reject `$ref`/`$defs`,
+some choke on `anyOf` with a null branch, and per-property `title`s and `default`s only cost the
+model's context. This module inlines references, folds `anyOf [X, null]` into `type: [X, "null"]`,
+turns the tagged union's `oneOf` + OpenAPI `discriminator` into a plain `anyOf`, and drops the noise.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from pydantic import BaseModel
+
+JsonSchema = dict[str, Any]
+
+# Keywords whose value is a single subschema, and those whose value is a list of them.
+_SUBSCHEMA_KEYS = ("items", "additionalProperties", "not")
+_SUBSCHEMA_LIST_KEYS = ("anyOf", "allOf", "prefixItems")
+_NOISE_KEYS = ("title", "default", "discriminator")
+
+
+def portable_schema(model: type[BaseModel]) -> JsonSchema:
+    """The model's validation schema with every reference inlined and pydantic noise removed."""
+    raw = model.model_json_schema(mode="validation")
+    defs = raw.pop("$defs", {})
+    return _clean(raw, defs)
+
+
+def _clean(node: JsonSchema, defs: dict[str, JsonSchema]) -> JsonSchema:
+    if "$ref" in node:
+        target = defs[node["$ref"].rsplit("/", 1)[-1]]
+        # Keys beside the $ref (the property's own description) win over the referenced model's.
+        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+    out: JsonSchema = {}
+    for key, value in node.items():
+        if key in _NOISE_KEYS:
+            continue
+        if key == "oneOf":
+            key = "anyOf"
+        if key == "properties":
+            out[key] = {name: _clean(sub, defs) for name, sub in value.items()}
+        elif key in _SUBSCHEMA_KEYS and isinstance(value, dict):
+            out[key] = _clean(value, defs)
+        elif key in _SUBSCHEMA_LIST_KEYS:
+            out[key] = [_clean(sub, defs) for sub in value]
+        else:
+            out[key] = value
+    return _fold_nullable(out)
+
+
+def _fold_nullable(node: JsonSchema) -> JsonSchema:
+    """`anyOf: [X, {type: null}]` with a typed X becomes X with "null" added to its type (and enum)."""
+    branches = node.get("anyOf")
+    if not branches or {"type": "null"} not in branches:
+        return node
+    others = [b for b in branches if b != {"type": "null"}]
+    if len(others) != 1 or "type" not in others[0]:
+        return node
+    folded = {**others[0], **{k: v for k, v in node.items() if k != "anyOf"}}
+    folded["type"] = _with_null(others[0]["type"])
+    if "enum" in folded:
+        folded["enum"] = [*folded["enum"], None]
+    return folded
+
+
+def _with_null(type_: str | list[str]) -> list[str]:
+    types = [type_] if isinstance(type_, str) else list(type_)
+    return types if "null" in types else [*types, "null"]
+
+
+def is_nullable(node: JsonSchema) -> bool:
+    type_ = node.get("type")
+    if isinstance(type_, list):
+        return "null" in type_
+    return any(branch.get("type") == "null" for branch in node.get("anyOf", []))
+
+
+def state_patch_semantics(patch: JsonSchema) -> JsonSchema:
+    """Every top-level patch field says what omitting it and (where allowed) null do."""
+    patch = copy.deepcopy(patch)
+    for prop in patch["properties"].values():
+        suffix = "Omit to keep the current value; null clears it." if is_nullable(prop) else "Omit to keep."
+        prop["description"] = f"{prop['description'].rstrip()} {suffix}"
+    return patch
+
+
+def json_type_only(node: JsonSchema) -> JsonSchema:
+    """The JSON type(s) and description of a value, null allowed: the lenient shape of a field in an API answer.
+
+    Answers are what the API holds, not what we would accept: a value stored before a rule existed,
+    or a new enum member, must not make a client that checks structured content reject the answer.
+    Inner structure is already in the input schema; repeating it here would only cost context.
+    """
+    if "type" in node:
+        types = _with_null(node["type"])
+    else:
+        types = sorted({t for branch in node.get("anyOf", []) for t in _with_null(branch.get("type", "object"))})
+    return {"type": types, "description": node["description"]}
+
+
+def dumps(schema: JsonSchema) -> str:
+    """The one canonical text of a schema: what is checked in and what the test compares against."""
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,91 @@
+"""Shared fixtures: a real sandbox on a loopback port, settings that point at it, MCP clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from mcp import Client
+
+from revox_mcp.config import Settings
+from revox_mcp.sandbox import SandboxServer
+from revox_mcp.sandbox.app import LoggedRequest
+from revox_mcp.server import build_server
+
+MODES = ["auto", "legacy"]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def _start(db: Path) -> SandboxServer:
+    return SandboxServer(db).start()
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
+    server = _start(tmp_path / "sandbox.db")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
+    """One sandbox for a module whose tests each touch different state (cheaper than one per test)."""
+    server = _start(tmp_path_factory.mktemp("shared") / "sandbox.db")
+    yield server
+    server.stop()
+
+
+def fast_settings(sandbox: SandboxServer, **overrides: Any) -> Settings:
+    """Settings for the sandbox with short backoff, so retry tests take milliseconds, not seconds."""
+    values: dict[str, Any] = {
+        "api_key": sandbox.api_key,
+        "base_url": sandbox.url,
+        "backoff_base_s": 0.01,
+        "backoff_max_s": 0.05,
+        "read_timeout_s": 5.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(sandbox: SandboxServer) -> Settings:
+    return fast_settings(sandbox)
+
+
+@asynccontextmanager
+async def mcp_client(settings: Settings, mode: str = "auto") -> AsyncIterator[Client]:
+    async with Client(build_server(settings), mode=mode) as client:  # type: ignore[arg-type]
+        yield client
+
+
+def writes(sandbox: SandboxServer) -> list[LoggedRequest]:
+    """Every request that could have changed data, as the sandbox logged it."""
+    return [r for r in sandbox.app.state.sandbox.requests if r.method in ("PATCH", "POST", "PUT", "DELETE")]
+
+
+def requests_to(sandbox: SandboxServer, method: str) -> list[LoggedRequest]:
+    return [r for r in sandbox.app.state.sandbox.requests if r.method == method]
+
+
+def add_fault(sandbox: SandboxServer, **fault: Any) -> None:
+    """Queue a fault through the sandbox's HTTP control surface, as any outside test tool would."""
+    response = httpx.post(
+        f"{sandbox.url}/_sandbox/faults", json=fault, headers={"Authorization": f"Bearer {sandbox.api_key}"}
+    )
+    response.raise_for_status()
+
+
+def stored(sandbox: SandboxServer, assistant_id: str) -> dict[str, Any]:
+    """The row as the sandbox persisted it, read straight from its store."""
+    row = sandbox.store.get(assistant_id)
+    assert row is not None
+    return row

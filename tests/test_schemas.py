@@ -1,0 +1,125 @@
+"""The checked-in schemas match the models, are portable, and are exactly what clients are shown."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from revox_mcp import schema_files
+from revox_mcp.cli import main
+from revox_mcp.config import Settings
+from revox_mcp.schemas import dumps
+from revox_mcp.tools import TOOLS
+from tests.conftest import MODES, mcp_client
+
+SCHEMA_FILES = sorted(schema_files.DEFAULT_SCHEMA_DIR.glob("*.json"))
+
+
+def subschemas(node: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from subschemas(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from subschemas(value, f"{path}/{i}")
+
+
+def properties(node: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    for name, prop in node.get("properties", {}).items():
+        yield f"{path}.{name}", prop
+        yield from properties(prop, f"{path}.{name}")
+        if isinstance(prop.get("items"), dict):
+            yield from properties(prop["items"], f"{path}.{name}[]")
+        for i, branch in enumerate(prop.get("anyOf", [])):
+            yield from properties(branch, f"{path}.{name}<{i}>")
+
+
+def test_checked_in_schemas_match_the_models() -> None:
+    problems = schema_files.check()
+    assert problems == [], "\n".join([*problems, "Run `revox-mcp schemas --write` and commit the result."])
+
+
+def test_every_tool_has_an_input_and_an_output_file() -> None:
+    assert [p.name for p in SCHEMA_FILES] == sorted(
+        f"{t.name}.{kind}.json" for t in TOOLS for kind in ("input", "output")
+    )
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.name)
+def test_schema_is_portable(path: Path) -> None:
+    schema = json.loads(path.read_text())
+    assert schema["type"] == "object"
+    assert not {"anyOf", "oneOf", "allOf", "not", "enum"} & set(schema), (
+        "combinators at the root are refused by clients"
+    )
+    for where, node in subschemas(schema):
+        assert "$ref" not in node and "$defs" not in node, where
+        assert "discriminator" not in node, where
+        # A property may be *named* title; a schema keyword `title` is pydantic noise.
+        assert not isinstance(node.get("title"), str) or where.endswith("/properties"), where
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.name)
+def test_every_property_is_described(path: Path) -> None:
+    schema = json.loads(path.read_text())
+    undescribed = [where for where, prop in properties(schema) if not prop.get("description", "").strip()]
+    assert undescribed == []
+
+
+def test_every_patch_field_says_what_omitting_and_null_do() -> None:
+    schema = json.loads((schema_files.DEFAULT_SCHEMA_DIR / "update_assistant.input.json").read_text())
+    for name, prop in schema["properties"]["patch"]["properties"].items():
+        assert "Omit to keep" in prop["description"], name
+        nullable = "null" in prop.get("type", [])
+        assert ("null clears it" in prop["description"]) == nullable, name
+
+
+def test_ranges_and_enums_are_stated_in_the_schema() -> None:
+    patch = json.loads((schema_files.DEFAULT_SCHEMA_DIR / "update_assistant.input.json").read_text())["properties"][
+        "patch"
+    ]
+    props = patch["properties"]
+    assert props["thinking_sound_volume"]["minimum"] == 0 and props["thinking_sound_volume"]["maximum"] == 1
+    assert props["voice"]["properties"]["speed"]["minimum"] == 0.6
+    assert props["first_sentence_mode"]["enum"] == ["generated", "static", "none"]
+    assert props["human_transfer_mode"]["enum"] == ["warm", "cold", None]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("mode", MODES)
+async def test_tools_list_publishes_the_files_byte_for_byte(mode: str) -> None:
+    async with mcp_client(Settings(api_key="unused", base_url="http://127.0.0.1:9"), mode) as client:
+        listed = (await client.list_tools()).tools
+    for tool in listed:
+        folder = schema_files.DEFAULT_SCHEMA_DIR
+        assert dumps(tool.input_schema) == (folder / f"{tool.name}.input.json").read_text()
+        assert tool.output_schema is not None
+        assert dumps(tool.output_schema) == (folder / f"{tool.name}.output.json").read_text()
+
+
+def test_check_reports_a_changed_a_missing_and_a_stale_file(tmp_path: Path) -> None:
+    shutil.copytree(schema_files.DEFAULT_SCHEMA_DIR, tmp_path, dirs_exist_ok=True)
+    assert schema_files.check(tmp_path) == []
+    (tmp_path / "get_assistant.input.json").write_text("{}\n")
+    (tmp_path / "update_assistant.output.json").unlink()
+    (tmp_path / "delete_everything.input.json").write_text("{}\n")
+    problems = schema_files.check(tmp_path)
+    assert len(problems) == 3
+    assert any(p.startswith("out of date") for p in problems)
+    assert any(p.startswith("missing") for p in problems)
+    assert any(p.startswith("no such tool") for p in problems)
+
+
+def test_cli_check_fails_on_drift_and_write_repairs_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copytree(schema_files.DEFAULT_SCHEMA_DIR, tmp_path, dirs_exist_ok=True)
+    (tmp_path / "update_assistant.input.json").write_text("{}\n")
+    assert main(["schemas", "--check", "--dir", str(tmp_path)]) == 1
+    assert "schemas --write" in capsys.readouterr().err
+    assert main(["schemas", "--write", "--dir", str(tmp_path)]) == 0
+    assert main(["schemas", "--check", "--dir", str(tmp_path)]) == 0

@@ -1,0 +1,103 @@
+"""Argument validation reports every problem at once, each with its path, value, rule and a hint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from revox_mcp.errors import PatchInvalid, Problem
+from revox_mcp.tools import UPDATE_ASSISTANT
+from revox_mcp.validation import MAX_VALUE_CHARS, did_you_mean, render_path, shorten
+
+
+def problems_for(patch: dict[str, Any], assistant_id: str = "asst_1") -> list[Problem]:
+    with pytest.raises(PatchInvalid) as caught:
+        UPDATE_ASSISTANT.validator.validate({"id": assistant_id, "patch": patch})
+    return caught.value.problems
+
+
+def by_path(problems: list[Problem]) -> dict[str, Problem]:
+    return {p.path: p for p in problems}
+
+
+def test_valid_arguments_parse() -> None:
+    args = UPDATE_ASSISTANT.validator.validate({"id": "asst_1", "patch": {"first_sentence": "Hi"}})
+    assert args.patch.body() == {"first_sentence": "Hi"}
+
+
+def test_all_problems_are_reported_together_with_paths() -> None:
+    bad_window = {"calling_window_start_time": "25:00", "calling_window_end_time": "6pm", "retry_delay_seconds": 0}
+    retry = {"allowed_days": ["mon"], "call_twice_in_a_row": False, "max_retry_attempts": 1, "timezone": "Mars/Base"}
+    patch = {
+        "frist_sentence": "Hi",
+        "stt_model": "v9",
+        "thinking_sound_volume": 3,
+        "from_phone_number": "0612",
+        "call_retry_config": {**retry, "calling_windows": [bad_window]},
+    }
+    problems = by_path(problems_for(patch))
+    assert set(problems) == {
+        "patch.frist_sentence",
+        "patch.stt_model",
+        "patch.thinking_sound_volume",
+        "patch.from_phone_number",
+        "patch.call_retry_config.allowed_days[0]",
+        "patch.call_retry_config.timezone",
+        "patch.call_retry_config.calling_windows[0].calling_window_start_time",
+    }
+    assert "first_sentence" in problems["patch.frist_sentence"].hint
+    assert '"stt-rt-v4", "stt-rt-v5"' in problems["patch.stt_model"].allowed
+    assert "<= 1" in problems["patch.thinking_sound_volume"].allowed
+    assert "E.164" in problems["patch.from_phone_number"].allowed
+    assert "IANA" in problems["patch.call_retry_config.timezone"].allowed
+
+
+def test_a_partial_nested_object_names_each_missing_key_and_says_to_send_it_whole() -> None:
+    problems = by_path(problems_for({"voice": {"speed": 1.1}}))
+    assert set(problems) == {"patch.voice.id", "patch.voice.provider"}
+    assert "get_assistant" in problems["patch.voice.id"].hint
+
+
+def test_llm_model_errors_come_from_the_variant_the_type_names() -> None:
+    problems = by_path(problems_for({"llm_model": {"type": "custom", "api_url": "ftp://x"}}))
+    assert set(problems) == {"patch.llm_model.api_url", "patch.llm_model.api_key", "patch.llm_model.model_name"}
+    unknown = by_path(problems_for({"llm_model": {"type": "gpt"}}))
+    assert "'dedicated-instance'" in unknown["patch.llm_model.type"].allowed
+
+
+def test_rules_beyond_the_schema_are_checked_too() -> None:
+    problems = by_path(problems_for({
+        "voice": {"id": "v", "provider": "elevenlabs", "speed": 1.3},
+        "structured_output_config": [{"name": "tier", "required": True, "type": "enum"}],
+    }))  # fmt: skip
+    assert "0.7-1.2" in problems["patch.voice"].allowed
+    assert "enum_options" in problems["patch.structured_output_config[0]"].allowed
+
+
+def test_a_type_error_is_told_once_not_by_both_passes() -> None:
+    problems = problems_for({"sms_enabled": "yes"})
+    assert [p.path for p in problems] == ["patch.sms_enabled"]
+    assert problems[0].allowed == "a JSON boolean"
+
+
+@pytest.mark.parametrize("bad_id", ["../etc", "a/b", "a?b=c", "a%2Fb", "", "x" * 129])
+def test_assistant_ids_with_path_tricks_are_refused(bad_id: str) -> None:
+    assert [p.path for p in problems_for({}, bad_id)] == ["id"]
+
+
+def test_missing_patch_and_unknown_top_level_argument() -> None:
+    with pytest.raises(PatchInvalid) as caught:
+        UPDATE_ASSISTANT.validator.validate({"id": "a", "pach": {}})
+    assert {p.path for p in caught.value.problems} == {"patch", "pach"}
+
+
+def test_values_are_shortened() -> None:
+    text = shorten("x" * 5000)
+    assert len(text) <= MAX_VALUE_CHARS and "5002 chars" in text
+
+
+def test_helpers() -> None:
+    assert render_path(["patch", "calling_windows", 0, "start"]) == "patch.calling_windows[0].start"
+    assert did_you_mean("voise", ["voice", "name"]) == "Did you mean `voice`?"
+    assert did_you_mean("zzzz", ["voice"]) == "Remove it."
