@@ -61,6 +61,9 @@ def _fold_nullable(node: JsonSchema) -> JsonSchema:
         return node
     folded = {**others[0], **{k: v for k, v in node.items() if k != "anyOf"}}
     folded["type"] = _with_null(others[0]["type"])
+    if "const" in folded:
+        # A one-value Literal: `const` would refuse the null the union allows, so it becomes an enum.
+        folded["enum"] = [folded.pop("const")]
     if "enum" in folded:
         folded["enum"] = [*folded["enum"], None]
     return folded

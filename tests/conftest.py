@@ -28,11 +28,18 @@ def _start(db: Path) -> SandboxServer:
     return SandboxServer(db).start()
 
 
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
-    server = _start(tmp_path / "sandbox.db")
+@pytest.fixture(scope="session")
+def _session_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServer]:
+    server = _start(tmp_path_factory.mktemp("session") / "sandbox.db")
     yield server
     server.stop()
+
+
+@pytest.fixture
+def sandbox(_session_sandbox: SandboxServer) -> SandboxServer:
+    """A sandbox in its seeded state, with no faults and an empty request log."""
+    _session_sandbox.reset()
+    return _session_sandbox
 
 
 @pytest.fixture(scope="module")

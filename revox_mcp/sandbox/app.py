@@ -159,21 +159,26 @@ def create_app(store: AssistantStore, api_key: str) -> Starlette:
     async def auth_faults_and_log(request: Request, call_next: Any) -> Response:
         path = request.url.path
         control = path.startswith("/_sandbox/")
+        entry = None
+        if not control:
+            # Logged on arrival (status filled in on the way out), so a slow request that is still in
+            # flight when a test resets the log cannot land in the next test's log.
+            # The raw path, as sent, shows what encoding a client applied (the decoded one hides it).
+            raw_path = request.scope.get("raw_path", path.encode()).decode("latin-1")
+            entry = LoggedRequest(request.method, raw_path, 0)
+            state.requests.append(entry)
         response: Response
         if not _authorized(request, api_key):
             response = _error(401, "Invalid or missing API key")
         elif not control and (fault := state.take_fault(request.method, path)):
             if fault.delay_s:
                 await anyio.sleep(fault.delay_s)
-            response = JSONResponse(
-                fault.body or {"message": f"sandbox fault {fault.status}"},
-                status_code=fault.status,
-                headers=fault.headers,
-            )
+            body = fault.body or {"message": f"sandbox fault {fault.status}"}
+            response = JSONResponse(body, status_code=fault.status, headers=fault.headers)
         else:
             response = await call_next(request)
-        if not control:
-            state.requests.append(LoggedRequest(request.method, path, response.status_code))
+        if entry is not None:
+            entry.status = response.status_code
         return response
 
     app = Starlette(

@@ -40,6 +40,13 @@ class SandboxServer:
         self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="off"))
         self._thread: threading.Thread | None = None
 
+    def reset(self) -> None:
+        """Back to the seeded state, with no faults queued and an empty request log."""
+        state = self.app.state.sandbox
+        state.faults.clear()
+        state.requests.clear()
+        self.store.reset(SEED_ASSISTANTS)
+
     def serve_forever(self) -> None:
         """Blocks until interrupted (Ctrl-C)."""
         try:

@@ -130,8 +130,16 @@ class AssistantStore:
     def seed_if_empty(self, assistants: Iterable[Row]) -> None:
         with self._lock:
             (count,) = self._db.execute("SELECT COUNT(*) FROM assistants").fetchone()
-        if count:
-            return
+        if not count:
+            self._seed(assistants)
+
+    def reset(self, assistants: Iterable[Row]) -> None:
+        """Drop everything and seed again: a clean sandbox without a restart."""
+        with self._lock, self._transaction():
+            self._db.execute("DELETE FROM assistants")
+        self._seed(assistants)
+
+    def _seed(self, assistants: Iterable[Row]) -> None:
         for seed in assistants:
             fields = {k: v for k, v in seed.items() if k not in ("id", "created_by")}
             self.create(fields, created_by=seed.get("created_by"), assistant_id=seed["id"])
