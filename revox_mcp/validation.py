@@ -97,14 +97,18 @@ def _from_schema_error(error: jsonschema.ValidationError) -> list[Problem]:
             for key in unexpected
         ]
     if kind == "required":
-        missing = str(error.message).split("'")[1]
+        # jsonschema reports each missing key separately; answer for all of them at the first one,
+        # with the advice once (the repeats are then dropped as duplicates).
+        required = schema.get("required", [])
+        missing = [key for key in required if key not in error.instance]
         return [
             Problem(
-                path=render_path([*path, missing]),
+                path=render_path([*path, key]),
                 value="nothing (key missing)",
-                allowed=f"required keys: {', '.join(schema.get('required', []))}",
-                hint=_REPLACED_WHOLE_HINT if len(path) >= 2 else "",
+                allowed=f"required keys: {', '.join(required)}",
+                hint=_REPLACED_WHOLE_HINT if len(path) >= 2 and i == 0 else "",
             )
+            for i, key in enumerate(missing)
         ]
     if kind == "anyOf" and isinstance(error.instance, dict) and "type" in error.instance:
         return _from_union_error(error, path)

@@ -1,0 +1,97 @@
+"""The server as clients really run it: a subprocess speaking MCP over stdio; and the CLI around it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mcp import Client, StdioServerParameters
+
+from revox_mcp import __version__, schema_files
+from revox_mcp.config import API_KEY_ENV, BASE_URL_ENV
+from revox_mcp.sandbox import SandboxServer
+from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID, SANDBOX_ORGANIZATION_ID
+from revox_mcp.sandbox.store import AssistantStore
+from revox_mcp.schemas import dumps
+
+pytestmark = pytest.mark.anyio
+
+
+def revox_mcp(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in (API_KEY_ENV, BASE_URL_ENV)}
+    return subprocess.run(
+        [sys.executable, "-m", "revox_mcp", *args],
+        env=clean | (env or {}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def test_serve_sandbox_over_stdio_lists_reads_and_updates(tmp_path: Path) -> None:
+    db = tmp_path / "embedded.db"
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "revox_mcp", "serve", "--sandbox", "--sandbox-db", str(db)]
+    )
+    async with Client(params) as client:
+        tools = (await client.list_tools()).tools
+        assert sorted(t.name for t in tools) == ["get_assistant", "update_assistant"]
+        for tool in tools:
+            assert dumps(tool.input_schema) == (schema_files.DEFAULT_SCHEMA_DIR / f"{tool.name}.input.json").read_text()
+
+        read = await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID})
+        assert read.structured_content is not None
+        voice = read.structured_content["assistant"]["voice"]
+        result = await client.call_tool(
+            "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"voice": {**voice, "speed": 1.2}}}
+        )
+        assert not result.is_error
+        assert result.structured_content is not None
+        assert result.structured_content["assistant"]["voice"]["speed"] == 1.2
+
+        refused = await client.call_tool(
+            "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"voice": {"speed": 1}}}
+        )
+        assert refused.is_error and "patch.voice.id" in refused.content[0].text  # type: ignore[union-attr]
+
+    store = AssistantStore(db, SANDBOX_ORGANIZATION_ID)
+    try:
+        assert store.get(SALES_QUALIFIER_ID)["voice"]["speed"] == 1.2  # type: ignore[index]
+    finally:
+        store.close()
+
+
+async def test_serve_with_key_and_base_url_from_the_environment(sandbox: SandboxServer) -> None:
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "revox_mcp", "serve"],
+        env={API_KEY_ENV: sandbox.api_key, BASE_URL_ENV: sandbox.url},
+    )
+    async with Client(params) as client:
+        result = await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"name": "Via stdio"}})
+    assert not result.is_error
+    assert sandbox.store.get(SALES_QUALIFIER_ID)["name"] == "Via stdio"  # type: ignore[index]
+
+
+def test_serve_without_a_key_exits_with_one_line() -> None:
+    done = revox_mcp("serve")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert API_KEY_ENV in done.stderr and "--sandbox" in done.stderr
+
+
+def test_version() -> None:
+    done = revox_mcp("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"revox-mcp {__version__}"
+
+
+def test_demo_runs_end_to_end() -> None:
+    done = revox_mcp("demo")
+    assert done.returncode == 0, done.stderr
+    assert "PATCH requests the sandbox received: 0" in done.stdout
+    assert "voice.speed = 0.9" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
