@@ -23,8 +23,6 @@ from revox_mcp.client import RevoxClient
 from revox_mcp.config import API_KEY_ENV, Settings
 from revox_mcp.errors import (
     ApiRejected,
-    ApiTimeout,
-    ApiUnreachable,
     AssistantNotFound,
     AuthFailed,
     ConfigError,
@@ -91,7 +89,10 @@ async def call_tool(tool: ToolSpec, arguments: dict[str, Any], state: ServerStat
     except RevoxMcpError as exc:
         return _error_result(state.settings.redact(advice(tool.name, arguments, exc)))
     except Exception as exc:
+        # The client gets no traceback; the operator's log gets the message (key masked), and the
+        # traceback only at DEBUG.
         logger.error("tool %s failed unexpectedly: %s", tool.name, state.settings.redact(repr(exc)))
+        logger.debug("traceback of the failure above", exc_info=True)
         return _error_result(
             f"{tool.name} failed inside revox-mcp ({type(exc).__name__}); the server log has details. "
             "Call get_assistant to see the current state before trying again."
@@ -139,8 +140,7 @@ def advice(tool_name: str, arguments: dict[str, Any], exc: RevoxMcpError) -> str
             f"{exc} The change was not confirmed. Call get_assistant to see whether it was applied, "
             "then retry if needed."
         )
-    if isinstance(exc, ApiUnreachable | ApiTimeout):
-        return str(exc)
+    # ApiUnreachable and ApiTimeout messages already say whether anything may have been applied.
     return str(exc)
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from mcp import Client, StdioServerParameters
 
@@ -95,3 +96,29 @@ def test_demo_runs_end_to_end() -> None:
     assert "PATCH requests the sandbox received: 0" in done.stdout
     assert "voice.speed = 0.9" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_sandbox_command_serves_on_loopback_with_the_given_key(tmp_path: Path) -> None:
+    clean = {k: v for k, v in os.environ.items() if k not in (API_KEY_ENV, BASE_URL_ENV)}
+    command = [
+        sys.executable,
+        "-m",
+        "revox_mcp",
+        "sandbox",
+        "--port",
+        "0",
+        "--db",
+        str(tmp_path / "s.db"),
+        "--key",
+        "k-1",
+    ]
+    with subprocess.Popen(command, env=clean, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout is not None
+            url = process.stdout.readline().split()[3]
+            assert url.startswith("http://127.0.0.1:")
+            answer = httpx.get(f"{url}/assistants/{SALES_QUALIFIER_ID}", headers={"Authorization": "Bearer k-1"})
+            assert answer.status_code == 200 and answer.json()["id"] == SALES_QUALIFIER_ID
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
