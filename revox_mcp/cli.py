@@ -24,6 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--base-url", help=f"Revox API base URL (default: ${BASE_URL_ENV} or the public API)")
     serve.add_argument("--sandbox", action="store_true", help="run against an embedded local sandbox, no account")
     serve.add_argument("--sandbox-db", type=Path, help="sandbox data file (default: in the user state directory)")
+    serve.add_argument("--journal", type=Path, help="change journal file (default: in the user state directory)")
+    serve.add_argument("--no-journal", action="store_true", help="keep no change journal (no list_changes/revert)")
     serve.add_argument("--log-level", default="WARNING", help="stderr log level (default: WARNING)")
 
     sandbox = commands.add_parser("sandbox", help="run the local Revox API sandbox on 127.0.0.1")
@@ -62,8 +64,10 @@ def _serve(args: argparse.Namespace) -> int:
     from revox_mcp.server import run_stdio
 
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr, format="revox-mcp %(levelname)s %(message)s")
+    state_dir = default_state_dir()
     if not args.sandbox:
-        settings = Settings.from_env(api_key=args.api_key, base_url=args.base_url)
+        journal = None if args.no_journal else args.journal or state_dir / "journal.db"
+        settings = Settings.from_env(api_key=args.api_key, base_url=args.base_url, journal_path=journal)
         if not settings.api_key:
             print(
                 f"revox-mcp: no API key. Set {API_KEY_ENV} (or pass --api-key), or add --sandbox to try it locally.",
@@ -72,11 +76,19 @@ def _serve(args: argparse.Namespace) -> int:
             return 2
         anyio.run(run_stdio, settings)
         return 0
-    db = args.sandbox_db or default_state_dir() / "sandbox.db"
+    db = args.sandbox_db or state_dir / "sandbox.db"
     db.parent.mkdir(parents=True, exist_ok=True)
+    journal = None if args.no_journal else args.journal or db.with_name(db.stem + ".journal.db")
     with SandboxServer(db) as sandbox:
         print(f"revox-mcp: using the local sandbox at {sandbox.url} (data in {db})", file=sys.stderr)
-        anyio.run(run_stdio, Settings(api_key=sandbox.api_key, base_url=sandbox.url))
+        settings = Settings(
+            api_key=sandbox.api_key,
+            base_url=sandbox.url,
+            journal_path=journal,
+            # The sandbox's port changes on every start; its data file is what identifies it.
+            journal_scope=f"sandbox:{db.resolve()}",
+        )
+        anyio.run(run_stdio, settings)
     return 0
 
 

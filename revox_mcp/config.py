@@ -43,6 +43,10 @@ class Settings:
     backoff_base_s: float = DEFAULT_BACKOFF_BASE_S
     backoff_max_s: float = DEFAULT_BACKOFF_MAX_S
     retry_after_max_s: float = DEFAULT_RETRY_AFTER_MAX_S
+    # None keeps no journal (no list_changes history, no revert_change).
+    journal_path: Path | None = None
+    # Which API the journal rows belong to; defaults to base_url (the sandbox passes its data file).
+    journal_scope: str | None = None
 
     @classmethod
     def from_env(
@@ -51,13 +55,19 @@ class Settings:
         *,
         api_key: str | None = None,
         base_url: str | None = None,
+        journal_path: Path | None = None,
     ) -> Settings:
         """Flags win over the environment; an empty value counts as unset."""
         env = os.environ if env is None else env
         return cls(
             api_key=api_key or env.get(API_KEY_ENV) or None,
             base_url=(base_url or env.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/"),
+            journal_path=journal_path,
         )
+
+    @property
+    def scope(self) -> str:
+        return self.journal_scope or self.base_url
 
     def redact(self, text: str) -> str:
         """Last line of defence: whatever path a message took, the key is masked before it leaves us."""

@@ -21,7 +21,8 @@ from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
 
 NEW_SPEED = 0.9
-NEW_FIRST_SENTENCE = "Hi {{first_name}}, Sarah from Acme Solar here. Is now a good time for two quick questions?"
+OLD_QUESTION = "Do you have a quick minute?"
+NEW_QUESTION = "Is now a good time for two quick questions?"
 
 
 def _say(text: str = "") -> None:
@@ -43,17 +44,30 @@ def _assistant(result: CallToolResult) -> dict[str, Any]:
     return result.structured_content["assistant"]
 
 
-async def _drive(sandbox: SandboxServer) -> None:
+def _patches(sandbox: SandboxServer) -> int:
+    return sum(1 for r in sandbox.app.state.sandbox.requests if r.method == "PATCH")
+
+
+def _show_changes(structured: dict[str, Any]) -> None:
+    for change in structured["changes"]:
+        if "diff" in change:
+            _say(f"   {change['path']}: (diff)")
+            for line in change["diff"].splitlines():
+                _say(f"     {line}")
+        else:
+            _say(f"   {change['path']}: {_short(change['before'])} -> {_short(change['after'])}")
+
+
+async def _drive(sandbox: SandboxServer, journal: Path) -> None:
     server = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "revox_mcp", "serve"],
+        args=["-m", "revox_mcp", "serve", "--journal", str(journal)],
         env={API_KEY_ENV: sandbox.api_key, BASE_URL_ENV: sandbox.url},
     )
     async with Client(server) as client:
         _say("1. The MCP client spawned `revox-mcp serve` over stdio and lists its tools:")
         for tool in (await client.list_tools()).tools:
-            size = len(json.dumps(tool.input_schema))
-            _say(f"   - {tool.name}: {tool.title} (input schema {size:,} bytes)")
+            _say(f"   - {tool.name}: {tool.title}")
 
         _say(f"\n2. get_assistant {SALES_QUALIFIER_ID}")
         before = _assistant(await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID}))
@@ -62,32 +76,52 @@ async def _drive(sandbox: SandboxServer) -> None:
         _say(f"   first_sentence: {_short(before['first_sentence'])}")
         _say(f"   updated_at:     {before['updated_at']}")
 
-        _say("\n3. An agent sends only the speed, but the API replaces `voice` whole. revox-mcp refuses it:")
+        _say("\n3. A careless patch (a typo, a speed out of range) is refused whole, every problem at once:")
         refused = await client.call_tool(
-            "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"voice": {"speed": NEW_SPEED}}}
+            "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"frist_sentence": "Hi!", "voice": {"speed": 1.9}}}
         )
         for line in _text(refused).splitlines():
             _say(f"   | {line}")
-        patches = [r for r in sandbox.app.state.sandbox.requests if r.method == "PATCH"]
-        _say(f"   PATCH requests the sandbox received: {len(patches)}")
+        _say(f"   PATCH requests the sandbox received: {_patches(sandbox)}")
 
-        patch = {"voice": {**before["voice"], "speed": NEW_SPEED}, "first_sentence": NEW_FIRST_SENTENCE}
-        _say("\n4. update_assistant with the complete voice object and a new first sentence:")
-        _say(f"   patch: {_short(patch, 400)}")
-        result = await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": patch})
-        after = _assistant(result)
-        _say(f"   {_text(result).splitlines()[0]}")
+        request = {
+            "id": SALES_QUALIFIER_ID,
+            "patch": {"voice": {"speed": NEW_SPEED}},
+            "edits": [{"op": "replace_text", "field": "first_sentence", "find": OLD_QUESTION, "replace": NEW_QUESTION}],
+            "expected_updated_at": before["updated_at"],
+            "reason": "slower, friendlier opening for cold calls",
+        }
+        _say("\n4. Dry run: only the speed is sent (the merge keeps the voice id), one phrase of the first sentence")
+        _say("   is replaced in place, guarded by the updated_at just read:")
+        dry = await client.call_tool("update_assistant", {**request, "dry_run": True})
+        _say(f"   {_text(dry).splitlines()[0]}")
+        _show_changes(dry.structured_content or {})
+        _say(f"   PATCH requests the sandbox received: {_patches(sandbox)}")
 
-        _say("\n5. What changed (structured content, field by field):")
-        for field in sorted(set(before) | set(after)):
-            if before.get(field) != after.get(field):
-                _say(f"   {field}:")
-                _say(f"     before: {_short(before.get(field))}")
-                _say(f"     after:  {_short(after.get(field))}")
-
+        _say("\n5. The same call for real:")
+        applied = await client.call_tool("update_assistant", request)
+        _assistant(applied)
+        _say(f"   {_text(applied).splitlines()[0]}")
         stored = sandbox.store.get(SALES_QUALIFIER_ID) or {}
-        _say("\n6. The sandbox's stored row agrees:")
-        _say(f"   voice.speed = {stored['voice']['speed']}, first_sentence = {_short(stored['first_sentence'], 60)}")
+        kept = stored["voice"]["id"] == before["voice"]["id"]
+        _say(f"   stored: voice.speed = {stored['voice']['speed']}, voice.id kept = {kept}")
+
+        _say("\n6. The same guard again is now stale, so a second writer cannot overwrite blindly:")
+        stale = await client.call_tool("update_assistant", {**request, "patch": {"voice": {"speed": 1.2}}, "edits": []})
+        _say(f"   | {_text(stale).splitlines()[0]}")
+
+        _say("\n7. list_changes, then revert_change undoes the change:")
+        journal_rows = (
+            await client.call_tool("list_changes", {"assistant_id": SALES_QUALIFIER_ID})
+        ).structured_content or {}
+        row = journal_rows["changes"][0]
+        _say(f"   {row['change_id']}: {', '.join(row['fields'])} ({row['reason']})")
+        reverted = await client.call_tool("revert_change", {"change_id": row["change_id"], "reason": "demo"})
+        _assistant(reverted)
+        _say(f"   {_text(reverted).splitlines()[0]}")
+        stored = sandbox.store.get(SALES_QUALIFIER_ID) or {}
+        sentence = _short(stored["first_sentence"], 90)
+        _say(f"   stored: voice.speed = {stored['voice']['speed']}, first_sentence = {sentence}")
 
 
 def run_demo() -> int:
@@ -96,6 +130,6 @@ def run_demo() -> int:
         SandboxServer(Path(folder) / "sandbox.db") as sandbox,
     ):
         _say(f"Local Revox sandbox on {sandbox.url} (seeded, fresh data in a temporary folder)\n")
-        anyio.run(_drive, sandbox)
+        anyio.run(_drive, sandbox, Path(folder) / "journal.db")
     _say("\nDone. Connect your own client with `revox-mcp serve --sandbox` (see README).")
     return 0

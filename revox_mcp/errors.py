@@ -46,6 +46,18 @@ class PatchInvalid(RevoxMcpError):
         super().__init__(f"{len(problems)} problem(s) in the tool input")
 
 
+class StaleVersion(RevoxMcpError):
+    pass
+
+
+class ChangeNotFound(RevoxMcpError):
+    pass
+
+
+class RevertRefused(RevoxMcpError):
+    pass
+
+
 class ApiError(RevoxMcpError):
     def __init__(self, message: str, *, status: int | None = None, field: str | None = None) -> None:
         self.message = message

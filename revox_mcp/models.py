@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import zoneinfo
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -308,19 +308,15 @@ class AssistantUpdate(Strict):
     background_sound_volume: Probability = Field(
         default=None, description="Volume of the background sound, 0 (silent) to 1 (full)."
     )
-    calendly: Calendly | None = Field(
-        default=None, description="Calendly booking integration; send the whole object (both keys)."
-    )
+    calendly: Calendly | None = Field(default=None, description="Calendly booking integration.")
     call_retry_config: CallRetryConfig = Field(
         default=None,
-        description="Days, time windows, timezone and retries for outbound calls; send the whole object.",
+        description="Days, time windows, timezone and retries for outbound calls.",
     )
     cartesia_dictionary_pronunciation_id: str | None = Field(
         default=None, description="Id of a Cartesia pronunciation dictionary for tricky words."
     )
-    custom_tools: list[CustomTool] | None = Field(
-        default=None, description="HTTP tools the assistant may call; the list replaces the current one."
-    )
+    custom_tools: list[CustomTool] | None = Field(default=None, description="HTTP tools the assistant may call.")
     email_notification_address: str | None = Field(
         default=None, description="Email address (or comma-separated addresses) that receives call reports."
     )
@@ -328,9 +324,7 @@ class AssistantUpdate(Strict):
         default=None, description="Email a report only for calls with these outcomes."
     )
     end_of_call_sentence: Text = Field(default=None, description="What the assistant says before hanging up.")
-    faq_items: list[FaqItem] = Field(
-        default=None, description="Questions and answers the assistant knows; the list replaces all current items."
-    )
+    faq_items: list[FaqItem] = Field(default=None, description="Questions and answers the assistant knows.")
     first_sentence: Text = Field(
         default=None, description="Opening line, spoken as written when first_sentence_mode is 'static'."
     )
@@ -351,7 +345,7 @@ class AssistantUpdate(Strict):
         default=None, description="Let the assistant navigate phone menus (press keys) on outbound calls."
     )
     llm_model: LlmModel = Field(
-        default=None, description="The language model, chosen by 'type'; send the whole object for that type."
+        default=None, description="The language model, by 'type'. A new type replaces the object: send all its keys."
     )
     logo_url: HttpUrl | None = Field(default=None, description="Logo shown for the assistant in the dashboard.")
     max_call_duration_secs: float = Field(default=None, gt=0, description="Calls are ended after this many seconds.")
@@ -368,12 +362,10 @@ class AssistantUpdate(Strict):
     )
     prompt: Text = Field(default=None, description="The system prompt: who the assistant is and how it behaves.")
     prompt_flow: PromptFlow | None = Field(default=None, description="Multi-step prompt as connected blocks.")
-    slack: Slack | None = Field(default=None, description="Slack notifications; send the whole object.")
+    slack: Slack | None = Field(default=None, description="Slack notifications.")
     sms_enabled: bool = Field(default=None, description="Allow the assistant to send SMS.")
     sms_template: Text | None = Field(default=None, description="Template of the SMS the assistant sends.")
-    structured_output_config: list[FieldSpec] = Field(
-        default=None, description="Values to extract from each call; the list replaces the current one."
-    )
+    structured_output_config: list[FieldSpec] = Field(default=None, description="Values to extract from each call.")
     structured_output_prompt: Text | None = Field(
         default=None, description="Extra instructions for extracting the structured output."
     )
@@ -387,15 +379,13 @@ class AssistantUpdate(Strict):
     )
     thinking_sound_volume: Probability = Field(default=None, description="Volume of the thinking sound, 0 to 1.")
     transfer_destinations: list[TransferDestination] | None = Field(
-        default=None, description="Numbers the assistant may transfer calls to; the list replaces the current one."
+        default=None, description="Numbers the assistant may transfer calls to."
     )
     transfer_phone_number: E164 = Field(
         default=None, description="Older single transfer number (E.164); prefer transfer_destinations."
     )
     type: Literal["standalone", "multi-step", "sub-assistant"] = Field(default=None, description="Assistant kind.")
-    voice: Voice = Field(
-        default=None, description="Text-to-speech voice; send the whole object (id and provider at least)."
-    )
+    voice: Voice = Field(default=None, description="Text-to-speech voice.")
     voicemail_message: Text | None = Field(
         default=None, description="Message left on voicemail; null hangs up without leaving one."
     )
@@ -406,22 +396,11 @@ class AssistantUpdate(Strict):
         default=None, description="How to brief the human on a warm transfer."
     )
     webhook_url: HttpUrl = Field(default=None, description="URL that receives call events as JSON POSTs.")
-    zoho: Zoho | None = Field(default=None, description="Zoho CRM sync; send the whole object.")
+    zoho: Zoho | None = Field(default=None, description="Zoho CRM sync.")
 
     def body(self) -> dict[str, Any]:
         """The JSON body to send: exactly the fields the caller set, nulls included."""
         return self.model_dump(mode="json", exclude_unset=True)
-
-
-ASSISTANT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
-AssistantId = Annotated[
-    str,
-    Field(
-        pattern=ASSISTANT_ID_PATTERN,
-        description="Assistant id (letters, digits, '-' and '_'), as returned by get_assistant or the dashboard.",
-    ),
-]
-PATTERN_MEANINGS[ASSISTANT_ID_PATTERN] = "an assistant id: 1-128 letters, digits, '-' or '_'"
 
 
 class CreatedBy(BaseModel):
@@ -452,26 +431,34 @@ class Assistant(BaseModel):
     is_realestate_assistant: bool | None = Field(default=None, description="Real-estate template flag.")
 
 
-class UpdateAssistantArgs(Strict):
-    """Arguments of the update_assistant tool."""
+# Free-text fields an agent may edit in place with replace_text; every one is a string field of AssistantUpdate.
+TextField = Literal[
+    "prompt",
+    "first_sentence",
+    "end_of_call_sentence",
+    "voicemail_message",
+    "structured_output_prompt",
+    "after_call_sms_prompt",
+    "max_duration_end_message",
+    "sms_template",
+    "voicemail_sms_prompt",
+    "warm_transfer_summary_instructions",
+]
+TEXT_FIELDS: tuple[str, ...] = get_args(TextField)
 
-    id: AssistantId
-    patch: AssistantUpdate = Field(
-        description=(
-            "Fields to change. Only keys present are written; an omitted key keeps its value. "
-            "Nested objects and lists are replaced whole, so send them complete (read them with "
-            "get_assistant first). null clears a nullable field."
-        )
-    )
-
-
-class GetAssistantArgs(Strict):
-    """Arguments of the get_assistant tool."""
-
-    id: AssistantId
-
-
-class AssistantAnswer(BaseModel):
-    """What both assistant tools return as structured content."""
-
-    assistant: Assistant = Field(description="The assistant as stored after the call.")
+# Lists whose items an agent may upsert or remove one at a time, and the key that identifies an item
+# (None: by position).
+KeyedList = Literal[
+    "faq_items",
+    "structured_output_config",
+    "custom_tools",
+    "transfer_destinations",
+    "call_retry_config.calling_windows",
+]
+LIST_KEYS: dict[str, str | None] = {
+    "faq_items": "question",
+    "structured_output_config": "name",
+    "custom_tools": "name",
+    "transfer_destinations": "label",
+    "call_retry_config.calling_windows": None,
+}

@@ -81,13 +81,29 @@ def is_nullable(node: JsonSchema) -> bool:
     return any(branch.get("type") == "null" for branch in node.get("anyOf", []))
 
 
-def state_patch_semantics(patch: JsonSchema) -> JsonSchema:
-    """Every top-level patch field says what omitting it and (where allowed) null do."""
-    patch = copy.deepcopy(patch)
+def partial_patch(strict: JsonSchema) -> JsonSchema:
+    """The patch schema as agents send it: nested objects may be partial (they are merged onto the
+    current value), while list items stay complete (lists are replaced whole). Each top-level field
+    says what omitting it, null, and a partial object or a list do."""
+    patch = copy.deepcopy(strict)
     for prop in patch["properties"].values():
-        suffix = "Omit to keep the current value; null clears it." if is_nullable(prop) else "Omit to keep."
-        prop["description"] = f"{prop['description'].rstrip()} {suffix}"
+        _drop_required(prop)
+        notes = ["Omit to keep the current value; null clears it." if is_nullable(prop) else "Omit to keep."]
+        types = prop.get("type", "object" if "anyOf" in prop else None)
+        if "object" in types:
+            notes.append("Send only the keys to change; the rest is kept.")
+        elif "array" in types:
+            notes.append("Replaced whole; edits change one item.")
+        prop["description"] = f"{prop['description'].rstrip()} {' '.join(notes)}"
     return patch
+
+
+def _drop_required(node: JsonSchema) -> None:
+    node.pop("required", None)
+    for sub in node.get("properties", {}).values():
+        _drop_required(sub)
+    for branch in node.get("anyOf", []):
+        _drop_required(branch)
 
 
 def json_type_only(node: JsonSchema) -> JsonSchema:

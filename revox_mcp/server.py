@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from typing import Any
 import mcp_types as types
 from mcp.server import Server
 from mcp.server.context import ServerRequestContext
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS
 
 from revox_mcp import __version__
 from revox_mcp.client import RevoxClient
@@ -25,36 +28,53 @@ from revox_mcp.errors import (
     ApiRejected,
     AssistantNotFound,
     AuthFailed,
+    ChangeNotFound,
     ConfigError,
     PatchInvalid,
     RateLimited,
+    RevertRefused,
     RevoxMcpError,
     ServerFault,
+    StaleVersion,
 )
-from revox_mcp.tools import TOOLS, TOOLS_BY_NAME, ToolSpec
+from revox_mcp.journal import Journal
+from revox_mcp.tool_models import ASSISTANT_ID_PATTERN
+from revox_mcp.tools import TOOLS, TOOLS_BY_NAME, ToolContext, ToolSpec, tool_schemas
+from revox_mcp.writer import AssistantWriter
 
 logger = logging.getLogger(__name__)
 
 SERVER_NAME = "revox-mcp"
 INSTRUCTIONS = (
-    "Read and change Revox voice assistants (AI agents on real phone calls). Call get_assistant "
-    "before update_assistant, send nested objects and lists complete, and change only what was asked."
+    "Read and change Revox voice assistants (AI agents on real phone calls). Read with get_assistant before "
+    "you update, change only what was asked, prefer edits over resending long texts or lists, preview risky "
+    "changes with dry_run, and pass expected_updated_at. Every change is journalled; revert_change undoes one."
 )
 
 
 @dataclass
 class ServerState:
-    """What the server owns for its lifetime: one settings object and one HTTP client."""
+    """What the server owns for its lifetime: settings, the HTTP client, the journal, the tools' context."""
 
     settings: Settings
-    client: RevoxClient
+    context: ToolContext
+
+
+ASSISTANT_URI = "revox://assistants/{id}"
+SCHEMA_URI = "revox://schemas/{tool}"
 
 
 def build_server(settings: Settings) -> Server[ServerState]:
     @asynccontextmanager
     async def lifespan(_: Server[ServerState]) -> AsyncIterator[ServerState]:
-        async with RevoxClient(settings) as client:
-            yield ServerState(settings=settings, client=client)
+        journal = Journal(settings.journal_path, settings.scope) if settings.journal_path else None
+        try:
+            async with RevoxClient(settings) as client:
+                context = ToolContext(client=client, writer=AssistantWriter(client, journal), journal=journal)
+                yield ServerState(settings=settings, context=context)
+        finally:
+            if journal is not None:
+                journal.close()
 
     tool_list = types.ListToolsResult(tools=[tool.to_mcp() for tool in TOOLS])
 
@@ -72,6 +92,49 @@ def build_server(settings: Settings) -> Server[ServerState]:
             return _error_result(f"Unknown tool '{params.name}'. Available tools: {', '.join(TOOLS_BY_NAME)}.")
         return await call_tool(tool, params.arguments or {}, state)
 
+    async def on_list_resources(
+        ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        return types.ListResourcesResult(
+            resources=[
+                types.Resource(
+                    name=f"{tool.name} schemas",
+                    uri=SCHEMA_URI.format(tool=tool.name),
+                    description=f"Published input and output JSON schemas of the {tool.name} tool.",
+                    mime_type="application/json",
+                )
+                for tool in TOOLS
+            ]
+        )
+
+    async def on_list_resource_templates(
+        ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(
+            resource_templates=[
+                types.ResourceTemplate(
+                    name="assistant",
+                    uri_template=ASSISTANT_URI,
+                    description="A voice assistant's whole configuration, as JSON (same as get_assistant).",
+                    mime_type="application/json",
+                ),
+                types.ResourceTemplate(
+                    name="tool schemas",
+                    uri_template=SCHEMA_URI,
+                    description="A tool's published input and output JSON schemas.",
+                    mime_type="application/json",
+                ),
+            ]
+        )
+
+    async def on_read_resource(
+        ctx: ServerRequestContext[ServerState], params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        text = await read_resource(str(params.uri), ctx.lifespan_context)
+        return types.ReadResourceResult(
+            contents=[types.TextResourceContents(uri=str(params.uri), mime_type="application/json", text=text)]
+        )
+
     return Server(
         SERVER_NAME,
         version=__version__,
@@ -79,13 +142,34 @@ def build_server(settings: Settings) -> Server[ServerState]:
         lifespan=lifespan,
         on_list_tools=on_list_tools,
         on_call_tool=on_call_tool,
+        on_list_resources=on_list_resources,
+        on_list_resource_templates=on_list_resource_templates,
+        on_read_resource=on_read_resource,
+    )
+
+
+async def read_resource(uri: str, state: ServerState) -> str:
+    """The JSON text of a resource; an unknown URI or a failed read is a protocol error with advice."""
+    kind, _, name = uri.removeprefix("revox://").partition("/")
+    if uri.startswith("revox://") and kind == "schemas" and name in TOOLS_BY_NAME:
+        return tool_schemas(TOOLS_BY_NAME[name])
+    if uri.startswith("revox://") and kind == "assistants" and re.fullmatch(ASSISTANT_ID_PATTERN, name):
+        try:
+            assistant = await state.context.client.get_assistant(name)
+        except RevoxMcpError as exc:
+            raise MCPError(INVALID_PARAMS, state.settings.redact(advice("resource", {"id": name}, exc))) from None
+        return json.dumps(assistant.model_dump(mode="json", exclude_unset=True), ensure_ascii=False)
+    raise MCPError(
+        INVALID_PARAMS,
+        f"Unknown resource {uri!r}. Readable: {ASSISTANT_URI} and {SCHEMA_URI} with tool one of "
+        f"{', '.join(TOOLS_BY_NAME)}.",
     )
 
 
 async def call_tool(tool: ToolSpec, arguments: dict[str, Any], state: ServerState) -> types.CallToolResult:
     try:
         args = tool.validator.validate(arguments)
-        answer = await tool.handler(state.client, args)
+        answer = await tool.handler(state.context, args)
     except RevoxMcpError as exc:
         return _error_result(state.settings.redact(advice(tool.name, arguments, exc)))
     except Exception as exc:
@@ -114,10 +198,12 @@ def advice(tool_name: str, arguments: dict[str, Any], exc: RevoxMcpError) -> str
     if isinstance(exc, PatchInvalid):
         lines = [p.render() for p in exc.problems]
         return (
-            f"{tool_name} was not run: {len(exc.problems)} problem(s) in the input, nothing was sent to the API.\n"
+            f"{tool_name} changed nothing: {len(exc.problems)} problem(s) found, nothing was written.\n"
             + "\n".join(lines)
             + "\nFix every listed item and call again."
         )
+    if isinstance(exc, StaleVersion | ChangeNotFound | RevertRefused):
+        return str(exc)
     if isinstance(exc, ConfigError):
         return f"{exc} Set {API_KEY_ENV} in this server's environment, or start it with --sandbox to try it locally."
     if isinstance(exc, AuthFailed):

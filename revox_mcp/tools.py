@@ -1,24 +1,49 @@
 """The tools: each one a single unit of name, schemas, annotations and handler, listed once in TOOLS.
 
-A handler receives arguments already validated into their pydantic model and a RevoxClient; it
-returns the structured answer and a one-line summary. Protocol wiring and error results live in
-`server.py`, so handlers stay plain async functions that tests can call directly.
+A handler receives arguments already validated into their pydantic model and the server's
+ToolContext; it returns the structured answer and a short summary. Protocol wiring and error
+results live in `server.py`, so handlers stay plain async functions.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import Any
 
 import mcp_types as types
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from revox_mcp.client import RevoxClient
-from revox_mcp.models import Assistant, AssistantAnswer, AssistantUpdate, GetAssistantArgs, UpdateAssistantArgs
-from revox_mcp.schemas import JsonSchema, json_type_only, portable_schema, state_patch_semantics
-from revox_mcp.validation import ArgumentValidator
+from revox_mcp.editing import diff
+from revox_mcp.errors import Problem
+from revox_mcp.journal import Journal, JournalEntry
+from revox_mcp.models import Assistant, AssistantUpdate
+from revox_mcp.schemas import JsonSchema, json_type_only, partial_patch, portable_schema
+from revox_mcp.tool_models import (
+    AssistantAnswer,
+    GetAssistantArgs,
+    ListAssistantsAnswer,
+    ListAssistantsArgs,
+    ListChangesAnswer,
+    ListChangesArgs,
+    RevertChangeArgs,
+    UpdateAnswer,
+    UpdateAssistantArgs,
+)
+from revox_mcp.validation import ArgumentValidator, pydantic_problems
+from revox_mcp.writer import AssistantWriter, WriteOutcome, body_schema
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What handlers may use, owned by the server for its lifetime."""
+
+    client: RevoxClient
+    writer: AssistantWriter
+    journal: Journal | None
 
 
 @dataclass(frozen=True)
@@ -27,7 +52,11 @@ class ToolAnswer:
     summary: str
 
 
-Handler = Callable[[RevoxClient, Any], Awaitable[ToolAnswer]]
+Handler = Callable[[ToolContext, Any], Awaitable[ToolAnswer]]
+
+
+def _unchanged(schema: JsonSchema) -> JsonSchema:
+    return schema
 
 
 @dataclass(frozen=True)
@@ -36,9 +65,11 @@ class ToolSpec:
     title: str
     description: str
     args_model: type[BaseModel]
+    answer_model: type[BaseModel]
     annotations: types.ToolAnnotations
     handler: Handler
-    shape_input: Callable[[JsonSchema], JsonSchema] = lambda schema: schema
+    shape_input: Callable[[JsonSchema], JsonSchema] = _unchanged
+    extra_checks: Callable[[dict[str, Any]], list[Problem]] | None = None
 
     # Built on first use and kept: start-up pays nothing, later calls pay nothing again.
     @cached_property
@@ -47,11 +78,11 @@ class ToolSpec:
 
     @cached_property
     def output_schema(self) -> JsonSchema:
-        return assistant_answer_schema()
+        return _with_assistant_fields(portable_schema(self.answer_model))
 
     @cached_property
     def validator(self) -> ArgumentValidator:
-        return ArgumentValidator(self.input_schema, self.args_model)
+        return ArgumentValidator(self.input_schema, self.args_model, extra_checks=self.extra_checks)
 
     def to_mcp(self) -> types.Tool:
         return types.Tool(
@@ -65,92 +96,213 @@ class ToolSpec:
 
 
 @cache
-def assistant_answer_schema() -> JsonSchema:
-    """`{"assistant": {...}}`: metadata as modelled, each update field by JSON type, unknown keys allowed."""
-    schema = portable_schema(AssistantAnswer)
-    assistant = schema["properties"]["assistant"]
-    for name, prop in portable_schema(AssistantUpdate)["properties"].items():
-        assistant["properties"].setdefault(name, json_type_only(prop))
-    assistant["additionalProperties"] = True
-    assistant["required"] = ["id"]
+def _assistant_field_types() -> dict[str, JsonSchema]:
+    return {name: json_type_only(prop) for name, prop in body_schema()["properties"].items()}
+
+
+def _with_assistant_fields(schema: JsonSchema) -> JsonSchema:
+    """An answer's `assistant` lists every update field by JSON type and allows unknown keys.
+
+    Lenient on purpose: an answer is what the API holds, and a client that checks structured content
+    against the output schema must not reject a good answer over a value our update rules would refuse.
+    """
+    assistant = schema["properties"].get("assistant")
+    if assistant is not None:
+        for name, prop in _assistant_field_types().items():
+            assistant["properties"].setdefault(name, prop)
+        assistant["additionalProperties"] = True
+        assistant["required"] = ["id"]
     return schema
 
 
-def _with_patch_semantics(schema: JsonSchema) -> JsonSchema:
-    schema["properties"]["patch"] = state_patch_semantics(schema["properties"]["patch"])
+def _with_partial_patch(schema: JsonSchema) -> JsonSchema:
+    description = schema["properties"]["patch"]["description"]
+    schema["properties"]["patch"] = {**partial_patch(body_schema()), "description": description}
     return schema
 
 
-def _summary_name(assistant: Assistant) -> str:
-    name = getattr(assistant, "name", None)
-    return f"'{name}' ({assistant.id})" if name else assistant.id
+def _patch_field_checks(arguments: dict[str, Any]) -> list[Problem]:
+    """Rules the schema cannot state (IANA timezones, per-provider ranges) checked on the patch as sent,
+    before any request. Keys missing from a partial object are fine here: the merge fills them in."""
+    patch = arguments.get("patch")
+    if not isinstance(patch, dict):
+        return []
+    try:
+        AssistantUpdate.model_validate(patch)
+    except ValidationError as exc:
+        return pydantic_problems(exc, ["patch"], skip=frozenset({"missing", "union_tag_not_found"}))
+    return []
 
 
-def _answer(assistant: Assistant) -> dict[str, Any]:
-    return {"assistant": assistant.model_dump(mode="json", exclude_unset=True)}
+def _label(assistant: dict[str, Any]) -> str:
+    name = assistant.get("name")
+    return f"'{name}' ({assistant['id']})" if name else str(assistant["id"])
 
 
-async def get_assistant(client: RevoxClient, args: GetAssistantArgs) -> ToolAnswer:
-    assistant = await client.get_assistant(args.id)
-    return ToolAnswer(
-        structured=_answer(assistant),
-        summary=f"Assistant {_summary_name(assistant)}, last updated {assistant.updated_at}.",
-    )
+def _dump(assistant: Assistant) -> dict[str, Any]:
+    return assistant.model_dump(mode="json", exclude_unset=True)
 
 
-async def update_assistant(client: RevoxClient, args: UpdateAssistantArgs) -> ToolAnswer:
-    body = args.patch.body()
-    if not body:
-        assistant = await client.get_assistant(args.id)
-        return ToolAnswer(
-            _answer(assistant), f"Nothing to change: the patch is empty. {_summary_name(assistant)} as stored."
+def _write_summary(outcome: WriteOutcome, verb: str) -> str:
+    fields = sorted({str(c["path"]).split(".")[0].split("[")[0] for c in outcome.changes})
+    label = _label(outcome.assistant)
+    if not outcome.changes:
+        text = f"No changes: {label} already has these values; nothing was written."
+    elif outcome.dry_run:
+        text = f"Dry run, nothing written: {label} would change {', '.join(fields)}."
+    else:
+        text = (
+            f"{verb} {label}: changed {', '.join(fields)} (change {outcome.change_id or 'not journalled'}). "
+            f"updated_at is now {outcome.assistant.get('updated_at')}."
         )
-    assistant = await client.update_assistant(args.id, body)
+    return "\n".join([text, *(f"Warning: {w}" for w in outcome.warnings)])
+
+
+async def get_assistant(ctx: ToolContext, args: GetAssistantArgs) -> ToolAnswer:
+    assistant = _dump(await ctx.client.get_assistant(args.id))
     return ToolAnswer(
-        structured=_answer(assistant),
-        summary=(
-            f"Updated assistant {_summary_name(assistant)}: wrote {', '.join(sorted(body))}. "
-            f"updated_at is now {assistant.updated_at}."
-        ),
+        {"assistant": assistant}, f"Assistant {_label(assistant)}, updated_at {assistant.get('updated_at')}."
     )
 
+
+async def list_assistants(ctx: ToolContext, args: ListAssistantsArgs) -> ToolAnswer:
+    needle = (args.name_contains or "").casefold()
+    rows = []
+    for assistant in await ctx.client.list_assistants():
+        data = _dump(assistant)
+        name = data.get("name")
+        if needle and needle not in str(name or "").casefold():
+            continue
+        updated = data.get("updated_at")
+        rows.append(
+            {
+                "id": assistant.id,
+                "name": name,
+                "type": data.get("type"),
+                "updated_at": updated if isinstance(updated, str) else None,
+            }
+        )
+    matching = f" matching '{args.name_contains}'" if args.name_contains else ""
+    return ToolAnswer({"assistants": rows}, f"{len(rows)} assistant(s){matching}.")
+
+
+async def update_assistant(ctx: ToolContext, args: UpdateAssistantArgs) -> ToolAnswer:
+    outcome = await ctx.writer.update(args)
+    return ToolAnswer(outcome.structured(), _write_summary(outcome, "Updated"))
+
+
+async def revert_change(ctx: ToolContext, args: RevertChangeArgs) -> ToolAnswer:
+    outcome = await ctx.writer.revert(args)
+    return ToolAnswer(outcome.structured(), _write_summary(outcome, f"Reverted {args.change_id} on"))
+
+
+def _change_row(entry: JournalEntry) -> dict[str, Any]:
+    after = entry.after if entry.after is not None else {**entry.before, **entry.body}
+    return {
+        "change_id": entry.change_id,
+        "created_at": entry.created_at,
+        "assistant_id": entry.assistant_id,
+        "status": entry.status,
+        "fields": entry.fields,
+        "reason": entry.reason,
+        "reverts": entry.reverts,
+        "changes": diff(entry.before, after, entry.fields),
+    }
+
+
+async def list_changes(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
+    if ctx.journal is None:
+        return ToolAnswer({"changes": [], "total": 0, "next_page": None}, "The change journal is off (--no-journal).")
+    entries, total = await ctx.journal.page(args.assistant_id, args.page, args.page_size)
+    next_page = args.page + 1 if args.page * args.page_size < total else None
+    shown = f"{len(entries)} of {total} change(s), newest first"
+    return ToolAnswer(
+        {"changes": [_change_row(e) for e in entries], "total": total, "next_page": next_page},
+        f"{shown}{f'; next page {next_page}' if next_page else ''}.",
+    )
+
+
+_READ_ONLY = types.ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
 
 GET_ASSISTANT = ToolSpec(
     name="get_assistant",
     title="Get a voice assistant",
     description=(
-        "Read one Revox voice assistant's whole configuration: prompt, voice, LLM, first sentence, "
-        "calling windows, integrations. Read before you update, so nested objects can be sent complete."
+        "Read one Revox voice assistant's whole configuration: prompt, voice, LLM, first sentence, calling "
+        "windows, integrations, and updated_at (pass it as expected_updated_at when you update)."
     ),
     args_model=GetAssistantArgs,
-    annotations=types.ToolAnnotations(
-        title="Get a voice assistant", read_only_hint=True, idempotent_hint=True, open_world_hint=True
-    ),
+    answer_model=AssistantAnswer,
+    annotations=_READ_ONLY,
     handler=get_assistant,
+)
+
+LIST_ASSISTANTS = ToolSpec(
+    name="list_assistants",
+    title="List voice assistants",
+    description="List the organization's voice assistants: id, name, type, updated_at. Filter by part of the name.",
+    args_model=ListAssistantsArgs,
+    answer_model=ListAssistantsAnswer,
+    annotations=_READ_ONLY,
+    handler=list_assistants,
 )
 
 UPDATE_ASSISTANT = ToolSpec(
     name="update_assistant",
     title="Update a voice assistant",
     description=(
-        "Change fields of a Revox voice assistant (the agent that makes and takes phone calls). Only "
-        "the fields in `patch` change. Nested objects (voice, call_retry_config, llm_model, ...) and lists "
-        "are replaced whole: call get_assistant first and send them complete. The patch is fully "
-        "validated before anything is sent; an invalid patch changes nothing and every problem is listed. "
-        "Returns the assistant as stored after the update."
+        "Change a Revox voice assistant (an AI agent on real phone calls). `patch` sets fields: nested objects "
+        'are merged onto the current value ({"voice": {"speed": 1.1}} keeps the voice), lists are replaced '
+        "whole. `edits` change one list item or one passage of a long text without resending it. Everything "
+        "is validated before anything is written; use dry_run to preview the diff and expected_updated_at to "
+        "refuse if someone changed it since you read it. The answer lists every change; revert_change undoes one."
     ),
     args_model=UpdateAssistantArgs,
+    answer_model=UpdateAnswer,
     annotations=types.ToolAnnotations(
-        title="Update a voice assistant",
         read_only_hint=False,
-        # Overwritten values are gone (there is no undo yet), so clients should treat it as destructive.
+        # It overwrites live configuration; revert_change can undo it, but clients should still confirm.
         destructive_hint=True,
         idempotent_hint=True,
         open_world_hint=True,
     ),
     handler=update_assistant,
-    shape_input=_with_patch_semantics,
+    shape_input=_with_partial_patch,
+    extra_checks=_patch_field_checks,
 )
 
-TOOLS: tuple[ToolSpec, ...] = (GET_ASSISTANT, UPDATE_ASSISTANT)
+LIST_CHANGES = ToolSpec(
+    name="list_changes",
+    title="List recorded changes",
+    description=(
+        "The change journal: every change this server made, newest first, with its fields, reason, status and "
+        "diff. Filter by assistant; paged."
+    ),
+    args_model=ListChangesArgs,
+    answer_model=ListChangesAnswer,
+    annotations=types.ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
+    handler=list_changes,
+)
+
+REVERT_CHANGE = ToolSpec(
+    name="revert_change",
+    title="Revert a recorded change",
+    description=(
+        "Undo one change from list_changes: restores the values its fields had before it. Refused if those "
+        "fields changed again since (force: true overrides). The revert is itself recorded and can be reverted."
+    ),
+    args_model=RevertChangeArgs,
+    answer_model=UpdateAnswer,
+    annotations=types.ToolAnnotations(
+        read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
+    ),
+    handler=revert_change,
+)
+
+TOOLS: tuple[ToolSpec, ...] = (LIST_ASSISTANTS, GET_ASSISTANT, UPDATE_ASSISTANT, LIST_CHANGES, REVERT_CHANGE)
 TOOLS_BY_NAME: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}
+
+
+def tool_schemas(tool: ToolSpec) -> str:
+    """Both published schemas of a tool as one JSON document (the revox://schemas/{tool} resource)."""
+    return json.dumps({"input": tool.input_schema, "output": tool.output_schema}, indent=2, sort_keys=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import jsonschema
@@ -19,10 +19,12 @@ from pydantic import BaseModel, ValidationError
 from revox_mcp.errors import PatchInvalid, Problem
 from revox_mcp.models import LLM_MODEL_TYPES, PATTERN_MEANINGS
 from revox_mcp.schemas import JsonSchema
+from revox_mcp.tool_models import EDIT_TAGS
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 MAX_VALUE_CHARS = 80
+_UNION_TAGS = frozenset(LLM_MODEL_TYPES) | frozenset(EDIT_TAGS)
 _REPLACED_WHOLE_HINT = (
     "The API replaces this object whole: send every required key. Read the current value with "
     "get_assistant, change what you need, and send the complete object."
@@ -30,22 +32,37 @@ _REPLACED_WHOLE_HINT = (
 
 
 class ArgumentValidator:
-    """Validates one tool's arguments; the compiled jsonschema validator is built once and reused."""
+    """Validates one JSON document against a schema and a model; the compiled validator is reused.
 
-    def __init__(self, schema: JsonSchema, model: type[ModelT]) -> None:
+    `extra_checks` adds problems found by other means (reported unless a path already covers them);
+    `prefix` is put in front of every path, e.g. "patch" when the document is a patch body.
+    """
+
+    def __init__(
+        self,
+        schema: JsonSchema,
+        model: type[ModelT],
+        *,
+        extra_checks: Callable[[dict[str, Any]], list[Problem]] | None = None,
+        prefix: str = "",
+    ) -> None:
         jsonschema.Draft202012Validator.check_schema(schema)
         self._schema_validator = jsonschema.Draft202012Validator(schema)
         self._model = model
+        self._extra_checks = extra_checks
+        self._prefix = [prefix] if prefix else []
 
-    def validate(self, arguments: dict[str, Any]) -> Any:
-        """The parsed arguments model, or PatchInvalid listing every problem found."""
-        problems = [_from_schema_error(e) for e in self._schema_validator.iter_errors(arguments)]
-        problems = [p for group in problems for p in group]
+    def validate(self, document: dict[str, Any]) -> Any:
+        """The parsed model, or PatchInvalid listing every problem found."""
+        problems = [
+            p for e in self._schema_validator.iter_errors(document) for p in _from_schema_error(e, self._prefix)
+        ]
+        if self._extra_checks is not None:
+            problems += _uncovered(self._extra_checks(document), problems)
         try:
-            parsed = self._model.model_validate(arguments)
+            parsed = self._model.model_validate(document)
         except ValidationError as exc:
-            reported = [p.path for p in problems]
-            problems += [p for p in _from_pydantic(exc) if not _covered(p.path, reported)]
+            problems += _uncovered(pydantic_problems(exc, self._prefix), problems)
             parsed = None
         if problems:
             raise PatchInvalid(_dedupe(problems))
@@ -68,6 +85,11 @@ def _covered(path: str, reported: Sequence[str]) -> bool:
     return any(path == r or path.startswith(r + ".") or path.startswith(r + "[") for r in reported)
 
 
+def _uncovered(new: list[Problem], reported: list[Problem]) -> list[Problem]:
+    paths = [p.path for p in reported]
+    return [p for p in new if not _covered(p.path, paths)]
+
+
 def _dedupe(problems: list[Problem]) -> list[Problem]:
     seen: dict[tuple[str, str], Problem] = {}
     for problem in problems:
@@ -80,8 +102,8 @@ def did_you_mean(key: str, known: Iterable[str]) -> str:
     return f"Did you mean `{close[0]}`?" if close else "Remove it."
 
 
-def _from_schema_error(error: jsonschema.ValidationError) -> list[Problem]:
-    path = list(error.absolute_path)
+def _from_schema_error(error: jsonschema.ValidationError, prefix: list[str]) -> list[Problem]:
+    path = [*prefix, *error.absolute_path]
     schema = error.schema if isinstance(error.schema, dict) else {}
     kind = error.validator
     if kind == "additionalProperties":
@@ -110,30 +132,49 @@ def _from_schema_error(error: jsonschema.ValidationError) -> list[Problem]:
             )
             for i, key in enumerate(missing)
         ]
-    if kind == "anyOf" and isinstance(error.instance, dict) and "type" in error.instance:
-        return _from_union_error(error, path)
+    if kind == "anyOf" and isinstance(error.instance, dict):
+        return _from_union_error(error, path, prefix)
     return [Problem(path=render_path(path), value=shorten(error.instance), allowed=_allowed(kind, schema))]
 
 
-def _from_union_error(error: jsonschema.ValidationError, path: list[str | int]) -> list[Problem]:
-    """For the tagged llm_model union, report the branch whose `type` the agent chose, not all four."""
-    chosen = error.instance["type"]
-    if chosen not in LLM_MODEL_TYPES:
+def _consts(branch: JsonSchema) -> dict[str, Any]:
+    return {k: v["const"] for k, v in branch.get("properties", {}).items() if "const" in v}
+
+
+def _from_union_error(error: jsonschema.ValidationError, path: list[str | int], prefix: list[str]) -> list[Problem]:
+    """For a tagged union (llm_model by type, edits by op and list), report the branch the tags choose."""
+    branches: list[JsonSchema] = error.schema["anyOf"]
+    instance = error.instance
+    chosen = [i for i, b in enumerate(branches) if all(instance.get(k, v) == v for k, v in _consts(b).items())]
+    if len(chosen) == 1:
+        return [
+            p for sub in error.context or [] if sub.schema_path[0] == chosen[0] for p in _from_schema_error(sub, prefix)
+        ]
+    if not chosen:
+        tags = sorted({k for b in branches for k in _consts(b)})
+        if len(tags) == 1:
+            values = sorted({repr(_consts(b)[tags[0]]) for b in branches})
+            return [
+                Problem(
+                    path=render_path([*path, tags[0]]),
+                    value=shorten(instance.get(tags[0])),
+                    allowed="one of " + ", ".join(values),
+                    hint=f"The {tags[0]} decides which other keys the object takes.",
+                )
+            ]
+        combos = sorted({", ".join(f"{k}={v!r}" for k, v in _consts(b).items()) for b in branches})
         return [
             Problem(
-                path=render_path([*path, "type"]),
-                value=shorten(chosen),
-                allowed="one of " + ", ".join(repr(t) for t in LLM_MODEL_TYPES),
-                hint="The type decides which other keys the object needs.",
+                path=render_path(path),
+                value=shorten({k: instance.get(k) for k in tags}),
+                allowed="one of these combinations: " + "; ".join(combos),
+                hint=f"Together, {' and '.join(tags)} decide which other keys the object takes.",
             )
         ]
-    branches = error.schema["anyOf"]
-    return [
-        problem
-        for sub in error.context or []
-        if branches[sub.schema_path[0]].get("properties", {}).get("type", {}).get("const") == chosen
-        for problem in _from_schema_error(sub)
-    ]
+    best = jsonschema.exceptions.best_match(error.context or [])
+    if best is None:
+        return [Problem(path=render_path(path), value=shorten(instance), allowed="one of the variants in the schema")]
+    return _from_schema_error(best, prefix)
 
 
 def _known_keys_text(known: list[str]) -> str:
@@ -168,11 +209,16 @@ def _range_text(schema: JsonSchema) -> str:
     return "a number " + " and ".join(p for p in parts if p)
 
 
-def _from_pydantic(exc: ValidationError) -> list[Problem]:
+def pydantic_problems(
+    exc: ValidationError, prefix: Sequence[str] = (), skip: frozenset[str] = frozenset()
+) -> list[Problem]:
+    """Problems from a pydantic error, leaving out error types in `skip` (e.g. 'missing' for a partial object)."""
     problems = []
     for err in exc.errors(include_url=False):
+        if err["type"] in skip:
+            continue
         # A tagged union puts the tag into the location ('llm_model', 'custom', 'api_key'): drop it.
-        loc = [part for part in err["loc"] if part not in LLM_MODEL_TYPES]
+        loc = [*prefix, *(part for part in err["loc"] if part not in _UNION_TAGS)]
         message = str(err["msg"]).removeprefix("Value error, ")
         hint = ""
         if err["type"] == "extra_forbidden":

@@ -17,6 +17,7 @@ from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID, SANDBOX_ORGANIZATION_ID
 from revox_mcp.sandbox.store import AssistantStore
 from revox_mcp.schemas import dumps
+from revox_mcp.tools import TOOLS_BY_NAME
 
 pytestmark = pytest.mark.anyio
 
@@ -39,24 +40,22 @@ async def test_serve_sandbox_over_stdio_lists_reads_and_updates(tmp_path: Path) 
     )
     async with Client(params) as client:
         tools = (await client.list_tools()).tools
-        assert sorted(t.name for t in tools) == ["get_assistant", "update_assistant"]
+        assert sorted(t.name for t in tools) == sorted(TOOLS_BY_NAME)
         for tool in tools:
             assert dumps(tool.input_schema) == (schema_files.DEFAULT_SCHEMA_DIR / f"{tool.name}.input.json").read_text()
 
-        read = await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID})
-        assert read.structured_content is not None
-        voice = read.structured_content["assistant"]["voice"]
         result = await client.call_tool(
-            "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"voice": {**voice, "speed": 1.2}}}
+            "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"voice": {"speed": 1.2}}}
         )
         assert not result.is_error
         assert result.structured_content is not None
         assert result.structured_content["assistant"]["voice"]["speed"] == 1.2
+        assert result.structured_content["change_id"], "serve --sandbox keeps a journal"
 
         refused = await client.call_tool(
-            "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"voice": {"speed": 1}}}
+            "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"voice": {"speed": 9}}}
         )
-        assert refused.is_error and "patch.voice.id" in refused.content[0].text  # type: ignore[union-attr]
+        assert refused.is_error and "patch.voice.speed" in refused.content[0].text  # type: ignore[union-attr]
 
     store = AssistantStore(db, SANDBOX_ORGANIZATION_ID)
     try:
@@ -93,8 +92,10 @@ def test_version() -> None:
 def test_demo_runs_end_to_end() -> None:
     done = revox_mcp("demo")
     assert done.returncode == 0, done.stderr
-    assert "PATCH requests the sandbox received: 0" in done.stdout
-    assert "voice.speed = 0.9" in done.stdout
+    assert done.stdout.count("PATCH requests the sandbox received: 0") == 2
+    assert "voice.speed = 0.9, voice.id kept = True" in done.stdout
+    assert "The assistant changed since you read it" in done.stdout
+    assert "voice.speed = 1.0" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
 
 

@@ -18,7 +18,8 @@ from tests.conftest import MODES, add_fault, fast_settings, mcp_client, requests
 from tests.field_values import NEW_VALUES
 
 pytestmark = pytest.mark.anyio
-OUTPUT_VALIDATOR = jsonschema.Draft202012Validator(TOOLS_BY_NAME["update_assistant"].output_schema)
+UPDATE_OUTPUT = jsonschema.Draft202012Validator(TOOLS_BY_NAME["update_assistant"].output_schema)
+GET_OUTPUT = jsonschema.Draft202012Validator(TOOLS_BY_NAME["get_assistant"].output_schema)
 PATH = f"/assistants/{SALES_QUALIFIER_ID}"
 
 
@@ -40,12 +41,19 @@ async def call(settings: Settings, tool: str, arguments: dict[str, Any], mode: s
     return result
 
 
+def sendable(field: str, value: Any) -> Any:
+    """A stored value without the keys the API adds itself (a FAQ item's id and source)."""
+    if field == "faq_items" and isinstance(value, list):
+        return [{"question": item["question"], "answer": item["answer"]} for item in value]
+    return value
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("field", sorted(NEW_VALUES))
 async def test_every_field_is_set_through_update_assistant_and_read_back(
-    shared_sandbox: SandboxServer, field: str, mode: str
+    sandbox: SandboxServer, field: str, mode: str
 ) -> None:
-    settings = fast_settings(shared_sandbox)
+    settings = fast_settings(sandbox)
     expected = AssistantUpdate.model_validate({field: NEW_VALUES[field]}).body()[field]
     async with mcp_client(settings, mode) as client:
         result = await client.call_tool(
@@ -53,22 +61,24 @@ async def test_every_field_is_set_through_update_assistant_and_read_back(
         )
         assert not result.is_error, text_of(result)
         assert result.structured_content is not None
-        OUTPUT_VALIDATOR.validate(result.structured_content)
-        assert result.structured_content["assistant"][field] == expected
+        UPDATE_OUTPUT.validate(result.structured_content)
+        assert sendable(field, result.structured_content["assistant"][field]) == expected
+        assert result.structured_content["changes"], "a real change must be reported"
         assert field in text_of(result).splitlines()[0]
 
         read = await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID})
         assert not read.is_error
         assert read.structured_content is not None
-        assert read.structured_content["assistant"][field] == expected
-    assert stored(shared_sandbox, SALES_QUALIFIER_ID)[field] == expected
+        GET_OUTPUT.validate(read.structured_content)
+        assert sendable(field, read.structured_content["assistant"][field]) == expected
+    assert sendable(field, stored(sandbox, SALES_QUALIFIER_ID)[field]) == expected
 
 
 INVALID_PATCHES: list[tuple[str, dict[str, Any], str]] = [
     ("unknown key", {"frist_sentence": "Hi"}, "patch.frist_sentence"),
     ("wrong type", {"max_call_duration_secs": "ten minutes"}, "patch.max_call_duration_secs"),
     ("bad enum", {"first_sentence_mode": "scripted"}, "patch.first_sentence_mode"),
-    ("nested object missing a required key", {"voice": {"speed": 1.1}}, "patch.voice.id"),
+    ("list item missing a required key", {"faq_items": [{"question": "Open on Sunday?"}]}, "patch.faq_items[0].answer"),
     ("bad phone", {"from_phone_number": "06 12 34 56 78"}, "patch.from_phone_number"),
     ("speed out of range", {"voice": {"id": "v", "provider": "cartesia", "speed": 2.0}}, "patch.voice.speed"),
     (
@@ -103,16 +113,16 @@ async def test_invalid_patches_are_refused_with_the_path_and_nothing_is_written(
     result = await call(settings, "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": patch}, mode)
     assert result.is_error
     assert f"- {path}:" in text_of(result)
-    assert "nothing was sent" in text_of(result)
-    assert sandbox.app.state.sandbox.requests == [], "an invalid patch must make zero API requests"
+    assert "nothing was written" in text_of(result)
+    assert sandbox.app.state.sandbox.requests == [], "a patch invalid on its face must make zero API requests"
     assert stored(sandbox, SALES_QUALIFIER_ID) == before
 
 
 async def test_several_problems_come_back_in_one_answer(sandbox: SandboxServer, settings: Settings) -> None:
-    patch = {"frist_sentence": "Hi", "stt_model": "v9", "voice": {"speed": 1.1}, "thinking_sound_volume": 2}
+    patch = {"frist_sentence": "Hi", "stt_model": "v9", "voice": {"speed": 1.9}, "thinking_sound_volume": 2}
     result = await call(settings, "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": patch})
     text = text_of(result)
-    assert "5 problem(s)" in text
+    assert "4 problem(s)" in text
     assert "Did you mean `first_sentence`?" in text
     assert writes(sandbox) == []
 
@@ -175,13 +185,14 @@ async def test_unknown_fields_from_the_api_are_kept_in_the_answer(sandbox: Sandb
     sandbox.store.update(RECEPTIONIST_ID, {"voice_cloning_consent": {"given": True}})
     result = await call(settings, "get_assistant", {"id": RECEPTIONIST_ID})
     assert result.structured_content is not None
-    OUTPUT_VALIDATOR.validate(result.structured_content)
+    GET_OUTPUT.validate(result.structured_content)
     assert result.structured_content["assistant"]["voice_cloning_consent"] == {"given": True}
 
 
 async def test_empty_patch_writes_nothing_and_returns_the_assistant(sandbox: SandboxServer, settings: Settings) -> None:
     result = await call(settings, "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {}})
-    assert not result.is_error and "Nothing to change" in text_of(result)
+    assert not result.is_error and "No changes" in text_of(result)
+    assert result.structured_content is not None and result.structured_content["changes"] == []
     assert writes(sandbox) == []
 
 
@@ -201,7 +212,9 @@ async def test_unknown_tool_is_an_error_result(settings: Settings) -> None:
 async def test_tool_annotations(settings: Settings, mode: str) -> None:
     async with mcp_client(settings, mode) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
-    get, update = tools["get_assistant"].annotations, tools["update_assistant"].annotations
-    assert get is not None and get.read_only_hint is True
+    for name in ("get_assistant", "list_assistants", "list_changes"):
+        annotations = tools[name].annotations
+        assert annotations is not None and annotations.read_only_hint is True, name
+    update = tools["update_assistant"].annotations
     assert update is not None
     assert update.read_only_hint is False and update.idempotent_hint is True and update.open_world_hint is True

@@ -23,7 +23,7 @@ def by_path(problems: list[Problem]) -> dict[str, Problem]:
 
 def test_valid_arguments_parse() -> None:
     args = UPDATE_ASSISTANT.validator.validate({"id": "asst_1", "patch": {"first_sentence": "Hi"}})
-    assert args.patch.body() == {"first_sentence": "Hi"}
+    assert args.patch == {"first_sentence": "Hi"} and args.edits == [] and args.dry_run is False
 
 
 def test_all_problems_are_reported_together_with_paths() -> None:
@@ -53,15 +53,22 @@ def test_all_problems_are_reported_together_with_paths() -> None:
     assert "IANA" in problems["patch.call_retry_config.timezone"].allowed
 
 
-def test_a_partial_nested_object_names_each_missing_key_and_says_to_send_it_whole() -> None:
-    problems = by_path(problems_for({"voice": {"speed": 1.1}}))
-    assert set(problems) == {"patch.voice.id", "patch.voice.provider"}
-    assert "get_assistant" in problems["patch.voice.id"].hint
+def test_a_partial_nested_object_is_accepted_but_list_items_must_be_complete() -> None:
+    UPDATE_ASSISTANT.validator.validate({"id": "a", "patch": {"voice": {"speed": 1.1}, "llm_model": {"api_key": "k"}}})
+    problems = by_path(problems_for({"faq_items": [{"question": "Q?"}]}))
+    assert set(problems) == {"patch.faq_items[0].answer"}
+
+
+def test_schema_rules_still_apply_inside_a_partial_object() -> None:
+    problems = by_path(problems_for({"voice": {"speed": 1.9}, "call_retry_config": {"timezone": "Mars/Base"}}))
+    assert set(problems) == {"patch.voice.speed", "patch.call_retry_config.timezone"}
 
 
 def test_llm_model_errors_come_from_the_variant_the_type_names() -> None:
-    problems = by_path(problems_for({"llm_model": {"type": "custom", "api_url": "ftp://x"}}))
-    assert set(problems) == {"patch.llm_model.api_url", "patch.llm_model.api_key", "patch.llm_model.model_name"}
+    # Missing keys are not reported here: the merge may fill them in (checked after reading the assistant).
+    problems = by_path(problems_for({"llm_model": {"type": "custom", "api_url": "ftp://x", "modelname": "m"}}))
+    assert set(problems) == {"patch.llm_model.api_url", "patch.llm_model.modelname"}
+    assert "model_name" in problems["patch.llm_model.modelname"].hint
     unknown = by_path(problems_for({"llm_model": {"type": "gpt"}}))
     assert "'dedicated-instance'" in unknown["patch.llm_model.type"].allowed
 
@@ -86,10 +93,11 @@ def test_assistant_ids_with_path_tricks_are_refused(bad_id: str) -> None:
     assert [p.path for p in problems_for({}, bad_id)] == ["id"]
 
 
-def test_missing_patch_and_unknown_top_level_argument() -> None:
+def test_unknown_top_level_argument() -> None:
     with pytest.raises(PatchInvalid) as caught:
         UPDATE_ASSISTANT.validator.validate({"id": "a", "pach": {}})
-    assert {p.path for p in caught.value.problems} == {"patch", "pach"}
+    assert [p.path for p in caught.value.problems] == ["pach"]
+    assert "`patch`" in caught.value.problems[0].hint
 
 
 def test_values_are_shortened() -> None:

@@ -49,6 +49,19 @@ NEW_ASSISTANT_DEFAULTS: Row = {
 }
 
 
+def _as_stored(fields: Row) -> Row:
+    """What the API adds when it stores fields: FAQ items get an id and their answer-only keys."""
+    if isinstance(fields.get("faq_items"), list):
+        fields = {
+            **fields,
+            "faq_items": [
+                {"id": f"faq_{uuid.uuid4().hex[:12]}", "needs_human_answer": False, "source": "human", **item}
+                for item in fields["faq_items"]
+            ],
+        }
+    return fields
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
@@ -87,7 +100,7 @@ class AssistantStore:
         now = _iso(datetime.now(UTC))
         row: Row = {
             **NEW_ASSISTANT_DEFAULTS,
-            **fields,
+            **_as_stored(fields),
             "id": assistant_id or str(uuid.uuid4()),
             "organization_id": self.organization_id,
             "created_at": now,
@@ -110,7 +123,7 @@ class AssistantStore:
             row = self._load(assistant_id)
             if row is None:
                 return None
-            row.update(fields)
+            row.update(_as_stored(fields))
             row["updated_at"] = _next_timestamp(row.get("updated_at"))
             self._db.execute("UPDATE assistants SET data = ? WHERE id = ?", (json.dumps(row), assistant_id))
         return row

@@ -1,0 +1,254 @@
+"""Pure logic of a safe edit: merge a patch onto the current state, apply edits, project onto what the
+API accepts, and diff two states. No I/O here; `writer.py` does the reading and writing around it.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from collections.abc import Iterable
+from typing import Any
+
+from revox_mcp.errors import PatchInvalid, Problem
+from revox_mcp.models import LIST_KEYS
+from revox_mcp.schemas import JsonSchema
+from revox_mcp.tool_models import RemoveItem, ReplaceText, UpsertCallingWindow
+from revox_mcp.validation import render_path, shorten
+
+State = dict[str, Any]
+
+# A change of this key replaces the nested object instead of merging into it: the other keys belong
+# to the old variant (a Cartesia `model` means nothing to ElevenLabs; a custom LLM's api_url to OpenRouter).
+VARIANT_KEYS = {"llm_model": "type", "voice": "provider"}
+# Server-managed fields that change on every write; a diff that listed them would be noise.
+NOT_DIFFED = frozenset({"updated_at"})
+# Strings longer than this, or with a line break, are shown as a unified diff.
+LONG_TEXT = 120
+# Keys the API puts on FAQ items in answers but refuses in updates: dropping them is expected, not news.
+ANSWER_ONLY_KEYS = frozenset({"id", "needs_human_answer", "source"})
+
+
+def merge_patch(current: State, patch: State) -> State:
+    """New values of the patched top-level fields: nested objects merged, lists and scalars replaced."""
+    return {field: _merge(current.get(field), value, field) for field, value in patch.items()}
+
+
+def _merge(current: Any, patch: Any, field: str | None = None) -> Any:
+    if not (isinstance(current, dict) and isinstance(patch, dict)):
+        return copy.deepcopy(patch)
+    variant = VARIANT_KEYS.get(field or "")
+    if variant and variant in patch and patch[variant] != current.get(variant):
+        return copy.deepcopy(patch)
+    merged = dict(current)
+    for key, value in patch.items():
+        merged[key] = _merge(current.get(key), value)
+    return merged
+
+
+def apply_edits(state: State, edits: Iterable[Any]) -> set[str]:
+    """Apply edits in order to `state` (changed in place); return the top-level fields they touched.
+
+    Every failure is collected; if any op fails the caller must discard `state` (all or nothing).
+    """
+    problems: list[Problem] = []
+    touched: set[str] = set()
+    for index, edit in enumerate(edits):
+        where = ["edits", index]
+        if isinstance(edit, ReplaceText):
+            problem = _replace_text(state, edit, where)
+            field = edit.field
+        else:
+            field = edit.list.split(".")[0]
+            problem = _remove(state, edit, where) if isinstance(edit, RemoveItem) else _upsert(state, edit, where)
+        if problem is None:
+            touched.add(field)
+        else:
+            problems.append(problem)
+    if problems:
+        raise PatchInvalid(problems)
+    return touched
+
+
+def _list_for(state: State, name: str) -> list[Any]:
+    """The list an edit works on, created empty where the assistant has none yet."""
+    if name == "call_retry_config.calling_windows":
+        config = state.get("call_retry_config")
+        if not isinstance(config, dict):
+            config = state["call_retry_config"] = {}
+        return config.setdefault("calling_windows", [])
+    items = state.get(name)
+    if not isinstance(items, list):
+        items = state[name] = []
+    return items
+
+
+def _upsert(state: State, edit: Any, where: list[str | int]) -> Problem | None:
+    items = _list_for(state, edit.list)
+    item = edit.item.model_dump(mode="json", exclude_unset=True)
+    if isinstance(edit, UpsertCallingWindow):
+        if edit.index is None or edit.index == len(items):
+            items.append(item)
+        elif edit.index < len(items):
+            items[edit.index] = item
+        else:
+            return Problem(
+                path=render_path([*where, "index"]),
+                value=str(edit.index),
+                allowed=f"0 to {len(items)} (there are {len(items)} calling windows; {len(items)} appends)",
+            )
+        return None
+    key = LIST_KEYS[edit.list]
+    for position, existing in enumerate(items):
+        if isinstance(existing, dict) and existing.get(key) == item[key]:
+            items[position] = item
+            return None
+    items.append(item)
+    return None
+
+
+def _remove(state: State, edit: RemoveItem, where: list[str | int]) -> Problem | None:
+    items = _list_for(state, edit.list)
+    key = LIST_KEYS[edit.list]
+    if key is None:
+        if isinstance(edit.key, int) and 0 <= edit.key < len(items):
+            del items[edit.key]
+            return None
+        return Problem(
+            path=render_path([*where, "key"]),
+            value=shorten(edit.key),
+            allowed=f"a 0-based index below {len(items)} (the number of calling windows)",
+        )
+    for position, existing in enumerate(items):
+        if isinstance(existing, dict) and existing.get(key) == edit.key:
+            del items[position]
+            return None
+    keys = [str(i.get(key)) for i in items if isinstance(i, dict)]
+    return Problem(
+        path=render_path([*where, "key"]),
+        value=shorten(edit.key),
+        allowed=f"the {key} of an existing item: " + (", ".join(shorten(k) for k in keys) or "the list is empty"),
+        hint=_closest(str(edit.key), keys),
+    )
+
+
+def _closest(value: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(value, options, n=1, cutoff=0.5)
+    return f"Did you mean {shorten(close[0])}?" if close else ""
+
+
+def _replace_text(state: State, edit: ReplaceText, where: list[str | int]) -> Problem | None:
+    text = state.get(edit.field)
+    if not isinstance(text, str):
+        return Problem(
+            path=render_path([*where, "field"]),
+            value=shorten(edit.field),
+            allowed="a text field that has a value",
+            hint=f"{edit.field} is empty (null); set it with patch instead.",
+        )
+    count = text.count(edit.find)
+    if count == 1:
+        state[edit.field] = text.replace(edit.find, edit.replace, 1)
+        return None
+    if count == 0:
+        return Problem(
+            path=render_path([*where, "find"]),
+            value=shorten(edit.find),
+            allowed=f"text that occurs exactly once in {edit.field}; it occurs 0 times",
+            hint=_nearest_passage(text, edit.find),
+        )
+    lines = _line_numbers(text, edit.find)
+    return Problem(
+        path=render_path([*where, "find"]),
+        value=shorten(edit.find),
+        allowed=f"text that occurs exactly once in {edit.field}; it occurs {count} times (lines {lines})",
+        hint="Include more of the surrounding text so that it matches only the passage to change.",
+    )
+
+
+def _line_numbers(text: str, find: str) -> str:
+    lines, start = [], text.find(find)
+    while start != -1:
+        lines.append(str(text.count("\n", 0, start) + 1))
+        start = text.find(find, start + 1)
+    return ", ".join(lines)
+
+
+def _nearest_passage(text: str, find: str) -> str:
+    """The passage of `text` most like `find`, anchored on their longest common run."""
+    matcher = difflib.SequenceMatcher(None, find, text, autojunk=False)
+    match = matcher.find_longest_match(0, len(find), 0, len(text))
+    if match.size < 3:
+        return "Nothing in the field resembles it; read the field with get_assistant and copy the passage exactly."
+    start = max(0, match.b - match.a)
+    # A little wider than `find`, ending on a word boundary, so a near miss shows its whole last word.
+    end = start + len(find) + max(8, len(find) // 5)
+    space = text.rfind(" ", start + len(find), end)
+    passage = text[start : space if space != -1 else end]
+    line = text.count("\n", 0, start) + 1
+    return (
+        f"Nearest passage (line {line}): {shorten(passage)}. Copy the text exactly, including spaces and punctuation."
+    )
+
+
+def project(value: Any, schema: JsonSchema, path: list[str | int], dropped: list[str]) -> Any:
+    """`value` reduced to what the update schema accepts: keys an answer carries but an update refuses
+    (a FAQ item's id and source, fields newer than this server) are left out and listed in `dropped`."""
+    if isinstance(value, list) and "items" in schema:
+        return [project(item, schema["items"], [*path, i], dropped) for i, item in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    if "anyOf" in schema:
+        branch = _branch_for(value, schema["anyOf"])
+        return project(value, branch, path, dropped) if branch else value
+    known = schema.get("properties")
+    if known is None:
+        return value
+    kept = {}
+    for key, sub in value.items():
+        if key in known:
+            kept[key] = project(sub, known[key], [*path, key], dropped)
+        elif key not in ANSWER_ONLY_KEYS:
+            dropped.append(render_path([*path, key]))
+    return kept
+
+
+def _branch_for(value: dict[str, Any], branches: list[JsonSchema]) -> JsonSchema | None:
+    for branch in branches:
+        consts = {k: v["const"] for k, v in branch.get("properties", {}).items() if "const" in v}
+        if consts and all(value.get(k) == v for k, v in consts.items()):
+            return branch
+    return None
+
+
+def diff(before: State, after: State, fields: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Field-level differences between two states, as {path, before, after} or {path, diff} for long text."""
+    keys = sorted(set(before) | set(after)) if fields is None else sorted(fields)
+    out: list[dict[str, Any]] = []
+    for key in keys:
+        if key not in NOT_DIFFED:
+            _diff_value([key], before.get(key), after.get(key), out)
+    return out
+
+
+def _diff_value(path: list[str | int], old: Any, new: Any, out: list[dict[str, Any]]) -> None:
+    if old == new:
+        return
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new)):
+            _diff_value([*path, key], old.get(key), new.get(key), out)
+    elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for index, (a, b) in enumerate(zip(old, new, strict=True)):
+            _diff_value([*path, index], a, b, out)
+    elif isinstance(old, str) and isinstance(new, str) and _is_long(old, new):
+        lines = difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True), "before", "after", n=1
+        )
+        out.append(
+            {"path": render_path(path), "diff": "".join(line if line.endswith("\n") else line + "\n" for line in lines)}
+        )
+    else:
+        out.append({"path": render_path(path), "before": old, "after": new})
+
+
+def _is_long(old: str, new: str) -> bool:
+    return max(len(old), len(new)) > LONG_TEXT or "\n" in old or "\n" in new

@@ -1,0 +1,187 @@
+"""The change journal: every write revox-mcp makes, with the state before and after, in local SQLite.
+
+A row is written *before* the PATCH (status `pending`) and completed after it (`applied` or
+`failed`), each step one transaction: a crash leaves either no row or a whole pending row, which
+then says honestly that the outcome is unknown. The file is created with mode 0600 (it holds
+whole assistant configurations). Rows are scoped by API (base URL, or the sandbox's file), so a
+journal shared by several configurations never mixes their assistants.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import anyio
+
+Status = Literal["pending", "applied", "failed"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    change_id TEXT NOT NULL UNIQUE,
+    scope TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    assistant_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    patch TEXT NOT NULL,
+    edits TEXT NOT NULL,
+    body TEXT NOT NULL,
+    reason TEXT,
+    reverts TEXT,
+    before TEXT NOT NULL,
+    after TEXT
+);
+CREATE INDEX IF NOT EXISTS changes_by_assistant ON changes (scope, assistant_id, seq);
+"""
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    change_id: str
+    created_at: str
+    assistant_id: str
+    status: Status
+    fields: list[str]
+    patch: dict[str, Any]
+    edits: list[Any]
+    body: dict[str, Any]
+    reason: str | None
+    reverts: str | None
+    before: dict[str, Any]
+    after: dict[str, Any] | None
+
+
+def _new_change_id() -> str:
+    # Sortable by time at a glance, unique without coordination.
+    return f"chg_{datetime.now(UTC):%Y%m%dT%H%M%S}_{secrets.token_hex(4)}"
+
+
+def _create_private(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    os.chmod(path, 0o600)
+
+
+class Journal:
+    def __init__(self, path: Path, scope: str) -> None:
+        _create_private(path)
+        self.path = path
+        self.scope = scope
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    async def begin(
+        self,
+        *,
+        assistant_id: str,
+        fields: list[str],
+        patch: dict[str, Any],
+        edits: list[Any],
+        body: dict[str, Any],
+        before: dict[str, Any],
+        reason: str | None,
+        reverts: str | None = None,
+    ) -> str:
+        change_id = _new_change_id()
+        row = (
+            change_id,
+            self.scope,
+            datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            assistant_id,
+            "pending",
+            json.dumps(fields),
+            json.dumps(patch),
+            json.dumps(edits),
+            json.dumps(body),
+            reason,
+            reverts,
+            json.dumps(before),
+        )
+        await self._run(
+            "INSERT INTO changes (change_id, scope, created_at, assistant_id, status, fields, patch, edits, body, "
+            "reason, reverts, before) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            row,
+        )
+        return change_id
+
+    async def finish(self, change_id: str, status: Status, after: dict[str, Any] | None = None) -> None:
+        await self._run(
+            "UPDATE changes SET status = ?, after = ? WHERE change_id = ?",
+            (status, json.dumps(after) if after is not None else None, change_id),
+        )
+
+    async def get(self, change_id: str) -> JournalEntry | None:
+        rows = await self._query(
+            f"SELECT {_COLUMNS} FROM changes WHERE scope = ? AND change_id = ?", (self.scope, change_id)
+        )
+        return rows[0] if rows else None
+
+    async def page(self, assistant_id: str | None, page: int, page_size: int) -> tuple[list[JournalEntry], int]:
+        where, params = "scope = ?", [self.scope]
+        if assistant_id is not None:
+            where, params = where + " AND assistant_id = ?", [*params, assistant_id]
+        (total,) = (await self._fetch(f"SELECT COUNT(*) FROM changes WHERE {where}", tuple(params)))[0]
+        rows = await self._query(
+            f"SELECT {_COLUMNS} FROM changes WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
+            (*params, page_size, (page - 1) * page_size),
+        )
+        return rows, total
+
+    async def _run(self, sql: str, params: tuple[Any, ...]) -> None:
+        def run() -> None:
+            with self._lock:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._db.execute(sql, params)
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+
+        await anyio.to_thread.run_sync(run)
+
+    async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        def fetch() -> list[tuple[Any, ...]]:
+            with self._lock:
+                return self._db.execute(sql, params).fetchall()
+
+        return await anyio.to_thread.run_sync(fetch)
+
+    async def _query(self, sql: str, params: tuple[Any, ...]) -> list[JournalEntry]:
+        return [_entry(row) for row in await self._fetch(sql, params)]
+
+
+_COLUMNS = "change_id, created_at, assistant_id, status, fields, patch, edits, body, reason, reverts, before, after"
+
+
+def _entry(row: tuple[Any, ...]) -> JournalEntry:
+    change_id, created_at, assistant_id, status, fields, patch, edits, body, reason, reverts, before, after = row
+    return JournalEntry(
+        change_id=change_id,
+        created_at=created_at,
+        assistant_id=assistant_id,
+        status=status,
+        fields=json.loads(fields),
+        patch=json.loads(patch),
+        edits=json.loads(edits),
+        body=json.loads(body),
+        reason=reason,
+        reverts=reverts,
+        before=json.loads(before),
+        after=json.loads(after) if after else None,
+    )

@@ -1,0 +1,230 @@
+"""The tools' arguments and answers, as pydantic models: the source of every published tool schema."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Discriminator, Field, Tag
+
+from revox_mcp.models import (
+    PATTERN_MEANINGS,
+    Assistant,
+    CallingWindow,
+    CustomTool,
+    FaqItem,
+    FieldSpec,
+    KeyedList,
+    Strict,
+    TextField,
+    TransferDestination,
+)
+
+ASSISTANT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+PATTERN_MEANINGS[ASSISTANT_ID_PATTERN] = "an assistant id: 1-128 letters, digits, '-' or '_'"
+AssistantId = Annotated[
+    str,
+    Field(
+        pattern=ASSISTANT_ID_PATTERN,
+        description="Assistant id (letters, digits, '-' and '_'), as returned by list_assistants or get_assistant.",
+    ),
+]
+Reason = Annotated[
+    str | None,
+    Field(max_length=500, description="Why the change is made, in a few words; kept in the change journal."),
+]
+DryRun = Annotated[
+    bool,
+    Field(description="true: read, merge, check and show the result and its diff, but write nothing."),
+]
+
+
+class UpsertFaqItem(Strict):
+    op: Literal["upsert"] = Field(description="Add the item, or replace the one with the same key.")
+    list: Literal["faq_items"] = Field(description="FAQ items, keyed by question.")
+    item: FaqItem = Field(description="The whole item; its question is the key.")
+
+
+class UpsertFieldSpec(Strict):
+    op: Literal["upsert"] = Field(description="Add the item, or replace the one with the same key.")
+    list: Literal["structured_output_config"] = Field(description="Structured output fields, keyed by name.")
+    item: FieldSpec = Field(description="The whole field spec; its name is the key.")
+
+
+class UpsertCustomTool(Strict):
+    op: Literal["upsert"] = Field(description="Add the item, or replace the one with the same key.")
+    list: Literal["custom_tools"] = Field(description="Custom tools, keyed by name.")
+    item: CustomTool = Field(description="The whole tool; its name is the key.")
+
+
+class UpsertTransferDestination(Strict):
+    op: Literal["upsert"] = Field(description="Add the item, or replace the one with the same key.")
+    list: Literal["transfer_destinations"] = Field(description="Transfer destinations, keyed by label.")
+    item: TransferDestination = Field(description="The whole destination; its label is the key.")
+
+
+class UpsertCallingWindow(Strict):
+    op: Literal["upsert"] = Field(description="Replace the window at index, or append one.")
+    list: Literal["call_retry_config.calling_windows"] = Field(description="Calling windows, by position.")
+    item: CallingWindow = Field(description="The whole calling window.")
+    index: int | None = Field(default=None, ge=0, description="0-based position to replace; omit to append.")
+
+
+class RemoveItem(Strict):
+    op: Literal["remove"] = Field(description="Remove one item from a list.")
+    list: KeyedList = Field(description="Which list.")
+    key: str | int = Field(
+        description="The item's key: question (faq_items), name (structured_output_config, custom_tools), "
+        "label (transfer_destinations), or 0-based index (call_retry_config.calling_windows)."
+    )
+
+
+class ReplaceText(Strict):
+    op: Literal["replace_text"] = Field(description="Replace one exact passage of a text field.")
+    field: TextField = Field(description="Which text field.")
+    find: str = Field(min_length=1, description="Exact text to find; it must occur exactly once in the field.")
+    replace: str = Field(description="Text to put in its place (may be empty to delete the passage).")
+
+
+def _edit_tag(value: Any) -> str | None:
+    get = value.get if isinstance(value, dict) else lambda key: getattr(value, key, None)
+    op = get("op")
+    return f"upsert:{get('list')}" if op == "upsert" else op
+
+
+Edit = Annotated[
+    Annotated[UpsertFaqItem, Tag("upsert:faq_items")]
+    | Annotated[UpsertFieldSpec, Tag("upsert:structured_output_config")]
+    | Annotated[UpsertCustomTool, Tag("upsert:custom_tools")]
+    | Annotated[UpsertTransferDestination, Tag("upsert:transfer_destinations")]
+    | Annotated[UpsertCallingWindow, Tag("upsert:call_retry_config.calling_windows")]
+    | Annotated[RemoveItem, Tag("remove")]
+    | Annotated[ReplaceText, Tag("replace_text")],
+    Discriminator(_edit_tag),
+]
+EDIT_TAGS = (
+    "upsert:faq_items",
+    "upsert:structured_output_config",
+    "upsert:custom_tools",
+    "upsert:transfer_destinations",
+    "upsert:call_retry_config.calling_windows",
+    "remove",
+    "replace_text",
+)
+
+
+class GetAssistantArgs(Strict):
+    """Arguments of get_assistant."""
+
+    id: AssistantId
+
+
+class UpdateAssistantArgs(Strict):
+    """Arguments of update_assistant."""
+
+    id: AssistantId
+    # Typed loosely here on purpose: the published schema for `patch` is the partial form of
+    # AssistantUpdate (see tools.py), checked by jsonschema; the strict model checks the merged result.
+    patch: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "Fields to change. Omitted fields keep their value; null clears a nullable field. A nested object "
+            "is merged onto the current one (send only the keys to change); a list is replaced whole."
+        ),
+    )
+    edits: list[Edit] = Field(
+        default_factory=list,
+        description=(
+            "Precise changes applied in order after patch, all or nothing: upsert/remove one item of a list, "
+            "or replace_text one exact passage of a long text such as the prompt without resending it."
+        ),
+    )
+    dry_run: DryRun = False
+    expected_updated_at: str | None = Field(
+        default=None,
+        description="Version guard: the updated_at you read. If the assistant changed since, nothing is written.",
+    )
+    reason: Reason = None
+
+
+class ListAssistantsArgs(Strict):
+    """Arguments of list_assistants."""
+
+    name_contains: str | None = Field(default=None, description="Only assistants whose name contains this (any case).")
+
+
+class ListChangesArgs(Strict):
+    """Arguments of list_changes."""
+
+    assistant_id: AssistantId | None = Field(default=None, description="Only changes to this assistant.")
+    page: int = Field(default=1, ge=1, description="Page number, from 1.")
+    page_size: int = Field(default=20, ge=1, le=100, description="Changes per page, 1-100.")
+
+
+class RevertChangeArgs(Strict):
+    """Arguments of revert_change."""
+
+    change_id: str = Field(min_length=1, max_length=64, description="Id of the change to undo, from list_changes.")
+    force: bool = Field(
+        default=False, description="Revert even if the fields were changed again since (their newer values are lost)."
+    )
+    dry_run: DryRun = False
+    reason: Reason = None
+
+
+class Change(BaseModel):
+    path: str = Field(description="Field path, e.g. 'voice.speed' or 'faq_items[2].answer'.")
+    before: Any = Field(default=None, description="Value before (absent for long text, see diff).")
+    after: Any = Field(default=None, description="Value after (absent for long text, see diff).")
+    diff: str | None = Field(default=None, description="Unified diff, for long text fields.")
+
+
+class AssistantAnswer(BaseModel):
+    """What get_assistant returns as structured content."""
+
+    assistant: Assistant = Field(description="The assistant as stored.")
+
+
+class UpdateAnswer(BaseModel):
+    """What update_assistant and revert_change return as structured content."""
+
+    assistant: Assistant = Field(
+        description="The assistant as stored after the write (or as it would be, on a dry run)."
+    )
+    changes: list[Change] = Field(description="Every field that changed, with its value before and after.")
+    warnings: list[str] = Field(description="Things to know: fields the API did not apply, concurrent writes seen.")
+    dry_run: bool = Field(description="true when nothing was written.")
+    change_id: str | None = Field(description="Journal id of this change (for revert_change); null on a dry run.")
+
+
+class AssistantRow(BaseModel):
+    id: str = Field(description="Assistant id.")
+    name: str | None = Field(description="Display name.")
+    type: str | None = Field(description="standalone, multi-step or sub-assistant.")
+    updated_at: str | None = Field(description="Time of the last write.")
+
+
+class ListAssistantsAnswer(BaseModel):
+    """What list_assistants returns."""
+
+    assistants: list[AssistantRow] = Field(description="Matching assistants, in the API's order.")
+
+
+class ChangeRow(BaseModel):
+    change_id: str = Field(description="Journal id; pass it to revert_change.")
+    created_at: str = Field(description="When the change was recorded (ISO-8601, UTC).")
+    assistant_id: str = Field(description="The assistant changed.")
+    status: Literal["applied", "pending", "failed"] = Field(
+        description="applied; failed (the API refused); pending (outcome unknown: the server stopped mid-write)."
+    )
+    fields: list[str] = Field(description="Top-level fields the change touched.")
+    reason: str | None = Field(description="The reason given with the change.")
+    reverts: str | None = Field(description="Id of the change this one reverted, if it is a revert.")
+    changes: list[Change] = Field(description="Field-level diff of the change.")
+
+
+class ListChangesAnswer(BaseModel):
+    """What list_changes returns."""
+
+    changes: list[ChangeRow] = Field(description="Changes, newest first.")
+    total: int = Field(description="How many changes match in all.")
+    next_page: int | None = Field(description="The next page number, or null on the last page.")

@@ -1,0 +1,237 @@
+"""AssistantWriter: the one path by which revox-mcp changes an assistant.
+
+Read the current state, check the version guard, build the new values (merge, edits, or a revert's
+before-values), validate them whole, send only what differs, journal the write, and report what
+changed and anything the API did not apply. Writes to one assistant are serialized inside this
+server, so its own callers never interleave between the read and the write; the API has no
+conditional writes, so a writer elsewhere still can, in the milliseconds between our GET and PATCH
+(we report it when the answer shows it).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+import anyio
+
+from revox_mcp.client import RevoxClient
+from revox_mcp.editing import apply_edits, diff, merge_patch, project
+from revox_mcp.errors import ApiError, ApiTimeout, ChangeNotFound, RevertRefused, StaleVersion
+from revox_mcp.journal import Journal
+from revox_mcp.models import AssistantUpdate
+from revox_mcp.schemas import JsonSchema, portable_schema
+from revox_mcp.tool_models import RevertChangeArgs, UpdateAssistantArgs
+from revox_mcp.validation import ArgumentValidator, shorten
+
+State = dict[str, Any]
+UPDATE_FIELDS = frozenset(AssistantUpdate.model_fields)
+
+
+@cache
+def body_schema() -> JsonSchema:
+    """The strict schema of a complete update body (what is actually sent)."""
+    return portable_schema(AssistantUpdate)
+
+
+@cache
+def _body_validator(prefix: str) -> ArgumentValidator:
+    return ArgumentValidator(body_schema(), AssistantUpdate, prefix=prefix)
+
+
+@dataclass
+class WriteOutcome:
+    assistant: State
+    changes: list[dict[str, Any]]
+    dry_run: bool
+    change_id: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def structured(self) -> dict[str, Any]:
+        return {
+            "assistant": self.assistant,
+            "changes": self.changes,
+            "warnings": self.warnings,
+            "dry_run": self.dry_run,
+            "change_id": self.change_id,
+        }
+
+
+class AssistantWriter:
+    def __init__(self, client: RevoxClient, journal: Journal | None) -> None:
+        self._client = client
+        self._journal = journal
+        self._locks: dict[str, anyio.Lock] = {}
+
+    async def update(self, args: UpdateAssistantArgs) -> WriteOutcome:
+        edits_sent = [edit.model_dump(mode="json", exclude_unset=True) for edit in args.edits]
+
+        def build(current: State) -> tuple[State, set[str]]:
+            state = copy.deepcopy(current)
+            state.update(merge_patch(current, args.patch))
+            return state, set(args.patch) | apply_edits(state, args.edits)
+
+        return await self._change(
+            args.id,
+            build,
+            prefix="result" if args.edits else "patch",
+            dry_run=args.dry_run,
+            expected_updated_at=args.expected_updated_at,
+            journal_fields={"patch": args.patch, "edits": edits_sent, "reason": args.reason},
+        )
+
+    async def revert(self, args: RevertChangeArgs) -> WriteOutcome:
+        entry = await self._journal.get(args.change_id) if self._journal else None
+        if entry is None:
+            where = "the change journal" if self._journal else "any journal (this server runs with --no-journal)"
+            raise ChangeNotFound(f"No change '{args.change_id}' in {where}. list_changes shows the recorded ones.")
+        if entry.status != "applied" and not args.force:
+            raise RevertRefused(
+                f"Change {entry.change_id} is '{entry.status}': "
+                + (
+                    "the API refused it, so there is nothing to undo."
+                    if entry.status == "failed"
+                    else "its outcome is unknown. Check with get_assistant, then pass force: true to restore "
+                    "the values from before it."
+                )
+            )
+        expected_after = entry.after or {**entry.before, **entry.body}
+
+        def build(current: State) -> tuple[State, set[str]]:
+            moved = [f for f in entry.fields if _comparable(f, current.get(f)) != _comparable(f, expected_after.get(f))]
+            if moved and not args.force:
+                raise RevertRefused(
+                    f"Not reverted: {', '.join(moved)} changed again after {entry.change_id} "
+                    f"(now {shorten({f: current.get(f) for f in moved})}). Reverting would also undo those later "
+                    "changes. Review them with list_changes; pass force: true to revert anyway."
+                )
+            state = copy.deepcopy(current)
+            state.update({f: copy.deepcopy(entry.before.get(f)) for f in entry.fields})
+            return state, set(entry.fields)
+
+        return await self._change(
+            entry.assistant_id,
+            build,
+            prefix="revert",
+            dry_run=args.dry_run,
+            expected_updated_at=None,
+            journal_fields={"patch": {}, "edits": [], "reason": args.reason, "reverts": entry.change_id},
+        )
+
+    async def _change(
+        self,
+        assistant_id: str,
+        build: Callable[[State], tuple[State, set[str]]],
+        *,
+        prefix: str,
+        dry_run: bool,
+        expected_updated_at: str | None,
+        journal_fields: dict[str, Any],
+    ) -> WriteOutcome:
+        lock = self._locks.setdefault(assistant_id, anyio.Lock())
+        async with lock:
+            current = (await self._client.get_assistant(assistant_id)).model_dump(mode="json", exclude_unset=True)
+            check_version(expected_updated_at, current.get("updated_at"))
+            state, touched = build(current)
+            dropped: list[str] = []
+            props = body_schema()["properties"]
+            candidate = {f: project(state.get(f), props[f], [f], dropped) for f in sorted(touched)}
+            _body_validator(prefix).validate(candidate)
+            body = {f: v for f, v in candidate.items() if v != _comparable(f, current.get(f))}
+            warnings = [
+                f"{path} is unknown to revox-mcp and was not sent; the API replaces that object whole, so it may "
+                "be dropped."
+                for path in dropped
+                if path.split(".")[0].split("[")[0] in body
+            ]
+            if not body:
+                return WriteOutcome(assistant=current, changes=[], dry_run=dry_run, warnings=warnings)
+            if dry_run:
+                preview = {**current, **body}
+                return WriteOutcome(assistant=preview, changes=_diff(current, preview), dry_run=True, warnings=warnings)
+            return await self._send(assistant_id, current, body, warnings, journal_fields)
+
+    async def _send(
+        self, assistant_id: str, current: State, body: State, warnings: list[str], journal_fields: dict[str, Any]
+    ) -> WriteOutcome:
+        change_id = None
+        if self._journal is not None:
+            change_id = await self._journal.begin(
+                assistant_id=assistant_id, fields=sorted(body), body=body, before=current, **journal_fields
+            )
+        try:
+            answer = await self._client.update_assistant(assistant_id, body)
+        except ApiTimeout:
+            raise  # the row stays 'pending': whether the write landed is unknown
+        except ApiError:
+            if change_id is not None:
+                await self._journal.finish(change_id, "failed")  # type: ignore[union-attr]
+            raise
+        after = answer.model_dump(mode="json", exclude_unset=True)
+        if change_id is not None:
+            await self._journal.finish(change_id, "applied", after)  # type: ignore[union-attr]
+        warnings += _not_applied(body, after) + _moved_meanwhile(current, after, body)
+        return WriteOutcome(
+            assistant=after, changes=_diff(current, after), dry_run=False, change_id=change_id, warnings=warnings
+        )
+
+
+def _comparable(field_name: str, value: Any) -> Any:
+    """A stored value as it would be sent, so that stored and sent values compare equal when they mean the same."""
+    return project(value, body_schema()["properties"][field_name], [field_name], [])
+
+
+def _diff(before: State, after: State) -> list[dict[str, Any]]:
+    """The diff as an agent means it: update fields compared in their sendable form, so keys the API
+    manages itself (a FAQ item's id) are not reported as changes."""
+    return diff(_sendable(before), _sendable(after))
+
+
+def _sendable(state: State) -> State:
+    return {k: _comparable(k, v) if k in UPDATE_FIELDS else v for k, v in state.items()}
+
+
+def _not_applied(body: State, after: State) -> list[str]:
+    return [
+        f"The API did not apply {name} as sent: sent {shorten(sent)}, it now holds {shorten(after.get(name))}."
+        for name, sent in body.items()
+        if _comparable(name, after.get(name)) != sent
+    ]
+
+
+def _moved_meanwhile(before: State, after: State, body: State) -> list[str]:
+    moved = sorted(f for f in UPDATE_FIELDS - set(body) if f in before and before.get(f) != after.get(f))
+    if not moved:
+        return []
+    return [
+        f"{', '.join(moved)} changed between our read and our write: another writer was active. "
+        "Check the assistant with get_assistant."
+    ]
+
+
+def check_version(expected: str | None, stored: Any) -> None:
+    if expected is None or expected == stored or _instant(expected) == _instant(stored):
+        return
+    newer = _instant(stored) is not None and _instant(expected) is not None and _instant(expected) > _instant(stored)
+    if newer:
+        raise StaleVersion(
+            f"expected_updated_at {expected} is later than the assistant's updated_at {stored}: it did not come from "
+            "this assistant's current state. Nothing was written. Read it again with get_assistant."
+        )
+    raise StaleVersion(
+        f"The assistant changed since you read it: you expected updated_at {expected}, it is now {stored}. Nothing "
+        "was written. Call get_assistant, redo your change on the current values, and pass the new updated_at."
+    )
+
+
+def _instant(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
