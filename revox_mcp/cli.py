@@ -27,6 +27,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--journal", type=Path, help="change journal file (default: in the user state directory)")
     serve.add_argument("--no-journal", action="store_true", help="keep no change journal (no list_changes/revert)")
     serve.add_argument("--log-level", default="WARNING", help="stderr log level (default: WARNING)")
+    policy = serve.add_argument_group("operator policy (also REVOX_MCP_* variables and a TOML file; see README)")
+    policy.add_argument("--policy", type=Path, help="TOML policy file (default: $REVOX_MCP_POLICY)")
+    policy.add_argument("--read-only", action="store_true", help="offer only the read tools")
+    policy.add_argument(
+        "--deny-fields", help="comma-separated fields agents may not change (@sensitive: the risky ones)"
+    )
+    policy.add_argument("--allow-fields", help="comma-separated fields agents may change; all others are denied")
+    policy.add_argument(
+        "--limit", action="append", default=[], help="a value limit such as max_call_duration_secs<=900"
+    )
 
     sandbox = commands.add_parser("sandbox", help="run the local Revox API sandbox on 127.0.0.1")
     sandbox.add_argument("--port", type=int, default=DEFAULT_SANDBOX_PORT, help="port (0 picks a free one)")
@@ -60,10 +70,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import anyio
 
+    from revox_mcp.errors import ConfigError
+    from revox_mcp.policy import Policy
     from revox_mcp.sandbox import SandboxServer
     from revox_mcp.server import run_stdio
+    from revox_mcp.tool_models import body_schema
 
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr, format="revox-mcp %(levelname)s %(message)s")
+    try:
+        policy = Policy.load(
+            file=args.policy,
+            read_only=args.read_only,
+            deny=args.deny_fields,
+            allow=args.allow_fields,
+            limits=args.limit,
+            known=body_schema(),
+        )
+    except ConfigError as exc:
+        print(f"revox-mcp: {exc}", file=sys.stderr)
+        return 2
     state_dir = default_state_dir()
     if not args.sandbox:
         journal = None if args.no_journal else args.journal or state_dir / "journal.db"
@@ -74,7 +99,7 @@ def _serve(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-        anyio.run(run_stdio, settings)
+        anyio.run(run_stdio, settings, policy)
         return 0
     db = args.sandbox_db or state_dir / "sandbox.db"
     db.parent.mkdir(parents=True, exist_ok=True)
@@ -88,7 +113,7 @@ def _serve(args: argparse.Namespace) -> int:
             # The sandbox's port changes on every start; its data file is what identifies it.
             journal_scope=f"sandbox:{db.resolve()}",
         )
-        anyio.run(run_stdio, settings)
+        anyio.run(run_stdio, settings, policy)
     return 0
 
 

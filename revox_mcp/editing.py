@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -252,3 +253,15 @@ def _diff_value(path: list[str | int], old: Any, new: Any, out: list[dict[str, A
 
 def _is_long(old: str, new: str) -> bool:
     return max(len(old), len(new)) > LONG_TEXT or "\n" in old or "\n" in new
+
+
+def leaf_paths(value: Any, prefix: str = "") -> list[str]:
+    """Dotted paths of the values inside nested objects (a list counts as one value): what a patch sets."""
+    if not isinstance(value, dict) or (prefix and not value):
+        return [prefix] if prefix else []
+    return [p for key, item in value.items() for p in leaf_paths(item, f"{prefix}.{key}" if prefix else key)]
+
+
+def policy_path(path: str) -> str:
+    """A diff path without list positions ('faq_items[2].answer' -> 'faq_items.answer'), as policies name fields."""
+    return re.sub(r"\[\d+\]", "", path)

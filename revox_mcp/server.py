@@ -38,8 +38,10 @@ from revox_mcp.errors import (
     StaleVersion,
 )
 from revox_mcp.journal import Journal
+from revox_mcp.policy import Policy
+from revox_mcp.redaction import redact, scrub, secrets_in
 from revox_mcp.tool_models import ASSISTANT_ID_PATTERN
-from revox_mcp.tools import TOOLS, TOOLS_BY_NAME, ToolContext, ToolSpec, tool_schemas
+from revox_mcp.tools import TOOLS_BY_NAME, PublishedTool, ToolContext, publish, tool_schemas
 from revox_mcp.writer import AssistantWriter
 
 logger = logging.getLogger(__name__)
@@ -64,19 +66,23 @@ ASSISTANT_URI = "revox://assistants/{id}"
 SCHEMA_URI = "revox://schemas/{tool}"
 
 
-def build_server(settings: Settings) -> Server[ServerState]:
+def build_server(settings: Settings, policy: Policy | None = None) -> Server[ServerState]:
+    policy = policy or Policy()
+    tools = publish(policy)
+
     @asynccontextmanager
     async def lifespan(_: Server[ServerState]) -> AsyncIterator[ServerState]:
         journal = Journal(settings.journal_path, settings.scope) if settings.journal_path else None
         try:
             async with RevoxClient(settings) as client:
-                context = ToolContext(client=client, writer=AssistantWriter(client, journal), journal=journal)
+                writer = AssistantWriter(client, journal, policy)
+                context = ToolContext(client=client, writer=writer, journal=journal)
                 yield ServerState(settings=settings, context=context)
         finally:
             if journal is not None:
                 journal.close()
 
-    tool_list = types.ListToolsResult(tools=[tool.to_mcp() for tool in TOOLS])
+    tool_list = types.ListToolsResult(tools=[tool.to_mcp() for tool in tools.values()])
 
     async def on_list_tools(
         ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
@@ -86,11 +92,15 @@ def build_server(settings: Settings) -> Server[ServerState]:
     async def on_call_tool(
         ctx: ServerRequestContext[ServerState], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        state = ctx.lifespan_context
-        tool = TOOLS_BY_NAME.get(params.name)
+        tool = tools.get(params.name)
+        if tool is None and params.name in TOOLS_BY_NAME:
+            return _error_result(
+                f"{params.name} is disabled: this server is read-only (operator policy). Read tools: "
+                f"{', '.join(tools)}."
+            )
         if tool is None:
-            return _error_result(f"Unknown tool '{params.name}'. Available tools: {', '.join(TOOLS_BY_NAME)}.")
-        return await call_tool(tool, params.arguments or {}, state)
+            return _error_result(f"Unknown tool '{params.name}'. Available tools: {', '.join(tools)}.")
+        return await call_tool(tool, params.arguments or {}, ctx.lifespan_context)
 
     async def on_list_resources(
         ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
@@ -103,7 +113,7 @@ def build_server(settings: Settings) -> Server[ServerState]:
                     description=f"Published input and output JSON schemas of the {tool.name} tool.",
                     mime_type="application/json",
                 )
-                for tool in TOOLS
+                for tool in tools.values()
             ]
         )
 
@@ -130,7 +140,7 @@ def build_server(settings: Settings) -> Server[ServerState]:
     async def on_read_resource(
         ctx: ServerRequestContext[ServerState], params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
-        text = await read_resource(str(params.uri), ctx.lifespan_context)
+        text = await read_resource(str(params.uri), ctx.lifespan_context, tools)
         return types.ReadResourceResult(
             contents=[types.TextResourceContents(uri=str(params.uri), mime_type="application/json", text=text)]
         )
@@ -148,43 +158,46 @@ def build_server(settings: Settings) -> Server[ServerState]:
     )
 
 
-async def read_resource(uri: str, state: ServerState) -> str:
+async def read_resource(uri: str, state: ServerState, tools: dict[str, PublishedTool]) -> str:
     """The JSON text of a resource; an unknown URI or a failed read is a protocol error with advice."""
     kind, _, name = uri.removeprefix("revox://").partition("/")
-    if uri.startswith("revox://") and kind == "schemas" and name in TOOLS_BY_NAME:
-        return tool_schemas(TOOLS_BY_NAME[name])
+    if uri.startswith("revox://") and kind == "schemas" and name in tools:
+        return tool_schemas(tools[name])
     if uri.startswith("revox://") and kind == "assistants" and re.fullmatch(ASSISTANT_ID_PATTERN, name):
         try:
             assistant = await state.context.client.get_assistant(name)
         except RevoxMcpError as exc:
             raise MCPError(INVALID_PARAMS, state.settings.redact(advice("resource", {"id": name}, exc))) from None
-        return json.dumps(assistant.model_dump(mode="json", exclude_unset=True), ensure_ascii=False)
+        return json.dumps(redact(assistant.model_dump(mode="json", exclude_unset=True)), ensure_ascii=False)
     raise MCPError(
         INVALID_PARAMS,
-        f"Unknown resource {uri!r}. Readable: {ASSISTANT_URI} and {SCHEMA_URI} with tool one of "
-        f"{', '.join(TOOLS_BY_NAME)}.",
+        f"Unknown resource {uri!r}. Readable: {ASSISTANT_URI} and {SCHEMA_URI} with tool one of {', '.join(tools)}.",
     )
 
 
-async def call_tool(tool: ToolSpec, arguments: dict[str, Any], state: ServerState) -> types.CallToolResult:
+async def call_tool(tool: PublishedTool, arguments: dict[str, Any], state: ServerState) -> types.CallToolResult:
+    # Secrets the agent sent (a custom LLM key) are masked in anything we say, whatever path they took.
+    secrets = {state.settings.api_key, *secrets_in(arguments)}
+    name = tool.spec.name
     try:
         args = tool.validator.validate(arguments)
-        answer = await tool.handler(state.context, args)
+        answer = await tool.spec.handler(state.context, args)
     except RevoxMcpError as exc:
-        return _error_result(state.settings.redact(advice(tool.name, arguments, exc)))
+        return _error_result(scrub(advice(name, arguments, exc), secrets))
     except Exception as exc:
-        # The client gets no traceback; the operator's log gets the message (key masked), and the
+        # The client gets no traceback; the operator's log gets the message (secrets masked), and the
         # traceback only at DEBUG.
-        logger.error("tool %s failed unexpectedly: %s", tool.name, state.settings.redact(repr(exc)))
+        logger.error("tool %s failed unexpectedly: %s", name, scrub(repr(exc), secrets))
         logger.debug("traceback of the failure above", exc_info=True)
         return _error_result(
-            f"{tool.name} failed inside revox-mcp ({type(exc).__name__}); the server log has details. "
+            f"{name} failed inside revox-mcp ({type(exc).__name__}); the server log has details. "
             "Call get_assistant to see the current state before trying again."
         )
-    text = f"{answer.summary}\n{json.dumps(answer.structured, ensure_ascii=False, separators=(',', ':'))}"
+    structured = redact(answer.structured)
+    text = f"{answer.summary}\n{json.dumps(structured, ensure_ascii=False, separators=(',', ':'))}"
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text=state.settings.redact(text))],
-        structured_content=answer.structured,
+        content=[types.TextContent(type="text", text=scrub(text, secrets))],
+        structured_content=structured,
     )
 
 
@@ -230,10 +243,10 @@ def advice(tool_name: str, arguments: dict[str, Any], exc: RevoxMcpError) -> str
     return str(exc)
 
 
-async def run_stdio(settings: Settings) -> None:
+async def run_stdio(settings: Settings, policy: Policy | None = None) -> None:
     """Serve one client over stdin/stdout until it disconnects. Only protocol goes to stdout."""
     from mcp.server.stdio import stdio_server
 
-    server = build_server(settings)
+    server = build_server(settings, policy)
     async with stdio_server() as (read_stream, write_stream):
         await server.run(read_stream, write_stream, server.create_initialization_options())

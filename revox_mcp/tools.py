@@ -7,6 +7,7 @@ results live in `server.py`, so handlers stay plain async functions.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,10 +18,11 @@ import mcp_types as types
 from pydantic import BaseModel, ValidationError
 
 from revox_mcp.client import RevoxClient
-from revox_mcp.editing import diff
+from revox_mcp.editing import diff, leaf_paths
 from revox_mcp.errors import Problem
 from revox_mcp.journal import Journal, JournalEntry
 from revox_mcp.models import Assistant, AssistantUpdate
+from revox_mcp.policy import Policy
 from revox_mcp.schemas import JsonSchema, json_type_only, partial_patch, portable_schema
 from revox_mcp.tool_models import (
     AssistantAnswer,
@@ -32,9 +34,10 @@ from revox_mcp.tool_models import (
     RevertChangeArgs,
     UpdateAnswer,
     UpdateAssistantArgs,
+    body_schema,
 )
 from revox_mcp.validation import ArgumentValidator, pydantic_problems
-from revox_mcp.writer import AssistantWriter, WriteOutcome, body_schema
+from revox_mcp.writer import AssistantWriter, WriteOutcome
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,13 @@ class ToolSpec:
     handler: Handler
     shape_input: Callable[[JsonSchema], JsonSchema] = _unchanged
     extra_checks: Callable[[dict[str, Any]], list[Problem]] | None = None
+    # How an operator policy changes this tool's published schema and what it refuses up front.
+    shape_for_policy: Callable[[JsonSchema, Policy], JsonSchema] | None = None
+    policy_checks: Callable[[dict[str, Any], Policy], list[Problem]] | None = None
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.annotations.read_only_hint)
 
     # Built on first use and kept: start-up pays nothing, later calls pay nothing again.
     @cached_property
@@ -84,15 +94,44 @@ class ToolSpec:
     def validator(self) -> ArgumentValidator:
         return ArgumentValidator(self.input_schema, self.args_model, extra_checks=self.extra_checks)
 
+    def publish(self, policy: Policy) -> PublishedTool:
+        """This tool as shown and checked under `policy` (the checked-in schema when the policy is default)."""
+        if policy.is_default or self.shape_for_policy is None:
+            return PublishedTool(self, self.input_schema, self.validator)
+        schema = self.shape_for_policy(copy.deepcopy(self.input_schema), policy)
+        policy_checks = self.policy_checks
+        extra = self.extra_checks
+
+        def checks(arguments: dict[str, Any]) -> list[Problem]:
+            found = policy_checks(arguments, policy) if policy_checks else []
+            return found + (extra(arguments) if extra else [])
+
+        # Validation runs against the full schema so that a denied field is reported as denied,
+        # not as unknown; the policy check above says why.
+        return PublishedTool(self, schema, ArgumentValidator(self.input_schema, self.args_model, extra_checks=checks))
+
+
+@dataclass(frozen=True)
+class PublishedTool:
+    spec: ToolSpec
+    input_schema: JsonSchema
+    validator: ArgumentValidator
+
     def to_mcp(self) -> types.Tool:
+        spec = self.spec
         return types.Tool(
-            name=self.name,
-            title=self.title,
-            description=self.description,
+            name=spec.name,
+            title=spec.title,
+            description=spec.description,
             input_schema=self.input_schema,
-            output_schema=self.output_schema,
-            annotations=self.annotations,
+            output_schema=spec.output_schema,
+            annotations=spec.annotations,
         )
+
+
+def publish(policy: Policy) -> dict[str, PublishedTool]:
+    """The tools a server with `policy` offers: read-only mode keeps only tools marked read-only."""
+    return {t.name: t.publish(policy) for t in TOOLS if t.read_only or not policy.read_only}
 
 
 @cache
@@ -132,6 +171,30 @@ def _patch_field_checks(arguments: dict[str, Any]) -> list[Problem]:
     except ValidationError as exc:
         return pydantic_problems(exc, ["patch"], skip=frozenset({"missing", "union_tag_not_found"}))
     return []
+
+
+def _shape_update_for_policy(schema: JsonSchema, policy: Policy) -> JsonSchema:
+    props = schema["properties"]
+    props["patch"] = policy.shape_patch(props["patch"])
+    edits = policy.shape_edits(props["edits"])
+    if edits is None:
+        del props["edits"]
+    else:
+        props["edits"] = edits
+    return schema
+
+
+def _update_policy_checks(arguments: dict[str, Any], policy: Policy) -> list[Problem]:
+    patch = arguments.get("patch")
+    problems = []
+    if isinstance(patch, dict):
+        problems += policy.check_paths(leaf_paths(patch), "patch") + policy.check_limits(patch, "patch")
+    edits = arguments.get("edits")
+    for index, edit in enumerate(edits if isinstance(edits, list) else []):
+        target = edit.get("list", edit.get("field")) if isinstance(edit, dict) else None
+        if isinstance(target, str):
+            problems += policy.check_paths([target], f"edits[{index}]")
+    return problems
 
 
 def _label(assistant: dict[str, Any]) -> str:
@@ -269,6 +332,8 @@ UPDATE_ASSISTANT = ToolSpec(
     handler=update_assistant,
     shape_input=_with_partial_patch,
     extra_checks=_patch_field_checks,
+    shape_for_policy=_shape_update_for_policy,
+    policy_checks=_update_policy_checks,
 )
 
 LIST_CHANGES = ToolSpec(
@@ -303,6 +368,6 @@ TOOLS: tuple[ToolSpec, ...] = (LIST_ASSISTANTS, GET_ASSISTANT, UPDATE_ASSISTANT,
 TOOLS_BY_NAME: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}
 
 
-def tool_schemas(tool: ToolSpec) -> str:
+def tool_schemas(tool: PublishedTool) -> str:
     """Both published schemas of a tool as one JSON document (the revox://schemas/{tool} resource)."""
-    return json.dumps({"input": tool.input_schema, "output": tool.output_schema}, indent=2, sort_keys=True)
+    return json.dumps({"input": tool.input_schema, "output": tool.spec.output_schema}, indent=2, sort_keys=True)

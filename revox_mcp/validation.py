@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from revox_mcp.errors import PatchInvalid, Problem
 from revox_mcp.models import LLM_MODEL_TYPES, PATTERN_MEANINGS
+from revox_mcp.redaction import SECRET_KEYS, mask, redact
 from revox_mcp.schemas import JsonSchema
 from revox_mcp.tool_models import EDIT_TAGS
 
@@ -65,12 +66,13 @@ class ArgumentValidator:
             problems += _uncovered(pydantic_problems(exc, self._prefix), problems)
             parsed = None
         if problems:
-            raise PatchInvalid(_dedupe(problems))
+            raise PatchInvalid([_masked(p, document) for p in _dedupe(problems)])
         return parsed
 
 
 def shorten(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    """A value for a message: secrets masked, at most MAX_VALUE_CHARS characters."""
+    text = json.dumps(redact(value), ensure_ascii=False, default=str)
     return text if len(text) <= MAX_VALUE_CHARS else f"{text[: MAX_VALUE_CHARS - 15]}… ({len(text)} chars)"
 
 
@@ -83,6 +85,13 @@ def render_path(parts: Iterable[str | int]) -> str:
 
 def _covered(path: str, reported: Sequence[str]) -> bool:
     return any(path == r or path.startswith(r + ".") or path.startswith(r + "[") for r in reported)
+
+
+def _masked(problem: Problem, document: Any) -> Problem:
+    """A problem about a secret itself shows the secret masked."""
+    if problem.path.rsplit(".", 1)[-1] not in SECRET_KEYS:
+        return problem
+    return Problem(problem.path, mask(problem.value.strip('"')), problem.allowed, problem.hint)
 
 
 def _uncovered(new: list[Problem], reported: list[Problem]) -> list[Problem]:

@@ -20,22 +20,17 @@ from typing import Any
 import anyio
 
 from revox_mcp.client import RevoxClient
-from revox_mcp.editing import apply_edits, diff, merge_patch, project
-from revox_mcp.errors import ApiError, ApiTimeout, ChangeNotFound, RevertRefused, StaleVersion
+from revox_mcp.editing import apply_edits, diff, merge_patch, policy_path, project
+from revox_mcp.errors import ApiError, ApiTimeout, ChangeNotFound, PatchInvalid, Problem, RevertRefused, StaleVersion
 from revox_mcp.journal import Journal
 from revox_mcp.models import AssistantUpdate
-from revox_mcp.schemas import JsonSchema, portable_schema
-from revox_mcp.tool_models import RevertChangeArgs, UpdateAssistantArgs
+from revox_mcp.policy import Policy
+from revox_mcp.redaction import is_masked, mask, redact
+from revox_mcp.tool_models import RevertChangeArgs, UpdateAssistantArgs, body_schema
 from revox_mcp.validation import ArgumentValidator, shorten
 
 State = dict[str, Any]
 UPDATE_FIELDS = frozenset(AssistantUpdate.model_fields)
-
-
-@cache
-def body_schema() -> JsonSchema:
-    """The strict schema of a complete update body (what is actually sent)."""
-    return portable_schema(AssistantUpdate)
 
 
 @cache
@@ -62,9 +57,10 @@ class WriteOutcome:
 
 
 class AssistantWriter:
-    def __init__(self, client: RevoxClient, journal: Journal | None) -> None:
+    def __init__(self, client: RevoxClient, journal: Journal | None, policy: Policy | None = None) -> None:
         self._client = client
         self._journal = journal
+        self._policy = policy or Policy()
         self._locks: dict[str, anyio.Lock] = {}
 
     async def update(self, args: UpdateAssistantArgs) -> WriteOutcome:
@@ -102,7 +98,12 @@ class AssistantWriter:
         expected_after = entry.after or {**entry.before, **entry.body}
 
         def build(current: State) -> tuple[State, set[str]]:
-            moved = [f for f in entry.fields if _comparable(f, current.get(f)) != _comparable(f, expected_after.get(f))]
+            # The journal keeps states with secrets masked, so compare masked with masked.
+            moved = [
+                f
+                for f in entry.fields
+                if redact(_comparable(f, current.get(f))) != redact(_comparable(f, expected_after.get(f)))
+            ]
             if moved and not args.force:
                 raise RevertRefused(
                     f"Not reverted: {', '.join(moved)} changed again after {entry.change_id} "
@@ -140,8 +141,10 @@ class AssistantWriter:
             dropped: list[str] = []
             props = body_schema()["properties"]
             candidate = {f: project(state.get(f), props[f], [f], dropped) for f in sorted(touched)}
+            _unmask_secrets(candidate, current, prefix)
             _body_validator(prefix).validate(candidate)
             body = {f: v for f, v in candidate.items() if v != _comparable(f, current.get(f))}
+            self._enforce_policy(current, body, prefix)
             warnings = [
                 f"{path} is unknown to revox-mcp and was not sent; the API replaces that object whole, so it may "
                 "be dropped."
@@ -155,29 +158,71 @@ class AssistantWriter:
                 return WriteOutcome(assistant=preview, changes=_diff(current, preview), dry_run=True, warnings=warnings)
             return await self._send(assistant_id, current, body, warnings, journal_fields)
 
+    def _enforce_policy(self, current: State, body: State, prefix: str) -> None:
+        """The operator policy on what would really change, however the change was asked for."""
+        if self._policy.is_default:
+            return
+        changed = [policy_path(c["path"]) for c in diff(_sendable(current), _sendable({**current, **body}), body)]
+        problems = self._policy.check_paths(changed, prefix) + self._policy.check_limits(body, prefix)
+        if problems:
+            raise PatchInvalid(problems)
+
     async def _send(
         self, assistant_id: str, current: State, body: State, warnings: list[str], journal_fields: dict[str, Any]
     ) -> WriteOutcome:
         change_id = None
         if self._journal is not None:
             change_id = await self._journal.begin(
-                assistant_id=assistant_id, fields=sorted(body), body=body, before=current, **journal_fields
+                assistant_id=assistant_id,
+                fields=sorted(body),
+                body=redact(body),
+                before=redact(current),
+                **redact(journal_fields),
             )
         try:
             answer = await self._client.update_assistant(assistant_id, body)
-        except ApiTimeout:
-            raise  # the row stays 'pending': whether the write landed is unknown
+        except ApiTimeout as exc:
+            after = await self._reread_after_timeout(assistant_id, current, body, change_id, exc)
+            warnings.append("The API did not answer in time, but a re-read shows the change landed.")
         except ApiError:
             if change_id is not None:
                 await self._journal.finish(change_id, "failed")  # type: ignore[union-attr]
             raise
-        after = answer.model_dump(mode="json", exclude_unset=True)
+        else:
+            after = answer.model_dump(mode="json", exclude_unset=True)
         if change_id is not None:
-            await self._journal.finish(change_id, "applied", after)  # type: ignore[union-attr]
+            await self._journal.finish(change_id, "applied", redact(after))  # type: ignore[union-attr]
         warnings += _not_applied(body, after) + _moved_meanwhile(current, after, body)
         return WriteOutcome(
             assistant=after, changes=_diff(current, after), dry_run=False, change_id=change_id, warnings=warnings
         )
+
+    async def _reread_after_timeout(
+        self, assistant_id: str, current: State, body: State, change_id: str | None, timeout: ApiTimeout
+    ) -> State:
+        """After a write that timed out, look instead of guessing: did it land, not land, or land in part?"""
+        try:
+            reread = (await self._client.get_assistant(assistant_id)).model_dump(mode="json", exclude_unset=True)
+        except ApiError:
+            raise timeout from None  # still unknown; the journal row stays 'pending'
+        landed = [f for f, v in body.items() if _comparable(f, reread.get(f)) == v]
+        if len(landed) == len(body):
+            return reread
+        untouched = all(_comparable(f, reread.get(f)) == _comparable(f, current.get(f)) for f in body)
+        if untouched:
+            if change_id is not None:
+                await self._journal.finish(change_id, "failed")  # type: ignore[union-attr]
+            raise ApiTimeout(
+                "The Revox API did not answer in time, and a re-read shows the change did not land: nothing "
+                "changed. It is safe to call again.",
+                status=timeout.status,
+            ) from None
+        raise ApiTimeout(
+            f"The Revox API did not answer in time, and a re-read shows only part of the change: {', '.join(landed)} "
+            f"landed, {', '.join(sorted(set(body) - set(landed)))} did not (or was changed again). Check with "
+            "get_assistant before retrying.",
+            status=timeout.status,
+        ) from None
 
 
 def _comparable(field_name: str, value: Any) -> Any:
@@ -193,6 +238,29 @@ def _diff(before: State, after: State) -> list[dict[str, Any]]:
 
 def _sendable(state: State) -> State:
     return {k: _comparable(k, v) if k in UPDATE_FIELDS else v for k, v in state.items()}
+
+
+def _unmask_secrets(candidate: State, current: State, prefix: str) -> None:
+    """A masked api_key sent back means "keep the stored key": swap the real one in. A mask of any other
+    key (from an old answer or the journal, which never keeps secrets) cannot be written."""
+    model = candidate.get("llm_model")
+    if not (isinstance(model, dict) and is_masked(model.get("api_key"))):
+        return
+    stored = (current.get("llm_model") or {}).get("api_key")
+    if isinstance(stored, str) and mask(stored) == model["api_key"]:
+        model["api_key"] = stored
+        return
+    raise PatchInvalid(
+        [
+            Problem(
+                path=f"{prefix}.llm_model.api_key",
+                value=shorten(model["api_key"]),
+                allowed="the real key, or the masked form of the key stored now",
+                hint="revox-mcp never shows or keeps secrets, so a masked key cannot be written back. Send the "
+                "real key, or leave api_key out to keep the stored one.",
+            )
+        ]
+    )
 
 
 def _not_applied(body: State, after: State) -> list[str]:

@@ -1,0 +1,303 @@
+"""What an operator lets agents change: read-only mode, denied or allowed fields, value limits.
+
+A policy comes from an optional TOML file, environment variables and flags (flags win). It shapes
+what this server instance publishes (denied fields vanish from the schema, limits tighten its
+ranges, read-only hides the write tools) and it is enforced on the final body of every write
+(patch, edits and revert_change alike), so nothing reaches the API that the policy forbids.
+
+Field paths are dotted: `webhook_url`, `voice.id`, `llm_model.api_url`, `call_retry_config.calling_windows`.
+A path covers everything below it. The preset `@sensitive` names the fields that can exfiltrate
+data or reroute calls.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from revox_mcp.errors import ConfigError, Problem
+from revox_mcp.schemas import JsonSchema
+from revox_mcp.validation import shorten
+
+# Fields through which a hijacked agent could send call data elsewhere or reroute calls.
+SENSITIVE_FIELDS = (
+    "webhook_url",
+    "transfer_destinations",
+    "transfer_phone_number",
+    "precall_lookup_url",
+    "custom_tools",
+    "llm_model.api_url",
+    "llm_model.api_key",
+)
+PRESETS = {"@sensitive": SENSITIVE_FIELDS}
+
+POLICY_FILE_ENV = "REVOX_MCP_POLICY"
+READ_ONLY_ENV = "REVOX_MCP_READ_ONLY"
+DENY_ENV = "REVOX_MCP_DENY_FIELDS"
+ALLOW_ENV = "REVOX_MCP_ALLOW_FIELDS"
+LIMITS_ENV = "REVOX_MCP_LIMITS"
+
+_LIMIT = re.compile(r"^\s*([a-z_][a-z0-9_.]*)\s*(<=|>=)\s*(-?[0-9]+(?:\.[0-9]+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class Limit:
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def text(self) -> str:
+        parts = []
+        if self.minimum is not None:
+            parts.append(f">= {self.minimum:g}")
+        if self.maximum is not None:
+            parts.append(f"<= {self.maximum:g}")
+        return " and ".join(parts)
+
+
+@dataclass(frozen=True)
+class Policy:
+    read_only: bool = False
+    deny: frozenset[str] = frozenset()
+    allow: frozenset[str] | None = None
+    limits: Mapping[str, Limit] = field(default_factory=dict)
+
+    @property
+    def is_default(self) -> bool:
+        return not (self.read_only or self.deny or self.allow is not None or self.limits)
+
+    def permits(self, path: str) -> bool:
+        """May an agent change the value at `path` (dotted, list indices removed)?"""
+        if any(_covers(d, path) for d in self.deny):
+            return False
+        return self.allow is None or any(_covers(a, path) or _covers(path, a) for a in self.allow)
+
+    def _fully_permits(self, path: str) -> bool:
+        """Everything below `path` is writable (an allow entry covers it and nothing below is denied)."""
+        if not self.permits(path) or any(_covers(path, d) for d in self.deny):
+            return False
+        return self.allow is None or any(_covers(a, path) for a in self.allow)
+
+    # --- checks ---------------------------------------------------------------------------------------
+
+    def check_paths(self, paths: Iterable[str], prefix: str) -> list[Problem]:
+        return [
+            Problem(
+                path=f"{prefix}.{path}" if prefix else path,
+                value="a change",
+                allowed="no change: this server's operator policy does not let agents change this field",
+                hint="Leave it out; a person with access to the Revox dashboard can change it.",
+            )
+            for path in sorted(set(paths))
+            if not self.permits(path)
+        ]
+
+    def check_limits(self, body: Mapping[str, Any], prefix: str) -> list[Problem]:
+        problems = []
+        for path, limit in self.limits.items():
+            value = _get(body, path)
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                continue
+            too_low = limit.minimum is not None and value < limit.minimum
+            if too_low or (limit.maximum is not None and value > limit.maximum):
+                problems.append(
+                    Problem(
+                        path=f"{prefix}.{path}",
+                        value=shorten(value),
+                        allowed=f"a number {limit.text()} (operator policy)",
+                    )
+                )
+        return problems
+
+    # --- published schema -----------------------------------------------------------------------------
+
+    def shape_patch(self, patch: JsonSchema) -> JsonSchema:
+        """The patch schema this instance publishes: denied fields removed, limits applied."""
+        shaped = copy.deepcopy(patch)
+        self._prune(shaped, "")
+        for path, limit in self.limits.items():
+            node = _node(shaped, path)
+            if node is not None:
+                if limit.minimum is not None:
+                    node["minimum"] = max(limit.minimum, node.get("minimum", limit.minimum))
+                if limit.maximum is not None:
+                    node["maximum"] = min(limit.maximum, node.get("maximum", limit.maximum))
+        return shaped
+
+    def _prune(self, node: JsonSchema, path: str) -> None:
+        for branch in node.get("anyOf", []):
+            self._prune(branch, path)
+        props = node.get("properties")
+        if props is None:
+            return
+        for name in list(props):
+            child = f"{path}.{name}" if path else name
+            if not self.permits(child):
+                del props[name]
+            elif not self._fully_permits(child):
+                self._prune(props[name], child)
+
+    def shape_edits(self, edits: JsonSchema) -> JsonSchema | None:
+        """The edits schema with the ops this policy forbids removed; None when no op is left."""
+        shaped = copy.deepcopy(edits)
+        kept = []
+        for variant in shaped["items"]["anyOf"]:
+            props = variant["properties"]
+            target = "list" if "list" in props else "field"
+            spec = props[target]
+            allowed = [v for v in spec.get("enum", [spec.get("const")]) if self.permits(str(v))]
+            if not allowed:
+                continue
+            if "enum" in spec:
+                spec["enum"] = allowed
+            kept.append(variant)
+        if not kept:
+            return None
+        shaped["items"]["anyOf"] = kept
+        return shaped
+
+    # --- loading --------------------------------------------------------------------------------------
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        file: Path | None = None,
+        read_only: bool = False,
+        deny: str | None = None,
+        allow: str | None = None,
+        limits: Iterable[str] = (),
+        env: Mapping[str, str] | None = None,
+        known: JsonSchema | None = None,
+    ) -> Policy:
+        """Merge file < environment < flags. Denials add up; the most specific allow list wins; a later
+        limit for the same field replaces an earlier one. Unknown field names are a ConfigError."""
+        env = os.environ if env is None else env
+        file = file or (Path(env[POLICY_FILE_ENV]) if env.get(POLICY_FILE_ENV) else None)
+        data = _read_toml(file) if file else {}
+        denied = set(_fields(data.get("deny_fields", [])))
+        denied |= set(_split(env.get(DENY_ENV))) | set(_split(deny))
+        allow_list = _split(allow) or _split(env.get(ALLOW_ENV)) or data.get("allow_fields")
+        merged: dict[str, Limit] = {}
+        for path, bounds in dict(data.get("limits", {})).items():
+            merged[path] = Limit(minimum=bounds.get("min"), maximum=bounds.get("max"))
+        for text in [*_split(env.get(LIMITS_ENV), sep=";"), *limits]:
+            path, limit = _parse_limit(text)
+            old = merged.get(path, Limit())
+            merged[path] = Limit(
+                minimum=limit.minimum if limit.minimum is not None else old.minimum,
+                maximum=limit.maximum if limit.maximum is not None else old.maximum,
+            )
+        env_read_only = env.get(READ_ONLY_ENV, "").lower() in ("1", "true", "yes")
+        policy = cls(
+            read_only=read_only or bool(data.get("read_only")) or env_read_only,
+            deny=frozenset(_expand(denied)),
+            allow=frozenset(_expand(allow_list)) if allow_list else None,
+            limits=merged,
+        )
+        if known is not None:
+            policy.validate_paths(known)
+        return policy
+
+    def validate_paths(self, schema: JsonSchema) -> None:
+        named = [*self.deny, *(self.allow or ()), *self.limits]
+        bad = [p for p in named if _node(schema, p) is None]
+        if bad:
+            known = list(_all_paths(schema))
+            hints = []
+            for path in bad:
+                close = difflib.get_close_matches(path, known, 1)
+                hints.append(f"'{path}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+            raise ConfigError(f"Unknown field(s) in the policy: {', '.join(hints)}.")
+        for path in self.limits:
+            node = _node(schema, path) or {}
+            if not {"number", "integer"} & set(_types(node)):
+                raise ConfigError(f"Policy limit on '{path}': that field is not a number.")
+
+
+def _covers(outer: str, inner: str) -> bool:
+    return inner == outer or inner.startswith(outer + ".")
+
+
+def _split(text: str | None, sep: str = ",") -> list[str]:
+    return [part.strip() for part in (text or "").split(sep) if part.strip()]
+
+
+def _fields(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError("Policy file: deny_fields and allow_fields must be lists of field names.")
+    return value
+
+
+def _expand(paths: Iterable[str]) -> set[str]:
+    out: set[str] = set()
+    for path in paths:
+        if path.startswith("@"):
+            if path not in PRESETS:
+                raise ConfigError(f"Unknown preset '{path}'; presets: {', '.join(PRESETS)}.")
+            out |= set(PRESETS[path])
+        else:
+            out.add(path)
+    return out
+
+
+def _parse_limit(text: str) -> tuple[str, Limit]:
+    match = _LIMIT.match(text)
+    if not match:
+        raise ConfigError(
+            f"Bad limit '{text}': write it as field<=number or field>=number, e.g. max_call_duration_secs<=900."
+        )
+    path, op, number = match.group(1), match.group(2), float(match.group(3))
+    return path, Limit(maximum=number) if op == "<=" else Limit(minimum=number)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"Cannot read the policy file {path}: {exc}") from None
+
+
+def _types(node: JsonSchema) -> list[str]:
+    type_ = node.get("type", [])
+    return [type_] if isinstance(type_, str) else list(type_)
+
+
+def _children(node: JsonSchema) -> dict[str, JsonSchema]:
+    """Named children of a schema node, looking through nullable unions, item schemas and variants."""
+    out: dict[str, JsonSchema] = {}
+    for branch in node.get("anyOf", []):
+        out.update(_children(branch))
+    if isinstance(node.get("items"), dict):
+        out.update(_children(node["items"]))
+    out.update(node.get("properties", {}))
+    return out
+
+
+def _node(schema: JsonSchema, path: str) -> JsonSchema | None:
+    node: JsonSchema | None = schema
+    for part in path.split("."):
+        node = _children(node).get(part) if node is not None else None
+    return node
+
+
+def _all_paths(node: JsonSchema, prefix: str = "") -> Iterable[str]:
+    for name, child in _children(node).items():
+        path = f"{prefix}.{name}" if prefix else name
+        yield path
+        yield from _all_paths(child, path)
+
+
+def _get(body: Mapping[str, Any], path: str) -> Any:
+    value: Any = body
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
