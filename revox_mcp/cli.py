@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from revox_mcp import __version__
 from revox_mcp.config import API_KEY_ENV, BASE_URL_ENV, Settings, default_state_dir
@@ -27,6 +31,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--journal", type=Path, help="change journal file (default: in the user state directory)")
     serve.add_argument("--no-journal", action="store_true", help="keep no change journal (no list_changes/revert)")
     serve.add_argument("--log-level", default="WARNING", help="stderr log level (default: WARNING)")
+    http = serve.add_argument_group("Streamable HTTP (instead of stdio)")
+    http.add_argument("--http", action="store_true", help="serve MCP over Streamable HTTP at /mcp")
+    http.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
+    http.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    http.add_argument("--stateless", action="store_true", help="no sessions: for several replicas behind a balancer")
+    http.add_argument("--allowed-hosts", default="", help="extra Host values to accept, comma-separated (host:port)")
+    http.add_argument("--allowed-origins", default="", help="extra Origin values to accept, comma-separated")
+    http.add_argument("--max-body-bytes", type=int, default=1_048_576, help="largest request body (default: 1 MiB)")
     policy = serve.add_argument_group("operator policy (also REVOX_MCP_* variables and a TOML file; see README)")
     policy.add_argument("--policy", type=Path, help="TOML policy file (default: $REVOX_MCP_POLICY)")
     policy.add_argument("--read-only", action="store_true", help="offer only the read tools")
@@ -42,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=DEFAULT_SANDBOX_PORT, help="port (0 picks a free one)")
     sandbox.add_argument("--db", type=Path, help="SQLite file (default: in the user state directory)")
     sandbox.add_argument("--key", help="API key the sandbox accepts (default: a new random one, printed)")
+    sandbox.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        help='inject a fault, as JSON: {"method": "PATCH", "path": "/assistants/*", "status": 503, "times": 2} '
+        "(also retry_after headers, delay_s, drop, apply; see README)",
+    )
 
     commands.add_parser("demo", help="watch an MCP client update an assistant through revox-mcp, on a sandbox")
 
@@ -90,30 +109,59 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"revox-mcp: {exc}", file=sys.stderr)
         return 2
     state_dir = default_state_dir()
-    if not args.sandbox:
-        journal = None if args.no_journal else args.journal or state_dir / "journal.db"
-        settings = Settings.from_env(api_key=args.api_key, base_url=args.base_url, journal_path=journal)
-        if not settings.api_key:
-            print(
-                f"revox-mcp: no API key. Set {API_KEY_ENV} (or pass --api-key), or add --sandbox to try it locally.",
-                file=sys.stderr,
+    with contextlib.ExitStack() as stack:
+        if args.sandbox:
+            db = args.sandbox_db or state_dir / "sandbox.db"
+            db.parent.mkdir(parents=True, exist_ok=True)
+            sandbox = stack.enter_context(SandboxServer(db))
+            print(f"revox-mcp: using the local sandbox at {sandbox.url} (data in {db})", file=sys.stderr)
+            settings = Settings(
+                api_key=sandbox.api_key,
+                base_url=sandbox.url,
+                journal_path=None if args.no_journal else args.journal or db.with_name(db.stem + ".journal.db"),
+                # The sandbox's port changes on every start; its data file is what identifies it.
+                journal_scope=f"sandbox:{db.resolve()}",
             )
-            return 2
+        else:
+            journal = None if args.no_journal else args.journal or state_dir / "journal.db"
+            settings = Settings.from_env(api_key=args.api_key, base_url=args.base_url, journal_path=journal)
+            if not settings.api_key:
+                hint = f"Set {API_KEY_ENV} (or pass --api-key), or add --sandbox to try it locally."
+                print(f"revox-mcp: no API key. {hint}", file=sys.stderr)
+                return 2
+        if args.http:
+            return _serve_http(args, settings, policy)
         anyio.run(run_stdio, settings, policy)
-        return 0
-    db = args.sandbox_db or state_dir / "sandbox.db"
-    db.parent.mkdir(parents=True, exist_ok=True)
-    journal = None if args.no_journal else args.journal or db.with_name(db.stem + ".journal.db")
-    with SandboxServer(db) as sandbox:
-        print(f"revox-mcp: using the local sandbox at {sandbox.url} (data in {db})", file=sys.stderr)
-        settings = Settings(
-            api_key=sandbox.api_key,
-            base_url=sandbox.url,
-            journal_path=journal,
-            # The sandbox's port changes on every start; its data file is what identifies it.
-            journal_scope=f"sandbox:{db.resolve()}",
+    return 0
+
+
+def _serve_http(args: argparse.Namespace, settings: Settings, policy: Any) -> int:
+    from revox_mcp.http_transport import MCP_PATH, TOKEN_ENV, HttpOptions, build_http_app, new_token
+    from revox_mcp.serving import AppServer, is_loopback
+
+    token = os.environ.get(TOKEN_ENV) or new_token()
+    options = HttpOptions(
+        token=token,
+        host=args.host,
+        port=args.port,
+        stateless=args.stateless,
+        allowed_hosts=[h for h in args.allowed_hosts.split(",") if h],
+        allowed_origins=[o for o in args.allowed_origins.split(",") if o],
+        max_body_bytes=args.max_body_bytes,
+    )
+    server = AppServer(host=options.host, port=options.port)
+    server.app = build_http_app(settings, policy, options, server.port)
+    print(f"revox-mcp: MCP over Streamable HTTP at {server.url}{MCP_PATH}", file=sys.stderr)
+    if not os.environ.get(TOKEN_ENV):
+        print(f"revox-mcp: bearer token (set {TOKEN_ENV} to choose one): {token}", file=sys.stderr)
+    if not is_loopback(options.host):
+        print(
+            f"revox-mcp: warning: bound to {options.host}, reachable from other machines. Keep the token secret "
+            "and put a TLS proxy in front.",
+            file=sys.stderr,
         )
-        anyio.run(run_stdio, settings, policy)
+    sys.stderr.flush()
+    server.serve_forever()
     return 0
 
 
@@ -123,6 +171,12 @@ def _sandbox(args: argparse.Namespace) -> int:
     db = args.db or default_state_dir() / "sandbox.db"
     db.parent.mkdir(parents=True, exist_ok=True)
     sandbox = SandboxServer(db, api_key=args.key, port=args.port)
+    for text in args.fault:
+        try:
+            sandbox.add_fault(json.loads(text))
+        except (ValueError, TypeError) as exc:
+            print(f"revox-mcp: bad --fault {text!r}: {exc}", file=sys.stderr)
+            return 2
     print(f"Revox sandbox on {sandbox.url} (data in {db})")
     print(f"  export {BASE_URL_ENV}={sandbox.url}")
     print(f"  export {API_KEY_ENV}={sandbox.api_key}")

@@ -17,8 +17,6 @@ from typing import Any
 import anyio
 from pydantic import ValidationError
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -29,15 +27,23 @@ from revox_mcp.sandbox.store import AssistantStore
 
 @dataclass
 class Fault:
-    """A canned answer for requests matching `method` and `path` (a glob), served `times` times (-1: always)."""
+    """What happens to requests matching `method` and `path` (a glob), `times` times (-1: always).
+
+    By default the request is not handled and a canned answer is sent: `status` with `body` and
+    `headers` (e.g. Retry-After), after `delay_s`. `drop` cuts the connection mid-answer instead.
+    `apply` first handles the request for real (the write lands), then delays or drops the answer:
+    the ambiguous case where a client cannot know whether its write happened.
+    """
 
     method: str
     path: str
-    status: int
+    status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
     times: int = 1
+    drop: bool = False
+    apply: bool = False
 
 
 @dataclass
@@ -156,31 +162,6 @@ def create_app(store: AssistantStore, api_key: str) -> Starlette:
             state.requests.clear()
         return JSONResponse({"requests": [asdict(r) for r in state.requests]})
 
-    async def auth_faults_and_log(request: Request, call_next: Any) -> Response:
-        path = request.url.path
-        control = path.startswith("/_sandbox/")
-        entry = None
-        if not control:
-            # Logged on arrival (status filled in on the way out), so a slow request that is still in
-            # flight when a test resets the log cannot land in the next test's log.
-            # The raw path, as sent, shows what encoding a client applied (the decoded one hides it).
-            raw_path = request.scope.get("raw_path", path.encode()).decode("latin-1")
-            entry = LoggedRequest(request.method, raw_path, 0)
-            state.requests.append(entry)
-        response: Response
-        if not _authorized(request, api_key):
-            response = _error(401, "Invalid or missing API key")
-        elif not control and (fault := state.take_fault(request.method, path)):
-            if fault.delay_s:
-                await anyio.sleep(fault.delay_s)
-            body = fault.body or {"message": f"sandbox fault {fault.status}"}
-            response = JSONResponse(body, status_code=fault.status, headers=fault.headers)
-        else:
-            response = await call_next(request)
-        if entry is not None:
-            entry.status = response.status_code
-        return response
-
     app = Starlette(
         routes=[
             Route("/assistants", list_assistants, methods=["GET"]),
@@ -193,11 +174,78 @@ def create_app(store: AssistantStore, api_key: str) -> Starlette:
             Route("/_sandbox/requests", request_log, methods=["GET", "DELETE"]),
         ],
         exception_handlers={BadBody: _bad_body},
-        middleware=[Middleware(BaseHTTPMiddleware, dispatch=auth_faults_and_log)],
     )
     app.state.sandbox = state
-
+    app.add_middleware(SandboxGate, state=state)
     return app
+
+
+class SandboxGate:
+    """Pure ASGI in front of the routes: Bearer auth, the request log, and fault injection (which must be
+    able to cut a connection or answer after the real handler ran, so it cannot be a route)."""
+
+    def __init__(self, app: Any, state: SandboxState) -> None:
+        self._app = app
+        self._state = state
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        request = Request(scope)
+        path = request.url.path
+        control = path.startswith("/_sandbox/")
+        entry = None
+        if not control:
+            # Logged on arrival (status filled in on the way out), so a slow request that is still in
+            # flight when a test resets the log cannot land in the next test's log. The raw path, as
+            # sent, shows what encoding a client applied (the decoded one hides it).
+            raw_path = scope.get("raw_path", path.encode()).decode("latin-1")
+            entry = LoggedRequest(request.method, raw_path, 0)
+            self._state.requests.append(entry)
+
+        async def logged_send(message: Any) -> None:
+            if entry is not None and message["type"] == "http.response.start":
+                entry.status = message["status"]
+            await send(message)
+
+        if not _authorized(request, self._state.api_key):
+            await _error(401, "Invalid or missing API key")(scope, receive, logged_send)
+            return
+        fault = None if control else self._state.take_fault(request.method, path)
+        if fault is None:
+            await self._app(scope, receive, logged_send)
+            return
+        if fault.apply:
+            # Handle for real (the log shows the real status), hold the answer back, then deliver it
+            # late or not at all.
+            held: list[Any] = []
+
+            async def hold(message: Any) -> None:
+                if entry is not None and message["type"] == "http.response.start":
+                    entry.status = message["status"]
+                held.append(message)
+
+            await self._app(scope, receive, hold)
+            await anyio.sleep(fault.delay_s)
+            if fault.drop:
+                await _cut(send)
+                return
+            for message in held:
+                await send(message)
+            return
+        await anyio.sleep(fault.delay_s)
+        if fault.drop:
+            await _cut(send)  # logged with status 0: no answer was given
+            return
+        body = fault.body or {"message": f"sandbox fault {fault.status}"}
+        await JSONResponse(body, status_code=fault.status, headers=fault.headers)(scope, receive, logged_send)
+
+
+async def _cut(send: Any) -> None:
+    """Promise a body and stop short: the server closes the connection, the client sees it dropped."""
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"1000")]})
+    await send({"type": "http.response.body", "body": b"{", "more_body": False})
 
 
 def _authorized(request: Request, api_key: str) -> bool:

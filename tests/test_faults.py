@@ -1,0 +1,117 @@
+"""Faults survived: transient ones within the retry budget with exactly one write, persistent ones as a
+clear error with nothing half-applied, and an ambiguous timeout settled by re-reading."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from mcp_types import CallToolResult
+
+from revox_mcp.config import Settings
+from revox_mcp.sandbox import SandboxServer
+from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
+from tests.conftest import add_fault, fast_settings, mcp_client, requests_to, stored
+
+pytestmark = pytest.mark.anyio
+PATH = f"/assistants/{SALES_QUALIFIER_ID}"
+PATCH = {"first_sentence": "Hello from a flaky network", "voice": {"speed": 1.1}}
+
+
+def text_of(result: CallToolResult) -> str:
+    return "\n".join(b.text for b in result.content if b.type == "text")
+
+
+async def update(settings: Settings) -> CallToolResult:
+    async with mcp_client(settings) as client:
+        return await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": PATCH})
+
+
+def applied_writes(sandbox: SandboxServer) -> int:
+    """PATCH requests the sandbox handled for real (not answered by a fault)."""
+    return sum(1 for r in requests_to(sandbox, "PATCH") if r.status == 200)
+
+
+TRANSIENT: list[tuple[str, dict[str, Any]]] = [
+    ("429 with Retry-After", {"status": 429, "headers": {"Retry-After": "0"}, "times": 2}),
+    ("503", {"status": 503, "times": 3}),
+    ("502 then 504", {"status": 502, "times": 1}),
+    ("connection reset", {"drop": True, "times": 2}),
+]
+
+
+@pytest.mark.parametrize(("case", "fault"), TRANSIENT, ids=[t[0] for t in TRANSIENT])
+async def test_transient_faults_are_survived_with_exactly_one_write(
+    sandbox: SandboxServer, settings: Settings, case: str, fault: dict[str, Any]
+) -> None:
+    add_fault(sandbox, method="PATCH", path=PATH, **fault)
+    if case == "502 then 504":
+        add_fault(sandbox, method="PATCH", path=PATH, status=504, times=1)
+    result = await update(settings)
+    assert not result.is_error, text_of(result)
+    assert applied_writes(sandbox) == 1
+    assert stored(sandbox, SALES_QUALIFIER_ID)["first_sentence"] == PATCH["first_sentence"]
+
+
+@pytest.mark.parametrize("fault", [{"status": 503}, {"status": 429}, {"drop": True}], ids=["503", "429", "reset"])
+async def test_persistent_faults_are_a_clear_error_and_nothing_is_half_applied(
+    sandbox: SandboxServer, settings: Settings, fault: dict[str, Any]
+) -> None:
+    before = stored(sandbox, SALES_QUALIFIER_ID)
+    add_fault(sandbox, method="PATCH", path=PATH, times=-1, **fault)
+    result = await update(settings)
+    assert result.is_error
+    assert "get_assistant" in text_of(result) or "nothing changed" in text_of(result) or "Wait" in text_of(result)
+    assert stored(sandbox, SALES_QUALIFIER_ID) == before
+    assert len(requests_to(sandbox, "PATCH")) == settings.max_retries + 1
+
+
+async def test_a_slow_write_that_landed_is_reported_as_landed(sandbox: SandboxServer) -> None:
+    add_fault(sandbox, method="PATCH", path=PATH, apply=True, delay_s=1.0)
+    result = await update(fast_settings(sandbox, read_timeout_s=0.3, max_retries=0))
+    assert not result.is_error, text_of(result)
+    assert "re-read shows the change landed" in text_of(result)
+    assert result.structured_content["assistant"]["voice"]["speed"] == 1.1  # type: ignore[index]
+    assert applied_writes(sandbox) == 1
+
+
+async def test_a_dropped_answer_after_the_write_is_settled_by_re_reading(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    add_fault(sandbox, method="PATCH", path=PATH, apply=True, drop=True, times=-1)
+    settings = fast_settings(sandbox, max_retries=0, journal_path=tmp_path / "j.db")
+    result = await update(settings)
+    assert not result.is_error and "landed" in text_of(result)
+    async with mcp_client(settings) as client:
+        rows = (await client.call_tool("list_changes", {})).structured_content["changes"]  # type: ignore[index]
+    assert rows[0]["status"] == "applied"
+
+
+async def test_a_slow_write_that_did_not_land_says_so(sandbox: SandboxServer, tmp_path: Path) -> None:
+    add_fault(sandbox, method="PATCH", path=PATH, status=200, delay_s=1.0, times=-1)
+    settings = fast_settings(sandbox, read_timeout_s=0.3, max_retries=0, journal_path=tmp_path / "j.db")
+    result = await update(settings)
+    assert result.is_error and "did not land: nothing changed" in text_of(result)
+    async with mcp_client(settings) as client:
+        rows = (await client.call_tool("list_changes", {})).structured_content["changes"]  # type: ignore[index]
+    assert rows[0]["status"] == "failed"
+
+
+def test_faults_can_be_set_from_the_sandbox_command(tmp_path: Path) -> None:
+    fault = json.dumps({"method": "GET", "path": "/assistants", "status": 503, "times": -1})
+    command = [sys.executable, "-m", "revox_mcp", "sandbox", "--port", "0", "--db", str(tmp_path / "s.db")]
+    command += ["--key", "k", "--fault", fault]
+    with subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout is not None
+            url = process.stdout.readline().split()[3]
+            assert httpx.get(f"{url}/assistants", headers={"Authorization": "Bearer k"}).status_code == 503
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
