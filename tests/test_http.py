@@ -5,16 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
-import httpx2
 import pytest
 from mcp import Client
-from mcp.client.streamable_http import streamable_http_client
 
+from bench.load import connect
 from revox_mcp.config import API_KEY_ENV, BASE_URL_ENV, Settings
 from revox_mcp.http_transport import MCP_PATH, TOKEN_ENV, HttpOptions, build_http_app
 from revox_mcp.policy import Policy
@@ -45,11 +44,8 @@ def http_server(settings: Settings) -> Iterator[AppServer]:
     server.stop()
 
 
-@asynccontextmanager
-async def http_client(url: str, token: str = TOKEN) -> AsyncIterator[Client]:
-    transport = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30)
-    async with transport, Client(streamable_http_client(url, http_client=transport)) as client:
-        yield client
+def http_client(url: str) -> AbstractAsyncContextManager[Client]:
+    return connect(url, TOKEN)
 
 
 async def test_a_client_with_the_token_lists_and_updates(http_server: AppServer) -> None:
