@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -31,6 +32,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--journal", type=Path, help="change journal file (default: in the user state directory)")
     serve.add_argument("--no-journal", action="store_true", help="keep no change journal (no list_changes/revert)")
     serve.add_argument("--log-level", default="WARNING", help="stderr log level (default: WARNING)")
+    serve.add_argument("--catalog-ttl", type=float, default=300.0, help="seconds to trust the voice/number catalogs")
     http = serve.add_argument_group("Streamable HTTP (instead of stdio)")
     http.add_argument("--http", action="store_true", help="serve MCP over Streamable HTTP at /mcp")
     http.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
@@ -121,10 +123,12 @@ def _serve(args: argparse.Namespace) -> int:
                 journal_path=None if args.no_journal else args.journal or db.with_name(db.stem + ".journal.db"),
                 # The sandbox's port changes on every start; its data file is what identifies it.
                 journal_scope=f"sandbox:{db.resolve()}",
+                catalog_ttl_s=args.catalog_ttl,
             )
         else:
             journal = None if args.no_journal else args.journal or state_dir / "journal.db"
             settings = Settings.from_env(api_key=args.api_key, base_url=args.base_url, journal_path=journal)
+            settings = dataclasses.replace(settings, catalog_ttl_s=args.catalog_ttl)
             if not settings.api_key:
                 hint = f"Set {API_KEY_ENV} (or pass --api-key), or add --sandbox to try it locally."
                 print(f"revox-mcp: no API key. {hint}", file=sys.stderr)

@@ -79,6 +79,20 @@ class RevoxClient:
         data = await self._request("GET", "/assistants")
         return [Assistant.model_validate(item) for item in data["assistants"]]
 
+    async def list_voices(self) -> list[dict[str, Any]]:
+        return list((await self._request("GET", "/voices"))["voices"])
+
+    async def list_phone_numbers(self) -> list[dict[str, Any]]:
+        return list((await self._request("GET", "/phone-numbers"))["phone_numbers"])
+
+    async def search_calls(self, body: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+        data = await self._request("POST", "/call/search", json=body)
+        return list(data["calls"]), int(data["total_count"])
+
+    async def get_call(self, call_id: str) -> dict[str, Any]:
+        data = await self._request("GET", f"/call/{quote(call_id, safe='')}")
+        return dict(data["call"])
+
     async def _request(self, method: str, path: str, *, json: Any = None) -> Any:
         if not self._settings.api_key:
             raise ConfigError(f"No Revox API key: set {API_KEY_ENV} or pass --api-key.")
@@ -179,7 +193,7 @@ def _error_for(response: httpx.Response, attempts: int) -> ApiError:
             status=status,
         )
     if status == 404:
-        return AssistantNotFound(f"The Revox API has no such assistant ({message}).", status=status)
+        return AssistantNotFound(f"The Revox API found nothing there ({message}).", status=status)
     if status in (400, 422):
         return ApiRejected(message, status=status, field=field)
     retried = f" after {attempts} attempts" if attempts > 1 else ""

@@ -19,6 +19,7 @@ DEFAULT_BACKOFF_BASE_S = 0.5
 DEFAULT_BACKOFF_MAX_S = 8.0
 # A Retry-After beyond this is not waited out: the agent gets a clear error and can decide itself.
 DEFAULT_RETRY_AFTER_MAX_S = 30.0
+DEFAULT_CATALOG_TTL_S = 300.0
 
 
 def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -47,6 +48,8 @@ class Settings:
     journal_path: Path | None = None
     # Which API the journal rows belong to; defaults to base_url (the sandbox passes its data file).
     journal_scope: str | None = None
+    # How long the voice catalog and phone numbers are trusted before they are fetched again.
+    catalog_ttl_s: float = DEFAULT_CATALOG_TTL_S
 
     @classmethod
     def from_env(

@@ -22,6 +22,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 
 from revox_mcp import __version__
+from revox_mcp.catalog import Catalog
 from revox_mcp.client import RevoxClient
 from revox_mcp.config import API_KEY_ENV, Settings
 from revox_mcp.errors import (
@@ -39,6 +40,7 @@ from revox_mcp.errors import (
 )
 from revox_mcp.journal import Journal
 from revox_mcp.policy import Policy
+from revox_mcp.prompts import PROMPTS
 from revox_mcp.redaction import redact, scrub, secrets_in
 from revox_mcp.tool_models import ASSISTANT_ID_PATTERN
 from revox_mcp.tools import TOOLS_BY_NAME, PublishedTool, ToolContext, publish, tool_schemas
@@ -75,8 +77,9 @@ def build_server(settings: Settings, policy: Policy | None = None) -> Server[Ser
         journal = Journal(settings.journal_path, settings.scope) if settings.journal_path else None
         try:
             async with RevoxClient(settings) as client:
-                writer = AssistantWriter(client, journal, policy)
-                context = ToolContext(client=client, writer=writer, journal=journal)
+                catalog = Catalog(client, settings.catalog_ttl_s)
+                writer = AssistantWriter(client, journal, policy, catalog)
+                context = ToolContext(client=client, writer=writer, journal=journal, catalog=catalog)
                 yield ServerState(settings=settings, context=context)
         finally:
             if journal is not None:
@@ -145,6 +148,21 @@ def build_server(settings: Settings, policy: Policy | None = None) -> Server[Ser
             contents=[types.TextResourceContents(uri=str(params.uri), mime_type="application/json", text=text)]
         )
 
+    async def on_list_prompts(
+        ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
+    ) -> types.ListPromptsResult:
+        return types.ListPromptsResult(prompts=[prompt for prompt, _ in PROMPTS.values()])
+
+    async def on_get_prompt(
+        ctx: ServerRequestContext[ServerState], params: types.GetPromptRequestParams
+    ) -> types.GetPromptResult:
+        if params.name not in PROMPTS:
+            raise MCPError(INVALID_PARAMS, f"Unknown prompt {params.name!r}. Prompts: {', '.join(PROMPTS)}.")
+        try:
+            return PROMPTS[params.name][1](params.arguments)
+        except ValueError as exc:
+            raise MCPError(INVALID_PARAMS, str(exc)) from None
+
     return Server(
         SERVER_NAME,
         version=__version__,
@@ -155,6 +173,8 @@ def build_server(settings: Settings, policy: Policy | None = None) -> Server[Ser
         on_list_resources=on_list_resources,
         on_list_resource_templates=on_list_resource_templates,
         on_read_resource=on_read_resource,
+        on_list_prompts=on_list_prompts,
+        on_get_prompt=on_get_prompt,
     )
 
 
@@ -221,10 +241,12 @@ def advice(tool_name: str, arguments: dict[str, Any], exc: RevoxMcpError) -> str
         return f"{exc} Set {API_KEY_ENV} in this server's environment, or start it with --sandbox to try it locally."
     if isinstance(exc, AuthFailed):
         return f"{exc} Nothing was changed."
+    if isinstance(exc, AssistantNotFound) and tool_name == "get_call":
+        return f"No call with id '{assistant_id}'. Find call ids with search_calls."
     if isinstance(exc, AssistantNotFound):
         return (
             f"No assistant with id '{assistant_id}' in this organization; nothing was changed. Check the id "
-            "(copy it from the Revox dashboard or an earlier answer) and confirm it with get_assistant."
+            "(list_assistants shows them all) and confirm it with get_assistant."
         )
     if isinstance(exc, ApiRejected):
         where = f" The field at fault: patch.{exc.field}." if exc.field else ""

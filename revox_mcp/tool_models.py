@@ -238,3 +238,130 @@ class ListChangesAnswer(BaseModel):
     changes: list[ChangeRow] = Field(description="Changes, newest first.")
     total: int = Field(description="How many changes match in all.")
     next_page: int | None = Field(description="The next page number, or null on the last page.")
+
+
+# --- context around an update: voices, numbers, calls ---------------------------------------------
+
+Provider = Literal["cartesia", "elevenlabs", "gradium"]
+Language = Literal["en", "fr", "es", "de", "it", "pt", "ru", "zh"]
+CallResult = Literal["IVR", "voicemail", "human", "unknown", "ios-screening-filter", "none"]
+
+
+class ListVoicesArgs(Strict):
+    """Arguments of list_voices."""
+
+    provider: Provider | None = Field(default=None, description="Only this provider's voices.")
+    language: Language | None = Field(default=None, description="Only voices speaking this language.")
+    gender: Literal["male", "female", "neutral"] | None = Field(default=None, description="Only this gender.")
+    accent: str | None = Field(default=None, description="Only this accent, e.g. 'british', 'american', 'quebec'.")
+    cloned: bool | None = Field(default=None, description="true: only the organization's cloned voices; false: none.")
+    model: Literal["sonic-3", "sonic-3.5"] | None = Field(
+        default=None, description="Only voices that work with this Cartesia model (universal voices included)."
+    )
+    query: str | None = Field(default=None, description="Words to find in the name or description, e.g. 'warm'.")
+    limit: int = Field(default=25, ge=1, le=200, description="Most rows to return, 1-200.")
+
+
+class VoiceRow(BaseModel):
+    id: str = Field(description="Voice id: put it in voice.id with voice.provider.")
+    name: str = Field(description="Display name.")
+    provider: str = Field(description="cartesia, elevenlabs or gradium.")
+    language: str = Field(description="Language code.")
+    accent: str | None = Field(description="Accent, if any.")
+    gender: str | None = Field(description="male, female, neutral, or null.")
+    cloned: bool = Field(description="A voice cloned by the organization.")
+    model_compat: str = Field(description="universal, or the only Cartesia model it works with.")
+    description: str = Field(description="What it sounds like.")
+
+
+class ListVoicesAnswer(BaseModel):
+    """What list_voices returns."""
+
+    voices: list[VoiceRow] = Field(description="Matching voices, best text match first when a query is given.")
+    total: int = Field(description="How many voices match in all.")
+
+
+class ListPhoneNumbersArgs(Strict):
+    """list_phone_numbers takes no arguments."""
+
+
+class PhoneNumberRow(BaseModel):
+    phone_number: str = Field(description="E.164 number; usable as from_phone_number.")
+    label: str | None = Field(description="The organization's name for it.")
+    type: str = Field(description="owned_number or verified_caller_id.")
+    provider: str = Field(description="twilio, telnyx or sip.")
+    inbound_assistant_id: str | None = Field(description="The assistant that answers calls to it, if any.")
+    inbound_assistant_name: str | None = Field(description="That assistant's name.")
+
+
+class ListPhoneNumbersAnswer(BaseModel):
+    """What list_phone_numbers returns."""
+
+    phone_numbers: list[PhoneNumberRow] = Field(description="The organization's numbers.")
+
+
+class SearchCallsArgs(Strict):
+    """Arguments of search_calls."""
+
+    assistant_id: AssistantId | None = Field(default=None, description="Only calls made or taken by this assistant.")
+    outcomes: list[Literal["not_interested", "interested", "completed", "requested_callback_later", "none"]] = Field(
+        default_factory=list, description="Only calls with one of these outcomes ('none': no outcome)."
+    )
+    results: list[CallResult] = Field(
+        default_factory=list, description="Only calls whose last attempt ended this way (human, voicemail, IVR, ...)."
+    )
+    direction: Literal["inbound", "outbound"] | None = Field(default=None, description="Only this direction.")
+    created_after: str | None = Field(default=None, description="Only calls created at or after this ISO-8601 time.")
+    created_before: str | None = Field(default=None, description="Only calls created before this ISO-8601 time.")
+    query: str | None = Field(default=None, description="Text to find in the call (names, summary, transcript).")
+    page: int = Field(default=1, ge=1, description="Page number, from 1.")
+    page_size: int = Field(default=20, ge=1, le=100, description="Calls per page, 1-100.")
+
+
+class CallRow(BaseModel):
+    id: str = Field(description="Call id, for get_call.")
+    created_at: str | None = Field(description="When the call was created (ISO-8601).")
+    assistant_id: str | None = Field(description="The assistant on the call.")
+    direction: str | None = Field(description="inbound or outbound.")
+    result: str | None = Field(description="How the last attempt ended: human, voicemail, IVR, ...")
+    outcome: str | None = Field(description="The call's outcome, or null.")
+    outcome_summary: str | None = Field(description="One-line summary of what happened.")
+    duration_secs: float | None = Field(description="Length of the last attempt in seconds.")
+    end_reason: str | None = Field(description="Why the last attempt ended.")
+    contact: str | None = Field(description="Contact name.")
+
+
+class SearchCallsAnswer(BaseModel):
+    """What search_calls returns."""
+
+    calls: list[CallRow] = Field(description="Matching calls, newest first.")
+    total: int = Field(description="How many calls match in all.")
+    next_page: int | None = Field(description="The next page number, or null on the last page.")
+    counts: dict[str, dict[str, int]] = Field(description="On this page: how many calls per result and per outcome.")
+
+
+class GetCallArgs(Strict):
+    """Arguments of get_call."""
+
+    id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$", description="Call id from search_calls.")
+    turn_offset: int = Field(default=0, ge=0, description="First transcript turn to return (0-based), to page on.")
+    max_turns: int = Field(default=40, ge=1, le=200, description="Most transcript turns to return, 1-200.")
+
+
+class TranscriptTurn(BaseModel):
+    index: int = Field(description="Position in the call's transcript, from 0.")
+    attempt_id: str = Field(description="The attempt this turn belongs to.")
+    role: str = Field(description="user, assistant, human_agent or tool.")
+    content: str | None = Field(description="What was said (long turns are cut, with a marker).")
+    tool_name: str | None = Field(default=None, description="For tool turns: the tool called.")
+
+
+class GetCallAnswer(BaseModel):
+    """What get_call returns."""
+
+    call: dict[str, Any] = Field(
+        description="The call: contact, outcome, attempts (without transcripts), structured output."
+    )
+    transcript: list[TranscriptTurn] = Field(description="This page of the transcript.")
+    transcript_total_turns: int = Field(description="Turns in the whole transcript.")
+    next_turn_offset: int | None = Field(description="Pass as turn_offset for the rest; null when all was shown.")

@@ -19,6 +19,7 @@ from typing import Any
 
 import anyio
 
+from revox_mcp.catalog import Catalog
 from revox_mcp.client import RevoxClient
 from revox_mcp.editing import apply_edits, diff, merge_patch, policy_path, project
 from revox_mcp.errors import ApiError, ApiTimeout, ChangeNotFound, PatchInvalid, Problem, RevertRefused, StaleVersion
@@ -57,10 +58,17 @@ class WriteOutcome:
 
 
 class AssistantWriter:
-    def __init__(self, client: RevoxClient, journal: Journal | None, policy: Policy | None = None) -> None:
+    def __init__(
+        self,
+        client: RevoxClient,
+        journal: Journal | None,
+        policy: Policy | None = None,
+        catalog: Catalog | None = None,
+    ) -> None:
         self._client = client
         self._journal = journal
         self._policy = policy or Policy()
+        self._catalog = catalog
         self._locks: dict[str, anyio.Lock] = {}
 
     async def update(self, args: UpdateAssistantArgs) -> WriteOutcome:
@@ -153,6 +161,8 @@ class AssistantWriter:
             ]
             if not body:
                 return WriteOutcome(assistant=current, changes=[], dry_run=dry_run, warnings=warnings)
+            if self._catalog is not None:
+                warnings += await self._catalog.check(current, {**current, **body}, body, prefix)
             if dry_run:
                 preview = {**current, **body}
                 return WriteOutcome(assistant=preview, changes=_diff(current, preview), dry_run=True, warnings=warnings)

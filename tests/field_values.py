@@ -41,7 +41,7 @@ NEW_VALUES: dict[str, Any] = {
     "first_sentence": "Hey {{first_name}}, Sarah from Acme Solar here.",
     "first_sentence_delay_ms": 800,
     "first_sentence_mode": "generated",
-    "from_phone_number": "+14155550199",
+    "from_phone_number": "+14155550177",
     "human_transfer_mode": "cold",
     "ivr_navigation_enabled": False,
     "llm_model": {

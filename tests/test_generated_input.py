@@ -16,8 +16,10 @@ from mcp import Client
 from mcp_types import CallToolResult
 from pydantic import ValidationError
 
-from revox_mcp.models import AssistantUpdate
+from revox_mcp.models import VOICE_SPEED_RANGES, AssistantUpdate
+from revox_mcp.redaction import redact
 from revox_mcp.sandbox import SandboxServer
+from revox_mcp.sandbox.catalog_seed import PHONE_NUMBERS, VOICES
 from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
 from revox_mcp.tool_models import body_schema
 from tests.conftest import fast_settings, mcp_client, writes
@@ -280,12 +282,31 @@ def model_valid(name: str, value: Any) -> bool:
     return True
 
 
+@st.composite
+def catalog_voice(draw: st.DrawFn) -> dict[str, Any]:
+    """A voice from the sandbox's catalog (updates are checked against it), with a model it works with."""
+    entry = draw(st.sampled_from(VOICES))
+    low, high = VOICE_SPEED_RANGES[entry["provider"]]
+    voice: dict[str, Any] = {"id": entry["id"], "provider": entry["provider"], "speed": draw(st.floats(low, high))}
+    if entry["provider"] == "cartesia":
+        compat = entry.get("modelCompat", "universal")
+        voice["model"] = compat if compat != "universal" else draw(st.sampled_from(["sonic-3", "sonic-3.5"]))
+    return voice
+
+
+# Fields checked against the catalogs draw from them; every other field from its published schema.
+CATALOG_STRATEGIES = {
+    "voice": catalog_voice(),
+    "from_phone_number": st.sampled_from([n["phone_number"] for n in PHONE_NUMBERS]),
+}
+
+
 @pytest.mark.parametrize("name", ROUND_TRIP_FIELDS)
 def test_generated_valid_patches_succeed_and_round_trip(
     live: tuple[BlockingPortal, Client], sandbox: SandboxServer, name: str
 ) -> None:
     @settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=SLOW)
-    @given(value=from_schema(FIELDS[name]).filter(lambda v: model_valid(name, v)))
+    @given(value=CATALOG_STRATEGIES.get(name, from_schema(FIELDS[name])).filter(lambda v: model_valid(name, v)))
     def round_trip(value: Any) -> None:
         result = call(live, {"patch": {name: value}})
         text = "\n".join(b.text for b in result.content if b.type == "text")
@@ -293,7 +314,7 @@ def test_generated_valid_patches_succeed_and_round_trip(
         portal, client = live
         read = portal.call(client.call_tool, "get_assistant", {"id": SALES_QUALIFIER_ID})
         stored = read.structured_content["assistant"].get(name)  # type: ignore[union-attr]
-        sent = AssistantUpdate.model_validate({name: value}).body()[name]
+        sent = redact(AssistantUpdate.model_validate({name: value}).body()[name])  # answers mask secrets
         assert contains(stored, sent), f"{name}: sent {sent!r}, stored {stored!r}"
 
     round_trip()

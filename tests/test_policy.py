@@ -93,7 +93,10 @@ def test_serve_refuses_a_bad_policy_with_one_line(capsys: pytest.CaptureFixture[
 async def test_read_only_lists_only_read_tools_and_refuses_writes(sandbox: SandboxServer, settings: Settings) -> None:
     async with client_with(settings, policy(read_only=True)) as client:
         names = {t.name for t in (await client.list_tools()).tools}
-        assert names == {"list_assistants", "get_assistant", "list_changes"}
+        assert names == {
+            "list_assistants", "get_assistant", "list_changes", "list_voices", "list_phone_numbers", "search_calls",
+            "get_call",
+        }  # fmt: skip
         result = await client.call_tool("update_assistant", {"id": SALES, "patch": {"name": "x"}})
     assert result.is_error and "read-only" in text_of(result)
     assert sandbox.app.state.sandbox.requests == []

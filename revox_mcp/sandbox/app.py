@@ -8,6 +8,7 @@ the log of requests the sandbox answered, e.g. to prove an invalid patch sent no
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import hmac
 import json
@@ -22,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from revox_mcp.models import AssistantUpdate
+from revox_mcp.sandbox.catalog_seed import PHONE_NUMBERS, VOICES, generate_calls
 from revox_mcp.sandbox.store import AssistantStore
 
 
@@ -61,6 +63,10 @@ class SandboxState:
     api_key: str
     faults: list[Fault] = field(default_factory=list)
     requests: list[LoggedRequest] = field(default_factory=list)
+    # Read-only catalogs and call history, generated the same way for every sandbox.
+    voices: list[dict[str, Any]] = field(default_factory=lambda: copy.deepcopy(VOICES))
+    phone_numbers: list[dict[str, Any]] = field(default_factory=lambda: copy.deepcopy(PHONE_NUMBERS))
+    calls: list[dict[str, Any]] = field(default_factory=list)
 
     def take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:
@@ -100,8 +106,38 @@ async def _bad_body(request: Request, exc: Exception) -> Response:
     return _error(400, str(exc))
 
 
+# POST /call/search: list filters (empty = any) and the field of a call each one matches.
+_CALL_FILTERS: dict[str, Any] = {
+    "assistant_ids": lambda c: c["assistant"]["id"],
+    "directions": lambda c: c["direction"],
+    "outcomes": lambda c: c["outcome"] or "none",
+    "results": lambda c: c["last_call_attempt"]["result"] if c["last_call_attempt"] else "none",
+    "statuses": lambda c: c["status"],
+    "from_phone_numbers": lambda c: c["from_phone_number"],
+    "call_ids": lambda c: c["id"],
+}
+
+
+def search_calls(calls: list[dict[str, Any]], body: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    found = calls
+    for name, field_of in _CALL_FILTERS.items():
+        wanted = body.get(name) or []
+        if wanted:
+            found = [c for c in found if field_of(c) in wanted]
+    if body.get("to_phone_number"):
+        found = [c for c in found if c["to_phone_number"] == body["to_phone_number"]]
+    if body.get("query"):
+        needle = str(body["query"]).casefold()
+        found = [c for c in found if needle in json.dumps(c, ensure_ascii=False).casefold()]
+    reverse = body.get("sort_direction", "desc") != "asc"
+    found = sorted(found, key=lambda c: c.get(body.get("sort_by") or "created_at") or "", reverse=reverse)
+    page, size = max(1, int(body.get("page") or 1)), max(1, min(100, int(body.get("page_size") or 20)))
+    return found[(page - 1) * size : page * size], len(found)
+
+
 def create_app(store: AssistantStore, api_key: str) -> Starlette:
     state = SandboxState(store=store, api_key=api_key)
+    state.calls = generate_calls({a["id"]: a for a in store.list()})
 
     async def run(fn: Any, *args: Any) -> Any:
         # SQLite calls are blocking; keep them off the event loop.
@@ -146,6 +182,39 @@ def create_app(store: AssistantStore, api_key: str) -> Starlette:
         row = await run(store.clone, request.path_params["id"])
         return JSONResponse({"assistant": row}, status_code=201) if row else _error(404, "Assistant not found")
 
+    async def list_voices(request: Request) -> Response:
+        return JSONResponse({"voices": state.voices})
+
+    async def get_voice(request: Request) -> Response:
+        provider = request.query_params.get("provider")
+        for voice in state.voices:
+            if voice["id"] == request.path_params["id"] and provider in (None, voice["provider"]):
+                return JSONResponse(voice)
+        return _error(404, "Voice not found")
+
+    async def list_phone_numbers(request: Request) -> Response:
+        numbers = []
+        for number in state.phone_numbers:
+            inbound = number["inbound_assistant"]
+            numbers.append({**number, "inbound_assistant": await run(store.get, inbound) if inbound else None})
+        return JSONResponse({"phone_numbers": numbers})
+
+    async def call_search(request: Request) -> Response:
+        body = await _json_body(request)
+        if not isinstance(body, dict):
+            return _error(400, "The body must be a JSON object")
+        try:
+            calls, total = search_calls(state.calls, body)
+        except (TypeError, ValueError) as exc:
+            return _error(400, f"bad search: {exc}")
+        return JSONResponse({"calls": calls, "total_count": total})
+
+    async def get_call(request: Request) -> Response:
+        for call in state.calls:
+            if call["id"] == request.path_params["id"]:
+                return JSONResponse({"call": call})
+        return _error(404, "Call not found")
+
     async def faults(request: Request) -> Response:
         if request.method == "DELETE":
             state.faults.clear()
@@ -170,6 +239,11 @@ def create_app(store: AssistantStore, api_key: str) -> Starlette:
             Route("/assistants/{id}", update_assistant, methods=["PATCH"]),
             Route("/assistants/{id}", delete_assistant, methods=["DELETE"]),
             Route("/assistants/{id}/clone", clone_assistant, methods=["POST"]),
+            Route("/voices", list_voices, methods=["GET"]),
+            Route("/voices/{id}", get_voice, methods=["GET"]),
+            Route("/phone-numbers", list_phone_numbers, methods=["GET"]),
+            Route("/call/search", call_search, methods=["POST"]),
+            Route("/call/{id}", get_call, methods=["GET"]),
             Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
             Route("/_sandbox/requests", request_log, methods=["GET", "DELETE"]),
         ],

@@ -1,0 +1,319 @@
+"""The sandbox's catalogs and call history: voices of the three providers, the organization's phone
+numbers, and 60 calls over the seeded assistants with believable outcomes and transcripts.
+
+Calls are generated from a fixed seed, so every sandbox holds the same history.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from revox_mcp.sandbox.seed import RECEPTIONIST_ID, REMINDER_ID, SALES_QUALIFIER_ID
+
+Row = dict[str, Any]
+
+
+def _voice(
+    voice_id: str,
+    name: str,
+    provider: str,
+    language: str,
+    gender: str | None,
+    accent: str | None,
+    description: str,
+    compat: str | None = None,
+    cloned: bool = False,
+) -> Row:
+    row: Row = {
+        "id": voice_id,
+        "name": name,
+        "description": description,
+        "provider": provider,
+        "language": language,
+        "accent": accent,
+        "gender": gender,
+        "isCloned": cloned,
+    }
+    if compat is not None:
+        row["modelCompat"] = compat
+    return row
+
+
+VOICES: list[Row] = [
+    # Cartesia (ids are UUIDs; some voices only work with one Sonic model)
+    _voice("f786b574-daa5-4673-aa0c-cbe3e8534c02", "Katie", "cartesia", "en", "female", "american",
+           "Friendly, upbeat young woman; clear for sales calls", "universal"),
+    _voice("a0e99841-438c-4a64-b679-ae501e7d6091", "Barbershop Man", "cartesia", "en", "male", "american",
+           "Relaxed, warm conversational man"),
+    _voice("79a125e8-cd45-4c13-8a67-188112f4dd22", "British Lady", "cartesia", "en", "female", "british",
+           "Warm, composed British woman; reassuring", "universal"),
+    _voice("63ff761f-c1e8-414b-b969-d1833d1c870c", "Confident British Man", "cartesia", "en", "male", "british",
+           "Crisp, confident British man", "sonic-3"),
+    _voice("c2ac25f9-ecc4-4f56-9095-651354df60c0", "Reading Lady", "cartesia", "en", "female", "british",
+           "Soft, slow, warm storytelling voice", "sonic-3.5"),
+    _voice("65b25c5d-ff07-4687-a04c-da2f43ef6fa9", "Helpful French Lady", "cartesia", "fr", "female", "parisian",
+           "Bright, helpful French woman", "universal"),
+    _voice("ab7c61f5-3daa-47dd-a23b-4ac0aac5f5c3", "Friendly French Man", "cartesia", "fr", "male", "parisian",
+           "Friendly, even-paced French man"),
+    _voice("d5c4211c-9584-4468-a090-86b872b82708", "Québécoise", "cartesia", "fr", "female", "quebec",
+           "Warm Québécois accent, informal", "sonic-3.5"),
+    _voice("846d6cb0-2301-48b6-9683-48f5618ea2f6", "Spanish Narrator Lady", "cartesia", "es", "female", "castilian",
+           "Clear Castilian Spanish woman"),
+    _voice("5c5ad5e7-1020-476b-8b91-fdcbe9cc313c", "Mexican Woman", "cartesia", "es", "female", "mexican",
+           "Warm Mexican Spanish woman", "universal"),
+    _voice("b9de4a89-2257-424b-94c2-db18ba68c81a", "German Woman", "cartesia", "de", "female", None,
+           "Calm, professional German woman"),
+    _voice("e00d0e4c-a5c8-443f-a8a3-473eb9a62355", "Friendly Brazilian Man", "cartesia", "pt", "male", "brazilian",
+           "Friendly Brazilian Portuguese man", "sonic-3"),
+    # ElevenLabs (ids are 20 characters)
+    _voice("21m00Tcm4TlvDq8ikWAM", "Rachel", "elevenlabs", "en", "female", "american", "Calm, young American woman"),
+    _voice("EXAVITQu4vr4xnSDxMaL", "Sarah", "elevenlabs", "en", "female", "american", "Soft, confident news voice"),
+    _voice("JBFqnCBsd6RMkjVDRZzb", "George", "elevenlabs", "en", "male", "british", "Warm, raspy British storyteller"),
+    _voice("Xb7hH8MSUJpSbSDYk0k2", "Alice", "elevenlabs", "en", "female", "british", "Clear British educator"),
+    _voice("onwK4e9ZLuTAKqWW03F9", "Daniel", "elevenlabs", "en", "male", "british", "Authoritative newsreader"),
+    _voice("pFZP5JQG7iQjIQuC4Bku", "Lily", "elevenlabs", "en", "female", "british", "Warm, velvety British actress"),
+    _voice("TX3LPaxmHKxFdv7VOQHJ", "Liam", "elevenlabs", "en", "male", "american", "Energetic young American man"),
+    _voice("ThT5KcBeYPX3keUQqHPh", "Dorothy", "elevenlabs", "en", "female", "british", "Gentle British woman"),
+    _voice("IKne3meq5aSn9XLyUdCD", "Charlie", "elevenlabs", "en", "male", "australian", "Casual Australian man"),
+    _voice("XrExE9yKIg1WjnnlVkGX", "Matilda", "elevenlabs", "en", "female", "american", "Warm, friendly woman"),
+    _voice("zcAOhNBS3c14rBihAFp1", "Giovanni", "elevenlabs", "it", "male", "italian", "Warm Italian man"),
+    _voice("GBv7mTt0atIp3Br8iCZE", "Thomas", "elevenlabs", "fr", "male", "parisian", "Calm French man"),
+    _voice("Zx7sWqm2RzB1cJ4aKe9f", "Maya (cloned)", "elevenlabs", "en", "female", "american",
+           "Cloned from Acme's head of sales", cloned=True),
+    # Gradium
+    _voice("gradium-voice-ines", "Inès", "gradium", "fr", "female", "parisian", "Warm, reassuring French woman"),
+    _voice("gradium-voice-jules", "Jules", "gradium", "fr", "male", "parisian", "Young, lively French man"),
+    _voice("gradium-voice-emma", "Emma", "gradium", "en", "female", "british", "Gentle British woman, slow pace"),
+    _voice("gradium-voice-noah", "Noah", "gradium", "en", "male", "american", "Deep, steady American man"),
+    _voice("gradium-voice-lucia", "Lucía", "gradium", "es", "female", "castilian", "Lively Castilian woman"),
+    _voice("gradium-voice-hanna", "Hanna", "gradium", "de", "female", None, "Friendly German woman"),
+    _voice("gradium-voice-mei", "Mei", "gradium", "zh", "female", None, "Clear Mandarin speaker"),
+    _voice("gradium-voice-olga", "Olga", "gradium", "ru", "female", None, "Calm Russian woman"),
+]  # fmt: skip
+
+PHONE_NUMBERS: list[Row] = [
+    {
+        "id": "pn_01",
+        "phone_number": "+14155550100",
+        "label": "Acme Solar sales line",
+        "provider": "twilio",
+        "source": "revox_purchased",
+        "type": "owned_number",
+        "inbound_assistant": None,
+        "created_at": "2026-03-02T10:00:00Z",
+    },
+    {
+        "id": "pn_02",
+        "phone_number": "+33478000000",
+        "label": "Bright Smile reception",
+        "provider": "telnyx",
+        "source": "revox_provisioned",
+        "type": "owned_number",
+        "inbound_assistant": RECEPTIONIST_ID,
+        "created_at": "2026-04-11T08:30:00Z",
+    },
+    {
+        "id": "pn_03",
+        "phone_number": "+14155550177",
+        "label": "Ops caller id",
+        "provider": "sip",
+        "source": "user_imported",
+        "type": "verified_caller_id",
+        "inbound_assistant": None,
+        "created_at": "2026-05-20T15:45:00Z",
+    },
+]
+
+_FIRST = ["Emma", "Liam", "Olivia", "Noah", "Ava", "Lucas", "Mia", "Hugo", "Chloé", "Jules", "Sofia", "Ethan"]
+_LAST = ["Martin", "Johnson", "Bernard", "Garcia", "Dubois", "Smith", "Moreau", "Brown", "Lefebvre", "Davis"]
+
+
+def _turn(role: str, content: str) -> Row:
+    return {"role": role, "content": content, "tool_name": None, "tool_arguments": None, "tool_output": None,
+            "tool_is_error": None}  # fmt: skip
+
+
+def _sales_call(rng: random.Random, first: str) -> tuple[str, str, str | None, str, list[Row], Row]:
+    """(result, end_reason, outcome, summary, transcript, structured_output) of one sales call."""
+    kind = rng.choices(
+        ["voicemail", "not_interested", "interested", "callback", "ivr", "no_answer"], [12, 6, 5, 3, 2, 2]
+    )[0]
+    opener = _turn("assistant", f"Hi {first}, this is Sarah from Acme Solar. Do you have a quick minute?")
+    if kind == "voicemail":
+        return (
+            "voicemail",
+            "voicemail",
+            None,
+            "Reached voicemail; left a message.",
+            [
+                _turn("user", f"Hi, you've reached {first}. Leave a message after the tone."),
+                _turn("assistant", f"Hi {first}, it's Sarah from Acme Solar about your quote. I'll try again later."),
+            ],
+            {},
+        )
+    if kind == "ivr":
+        return (
+            "IVR",
+            "user_inactive",
+            "none",
+            "Hit a phone menu and could not reach a person.",
+            [
+                _turn("user", "Thank you for calling. For sales, press 1. For support, press 2."),
+                _turn("assistant", "(pressed 0)"),
+            ],
+            {},
+        )
+    if kind == "no_answer":
+        return "unknown", "user_rejected", "none", "The call was rejected.", [], {}
+    if kind == "not_interested":
+        return (
+            "human",
+            "tool_end_call",
+            "not_interested",
+            "Not interested: renting, not the owner.",
+            [
+                opener,
+                _turn("user", "Honestly I'm renting, so solar isn't my call. And I'm busy."),
+                _turn("assistant", "I understand completely. Thanks for your time, have a great day!"),
+            ],
+            {"is_homeowner": False},
+        )
+    bill = rng.choice([90, 140, 180, 220, 310])
+    if kind == "callback":
+        return (
+            "human",
+            "tool_end_call",
+            "requested_callback_later",
+            "Asked to be called back next week.",
+            [
+                opener,
+                _turn("user", "Not now, I'm driving. Can you call me next week?"),
+                _turn("assistant", "Of course. I'll call you next week. Drive safe!"),
+            ],
+            {"is_homeowner": True},
+        )
+    return "human", "tool_end_call", "interested", f"Homeowner, bill ${bill}/month, booked an assessment.", [
+        opener,
+        _turn("user", "Sure, I filled the form last week."),
+        _turn("assistant", "Great! Do you own your home, and roughly what is your monthly electricity bill?"),
+        _turn("user", f"Yes, I own it. About {bill} dollars a month, more in summer."),
+        _turn("assistant", "And how old is your roof, more or less?"),
+        _turn("user", "Maybe eight years. Shingle."),
+        {**_turn("tool", ""), "tool_name": "book_slot", "tool_arguments": {"day": "thursday"}, "tool_output": "booked",
+         "tool_is_error": False},
+        _turn("assistant", "You're booked for a free assessment on Thursday at 10am. Anything else?"),
+        _turn("user", "How much will I save?"),
+        _turn("assistant", "The assessment will give you exact figures for your home."),
+    ], {"is_homeowner": True, "monthly_bill_usd": bill, "roof_type": "shingle"}  # fmt: skip
+
+
+def _reception_call(rng: random.Random, first: str) -> tuple[str, str, str | None, str, list[Row], Row]:
+    kind = rng.choice(["book", "hours", "emergency", "insurance", "cancel"])
+    hello = _turn("assistant", "Bright Smile Dental Clinic, bonjour! How can I help you today?")
+    turns = {
+        "book": [
+            _turn("user", "I'd like a cleaning appointment."),
+            _turn("assistant", "Certainly. Tuesday at 2pm works?"),
+            _turn("user", "Perfect."),
+            _turn("assistant", "You're booked for Tuesday at 2pm."),
+        ],
+        "hours": [
+            _turn("user", "Are you open on Saturdays?"),
+            _turn("assistant", "We're open Monday to Friday, 8:30 to 18:30; not on Saturdays."),
+        ],
+        "emergency": [
+            _turn("user", "My cheek is swollen and it really hurts."),
+            _turn("assistant", "I'm transferring you to the on-call dentist right now."),
+        ],
+        "insurance": [
+            _turn("user", "Do you take my mutuelle?"),
+            _turn("assistant", "We accept all French mutuelles and direct billing."),
+        ],
+        "cancel": [
+            _turn("user", "I need to cancel tomorrow's appointment."),
+            _turn("assistant", "Done, it's cancelled. Would you like to rebook?"),
+            _turn("user", "Not now."),
+        ],
+    }[kind]
+    end = "transfer" if kind == "emergency" else "tool_end_call"
+    outcome = "completed" if kind in ("book", "hours", "insurance", "cancel") else "none"
+    return "human", end, outcome, f"Caller asked about: {kind}.", [hello, *turns], {
+        "request_type": "question" if kind in ("hours", "insurance") else kind,
+        "patient_name": f"{first}",
+    }  # fmt: skip
+
+
+def _reminder_call(rng: random.Random, first: str) -> tuple[str, str, str | None, str, list[Row], Row]:
+    if rng.random() < 0.35:
+        return "voicemail", "voicemail", None, "Left a reminder on voicemail.", [
+            _turn("assistant", "Hello, this is Bright Smile reminding you of your appointment. Please call us back.")
+        ], {}  # fmt: skip
+    confirmed = rng.random() < 0.7
+    reply = "Yes, I'll be there." if confirmed else "I can't make it, can we move it to Friday morning?"
+    return "human", "tool_end_call", "completed", "Confirmed." if confirmed else "Asked to reschedule to Friday.", [
+        _turn("assistant", f"Hello {first}, I'm calling from Bright Smile about your appointment tomorrow at 9am."),
+        _turn("user", reply),
+        _turn("assistant", "Thank you, see you soon!" if confirmed else "Noted, Friday morning. We'll confirm by SMS."),
+    ], {"confirmed": confirmed} | ({} if confirmed else {"reschedule_to": "2026-11-20T09:00:00Z"})  # fmt: skip
+
+
+def generate_calls(assistants: dict[str, Row], count: int = 60, seed: int = 7) -> list[Row]:
+    """`count` calls over the last 30 days, newest first, spread over the three seeded assistants."""
+    rng = random.Random(seed)
+    now = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
+    plan = [(SALES_QUALIFIER_ID, _sales_call, "outbound")] * 30 + [(RECEPTIONIST_ID, _reception_call, "inbound")] * 18
+    plan += [(REMINDER_ID, _reminder_call, "outbound")] * 12
+    calls = []
+    for index in range(count):
+        assistant_id, make, direction = plan[index % len(plan)]
+        first, last = rng.choice(_FIRST), rng.choice(_LAST)
+        result, end_reason, outcome, summary, transcript, structured = make(rng, first)
+        started = now - timedelta(minutes=rng.randint(0, 30 * 24 * 60))
+        duration = 0 if not transcript else 15 + 12 * len(transcript) + rng.randint(0, 40)
+        customer = f"+1415555{rng.randint(1000, 9999)}"
+        ours = {SALES_QUALIFIER_ID: "+14155550100", RECEPTIONIST_ID: "+33478000000", REMINDER_ID: "+14155550177"}
+        attempt = {
+            "id": f"att_{index:03d}",
+            "status": "completed",
+            "result": result,
+            "started_at": started.isoformat().replace("+00:00", "Z"),
+            "answered_at": started.isoformat().replace("+00:00", "Z") if result != "unknown" else None,
+            "ended_at": (started + timedelta(seconds=duration)).isoformat().replace("+00:00", "Z"),
+            "end_reason": end_reason,
+            "ended_by": "agent" if end_reason in ("tool_end_call", "voicemail", "transfer") else "user",
+            "recording_url": f"https://recordings.sandbox.example/call_{index:03d}.ogg" if transcript else None,
+            "structured_output": structured,
+            "transcript": transcript,
+            "post_call_transcript": [],
+        }
+        calls.append(
+            {
+                "id": f"call_{index:03d}",
+                "direction": direction,
+                "status": "completed",
+                "from_phone_number": ours[assistant_id] if direction == "outbound" else customer,
+                "to_phone_number": customer if direction == "outbound" else ours[assistant_id],
+                "contact": {
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{first.lower()}@example.com",
+                    "company": None,
+                    "job_title": None,
+                },
+                "assistant": {"id": assistant_id, "name": assistants.get(assistant_id, {}).get("name")},
+                "prompt_variables": {"first_name": first, "last_name": last},
+                "outcome": outcome,
+                "outcome_summary": summary,
+                "created_at": started.isoformat().replace("+00:00", "Z"),
+                "scheduled_at": None,
+                "is_completed": True,
+                "is_cancelled": False,
+                "calls_count": 1,
+                "call_attempts": [attempt],
+                "last_call_attempt": attempt,
+            }
+        )
+    calls.sort(key=lambda c: c["created_at"], reverse=True)
+    return calls

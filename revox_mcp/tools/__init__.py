@@ -1,0 +1,45 @@
+"""The tools, listed once in TOOLS: the table of contents of what revox-mcp offers."""
+
+from __future__ import annotations
+
+import json
+
+from revox_mcp.policy import Policy
+from revox_mcp.tools.assistants import GET_ASSISTANT, LIST_ASSISTANTS, LIST_CHANGES, REVERT_CHANGE, UPDATE_ASSISTANT
+from revox_mcp.tools.base import PublishedTool, ToolAnswer, ToolContext, ToolSpec
+from revox_mcp.tools.context import GET_CALL, LIST_PHONE_NUMBERS, LIST_VOICES, SEARCH_CALLS
+
+TOOLS: tuple[ToolSpec, ...] = (
+    LIST_ASSISTANTS,
+    GET_ASSISTANT,
+    UPDATE_ASSISTANT,
+    LIST_CHANGES,
+    REVERT_CHANGE,
+    LIST_VOICES,
+    LIST_PHONE_NUMBERS,
+    SEARCH_CALLS,
+    GET_CALL,
+)
+TOOLS_BY_NAME: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}
+
+
+def publish(policy: Policy) -> dict[str, PublishedTool]:
+    """The tools a server with `policy` offers: read-only mode keeps only tools marked read-only."""
+    return {t.name: t.publish(policy) for t in TOOLS if t.read_only or not policy.read_only}
+
+
+def tool_schemas(tool: PublishedTool) -> str:
+    """Both published schemas of a tool as one JSON document (the revox://schemas/{tool} resource)."""
+    return json.dumps({"input": tool.input_schema, "output": tool.spec.output_schema}, indent=2, sort_keys=True)
+
+
+__all__ = [
+    "TOOLS",
+    "TOOLS_BY_NAME",
+    "PublishedTool",
+    "ToolAnswer",
+    "ToolContext",
+    "ToolSpec",
+    "publish",
+    "tool_schemas",
+]

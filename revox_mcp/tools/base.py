@@ -1,0 +1,135 @@
+"""The pieces every tool is made of: the spec (schemas, annotations, handler), its published form under an
+operator policy, and the context handlers work with."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import cache, cached_property
+from typing import Any
+
+import mcp_types as types
+from pydantic import BaseModel
+
+from revox_mcp.catalog import Catalog
+from revox_mcp.client import RevoxClient
+from revox_mcp.errors import Problem
+from revox_mcp.journal import Journal
+from revox_mcp.policy import Policy
+from revox_mcp.schemas import JsonSchema, json_type_only, portable_schema
+from revox_mcp.tool_models import body_schema
+from revox_mcp.validation import ArgumentValidator
+from revox_mcp.writer import AssistantWriter
+
+READ_ONLY = types.ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What handlers may use, owned by the server for its lifetime."""
+
+    client: RevoxClient
+    writer: AssistantWriter
+    journal: Journal | None
+    catalog: Catalog
+
+
+@dataclass(frozen=True)
+class ToolAnswer:
+    structured: dict[str, Any]
+    summary: str
+
+
+Handler = Callable[[ToolContext, Any], Awaitable[ToolAnswer]]
+
+
+def _unchanged(schema: JsonSchema) -> JsonSchema:
+    return schema
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    title: str
+    description: str
+    args_model: type[BaseModel]
+    answer_model: type[BaseModel]
+    annotations: types.ToolAnnotations
+    handler: Handler
+    shape_input: Callable[[JsonSchema], JsonSchema] = _unchanged
+    extra_checks: Callable[[dict[str, Any]], list[Problem]] | None = None
+    # How an operator policy changes this tool's published schema and what it refuses up front.
+    shape_for_policy: Callable[[JsonSchema, Policy], JsonSchema] | None = None
+    policy_checks: Callable[[dict[str, Any], Policy], list[Problem]] | None = None
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.annotations.read_only_hint)
+
+    # Built on first use and kept: start-up pays nothing, later calls pay nothing again.
+    @cached_property
+    def input_schema(self) -> JsonSchema:
+        return self.shape_input(portable_schema(self.args_model))
+
+    @cached_property
+    def output_schema(self) -> JsonSchema:
+        return _with_assistant_fields(portable_schema(self.answer_model))
+
+    @cached_property
+    def validator(self) -> ArgumentValidator:
+        return ArgumentValidator(self.input_schema, self.args_model, extra_checks=self.extra_checks)
+
+    def publish(self, policy: Policy) -> PublishedTool:
+        """This tool as shown and checked under `policy` (the checked-in schema when the policy is default)."""
+        if policy.is_default or self.shape_for_policy is None:
+            return PublishedTool(self, self.input_schema, self.validator)
+        schema = self.shape_for_policy(copy.deepcopy(self.input_schema), policy)
+        policy_checks = self.policy_checks
+        extra = self.extra_checks
+
+        def checks(arguments: dict[str, Any]) -> list[Problem]:
+            found = policy_checks(arguments, policy) if policy_checks else []
+            return found + (extra(arguments) if extra else [])
+
+        # Validation runs against the full schema so that a denied field is reported as denied,
+        # not as unknown; the policy check above says why.
+        return PublishedTool(self, schema, ArgumentValidator(self.input_schema, self.args_model, extra_checks=checks))
+
+
+@dataclass(frozen=True)
+class PublishedTool:
+    spec: ToolSpec
+    input_schema: JsonSchema
+    validator: ArgumentValidator
+
+    def to_mcp(self) -> types.Tool:
+        spec = self.spec
+        return types.Tool(
+            name=spec.name,
+            title=spec.title,
+            description=spec.description,
+            input_schema=self.input_schema,
+            output_schema=spec.output_schema,
+            annotations=spec.annotations,
+        )
+
+
+@cache
+def _assistant_field_types() -> dict[str, JsonSchema]:
+    return {name: json_type_only(prop) for name, prop in body_schema()["properties"].items()}
+
+
+def _with_assistant_fields(schema: JsonSchema) -> JsonSchema:
+    """An answer's `assistant` lists every update field by JSON type and allows unknown keys.
+
+    Lenient on purpose: an answer is what the API holds, and a client that checks structured content
+    against the output schema must not reject a good answer over a value our update rules would refuse.
+    """
+    assistant = schema["properties"].get("assistant")
+    if assistant is not None:
+        for name, prop in _assistant_field_types().items():
+            assistant["properties"].setdefault(name, prop)
+        assistant["additionalProperties"] = True
+        assistant["required"] = ["id"]
+    return schema

@@ -1,0 +1,277 @@
+"""Tools for the context an agent needs around an update: the voice catalog, the organization's phone
+numbers, and what happened on calls (search, then one call with its transcript, paged)."""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from revox_mcp.tool_models import (
+    GetCallAnswer,
+    GetCallArgs,
+    ListPhoneNumbersAnswer,
+    ListPhoneNumbersArgs,
+    ListVoicesAnswer,
+    ListVoicesArgs,
+    SearchCallsAnswer,
+    SearchCallsArgs,
+)
+from revox_mcp.tools.base import READ_ONLY, ToolAnswer, ToolContext, ToolSpec
+
+# A date range is not part of the API's call search: calls are fetched newest first, this many at a
+# time and at most MAX_SCANNED in all, and filtered here.
+SCAN_PAGE = 100
+MAX_SCANNED = 1000
+MAX_TURN_CHARS = 2000
+
+
+def _voice_row(voice: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": voice["id"],
+        "name": voice.get("name", ""),
+        "provider": voice.get("provider", ""),
+        "language": voice.get("language", ""),
+        "accent": voice.get("accent"),
+        "gender": voice.get("gender"),
+        "cloned": bool(voice.get("isCloned")),
+        "model_compat": voice.get("modelCompat") or "universal",
+        "description": voice.get("description") or "",
+    }
+
+
+async def list_voices(ctx: ToolContext, args: ListVoicesArgs) -> ToolAnswer:
+    rows = [_voice_row(v) for v in await ctx.catalog.voices()]
+    wanted = {"provider": args.provider, "language": args.language, "gender": args.gender, "cloned": args.cloned}
+    rows = [r for r in rows if all(v is None or r[k] == v for k, v in wanted.items())]
+    if args.accent:
+        rows = [r for r in rows if (r["accent"] or "").casefold() == args.accent.casefold()]
+    if args.model:
+        rows = [r for r in rows if r["provider"] != "cartesia" or r["model_compat"] in ("universal", args.model)]
+    if args.query:
+        words = args.query.casefold().split()
+
+        def relevance(r: dict[str, Any]) -> float:
+            text = f"{r['name']} {r['description']}".casefold()
+            return sum(w in text for w in words) + difflib.SequenceMatcher(None, args.query.casefold(), text).ratio()
+
+        rows = sorted((r for r in rows if any(w in f"{r['name']} {r['description']}".casefold() for w in words)),
+                      key=relevance, reverse=True)  # fmt: skip
+    shown = rows[: args.limit]
+    return ToolAnswer(
+        {"voices": shown, "total": len(rows)},
+        f"{len(rows)} voice(s) match; showing {len(shown)}. Use a row's id and provider as voice.id and provider.",
+    )
+
+
+async def list_phone_numbers(ctx: ToolContext, args: ListPhoneNumbersArgs) -> ToolAnswer:
+    rows = []
+    for number in await ctx.catalog.phone_numbers():
+        inbound = number.get("inbound_assistant") or {}
+        rows.append(
+            {
+                "phone_number": number["phone_number"],
+                "label": number.get("label"),
+                "type": number.get("type", ""),
+                "provider": number.get("provider", ""),
+                "inbound_assistant_id": inbound.get("id") if isinstance(inbound, dict) else None,
+                "inbound_assistant_name": inbound.get("name") if isinstance(inbound, dict) else None,
+            }
+        )
+    return ToolAnswer(
+        {"phone_numbers": rows}, f"{len(rows)} number(s); any of them can be an assistant's from_phone_number."
+    )
+
+
+def _last_attempt(call: dict[str, Any]) -> dict[str, Any]:
+    attempt = call.get("last_call_attempt")
+    if not attempt and call.get("call_attempts"):
+        attempt = call["call_attempts"][-1]
+    return attempt or {}
+
+
+def _duration(attempt: dict[str, Any]) -> float | None:
+    try:
+        start = datetime.fromisoformat(str(attempt["started_at"]).replace("Z", "+00:00"))
+        end = datetime.fromisoformat(str(attempt["ended_at"]).replace("Z", "+00:00"))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (end - start).total_seconds()
+
+
+def _call_row(call: dict[str, Any]) -> dict[str, Any]:
+    attempt = _last_attempt(call)
+    contact = call.get("contact") or {}
+    name = " ".join(p for p in (contact.get("first_name"), contact.get("last_name")) if p) or None
+    return {
+        "id": call["id"],
+        "created_at": call.get("created_at"),
+        "assistant_id": (call.get("assistant") or {}).get("id"),
+        "direction": call.get("direction"),
+        "result": attempt.get("result"),
+        "outcome": call.get("outcome"),
+        "outcome_summary": call.get("outcome_summary"),
+        "duration_secs": _duration(attempt),
+        "end_reason": attempt.get("end_reason"),
+        "contact": name,
+    }
+
+
+def _in_range(call: dict[str, Any], after: datetime | None, before: datetime | None) -> bool:
+    try:
+        when = datetime.fromisoformat(str(call.get("created_at")).replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return (after is None or when >= after) and (before is None or when < before)
+
+
+def _instant(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        from revox_mcp.errors import PatchInvalid, Problem
+
+        raise PatchInvalid([Problem(name, repr(value), "an ISO-8601 time such as 2026-11-01T00:00:00Z")]) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.now().astimezone().tzinfo)
+
+
+async def search_calls(ctx: ToolContext, args: SearchCallsArgs) -> ToolAnswer:
+    body: dict[str, Any] = {
+        "assistant_ids": [args.assistant_id] if args.assistant_id else [],
+        "campaign_ids": [],
+        "assignee_ids": [],
+        "from_phone_numbers": [],
+        "directions": [args.direction] if args.direction else [],
+        "outcomes": list(args.outcomes),
+        "results": list(args.results),
+        "statuses": [],
+        "sort_by": "created_at",
+        "sort_direction": "desc",
+    }
+    if args.query:
+        body["query"] = args.query
+    after, before = _instant(args.created_after, "created_after"), _instant(args.created_before, "created_before")
+    note = ""
+    if after is None and before is None:
+        calls, total = await ctx.client.search_calls({**body, "page": args.page, "page_size": args.page_size})
+    else:
+        matching, scanned, page = [], 0, 1
+        while scanned < MAX_SCANNED:
+            batch, available = await ctx.client.search_calls({**body, "page": page, "page_size": SCAN_PAGE})
+            scanned += len(batch)
+            matching += [c for c in batch if _in_range(c, after, before)]
+            oldest = batch[-1].get("created_at") if batch else None
+            if (
+                not batch
+                or scanned >= available
+                or (after and oldest and not _in_range({"created_at": oldest}, after, None))
+            ):
+                break
+            page += 1
+        if scanned >= MAX_SCANNED:
+            note = f" (date range applied to the newest {MAX_SCANNED} calls only; narrow the other filters)"
+        total = len(matching)
+        calls = matching[(args.page - 1) * args.page_size : args.page * args.page_size]
+    rows = [_call_row(c) for c in calls]
+    counts = {
+        "result": dict(Counter(str(r["result"]) for r in rows)),
+        "outcome": dict(Counter(str(r["outcome"]) for r in rows)),
+    }
+    next_page = args.page + 1 if args.page * args.page_size < total else None
+    by_result = ", ".join(f"{n} {k}" for k, n in Counter(str(r["result"]) for r in rows).most_common())
+    summary = f"{total} call(s) match{note}; page {args.page} shows {len(rows)}" + (f": {by_result}." if rows else ".")
+    return ToolAnswer({"calls": rows, "total": total, "next_page": next_page, "counts": counts}, summary)
+
+
+async def get_call(ctx: ToolContext, args: GetCallArgs) -> ToolAnswer:
+    call = await ctx.client.get_call(args.id)
+    turns: list[dict[str, Any]] = []
+    attempts = []
+    for attempt in call.get("call_attempts") or ([call["last_call_attempt"]] if call.get("last_call_attempt") else []):
+        for turn in attempt.get("transcript") or []:
+            content = turn.get("content")
+            if isinstance(content, str) and len(content) > MAX_TURN_CHARS:
+                content = f"{content[:MAX_TURN_CHARS]}… [turn cut: {len(content) - MAX_TURN_CHARS} more characters]"
+            turns.append(
+                {
+                    "index": len(turns),
+                    "attempt_id": attempt.get("id", ""),
+                    "role": turn.get("role", ""),
+                    "content": content,
+                    "tool_name": turn.get("tool_name"),
+                }
+            )
+        attempts.append({k: v for k, v in attempt.items() if k not in ("transcript", "post_call_transcript")})
+    page = turns[args.turn_offset : args.turn_offset + args.max_turns]
+    end = args.turn_offset + len(page)
+    next_offset = end if end < len(turns) else None
+    slim = {k: v for k, v in call.items() if k not in ("call_attempts", "last_call_attempt", "assistant")}
+    slim["assistant_id"] = (call.get("assistant") or {}).get("id")
+    slim["attempts"] = attempts
+    marker = (
+        f" Showing turns {args.turn_offset}-{end - 1} of {len(turns)}; call get_call with turn_offset={next_offset} "
+        "for the rest."
+        if next_offset is not None
+        else f" Transcript: {len(turns)} turn(s), all shown."
+        if args.turn_offset == 0
+        else ""
+    )
+    row = _call_row(call)
+    summary = f"Call {call['id']}: {row['direction']}, {row['result']}, outcome {row['outcome']}.{marker}"
+    return ToolAnswer(
+        {"call": slim, "transcript": page, "transcript_total_turns": len(turns), "next_turn_offset": next_offset},
+        summary,
+    )
+
+
+LIST_VOICES = ToolSpec(
+    name="list_voices",
+    title="List voices",
+    description=(
+        "Find a voice for voice.id: the catalog of Cartesia, ElevenLabs and Gradium voices plus the organization's "
+        "cloned ones. Filter by provider, language, gender, accent, cloned, Cartesia model, or words like 'warm'."
+    ),
+    args_model=ListVoicesArgs,
+    answer_model=ListVoicesAnswer,
+    annotations=READ_ONLY,
+    handler=list_voices,
+)
+
+LIST_PHONE_NUMBERS = ToolSpec(
+    name="list_phone_numbers",
+    title="List phone numbers",
+    description="The organization's phone numbers (usable as from_phone_number) and which assistant answers each.",
+    args_model=ListPhoneNumbersArgs,
+    answer_model=ListPhoneNumbersAnswer,
+    annotations=READ_ONLY,
+    handler=list_phone_numbers,
+)
+
+SEARCH_CALLS = ToolSpec(
+    name="search_calls",
+    title="Search calls",
+    description=(
+        "What happened on calls: filter by assistant, outcome, result (human, voicemail, IVR, ...), direction, "
+        "date range and text; newest first, paged, with the total and counts per result and outcome."
+    ),
+    args_model=SearchCallsArgs,
+    answer_model=SearchCallsAnswer,
+    annotations=READ_ONLY,
+    handler=search_calls,
+)
+
+GET_CALL = ToolSpec(
+    name="get_call",
+    title="Get a call",
+    description=(
+        "One call with its attempts, structured output and transcript. Long transcripts come in pages: the "
+        "answer says which turns it holds and the turn_offset for the rest."
+    ),
+    args_model=GetCallArgs,
+    answer_model=GetCallAnswer,
+    annotations=READ_ONLY,
+    handler=get_call,
+)
