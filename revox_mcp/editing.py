@@ -47,12 +47,17 @@ def _merge(current: Any, patch: Any, field: str | None = None) -> Any:
 
 
 def apply_edits(state: State, edits: Iterable[Any]) -> set[str]:
-    """Apply edits in order to `state` (changed in place); return the top-level fields they touched.
+    """Apply edits in order to `state` (its edited fields are replaced); return the top-level fields touched.
 
     Every failure is collected; if any op fails the caller must discard `state` (all or nothing).
     """
     problems: list[Problem] = []
     touched: set[str] = set()
+    edits = list(edits)
+    # Edits change lists in place: give each edited field its own copy first (`state` may share
+    # values with the state it was made from).
+    for field_name in {e.field if isinstance(e, ReplaceText) else e.list.split(".")[0] for e in edits}:
+        state[field_name] = copy.deepcopy(state.get(field_name))
     for index, edit in enumerate(edits):
         where = ["edits", index]
         if isinstance(edit, ReplaceText):

@@ -6,20 +6,37 @@ missing, differs from what the models produce, or belongs to a tool that no long
 
 from __future__ import annotations
 
+import json
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from revox_mcp.schemas import dumps
-from revox_mcp.tools import TOOLS
 
-# The source checkout's folder; an installed wheel has none, so the CLI takes --dir.
+# The source checkout's folder, and the copy a wheel ships inside the package.
 DEFAULT_SCHEMA_DIR = Path(__file__).resolve().parent.parent / "tool_schemas"
+PACKAGED_SCHEMA_DIR = Path(__file__).resolve().parent / "tool_schemas"
+
+
+@cache
+def packaged_schema(name: str) -> dict[str, Any] | None:
+    """A published schema file, from the wheel's copy or the checkout; None where neither has it."""
+    for folder in (PACKAGED_SCHEMA_DIR, DEFAULT_SCHEMA_DIR):
+        path = folder / name
+        if path.is_file():
+            loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            return loaded
+    return None
 
 
 def rendered() -> dict[str, str]:
+    """The files as the models generate them now (never read from disk)."""
+    from revox_mcp.tools import TOOLS  # here, not at the top: the tools read their schemas through this module
+
     files: dict[str, str] = {}
     for tool in TOOLS:
-        files[f"{tool.name}.input.json"] = dumps(tool.input_schema)
-        files[f"{tool.name}.output.json"] = dumps(tool.output_schema)
+        files[f"{tool.name}.input.json"] = dumps(tool.generated_input_schema)
+        files[f"{tool.name}.output.json"] = dumps(tool.generated_output_schema)
     return files
 
 

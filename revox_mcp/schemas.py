@@ -106,20 +106,6 @@ def _drop_required(node: JsonSchema) -> None:
         _drop_required(branch)
 
 
-def json_type_only(node: JsonSchema) -> JsonSchema:
-    """The JSON type(s) and description of a value, null allowed: the lenient shape of a field in an API answer.
-
-    Answers are what the API holds, not what we would accept: a value stored before a rule existed,
-    or a new enum member, must not make a client that checks structured content reject the answer.
-    Inner structure is already in the input schema; repeating it here would only cost context.
-    """
-    if "type" in node:
-        types = _with_null(node["type"])
-    else:
-        types = sorted({t for branch in node.get("anyOf", []) for t in _with_null(branch.get("type", "object"))})
-    return {"type": types, "description": node["description"]}
-
-
 def dumps(schema: JsonSchema) -> str:
     """The one canonical text of a schema: what is checked in and what the test compares against."""
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -191,7 +191,9 @@ class Change(BaseModel):
 class AssistantAnswer(BaseModel):
     """What get_assistant returns as structured content."""
 
-    assistant: Assistant = Field(description="The assistant as stored.")
+    assistant: Assistant = Field(
+        description="The assistant as stored: every field of update_assistant's patch, plus the keys below."
+    )
 
 
 class UpdateAnswer(BaseModel):

@@ -47,7 +47,6 @@ class ArgumentValidator:
         extra_checks: Callable[[dict[str, Any]], list[Problem]] | None = None,
         prefix: str = "",
     ) -> None:
-        jsonschema.Draft202012Validator.check_schema(schema)
         self._schema_validator = jsonschema.Draft202012Validator(schema)
         self._model = model
         self._extra_checks = extra_checks

@@ -75,7 +75,7 @@ class AssistantWriter:
         edits_sent = [edit.model_dump(mode="json", exclude_unset=True) for edit in args.edits]
 
         def build(current: State) -> tuple[State, set[str]]:
-            state = copy.deepcopy(current)
+            state = dict(current)  # shallow: merge_patch builds new values and apply_edits copies what it edits
             state.update(merge_patch(current, args.patch))
             return state, set(args.patch) | apply_edits(state, args.edits)
 
@@ -118,7 +118,7 @@ class AssistantWriter:
                     f"(now {shorten({f: current.get(f) for f in moved})}). Reverting would also undo those later "
                     "changes. Review them with list_changes; pass force: true to revert anyway."
                 )
-            state = copy.deepcopy(current)
+            state = dict(current)
             state.update({f: copy.deepcopy(entry.before.get(f)) for f in entry.fields})
             return state, set(entry.fields)
 
@@ -172,7 +172,7 @@ class AssistantWriter:
         """The operator policy on what would really change, however the change was asked for."""
         if self._policy.is_default:
             return
-        changed = [policy_path(c["path"]) for c in diff(_sendable(current), _sendable({**current, **body}), body)]
+        changed = [policy_path(c["path"]) for c in _diff(current, {**current, **body})]
         problems = self._policy.check_paths(changed, prefix) + self._policy.check_limits(body, prefix)
         if problems:
             raise PatchInvalid(problems)
@@ -242,12 +242,14 @@ def _comparable(field_name: str, value: Any) -> Any:
 
 def _diff(before: State, after: State) -> list[dict[str, Any]]:
     """The diff as an agent means it: update fields compared in their sendable form, so keys the API
-    manages itself (a FAQ item's id) are not reported as changes."""
-    return diff(_sendable(before), _sendable(after))
+    manages itself (a FAQ item's id) are not reported as changes. Only fields that differ at all are
+    projected (most do not, and this runs on every write)."""
+    moved = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    return diff(_sendable(before, moved), _sendable(after, moved), moved)
 
 
-def _sendable(state: State) -> State:
-    return {k: _comparable(k, v) if k in UPDATE_FIELDS else v for k, v in state.items()}
+def _sendable(state: State, fields: set[str]) -> State:
+    return {k: _comparable(k, state.get(k)) if k in UPDATE_FIELDS else state.get(k) for k in fields}
 
 
 def _unmask_secrets(candidate: State, current: State, prefix: str) -> None:

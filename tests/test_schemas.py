@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from revox_mcp import schema_files
@@ -63,6 +64,11 @@ def test_schema_is_portable(path: Path) -> None:
         assert "discriminator" not in node, where
         # A property may be *named* title; a schema keyword `title` is pydantic noise.
         assert not isinstance(node.get("title"), str) or where.endswith("/properties"), where
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.name)
+def test_schema_is_valid_json_schema(path: Path) -> None:
+    jsonschema.Draft202012Validator.check_schema(json.loads(path.read_text()))
 
 
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.name)

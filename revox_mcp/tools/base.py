@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cached_property
 from typing import Any
 
 import mcp_types as types
@@ -17,8 +17,8 @@ from revox_mcp.client import RevoxClient
 from revox_mcp.errors import Problem
 from revox_mcp.journal import Journal
 from revox_mcp.policy import Policy
-from revox_mcp.schemas import JsonSchema, json_type_only, portable_schema
-from revox_mcp.tool_models import body_schema
+from revox_mcp.schema_files import packaged_schema
+from revox_mcp.schemas import JsonSchema, portable_schema
 from revox_mcp.validation import ArgumentValidator
 from revox_mcp.writer import AssistantWriter
 
@@ -67,14 +67,24 @@ class ToolSpec:
     def read_only(self) -> bool:
         return bool(self.annotations.read_only_hint)
 
-    # Built on first use and kept: start-up pays nothing, later calls pay nothing again.
+    # What the models produce. Tests and `revox-mcp schemas` compare these with the checked-in files.
     @cached_property
-    def input_schema(self) -> JsonSchema:
+    def generated_input_schema(self) -> JsonSchema:
         return self.shape_input(portable_schema(self.args_model))
 
     @cached_property
-    def output_schema(self) -> JsonSchema:
+    def generated_output_schema(self) -> JsonSchema:
         return _with_assistant_fields(portable_schema(self.answer_model))
+
+    # What is published: the checked-in file, read once (far cheaper at start-up than generating it;
+    # the sync test guarantees they are the same), or the generated schema where no file is shipped.
+    @cached_property
+    def input_schema(self) -> JsonSchema:
+        return packaged_schema(f"{self.name}.input.json") or self.generated_input_schema
+
+    @cached_property
+    def output_schema(self) -> JsonSchema:
+        return packaged_schema(f"{self.name}.output.json") or self.generated_output_schema
 
     @cached_property
     def validator(self) -> ArgumentValidator:
@@ -83,7 +93,7 @@ class ToolSpec:
     def publish(self, policy: Policy) -> PublishedTool:
         """This tool as shown and checked under `policy` (the checked-in schema when the policy is default)."""
         if policy.is_default or self.shape_for_policy is None:
-            return PublishedTool(self, self.input_schema, self.validator)
+            return PublishedTool(self, self.input_schema, lambda: self.validator)
         schema = self.shape_for_policy(copy.deepcopy(self.input_schema), policy)
         policy_checks = self.policy_checks
         extra = self.extra_checks
@@ -94,14 +104,24 @@ class ToolSpec:
 
         # Validation runs against the full schema so that a denied field is reported as denied,
         # not as unknown; the policy check above says why.
-        return PublishedTool(self, schema, ArgumentValidator(self.input_schema, self.args_model, extra_checks=checks))
+        return PublishedTool(
+            self, schema, lambda: ArgumentValidator(self.input_schema, self.args_model, extra_checks=checks)
+        )
 
 
-@dataclass(frozen=True)
 class PublishedTool:
-    spec: ToolSpec
-    input_schema: JsonSchema
-    validator: ArgumentValidator
+    """A tool as one server shows it; its validator is compiled on the tool's first call, not at start."""
+
+    def __init__(
+        self, spec: ToolSpec, input_schema: JsonSchema, make_validator: Callable[[], ArgumentValidator]
+    ) -> None:
+        self.spec = spec
+        self.input_schema = input_schema
+        self._make_validator = make_validator
+
+    @cached_property
+    def validator(self) -> ArgumentValidator:
+        return self._make_validator()
 
     def to_mcp(self) -> types.Tool:
         spec = self.spec
@@ -115,21 +135,16 @@ class PublishedTool:
         )
 
 
-@cache
-def _assistant_field_types() -> dict[str, JsonSchema]:
-    return {name: json_type_only(prop) for name, prop in body_schema()["properties"].items()}
-
-
 def _with_assistant_fields(schema: JsonSchema) -> JsonSchema:
-    """An answer's `assistant` lists every update field by JSON type and allows unknown keys.
+    """An answer's `assistant`: the metadata as modelled, `id` required, and every other key allowed.
 
-    Lenient on purpose: an answer is what the API holds, and a client that checks structured content
-    against the output schema must not reject a good answer over a value our update rules would refuse.
+    The update fields are not repeated here: their meaning is in update_assistant's input schema, and
+    listing them again would cost every client context and validation time for nothing. Lenient on
+    purpose: an answer is what the API holds, and a client that checks structured content against the
+    output schema must not reject a good answer over a value our update rules would refuse.
     """
     assistant = schema["properties"].get("assistant")
     if assistant is not None:
-        for name, prop in _assistant_field_types().items():
-            assistant["properties"].setdefault(name, prop)
         assistant["additionalProperties"] = True
         assistant["required"] = ["id"]
     return schema
