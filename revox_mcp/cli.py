@@ -32,6 +32,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--journal", type=Path, help="change journal file (default: in the user state directory)")
     serve.add_argument("--no-journal", action="store_true", help="keep no change journal (no list_changes/revert)")
     serve.add_argument("--log-level", default="WARNING", help="stderr log level (default: WARNING)")
+    serve.add_argument(
+        "--schema-profile",
+        choices=["portable", "gemini"],
+        default="portable",
+        help="dialect of the published input schemas: portable JSON Schema (default), or gemini (OpenAPI 3.0 subset)",
+    )
     serve.add_argument("--catalog-ttl", type=float, default=300.0, help="seconds to trust the voice/number catalogs")
     http = serve.add_argument_group("Streamable HTTP (instead of stdio)")
     http.add_argument("--http", action="store_true", help="serve MCP over Streamable HTTP at /mcp")
@@ -135,7 +141,7 @@ def _serve(args: argparse.Namespace) -> int:
                 return 2
         if args.http:
             return _serve_http(args, settings, policy)
-        anyio.run(run_stdio, settings, policy)
+        anyio.run(run_stdio, settings, policy, args.schema_profile)
     return 0
 
 
@@ -154,7 +160,7 @@ def _serve_http(args: argparse.Namespace, settings: Settings, policy: Any) -> in
         max_body_bytes=args.max_body_bytes,
     )
     server = AppServer(host=options.host, port=options.port)
-    server.app = build_http_app(settings, policy, options, server.port)
+    server.app = build_http_app(settings, policy, options, server.port, args.schema_profile)
     print(f"revox-mcp: MCP over Streamable HTTP at {server.url}{MCP_PATH}", file=sys.stderr)
     if not os.environ.get(TOKEN_ENV):
         print(f"revox-mcp: bearer token (set {TOKEN_ENV} to choose one): {token}", file=sys.stderr)

@@ -64,8 +64,10 @@ class HttpOptions:
         )
 
 
-def build_http_app(settings: Settings, policy: Policy, options: HttpOptions, port: int) -> ASGIApp:
-    server = build_server(settings, policy)
+def build_http_app(
+    settings: Settings, policy: Policy, options: HttpOptions, port: int, profile: str = "portable"
+) -> ASGIApp:
+    server = build_server(settings, policy, profile)
     app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         stateless_http=options.stateless,

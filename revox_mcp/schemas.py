@@ -109,3 +109,55 @@ def _drop_required(node: JsonSchema) -> None:
 def dumps(schema: JsonSchema) -> str:
     """The one canonical text of a schema: what is checked in and what the test compares against."""
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+# Keywords of the OpenAPI 3.0 schema subset that Gemini function declarations (`parameters`) accept.
+GEMINI_KEYWORDS = frozenset(
+    {
+        "type", "format", "description", "nullable", "enum", "properties", "required", "items", "minItems",
+        "maxItems", "minimum", "maximum", "minLength", "maxLength", "pattern", "anyOf",
+    }
+)  # fmt: skip
+SCHEMA_PROFILES = ("portable", "gemini")
+
+
+def for_profile(schema: JsonSchema, profile: str) -> JsonSchema:
+    """A published input schema in the dialect a client needs; `portable` (the default) is unchanged."""
+    if profile == "portable":
+        return schema
+    if profile == "gemini":
+        return _gemini(schema)
+    raise ValueError(f"unknown schema profile {profile!r}; choose from {', '.join(SCHEMA_PROFILES)}")
+
+
+def _gemini(node: JsonSchema) -> JsonSchema:
+    """OpenAPI 3.0 style: one `type` plus `nullable`, string enums, `const` as a one-value enum,
+    `exclusiveMinimum` as `minimum`, and no keyword outside GEMINI_KEYWORDS."""
+    out: JsonSchema = {}
+    type_ = node.get("type")
+    if isinstance(type_, list):
+        others = [t for t in type_ if t != "null"]
+        out["type"] = others[0] if len(others) == 1 else "string"
+        if "null" in type_:
+            out["nullable"] = True
+    elif type_ is not None:
+        out["type"] = type_
+    values = node.get("enum", [node["const"]] if "const" in node else None)
+    if values is not None:
+        if None in values:
+            out["nullable"] = True
+        out["enum"] = [str(v) for v in values if v is not None]
+    if "exclusiveMinimum" in node and "minimum" not in node:
+        out["minimum"] = node["exclusiveMinimum"]
+    for key, value in node.items():
+        if key not in GEMINI_KEYWORDS or key in out:
+            continue
+        if key == "properties":
+            out[key] = {name: _gemini(sub) for name, sub in value.items()}
+        elif key == "items":
+            out[key] = _gemini(value)
+        elif key == "anyOf":
+            out[key] = [_gemini(sub) for sub in value]
+        else:
+            out[key] = value
+    return out

@@ -68,9 +68,9 @@ ASSISTANT_URI = "revox://assistants/{id}"
 SCHEMA_URI = "revox://schemas/{tool}"
 
 
-def build_server(settings: Settings, policy: Policy | None = None) -> Server[ServerState]:
+def build_server(settings: Settings, policy: Policy | None = None, profile: str = "portable") -> Server[ServerState]:
     policy = policy or Policy()
-    tools = publish(policy)
+    tools = publish(policy, profile)
 
     @asynccontextmanager
     async def lifespan(_: Server[ServerState]) -> AsyncIterator[ServerState]:
@@ -265,10 +265,10 @@ def advice(tool_name: str, arguments: dict[str, Any], exc: RevoxMcpError) -> str
     return str(exc)
 
 
-async def run_stdio(settings: Settings, policy: Policy | None = None) -> None:
+async def run_stdio(settings: Settings, policy: Policy | None = None, profile: str = "portable") -> None:
     """Serve one client over stdin/stdout until it disconnects. Only protocol goes to stdout."""
     from mcp.server.stdio import stdio_server
 
-    server = build_server(settings, policy)
+    server = build_server(settings, policy, profile)
     async with stdio_server() as (read_stream, write_stream):
         await server.run(read_stream, write_stream, server.create_initialization_options())

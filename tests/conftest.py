@@ -69,8 +69,8 @@ def settings(sandbox: SandboxServer) -> Settings:
 
 
 @asynccontextmanager
-async def mcp_client(settings: Settings, mode: str = "auto") -> AsyncIterator[Client]:
-    async with Client(build_server(settings), mode=mode) as client:  # type: ignore[arg-type]
+async def mcp_client(settings: Settings, mode: str = "auto", server: Any = None) -> AsyncIterator[Client]:
+    async with Client(server or build_server(settings), mode=mode) as client:  # type: ignore[arg-type]
         yield client
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from revox_mcp.policy import Policy
+from revox_mcp.schemas import for_profile
 from revox_mcp.tools.assistants import GET_ASSISTANT, LIST_ASSISTANTS, LIST_CHANGES, REVERT_CHANGE, UPDATE_ASSISTANT
 from revox_mcp.tools.base import PublishedTool, ToolAnswer, ToolContext, ToolSpec
 from revox_mcp.tools.context import GET_CALL, LIST_PHONE_NUMBERS, LIST_VOICES, SEARCH_CALLS
@@ -23,9 +24,14 @@ TOOLS: tuple[ToolSpec, ...] = (
 TOOLS_BY_NAME: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}
 
 
-def publish(policy: Policy) -> dict[str, PublishedTool]:
-    """The tools a server with `policy` offers: read-only mode keeps only tools marked read-only."""
-    return {t.name: t.publish(policy) for t in TOOLS if t.read_only or not policy.read_only}
+def publish(policy: Policy, profile: str = "portable") -> dict[str, PublishedTool]:
+    """The tools a server with `policy` offers (read-only mode keeps only tools marked read-only), with
+    input schemas in the dialect `profile` names."""
+    tools = {t.name: t.publish(policy) for t in TOOLS if t.read_only or not policy.read_only}
+    if profile != "portable":
+        for tool in tools.values():
+            tool.input_schema = for_profile(tool.input_schema, profile)
+    return tools
 
 
 def tool_schemas(tool: PublishedTool) -> str:
