@@ -32,10 +32,12 @@ from typing import Any
 import anyio
 import httpx
 from mcp import Client, StdioServerParameters
+from pydantic import create_model
 
 from revox_mcp.config import Settings
-from revox_mcp.schemas import portable_schema
+from revox_mcp.models import AssistantUpdate
 from revox_mcp.server import build_server
+from revox_mcp.tool_models import UpdateAssistantArgs
 from revox_mcp.tools import TOOLS
 
 ASSISTANT = "asst_sales_qualifier"
@@ -153,15 +155,18 @@ def tools_list_sizes() -> dict[str, int]:
             tools = (await client.list_tools()).tools
         return len(json.dumps([t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]))
 
-    plain = sum(
-        len(json.dumps(t.args_model.model_json_schema())) + len(json.dumps(t.answer_model.model_json_schema()))
-        for t in TOOLS
-    )
-    inlined = sum(len(json.dumps(portable_schema(t.args_model))) for t in TOOLS)
+    # What a plain pydantic export of the same models weighs: each tool's arguments (update's patch as the
+    # full AssistantUpdate model, as pydantic would derive it) and answer, with $defs, titles, defaults.
+    full_update_args = create_model("UpdateAssistantArgs", __base__=UpdateAssistantArgs, patch=(AssistantUpdate, ...))
+    plain = 0
+    for tool in TOOLS:
+        args = full_update_args if tool.name == "update_assistant" else tool.args_model
+        plain += len(json.dumps(args.model_json_schema())) + len(json.dumps(tool.answer_model.model_json_schema()))
+    update_input = len(json.dumps(next(t for t in TOOLS if t.name == "update_assistant").input_schema))
     return {
-        "tools/list answer (revox-mcp)": anyio.run(listed),
-        "plain pydantic export, same models (schemas only)": plain,
-        "inlined input schemas before shaping": inlined,
+        "tools/list answer, 9 tools (revox-mcp)": anyio.run(listed),
+        "plain pydantic export of the same models (schemas only)": plain,
+        "of which update_assistant's input schema (revox-mcp)": update_input,
     }
 
 

@@ -111,8 +111,10 @@ def _serve(args: argparse.Namespace) -> int:
             deny=args.deny_fields,
             allow=args.allow_fields,
             limits=args.limit,
-            known=body_schema(),
         )
+        if not policy.is_default:
+            # Generating the body schema costs start-up time; only a policy that names fields needs it.
+            policy.validate_paths(body_schema())
     except ConfigError as exc:
         print(f"revox-mcp: {exc}", file=sys.stderr)
         return 2

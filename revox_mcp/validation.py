@@ -11,15 +11,17 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import jsonschema
 from pydantic import BaseModel, ValidationError
 
 from revox_mcp.errors import PatchInvalid, Problem
 from revox_mcp.models import LLM_MODEL_TYPES, PATTERN_MEANINGS
 from revox_mcp.redaction import SECRET_KEYS, mask, redact
 from revox_mcp.schemas import JsonSchema
+
+if TYPE_CHECKING:
+    import jsonschema
 from revox_mcp.tool_models import EDIT_TAGS
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -47,7 +49,10 @@ class ArgumentValidator:
         extra_checks: Callable[[dict[str, Any]], list[Problem]] | None = None,
         prefix: str = "",
     ) -> None:
-        self._schema_validator = jsonschema.Draft202012Validator(schema)
+        # Imported here, at a tool's first call, not at start-up: it is the heaviest import we own.
+        from jsonschema import Draft202012Validator
+
+        self._schema_validator = Draft202012Validator(schema)
         self._model = model
         self._extra_checks = extra_checks
         self._prefix = [prefix] if prefix else []
@@ -179,7 +184,9 @@ def _from_union_error(error: jsonschema.ValidationError, path: list[str | int], 
                 hint=f"Together, {' and '.join(tags)} decide which other keys the object takes.",
             )
         ]
-    best = jsonschema.exceptions.best_match(error.context or [])
+    from jsonschema.exceptions import best_match
+
+    best = best_match(error.context or [])
     if best is None:
         return [Problem(path=render_path(path), value=shorten(instance), allowed="one of the variants in the schema")]
     return _from_schema_error(best, prefix)
