@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import anyio
+
+from revox_mcp.sqlite_files import connect, transaction
 
 Status = Literal["pending", "applied", "failed"]
 
@@ -77,11 +78,7 @@ class Journal:
         self.path = path
         self.scope = scope
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # WAL with synchronous=NORMAL: a crash never corrupts or half-writes; only a power cut can lose
-        # the last commits. One fsync per write less matters under load.
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = connect(path)
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
@@ -149,14 +146,8 @@ class Journal:
         # Writes run on the event loop on purpose: one small WAL commit with synchronous=NORMAL takes tens
         # of microseconds, less than handing it to a worker thread and back (this is on every write's
         # path). Reads, which can be pages of whole states, go to a thread.
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute(sql, params)
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, transaction(self._db):
+            self._db.execute(sql, params)
 
     async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         def fetch() -> list[tuple[Any, ...]]:

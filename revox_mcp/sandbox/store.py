@@ -7,13 +7,14 @@ read-modify-write and a crash leaves either the old row or the new one.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from revox_mcp.sqlite_files import connect, transaction
 
 Row = dict[str, Any]
 
@@ -79,11 +80,7 @@ class AssistantStore:
     def __init__(self, path: str | Path, organization_id: str) -> None:
         self.organization_id = organization_id
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # WAL with synchronous=NORMAL: a crash never corrupts or half-writes; only a power cut can lose
-        # the last commits. One fsync per write less matters under load.
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = connect(path)
         self._db.execute(_SCHEMA)
 
     def close(self) -> None:
@@ -113,7 +110,7 @@ class AssistantStore:
             "is_inbound_receptionist": False,
             "is_realestate_assistant": False,
         }
-        with self._lock, self._transaction():
+        with self._lock, transaction(self._db):
             (position,) = self._db.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM assistants").fetchone()
             self._db.execute(
                 "INSERT INTO assistants (id, position, data) VALUES (?, ?, ?)", (row["id"], position, json.dumps(row))
@@ -122,7 +119,7 @@ class AssistantStore:
 
     def update(self, assistant_id: str, fields: Row) -> Row | None:
         """Top-level partial update: the keys given replace theirs; `id`, `organization_id`, `created_at` stay."""
-        with self._lock, self._transaction():
+        with self._lock, transaction(self._db):
             row = self._load(assistant_id)
             if row is None:
                 return None
@@ -132,7 +129,7 @@ class AssistantStore:
         return row
 
     def delete(self, assistant_id: str) -> bool:
-        with self._lock, self._transaction():
+        with self._lock, transaction(self._db):
             return self._db.execute("DELETE FROM assistants WHERE id = ?", (assistant_id,)).rowcount > 0
 
     def clone(self, assistant_id: str) -> Row | None:
@@ -151,7 +148,7 @@ class AssistantStore:
 
     def reset(self, assistants: Iterable[Row]) -> None:
         """Drop everything and seed again: a clean sandbox without a restart."""
-        with self._lock, self._transaction():
+        with self._lock, transaction(self._db):
             self._db.execute("DELETE FROM assistants")
         self._seed(assistants)
 
@@ -163,19 +160,3 @@ class AssistantStore:
     def _load(self, assistant_id: str) -> Row | None:
         found = self._db.execute("SELECT data FROM assistants WHERE id = ?", (assistant_id,)).fetchone()
         return json.loads(found[0]) if found else None
-
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
-
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
