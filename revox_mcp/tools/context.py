@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from revox_mcp.errors import PatchInvalid, Problem
 from revox_mcp.tool_models import (
     GetCallAnswer,
     GetCallArgs,
@@ -132,8 +133,6 @@ def _instant(value: str | None, name: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        from revox_mcp.errors import PatchInvalid, Problem
-
         raise PatchInvalid([Problem(name, repr(value), "an ISO-8601 time such as 2026-11-01T00:00:00Z")]) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.now().astimezone().tzinfo)
 
