@@ -453,3 +453,17 @@ async def test_resources_for_assistants_and_schemas(settings: Settings) -> None:
             await client.read_resource("revox://schemas/drop_tables")
         with pytest.raises(MCPError, match="No assistant"):
             await client.read_resource("revox://assistants/nope")
+
+
+async def test_a_revert_can_be_previewed(sandbox: SandboxServer, journal_settings: Settings) -> None:
+    async with mcp_client(journal_settings) as client:
+        change = ok(await update(client, patch={"name": "Temporary"}))
+        count = len(writes(sandbox))
+        preview = ok(await client.call_tool("revert_change", {"change_id": change["change_id"], "dry_run": True}))
+        assert preview["dry_run"] is True and preview["change_id"] is None
+        assert preview["changes"] == [
+            {"path": "name", "before": "Temporary", "after": "Solar lead qualifier (outbound)"}
+        ]
+        assert len(writes(sandbox)) == count and stored(sandbox, SALES)["name"] == "Temporary"
+        rows = ok(await client.call_tool("list_changes", {}))["changes"]
+    assert len(rows) == 1, "a previewed revert is not journalled"
