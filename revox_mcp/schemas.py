@@ -88,12 +88,12 @@ def partial_patch(strict: JsonSchema) -> JsonSchema:
     patch = copy.deepcopy(strict)
     for prop in patch["properties"].values():
         _drop_required(prop)
-        notes = ["Omit to keep the current value; null clears it." if is_nullable(prop) else "Omit to keep."]
+        notes = ["Omit to keep; null clears it." if is_nullable(prop) else "Omit to keep."]
         types = prop.get("type", "object" if "anyOf" in prop else None)
         if "object" in types:
-            notes.append("Send only the keys to change; the rest is kept.")
+            notes.append("Keys sent are merged in.")
         elif "array" in types:
-            notes.append("Replaced whole; edits change one item.")
+            notes.append("Replaced whole (edits: one item).")
         prop["description"] = f"{prop['description'].rstrip()} {' '.join(notes)}"
     return patch
 

@@ -240,5 +240,8 @@ def pydantic_problems(
             message, hint = "the fields in the tool's input schema", "Unknown field."
         elif err["type"] == "missing":
             message = "a value (the key is required)"
+        elif err["type"] == "string_pattern_mismatch":
+            pattern = str((err.get("ctx") or {}).get("pattern", ""))
+            message = PATTERN_MEANINGS.get(pattern, message)
         problems.append(Problem(path=render_path(loc), value=shorten(err.get("input")), allowed=message, hint=hint))
     return problems

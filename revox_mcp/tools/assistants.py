@@ -33,6 +33,14 @@ from revox_mcp.writer import WriteOutcome
 def _with_partial_patch(schema: JsonSchema) -> JsonSchema:
     description = schema["properties"]["patch"]["description"]
     schema["properties"]["patch"] = {**partial_patch(body_schema()), "description": description}
+    # An upsert's item has the shape of one item of that list under `patch`: say so instead of
+    # repeating those schemas (a sixth of the tool's schema). The pydantic models still check items.
+    for variant in schema["properties"]["edits"]["items"]["anyOf"]:
+        props = variant["properties"]
+        target = props.get("list", {}).get("const")
+        if "item" in props and target is not None:
+            note = f"Shaped like one item of patch.{target}."
+            props["item"] = {"type": "object", "description": f"{props['item']['description']} {note}"}
     return schema
 
 
