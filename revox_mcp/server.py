@@ -227,7 +227,7 @@ def _error_result(text: str) -> types.CallToolResult:
 
 def advice(tool_name: str, arguments: dict[str, Any], exc: RevoxMcpError) -> str:
     """What went wrong and what the agent should do next, for every error we raise on purpose."""
-    assistant_id = arguments.get("id")
+    assistant_id = arguments.get("id") or arguments.get("assistant_id")
     if isinstance(exc, PatchInvalid):
         lines = [p.render() for p in exc.problems]
         return (
@@ -244,8 +244,9 @@ def advice(tool_name: str, arguments: dict[str, Any], exc: RevoxMcpError) -> str
     if isinstance(exc, AssistantNotFound) and tool_name == "get_call":
         return f"No call with id '{assistant_id}'. Find call ids with search_calls."
     if isinstance(exc, AssistantNotFound):
+        which = f"with id '{assistant_id}'" if assistant_id else "that this change was made to (was it deleted?)"
         return (
-            f"No assistant with id '{assistant_id}' in this organization; nothing was changed. Check the id "
+            f"No assistant {which} in this organization; nothing was changed. Check the id "
             "(list_assistants shows them all) and confirm it with get_assistant."
         )
     if isinstance(exc, ApiRejected):
