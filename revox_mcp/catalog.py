@@ -24,6 +24,7 @@ from revox_mcp.errors import ApiError, PatchInvalid, Problem
 from revox_mcp.validation import shorten
 
 Row = dict[str, Any]
+DEFAULT_CARTESIA_MODEL = "sonic-3"
 
 
 @dataclass
@@ -59,7 +60,9 @@ class Catalog:
         """Problems (raised as PatchInvalid) or, when a catalog is unreachable, warnings (returned)."""
         problems: list[Problem] = []
         warnings: list[str] = []
-        if isinstance(body.get("voice"), dict):
+        if isinstance(body.get("voice"), dict) and _voice_identity(body["voice"]) != _voice_identity(
+            before.get("voice")
+        ):
             try:
                 problems += await self._check_voice(before.get("voice"), body["voice"], prefix)
             except ApiError as exc:
@@ -74,8 +77,6 @@ class Catalog:
                     f"from_phone_number was not checked against the organization's numbers, which could not be "
                     f"fetched ({exc.message})."
                 )
-        if "transfer_destinations" in body or "from_phone_number" in body:
-            problems += _check_transfers(after, prefix)
         if problems:
             raise PatchInvalid(problems)
         return warnings
@@ -91,13 +92,15 @@ class Catalog:
 
     async def _check_voice(self, old: Any, voice: Row, prefix: str) -> list[Problem]:
         voice_id, provider, model = voice.get("id"), voice.get("provider"), voice.get("model")
-        found, rows = await self._find(self._voices, lambda r: r["id"] == voice_id and r["provider"] == provider)
-        old_entry = next((r for r in rows if isinstance(old, dict) and r["id"] == old.get("id")), None)
+        found, rows = await self._find(
+            self._voices, lambda r: r.get("id") == voice_id and r.get("provider") == provider
+        )
+        old_entry = next((r for r in rows if isinstance(old, dict) and r.get("id") == old.get("id")), None)
         if found is None:
-            elsewhere = next((r for r in rows if r["id"] == voice_id), None)
+            elsewhere = next((r for r in rows if r.get("id") == voice_id), None)
             hint = (
-                f"That id is a {elsewhere['provider']} voice ({elsewhere['name']}): set provider to "
-                f"'{elsewhere['provider']}'."
+                f"That id is a {elsewhere.get('provider')} voice ({elsewhere.get('name')}): set provider to "
+                f"'{elsewhere.get('provider')}'."
                 if elsewhere
                 else f"Closest {provider} voices: {_suggest(rows, str(voice_id), provider, model, old_entry)}. "
                 "list_voices shows them all."
@@ -111,23 +114,24 @@ class Catalog:
                 )
             ]
         compat = found.get("modelCompat") or "universal"
-        if provider == "cartesia" and compat != "universal" and compat != model:
+        # The SDK: an omitted Cartesia model means sonic-3.
+        if provider == "cartesia" and compat != "universal" and compat != (model or DEFAULT_CARTESIA_MODEL):
             return [
                 Problem(
                     path=f"{prefix}.voice.model",
                     value=shorten(model),
-                    allowed=f"'{compat}': voice '{found['name']}' works only with that model",
+                    allowed=f"'{compat}': voice '{found.get('name')}' works only with that model",
                     hint=f"Set voice.model to '{compat}', or pick a voice for {model or 'the model in effect'}: "
-                    f"{_suggest(rows, str(found['name']), provider, model, found)}.",
+                    f"{_suggest(rows, str(found.get('name')), provider, model, found)}.",
                 )
             ]
         return []
 
     async def _check_number(self, number: str, prefix: str) -> list[Problem]:
-        found, rows = await self._find(self._numbers, lambda r: r["phone_number"] == number)
+        found, rows = await self._find(self._numbers, lambda r: r.get("phone_number") == number)
         if found is not None:
             return []
-        owned = ", ".join(f"{r['phone_number']} ({r.get('label') or r.get('type')})" for r in rows) or "none"
+        owned = ", ".join(f"{r.get('phone_number')} ({r.get('label') or r.get('type')})" for r in rows) or "none"
         return [
             Problem(
                 path=f"{prefix}.from_phone_number",
@@ -138,20 +142,11 @@ class Catalog:
         ]
 
 
-def _check_transfers(after: Row, prefix: str) -> list[Problem]:
-    own = after.get("from_phone_number")
-    problems = []
-    for index, destination in enumerate(after.get("transfer_destinations") or []):
-        if own and isinstance(destination, dict) and destination.get("phone_number") == own:
-            problems.append(
-                Problem(
-                    path=f"{prefix}.transfer_destinations[{index}].phone_number",
-                    value=shorten(own),
-                    allowed="a number other than the assistant's own outbound number (from_phone_number)",
-                    hint="Transferring a call to the number it comes from would loop it back to the assistant.",
-                )
-            )
-    return problems
+def _voice_identity(voice: Any) -> tuple[Any, Any, Any]:
+    """What the catalog judges: a change of speed alone leaves a stored voice, known or not, unjudged."""
+    if not isinstance(voice, dict):
+        return None, None, None
+    return voice.get("id"), voice.get("provider"), voice.get("model") or DEFAULT_CARTESIA_MODEL
 
 
 def _suggest(rows: list[Row], given: str, provider: Any, model: Any, like: Row | None) -> str:
@@ -160,11 +155,11 @@ def _suggest(rows: list[Row], given: str, provider: Any, model: Any, like: Row |
 
     def usable(r: Row) -> bool:
         compat = r.get("modelCompat") or "universal"
-        return r["provider"] == provider and (provider != "cartesia" or compat in ("universal", model))
+        return r.get("provider") == provider and (provider != "cartesia" or compat in ("universal", model))
 
     def score(r: Row) -> float:
-        text = difflib.SequenceMatcher(None, given.lower(), str(r["name"]).lower()).ratio()
-        text = max(text, difflib.SequenceMatcher(None, given, r["id"]).ratio())
+        text = difflib.SequenceMatcher(None, given.lower(), str(r.get("name")).lower()).ratio()
+        text = max(text, difflib.SequenceMatcher(None, given, r.get("id")).ratio())
         if like is not None:
             text += 0.3 * (r.get("language") == like.get("language")) + 0.2 * (r.get("gender") == like.get("gender"))
         return text
@@ -172,8 +167,8 @@ def _suggest(rows: list[Row], given: str, provider: Any, model: Any, like: Row |
     best = sorted(filter(usable, rows), key=score, reverse=True)[:3]
     return (
         "; ".join(
-            f"'{r['name']}' (id {r['id']}, {r['language']}, {r.get('gender') or 'any gender'}"
-            f"{', ' + r['accent'] if r.get('accent') else ''})"
+            f"'{r.get('name')}' (id {r.get('id')}, {r.get('language')}, {r.get('gender') or 'any gender'}"
+            f"{', ' + r.get('accent') if r.get('accent') else ''})"
             for r in best
         )
         or "none"

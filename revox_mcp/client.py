@@ -32,7 +32,7 @@ from revox_mcp.errors import (
     RateLimited,
     ServerFault,
 )
-from revox_mcp.models import Assistant, AssistantUpdate
+from revox_mcp.models import AssistantUpdate
 
 logger = logging.getLogger(__name__)
 
@@ -67,17 +67,20 @@ class RevoxClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def get_assistant(self, assistant_id: str) -> Assistant:
-        data = await self._request("GET", _assistant_path(assistant_id))
-        return Assistant.model_validate(data)
+    async def get_assistant(self, assistant_id: str) -> dict[str, Any]:
+        """The assistant as the API holds it, unchecked: a read never fails over a value this release
+        does not expect."""
+        return _object(await self._request("GET", _assistant_path(assistant_id)), "the assistant")
 
-    async def update_assistant(self, assistant_id: str, body: dict[str, Any]) -> Assistant:
-        data = await self._request("PATCH", _assistant_path(assistant_id), json=body)
-        return Assistant.model_validate(data["assistant"])
+    async def update_assistant(self, assistant_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The whole answer: `assistant`, and `unpatchedCallsNotice` when the API sends one."""
+        answer = _object(await self._request("PATCH", _assistant_path(assistant_id), json=body), "the update")
+        _object(answer.get("assistant"), "the updated assistant")
+        return answer
 
-    async def list_assistants(self) -> list[Assistant]:
-        data = await self._request("GET", "/assistants")
-        return [Assistant.model_validate(item) for item in data["assistants"]]
+    async def list_assistants(self) -> list[dict[str, Any]]:
+        data = _object(await self._request("GET", "/assistants"), "the assistant list")
+        return [item for item in data.get("assistants") or [] if isinstance(item, dict)]
 
     async def list_voices(self) -> list[dict[str, Any]]:
         return list((await self._request("GET", "/voices"))["voices"])
@@ -135,6 +138,15 @@ class RevoxClient:
         )
         logger.warning("%s %s -> %s; retry %d/%d in %.2fs", method, path, cause, attempt + 1, s.max_retries, delay)
         await anyio.sleep(delay)
+
+
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ServerFault(
+            f"The Revox API answered something other than a JSON object for {what} ({type(value).__name__}). "
+            "If this was a write, it may have been applied: call get_assistant to see."
+        )
+    return value
 
 
 def _assistant_path(assistant_id: str) -> str:

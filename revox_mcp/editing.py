@@ -196,26 +196,35 @@ def _nearest_passage(text: str, find: str) -> str:
     )
 
 
-def project(value: Any, schema: JsonSchema, path: list[str | int], dropped: list[str]) -> Any:
-    """`value` reduced to what the update schema accepts: keys an answer carries but an update refuses
-    (a FAQ item's id and source, fields newer than this server) are left out and listed in `dropped`."""
+def project(value: Any, schema: JsonSchema) -> Any:
+    """`value` as it can be sent back: keys an answer carries but an update refuses (a FAQ item's id and
+    source) are left out, and so are nulls where the update types allow none but the key may be omitted
+    (answers hold `"speed": null` where an update must leave the key out). Keys this release does not
+    know are kept as they are: the API replaces nested objects whole, so leaving them out would lose them."""
     if isinstance(value, list) and "items" in schema:
-        return [project(item, schema["items"], [*path, i], dropped) for i, item in enumerate(value)]
+        return [project(item, schema["items"]) for item in value]
     if not isinstance(value, dict):
         return value
     if "anyOf" in schema:
         branch = _branch_for(value, schema["anyOf"])
-        return project(value, branch, path, dropped) if branch else value
+        return project(value, branch) if branch else value
     known = schema.get("properties")
     if known is None:
         return value
+    required = set(schema.get("required", ()))
     kept = {}
     for key, sub in value.items():
-        if key in known:
-            kept[key] = project(sub, known[key], [*path, key], dropped)
-        elif key not in ANSWER_ONLY_KEYS:
-            dropped.append(render_path([*path, key]))
+        if key not in known:
+            if key not in ANSWER_ONLY_KEYS:
+                kept[key] = sub
+        elif sub is not None or key in required or accepts_null(known[key]):
+            kept[key] = project(sub, known[key])
     return kept
+
+
+def accepts_null(schema: JsonSchema) -> bool:
+    type_ = schema.get("type")
+    return type_ == "null" or (isinstance(type_, list) and "null" in type_)
 
 
 def _branch_for(value: dict[str, Any], branches: list[JsonSchema]) -> JsonSchema | None:
@@ -224,6 +233,36 @@ def _branch_for(value: dict[str, Any], branches: list[JsonSchema]) -> JsonSchema
         if consts and all(value.get(k) == v for k, v in consts.items()):
             return branch
     return None
+
+
+PATH_PART = re.compile(r"[^.\[\]]+|\[\d+\]")
+
+
+def lookup(state: Any, path: str) -> tuple[bool, Any]:
+    """(found, value) at a rendered path such as 'voice.speed' or 'faq_items[2].answer'."""
+    node = state
+    for part in PATH_PART.findall(path):
+        if part.startswith("["):
+            index = int(part[1:-1])
+            if not (isinstance(node, list) and index < len(node)):
+                return False, None
+            node = node[index]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return False, None
+    return True, node
+
+
+def is_unchanged(path: str, new: Any, old: Any) -> bool:
+    """Whether the value at `path` is the same in both states, so a check there judges stored data, not the
+    change. A key missing from both counts as unchanged only when the object that should hold it is."""
+    found_new, value_new = lookup(new, path)
+    found_old, value_old = lookup(old, path)
+    if found_new or found_old:
+        return found_new and found_old and value_new == value_old
+    parent = path[: max(path.rfind("."), path.rfind("["), 0)]
+    return bool(parent) and is_unchanged(parent, new, old)
 
 
 def diff(before: State, after: State, fields: Iterable[str] | None = None) -> list[dict[str, Any]]:

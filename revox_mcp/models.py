@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import zoneinfo
 from functools import cache
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -50,9 +50,7 @@ ThinkingSound = Literal[
 ]
 
 E164 = Annotated[str, Field(pattern=E164_PATTERN)]
-HttpUrl = Annotated[str, Field(pattern=HTTP_URL_PATTERN, max_length=2048)]
 Probability = Annotated[float, Field(ge=0, le=1)]
-Text = Annotated[str, Field(max_length=100_000)]
 
 
 @cache
@@ -96,7 +94,7 @@ class CallingWindow(Strict):
     calling_window_end_time: str = Field(
         pattern=TIME_PATTERN, description="End of the window: 'HH:mm' (24-hour, '17:30') or 'H:mma' ('6pm')."
     )
-    retry_delay_seconds: int = Field(ge=0, description="Seconds to wait before retrying an unanswered call.")
+    retry_delay_seconds: int = Field(description="Seconds to wait before retrying an unanswered call.")
 
 
 class CallRetryConfig(Strict):
@@ -107,7 +105,7 @@ class CallRetryConfig(Strict):
     )
     call_twice_in_a_row: bool = Field(description="Call again right away when the first attempt is unanswered.")
     calling_windows: list[CallingWindow] = Field(description="Time ranges of the day in which calls may be placed.")
-    max_retry_attempts: int = Field(ge=0, description="How many times an unanswered call is retried.")
+    max_retry_attempts: int = Field(description="How many times an unanswered call is retried.")
     timezone: IanaTimezone = Field(
         default=None,
         description="IANA timezone the windows are in (e.g. 'Europe/Paris'); null uses the contact's or default.",
@@ -117,28 +115,22 @@ class CallRetryConfig(Strict):
 class FieldSpec(Strict):
     """One typed field: an input of a custom tool, or a value extracted from the call."""
 
-    name: str = Field(min_length=1, description="Field name.")
+    name: str = Field(description="Field name.")
     required: bool = Field(description="Whether the field must be filled.")
     type: Literal["string", "number", "boolean", "enum", "date", "datetime"] = Field(
         description="Value type. 'enum' requires enum_options."
     )
-    description: str | None = Field(default=None, description="What the field means, for the LLM.")
-    enum_options: list[str] | None = Field(default=None, description="Allowed values; required when type is 'enum'.")
-
-    @model_validator(mode="after")
-    def _enum_needs_options(self) -> FieldSpec:
-        if self.type == "enum" and not self.enum_options:
-            raise ValueError("a non-empty enum_options list when type is 'enum'")
-        return self
+    description: str = Field(default=None, description="What the field means, for the LLM.")
+    enum_options: list[str] = Field(default=None, description="Allowed values; give them when type is 'enum'.")
 
 
 class CustomTool(Strict):
     """An HTTP call the assistant can make during a conversation."""
 
-    name: str = Field(pattern=SNAKE_CASE_PATTERN, max_length=64, description="Tool name, lowercase_snake_case.")
+    name: str = Field(pattern=SNAKE_CASE_PATTERN, description="Tool name, lowercase_snake_case, unique.")
     description: str = Field(description="When and why the assistant should call this tool.")
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = Field(description="HTTP method.")
-    url: HttpUrl = Field(description="http(s) URL the tool calls.")
+    url: str = Field(description="URL the tool calls; {{variable}} placeholders allowed.")
     headers: list[KeyValue] = Field(description="HTTP headers sent with the call (may be empty).")
     query_params: list[KeyValue] = Field(description="Query parameters sent with the call (may be empty).")
     body_template: str | None = Field(description="Request body template, or null for no body.")
@@ -148,7 +140,7 @@ class CustomTool(Strict):
 class FaqItem(Strict):
     """A question the assistant can answer, with its answer."""
 
-    question: str = Field(min_length=1, description="The question as a caller might ask it.")
+    question: str = Field(description="The question as a caller might ask it.")
     answer: str = Field(description="The answer the assistant gives.")
 
 
@@ -165,7 +157,7 @@ class OpenRouterModel(Strict):
 
 class CustomModel(Strict):
     type: Literal["custom"] = Field(description="An OpenAI-compatible endpoint of your own.")
-    api_url: HttpUrl = Field(description="Base URL of the OpenAI-compatible API.")
+    api_url: str = Field(description="Base URL of the OpenAI-compatible API.")
     api_key: str = Field(description="Secret key for that API.")
     model_name: str = Field(description="Model name the endpoint expects.")
 
@@ -174,7 +166,7 @@ class RealtimeModel(Strict):
     type: Literal["realtime"] = Field(description="A speech-to-speech realtime model.")
     provider: Literal["openai", "google"] = Field(description="Realtime model provider.")
     realtime_model_id: str = Field(description="Provider's realtime model id.")
-    realtime_voice_id: str | None = Field(default=None, description="Provider's voice id for the realtime model.")
+    realtime_voice_id: str = Field(default=None, description="Provider's voice id for the realtime model.")
 
 
 LlmModel = Annotated[
@@ -240,35 +232,33 @@ class SttContext(Strict):
 class TransferDestination(Strict):
     """A number the assistant can transfer the call to."""
 
-    label: str = Field(min_length=1, description="Name the assistant uses for this destination.")
+    label: str = Field(description="Name the assistant uses for this destination.")
     phone_number: E164 = Field(description="E.164 number, e.g. '+14155550123'.")
 
 
 class Voice(Strict):
     """The text-to-speech voice."""
 
-    id: str = Field(min_length=1, description="Voice id in the provider's catalog.")
+    id: str = Field(description="Voice id in the provider's catalog.")
     provider: Literal["cartesia", "elevenlabs", "gradium"] = Field(description="Text-to-speech provider.")
-    model: Literal["sonic-3", "sonic-3.5"] | None = Field(default=None, description="Cartesia model (Cartesia only).")
-    speed: float | None = Field(
+    model: Literal["sonic-3", "sonic-3.5"] = Field(
+        default=None, description="Cartesia model (Cartesia only; omitted means sonic-3)."
+    )
+    speed: float = Field(
         default=None,
         ge=0.6,
         le=1.5,
         description="Speaking rate, 1.0 is normal. Cartesia 0.6-1.5, ElevenLabs 0.7-1.2, Gradium 0.6-1.5.",
     )
-    volume: float | None = Field(
-        default=None, ge=0.5, le=2.0, description="Loudness, 1.0 is normal, 0.5-2.0 (Cartesia only)."
-    )
+    volume: float = Field(default=None, ge=0.5, le=2.0, description="Loudness, 1.0 is normal, 0.5-2.0 (Cartesia only).")
 
     @model_validator(mode="after")
-    def _provider_limits(self) -> Voice:
+    def _provider_speed(self) -> Voice:
+        # The SDK documents the speed range per provider; model and volume on other providers are only
+        # ignored by the API, so rules.py warns about them instead.
         low, high = VOICE_SPEED_RANGES[self.provider]
         if self.speed is not None and not low <= self.speed <= high:
             raise ValueError(f"speed within {low}-{high} for provider '{self.provider}' (got {self.speed})")
-        if self.provider != "cartesia" and self.model is not None:
-            raise ValueError(f"no model for provider '{self.provider}' (model is a Cartesia setting)")
-        if self.provider != "cartesia" and self.volume is not None:
-            raise ValueError(f"no volume for provider '{self.provider}' (volume is a Cartesia setting)")
         return self
 
 
@@ -288,6 +278,14 @@ class Zoho(Strict):
     template: str | None = Field(default=None, description="Note template; null uses the default.")
 
 
+def _unique_tool_names(tools: list[CustomTool] | None) -> list[CustomTool] | None:
+    names = [tool.name for tool in tools or []]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"custom tools with unique names (repeated: {', '.join(repeated)})")
+    return tools
+
+
 class AssistantUpdate(Strict):
     """The body of PATCH /assistants/{id}: every field optional; only the fields sent change.
 
@@ -299,7 +297,7 @@ class AssistantUpdate(Strict):
     after_call_sms_outcomes: list[Outcome] | None = Field(
         default=None, description="Send the after-call SMS only for calls with these outcomes."
     )
-    after_call_sms_prompt: Text | None = Field(
+    after_call_sms_prompt: str | None = Field(
         default=None, description="Instructions for writing the SMS sent to the contact after a call."
     )
     background_sound: Literal["audio/office.ogg"] | None = Field(
@@ -316,20 +314,22 @@ class AssistantUpdate(Strict):
     cartesia_dictionary_pronunciation_id: str | None = Field(
         default=None, description="Id of a Cartesia pronunciation dictionary for tricky words."
     )
-    custom_tools: list[CustomTool] | None = Field(default=None, description="HTTP tools the assistant may call.")
+    custom_tools: Annotated[list[CustomTool] | None, AfterValidator(_unique_tool_names)] = Field(
+        default=None, description="HTTP tools the assistant may call; names unique."
+    )
     email_notification_address: str | None = Field(
         default=None, description="Email address (or comma-separated addresses) that receives call reports."
     )
     email_notification_outcomes: list[Outcome] | None = Field(
         default=None, description="Email a report only for calls with these outcomes."
     )
-    end_of_call_sentence: Text = Field(default=None, description="What the assistant says before hanging up.")
+    end_of_call_sentence: str = Field(default=None, description="What the assistant says before hanging up.")
     faq_items: list[FaqItem] = Field(default=None, description="Questions and answers the assistant knows.")
-    first_sentence: Text = Field(
+    first_sentence: str = Field(
         default=None, description="Opening line, spoken as written when first_sentence_mode is 'static'."
     )
     first_sentence_delay_ms: int = Field(
-        default=None, ge=0, description="Milliseconds of silence before the first sentence (default 400)."
+        default=None, description="Milliseconds of silence before the first sentence (default 400)."
     )
     first_sentence_mode: Literal["generated", "static", "none"] = Field(
         default=None,
@@ -347,26 +347,25 @@ class AssistantUpdate(Strict):
     llm_model: LlmModel = Field(
         default=None, description="The language model, by 'type'. A new type replaces the object: send all its keys."
     )
-    logo_url: HttpUrl | None = Field(default=None, description="Logo shown for the assistant in the dashboard.")
-    max_call_duration_secs: float = Field(default=None, gt=0, description="Calls are ended after this many seconds.")
-    max_duration_end_message: Text | None = Field(
+    logo_url: str | None = Field(default=None, description="Logo shown for the assistant in the dashboard.")
+    max_call_duration_secs: float = Field(default=None, description="Calls are ended after this many seconds.")
+    max_duration_end_message: str | None = Field(
         default=None, description="What the assistant says when the maximum duration is reached."
     )
-    name: str = Field(default=None, min_length=1, max_length=200, description="Display name of the assistant.")
+    name: str = Field(default=None, description="Display name of the assistant.")
     position: Position | None = Field(default=None, description="Position on the multi-step canvas.")
     precall_lookup_url: str | None = Field(
         default=None,
         pattern=PRECALL_URL_PATTERN,
-        max_length=2048,
         description="URL fetched before each call to load contact data; must contain {{phone}}.",
     )
-    prompt: Text = Field(default=None, description="The system prompt: who the assistant is and how it behaves.")
+    prompt: str = Field(default=None, description="The system prompt: who the assistant is and how it behaves.")
     prompt_flow: PromptFlow | None = Field(default=None, description="Multi-step prompt as connected blocks.")
     slack: Slack | None = Field(default=None, description="Slack notifications.")
     sms_enabled: bool = Field(default=None, description="Allow the assistant to send SMS.")
-    sms_template: Text | None = Field(default=None, description="Template of the SMS the assistant sends.")
+    sms_template: str | None = Field(default=None, description="Template of the SMS the assistant sends.")
     structured_output_config: list[FieldSpec] = Field(default=None, description="Values to extract from each call.")
-    structured_output_prompt: Text | None = Field(
+    structured_output_prompt: str | None = Field(
         default=None, description="Extra instructions for extracting the structured output."
     )
     stt_context: SttContext | None = Field(default=None, description="Speech recognition hints.")
@@ -381,21 +380,23 @@ class AssistantUpdate(Strict):
     transfer_destinations: list[TransferDestination] | None = Field(
         default=None, description="Numbers the assistant may transfer calls to."
     )
-    transfer_phone_number: E164 = Field(
-        default=None, description="Older single transfer number (E.164); prefer transfer_destinations."
+    transfer_phone_number: str = Field(
+        default=None,
+        description="Older single transfer number from the original API page; the current API lists "
+        "transfer_destinations instead: prefer those.",
     )
     type: Literal["standalone", "multi-step", "sub-assistant"] = Field(default=None, description="Assistant kind.")
     voice: Voice = Field(default=None, description="Text-to-speech voice.")
-    voicemail_message: Text | None = Field(
+    voicemail_message: str | None = Field(
         default=None, description="Message left on voicemail; null hangs up without leaving one."
     )
-    voicemail_sms_prompt: Text | None = Field(
+    voicemail_sms_prompt: str | None = Field(
         default=None, description="Instructions for the SMS sent when the call reaches voicemail."
     )
-    warm_transfer_summary_instructions: Text | None = Field(
+    warm_transfer_summary_instructions: str | None = Field(
         default=None, description="How to brief the human on a warm transfer."
     )
-    webhook_url: HttpUrl = Field(default=None, description="URL that receives call events as JSON POSTs.")
+    webhook_url: str = Field(default=None, description="URL that receives call events as JSON POSTs.")
     zoho: Zoho | None = Field(default=None, description="Zoho CRM sync.")
 
     def body(self) -> dict[str, Any]:
@@ -403,32 +404,24 @@ class AssistantUpdate(Strict):
         return self.model_dump(mode="json", exclude_unset=True)
 
 
-class CreatedBy(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    id: str | None = Field(default=None, description="User id.")
-    email: str | None = Field(default=None, description="User email.")
-    first_name: str | None = Field(default=None, description="First name.")
-    last_name: str | None = Field(default=None, description="Last name.")
-
-
-Timestamp = str | dict[str, Any] | None
-
-
 class Assistant(BaseModel):
-    """An assistant as the API returns it. Unknown keys are kept (extra='allow') and passed on untouched."""
+    """An assistant as the API returns it, for the published answer schema only: nothing here is checked.
+
+    Reads are lenient on purpose: the API adds fields and may answer a value of another type than
+    this release knows (a `created_at` as a number), and a read must never fail or lose a value for
+    that. So the metadata keys are described but not typed, and every other key is allowed.
+    """
 
     model_config = ConfigDict(extra="allow")
 
-    id: str = Field(description="Assistant id.")
-    organization_id: str | None = Field(default=None, description="Organization that owns the assistant.")
-    created_at: Timestamp = Field(default=None, description="Creation time (ISO-8601).")
-    updated_at: Timestamp = Field(
-        default=None, description="Time of the last write (ISO-8601); changes on every update."
-    )
-    created_by: CreatedBy | None = Field(default=None, description="User who created the assistant.")
-    pending_faq_count: float | None = Field(default=None, description="FAQ items waiting for a human answer.")
-    is_inbound_receptionist: bool | None = Field(default=None, description="Whether it answers inbound calls.")
-    is_realestate_assistant: bool | None = Field(default=None, description="Real-estate template flag.")
+    id: Any = Field(description="Assistant id.")
+    organization_id: Any = Field(default=None, description="Organization that owns the assistant.")
+    created_at: Any = Field(default=None, description="Creation time (ISO-8601).")
+    updated_at: Any = Field(default=None, description="Time of the last write (ISO-8601); changes on every update.")
+    created_by: Any = Field(default=None, description="User who created the assistant: id, email, names.")
+    pending_faq_count: Any = Field(default=None, description="FAQ items waiting for a human answer.")
+    is_inbound_receptionist: Any = Field(default=None, description="Whether it answers inbound calls.")
+    is_realestate_assistant: Any = Field(default=None, description="Real-estate template flag.")
 
 
 # Free-text fields an agent may edit in place with replace_text; every one is a string field of AssistantUpdate.
@@ -444,7 +437,6 @@ TextField = Literal[
     "voicemail_sms_prompt",
     "warm_transfer_summary_instructions",
 ]
-TEXT_FIELDS: tuple[str, ...] = get_args(TextField)
 
 # Lists whose items an agent may upsert or remove one at a time, and the key that identifies an item
 # (None: by position).

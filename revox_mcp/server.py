@@ -188,7 +188,7 @@ async def read_resource(uri: str, state: ServerState, tools: dict[str, Published
             assistant = await state.context.client.get_assistant(name)
         except RevoxMcpError as exc:
             raise MCPError(INVALID_PARAMS, state.settings.redact(advice("resource", {"id": name}, exc))) from None
-        return json.dumps(redact(assistant.model_dump(mode="json", exclude_unset=True)), ensure_ascii=False)
+        return json.dumps(redact(assistant), ensure_ascii=False)
     raise MCPError(
         INVALID_PARAMS,
         f"Unknown resource {uri!r}. Readable: {ASSISTANT_URI} and {SCHEMA_URI} with tool one of {', '.join(tools)}.",

@@ -209,10 +209,13 @@ class UpdateAnswer(BaseModel):
 
 
 class AssistantRow(BaseModel):
-    id: str = Field(description="Assistant id.")
-    name: str | None = Field(description="Display name.")
-    type: str | None = Field(description="standalone, multi-step or sub-assistant.")
-    updated_at: str | None = Field(description="Time of the last write.")
+    """Rows pass on what the API sent, so their values are described, not typed: a read never fails over
+    a value of a type this release does not expect. The same holds for the other rows built from answers."""
+
+    id: Any = Field(description="Assistant id.")
+    name: Any = Field(description="Display name.")
+    type: Any = Field(description="standalone, multi-step or sub-assistant.")
+    updated_at: Any = Field(description="Time of the last write.")
 
 
 class ListAssistantsAnswer(BaseModel):
@@ -244,7 +247,6 @@ class ListChangesAnswer(BaseModel):
 
 # --- context around an update: voices, numbers, calls ---------------------------------------------
 
-Provider = Literal["cartesia", "elevenlabs", "gradium"]
 Language = Literal["en", "fr", "es", "de", "it", "pt", "ru", "zh"]
 CallResult = Literal["IVR", "voicemail", "human", "unknown", "ios-screening-filter", "none"]
 
@@ -252,7 +254,9 @@ CallResult = Literal["IVR", "voicemail", "human", "unknown", "ios-screening-filt
 class ListVoicesArgs(Strict):
     """Arguments of list_voices."""
 
-    provider: Provider | None = Field(default=None, description="Only this provider's voices.")
+    provider: str | None = Field(
+        default=None, description="Only this provider's voices: cartesia, elevenlabs, gradium, or any newer one."
+    )
     language: Language | None = Field(default=None, description="Only voices speaking this language.")
     gender: Literal["male", "female", "neutral"] | None = Field(default=None, description="Only this gender.")
     accent: str | None = Field(default=None, description="Only this accent, e.g. 'british', 'american', 'quebec'.")
@@ -265,15 +269,15 @@ class ListVoicesArgs(Strict):
 
 
 class VoiceRow(BaseModel):
-    id: str = Field(description="Voice id: put it in voice.id with voice.provider.")
-    name: str = Field(description="Display name.")
-    provider: str = Field(description="cartesia, elevenlabs or gradium.")
-    language: str = Field(description="Language code.")
-    accent: str | None = Field(description="Accent, if any.")
-    gender: str | None = Field(description="male, female, neutral, or null.")
+    id: Any = Field(description="Voice id: put it in voice.id with voice.provider.")
+    name: Any = Field(description="Display name.")
+    provider: Any = Field(description="cartesia, elevenlabs or gradium.")
+    language: Any = Field(description="Language code.")
+    accent: Any = Field(description="Accent, if any.")
+    gender: Any = Field(description="male, female, neutral, or null.")
     cloned: bool = Field(description="A voice cloned by the organization.")
-    model_compat: str = Field(description="universal, or the only Cartesia model it works with.")
-    description: str = Field(description="What it sounds like.")
+    model_compat: Any = Field(description="universal, or the only Cartesia model it works with.")
+    description: Any = Field(description="What it sounds like.")
 
 
 class ListVoicesAnswer(BaseModel):
@@ -288,12 +292,12 @@ class ListPhoneNumbersArgs(Strict):
 
 
 class PhoneNumberRow(BaseModel):
-    phone_number: str = Field(description="E.164 number; usable as from_phone_number.")
-    label: str | None = Field(description="The organization's name for it.")
-    type: str = Field(description="owned_number or verified_caller_id.")
-    provider: str = Field(description="twilio, telnyx or sip.")
-    inbound_assistant_id: str | None = Field(description="The assistant that answers calls to it, if any.")
-    inbound_assistant_name: str | None = Field(description="That assistant's name.")
+    phone_number: Any = Field(description="E.164 number; usable as from_phone_number.")
+    label: Any = Field(description="The organization's name for it.")
+    type: Any = Field(description="owned_number or verified_caller_id.")
+    provider: Any = Field(description="twilio, telnyx or sip.")
+    inbound_assistant_id: Any = Field(description="The assistant that answers calls to it, if any.")
+    inbound_assistant_name: Any = Field(description="That assistant's name.")
 
 
 class ListPhoneNumbersAnswer(BaseModel):
@@ -321,16 +325,16 @@ class SearchCallsArgs(Strict):
 
 
 class CallRow(BaseModel):
-    id: str = Field(description="Call id, for get_call.")
-    created_at: str | None = Field(description="When the call was created (ISO-8601).")
-    assistant_id: str | None = Field(description="The assistant on the call.")
-    direction: str | None = Field(description="inbound or outbound.")
-    result: str | None = Field(description="How the last attempt ended: human, voicemail, IVR, ...")
-    outcome: str | None = Field(description="The call's outcome, or null.")
-    outcome_summary: str | None = Field(description="One-line summary of what happened.")
+    id: Any = Field(description="Call id, for get_call.")
+    created_at: Any = Field(description="When the call was created (ISO-8601).")
+    assistant_id: Any = Field(description="The assistant on the call.")
+    direction: Any = Field(description="inbound or outbound.")
+    result: Any = Field(description="How the last attempt ended: human, voicemail, IVR, ...")
+    outcome: Any = Field(description="The call's outcome, or null.")
+    outcome_summary: Any = Field(description="One-line summary of what happened.")
     duration_secs: float | None = Field(description="Length of the last attempt in seconds.")
-    end_reason: str | None = Field(description="Why the last attempt ended.")
-    contact: str | None = Field(description="Contact name.")
+    end_reason: Any = Field(description="Why the last attempt ended.")
+    contact: Any = Field(description="Contact name.")
 
 
 class SearchCallsAnswer(BaseModel):
@@ -352,10 +356,10 @@ class GetCallArgs(Strict):
 
 class TranscriptTurn(BaseModel):
     index: int = Field(description="Position in the call's transcript, from 0.")
-    attempt_id: str = Field(description="The attempt this turn belongs to.")
-    role: str = Field(description="user, assistant, human_agent or tool.")
-    content: str | None = Field(description="What was said (long turns are cut, with a marker).")
-    tool_name: str | None = Field(default=None, description="For tool turns: the tool called.")
+    attempt_id: Any = Field(description="The attempt this turn belongs to.")
+    role: Any = Field(description="user, assistant, human_agent or tool.")
+    content: Any = Field(description="What was said (long turns are cut, with a marker).")
+    tool_name: Any = Field(default=None, description="For tool turns: the tool called.")
 
 
 class GetCallAnswer(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -59,9 +60,11 @@ class ArgumentValidator:
 
     def validate(self, document: dict[str, Any]) -> Any:
         """The parsed model, or PatchInvalid listing every problem found."""
-        problems = [
-            p for e in self._schema_validator.iter_errors(document) for p in _from_schema_error(e, self._prefix)
-        ]
+        problems = non_finite_numbers(document, self._prefix)
+        problems += _uncovered(
+            [p for e in self._schema_validator.iter_errors(document) for p in _from_schema_error(e, self._prefix)],
+            problems,
+        )
         if self._extra_checks is not None:
             problems += _uncovered(self._extra_checks(document), problems)
         try:
@@ -72,6 +75,17 @@ class ArgumentValidator:
         if problems:
             raise PatchInvalid([_masked(p, document) for p in _dedupe(problems)])
         return parsed
+
+
+def non_finite_numbers(value: Any, path: list[str | int]) -> list[Problem]:
+    """NaN and Infinity: not JSON numbers, yet Python's JSON reader accepts them, and the API cannot."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [Problem(path=render_path(path), value=str(value), allowed="a finite number (NaN and Infinity are not)")]
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in non_finite_numbers(item, [*path, key])]
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value) for p in non_finite_numbers(item, [*path, index])]
+    return []
 
 
 def shorten(value: Any) -> str:
@@ -234,6 +248,9 @@ def pydantic_problems(
             continue
         # A tagged union puts the tag into the location ('llm_model', 'custom', 'api_key'): drop it.
         loc = [*prefix, *(part for part in err["loc"] if part not in _UNION_TAGS)]
+        if err["type"] == "union_tag_invalid":
+            # About the tag's value, so at the tag's path (where the schema pass reports it too).
+            loc.append(str((err.get("ctx") or {}).get("discriminator", "type")).strip("'"))
         message = str(err["msg"]).removeprefix("Value error, ")
         hint = ""
         if err["type"] == "extra_forbidden":

@@ -21,12 +21,13 @@ import anyio
 
 from revox_mcp.catalog import Catalog
 from revox_mcp.client import RevoxClient
-from revox_mcp.editing import apply_edits, diff, merge_patch, policy_path, project
+from revox_mcp.editing import accepts_null, apply_edits, diff, is_unchanged, merge_patch, policy_path, project
 from revox_mcp.errors import ApiError, ApiTimeout, ChangeNotFound, PatchInvalid, Problem, RevertRefused, StaleVersion
 from revox_mcp.journal import Journal
 from revox_mcp.models import AssistantUpdate
 from revox_mcp.policy import Policy
 from revox_mcp.redaction import is_masked, mask, redact
+from revox_mcp.rules import warnings_for
 from revox_mcp.tool_models import RevertChangeArgs, UpdateAssistantArgs, body_schema
 from revox_mcp.validation import ArgumentValidator, shorten
 
@@ -143,22 +144,18 @@ class AssistantWriter:
     ) -> WriteOutcome:
         lock = self._locks.setdefault(assistant_id, anyio.Lock())
         async with lock:
-            current = (await self._client.get_assistant(assistant_id)).model_dump(mode="json", exclude_unset=True)
+            current = await self._client.get_assistant(assistant_id)
             check_version(expected_updated_at, current.get("updated_at"))
             state, touched = build(current)
-            dropped: list[str] = []
             props = body_schema()["properties"]
-            candidate = {f: project(state.get(f), props[f], [f], dropped) for f in sorted(touched)}
+            candidate = {f: project(state.get(f), props[f]) for f in sorted(touched)}
+            warnings = _leave_out_nulls(candidate)
             _unmask_secrets(candidate, current, prefix)
-            _body_validator(prefix).validate(candidate)
-            body = {f: v for f, v in candidate.items() if v != _comparable(f, current.get(f))}
+            stored = {f: _comparable(f, current.get(f)) for f in candidate}
+            _validate_changes(candidate, stored, prefix)
+            body = {f: v for f, v in candidate.items() if v != stored[f]}
             self._enforce_policy(current, body, prefix)
-            warnings = [
-                f"{path} is unknown to revox-mcp and was not sent; the API replaces that object whole, so it may "
-                "be dropped."
-                for path in dropped
-                if path.split(".")[0].split("[")[0] in body
-            ]
+            warnings += warnings_for(body, {**current, **stored})
             if not body:
                 return WriteOutcome(assistant=current, changes=[], dry_run=dry_run, warnings=warnings)
             if self._catalog is not None:
@@ -191,6 +188,7 @@ class AssistantWriter:
             )
         try:
             answer = await self._client.update_assistant(assistant_id, body)
+            warnings += _unpatched_calls(answer.get("unpatchedCallsNotice"))
         except ApiTimeout as exc:
             after = await self._reread_after_timeout(assistant_id, current, body, change_id, exc)
             warnings.append("The API did not answer in time, but a re-read shows the change landed.")
@@ -199,7 +197,7 @@ class AssistantWriter:
                 await self._journal.finish(change_id, "failed")  # type: ignore[union-attr]
             raise
         else:
-            after = answer.model_dump(mode="json", exclude_unset=True)
+            after = answer["assistant"]
         if change_id is not None:
             await self._journal.finish(change_id, "applied", redact(after))  # type: ignore[union-attr]
         warnings += _not_applied(body, after) + _moved_meanwhile(current, after, body)
@@ -212,7 +210,7 @@ class AssistantWriter:
     ) -> State:
         """After a write that timed out, look instead of guessing: did it land, not land, or land in part?"""
         try:
-            reread = (await self._client.get_assistant(assistant_id)).model_dump(mode="json", exclude_unset=True)
+            reread = await self._client.get_assistant(assistant_id)
         except ApiError:
             raise timeout from None  # still unknown; the journal row stays 'pending'
         landed = [f for f, v in body.items() if _comparable(f, reread.get(f)) == v]
@@ -237,7 +235,42 @@ class AssistantWriter:
 
 def _comparable(field_name: str, value: Any) -> Any:
     """A stored value as it would be sent, so that stored and sent values compare equal when they mean the same."""
-    return project(value, body_schema()["properties"][field_name], [field_name], [])
+    return project(value, body_schema()["properties"][field_name])
+
+
+def _leave_out_nulls(candidate: State) -> list[str]:
+    """Top-level nulls the update types refuse (a revert restoring a `webhook_url` the API once held as null)
+    cannot be sent: leave those fields as they are, and say so."""
+    props = body_schema()["properties"]
+    unsendable = sorted(f for f, v in candidate.items() if v is None and not accepts_null(props[f]))
+    for name in unsendable:
+        del candidate[name]
+    return [
+        f"{name} would be null, which the API's update does not accept; it keeps its current value."
+        for name in unsendable
+    ]
+
+
+def _validate_changes(candidate: State, stored: State, prefix: str) -> None:
+    """Check the values to send, reporting only what the change sets: a stored value left alone (a voice
+    provider, a key or an enum value newer than this release) is the API's business, not ours."""
+    try:
+        _body_validator(prefix).validate(candidate)
+    except PatchInvalid as exc:
+        strip = len(prefix) + 1 if prefix else 0
+        new = [p for p in exc.problems if not is_unchanged(p.path[strip:], candidate, stored)]
+        if new:
+            raise PatchInvalid(new) from None
+
+
+def _unpatched_calls(notice: Any) -> list[str]:
+    if not isinstance(notice, dict):
+        return []
+    variables = ", ".join(str(v) for v in notice.get("variables") or []) or "some variables"
+    return [
+        f"The API reports {notice.get('count', 'some')} queued call(s) using prompt variables that the new prompt "
+        f"no longer declares ({variables}). Check those calls in Revox before they run."
+    ]
 
 
 def _diff(before: State, after: State) -> list[dict[str, Any]]:

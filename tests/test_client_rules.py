@@ -106,7 +106,7 @@ async def test_the_gemini_profile_keeps_the_meaning() -> None:
     patch = update["inputSchema"]["properties"]["patch"]["properties"]
     assert patch["voicemail_message"]["type"] == "string" and patch["voicemail_message"]["nullable"] is True
     assert patch["human_transfer_mode"]["enum"] == ["warm", "cold"] and patch["human_transfer_mode"]["nullable"]
-    assert patch["max_call_duration_secs"]["minimum"] == 0
+    assert patch["thinking_sound_volume"]["minimum"] == 0
     assert patch["voice"]["properties"]["speed"]["maximum"] == 1.5
 
 

@@ -146,15 +146,18 @@ async def test_a_cartesia_voice_must_match_the_model(sandbox: SandboxServer, set
     assert not ok.is_error, text_of(ok)
 
 
-async def test_a_foreign_caller_id_and_a_looping_transfer_are_refused(
+async def test_a_foreign_caller_id_is_refused_and_a_looping_transfer_warned(
     sandbox: SandboxServer, settings: Settings
 ) -> None:
     foreign = await call(settings, "update_assistant", {"id": SALES, "patch": {"from_phone_number": "+12125550000"}})
     assert foreign.is_error and "+14155550100 (Acme Solar sales line)" in text_of(foreign)
     loop = {"op": "upsert", "list": "transfer_destinations", "item": {"label": "Me", "phone_number": "+14155550100"}}
-    looping = await call(settings, "update_assistant", {"id": SALES, "edits": [loop]})
-    assert looping.is_error and "result.transfer_destinations[0].phone_number" in text_of(looping)
     assert writes(sandbox) == []
+    # Nothing outside revox-mcp forbids a transfer to the assistant's own number: a warning, not a refusal.
+    looping = await call(settings, "update_assistant", {"id": SALES, "edits": [loop], "dry_run": True})
+    assert not looping.is_error, text_of(looping)
+    warnings = looping.structured_content["warnings"]  # type: ignore[index]
+    assert any("transfer_destinations[0].phone_number is the assistant's own outbound number" in w for w in warnings)
 
 
 async def test_a_failing_catalog_does_not_block_the_update(sandbox: SandboxServer, settings: Settings) -> None:

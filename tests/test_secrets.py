@@ -42,7 +42,7 @@ async def test_the_custom_llm_key_is_masked_everywhere(sandbox: SandboxServer, t
                 "update_assistant",
                 {
                     "id": SALES_QUALIFIER_ID,
-                    "patch": {"llm_model": {**CUSTOM, "api_key": SECRET + "x", "api_url": "ftp://x"}},
+                    "patch": {"llm_model": {**CUSTOM, "api_key": SECRET + "x", "api_url": 5}},
                 },
             )
         )

@@ -9,6 +9,7 @@ import pytest
 from revox_mcp.errors import PatchInvalid, Problem
 from revox_mcp.tools import UPDATE_ASSISTANT
 from revox_mcp.validation import MAX_VALUE_CHARS, did_you_mean, render_path, shorten
+from tests.test_models import custom_tool
 
 
 def problems_for(patch: dict[str, Any], assistant_id: str = "asst_1") -> list[Problem]:
@@ -66,7 +67,7 @@ def test_schema_rules_still_apply_inside_a_partial_object() -> None:
 
 def test_llm_model_errors_come_from_the_variant_the_type_names() -> None:
     # Missing keys are not reported here: the merge may fill them in (checked after reading the assistant).
-    problems = by_path(problems_for({"llm_model": {"type": "custom", "api_url": "ftp://x", "modelname": "m"}}))
+    problems = by_path(problems_for({"llm_model": {"type": "custom", "api_url": 5, "modelname": "m"}}))
     assert set(problems) == {"patch.llm_model.api_url", "patch.llm_model.modelname"}
     assert "model_name" in problems["patch.llm_model.modelname"].hint
     unknown = by_path(problems_for({"llm_model": {"type": "gpt"}}))
@@ -76,10 +77,16 @@ def test_llm_model_errors_come_from_the_variant_the_type_names() -> None:
 def test_rules_beyond_the_schema_are_checked_too() -> None:
     problems = by_path(problems_for({
         "voice": {"id": "v", "provider": "elevenlabs", "speed": 1.3},
-        "structured_output_config": [{"name": "tier", "required": True, "type": "enum"}],
+        "custom_tools": [custom_tool("lookup"), custom_tool("lookup")],
     }))  # fmt: skip
     assert "0.7-1.2" in problems["patch.voice"].allowed
-    assert "enum_options" in problems["patch.structured_output_config[0]"].allowed
+    assert "unique names (repeated: lookup)" in problems["patch.custom_tools"].allowed
+
+
+def test_nan_and_infinity_are_refused_where_they_enter() -> None:
+    problems = by_path(problems_for({"voice": {"speed": float("nan")}, "position": {"x": float("inf"), "y": 1}}))
+    assert set(problems) == {"patch.voice.speed", "patch.position.x"}
+    assert "finite" in problems["patch.position.x"].allowed
 
 
 def test_a_type_error_is_told_once_not_by_both_passes() -> None:

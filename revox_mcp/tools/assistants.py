@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from revox_mcp.editing import diff, leaf_paths
 from revox_mcp.errors import Problem
 from revox_mcp.journal import JournalEntry
-from revox_mcp.models import Assistant, AssistantUpdate
+from revox_mcp.models import AssistantUpdate
 from revox_mcp.policy import Policy
 from revox_mcp.schemas import JsonSchema, partial_patch
 from revox_mcp.tool_models import (
@@ -86,10 +86,6 @@ def _label(assistant: dict[str, Any]) -> str:
     return f"'{name}' ({assistant['id']})" if name else str(assistant["id"])
 
 
-def _dump(assistant: Assistant) -> dict[str, Any]:
-    return assistant.model_dump(mode="json", exclude_unset=True)
-
-
 def _write_summary(outcome: WriteOutcome, verb: str) -> str:
     fields = sorted({str(c["path"]).split(".")[0].split("[")[0] for c in outcome.changes})
     label = _label(outcome.assistant)
@@ -106,7 +102,7 @@ def _write_summary(outcome: WriteOutcome, verb: str) -> str:
 
 
 async def get_assistant(ctx: ToolContext, args: GetAssistantArgs) -> ToolAnswer:
-    assistant = _dump(await ctx.client.get_assistant(args.id))
+    assistant = await ctx.client.get_assistant(args.id)
     return ToolAnswer(
         {"assistant": assistant}, f"Assistant {_label(assistant)}, updated_at {assistant.get('updated_at')}."
     )
@@ -115,15 +111,14 @@ async def get_assistant(ctx: ToolContext, args: GetAssistantArgs) -> ToolAnswer:
 async def list_assistants(ctx: ToolContext, args: ListAssistantsArgs) -> ToolAnswer:
     needle = (args.name_contains or "").casefold()
     rows = []
-    for assistant in await ctx.client.list_assistants():
-        data = _dump(assistant)
+    for data in await ctx.client.list_assistants():
         name = data.get("name")
         if needle and needle not in str(name or "").casefold():
             continue
         updated = data.get("updated_at")
         rows.append(
             {
-                "id": assistant.id,
+                "id": data.get("id"),
                 "name": name,
                 "type": data.get("type"),
                 "updated_at": updated if isinstance(updated, str) else None,

@@ -30,7 +30,7 @@ MAX_TURN_CHARS = 2000
 
 def _voice_row(voice: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": voice["id"],
+        "id": voice.get("id"),
         "name": voice.get("name", ""),
         "provider": voice.get("provider", ""),
         "language": voice.get("language", ""),
@@ -72,7 +72,7 @@ async def list_phone_numbers(ctx: ToolContext, args: ListPhoneNumbersArgs) -> To
         inbound = number.get("inbound_assistant") or {}
         rows.append(
             {
-                "phone_number": number["phone_number"],
+                "phone_number": number.get("phone_number"),
                 "label": number.get("label"),
                 "type": number.get("type", ""),
                 "provider": number.get("provider", ""),
@@ -87,9 +87,10 @@ async def list_phone_numbers(ctx: ToolContext, args: ListPhoneNumbersArgs) -> To
 
 def _last_attempt(call: dict[str, Any]) -> dict[str, Any]:
     attempt = call.get("last_call_attempt")
-    if not attempt and call.get("call_attempts"):
-        attempt = call["call_attempts"][-1]
-    return attempt or {}
+    attempts = call.get("call_attempts")
+    if not attempt and isinstance(attempts, list) and attempts:
+        attempt = attempts[0]  # the API lists attempts most recent first
+    return attempt if isinstance(attempt, dict) else {}
 
 
 def _duration(attempt: dict[str, Any]) -> float | None:
@@ -106,7 +107,7 @@ def _call_row(call: dict[str, Any]) -> dict[str, Any]:
     contact = call.get("contact") or {}
     name = " ".join(p for p in (contact.get("first_name"), contact.get("last_name")) if p) or None
     return {
-        "id": call["id"],
+        "id": call.get("id"),
         "created_at": call.get("created_at"),
         "assistant_id": (call.get("assistant") or {}).get("id"),
         "direction": call.get("direction"),
@@ -189,7 +190,9 @@ async def get_call(ctx: ToolContext, args: GetCallArgs) -> ToolAnswer:
     call = await ctx.client.get_call(args.id)
     turns: list[dict[str, Any]] = []
     attempts = []
-    for attempt in call.get("call_attempts") or ([call["last_call_attempt"]] if call.get("last_call_attempt") else []):
+    # The API lists attempts most recent first; the transcript reads best in the order things happened.
+    listed = call.get("call_attempts") or ([call["last_call_attempt"]] if call.get("last_call_attempt") else [])
+    for attempt in reversed([a for a in listed if isinstance(a, dict)]):
         for turn in attempt.get("transcript") or []:
             content = turn.get("content")
             if isinstance(content, str) and len(content) > MAX_TURN_CHARS:
@@ -209,7 +212,7 @@ async def get_call(ctx: ToolContext, args: GetCallArgs) -> ToolAnswer:
     next_offset = end if end < len(turns) else None
     slim = {k: v for k, v in call.items() if k not in ("call_attempts", "last_call_attempt", "assistant")}
     slim["assistant_id"] = (call.get("assistant") or {}).get("id")
-    slim["attempts"] = attempts
+    slim["attempts"] = attempts[::-1]
     marker = (
         f" Showing turns {args.turn_offset}-{end - 1} of {len(turns)}; call get_call with turn_offset={next_offset} "
         "for the rest."
@@ -219,7 +222,7 @@ async def get_call(ctx: ToolContext, args: GetCallArgs) -> ToolAnswer:
         else ""
     )
     row = _call_row(call)
-    summary = f"Call {call['id']}: {row['direction']}, {row['result']}, outcome {row['outcome']}.{marker}"
+    summary = f"Call {call.get('id', args.id)}: {row['direction']}, {row['result']}, outcome {row['outcome']}.{marker}"
     return ToolAnswer(
         {"call": slim, "transcript": page, "transcript_total_turns": len(turns), "next_turn_offset": next_offset},
         summary,

@@ -1,0 +1,213 @@
+"""Every rule revox-mcp applies to a change beyond the API's types, with where it comes from.
+
+A rule that the official SDK (its types or docstrings, generated from the API's own spec) or the API's
+original update page backs is a refusal: the models in `models.py` enforce it, and the row here only
+names its source. A rule that nothing outside revox-mcp backs is a warning: the change goes through and
+the answer says what looks wrong. Types, enums, required keys and nullability are the SDK's and are
+checked by the conformance tests, so they are not repeated here.
+
+Warnings judge only what a change sets: a value already stored and left alone is never reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from revox_mcp.editing import lookup
+from revox_mcp.models import E164_PATTERN
+
+State = dict[str, Any]
+# (value at the path, the object holding it, the whole resulting state) -> a warning, or None when fine.
+Check = Callable[[Any, dict[str, Any], State], str | None]
+
+SDK = "SDK docstring"
+OURS = "revox-mcp (nothing in the SDK or the original page)"
+
+
+@dataclass(frozen=True)
+class Rule:
+    path: str  # dotted; `[]` stands for every item of a list
+    rule: str
+    source: str
+    enforced: Literal["refused", "warned"]
+    check: Check | None = None
+
+
+def _http_url(value: Any, _parent: dict[str, Any], _state: State) -> str | None:
+    if isinstance(value, str) and not re.match(r"^https?://\S+$", value):
+        return "is not an absolute http(s) URL, so the API's servers will likely fail to reach it"
+    return None
+
+
+def _http_url_or_placeholder(value: Any, parent: dict[str, Any], state: State) -> str | None:
+    if isinstance(value, str) and value.startswith("{{"):
+        return None  # a {{variable}} base is filled in at call time
+    return _http_url(value, parent, state)
+
+
+def _http_url_or_empty(value: Any, parent: dict[str, Any], state: State) -> str | None:
+    return None if value == "" else _http_url(value, parent, state)
+
+
+def _non_empty(value: Any, _parent: dict[str, Any], _state: State) -> str | None:
+    return "is empty" if isinstance(value, str) and not value.strip() else None
+
+
+def _cartesia_only(value: Any, parent: dict[str, Any], _state: State) -> str | None:
+    provider = parent.get("provider")
+    if value is not None and provider != "cartesia":
+        return f"is a Cartesia setting; the API ignores it for provider {provider!r}"
+    return None
+
+
+def _at_least_zero(value: Any, _parent: dict[str, Any], _state: State) -> str | None:
+    return "is negative" if isinstance(value, int | float) and value < 0 else None
+
+
+def _positive(value: Any, _parent: dict[str, Any], _state: State) -> str | None:
+    return "is not positive: calls would end at once" if isinstance(value, int | float) and value <= 0 else None
+
+
+def _enum_has_options(value: Any, _parent: dict[str, Any], _state: State) -> str | None:
+    if isinstance(value, dict) and value.get("type") == "enum" and not value.get("enum_options"):
+        return "has type 'enum' but no enum_options, so nothing tells the model which values are allowed"
+    return None
+
+
+def _legacy_transfer(value: Any, _parent: dict[str, Any], _state: State) -> str | None:
+    legacy = "comes from the API's original page; the current API (SDK 0.5) lists transfer_destinations instead"
+    if isinstance(value, str) and not re.match(E164_PATTERN, value):
+        return f"{legacy}, and it is not an E.164 number"
+    return legacy
+
+
+def _not_own_number(value: Any, _parent: dict[str, Any], state: State) -> str | None:
+    if value and value == state.get("from_phone_number"):
+        return "is the assistant's own outbound number (from_phone_number): a transfer there loops back to it"
+    return None
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("from_phone_number", "an E.164 number", f"{SDK} (from_phone_number: 'E.164 format')", "refused"),
+    Rule("transfer_destinations[].phone_number", "an E.164 number", f"{SDK} (TransferDestination)", "refused"),
+    Rule(
+        "call_retry_config.calling_windows[].calling_window_start_time",
+        "'HH:mm' (24-hour) or 'H:mma' (12-hour)",
+        f"{SDK} (CallRetryConfigCallingWindow)",
+        "refused",
+    ),
+    Rule(
+        "call_retry_config.calling_windows[].calling_window_end_time",
+        "'HH:mm' (24-hour) or 'H:mma' (12-hour)",
+        f"{SDK} (CallRetryConfigCallingWindow)",
+        "refused",
+    ),
+    Rule("call_retry_config.timezone", "an IANA timezone name", f"{SDK} (CallRetryConfig.timezone)", "refused"),
+    Rule(
+        "precall_lookup_url",
+        "an http(s) URL containing {{phone}}",
+        f"{SDK} (precall_lookup_url: 'Must be an http(s) URL containing {{{{phone}}}}')",
+        "refused",
+    ),
+    Rule("custom_tools[].name", "lowercase_snake_case", f"{SDK} (CustomTool.name)", "refused"),
+    Rule("custom_tools", "tool names unique", f"{SDK} (CustomTool.name: 'Unique tool name')", "refused"),
+    Rule("background_sound_volume", "0 to 1", f"{SDK} ('0 = silent, 1 = max')", "refused"),
+    Rule("thinking_sound_volume", "0 to 1", f"{SDK} ('0 = silent, 1 = max')", "refused"),
+    Rule("thinking_sound_probability", "0 to 1", f"{SDK} ('Probability [0..1]')", "refused"),
+    Rule(
+        "voice.speed",
+        "0.6-1.5 (Cartesia, Gradium), 0.7-1.2 (ElevenLabs)",
+        f"{SDK} (Voice.speed: 'Range depends on provider')",
+        "refused",
+    ),
+    Rule("voice.volume", "0.5 to 2.0", f"{SDK} (Voice.volume)", "refused"),
+    Rule(
+        "voice.model",
+        "only meaningful for Cartesia",
+        f"{SDK} ('Ignored for other providers')",
+        "warned",
+        _cartesia_only,
+    ),
+    Rule(
+        "voice.volume",
+        "only meaningful for Cartesia",
+        f"{SDK} ('Ignored for other providers')",
+        "warned",
+        _cartesia_only,
+    ),
+    Rule(
+        "custom_tools[].url",
+        "an http(s) URL, or one starting with a {{variable}}",
+        OURS,
+        "warned",
+        _http_url_or_placeholder,
+    ),
+    Rule("llm_model.api_url", "an http(s) URL", OURS, "warned", _http_url),
+    Rule("webhook_url", "an http(s) URL, or '' for none", OURS, "warned", _http_url_or_empty),
+    Rule("logo_url", "an http(s) URL", OURS, "warned", _http_url),
+    Rule("name", "not empty", OURS, "warned", _non_empty),
+    Rule("faq_items[].question", "not empty", OURS, "warned", _non_empty),
+    Rule("transfer_destinations[].label", "not empty", OURS, "warned", _non_empty),
+    Rule("structured_output_config[].name", "not empty", OURS, "warned", _non_empty),
+    Rule("structured_output_config[]", "enum_options when type is 'enum'", OURS, "warned", _enum_has_options),
+    Rule("custom_tools[].input_schema[]", "enum_options when type is 'enum'", OURS, "warned", _enum_has_options),
+    Rule("call_retry_config.max_retry_attempts", ">= 0", OURS, "warned", _at_least_zero),
+    Rule("call_retry_config.calling_windows[].retry_delay_seconds", ">= 0", OURS, "warned", _at_least_zero),
+    Rule("first_sentence_delay_ms", ">= 0", OURS, "warned", _at_least_zero),
+    Rule("max_call_duration_secs", "> 0", OURS, "warned", _positive),
+    Rule(
+        "transfer_phone_number", "prefer transfer_destinations", "the original update page", "warned", _legacy_transfer
+    ),
+    Rule(
+        "transfer_destinations[].phone_number",
+        "not the assistant's own from_phone_number",
+        OURS,
+        "warned",
+        _not_own_number,
+    ),
+)
+
+
+def _values_at(node: Any, parts: list[str], path: str, parent: Any) -> Iterator[tuple[str, Any, Any]]:
+    """(concrete path, value, the object holding it) for every value a rule path reaches."""
+    if not parts:
+        yield path, node, parent
+        return
+    head, rest = parts[0], parts[1:]
+    if head == "[]":
+        for index, item in enumerate(node if isinstance(node, list) else []):
+            yield from _values_at(item, rest, f"{path}[{index}]", node)
+    elif isinstance(node, dict) and head in node:
+        yield from _values_at(node[head], rest, f"{path}.{head}" if path else head, node)
+
+
+def _split(path: str) -> list[str]:
+    return [part for part in re.split(r"\.|(\[\])", path) if part]
+
+
+def warnings_for(body: State, current: State) -> list[str]:
+    """Warnings for the values `body` sets that differ from `current` (the state before the change)."""
+    after = {**current, **body}
+    out = []
+    for rule in RULES:
+        if rule.check is None:
+            continue
+        for concrete, value, parent in _values_at(body, _split(rule.path), "", None):
+            if lookup(current, concrete) == (True, value) or not isinstance(parent, dict | list):
+                continue
+            holder = parent if isinstance(parent, dict) else {}
+            message = rule.check(value, holder, after)
+            if message:
+                out.append(f"{concrete} {message} (expected {rule.rule}; not enforced, the API may accept it).")
+    return out
+
+
+def markdown_table() -> str:
+    """The README's rules table, generated from RULES so the two cannot disagree."""
+    rows = ["| field | rule | enforced | source |", "| --- | --- | --- | --- |"]
+    for rule in RULES:
+        rows.append(f"| `{rule.path}` | {rule.rule} | {rule.enforced} | {rule.source} |")
+    return "\n".join(rows)
