@@ -96,3 +96,8 @@ def stored(sandbox: SandboxServer, assistant_id: str) -> dict[str, Any]:
     row = sandbox.store.get(assistant_id)
     assert row is not None
     return row
+
+
+def text_of(result: Any) -> str:
+    """The text content of a tool result, joined."""
+    return "\n".join(b.text for b in result.content if b.type == "text")

@@ -1,0 +1,121 @@
+"""An API that has moved on: an assistant holding what this release does not know (a new voice provider,
+a new nested key, a new top-level field, a new llm_model type, metadata of another type) is read, edited
+partially and reverted with nothing lost; the other tools read such answers as they are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from revox_mcp.config import Settings
+from revox_mcp.sandbox import SandboxServer
+from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
+from tests.conftest import add_fault, fast_settings, mcp_client, stored, text_of
+
+pytestmark = pytest.mark.anyio
+
+NEW_VOICE = {"id": "rime-voice-7", "provider": "rime", "speed": 1.0, "stability": 0.4}
+NEW_LLM = {"type": "anthropic-direct", "model": "claude-next", "temperature": 0.3}
+DRIFT = {
+    "voice": NEW_VOICE,
+    "llm_model": NEW_LLM,
+    "voicemail_detection": {"enabled": True, "mode": "beep"},
+    "created_at": 1732000000,
+    "pending_faq_count": "3",
+}
+
+
+@pytest.fixture
+def drifted(sandbox: SandboxServer, tmp_path: Path) -> Settings:
+    sandbox.store.update(SALES_QUALIFIER_ID, DRIFT)
+    return fast_settings(sandbox, journal_path=tmp_path / "journal.db")
+
+
+def ok(result: Any) -> dict[str, Any]:
+    assert not result.is_error, text_of(result)
+    return result.structured_content
+
+
+async def test_a_drifted_assistant_is_read_as_it_is(drifted: Settings) -> None:
+    async with mcp_client(drifted) as client:
+        assistant = ok(await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID}))["assistant"]
+        rows = ok(await client.call_tool("list_assistants", {}))["assistants"]
+    for key, value in DRIFT.items():
+        assert assistant[key] == value
+    assert SALES_QUALIFIER_ID in [r["id"] for r in rows]
+
+
+async def test_a_partial_edit_keeps_what_this_release_does_not_know(sandbox: SandboxServer, drifted: Settings) -> None:
+    async with mcp_client(drifted) as client:
+        changed = ok(
+            await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"voice": {"speed": 1.1}}})
+        )
+        assert [c["path"] for c in changed["changes"]] == ["voice.speed"]
+        # A key of the llm_model variants this release knows, on a type it does not: merged and sent.
+        ok(
+            await client.call_tool(
+                "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"llm_model": {"realtime_voice_id": "marin"}}}
+            )
+        )
+        # A key no variant has is the agent's mistake, and refused as ever.
+        unknown = {"id": SALES_QUALIFIER_ID, "patch": {"llm_model": {"temperature": 0.5}}}
+        assert (await client.call_tool("update_assistant", unknown)).is_error
+        row = stored(sandbox, SALES_QUALIFIER_ID)
+        assert row["voice"] == {**NEW_VOICE, "speed": 1.1}
+        assert row["llm_model"] == {**NEW_LLM, "realtime_voice_id": "marin"}
+        assert row["voicemail_detection"] == DRIFT["voicemail_detection"] and row["created_at"] == 1732000000
+        ok(await client.call_tool("revert_change", {"change_id": changed["change_id"], "force": True}))
+    row = stored(sandbox, SALES_QUALIFIER_ID)
+    assert row["voice"] == NEW_VOICE and row["voicemail_detection"] == DRIFT["voicemail_detection"]
+
+
+async def test_what_the_change_sets_is_still_judged(sandbox: SandboxServer, drifted: Settings) -> None:
+    async with mcp_client(drifted) as client:
+        result = await client.call_tool(
+            "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"voice": {"speed": 1.9}}}
+        )
+    assert result.is_error and "patch.voice.speed" in text_of(result)
+    assert "voice.provider" not in text_of(result), "a stored value the change leaves alone is not judged"
+
+
+async def test_a_revert_to_a_null_the_update_types_refuse_says_what_it_could_not_restore(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    sandbox.store.update(SALES_QUALIFIER_ID, {"webhook_url": None})
+    settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
+    patch = {"webhook_url": "https://hooks.example/calls", "first_sentence": "Hello there!"}
+    async with mcp_client(settings) as client:
+        change = ok(await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": patch}))
+        reverted = ok(await client.call_tool("revert_change", {"change_id": change["change_id"]}))
+    assert [c["path"] for c in reverted["changes"]] == ["first_sentence"]
+    assert any("webhook_url would be null" in w for w in reverted["warnings"])
+    assert stored(sandbox, SALES_QUALIFIER_ID)["webhook_url"] == "https://hooks.example/calls"
+
+
+async def test_a_provider_newer_than_this_release_can_be_listed(settings: Settings) -> None:
+    async with mcp_client(settings) as client:
+        result = ok(await client.call_tool("list_voices", {"provider": "rime"}))
+    assert result["total"] == 0
+
+
+async def test_rows_of_other_types_are_passed_on(sandbox: SandboxServer, settings: Settings) -> None:
+    sandbox.app.state.sandbox.voices[0]["name"] = None
+    sandbox.app.state.sandbox.phone_numbers[0]["label"] = 7
+    async with mcp_client(settings) as client:
+        voices = ok(await client.call_tool("list_voices", {"limit": 200}))["voices"]
+        numbers = ok(await client.call_tool("list_phone_numbers", {}))["phone_numbers"]
+    assert None in [v["name"] for v in voices] and 7 in [n["label"] for n in numbers]
+
+
+async def test_the_unpatched_calls_notice_reaches_the_agent(sandbox: SandboxServer, settings: Settings) -> None:
+    answer = {"assistant": {**stored(sandbox, SALES_QUALIFIER_ID), "prompt": "New prompt"}}
+    answer["unpatchedCallsNotice"] = {"count": 4, "variables": ["first_name", "company"]}
+    add_fault(sandbox, method="PATCH", path=f"/assistants/{SALES_QUALIFIER_ID}", status=200, body=answer)
+    async with mcp_client(settings) as client:
+        result = ok(
+            await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"prompt": "New prompt"}})
+        )
+    notice = [w for w in result["warnings"] if "queued call" in w]
+    assert notice and "4 queued call(s)" in notice[0] and "first_name, company" in notice[0]
