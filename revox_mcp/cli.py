@@ -57,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     policy.add_argument(
         "--limit", action="append", default=[], help="a value limit such as max_call_duration_secs<=900"
     )
+    policy.add_argument(
+        "--extra-fields",
+        help="comma-separated update fields the API added after this release, which agents may then set as given",
+    )
 
     sandbox = commands.add_parser("sandbox", help="run the local Revox API sandbox on 127.0.0.1")
     sandbox.add_argument("--port", type=int, default=DEFAULT_SANDBOX_PORT, help="port (0 picks a free one)")
@@ -111,6 +115,7 @@ def _serve(args: argparse.Namespace) -> int:
             deny=args.deny_fields,
             allow=args.allow_fields,
             limits=args.limit,
+            extra_fields=args.extra_fields,
         )
         if not policy.is_default:
             # Generating the body schema costs start-up time; only a policy that names fields needs it.

@@ -43,6 +43,8 @@ READ_ONLY_ENV = "REVOX_MCP_READ_ONLY"
 DENY_ENV = "REVOX_MCP_DENY_FIELDS"
 ALLOW_ENV = "REVOX_MCP_ALLOW_FIELDS"
 LIMITS_ENV = "REVOX_MCP_LIMITS"
+EXTRA_FIELDS_ENV = "REVOX_MCP_EXTRA_FIELDS"
+_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 _LIMIT = re.compile(r"^\s*([a-z_][a-z0-9_.]*)\s*(<=|>=)\s*(-?[0-9]+(?:\.[0-9]+)?)\s*$")
 
@@ -67,10 +69,12 @@ class Policy:
     deny: frozenset[str] = frozenset()
     allow: frozenset[str] | None = None
     limits: Mapping[str, Limit] = field(default_factory=dict)
+    # Top-level update fields the API added after this release, which the operator lets agents set as given.
+    extra_fields: frozenset[str] = frozenset()
 
     @property
     def is_default(self) -> bool:
-        return not (self.read_only or self.deny or self.allow is not None or self.limits)
+        return not (self.read_only or self.deny or self.allow is not None or self.limits or self.extra_fields)
 
     def permits(self, path: str) -> bool:
         """May an agent change the value at `path` (dotted, list indices removed)?"""
@@ -143,6 +147,24 @@ class Policy:
             elif not self._fully_permits(child):
                 self._prune(props[name], child)
 
+    def with_extra_fields(self, patch: JsonSchema) -> JsonSchema:
+        """The patch schema with the operator's extra fields as untyped properties (a copy when there are any)."""
+        if not self.extra_fields:
+            return patch
+        shaped = copy.deepcopy(patch)
+        for name in sorted(self.extra_fields):
+            shaped.setdefault("properties", {})[name] = {
+                "description": "A field newer than this server, allowed by its operator: sent to the API as given."
+            }
+        return shaped
+
+    def without_extra_fields(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """update_assistant arguments minus the extra fields, for the checks that know only this release's fields."""
+        patch = arguments.get("patch")
+        if not (self.extra_fields and isinstance(patch, dict) and self.extra_fields & set(patch)):
+            return arguments
+        return {**arguments, "patch": {k: v for k, v in patch.items() if k not in self.extra_fields}}
+
     def shape_edits(self, edits: JsonSchema) -> JsonSchema | None:
         """The edits schema with the ops this policy forbids removed; None when no op is left."""
         shaped = copy.deepcopy(edits)
@@ -173,6 +195,7 @@ class Policy:
         deny: str | None = None,
         allow: str | None = None,
         limits: Iterable[str] = (),
+        extra_fields: str | None = None,
         env: Mapping[str, str] | None = None,
         known: JsonSchema | None = None,
     ) -> Policy:
@@ -195,17 +218,30 @@ class Policy:
                 maximum=limit.maximum if limit.maximum is not None else old.maximum,
             )
         env_read_only = env.get(READ_ONLY_ENV, "").lower() in ("1", "true", "yes")
+        extras = set(_fields(data.get("extra_fields", []))) | set(_split(env.get(EXTRA_FIELDS_ENV)))
+        extras |= set(_split(extra_fields))
+        bad = sorted(name for name in extras if not _FIELD_NAME.match(name))
+        if bad:
+            raise ConfigError(f"Extra field(s) {', '.join(bad)}: a top-level field name in lowercase_snake_case.")
         policy = cls(
             read_only=read_only or bool(data.get("read_only")) or env_read_only,
             deny=frozenset(_expand(denied)),
             allow=frozenset(_expand(allow_list)) if allow_list else None,
             limits=merged,
+            extra_fields=frozenset(extras),
         )
         if known is not None:
             policy.validate_paths(known)
         return policy
 
     def validate_paths(self, schema: JsonSchema) -> None:
+        known_already = sorted(self.extra_fields & set(schema.get("properties", {})))
+        if known_already:
+            raise ConfigError(
+                f"Extra field(s) {', '.join(known_already)} are already update fields of this release: "
+                "remove them from the extra fields."
+            )
+        schema = self.with_extra_fields(schema)
         named = [*self.deny, *(self.allow or ()), *self.limits]
         bad = [p for p in named if _node(schema, p) is None]
         if bad:
@@ -231,7 +267,7 @@ def _split(text: str | None, sep: str = ",") -> list[str]:
 
 def _fields(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError("Policy file: deny_fields and allow_fields must be lists of field names.")
+        raise ConfigError("Policy file: deny_fields, allow_fields and extra_fields must be lists of field names.")
     return value
 
 

@@ -147,12 +147,14 @@ class AssistantWriter:
             current = await self._client.get_assistant(assistant_id)
             check_version(expected_updated_at, current.get("updated_at"))
             state, touched = build(current)
-            props = body_schema()["properties"]
-            candidate = {f: project(state.get(f), props[f]) for f in sorted(touched)}
+            extras = self._extra_fields(touched, state, prefix)
+            candidate = {f: _comparable(f, state.get(f)) for f in sorted(touched - set(extras))}
             warnings = _leave_out_nulls(candidate)
             _unmask_secrets(candidate, current, prefix)
             stored = {f: _comparable(f, current.get(f)) for f in candidate}
             _validate_changes(candidate, stored, prefix)
+            stored.update({f: current.get(f) for f in extras})
+            candidate.update(extras)
             body = {f: v for f, v in candidate.items() if v != stored[f]}
             self._enforce_policy(current, body, prefix)
             warnings += warnings_for(body, {**current, **stored})
@@ -164,6 +166,25 @@ class AssistantWriter:
                 preview = {**current, **body}
                 return WriteOutcome(assistant=preview, changes=_diff(current, preview), dry_run=True, warnings=warnings)
             return await self._send(assistant_id, current, body, warnings, journal_fields)
+
+    def _extra_fields(self, touched: set[str], state: State, prefix: str) -> State:
+        """Fields newer than this release that the operator allows, passed as they are; any other unknown
+        field (a journalled change of one, reverted by a server without --extra-fields) is refused."""
+        unknown = sorted(touched - UPDATE_FIELDS)
+        refused = [f for f in unknown if f not in self._policy.extra_fields]
+        if refused:
+            raise PatchInvalid(
+                [
+                    Problem(
+                        path=f"{prefix}.{name}",
+                        value=shorten(state.get(name)),
+                        allowed="a field this server knows",
+                        hint=f"Start the server with --extra-fields {name} to let it change this newer field.",
+                    )
+                    for name in refused
+                ]
+            )
+        return {f: copy.deepcopy(state.get(f)) for f in unknown}
 
     def _enforce_policy(self, current: State, body: State, prefix: str) -> None:
         """The operator policy on what would really change, however the change was asked for."""
@@ -235,7 +256,8 @@ class AssistantWriter:
 
 def _comparable(field_name: str, value: Any) -> Any:
     """A stored value as it would be sent, so that stored and sent values compare equal when they mean the same."""
-    return project(value, body_schema()["properties"][field_name])
+    schema = body_schema()["properties"].get(field_name)
+    return value if schema is None else project(value, schema)
 
 
 def _leave_out_nulls(candidate: State) -> list[str]:
@@ -282,7 +304,7 @@ def _diff(before: State, after: State) -> list[dict[str, Any]]:
 
 
 def _sendable(state: State, fields: set[str]) -> State:
-    return {k: _comparable(k, state.get(k)) if k in UPDATE_FIELDS else state.get(k) for k in fields}
+    return {k: _comparable(k, state.get(k)) for k in fields}
 
 
 def _unmask_secrets(candidate: State, current: State, prefix: str) -> None:

@@ -119,3 +119,53 @@ async def test_the_unpatched_calls_notice_reaches_the_agent(sandbox: SandboxServ
         )
     notice = [w for w in result["warnings"] if "queued call" in w]
     assert notice and "4 queued call(s)" in notice[0] and "first_name, company" in notice[0]
+
+
+async def test_an_operator_lets_agents_set_a_field_newer_than_this_release(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    import httpx
+
+    from revox_mcp.policy import Policy
+    from revox_mcp.server import build_server
+
+    httpx.post(
+        f"{sandbox.url}/_sandbox/newer-fields",
+        json={"fields": ["voicemail_detection"]},
+        headers={"Authorization": f"Bearer {sandbox.api_key}"},
+    ).raise_for_status()
+    settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
+    value = {"enabled": True, "mode": "beep"}
+    patch = {"id": SALES_QUALIFIER_ID, "patch": {"voicemail_detection": value}}
+    async with mcp_client(settings) as client:
+        refused = await client.call_tool("update_assistant", patch)  # off by default
+    assert refused.is_error and "patch.voicemail_detection" in text_of(refused)
+
+    policy = Policy.load(extra_fields="voicemail_detection", env={})
+    async with mcp_client(settings, server=build_server(settings, policy)) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        published = tools["update_assistant"].input_schema["properties"]["patch"]["properties"]
+        assert "type" not in published["voicemail_detection"] and published["voicemail_detection"]["description"]
+        change = ok(await client.call_tool("update_assistant", patch))
+        assert stored(sandbox, SALES_QUALIFIER_ID)["voicemail_detection"] == value
+        rows = ok(await client.call_tool("list_changes", {}))["changes"]
+        assert rows[0]["fields"] == ["voicemail_detection"]
+        ok(await client.call_tool("revert_change", {"change_id": change["change_id"]}))
+    assert "voicemail_detection" not in stored(sandbox, SALES_QUALIFIER_ID) or stored(sandbox, SALES_QUALIFIER_ID)[
+        "voicemail_detection"
+    ] in (None, {})
+
+    denied = Policy.load(extra_fields="voicemail_detection", deny="voicemail_detection", env={})
+    async with mcp_client(settings, server=build_server(settings, denied)) as client:
+        result = await client.call_tool("update_assistant", patch)
+    assert result.is_error and "operator policy" in text_of(result)
+
+
+@pytest.mark.parametrize(("names", "message"), [("name", "already update fields"), ("Bad-Name", "snake_case")])
+def test_extra_fields_that_cannot_be_are_a_one_line_config_error(names: str, message: str) -> None:
+    from revox_mcp.errors import ConfigError
+    from revox_mcp.policy import Policy
+    from revox_mcp.tool_models import body_schema
+
+    with pytest.raises(ConfigError, match=message):
+        Policy.load(extra_fields=names, env={}).validate_paths(body_schema())

@@ -69,6 +69,8 @@ class SandboxState:
     voices: list[dict[str, Any]] = field(default_factory=lambda: copy.deepcopy(VOICES))
     phone_numbers: list[dict[str, Any]] = field(default_factory=lambda: copy.deepcopy(PHONE_NUMBERS))
     calls: list[dict[str, Any]] = field(default_factory=list)
+    # Update fields this sandbox accepts beyond its models, as an API newer than this release would.
+    newer_fields: set[str] = field(default_factory=set)
 
     def take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:
@@ -172,14 +174,15 @@ def create_app(store: AssistantStore, api_key: str) -> Starlette:
         stored = await run(store.get, request.path_params["id"])
         if stored is None:
             return _error(404, "Assistant not found")
+        newer = {k: body.pop(k) for k in list(body) if k in state.newer_fields}
         try:
-            fields = AssistantUpdate.model_validate(body).body()
+            fields = {**AssistantUpdate.model_validate(body).body(), **newer}
         except ValidationError as exc:
             # An API accepts back what it stored itself, including keys and values newer than the models
             # this sandbox was built from: refuse only values the body changes.
             if any(not is_unchanged(p.path, body, stored) for p in pydantic_problems(exc)):
                 return _validation_error(exc)
-            fields = body
+            fields = {**body, **newer}
         row = await run(store.update, request.path_params["id"], fields)
         return JSONResponse({"assistant": row}) if row else _error(404, "Assistant not found")
 
@@ -235,6 +238,14 @@ def create_app(store: AssistantStore, api_key: str) -> Starlette:
                 return _error(400, f"bad fault: {exc}")
         return JSONResponse({"faults": [asdict(f) for f in state.faults]})
 
+    async def newer_fields(request: Request) -> Response:
+        if request.method == "POST":
+            names = (await _json_body(request)).get("fields")
+            if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+                return _error(400, 'bad fields: send {"fields": ["name", ...]}')
+            state.newer_fields = set(names)
+        return JSONResponse({"fields": sorted(state.newer_fields)})
+
     async def request_log(request: Request) -> Response:
         if request.method == "DELETE":
             state.requests.clear()
@@ -255,6 +266,7 @@ def create_app(store: AssistantStore, api_key: str) -> Starlette:
             Route("/call/{id}", get_call, methods=["GET"]),
             Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
             Route("/_sandbox/requests", request_log, methods=["GET", "DELETE"]),
+            Route("/_sandbox/newer-fields", newer_fields, methods=["GET", "POST"]),
         ],
         exception_handlers={BadBody: _bad_body},
     )

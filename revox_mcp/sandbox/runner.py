@@ -39,6 +39,7 @@ class SandboxServer:
         state = self.app.state.sandbox
         state.faults.clear()
         state.requests.clear()
+        state.newer_fields.clear()
         self.store.reset(SEED_ASSISTANTS)
 
     def serve_forever(self) -> None:

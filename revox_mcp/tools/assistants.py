@@ -59,7 +59,7 @@ def _patch_field_checks(arguments: dict[str, Any]) -> list[Problem]:
 
 def _shape_update_for_policy(schema: JsonSchema, policy: Policy) -> JsonSchema:
     props = schema["properties"]
-    props["patch"] = policy.shape_patch(props["patch"])
+    props["patch"] = policy.with_extra_fields(policy.shape_patch(props["patch"]))
     edits = policy.shape_edits(props["edits"])
     if edits is None:
         del props["edits"]

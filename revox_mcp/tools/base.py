@@ -100,13 +100,14 @@ class ToolSpec:
 
         def checks(arguments: dict[str, Any]) -> list[Problem]:
             found = policy_checks(arguments, policy) if policy_checks else []
-            return found + (extra(arguments) if extra else [])
+            return found + (extra(policy.without_extra_fields(arguments)) if extra else [])
 
         # Validation runs against the full schema so that a denied field is reported as denied,
-        # not as unknown; the policy check above says why.
-        return PublishedTool(
-            self, schema, lambda: ArgumentValidator(self.input_schema, self.args_model, extra_checks=checks)
-        )
+        # not as unknown; the policy check above says why. The operator's extra fields are known to it.
+        full = copy.deepcopy(self.input_schema)
+        if "patch" in full.get("properties", {}):
+            full["properties"]["patch"] = policy.with_extra_fields(full["properties"]["patch"])
+        return PublishedTool(self, schema, lambda: ArgumentValidator(full, self.args_model, extra_checks=checks))
 
 
 class PublishedTool:
