@@ -145,7 +145,8 @@ class AssistantWriter:
         async with lock:
             current = (await self._client.get_assistant(assistant_id)).model_dump(mode="json", exclude_unset=True)
             check_version(expected_updated_at, current.get("updated_at"))
-            state, touched = build(current)
+            # Off the event loop: edits on a long prompt are CPU work, and other sessions must not wait.
+            state, touched = await anyio.to_thread.run_sync(build, current)
             dropped: list[str] = []
             props = body_schema()["properties"]
             candidate = {f: project(state.get(f), props[f], [f], dropped) for f in sorted(touched)}
