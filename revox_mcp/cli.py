@@ -98,6 +98,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _schemas(args)
 
 
+def configure_logging(level: str) -> None:
+    """--log-level governs revox-mcp's own loggers only. Third-party loggers stay at WARNING: at DEBUG
+    some log whole messages (sse-starlette every response chunk, the SDK every JSON-RPC message)."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="revox-mcp %(levelname)s %(message)s")
+    logging.getLogger("revox_mcp").setLevel(level.upper())
+
+
 def _serve(args: argparse.Namespace) -> int:
     import anyio
 
@@ -107,7 +114,7 @@ def _serve(args: argparse.Namespace) -> int:
     from revox_mcp.server import run_stdio
     from revox_mcp.tool_models import body_schema
 
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr, format="revox-mcp %(levelname)s %(message)s")
+    configure_logging(args.log_level)
     try:
         policy = Policy.load(
             file=args.policy,

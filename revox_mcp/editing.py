@@ -181,11 +181,10 @@ def _line_numbers(text: str, find: str) -> str:
 
 def _nearest_passage(text: str, find: str) -> str:
     """The passage of `text` most like `find`, anchored on their longest common run."""
-    matcher = difflib.SequenceMatcher(None, find, text, autojunk=False)
-    match = matcher.find_longest_match(0, len(find), 0, len(text))
-    if match.size < 3:
+    anchor = _anchor(find, text)
+    if anchor is None:
         return "Nothing in the field resembles it; read the field with get_assistant and copy the passage exactly."
-    start = max(0, match.b - match.a)
+    start = max(0, anchor[1] - anchor[0])
     # A little wider than `find`, ending on a word boundary, so a near miss shows its whole last word.
     end = start + len(find) + max(8, len(find) // 5)
     space = text.rfind(" ", start + len(find), end)
@@ -194,6 +193,27 @@ def _nearest_passage(text: str, find: str) -> str:
     return (
         f"Nearest passage (line {line}): {shorten(passage)}. Copy the text exactly, including spaces and punctuation."
     )
+
+
+# Bounds on the nearest-passage search: at most this many probes of each size, each one str.find (C
+# speed) over the field. difflib's longest match costs len(find) x len(text) in Python: a 10 KB find
+# against an 80 KB prompt held the event loop for 23 s.
+_ANCHOR_SIZES = (64, 32, 16, 8, 4, 3)
+_ANCHOR_PROBES = 200
+
+
+def _anchor(find: str, text: str) -> tuple[int, int] | None:
+    """(offset in find, offset in text) of a run of `find` that occurs in `text`, the longest size tried
+    first; None when not even 3 characters of it occur. Bounded work, whatever the lengths."""
+    for size in _ANCHOR_SIZES:
+        if size > len(find):
+            continue
+        step = max(1, (len(find) - size) // _ANCHOR_PROBES)
+        for a in range(0, len(find) - size + 1, step):
+            b = text.find(find[a : a + size])
+            if b != -1:
+                return a, b
+    return None
 
 
 def project(value: Any, schema: JsonSchema) -> Any:

@@ -26,7 +26,8 @@ from revox_mcp.errors import ConfigError, Problem
 from revox_mcp.schemas import JsonSchema
 from revox_mcp.validation import shorten
 
-# Fields through which a hijacked agent could send call data elsewhere or reroute calls.
+# Fields through which a hijacked agent could send call data or credentials outside Revox (URLs,
+# e-mail, Slack, Zoho, a custom LLM) or change who gets called (transfers). The README says the same.
 SENSITIVE_FIELDS = (
     "webhook_url",
     "transfer_destinations",
@@ -35,6 +36,9 @@ SENSITIVE_FIELDS = (
     "custom_tools",
     "llm_model.api_url",
     "llm_model.api_key",
+    "email_notification_address",
+    "slack",
+    "zoho",
 )
 PRESETS = {"@sensitive": SENSITIVE_FIELDS}
 
@@ -103,20 +107,18 @@ class Policy:
         ]
 
     def check_limits(self, body: Mapping[str, Any], prefix: str) -> list[Problem]:
+        """Every value at a limited path, in every list item on the way (a limit on
+        `call_retry_config.calling_windows.retry_delay_seconds` holds for each window)."""
         problems = []
         for path, limit in self.limits.items():
-            value = _get(body, path)
-            if not isinstance(value, int | float) or isinstance(value, bool):
-                continue
-            too_low = limit.minimum is not None and value < limit.minimum
-            if too_low or (limit.maximum is not None and value > limit.maximum):
-                problems.append(
-                    Problem(
-                        path=f"{prefix}.{path}",
-                        value=shorten(value),
-                        allowed=f"a number {limit.text()} (operator policy)",
+            for where, value in _values(body, path.split("."), prefix):
+                if not isinstance(value, int | float) or isinstance(value, bool):
+                    continue
+                too_low = limit.minimum is not None and value < limit.minimum
+                if too_low or (limit.maximum is not None and value > limit.maximum):
+                    problems.append(
+                        Problem(path=where, value=shorten(value), allowed=f"a number {limit.text()} (operator policy)")
                     )
-                )
         return problems
 
     # --- published schema -----------------------------------------------------------------------------
@@ -330,10 +332,58 @@ def _all_paths(node: JsonSchema, prefix: str = "") -> Iterable[str]:
         yield from _all_paths(child, path)
 
 
-def _get(body: Mapping[str, Any], path: str) -> Any:
-    value: Any = body
-    for part in path.split("."):
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
+def _values(value: Any, parts: list[str], where: str) -> Iterable[tuple[str, Any]]:
+    """(rendered path, value) of every value at the dotted path `parts`, through every list item."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _values(item, parts, f"{where}[{index}]")
+    elif not parts:
+        yield where, value
+    elif isinstance(value, Mapping) and parts[0] in value:
+        yield from _values(value[parts[0]], parts[1:], f"{where}.{parts[0]}" if where else parts[0])
+
+
+def changed_paths(old: Any, new: Any, schema: JsonSchema, path: str = "") -> set[str]:
+    """Every policy path (dotted, list positions left out) whose value differs between two bodies.
+
+    Judged leaf by leaf, so a change cannot hide behind its parent: list items are compared by
+    position, and an item added or removed, or an object replaced by null (or null by an object),
+    changes every path it carries and every path the schema says it may carry (nulling `calendly`
+    changes `calendly.event_type_id`)."""
+    if old == new:
+        return set()
+    if isinstance(old, dict) and isinstance(new, dict):
+        children = _children(schema)
+        out: set[str] = set()
+        for key in old.keys() | new.keys():
+            out |= changed_paths(old.get(key), new.get(key), children.get(key, {}), f"{path}.{key}" if path else key)
+        return out
+    if isinstance(old, list) and isinstance(new, list):
+        item_schema = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        for branch in schema.get("anyOf", []):
+            if isinstance(branch.get("items"), dict):
+                item_schema = branch["items"]
+        out = set()
+        for index in range(max(len(old), len(new))):
+            a = old[index] if index < len(old) else None
+            b = new[index] if index < len(new) else None
+            if index >= len(old) or index >= len(new):
+                out |= _whole(a if b is None else b, item_schema, path)
+            else:
+                out |= changed_paths(a, b, item_schema, path)
+        return out
+    # A scalar changed, or a whole object or list appeared, vanished or changed type.
+    return _whole(old, schema, path) | _whole(new, schema, path)
+
+
+def _whole(value: Any, schema: JsonSchema, path: str) -> set[str]:
+    """`path` and every path below it that `value` carries or `schema` allows."""
+    out = {path} if path else set()
+    out |= {f"{path}.{p}" if path else p for p in _all_paths(schema)}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out |= _whole(item, _children(schema).get(key, {}), f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for item in value:
+            out |= _whole(item, schema.get("items", {}) if isinstance(schema.get("items"), dict) else {}, path)
+    return out

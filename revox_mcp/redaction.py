@@ -1,17 +1,38 @@
-"""Secrets out of everything revox-mcp says: the custom LLM `api_key` is masked wherever it appears.
+"""Secrets out of everything revox-mcp says: answers, diffs, journal rows, errors and logs.
 
-The mask keeps a short prefix and the last four characters (`sk-…abcd`) so a person can tell keys
-apart without being able to use one. A value an agent sends back in its masked form means "keep the
-stored key" (the writer swaps the real key back in), so a read-modify-write never writes the mask.
+What counts as a secret, wherever it appears in an assistant (or a patch, edit or journal row):
+- the value of an `api_key` key (the custom LLM key);
+- the value of a custom tool header whose name is `Authorization`, `Proxy-Authorization`, `Cookie`,
+  ends in `key` or `token`, or contains `secret`, `password` or `signature` (`headers` items are
+  `{key, value}`);
+- the value of a query parameter whose name contains `key`, `token`, `secret`, `signature`,
+  `password` or `auth` (`query_params` items are `{key, value}`);
+- the userinfo of any URL (`https://user:password@host/...`).
+
+A mask keeps a short prefix and the last four characters (`sk-…abcd`) so a person can tell keys
+apart without being able to use one; a URL keeps everything but its userinfo (`https://…@host/`).
+A masked value sent back at the same place means "keep the stored value" (`restore_secrets`), so a
+read-modify-write never writes a mask.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+import copy
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any, Literal
 
 MASK_MARK = "…"
 SECRET_KEYS = frozenset({"api_key"})
+# Lists of {key, value} entries whose value is secret when the key is named like one.
+_SECRET_HEADER = re.compile(r"^(?:proxy-)?authorization$|^(?:set-)?cookie$|(?:key|token)$|secret|password|signature")
+_SECRET_PARAM = re.compile(r"key|token|secret|signature|password|passwd|auth")
+KEY_VALUE_LISTS = {"headers": _SECRET_HEADER, "query_params": _SECRET_PARAM}
+# scheme://userinfo@ at the start of a string: the userinfo is the secret.
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@\s]+)@")
+
+Kind = Literal["value", "url"]
+Path = tuple[str | int, ...]
 
 
 def mask(secret: str) -> str:
@@ -24,44 +45,159 @@ def mask(secret: str) -> str:
     return f"{prefix}{MASK_MARK}{secret[-4:]}"
 
 
+def mask_url(url: str) -> str:
+    """The URL with its userinfo (user:password) masked; unchanged when it has none."""
+    return _USERINFO.sub(lambda m: f"{m.group(1)}{MASK_MARK}@", url, count=1)
+
+
 def is_masked(value: Any) -> bool:
     return isinstance(value, str) and MASK_MARK in value
 
 
-def redact(value: Any) -> Any:
-    """A copy of a JSON value with every secret masked: `api_key` values, and the before/after of a
-    diff entry whose path ends in `api_key`."""
-    if isinstance(value, list):
-        return [redact(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    secret_entry = str(value.get("path", "")).rsplit(".", 1)[-1] in SECRET_KEYS
-    out = {}
-    for key, item in value.items():
-        if isinstance(item, str) and (key in SECRET_KEYS or (secret_entry and key in ("before", "after"))):
-            out[key] = mask(item)
+def _masked(kind: Kind, value: str) -> str:
+    return mask_url(value) if kind == "url" else mask(value)
+
+
+def _is_masked_as(kind: Kind, value: str) -> bool:
+    if kind == "url":
+        match = _USERINFO.match(value)
+        return match is not None and MASK_MARK in match.group(2)
+    return is_masked(value)
+
+
+def secret_spots(value: Any, path: Path = ()) -> Iterator[tuple[Path, Kind]]:
+    """Where the secrets are in a JSON value: (path, kind) with kind 'value' (the whole string is
+    secret) or 'url' (its userinfo is)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = (*path, key)
+            if key in SECRET_KEYS and isinstance(item, str):
+                yield here, "value"
+            elif key in KEY_VALUE_LISTS and isinstance(item, list):
+                yield from _key_value_spots(item, here, KEY_VALUE_LISTS[key])
+            else:
+                yield from secret_spots(item, here)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from secret_spots(item, (*path, index))
+    elif isinstance(value, str) and _USERINFO.match(value):
+        yield path, "url"
+
+
+def _key_value_spots(entries: list[Any], path: Path, secret_name: re.Pattern[str]) -> Iterator[tuple[Path, Kind]]:
+    for index, entry in enumerate(entries):
+        name = entry.get("key") if isinstance(entry, dict) else None
+        if isinstance(name, str) and secret_name.search(name.lower()) and isinstance(entry.get("value"), str):
+            yield (*path, index, "value"), "value"
         else:
-            out[key] = redact(item)
+            yield from secret_spots(entry, (*path, index))
+
+
+def _get(value: Any, path: Path) -> Any:
+    for part in path:
+        value = value[part]
+    return value
+
+
+def _set(value: Any, path: Path, new: Any) -> None:
+    _get(value, path[:-1])[path[-1]] = new
+
+
+def redact(value: Any) -> Any:
+    """A copy of a JSON value with every secret masked (and, in a diff entry about an `api_key`, its
+    before and after)."""
+    spots = list(secret_spots(value))
+    if spots == [((), "url")]:
+        return mask_url(value)
+    entry_is_secret = isinstance(value, dict) and str(value.get("path", "")).rsplit(".", 1)[-1] in SECRET_KEYS
+    if not spots and not entry_is_secret:
+        return value
+    out = copy.deepcopy(value)
+    for path, kind in spots:
+        _set(out, path, _masked(kind, _get(out, path)))
+    if entry_is_secret:
+        for key in ("before", "after"):
+            if isinstance(out.get(key), str):
+                out[key] = mask(out[key])
     return out
 
 
 def secrets_in(value: Any) -> set[str]:
     """Every secret value inside a JSON value (to scrub from free text such as an API error message)."""
     found: set[str] = set()
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if key in SECRET_KEYS and isinstance(item, str) and not is_masked(item):
-                found.add(item)
-            else:
-                found |= secrets_in(item)
-    elif isinstance(value, list):
-        for item in value:
-            found |= secrets_in(item)
-    return found
+    for path, kind in secret_spots(value):
+        text = _get(value, path)
+        if kind == "value" and not is_masked(text):
+            found.add(text)
+        elif kind == "url":
+            userinfo = _USERINFO.match(text).group(2)  # type: ignore[union-attr]
+            if MASK_MARK not in userinfo:
+                found |= {userinfo, userinfo.partition(":")[2]}
+    return {s for s in found if s}
 
 
 def scrub(text: str, secrets: Iterable[str | None]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 4 and secret in text:
+    # Longest first: a password must not be masked inside its own user:password before that is.
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        if len(secret) >= 4 and secret in text:
             text = text.replace(secret, mask(secret))
     return text
+
+
+def scrub_json(value: Any, secrets: Iterable[str | None]) -> Any:
+    """`scrub` applied to every string (keys included) of a JSON value."""
+    known = [s for s in secrets if s and len(s) >= 4]
+    if not known:
+        return value
+    if isinstance(value, str):
+        return scrub(value, known)
+    if isinstance(value, list):
+        return [scrub_json(item, known) for item in value]
+    if isinstance(value, dict):
+        return {scrub(str(k), known): scrub_json(v, known) for k, v in value.items()}
+    return value
+
+
+def restore_secrets(candidate: dict[str, Any], stored: dict[str, Any]) -> list[tuple[Path, str]]:
+    """Swap the stored secret in wherever `candidate` holds the mask of the secret stored at the same
+    logical place (list items matched by their name/key, else by position). Returns the masked values
+    that match nothing stored: they cannot be written."""
+    unmatched: list[tuple[Path, str]] = []
+    for path, kind in list(secret_spots(candidate)):
+        sent = _get(candidate, path)
+        if not _is_masked_as(kind, sent):
+            continue
+        original = _counterpart(candidate, stored, path)
+        if isinstance(original, str) and _masked(kind, original) == sent:
+            _set(candidate, path, original)
+        else:
+            unmatched.append((path, sent))
+    return unmatched
+
+
+# Keys that identify a list item, in the order they are tried: custom tools by name, headers by key...
+_IDENTITY_KEYS = ("name", "key", "label", "question")
+
+
+def _counterpart(candidate: Any, stored: Any, path: Path) -> Any:
+    """The stored value at the place `path` names in `candidate`."""
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(stored, list):
+                return None
+            stored = _matching_item(candidate[part], stored, part)
+        else:
+            if not isinstance(stored, dict):
+                return None
+            stored = stored.get(part)
+        candidate = candidate[part]
+    return stored
+
+
+def _matching_item(item: Any, stored: list[Any], index: int) -> Any:
+    if isinstance(item, dict):
+        for key in _IDENTITY_KEYS:
+            if key in item:
+                same = [s for s in stored if isinstance(s, dict) and s.get(key) == item[key]]
+                return same[0] if same else None
+    return stored[index] if index < len(stored) else None

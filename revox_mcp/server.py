@@ -41,7 +41,7 @@ from revox_mcp.errors import (
 from revox_mcp.journal import Journal
 from revox_mcp.policy import Policy
 from revox_mcp.prompts import PROMPTS
-from revox_mcp.redaction import redact, scrub, secrets_in
+from revox_mcp.redaction import redact, scrub, scrub_json, secrets_in
 from revox_mcp.tool_models import ASSISTANT_ID_PATTERN
 from revox_mcp.tools import TOOLS_BY_NAME, PublishedTool, ToolContext, publish, tool_schemas
 from revox_mcp.writer import AssistantWriter
@@ -213,7 +213,8 @@ async def call_tool(tool: PublishedTool, arguments: dict[str, Any], state: Serve
             f"{name} failed inside revox-mcp ({type(exc).__name__}); the server log has details. "
             "Call get_assistant to see the current state before trying again."
         )
-    structured = redact(answer.structured)
+    # Masked by place (stored secrets) and by value (what the agent sent, wherever it was echoed).
+    structured = scrub_json(redact(answer.structured), secrets)
     text = f"{answer.summary}\n{json.dumps(structured, ensure_ascii=False, separators=(',', ':'))}"
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=scrub(text, secrets))],

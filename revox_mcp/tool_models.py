@@ -91,7 +91,11 @@ class RemoveItem(Strict):
 class ReplaceText(Strict):
     op: Literal["replace_text"] = Field(description="Replace one exact passage of a text field.")
     field: TextField = Field(description="Which text field.")
-    find: str = Field(min_length=1, description="Exact text to find; it must occur exactly once in the field.")
+    find: str = Field(
+        min_length=1,
+        max_length=10_000,
+        description="Exact text to find (at most 10,000 characters); it must occur exactly once in the field.",
+    )
     replace: str = Field(description="Text to put in its place (may be empty to delete the passage).")
 
 
@@ -166,7 +170,7 @@ class ListChangesArgs(Strict):
     """Arguments of list_changes."""
 
     assistant_id: AssistantId | None = Field(default=None, description="Only changes to this assistant.")
-    page: int = Field(default=1, ge=1, description="Page number, from 1.")
+    page: int = Field(default=1, ge=1, le=10_000, description="Page number, 1-10000.")
     page_size: int = Field(default=20, ge=1, le=100, description="Changes per page, 1-100.")
 
 
@@ -320,7 +324,7 @@ class SearchCallsArgs(Strict):
     created_after: str | None = Field(default=None, description="Only calls created at or after this ISO-8601 time.")
     created_before: str | None = Field(default=None, description="Only calls created before this ISO-8601 time.")
     query: str | None = Field(default=None, description="Text to find in the call (names, summary, transcript).")
-    page: int = Field(default=1, ge=1, description="Page number, from 1.")
+    page: int = Field(default=1, ge=1, le=10_000, description="Page number, 1-10000.")
     page_size: int = Field(default=20, ge=1, le=100, description="Calls per page, 1-100.")
 
 
@@ -350,7 +354,9 @@ class GetCallArgs(Strict):
     """Arguments of get_call."""
 
     id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$", description="Call id from search_calls.")
-    turn_offset: int = Field(default=0, ge=0, description="First transcript turn to return (0-based), to page on.")
+    turn_offset: int = Field(
+        default=0, ge=0, le=100_000, description="First transcript turn to return (0-based), to page on."
+    )
     max_turns: int = Field(default=40, ge=1, le=200, description="Most transcript turns to return, 1-200.")
 
 

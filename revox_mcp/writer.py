@@ -21,15 +21,15 @@ import anyio
 
 from revox_mcp.catalog import Catalog
 from revox_mcp.client import RevoxClient
-from revox_mcp.editing import accepts_null, apply_edits, diff, is_unchanged, merge_patch, policy_path, project
+from revox_mcp.editing import accepts_null, apply_edits, diff, is_unchanged, merge_patch, project
 from revox_mcp.errors import ApiError, ApiTimeout, ChangeNotFound, PatchInvalid, Problem, RevertRefused, StaleVersion
 from revox_mcp.journal import Journal
 from revox_mcp.models import AssistantUpdate
-from revox_mcp.policy import Policy
-from revox_mcp.redaction import is_masked, mask, redact
+from revox_mcp.policy import Policy, changed_paths
+from revox_mcp.redaction import redact, restore_secrets, scrub, secrets_in
 from revox_mcp.rules import warnings_for
 from revox_mcp.tool_models import RevertChangeArgs, UpdateAssistantArgs, body_schema
-from revox_mcp.validation import ArgumentValidator, shorten
+from revox_mcp.validation import ArgumentValidator, render_path, shorten
 
 State = dict[str, Any]
 UPDATE_FIELDS = frozenset(AssistantUpdate.model_fields)
@@ -146,7 +146,8 @@ class AssistantWriter:
         async with lock:
             current = await self._client.get_assistant(assistant_id)
             check_version(expected_updated_at, current.get("updated_at"))
-            state, touched = build(current)
+            # Off the event loop: edits on a long prompt are CPU work, and other sessions must not wait.
+            state, touched = await anyio.to_thread.run_sync(build, current)
             extras = self._extra_fields(touched, state, prefix)
             candidate = {f: _comparable(f, state.get(f)) for f in sorted(touched - set(extras))}
             warnings = _leave_out_nulls(candidate)
@@ -190,7 +191,9 @@ class AssistantWriter:
         """The operator policy on what would really change, however the change was asked for."""
         if self._policy.is_default:
             return
-        changed = [policy_path(c["path"]) for c in _diff(current, {**current, **body})]
+        # Raw values, not a diff: a diff shows secrets masked, and two keys can share a mask.
+        old = {f: _comparable(f, current.get(f)) for f in body}
+        changed = changed_paths(old, body, body_schema())
         problems = self._policy.check_paths(changed, prefix) + self._policy.check_limits(body, prefix)
         if problems:
             raise PatchInvalid(problems)
@@ -300,7 +303,17 @@ def _diff(before: State, after: State) -> list[dict[str, Any]]:
     manages itself (a FAQ item's id) are not reported as changes. Only fields that differ at all are
     projected (most do not, and this runs on every write)."""
     moved = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
-    return diff(_sendable(before, moved), _sendable(after, moved), moved)
+    return masked_diff(_sendable(before, moved), _sendable(after, moved), moved)
+
+
+def masked_diff(before: State, after: State, fields: set[str] | list[str]) -> list[dict[str, Any]]:
+    """The diff of the masked states, so no diff (a unified diff of a long key included) shows a secret;
+    known secrets are scrubbed from its text as well."""
+    changes = diff(redact(before), redact(after), fields)
+    known = secrets_in(before) | secrets_in(after)
+    if not known:
+        return changes
+    return [{k: scrub(v, known) if isinstance(v, str) else v for k, v in c.items()} for c in changes]
 
 
 def _sendable(state: State, fields: set[str]) -> State:
@@ -308,26 +321,24 @@ def _sendable(state: State, fields: set[str]) -> State:
 
 
 def _unmask_secrets(candidate: State, current: State, prefix: str) -> None:
-    """A masked api_key sent back means "keep the stored key": swap the real one in. A mask of any other
-    key (from an old answer or the journal, which never keeps secrets) cannot be written."""
-    model = candidate.get("llm_model")
-    if not (isinstance(model, dict) and is_masked(model.get("api_key"))):
-        return
-    stored = (current.get("llm_model") or {}).get("api_key")
-    if isinstance(stored, str) and mask(stored) == model["api_key"]:
-        model["api_key"] = stored
-        return
-    raise PatchInvalid(
-        [
-            Problem(
-                path=f"{prefix}.llm_model.api_key",
-                value=shorten(model["api_key"]),
-                allowed="the real key, or the masked form of the key stored now",
-                hint="revox-mcp never shows or keeps secrets, so a masked key cannot be written back. Send the "
-                "real key, or leave api_key out to keep the stored one.",
-            )
-        ]
-    )
+    """A masked secret sent back means "keep the stored one": swap the real one in. A mask that matches
+    nothing stored at that place (from an old answer or the journal, which never keeps secrets) cannot
+    be written."""
+    unmatched = restore_secrets(candidate, current)
+    if unmatched:
+        raise PatchInvalid(
+            [
+                Problem(
+                    path=f"{prefix}.{render_path(path)}",
+                    value=shorten(value),
+                    allowed="the real value, or the masked form of the secret stored there now",
+                    hint="revox-mcp never shows or keeps secrets, so a masked key cannot be written back unless "
+                    "it stands for the value stored at the same place. Send the real value, or leave it out to "
+                    "keep the stored one.",
+                )
+                for path, value in unmatched
+            ]
+        )
 
 
 def _not_applied(body: State, after: State) -> list[str]:

@@ -203,3 +203,116 @@ async def test_revert_of_a_denied_field_is_refused(sandbox: SandboxServer, tmp_p
     async with client_with(journal, policy(deny="webhook_url")) as client:
         refused(await client.call_tool("revert_change", {"change_id": change_id}), "revert.webhook_url")
     assert stored(sandbox, SALES)["webhook_url"] == "https://new.example/h"
+
+
+# --- through parents: lists of another length, upserts, nulled objects, reverts --------------------
+
+DEST = [{"label": "On-call dentist", "phone_number": "+33478000001"}]
+
+
+@pytest.mark.parametrize(
+    ("rules", "assistant", "arguments", "path"),
+    [
+        # A list of another length replaces the list whole: its items' denied values change with it.
+        (
+            {"deny": "transfer_destinations.phone_number"},
+            RECEPTIONIST_ID,
+            {"patch": {"transfer_destinations": [*DEST, {"label": "Evil", "phone_number": "+15550000666"}]}},
+            "transfer_destinations.phone_number",
+        ),
+        (
+            {"deny": "faq_items.answer"},
+            RECEPTIONIST_ID,
+            {"edits": [{"op": "upsert", "list": "faq_items", "item": {"question": "New?", "answer": "Go elsewhere."}}]},
+            "faq_items.answer",
+        ),
+        (
+            {"deny": "faq_items.answer"},
+            RECEPTIONIST_ID,
+            {"patch": {"faq_items": [{"question": "Only one?", "answer": "Yes."}]}},
+            "faq_items.answer",
+        ),
+        ({"deny": "calendly.event_type_id"}, SALES, {"patch": {"calendly": None}}, "calendly.event_type_id"),
+        (
+            {"deny": "calendly.event_type_id"},
+            RECEPTIONIST_ID,
+            {"patch": {"calendly": {"connection_id": "c", "event_type_id": "evil"}}},
+            "calendly.event_type_id",
+        ),
+        (
+            {"allow": "faq_items.answer"},
+            RECEPTIONIST_ID,
+            {"patch": {"faq_items": [{"question": "A new question?", "answer": "Yes."}]}},
+            "faq_items.question",
+        ),
+    ],
+)
+async def test_a_denied_path_cannot_be_changed_through_its_parent(
+    sandbox: SandboxServer,
+    settings: Settings,
+    rules: dict[str, Any],
+    assistant: str,
+    arguments: dict[str, Any],
+    path: str,
+) -> None:
+    before = stored(sandbox, assistant)
+    async with client_with(settings, policy(**rules)) as client:
+        result = await client.call_tool("update_assistant", {"id": assistant, **arguments})
+    prefix = "result" if "edits" in arguments else "patch"
+    refused(result, f"{prefix}.{path}")
+    assert writes(sandbox) == [] and stored(sandbox, assistant) == before
+
+
+async def test_an_allowed_answer_inside_a_list_can_still_be_changed(sandbox: SandboxServer, settings: Settings) -> None:
+    faq = [{"question": i["question"], "answer": i["answer"]} for i in stored(sandbox, RECEPTIONIST_ID)["faq_items"]]
+    faq[1]["answer"] = "Every mutuelle."
+    async with client_with(settings, policy(allow="faq_items.answer")) as client:
+        result = await client.call_tool("update_assistant", {"id": RECEPTIONIST_ID, "patch": {"faq_items": faq}})
+    assert not result.is_error, text_of(result)
+    assert stored(sandbox, RECEPTIONIST_ID)["faq_items"][1]["answer"] == "Every mutuelle."
+
+
+async def test_a_revert_cannot_change_a_denied_path_through_its_parent(sandbox: SandboxServer, tmp_path: Path) -> None:
+    journal = fast_settings(sandbox, journal_path=tmp_path / "j.db")
+    async with client_with(journal, Policy()) as client:
+        change = await client.call_tool(
+            "update_assistant", {"id": RECEPTIONIST_ID, "patch": {"transfer_destinations": DEST}}
+        )
+        change_id = change.structured_content["change_id"]  # type: ignore[index]
+    async with client_with(journal, policy(deny="transfer_destinations.phone_number")) as client:
+        refused(
+            await client.call_tool("revert_change", {"change_id": change_id}),
+            "revert.transfer_destinations.phone_number",
+        )
+    assert stored(sandbox, RECEPTIONIST_ID)["transfer_destinations"] == DEST
+
+
+async def test_limits_hold_for_every_item_of_a_list(sandbox: SandboxServer, settings: Settings) -> None:
+    window = {"calling_window_start_time": "09:00", "calling_window_end_time": "10:00", "retry_delay_seconds": 0}
+    rules = policy(limits=["call_retry_config.calling_windows.retry_delay_seconds>=600"])
+    async with client_with(settings, rules) as client:
+        edit = {"op": "upsert", "list": "call_retry_config.calling_windows", "item": window}
+        by_edit = await client.call_tool("update_assistant", {"id": SALES, "edits": [edit]})
+        config = {**stored(sandbox, SALES)["call_retry_config"]}
+        config["calling_windows"] = [*config["calling_windows"], window]
+        by_patch = await client.call_tool("update_assistant", {"id": SALES, "patch": {"call_retry_config": config}})
+    assert "a number >= 600 (operator policy)" in text_of(by_edit)
+    refused(by_edit, "result.call_retry_config.calling_windows[2].retry_delay_seconds")
+    refused(by_patch, "patch.call_retry_config.calling_windows[2].retry_delay_seconds")
+    assert writes(sandbox) == []
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"email_notification_address": "leak@evil.example"},
+        {"slack": {"connection_id": "slk_evil", "channels": [{"id": "C1"}], "outcomes": []}},
+        {"zoho": None},
+    ],
+)
+async def test_the_sensitive_preset_covers_every_way_out(
+    sandbox: SandboxServer, settings: Settings, patch: dict[str, Any]
+) -> None:
+    async with client_with(settings, policy(deny="@sensitive")) as client:
+        text = refused(await client.call_tool("update_assistant", {"id": SALES, "patch": patch}))
+    assert f"- patch.{next(iter(patch))}" in text and writes(sandbox) == []

@@ -163,3 +163,144 @@ def test_the_revox_api_key_is_in_no_byte_of_traffic_or_log(sandbox: SandboxServe
 
 
 REMINDER = "asst_appointment_reminder"
+
+
+# --- issue 10: secrets in diffs, headers, query parameters and URLs ---------------------------------
+
+LONG_OLD = "sk-live-" + "o" * 130 + "OLD1"
+LONG_NEW = "sk-live-" + "n" * 130 + "NEW2"
+
+
+async def test_no_diff_shows_a_stored_or_a_new_key(sandbox: SandboxServer, tmp_path: Path) -> None:
+    sandbox.store.update(RECEPTIONIST_ID, {"llm_model": {**CUSTOM, "api_key": LONG_OLD}})
+    settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
+    async with mcp_client(settings) as client:
+        preview = await client.call_tool(
+            "update_assistant", {"id": RECEPTIONIST_ID, "patch": {"llm_model": {"api_key": "x" * 121}}, "dry_run": True}
+        )
+        rotated = await client.call_tool(
+            "update_assistant", {"id": RECEPTIONIST_ID, "patch": {"llm_model": {"api_key": LONG_NEW}}}
+        )
+        listed = await client.call_tool("list_changes", {})
+    assert stored(sandbox, RECEPTIONIST_ID)["llm_model"]["api_key"] == LONG_NEW
+    for result in (preview, rotated, listed):
+        assert not result.is_error, everything(result)
+        text = everything(result)
+        for secret in (LONG_OLD, "o" * 40, LONG_NEW, "n" * 40, "x" * 40):
+            assert secret not in text
+    change = rotated.structured_content["changes"][0]  # type: ignore[index]
+    assert change == {"path": "llm_model.api_key", "before": "sk-…OLD1", "after": "sk-…NEW2"}
+
+
+TOOL_URL = "https://bot:tool-pass-123456@hooks.acme.example/book"
+HEADERS = [
+    {"key": "Authorization", "value": "Bearer tok-abcdef-123456"},
+    {"key": "X-Api-Key", "value": "hdr-key-987654321"},
+    {"key": "Accept", "value": "application/json"},
+]
+PARAMS = [{"key": "access_token", "value": "qp-token-55556666"}, {"key": "lang", "value": "fr"}]
+TOOL = {
+    "name": "book_slot",
+    "description": "Book a slot.",
+    "method": "POST",
+    "url": TOOL_URL,
+    "headers": HEADERS,
+    "query_params": PARAMS,
+    "body_template": None,
+    "input_schema": [],
+}
+HIDDEN = ["tool-pass-123456", "tok-abcdef-123456", "hdr-key-987654321", "qp-token-55556666", "hook-pw-31415926"]
+WEBHOOK = "https://ops:hook-pw-31415926@hooks.acme.example/calls"
+
+
+async def test_header_query_and_url_secrets_are_masked_everywhere(sandbox: SandboxServer, tmp_path: Path) -> None:
+    settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
+    async with mcp_client(settings) as client:
+        write = await client.call_tool(
+            "update_assistant",
+            {"id": RECEPTIONIST_ID, "patch": {"custom_tools": [TOOL], "webhook_url": WEBHOOK}, "reason": "tools"},
+        )
+        read = await client.call_tool("get_assistant", {"id": RECEPTIONIST_ID})
+        listed = await client.call_tool("list_changes", {})
+        resource = await client.read_resource(f"revox://assistants/{RECEPTIONIST_ID}")
+        bad_url = await client.call_tool(
+            "update_assistant", {"id": RECEPTIONIST_ID, "patch": {"precall_lookup_url": "ftp://u:hook-pw-31415926@x"}}
+        )
+    assert stored(sandbox, RECEPTIONIST_ID)["custom_tools"] == [TOOL], "the API gets the real values"
+    texts = [everything(r) for r in (write, read, listed, bad_url)] + [resource.contents[0].text]  # type: ignore[union-attr]
+    for text in texts:
+        for secret in HIDDEN:
+            assert secret not in text
+    for file in tmp_path.glob("journal.db*"):
+        for secret in HIDDEN:
+            assert secret.encode() not in file.read_bytes(), f"{file.name} keeps {secret}"
+    tool = read.structured_content["assistant"]["custom_tools"][0]  # type: ignore[index]
+    assert tool["url"] == "https://…@hooks.acme.example/book"
+    assert [h["value"] for h in tool["headers"]] == ["…3456", "…4321", "application/json"]
+    assert [p["value"] for p in tool["query_params"]] == ["qp-…6666", "fr"]
+    assert read.structured_content["assistant"]["webhook_url"] == "https://…@hooks.acme.example/calls"  # type: ignore[index]
+
+
+async def test_masked_headers_and_urls_sent_back_keep_the_stored_values(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    sandbox.store.update(RECEPTIONIST_ID, {"custom_tools": [TOOL], "webhook_url": WEBHOOK})
+    async with mcp_client(settings) as client:
+        read = await client.call_tool("get_assistant", {"id": RECEPTIONIST_ID})
+        masked = read.structured_content["assistant"]  # type: ignore[index]
+        same = await client.call_tool(
+            "update_assistant",
+            {
+                "id": RECEPTIONIST_ID,
+                "patch": {"custom_tools": masked["custom_tools"], "webhook_url": masked["webhook_url"]},
+            },
+        )
+        assert same.structured_content["changes"] == [], everything(same)  # type: ignore[index]
+        # Reordered headers and a new description: each masked value is matched by its key.
+        edited = {**masked["custom_tools"][0], "description": "Book a slot now."}
+        edited["headers"] = list(reversed(edited["headers"]))
+        changed = await client.call_tool(
+            "update_assistant", {"id": RECEPTIONIST_ID, "patch": {"custom_tools": [edited]}}
+        )
+        assert not changed.is_error, everything(changed)
+        wrong = {**edited, "headers": [{"key": "Authorization", "value": "…0000"}]}
+        refused = await client.call_tool(
+            "update_assistant", {"id": RECEPTIONIST_ID, "patch": {"custom_tools": [wrong]}}
+        )
+        moved = await client.call_tool(
+            "update_assistant", {"id": RECEPTIONIST_ID, "patch": {"webhook_url": "https://…@evil.example/calls"}}
+        )
+    tool = stored(sandbox, RECEPTIONIST_ID)["custom_tools"][0]
+    assert tool["description"] == "Book a slot now." and tool["url"] == TOOL_URL
+    assert sorted(tool["headers"], key=lambda h: h["key"]) == sorted(HEADERS, key=lambda h: h["key"])
+    assert tool["query_params"] == PARAMS and stored(sandbox, RECEPTIONIST_ID)["webhook_url"] == WEBHOOK
+    assert refused.is_error and "patch.custom_tools[0].headers[0].value" in everything(refused)
+    assert moved.is_error and "patch.webhook_url" in everything(moved)
+
+
+async def test_a_secret_the_agent_sends_is_masked_in_structured_content_too(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    patch = {"llm_model": CUSTOM, "end_of_call_sentence": f"Goodbye {SECRET}"}
+    async with mcp_client(settings) as client:
+        result = await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": patch})
+    assert not result.is_error
+    assert SECRET not in json.dumps(result.structured_content)
+    assert result.structured_content["assistant"]["end_of_call_sentence"] == f"Goodbye {MASKED}"  # type: ignore[index]
+
+
+def test_debug_logging_is_for_revox_mcp_only() -> None:
+    import logging
+
+    from revox_mcp.cli import configure_logging
+
+    root, own = logging.getLogger(), logging.getLogger("revox_mcp")
+    saved = root.level, own.level
+    try:
+        configure_logging("DEBUG")
+        assert logging.getLogger("revox_mcp.writer").isEnabledFor(logging.DEBUG)
+        for name in ("sse_starlette.sse", "mcp.server.lowlevel.server", "httpx", "uvicorn.error"):
+            assert not logging.getLogger(name).isEnabledFor(logging.INFO), name
+    finally:
+        root.setLevel(saved[0])
+        own.setLevel(saved[1])

@@ -7,7 +7,7 @@ from typing import Any
 import mcp_types as types
 from pydantic import ValidationError
 
-from revox_mcp.editing import diff, leaf_paths
+from revox_mcp.editing import leaf_paths
 from revox_mcp.errors import Problem
 from revox_mcp.journal import JournalEntry
 from revox_mcp.models import AssistantUpdate
@@ -27,7 +27,7 @@ from revox_mcp.tool_models import (
 )
 from revox_mcp.tools.base import READ_ONLY, ToolAnswer, ToolContext, ToolSpec
 from revox_mcp.validation import pydantic_problems
-from revox_mcp.writer import WriteOutcome
+from revox_mcp.writer import WriteOutcome, masked_diff
 
 
 def _with_partial_patch(schema: JsonSchema) -> JsonSchema:
@@ -148,7 +148,7 @@ def _change_row(entry: JournalEntry) -> dict[str, Any]:
         "fields": entry.fields,
         "reason": entry.reason,
         "reverts": entry.reverts,
-        "changes": diff(entry.before, after, entry.fields),
+        "changes": masked_diff(entry.before, after, entry.fields),
     }
 
 
