@@ -111,12 +111,12 @@ def build_server(settings: Settings, policy: Policy | None = None, profile: str 
         return types.ListResourcesResult(
             resources=[
                 types.Resource(
-                    name=f"{tool.name} schemas",
-                    uri=SCHEMA_URI.format(tool=tool.name),
-                    description=f"Published input and output JSON schemas of the {tool.name} tool.",
+                    name=f"{name} schemas",
+                    uri=SCHEMA_URI.format(tool=name),
+                    description=f"Published input and output JSON schemas of the {name} tool.",
                     mime_type="application/json",
                 )
-                for tool in tools.values()
+                for name in tools
             ]
         )
 
