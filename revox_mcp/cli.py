@@ -103,7 +103,7 @@ def _serve(args: argparse.Namespace) -> int:
     from revox_mcp.server import run_stdio
     from revox_mcp.tool_models import body_schema
 
-    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr, format="revox-mcp %(levelname)s %(message)s")
+    _log_to_stderr(args.log_level.upper())
     try:
         policy = Policy.load(
             file=args.policy,
@@ -145,6 +145,16 @@ def _serve(args: argparse.Namespace) -> int:
             return _serve_http(args, settings, policy)
         anyio.run(run_stdio, settings, policy, args.schema_profile)
     return 0
+
+
+def _log_to_stderr(level: str) -> None:
+    """stderr shows `level` and above; the package's records are all created, because an MCP client may ask
+    for its own requests' records down to debug (logging/setLevel), whatever stderr shows."""
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(level)
+    console.setFormatter(logging.Formatter("revox-mcp %(levelname)s %(message)s"))
+    logging.basicConfig(level=level, handlers=[console])
+    logging.getLogger("revox_mcp").setLevel(logging.DEBUG)
 
 
 def _serve_http(args: argparse.Namespace, settings: Settings, policy: Any) -> int:

@@ -21,9 +21,10 @@ from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 
-from revox_mcp import __version__
+from revox_mcp import __version__, client_logs
 from revox_mcp.catalog import Catalog
 from revox_mcp.client import RevoxClient
+from revox_mcp.completions import AssistantDirectory, Completer
 from revox_mcp.config import API_KEY_ENV, Settings
 from revox_mcp.errors import (
     ApiRejected,
@@ -44,6 +45,7 @@ from revox_mcp.prompts import PROMPTS
 from revox_mcp.redaction import redact, scrub, secrets_in
 from revox_mcp.tool_models import ASSISTANT_ID_PATTERN
 from revox_mcp.tools import TOOLS_BY_NAME, PublishedTool, ToolContext, publish, tool_schemas
+from revox_mcp.validation import shorten
 from revox_mcp.writer import AssistantWriter
 
 logger = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ class ServerState:
 
     settings: Settings
     context: ToolContext
+    completer: Completer
 
 
 ASSISTANT_URI = "revox://assistants/{id}"
@@ -80,7 +83,8 @@ def build_server(settings: Settings, policy: Policy | None = None, profile: str 
                 catalog = Catalog(client, settings.catalog_ttl_s)
                 writer = AssistantWriter(client, journal, policy, catalog)
                 context = ToolContext(client=client, writer=writer, journal=journal, catalog=catalog)
-                yield ServerState(settings=settings, context=context)
+                completer = Completer(AssistantDirectory(client), tools, ASSISTANT_URI, SCHEMA_URI)
+                yield ServerState(settings=settings, context=context, completer=completer)
         finally:
             if journal is not None:
                 journal.close()
@@ -163,7 +167,12 @@ def build_server(settings: Settings, policy: Policy | None = None, profile: str 
         except ValueError as exc:
             raise MCPError(INVALID_PARAMS, str(exc)) from None
 
-    return Server(
+    async def on_completion(
+        ctx: ServerRequestContext[ServerState], params: types.CompleteRequestParams
+    ) -> types.CompleteResult:
+        return await ctx.lifespan_context.completer.complete(params)
+
+    server = Server(
         SERVER_NAME,
         version=__version__,
         instructions=INSTRUCTIONS,
@@ -175,7 +184,14 @@ def build_server(settings: Settings, policy: Policy | None = None, profile: str 
         on_read_resource=on_read_resource,
         on_list_prompts=on_list_prompts,
         on_get_prompt=on_get_prompt,
+        on_completion=on_completion,
     )
+    # Registered directly: the constructor's on_set_logging_level warns that 2026-07-28 replaced it with a
+    # per-request level, which client_logs honours too; handshake-era clients (most today) still send it.
+    server.add_request_handler("logging/setLevel", types.SetLevelRequestParams, client_logs.set_level)
+    client_logs.install()
+    server.middleware.append(client_logs.LogForwarding(settings.api_key))
+    return server
 
 
 async def read_resource(uri: str, state: ServerState, tools: dict[str, PublishedTool]) -> str:
@@ -199,11 +215,14 @@ async def call_tool(tool: PublishedTool, arguments: dict[str, Any], state: Serve
     # Secrets the agent sent (a custom LLM key) are masked in anything we say, whatever path they took.
     secrets = {state.settings.api_key, *secrets_in(arguments)}
     name = tool.spec.name
+    logger.debug("%s called with %s", name, _Shortened(arguments))
     try:
         args = tool.validator.validate(arguments)
         answer = await tool.spec.handler(state.context, args)
     except RevoxMcpError as exc:
-        return _error_result(scrub(advice(name, arguments, exc), secrets))
+        text = scrub(advice(name, arguments, exc), secrets)
+        logger.info("%s refused (%s): %s", name, type(exc).__name__, text.splitlines()[0])
+        return _error_result(text)
     except Exception as exc:
         # The client gets no traceback; the operator's log gets the message (secrets masked), and the
         # traceback only at DEBUG.
@@ -214,11 +233,22 @@ async def call_tool(tool: PublishedTool, arguments: dict[str, Any], state: Serve
             "Call get_assistant to see the current state before trying again."
         )
     structured = redact(answer.structured)
+    logger.info("%s: %s", name, scrub(answer.summary.splitlines()[0], secrets))
     text = f"{answer.summary}\n{json.dumps(structured, ensure_ascii=False, separators=(',', ':'))}"
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=scrub(text, secrets))],
         structured_content=structured,
     )
+
+
+class _Shortened:
+    """Arguments for a debug record, rendered (masked, shortened) only if a handler takes the record."""
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def __str__(self) -> str:
+        return shorten(self._value)
 
 
 def _error_result(text: str) -> types.CallToolResult:
