@@ -7,6 +7,7 @@ with `isError` and advice; no traceback and no API key ever reaches the client.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -41,6 +42,7 @@ from revox_mcp.errors import (
 )
 from revox_mcp.journal import Journal
 from revox_mcp.policy import Policy
+from revox_mcp.progress import Progress, no_progress
 from revox_mcp.prompts import PROMPTS
 from revox_mcp.redaction import redact, scrub, secrets_in
 from revox_mcp.tool_models import ASSISTANT_ID_PATTERN
@@ -107,7 +109,7 @@ def build_server(settings: Settings, policy: Policy | None = None, profile: str 
             )
         if tool is None:
             return _error_result(f"Unknown tool '{params.name}'. Available tools: {', '.join(tools)}.")
-        return await call_tool(tool, params.arguments or {}, ctx.lifespan_context)
+        return await call_tool(tool, params.arguments or {}, ctx.lifespan_context, ctx.session.report_progress)
 
     async def on_list_resources(
         ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
@@ -211,14 +213,19 @@ async def read_resource(uri: str, state: ServerState, tools: dict[str, Published
     )
 
 
-async def call_tool(tool: PublishedTool, arguments: dict[str, Any], state: ServerState) -> types.CallToolResult:
+async def call_tool(
+    tool: PublishedTool, arguments: dict[str, Any], state: ServerState, progress: Progress = no_progress
+) -> types.CallToolResult:
     # Secrets the agent sent (a custom LLM key) are masked in anything we say, whatever path they took.
     secrets = {state.settings.api_key, *secrets_in(arguments)}
     name = tool.spec.name
     logger.debug("%s called with %s", name, _Shortened(arguments))
     try:
         args = tool.validator.validate(arguments)
-        answer = await tool.spec.handler(state.context, args)
+        context = (
+            dataclasses.replace(state.context, progress=progress) if progress is not no_progress else state.context
+        )
+        answer = await tool.spec.handler(context, args)
     except RevoxMcpError as exc:
         text = scrub(advice(name, arguments, exc), secrets)
         logger.info("%s refused (%s): %s", name, type(exc).__name__, text.splitlines()[0])
