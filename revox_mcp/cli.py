@@ -99,10 +99,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def configure_logging(level: str) -> None:
-    """--log-level governs revox-mcp's own loggers only. Third-party loggers stay at WARNING: at DEBUG
-    some log whole messages (sse-starlette every response chunk, the SDK every JSON-RPC message)."""
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="revox-mcp %(levelname)s %(message)s")
-    logging.getLogger("revox_mcp").setLevel(level.upper())
+    """stderr shows revox-mcp's records at `level` and above. Third-party loggers stay at WARNING: at DEBUG
+    some log whole messages (sse-starlette every response chunk, the SDK every JSON-RPC message). The
+    package's records are all created, because an MCP client may ask for its own requests' records down to
+    debug (logging/setLevel), whatever stderr shows."""
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(level.upper())
+    console.setFormatter(logging.Formatter("revox-mcp %(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[console])
+    logging.getLogger("revox_mcp").setLevel(logging.DEBUG)
 
 
 def _serve(args: argparse.Namespace) -> int:

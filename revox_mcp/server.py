@@ -7,6 +7,7 @@ with `isError` and advice; no traceback and no API key ever reaches the client.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -21,9 +22,10 @@ from mcp.server.context import ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 
-from revox_mcp import __version__
+from revox_mcp import __version__, client_logs
 from revox_mcp.catalog import Catalog
 from revox_mcp.client import RevoxClient
+from revox_mcp.completions import AssistantDirectory, Completer
 from revox_mcp.config import API_KEY_ENV, Settings
 from revox_mcp.errors import (
     ApiRejected,
@@ -40,10 +42,12 @@ from revox_mcp.errors import (
 )
 from revox_mcp.journal import Journal
 from revox_mcp.policy import Policy
+from revox_mcp.progress import Progress, no_progress
 from revox_mcp.prompts import PROMPTS
 from revox_mcp.redaction import redact, scrub, scrub_json, secrets_in
 from revox_mcp.tool_models import ASSISTANT_ID_PATTERN
 from revox_mcp.tools import TOOLS_BY_NAME, PublishedTool, ToolContext, publish, tool_schemas
+from revox_mcp.validation import shorten
 from revox_mcp.writer import AssistantWriter
 
 logger = logging.getLogger(__name__)
@@ -62,6 +66,7 @@ class ServerState:
 
     settings: Settings
     context: ToolContext
+    completer: Completer
 
 
 ASSISTANT_URI = "revox://assistants/{id}"
@@ -80,7 +85,8 @@ def build_server(settings: Settings, policy: Policy | None = None, profile: str 
                 catalog = Catalog(client, settings.catalog_ttl_s)
                 writer = AssistantWriter(client, journal, policy, catalog)
                 context = ToolContext(client=client, writer=writer, journal=journal, catalog=catalog)
-                yield ServerState(settings=settings, context=context)
+                completer = Completer(AssistantDirectory(client), tools, ASSISTANT_URI, SCHEMA_URI)
+                yield ServerState(settings=settings, context=context, completer=completer)
         finally:
             if journal is not None:
                 journal.close()
@@ -103,7 +109,7 @@ def build_server(settings: Settings, policy: Policy | None = None, profile: str 
             )
         if tool is None:
             return _error_result(f"Unknown tool '{params.name}'. Available tools: {', '.join(tools)}.")
-        return await call_tool(tool, params.arguments or {}, ctx.lifespan_context)
+        return await call_tool(tool, params.arguments or {}, ctx.lifespan_context, ctx.session.report_progress)
 
     async def on_list_resources(
         ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
@@ -111,12 +117,12 @@ def build_server(settings: Settings, policy: Policy | None = None, profile: str 
         return types.ListResourcesResult(
             resources=[
                 types.Resource(
-                    name=f"{tool.name} schemas",
-                    uri=SCHEMA_URI.format(tool=tool.name),
-                    description=f"Published input and output JSON schemas of the {tool.name} tool.",
+                    name=f"{name} schemas",
+                    uri=SCHEMA_URI.format(tool=name),
+                    description=f"Published input and output JSON schemas of the {name} tool.",
                     mime_type="application/json",
                 )
-                for tool in tools.values()
+                for name in tools
             ]
         )
 
@@ -163,7 +169,12 @@ def build_server(settings: Settings, policy: Policy | None = None, profile: str 
         except ValueError as exc:
             raise MCPError(INVALID_PARAMS, str(exc)) from None
 
-    return Server(
+    async def on_completion(
+        ctx: ServerRequestContext[ServerState], params: types.CompleteRequestParams
+    ) -> types.CompleteResult:
+        return await ctx.lifespan_context.completer.complete(params)
+
+    server = Server(
         SERVER_NAME,
         version=__version__,
         instructions=INSTRUCTIONS,
@@ -175,7 +186,14 @@ def build_server(settings: Settings, policy: Policy | None = None, profile: str 
         on_read_resource=on_read_resource,
         on_list_prompts=on_list_prompts,
         on_get_prompt=on_get_prompt,
+        on_completion=on_completion,
     )
+    # Registered directly: the constructor's on_set_logging_level warns that 2026-07-28 replaced it with a
+    # per-request level, which client_logs honours too; handshake-era clients (most today) still send it.
+    server.add_request_handler("logging/setLevel", types.SetLevelRequestParams, client_logs.set_level)
+    client_logs.install()
+    server.middleware.append(client_logs.LogForwarding(settings.api_key))
+    return server
 
 
 async def read_resource(uri: str, state: ServerState, tools: dict[str, PublishedTool]) -> str:
@@ -195,15 +213,23 @@ async def read_resource(uri: str, state: ServerState, tools: dict[str, Published
     )
 
 
-async def call_tool(tool: PublishedTool, arguments: dict[str, Any], state: ServerState) -> types.CallToolResult:
+async def call_tool(
+    tool: PublishedTool, arguments: dict[str, Any], state: ServerState, progress: Progress = no_progress
+) -> types.CallToolResult:
     # Secrets the agent sent (a custom LLM key) are masked in anything we say, whatever path they took.
     secrets = {state.settings.api_key, *secrets_in(arguments)}
     name = tool.spec.name
+    logger.debug("%s called with %s", name, _Shortened(arguments))
     try:
         args = tool.validator.validate(arguments)
-        answer = await tool.spec.handler(state.context, args)
+        context = (
+            dataclasses.replace(state.context, progress=progress) if progress is not no_progress else state.context
+        )
+        answer = await tool.spec.handler(context, args)
     except RevoxMcpError as exc:
-        return _error_result(scrub(advice(name, arguments, exc), secrets))
+        text = scrub(advice(name, arguments, exc), secrets)
+        logger.info("%s refused (%s): %s", name, type(exc).__name__, text.splitlines()[0])
+        return _error_result(text)
     except Exception as exc:
         # The client gets no traceback; the operator's log gets the message (secrets masked), and the
         # traceback only at DEBUG.
@@ -215,11 +241,22 @@ async def call_tool(tool: PublishedTool, arguments: dict[str, Any], state: Serve
         )
     # Masked by place (stored secrets) and by value (what the agent sent, wherever it was echoed).
     structured = scrub_json(redact(answer.structured), secrets)
+    logger.info("%s: %s", name, scrub(answer.summary.splitlines()[0], secrets))
     text = f"{answer.summary}\n{json.dumps(structured, ensure_ascii=False, separators=(',', ':'))}"
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=scrub(text, secrets))],
         structured_content=structured,
     )
+
+
+class _Shortened:
+    """Arguments for a debug record, rendered (masked, shortened) only if a handler takes the record."""
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def __str__(self) -> str:
+        return shorten(self._value)
 
 
 def _error_result(text: str) -> types.CallToolResult:

@@ -26,6 +26,7 @@ from revox_mcp.errors import ApiError, ApiTimeout, ChangeNotFound, PatchInvalid,
 from revox_mcp.journal import Journal
 from revox_mcp.models import AssistantUpdate
 from revox_mcp.policy import Policy, changed_paths
+from revox_mcp.progress import Progress, no_progress
 from revox_mcp.redaction import redact, restore_secrets, scrub, secrets_in
 from revox_mcp.rules import warnings_for
 from revox_mcp.tool_models import RevertChangeArgs, UpdateAssistantArgs, body_schema
@@ -33,6 +34,7 @@ from revox_mcp.validation import ArgumentValidator, render_path, shorten
 
 State = dict[str, Any]
 UPDATE_FIELDS = frozenset(AssistantUpdate.model_fields)
+WRITE_STEPS = 3  # read, check, write (the caller reports the last)
 
 
 @cache
@@ -72,7 +74,7 @@ class AssistantWriter:
         self._catalog = catalog
         self._locks: dict[str, anyio.Lock] = {}
 
-    async def update(self, args: UpdateAssistantArgs) -> WriteOutcome:
+    async def update(self, args: UpdateAssistantArgs, progress: Progress = no_progress) -> WriteOutcome:
         edits_sent = [edit.model_dump(mode="json", exclude_unset=True) for edit in args.edits]
 
         def build(current: State) -> tuple[State, set[str]]:
@@ -87,9 +89,10 @@ class AssistantWriter:
             dry_run=args.dry_run,
             expected_updated_at=args.expected_updated_at,
             journal_fields={"patch": args.patch, "edits": edits_sent, "reason": args.reason},
+            progress=progress,
         )
 
-    async def revert(self, args: RevertChangeArgs) -> WriteOutcome:
+    async def revert(self, args: RevertChangeArgs, progress: Progress = no_progress) -> WriteOutcome:
         entry = await self._journal.get(args.change_id) if self._journal else None
         if entry is None:
             where = "the change journal" if self._journal else "any journal (this server runs with --no-journal)"
@@ -130,6 +133,7 @@ class AssistantWriter:
             dry_run=args.dry_run,
             expected_updated_at=None,
             journal_fields={"patch": {}, "edits": [], "reason": args.reason, "reverts": entry.change_id},
+            progress=progress,
         )
 
     async def _change(
@@ -141,10 +145,12 @@ class AssistantWriter:
         dry_run: bool,
         expected_updated_at: str | None,
         journal_fields: dict[str, Any],
+        progress: Progress = no_progress,
     ) -> WriteOutcome:
         lock = self._locks.setdefault(assistant_id, anyio.Lock())
         async with lock:
             current = await self._client.get_assistant(assistant_id)
+            await progress(1, WRITE_STEPS, f"Read {assistant_id}")
             check_version(expected_updated_at, current.get("updated_at"))
             # Off the event loop: edits on a long prompt are CPU work, and other sessions must not wait.
             state, touched = await anyio.to_thread.run_sync(build, current)
@@ -163,6 +169,7 @@ class AssistantWriter:
                 return WriteOutcome(assistant=current, changes=[], dry_run=dry_run, warnings=warnings)
             if self._catalog is not None:
                 warnings += await self._catalog.check(current, {**current, **body}, body, prefix)
+            await progress(2, WRITE_STEPS, f"Checked the change to {', '.join(sorted(body))}")
             if dry_run:
                 preview = {**current, **body}
                 return WriteOutcome(assistant=preview, changes=_diff(current, preview), dry_run=True, warnings=warnings)

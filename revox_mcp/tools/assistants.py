@@ -27,7 +27,7 @@ from revox_mcp.tool_models import (
 )
 from revox_mcp.tools.base import READ_ONLY, ToolAnswer, ToolContext, ToolSpec
 from revox_mcp.validation import pydantic_problems
-from revox_mcp.writer import WriteOutcome, masked_diff
+from revox_mcp.writer import WRITE_STEPS, WriteOutcome, masked_diff
 
 
 def _with_partial_patch(schema: JsonSchema) -> JsonSchema:
@@ -101,6 +101,14 @@ def _write_summary(outcome: WriteOutcome, verb: str) -> str:
     return "\n".join([text, *(f"Warning: {w}" for w in outcome.warnings)])
 
 
+def _last_step(outcome: WriteOutcome) -> str:
+    if not outcome.changes:
+        return "Nothing to write: no changes"
+    if outcome.dry_run:
+        return "Dry run: nothing written"
+    return f"Written (change {outcome.change_id or 'not journalled'})"
+
+
 async def get_assistant(ctx: ToolContext, args: GetAssistantArgs) -> ToolAnswer:
     assistant = await ctx.client.get_assistant(args.id)
     return ToolAnswer(
@@ -129,12 +137,14 @@ async def list_assistants(ctx: ToolContext, args: ListAssistantsArgs) -> ToolAns
 
 
 async def update_assistant(ctx: ToolContext, args: UpdateAssistantArgs) -> ToolAnswer:
-    outcome = await ctx.writer.update(args)
+    outcome = await ctx.writer.update(args, ctx.progress)
+    await ctx.progress(WRITE_STEPS, WRITE_STEPS, _last_step(outcome))
     return ToolAnswer(outcome.structured(), _write_summary(outcome, "Updated"))
 
 
 async def revert_change(ctx: ToolContext, args: RevertChangeArgs) -> ToolAnswer:
-    outcome = await ctx.writer.revert(args)
+    outcome = await ctx.writer.revert(args, ctx.progress)
+    await ctx.progress(WRITE_STEPS, WRITE_STEPS, _last_step(outcome))
     return ToolAnswer(outcome.structured(), _write_summary(outcome, f"Reverted {args.change_id} on"))
 
 

@@ -17,6 +17,7 @@ from revox_mcp.client import RevoxClient
 from revox_mcp.errors import Problem
 from revox_mcp.journal import Journal
 from revox_mcp.policy import Policy
+from revox_mcp.progress import Progress, no_progress
 from revox_mcp.schema_files import packaged_schema
 from revox_mcp.schemas import JsonSchema, portable_schema
 from revox_mcp.validation import ArgumentValidator
@@ -27,12 +28,14 @@ READ_ONLY = types.ToolAnnotations(read_only_hint=True, idempotent_hint=True, ope
 
 @dataclass(frozen=True)
 class ToolContext:
-    """What handlers may use, owned by the server for its lifetime."""
+    """What handlers may use, owned by the server for its lifetime (a copy per call carries its progress)."""
 
     client: RevoxClient
     writer: AssistantWriter
     journal: Journal | None
     catalog: Catalog
+    # The current call's progress reporter: the server gives each call its own copy of this context.
+    progress: Progress = no_progress
 
 
 @dataclass(frozen=True)

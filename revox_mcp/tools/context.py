@@ -162,6 +162,7 @@ async def search_calls(ctx: ToolContext, args: SearchCallsArgs) -> ToolAnswer:
         while scanned < MAX_SCANNED:
             batch, available = await ctx.client.search_calls({**body, "page": page, "page_size": SCAN_PAGE})
             scanned += len(batch)
+            await ctx.progress(scanned, min(available, MAX_SCANNED), f"Scanned {scanned} calls for the date range")
             matching += [c for c in batch if _in_range(c, after, before)]
             oldest = batch[-1].get("created_at") if batch else None
             if (
