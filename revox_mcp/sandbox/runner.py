@@ -40,6 +40,7 @@ class SandboxServer:
         state.faults.clear()
         state.requests.clear()
         self.store.reset(SEED_ASSISTANTS)
+        state.reseed()
 
     def serve_forever(self) -> None:
         try:
