@@ -101,6 +101,24 @@ async def test_search_calls_by_date_range(settings: Settings) -> None:
     assert bad.is_error and "ISO-8601" in text_of(bad)
 
 
+async def test_a_retried_call_reads_most_recent_attempt_first(settings: Settings) -> None:
+    # call_012 was not answered the first time and reached the lead two hours later (the API lists
+    # attempts most recent first).
+    data = await answer(settings, "get_call", {"id": "call_012", "max_turns": 200})
+    assert [a["id"] for a in data["call"]["attempts"]] == ["att_012", "att_012_0"]
+    assert [a["result"] for a in data["call"]["attempts"]] == ["human", "unknown"]
+    assert {t["attempt_id"] for t in data["transcript"]} == {"att_012"}
+    assert data["call"]["assistant_id"] == SALES and "assistant" not in data["call"]
+    (row,) = (await answer(settings, "search_calls", {"query": "call_012"}))["calls"]
+    assert (row["result"], row["outcome"]) == ("human", "interested")
+
+
+async def test_calls_without_an_outcome_are_found_as_none(settings: Settings) -> None:
+    found = await answer(settings, "search_calls", {"outcomes": ["none"], "page_size": 100})
+    assert found["total"] > 0 and {c["outcome"] for c in found["calls"]} == {None}
+    assert found["counts"]["outcome"] == {"None": found["total"]}
+
+
 async def test_get_call_pages_its_transcript(settings: Settings) -> None:
     interested = (await answer(settings, "search_calls", {"outcomes": ["interested"]}))["calls"][0]
     first = await call(settings, "get_call", {"id": interested["id"], "max_turns": 4})

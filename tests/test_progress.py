@@ -66,7 +66,7 @@ def many_calls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxServ
     """A sandbox with 250 calls, so a date-range search scans three pages."""
     server = SandboxServer(tmp_path_factory.mktemp("calls") / "sandbox.db").start()
     state = server.app.state.sandbox
-    state.calls = generate_calls({a["id"]: a for a in server.store.list()}, count=250)
+    state.calls = generate_calls({a["id"]: a for a in server.store.list()}, server.store.organization_id, count=250)
     yield server
     server.stop()
 

@@ -95,6 +95,15 @@ def test_data_survives_a_restart(tmp_path: Path) -> None:
         assert len(httpx.get(f"{second.url}/assistants", headers=headers).json()["assistants"]) == 3
 
 
+def test_reset_restores_the_catalogs_too(sandbox: SandboxServer, http: httpx.Client) -> None:
+    seeded = http.get("/voices").json()["voices"]
+    sandbox.app.state.sandbox.voices.append({**seeded[0], "id": "added-by-a-test"})
+    sandbox.app.state.sandbox.phone_numbers.clear()
+    sandbox.reset()
+    assert http.get("/voices").json()["voices"] == seeded
+    assert len(http.get("/phone-numbers").json()["phone_numbers"]) == 3
+
+
 def test_faults_are_served_in_order_then_normal_answers_resume(http: httpx.Client) -> None:
     http.post("/_sandbox/faults", json={"method": "GET", "path": "/assistants/*", "status": 503, "times": 2})
     codes = [http.get(f"/assistants/{SALES_QUALIFIER_ID}").status_code for _ in range(3)]

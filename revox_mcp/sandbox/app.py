@@ -72,6 +72,12 @@ class SandboxState:
     # Update fields this sandbox accepts beyond its models, as an API newer than this release would.
     newer_fields: set[str] = field(default_factory=set)
 
+    def reseed(self) -> None:
+        """Catalogs and call history back to the generated ones (a test may have added a voice)."""
+        self.voices = copy.deepcopy(VOICES)
+        self.phone_numbers = copy.deepcopy(PHONE_NUMBERS)
+        self.calls = generate_calls({a["id"]: a for a in self.store.list()}, self.store.organization_id)
+
     def take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:
             if fault.method in (method, "*") and fnmatch.fnmatchcase(path, fault.path):
@@ -112,7 +118,7 @@ async def _bad_body(request: Request, exc: Exception) -> Response:
 
 # POST /call/search: list filters (empty = any) and the field of a call each one matches.
 _CALL_FILTERS: dict[str, Any] = {
-    "assistant_ids": lambda c: c["assistant"]["id"],
+    "assistant_ids": lambda c: (c["assistant"] or {}).get("id"),
     "directions": lambda c: c["direction"],
     "outcomes": lambda c: c["outcome"] or "none",
     "results": lambda c: c["last_call_attempt"]["result"] if c["last_call_attempt"] else "none",
@@ -120,6 +126,20 @@ _CALL_FILTERS: dict[str, Any] = {
     "from_phone_numbers": lambda c: c["from_phone_number"],
     "call_ids": lambda c: c["id"],
 }
+
+
+def _searchable(call: dict[str, Any]) -> str:
+    """The text a search query is matched against: the call itself and its assistant's name, not the whole
+    assistant (its prompt would make every call of an assistant match the words of that prompt)."""
+    assistant = call.get("assistant") or {}
+    named = {**call, "assistant": {"id": assistant.get("id"), "name": assistant.get("name")}}
+    return json.dumps(named, ensure_ascii=False).casefold()
+
+
+def with_live_assistant(call: dict[str, Any], assistants: dict[str, Any]) -> dict[str, Any]:
+    """The call with its assistant as the store holds it now (null once deleted), as the API joins it."""
+    assistant_id = (call.get("assistant") or {}).get("id")
+    return {**call, "assistant": assistants.get(assistant_id)}
 
 
 def search_calls(calls: list[dict[str, Any]], body: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
@@ -132,7 +152,7 @@ def search_calls(calls: list[dict[str, Any]], body: dict[str, Any]) -> tuple[lis
         found = [c for c in found if c["to_phone_number"] == body["to_phone_number"]]
     if body.get("query"):
         needle = str(body["query"]).casefold()
-        found = [c for c in found if needle in json.dumps(c, ensure_ascii=False).casefold()]
+        found = [c for c in found if needle in _searchable(c)]
     reverse = body.get("sort_direction", "desc") != "asc"
     found = sorted(found, key=lambda c: c.get(body.get("sort_by") or "created_at") or "", reverse=reverse)
     page, size = max(1, int(body.get("page") or 1)), max(1, min(100, int(body.get("page_size") or 20)))
@@ -141,11 +161,14 @@ def search_calls(calls: list[dict[str, Any]], body: dict[str, Any]) -> tuple[lis
 
 def create_app(store: AssistantStore, api_key: str) -> Starlette:
     state = SandboxState(store=store, api_key=api_key)
-    state.calls = generate_calls({a["id"]: a for a in store.list()})
+    state.reseed()
 
     async def run(fn: Any, *args: Any) -> Any:
         # SQLite calls are blocking; keep them off the event loop.
         return await anyio.to_thread.run_sync(fn, *args)
+
+    def assistants_by_id() -> dict[str, Any]:
+        return {a["id"]: a for a in store.list()}
 
     async def list_assistants(request: Request) -> Response:
         return JSONResponse({"assistants": await run(store.list)})
@@ -201,7 +224,7 @@ def create_app(store: AssistantStore, api_key: str) -> Starlette:
         provider = request.query_params.get("provider")
         for voice in state.voices:
             if voice["id"] == request.path_params["id"] and provider in (None, voice["provider"]):
-                return JSONResponse(voice)
+                return JSONResponse({"voice": voice})
         return _error(404, "Voice not found")
 
     async def list_phone_numbers(request: Request) -> Response:
@@ -219,12 +242,13 @@ def create_app(store: AssistantStore, api_key: str) -> Starlette:
             calls, total = search_calls(state.calls, body)
         except (TypeError, ValueError) as exc:
             return _error(400, f"bad search: {exc}")
-        return JSONResponse({"calls": calls, "total_count": total})
+        assistants = await run(assistants_by_id)
+        return JSONResponse({"calls": [with_live_assistant(c, assistants) for c in calls], "total_count": total})
 
     async def get_call(request: Request) -> Response:
         for call in state.calls:
             if call["id"] == request.path_params["id"]:
-                return JSONResponse({"call": call})
+                return JSONResponse({"call": with_live_assistant(call, await run(assistants_by_id))})
         return _error(404, "Call not found")
 
     async def faults(request: Request) -> Response:

@@ -259,42 +259,84 @@ def _reminder_call(rng: random.Random, first: str) -> tuple[str, str, str | None
     ], {"confirmed": confirmed} | ({} if confirmed else {"reschedule_to": "2026-11-20T09:00:00Z"})  # fmt: skip
 
 
-def generate_calls(assistants: dict[str, Row], count: int = 60, seed: int = 7) -> list[Row]:
-    """`count` calls over the last 30 days, newest first, spread over the three seeded assistants."""
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _attempt(
+    attempt_id: str,
+    phone_number: str,
+    started: datetime,
+    result: str,
+    end_reason: str,
+    turns: list[Row],
+    extracted: Row,
+) -> Row:
+    """One call attempt as the API answers it (CallCallAttempt in the SDK)."""
+    answered = result != "unknown"
+    duration = 0 if not turns else 15 + 12 * len(turns)
+    return {
+        "id": attempt_id,
+        "status": "completed",
+        "result": result,
+        "phone_number": phone_number,
+        # The AI conducts every answered attempt here; no seeded call was taken over by a human operator.
+        "handled_by_ai": answered,
+        "handled_by_human": False,
+        "handled_by_user": None,
+        "dial_error": None,
+        "started_at": _stamp(started),
+        "answered_at": _stamp(started) if answered else None,
+        "ended_at": _stamp(started + timedelta(seconds=duration)),
+        "end_reason": end_reason,
+        "ended_by": "agent" if end_reason in ("tool_end_call", "voicemail", "transfer") else "user",
+        "recording_url": f"https://recordings.sandbox.example/{attempt_id}.ogg" if turns else None,
+        "structured_output": extracted,
+        "transcript": turns,
+        "post_call_transcript": [],
+    }
+
+
+def generate_calls(assistants: dict[str, Row], organization_id: str, count: int = 60, seed: int = 7) -> list[Row]:
+    """`count` calls over the last 30 days, newest first, spread over the three seeded assistants.
+
+    Each call has the shape of the SDK's `Call`: the whole assistant it used (as in `assistants`), the
+    organization, the LLM and first-sentence delay the call ran with, and its attempts most recent first.
+    A call without a business outcome has `outcome` null (the search filter calls that "none").
+    """
     rng = random.Random(seed)
     now = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
     plan = [(SALES_QUALIFIER_ID, _sales_call, "outbound")] * 30 + [(RECEPTIONIST_ID, _reception_call, "inbound")] * 18
     plan += [(REMINDER_ID, _reminder_call, "outbound")] * 12
+    ours = {SALES_QUALIFIER_ID: "+14155550100", RECEPTIONIST_ID: "+33478000000", REMINDER_ID: "+14155550177"}
     calls = []
     for index in range(count):
         assistant_id, make, direction = plan[index % len(plan)]
+        assistant = assistants.get(assistant_id) or {}
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
         result, end_reason, outcome, summary, transcript, structured = make(rng, first)
         started = now - timedelta(minutes=rng.randint(0, 30 * 24 * 60))
-        duration = 0 if not transcript else 15 + 12 * len(transcript) + rng.randint(0, 40)
+        talk = rng.randint(0, 40) if transcript else 0
         customer = f"+1415555{rng.randint(1000, 9999)}"
-        ours = {SALES_QUALIFIER_ID: "+14155550100", RECEPTIONIST_ID: "+33478000000", REMINDER_ID: "+14155550177"}
-        attempt = {
-            "id": f"att_{index:03d}",
-            "status": "completed",
-            "result": result,
-            "started_at": started.isoformat().replace("+00:00", "Z"),
-            "answered_at": started.isoformat().replace("+00:00", "Z") if result != "unknown" else None,
-            "ended_at": (started + timedelta(seconds=duration)).isoformat().replace("+00:00", "Z"),
-            "end_reason": end_reason,
-            "ended_by": "agent" if end_reason in ("tool_end_call", "voicemail", "transfer") else "user",
-            "recording_url": f"https://recordings.sandbox.example/call_{index:03d}.ogg" if transcript else None,
-            "structured_output": structured,
-            "transcript": transcript,
-            "post_call_transcript": [],
-        }
+        to_number = customer if direction == "outbound" else ours[assistant_id]
+        attempt = _attempt(f"att_{index:03d}", to_number, started, result, end_reason, transcript, structured)
+        attempt["ended_at"] = _stamp(_parse(attempt["ended_at"]) + timedelta(seconds=talk))
+        attempts = [attempt]
+        created = started
+        if direction == "outbound" and index % 10 == 2:
+            # An earlier attempt nobody answered, retried later the same day: the API lists attempts most
+            # recent first, so it comes second.
+            created = started - timedelta(hours=2)
+            missed = _attempt(f"att_{index:03d}_0", to_number, created, "unknown", "user_unavailable", [], {})
+            attempts.append({**missed, "dial_error": "no_answer", "ended_by": "system"})
         calls.append(
             {
                 "id": f"call_{index:03d}",
+                "organization_id": organization_id,
                 "direction": direction,
                 "status": "completed",
                 "from_phone_number": ours[assistant_id] if direction == "outbound" else customer,
-                "to_phone_number": customer if direction == "outbound" else ours[assistant_id],
+                "to_phone_number": to_number,
                 "contact": {
                     "first_name": first,
                     "last_name": last,
@@ -302,18 +344,31 @@ def generate_calls(assistants: dict[str, Row], count: int = 60, seed: int = 7) -
                     "company": None,
                     "job_title": None,
                 },
-                "assistant": {"id": assistant_id, "name": assistants.get(assistant_id, {}).get("name")},
+                "assistant": assistant or None,
+                "assignee": None,
+                "campaign": None,
+                # What the call ran with, copied from its assistant when it was placed.
+                "llm_model": assistant.get("llm_model", {"type": "dedicated-instance", "name": "gpt-4.1"}),
+                "first_sentence_delay_ms": assistant.get("first_sentence_delay_ms", 400),
+                "call_retry_config": assistant.get("call_retry_config"),
                 "prompt_variables": {"first_name": first, "last_name": last},
-                "outcome": outcome,
+                "metadata": None,
+                "outcome": None if outcome in (None, "none") else outcome,
                 "outcome_summary": summary,
-                "created_at": started.isoformat().replace("+00:00", "Z"),
-                "scheduled_at": None,
+                "created_at": _stamp(created),
+                "scheduled_at": _stamp(created),
+                # The outcome is computed shortly after the last attempt ends.
+                "updated_at": _stamp(_parse(attempt["ended_at"]) + timedelta(seconds=20)),
                 "is_completed": True,
                 "is_cancelled": False,
-                "calls_count": 1,
-                "call_attempts": [attempt],
+                "calls_count": len(attempts),
+                "call_attempts": attempts,
                 "last_call_attempt": attempt,
             }
         )
     calls.sort(key=lambda c: c["created_at"], reverse=True)
     return calls
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))

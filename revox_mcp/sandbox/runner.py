@@ -41,6 +41,7 @@ class SandboxServer:
         state.requests.clear()
         state.newer_fields.clear()
         self.store.reset(SEED_ASSISTANTS)
+        state.reseed()
 
     def serve_forever(self) -> None:
         try:

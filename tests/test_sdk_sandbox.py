@@ -1,0 +1,241 @@
+"""The sandbox speaks the official SDK's exact shapes: every route it serves is driven with the `revox` client,
+and every answer's raw JSON is validated strictly with the SDK's response model (a missing required key or a
+value of the wrong type fails), on top of the client's own strict parsing.
+
+The SDK is the outside reference here: if its models and the sandbox disagree, the sandbox is wrong.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+import revox
+from pydantic import BaseModel, ValidationError
+from revox.types import (
+    AssistantCloneResponse,
+    AssistantCreateResponse,
+    AssistantDeleteResponse,
+    AssistantListResponse,
+    AssistantRetrieveResponse,
+    AssistantUpdateResponse,
+    CallRetrieveResponse,
+    CallSearchResponse,
+    PhoneNumberListResponse,
+    VoiceListResponse,
+    VoiceRetrieveResponse,
+)
+
+from revox_mcp.sandbox import SandboxServer
+from revox_mcp.sandbox.seed import RECEPTIONIST_ID, SALES_QUALIFIER_ID, SANDBOX_ORGANIZATION_ID
+from tests.conftest import add_fault
+
+M = TypeVar("M", bound=BaseModel)
+_NO_FILTERS: dict[str, Any] = {
+    "assignee_ids": [],
+    "assistant_ids": [],
+    "campaign_ids": [],
+    "directions": [],
+    "from_phone_numbers": [],
+    "outcomes": [],
+    "results": [],
+    "statuses": [],
+}
+
+
+@pytest.fixture
+def sdk(sandbox: SandboxServer) -> Iterator[revox.Revox]:
+    # Strict: the client itself validates every answer with its models instead of constructing them unchecked.
+    client = revox.Revox(api_key=sandbox.api_key, base_url=sandbox.url, max_retries=0, _strict_response_validation=True)
+    yield client
+    client.close()
+
+
+def strict(raw: Any, model: type[M]) -> M:
+    """The raw JSON body of an SDK `with_raw_response` answer, validated with `model` (the client's parse is
+    checked too: both must accept it)."""
+    raw.parse()
+    return model.model_validate(raw.http_response.json())
+
+
+def search(sdk: revox.Revox, **filters: Any) -> CallSearchResponse:
+    raw = sdk.call.with_raw_response.search(**{**_NO_FILTERS, "page": 1, "page_size": 100, **filters})
+    return strict(raw, CallSearchResponse)
+
+
+# --- assistants --------------------------------------------------------------------------------------------
+
+
+def test_assistant_methods_answer_the_sdk_shapes(sdk: revox.Revox) -> None:
+    listed = strict(sdk.assistants.with_raw_response.list(), AssistantListResponse)
+    assert {a.id for a in listed.assistants} >= {SALES_QUALIFIER_ID, RECEPTIONIST_ID}
+
+    one = strict(sdk.assistants.with_raw_response.retrieve(SALES_QUALIFIER_ID), AssistantRetrieveResponse)
+    assert one.id == SALES_QUALIFIER_ID and one.organization_id == SANDBOX_ORGANIZATION_ID
+
+    updated = strict(
+        sdk.assistants.with_raw_response.update(SALES_QUALIFIER_ID, name="Renamed by the SDK"), AssistantUpdateResponse
+    )
+    assert updated.assistant.name == "Renamed by the SDK" and updated.assistant.updated_at != one.updated_at
+
+    created = strict(
+        sdk.assistants.with_raw_response.create(name="From the SDK", prompt="Be kind."), AssistantCreateResponse
+    )
+    assert (created.assistant.name, created.assistant.prompt) == ("From the SDK", "Be kind.")
+
+    clone = strict(sdk.assistants.with_raw_response.clone(created.assistant.id), AssistantCloneResponse)
+    assert clone.assistant.id != created.assistant.id and clone.assistant.prompt == "Be kind."
+
+    deleted = strict(sdk.assistants.with_raw_response.delete(clone.assistant.id), AssistantDeleteResponse)
+    assert deleted.success is True
+    with pytest.raises(revox.NotFoundError):
+        sdk.assistants.retrieve(clone.assistant.id)
+
+
+# --- voices and phone numbers ------------------------------------------------------------------------------
+
+
+def test_every_voice_is_listed_and_retrieved_in_the_sdk_shapes(sdk: revox.Revox) -> None:
+    voices = strict(sdk.voices.with_raw_response.list(), VoiceListResponse).voices
+    assert len(voices) == 33 and any(v.is_cloned for v in voices)
+    for listed in voices:
+        # GET /voices/{id} answers {"voice": {...}}, not the bare voice.
+        one = strict(sdk.voices.with_raw_response.retrieve(listed.id, provider=listed.provider), VoiceRetrieveResponse)
+        assert (one.voice.id, one.voice.name, one.voice.description) == (listed.id, listed.name, listed.description)
+    with pytest.raises(revox.NotFoundError):
+        sdk.voices.retrieve("21m00Tcm4TlvDq8ikWAM", provider="cartesia")  # an ElevenLabs id asked of Cartesia
+
+
+def test_phone_numbers_answer_the_sdk_shape_with_whole_inbound_assistants(sdk: revox.Revox) -> None:
+    numbers = strict(sdk.phone_numbers.with_raw_response.list(), PhoneNumberListResponse).phone_numbers
+    assert len(numbers) == 3
+    inbound = [n.inbound_assistant for n in numbers if n.inbound_assistant]
+    assert [a.id for a in inbound] == [RECEPTIONIST_ID] and inbound[0].prompt
+
+
+# --- calls -------------------------------------------------------------------------------------------------
+
+
+def test_call_search_and_every_call_answer_the_sdk_shapes(sdk: revox.Revox) -> None:
+    found = search(sdk)
+    assert found.total_count == 60 and len(found.calls) == 60
+    assistants = {a.id: a for a in sdk.assistants.list().assistants}
+    for listed in found.calls:
+        call = strict(sdk.call.with_raw_response.retrieve(listed.id), CallRetrieveResponse).call
+        # The search and the single call are the same call (the SDK's classes differ, so compare data).
+        assert call.model_dump() == listed.model_dump()
+        assert call.organization_id == SANDBOX_ORGANIZATION_ID
+        # The whole assistant, as GET /assistants/{id} has it.
+        assert call.assistant is not None and call.assistant.model_dump() == assistants[call.assistant.id].model_dump()
+        # Attempts most recent first, the last one repeated as last_call_attempt.
+        starts = [a.started_at for a in call.call_attempts]
+        assert starts == sorted(starts, reverse=True) and call.calls_count == len(call.call_attempts)
+        assert call.last_call_attempt is not None and call.last_call_attempt.id == call.call_attempts[0].id
+        for attempt in call.call_attempts:
+            assert attempt.phone_number == call.to_phone_number
+            assert attempt.handled_by_ai == (attempt.answered_at is not None)
+    assert any(len(c.call_attempts) > 1 for c in found.calls), "no retried call: the ordering is untested"
+
+
+def test_a_missing_outcome_is_null_and_the_none_filter_finds_it(sdk: revox.Revox) -> None:
+    calls = search(sdk).calls
+    without = {c.id for c in calls if c.outcome is None}
+    assert without and len(without) < len(calls)
+    by_filter = search(sdk, outcomes=["none"])
+    assert {c.id for c in by_filter.calls} == without and by_filter.total_count == len(without)
+    both = search(sdk, outcomes=["none", "interested"]).calls
+    assert {c.outcome for c in both} == {None, "interested"}
+
+
+def test_a_call_shows_its_assistant_as_it_is_now_but_keeps_what_it_ran_with(sdk: revox.Revox) -> None:
+    (call,) = search(sdk, assistant_ids=[RECEPTIONIST_ID], page_size=1).calls
+    assert call.first_sentence_delay_ms == 300 and call.llm_model.type == "openrouter"
+    sdk.assistants.update(
+        RECEPTIONIST_ID,
+        name="Front desk",
+        first_sentence_delay_ms=700,
+        llm_model={"type": "dedicated-instance", "name": "gpt-4.1"},
+    )
+    again = strict(sdk.call.with_raw_response.retrieve(call.id), CallRetrieveResponse).call
+    assert again.assistant is not None
+    assert (again.assistant.name, again.assistant.first_sentence_delay_ms) == ("Front desk", 700)
+    # The LLM and delay the call ran with stay what they were.
+    assert again.llm_model.model_dump() == call.llm_model.model_dump()
+    assert again.first_sentence_delay_ms == 300
+
+
+# --- the checks can fail -----------------------------------------------------------------------------------
+
+
+def _raw_call(sandbox: SandboxServer) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {sandbox.api_key}"}
+    return httpx.get(f"{sandbox.url}/call/call_000", headers=headers).raise_for_status().json()
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        pytest.param(lambda b: b["call"]["call_attempts"][0].pop("handled_by_ai"), id="attempt-without-handled_by_ai"),
+        pytest.param(lambda b: b["call"]["last_call_attempt"].pop("phone_number"), id="attempt-without-phone_number"),
+        pytest.param(lambda b: b["call"].update(outcome="none"), id="outcome-none-as-a-string"),
+        pytest.param(lambda b: b["call"].pop("organization_id"), id="call-without-organization_id"),
+        pytest.param(
+            lambda b: b["call"].update(assistant={"id": SALES_QUALIFIER_ID, "name": "x"}), id="partial-assistant"
+        ),
+        pytest.param(lambda b: b["call"].update(first_sentence_delay_ms="400ms"), id="delay-not-an-integer"),
+    ],
+)
+def test_strict_validation_refuses_a_broken_call(sandbox: SandboxServer, breakage: Any) -> None:
+    body = _raw_call(sandbox)
+    CallRetrieveResponse.model_validate(body)  # the real answer passes ...
+    broken = copy.deepcopy(body)
+    breakage(broken)
+    with pytest.raises(ValidationError):
+        CallRetrieveResponse.model_validate(broken)  # ... and the same answer, broken, does not
+
+
+def test_the_strict_client_refuses_a_broken_answer_over_http(sandbox: SandboxServer, sdk: revox.Revox) -> None:
+    body = _raw_call(sandbox)
+    del body["call"]["call_attempts"][0]["handled_by_ai"]
+    add_fault(sandbox, method="GET", path="/call/call_000", status=200, body=body)
+    with pytest.raises(revox.APIResponseValidationError):
+        sdk.call.retrieve("call_000")
+    # The bare voice (the old answer of GET /voices/{id}) is not the SDK's shape either.
+    voice = sdk.voices.list().voices[0].model_dump(by_alias=True)
+    add_fault(sandbox, method="GET", path=f"/voices/{voice['id']}", status=200, body=voice)
+    with pytest.raises(revox.APIResponseValidationError):
+        sdk.voices.retrieve(voice["id"], provider=voice["provider"])
+
+
+# --- nothing the sandbox serves goes untested --------------------------------------------------------------
+
+
+def test_every_route_the_sandbox_serves_was_driven_by_the_sdk(sandbox: SandboxServer, sdk: revox.Revox) -> None:
+    """Drive one SDK method per route, then compare with the sandbox's own route table: a route added to the
+    sandbox without an SDK method exercised here fails this test."""
+    created = sdk.assistants.create(name="Route check", prompt="p").assistant
+    sdk.assistants.list()
+    sdk.assistants.retrieve(created.id)
+    sdk.assistants.update(created.id, name="Route check 2")
+    sdk.assistants.delete(sdk.assistants.clone(created.id).assistant.id)
+    voice = sdk.voices.list().voices[0]
+    sdk.voices.retrieve(voice.id, provider=voice.provider)
+    sdk.phone_numbers.list()
+    sdk.call.retrieve(search(sdk, page_size=1).calls[0].id)
+
+    served = {
+        (method, route.path, route.path_regex)
+        for route in sandbox.app.routes
+        if not route.path.startswith("/_sandbox/")
+        for method in route.methods - {"HEAD"}
+    }
+    log = sandbox.app.state.sandbox.requests
+    driven = {
+        (method, path)
+        for method, path, pattern in served
+        if any(r.method == method and pattern.match(r.path) and 200 <= r.status < 300 for r in log)
+    }
+    assert {(m, p) for m, p, _ in served} - driven == set()
