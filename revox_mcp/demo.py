@@ -38,10 +38,10 @@ def _text(result: CallToolResult) -> str:
     return "\n".join(block.text for block in result.content if block.type == "text")
 
 
-def _assistant(result: CallToolResult) -> dict[str, Any]:
+def _answer(result: CallToolResult) -> dict[str, Any]:
     if result.is_error or result.structured_content is None:
         raise RuntimeError(f"tool call failed: {_text(result)}")
-    return result.structured_content["assistant"]
+    return result.structured_content
 
 
 def _patches(sandbox: SandboxServer) -> int:
@@ -70,7 +70,7 @@ async def _drive(sandbox: SandboxServer, journal: Path) -> None:
             _say(f"   - {tool.name}: {tool.title}")
 
         _say(f"\n2. get_assistant {SALES_QUALIFIER_ID}")
-        before = _assistant(await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID}))
+        before = _answer(await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID}))["assistant"]
         _say(f"   name:           {before['name']}")
         _say(f"   voice:          {_short(before['voice'])}")
         _say(f"   first_sentence: {_short(before['first_sentence'])}")
@@ -100,8 +100,9 @@ async def _drive(sandbox: SandboxServer, journal: Path) -> None:
 
         _say("\n5. The same call for real:")
         applied = await client.call_tool("update_assistant", request)
-        _assistant(applied)
         _say(f"   {_text(applied).splitlines()[0]}")
+        _say(f"   the answer is what changed, {len(_text(applied))} characters: "
+             f"{', '.join(c['path'] for c in _answer(applied)['changes'])}")  # fmt: skip
         stored = sandbox.store.get(SALES_QUALIFIER_ID) or {}
         kept = stored["voice"]["id"] == before["voice"]["id"]
         _say(f"   stored: voice.speed = {stored['voice']['speed']}, voice.id kept = {kept}")
@@ -117,7 +118,7 @@ async def _drive(sandbox: SandboxServer, journal: Path) -> None:
         row = journal_rows["changes"][0]
         _say(f"   {row['change_id']}: {', '.join(row['fields'])} ({row['reason']})")
         reverted = await client.call_tool("revert_change", {"change_id": row["change_id"], "reason": "demo"})
-        _assistant(reverted)
+        _answer(reverted)
         _say(f"   {_text(reverted).splitlines()[0]}")
         stored = sandbox.store.get(SALES_QUALIFIER_ID) or {}
         sentence = _short(stored["first_sentence"], 90)

@@ -42,6 +42,9 @@ Reason = Annotated[
     str | None,
     Field(max_length=500, description="Why the change is made, in a few words; kept in the change journal."),
 ]
+ReturnAssistant = Annotated[
+    bool, Field(description="true: also answer with the whole assistant; by default only what changed.")
+]
 DryRun = Annotated[
     bool,
     Field(description="true: read, merge, check and show the result and its diff, but write nothing."),
@@ -153,6 +156,7 @@ class UpdateAssistantArgs(Strict):
         ),
     )
     dry_run: DryRun = False
+    return_assistant: ReturnAssistant = False
     expected_updated_at: str | None = Field(
         default=None,
         description="Version guard: the updated_at you read. If the assistant changed since, nothing is written.",
@@ -182,6 +186,7 @@ class RevertChangeArgs(Strict):
         default=False, description="Revert even if the fields were changed again since (their newer values are lost)."
     )
     dry_run: DryRun = False
+    return_assistant: ReturnAssistant = False
     reason: Reason = None
 
 
@@ -203,8 +208,10 @@ class AssistantAnswer(BaseModel):
 class UpdateAnswer(BaseModel):
     """What update_assistant and revert_change return as structured content."""
 
-    assistant: Assistant = Field(
-        description="The assistant as stored after the write (or as it would be, on a dry run)."
+    assistant_id: Any = Field(description="The assistant changed.")
+    updated_at: Any = Field(description="Its updated_at after the write: the next expected_updated_at.")
+    assistant: Assistant | None = Field(
+        default=None, description="Only with return_assistant: the assistant as stored (or as it would be)."
     )
     changes: list[Change] = Field(description="Every field that changed, with its value before and after.")
     warnings: list[str] = Field(description="Things to know: fields the API did not apply, concurrent writes seen.")

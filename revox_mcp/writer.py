@@ -50,14 +50,20 @@ class WriteOutcome:
     change_id: str | None = None
     warnings: list[str] = field(default_factory=list)
 
-    def structured(self) -> dict[str, Any]:
-        return {
-            "assistant": self.assistant,
+    def structured(self, with_assistant: bool = False) -> dict[str, Any]:
+        """What changed, by default; the whole assistant only when asked (it can be megabytes, and an agent
+        pays for every byte it is sent)."""
+        answer = {
+            "assistant_id": self.assistant.get("id"),
+            "updated_at": self.assistant.get("updated_at"),
             "changes": self.changes,
             "warnings": self.warnings,
             "dry_run": self.dry_run,
             "change_id": self.change_id,
         }
+        if with_assistant:
+            answer["assistant"] = self.assistant
+        return answer
 
 
 class AssistantWriter:

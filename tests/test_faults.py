@@ -77,7 +77,7 @@ async def test_a_slow_write_that_landed_is_reported_as_landed(sandbox: SandboxSe
     result = await update(fast_settings(sandbox, read_timeout_s=0.3, max_retries=0))
     assert not result.is_error, text_of(result)
     assert "re-read shows the change landed" in text_of(result)
-    assert result.structured_content["assistant"]["voice"]["speed"] == 1.1  # type: ignore[index]
+    assert {"path": "voice.speed", "before": 1.0, "after": 1.1} in result.structured_content["changes"]  # type: ignore[index]
     assert applied_writes(sandbox) == 1
 
 

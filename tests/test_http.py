@@ -55,7 +55,7 @@ async def test_a_client_with_the_token_lists_and_updates(http_server: AppServer)
         patch = {"voice": {"speed": 1.2}}
         result = await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": patch})
     assert not result.is_error
-    assert result.structured_content["assistant"]["voice"]["speed"] == 1.2  # type: ignore[index]
+    assert [c["after"] for c in result.structured_content["changes"]] == [1.2]  # type: ignore[index]
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", f"Basic {TOKEN}", "Bearer"])

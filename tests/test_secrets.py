@@ -283,7 +283,9 @@ async def test_a_secret_the_agent_sends_is_masked_in_structured_content_too(
 ) -> None:
     patch = {"llm_model": CUSTOM, "end_of_call_sentence": f"Goodbye {SECRET}"}
     async with mcp_client(settings) as client:
-        result = await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": patch})
+        result = await client.call_tool(
+            "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": patch, "return_assistant": True}
+        )
     assert not result.is_error
     assert SECRET not in json.dumps(result.structured_content)
     assert result.structured_content["assistant"]["end_of_call_sentence"] == f"Goodbye {MASKED}"  # type: ignore[index]

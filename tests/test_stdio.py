@@ -49,7 +49,7 @@ async def test_serve_sandbox_over_stdio_lists_reads_and_updates(tmp_path: Path) 
         )
         assert not result.is_error
         assert result.structured_content is not None
-        assert result.structured_content["assistant"]["voice"]["speed"] == 1.2
+        assert [c["after"] for c in result.structured_content["changes"]] == [1.2]
         assert result.structured_content["change_id"], "serve --sandbox keeps a journal"
 
         refused = await client.call_tool(

@@ -57,7 +57,8 @@ async def test_every_field_is_set_through_update_assistant_and_read_back(
     expected = AssistantUpdate.model_validate({field: NEW_VALUES[field]}).body()[field]
     async with mcp_client(settings, mode) as client:
         result = await client.call_tool(
-            "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {field: NEW_VALUES[field]}}
+            "update_assistant",
+            {"id": SALES_QUALIFIER_ID, "patch": {field: NEW_VALUES[field]}, "return_assistant": True},
         )
         assert not result.is_error, text_of(result)
         assert result.structured_content is not None

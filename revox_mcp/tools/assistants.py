@@ -139,13 +139,15 @@ async def list_assistants(ctx: ToolContext, args: ListAssistantsArgs) -> ToolAns
 async def update_assistant(ctx: ToolContext, args: UpdateAssistantArgs) -> ToolAnswer:
     outcome = await ctx.writer.update(args, ctx.progress)
     await ctx.progress(WRITE_STEPS, WRITE_STEPS, _last_step(outcome))
-    return ToolAnswer(outcome.structured(), _write_summary(outcome, "Updated"))
+    return ToolAnswer(outcome.structured(args.return_assistant), _write_summary(outcome, "Updated"))
 
 
 async def revert_change(ctx: ToolContext, args: RevertChangeArgs) -> ToolAnswer:
     outcome = await ctx.writer.revert(args, ctx.progress)
     await ctx.progress(WRITE_STEPS, WRITE_STEPS, _last_step(outcome))
-    return ToolAnswer(outcome.structured(), _write_summary(outcome, f"Reverted {args.change_id} on"))
+    return ToolAnswer(
+        outcome.structured(args.return_assistant), _write_summary(outcome, f"Reverted {args.change_id} on")
+    )
 
 
 def _change_row(entry: JournalEntry) -> dict[str, Any]:

@@ -1,0 +1,189 @@
+"""What an agent pays in context: bytes of tools/list and of every answer in a scripted operator session,
+and how answers and latency grow with the size of the assistant.
+
+    python -m bench.agent_session [--rounds 15] [--sizes 10,300,3000]
+
+- tools/list on the wire (the JSON-RPC result as sent), and its model-facing part: the names,
+  descriptions and input schemas a client puts into the model's context.
+- A scripted session of seven ordinary operator requests (slow down and greet in French, add then
+  change an FAQ, weekday calling windows, a British voice, rewrite one prompt sentence, find why calls
+  failed, undo), each a few tool calls an agent would make: bytes per step (text plus structured
+  content, as serialized on the wire) and in total.
+- Large assistants (N FAQ items and a 95 KB prompt): the answer to a one-field change and to one FAQ
+  upsert, in bytes, and their median latency against the same GET + PATCH sent directly with httpx.
+
+In memory against a sandbox in its own process. Quote ratios and medians: the machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+from mcp import Client
+
+from bench.perf import KEY, sandbox
+from revox_mcp.config import Settings
+from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
+from revox_mcp.server import build_server
+
+TARGETS = {"tools/list": 22_000, "model-facing": 16_000, "one-field change": 2_000, "large answer": 4_000}
+
+
+def wire_size(result: Any) -> int:
+    return len(result.model_dump_json(by_alias=True, exclude_none=True).encode())
+
+
+def model_facing(tools: list[Any]) -> int:
+    return len(
+        json.dumps(
+            [{"name": t.name, "description": t.description, "input_schema": t.input_schema} for t in tools],
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode()
+    )
+
+
+async def call(client: Client, log: list[tuple[str, str, int]], step: str, tool: str, args: dict[str, Any]) -> Any:
+    result = await client.call_tool(tool, args)
+    if result.is_error:
+        raise SystemExit(f"{step}: {tool} failed: {result.content[0].text}")  # type: ignore[union-attr]
+    log.append((step, tool, wire_size(result)))
+    return result.structured_content
+
+
+async def session(client: Client) -> list[tuple[str, str, int]]:
+    """Seven operator requests, as an agent following the tool descriptions would carry them out."""
+    log: list[tuple[str, str, int]] = []
+    a = SALES_QUALIFIER_ID
+    s = "slow down, greet in French"
+    read = await call(client, log, s, "get_assistant", {"id": a})
+    stamp = read["assistant"]["updated_at"]
+    french = "Bonjour {{first_name}}, ici Sarah d'Acme Solar. Vous avez une petite minute ?"
+    await call(client, log, s, "update_assistant", {
+        "id": a, "patch": {"voice": {"speed": 0.9}, "first_sentence": french}, "expected_updated_at": stamp,
+    })  # fmt: skip
+    s = "add then change an FAQ"
+    faq = {"question": "Do you install batteries?", "answer": "Yes, we install home batteries."}
+    await call(
+        client, log, s, "update_assistant", {"id": a, "edits": [{"op": "upsert", "list": "faq_items", "item": faq}]}
+    )
+    faq = {**faq, "answer": "Yes: Tesla Powerwall and Enphase batteries, quoted with the panels."}
+    await call(
+        client, log, s, "update_assistant", {"id": a, "edits": [{"op": "upsert", "list": "faq_items", "item": faq}]}
+    )
+    s = "weekday calling windows"
+    window = {"calling_window_start_time": "09:00", "calling_window_end_time": "18:00", "retry_delay_seconds": 7200}
+    days = ["monday", "tuesday", "wednesday", "thursday", "friday"]
+    await call(client, log, s, "update_assistant", {
+        "id": a, "patch": {"call_retry_config": {"allowed_days": days, "calling_windows": [window]}},
+    })  # fmt: skip
+    s = "a British voice"
+    voices = await call(client, log, s, "list_voices", {"provider": "cartesia", "accent": "british", "language": "en"})
+    voice = voices["voices"][0]
+    await call(client, log, s, "update_assistant", {"id": a, "patch": {"voice": {"id": voice["id"]}}})
+    s = "rewrite one prompt sentence"
+    edit = {"op": "replace_text", "field": "prompt", "find": "Style: warm, concise, never pushy.",
+            "replace": "Style: warm and concise; never pushy, never rushed."}  # fmt: skip
+    await call(client, log, s, "update_assistant", {"id": a, "edits": [edit], "dry_run": True})
+    await call(client, log, s, "update_assistant", {"id": a, "edits": [edit]})
+    s = "find why calls failed"
+    found = await call(client, log, s, "search_calls", {"assistant_id": a, "results": ["voicemail", "unknown"]})
+    if found["calls"]:
+        await call(client, log, s, "get_call", {"id": found["calls"][0]["id"]})
+    s = "undo"
+    changes = await call(client, log, s, "list_changes", {"assistant_id": a, "page_size": 5})
+    await call(client, log, s, "revert_change", {"change_id": changes["changes"][0]["change_id"]})
+    return log
+
+
+def large_assistant(items: int) -> dict[str, Any]:
+    faq = [{"question": f"Question {i}: what about topic {i}?", "answer": f"Answer {i}. " * 6} for i in range(items)]
+    prompt = "\n".join(f"Line {i}: be warm, concise and helpful with every caller." for i in range(1_700))
+    return {"faq_items": faq, "prompt": prompt[:95_000]}
+
+
+async def growth(client: Client, http: httpx.AsyncClient, sizes: list[int], rounds: int) -> list[dict[str, Any]]:
+    rows = []
+    for items in sizes:
+        (await http.patch(f"/assistants/{SALES_QUALIFIER_ID}", json=large_assistant(items))).raise_for_status()
+        times: dict[str, list[float]] = {"direct": [], "one field": [], "faq upsert": []}
+        sizes_seen: dict[str, int] = {}
+        for i in range(rounds):
+            began = time.perf_counter()
+            (await http.get(f"/assistants/{SALES_QUALIFIER_ID}")).raise_for_status()
+            (
+                await http.patch(f"/assistants/{SALES_QUALIFIER_ID}", json={"first_sentence": f"Hi {i}"})
+            ).raise_for_status()
+            times["direct"].append(time.perf_counter() - began)
+            began = time.perf_counter()
+            result = await client.call_tool(
+                "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"first_sentence": f"Hello {i}"}}
+            )
+            times["one field"].append(time.perf_counter() - began)
+            sizes_seen["one field"] = wire_size(result)
+            upsert = {"op": "upsert", "list": "faq_items", "item": {"question": "Question 1: what about topic 1?",
+                                                                      "answer": f"Updated {i}."}}  # fmt: skip
+            began = time.perf_counter()
+            result = await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "edits": [upsert]})
+            times["faq upsert"].append(time.perf_counter() - began)
+            sizes_seen["faq upsert"] = wire_size(result)
+        read = await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID})
+        direct = statistics.median(times["direct"])
+        rows.append({
+            "items": items,
+            "one field bytes": sizes_seen["one field"],
+            "faq upsert bytes": sizes_seen["faq upsert"],
+            "get_assistant bytes": wire_size(read),
+            "direct ms": direct * 1000,
+            "one field x": statistics.median(times["one field"]) / direct,
+            "faq upsert x": statistics.median(times["faq upsert"]) / direct,
+        })  # fmt: skip
+    return rows
+
+
+async def main(rounds: int, sizes: list[int]) -> int:
+    with tempfile.TemporaryDirectory() as folder, sandbox(Path(folder)) as url:
+        settings = Settings(api_key=KEY, base_url=url, journal_path=Path(folder) / "journal.db")
+        async with (
+            Client(build_server(settings)) as client,
+            httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {KEY}"}) as http,
+        ):
+            listed = await client.list_tools()
+            tools_list, facing = wire_size(listed), model_facing(listed.tools)
+            log = await session(client)
+            rows = await growth(client, http, sizes, rounds)
+    print(f"tools/list on the wire: {tools_list:,} bytes (target <= {TARGETS['tools/list']:,})")
+    for tool in listed.tools:
+        print(f"  {tool.name:20} {wire_size(tool):>7,} bytes")
+    print(f"model-facing part (names, descriptions, input schemas): {facing:,} bytes (target <= 16,000)")
+    print("\nScripted session (bytes per answer):")
+    for step, tool, size in log:
+        print(f"  {step:30} {tool:18} {size:>8,}")
+    total = sum(size for _, _, size in log)
+    one_field = next(size for step, tool, size in log if tool == "update_assistant" and "British" in step)
+    print(f"  total: {total:,} bytes over {len(log)} answers; a one-field change answers {one_field:,} bytes "
+          f"(target <= {TARGETS['one-field change']:,})")  # fmt: skip
+    print(f"\nLarge assistant (95 KB prompt, N FAQ items), medians over {rounds} rounds:")
+    header = ["items", "one field bytes", "faq upsert bytes", "get_assistant bytes", "direct ms", "one field x",
+              "faq upsert x"]  # fmt: skip
+    print("  " + " | ".join(header))
+    for row in rows:
+        print("  " + " | ".join(f"{row[h]:,.2f}" if isinstance(row[h], float) else f"{row[h]:,}" for h in header))
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--sizes", default="10,300,3000")
+    options = parser.parse_args()
+    sys.exit(anyio.run(main, options.rounds, [int(s) for s in options.sizes.split(",")]))
