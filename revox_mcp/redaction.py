@@ -18,6 +18,7 @@ read-modify-write never writes a mask.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
@@ -65,9 +66,25 @@ def _is_masked_as(kind: Kind, value: str) -> bool:
     return is_masked(value)
 
 
+# In a value's JSON text, a sign that it may hold a secret: one of the keys above, or a URL with userinfo.
+_SECRET_KEY_MARKS = ('"api_key"', '"headers"', '"query_params"')
+_URL_USERINFO_IN_TEXT = re.compile(r'://[^/?#@\s"]+@')
+
+
+def may_hold_secrets(value: Any) -> bool:
+    """A fast, conservative test: False only when `value` holds no secret. Walking a large assistant
+    (thousands of FAQ items) node by node costs far more than dumping it once and searching the text."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        return isinstance(value, str) and bool(_USERINFO.match(value))
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    return any(mark in text for mark in _SECRET_KEY_MARKS) or ("@" in text and bool(_URL_USERINFO_IN_TEXT.search(text)))
+
+
 def secret_spots(value: Any, path: Path = ()) -> Iterator[tuple[Path, Kind]]:
     """Where the secrets are in a JSON value: (path, kind) with kind 'value' (the whole string is
     secret) or 'url' (its userinfo is)."""
+    if not path and not may_hold_secrets(value):
+        return
     if isinstance(value, dict):
         for key, item in value.items():
             here = (*path, key)

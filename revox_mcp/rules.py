@@ -188,14 +188,23 @@ def _split(path: str) -> list[str]:
     return [part for part in re.split(r"\.|(\[\])", path) if part]
 
 
+def _changed_items(value: Any, old: Any) -> Any:
+    """A list with the items that sit unchanged where they were blanked out (None), so a change to one
+    FAQ item among thousands looks at one item; anything else as it is."""
+    if not (isinstance(value, list) and isinstance(old, list)):
+        return value
+    return [None if i < len(old) and old[i] == item else item for i, item in enumerate(value)]
+
+
 def warnings_for(body: State, current: State) -> list[str]:
     """Warnings for the values `body` sets that differ from `current` (the state before the change)."""
     after = {**current, **body}
+    judged = {name: _changed_items(value, current.get(name)) for name, value in body.items()}
     out = []
     for rule in RULES:
         if rule.check is None:
             continue
-        for concrete, value, parent in _values_at(body, _split(rule.path), "", None):
+        for concrete, value, parent in _values_at(judged, _split(rule.path), "", None):
             if lookup(current, concrete) == (True, value) or not isinstance(parent, dict | list):
                 continue
             holder = parent if isinstance(parent, dict) else {}

@@ -11,6 +11,8 @@ conditional writes, so a writer elsewhere still can, in the milliseconds between
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,7 +29,7 @@ from revox_mcp.journal import Journal
 from revox_mcp.models import AssistantUpdate
 from revox_mcp.policy import Policy, changed_paths
 from revox_mcp.progress import Progress, no_progress
-from revox_mcp.redaction import redact, restore_secrets, scrub, secrets_in
+from revox_mcp.redaction import may_hold_secrets, redact, restore_secrets, scrub, secrets_in
 from revox_mcp.rules import warnings_for
 from revox_mcp.tool_models import RevertChangeArgs, UpdateAssistantArgs, body_schema
 from revox_mcp.validation import ArgumentValidator, render_path, shorten
@@ -178,8 +180,10 @@ class AssistantWriter:
             await progress(2, WRITE_STEPS, f"Checked the change to {', '.join(sorted(body))}")
             if dry_run:
                 preview = {**current, **body}
-                return WriteOutcome(assistant=preview, changes=_diff(current, preview), dry_run=True, warnings=warnings)
-            return await self._send(assistant_id, current, body, warnings, journal_fields)
+                return WriteOutcome(
+                    assistant=preview, changes=_diff(current, preview, stored, body), dry_run=True, warnings=warnings
+                )
+            return await self._send(assistant_id, current, stored, body, warnings, journal_fields)
 
     def _extra_fields(self, touched: set[str], state: State, prefix: str) -> State:
         """Fields newer than this release that the operator allows, passed as they are; any other unknown
@@ -212,7 +216,13 @@ class AssistantWriter:
             raise PatchInvalid(problems)
 
     async def _send(
-        self, assistant_id: str, current: State, body: State, warnings: list[str], journal_fields: dict[str, Any]
+        self,
+        assistant_id: str,
+        current: State,
+        stored: State,
+        body: State,
+        warnings: list[str],
+        journal_fields: dict[str, Any],
     ) -> WriteOutcome:
         change_id = None
         if self._journal is not None:
@@ -220,7 +230,7 @@ class AssistantWriter:
                 assistant_id=assistant_id,
                 fields=sorted(body),
                 body=redact(body),
-                before=redact(current),
+                before=redact(_journalled(current, body)),
                 **redact(journal_fields),
             )
         try:
@@ -236,11 +246,11 @@ class AssistantWriter:
         else:
             after = answer["assistant"]
         if change_id is not None:
-            await self._journal.finish(change_id, "applied", redact(after))  # type: ignore[union-attr]
-        warnings += _not_applied(body, after) + _moved_meanwhile(current, after, body)
-        return WriteOutcome(
-            assistant=after, changes=_diff(current, after), dry_run=False, change_id=change_id, warnings=warnings
-        )
+            await self._journal.finish(change_id, "applied", redact(_journalled(after, body)))  # type: ignore[union-attr]
+        landed = {f: _comparable(f, after.get(f)) for f in body}
+        warnings += _not_applied(body, after, landed) + _moved_meanwhile(current, after, body)
+        changes = _diff(current, after, stored, landed)
+        return WriteOutcome(assistant=after, changes=changes, dry_run=False, change_id=change_id, warnings=warnings)
 
     async def _reread_after_timeout(
         self, assistant_id: str, current: State, body: State, change_id: str | None, timeout: ApiTimeout
@@ -276,6 +286,12 @@ def _comparable(field_name: str, value: Any) -> Any:
     return value if schema is None else project(value, schema)
 
 
+def _journalled(state: State, body: State) -> State:
+    """What the journal keeps of a state: the fields the change sent (all a diff or a revert needs) and the
+    stamps that say which version it was, not the whole assistant (megabytes, on a large one)."""
+    return {k: state[k] for k in (*body, "id", "name", "updated_at") if k in state}
+
+
 def _leave_out_nulls(candidate: State) -> list[str]:
     """Top-level nulls the update types refuse (a revert restoring a `webhook_url` the API once held as null)
     cannot be sent: leave those fields as they are, and say so."""
@@ -291,14 +307,55 @@ def _leave_out_nulls(candidate: State) -> list[str]:
 
 def _validate_changes(candidate: State, stored: State, prefix: str) -> None:
     """Check the values to send, reporting only what the change sets: a stored value left alone (a voice
-    provider, a key or an enum value newer than this release) is the API's business, not ours."""
+    provider, a key or an enum value newer than this release) is the API's business, not ours. List items
+    already stored are left out of the check, so one FAQ upsert on 3,000 items checks one item, not 3,000."""
+    judged, positions = _new_items_only(candidate, stored)
     try:
-        _body_validator(prefix).validate(candidate)
+        _body_validator(prefix).validate(judged)
     except PatchInvalid as exc:
         strip = len(prefix) + 1 if prefix else 0
-        new = [p for p in exc.problems if not is_unchanged(p.path[strip:], candidate, stored)]
+        problems = [_at_original_index(p, positions, prefix) for p in exc.problems]
+        new = [p for p in problems if not is_unchanged(p.path[strip:], candidate, stored)]
         if new:
             raise PatchInvalid(new) from None
+
+
+_FEW = 32
+# Lists with a rule over the whole list (unique tool names): always checked whole.
+_WHOLE_LIST_RULES = frozenset({"custom_tools"})
+
+
+def _new_items_only(candidate: State, stored: State) -> tuple[State, dict[str, list[int]]]:
+    """`candidate` with the items of its top-level lists that are already stored left out, and for each
+    reduced list the original index of every item kept."""
+    judged, positions = dict(candidate), {}
+    for name, items in candidate.items():
+        old = stored.get(name)
+        if name in _WHOLE_LIST_RULES or not (isinstance(items, list) and isinstance(old, list)):
+            continue
+        # Most items sit where they were; only the others are looked up among all stored items (by
+        # equality for a few, through a set of their JSON for many).
+        moved = [i for i, item in enumerate(items) if i >= len(old) or old[i] != item]
+        if len(moved) <= _FEW:
+            kept = [i for i in moved if items[i] not in old]
+        else:
+            seen = {json.dumps(item, sort_keys=True) for item in old}
+            kept = [i for i in moved if json.dumps(items[i], sort_keys=True) not in seen]
+        if len(kept) < len(items):
+            judged[name] = [items[i] for i in kept]
+            positions[name] = kept
+    return judged, positions
+
+
+def _at_original_index(problem: Problem, positions: dict[str, list[int]], prefix: str) -> Problem:
+    head = f"{prefix}." if prefix else ""
+    for name, kept in positions.items():
+        start = f"{head}{name}["
+        if problem.path.startswith(start):
+            index, _, rest = problem.path[len(start) :].partition("]")
+            if index.isdigit():
+                return dataclasses.replace(problem, path=f"{start}{kept[int(index)]}]{rest}")
+    return problem
 
 
 def _unpatched_calls(notice: Any) -> list[str]:
@@ -311,26 +368,27 @@ def _unpatched_calls(notice: Any) -> list[str]:
     ]
 
 
-def _diff(before: State, after: State) -> list[dict[str, Any]]:
+def _diff(before: State, after: State, known_before: State, known_after: State) -> list[dict[str, Any]]:
     """The diff as an agent means it: update fields compared in their sendable form, so keys the API
     manages itself (a FAQ item's id) are not reported as changes. Only fields that differ at all are
-    projected (most do not, and this runs on every write)."""
+    projected (most do not, and this runs on every write), and the projections the write already made
+    (`known_*`) are not made again: on a large assistant each one walks thousands of items."""
     moved = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
-    return masked_diff(_sendable(before, moved), _sendable(after, moved), moved)
+    old = {k: known_before[k] if k in known_before else _comparable(k, before.get(k)) for k in moved}
+    new = {k: known_after[k] if k in known_after else _comparable(k, after.get(k)) for k in moved}
+    return masked_diff(old, new, moved)
 
 
 def masked_diff(before: State, after: State, fields: set[str] | list[str]) -> list[dict[str, Any]]:
     """The diff of the masked states, so no diff (a unified diff of a long key included) shows a secret;
     known secrets are scrubbed from its text as well."""
+    if not (may_hold_secrets(before) or may_hold_secrets(after)):
+        return diff(before, after, fields)  # the common case, and one quick look instead of four walks
     changes = diff(redact(before), redact(after), fields)
     known = secrets_in(before) | secrets_in(after)
     if not known:
         return changes
     return [{k: scrub(v, known) if isinstance(v, str) else v for k, v in c.items()} for c in changes]
-
-
-def _sendable(state: State, fields: set[str]) -> State:
-    return {k: _comparable(k, state.get(k)) for k in fields}
 
 
 def _unmask_secrets(candidate: State, current: State, prefix: str) -> None:
@@ -354,11 +412,11 @@ def _unmask_secrets(candidate: State, current: State, prefix: str) -> None:
         )
 
 
-def _not_applied(body: State, after: State) -> list[str]:
+def _not_applied(body: State, after: State, landed: State) -> list[str]:
     return [
         f"The API did not apply {name} as sent: sent {shorten(sent)}, it now holds {shorten(after.get(name))}."
         for name, sent in body.items()
-        if _comparable(name, after.get(name)) != sent
+        if landed[name] != sent
     ]
 
 
