@@ -15,6 +15,7 @@ import mcp_types as types
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 
 from revox_mcp.client_logs import mcp_level, render
 from revox_mcp.config import Settings
@@ -69,6 +70,10 @@ async def test_records_at_or_above_the_level_set_reach_the_client(sandbox: Sandb
         await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID})
         assert [(m.level, m.logger) for m in inbox.messages] == [("warning", "revox_mcp.client")]
         assert "503" in inbox.texts()[0]
+
+        # A protocol error passes through the forwarding unchanged.
+        with pytest.raises(MCPError, match="Unknown resource"):
+            await client.read_resource("revox://nothing/here")
 
 
 async def test_the_2026_protocol_sends_records_only_to_requests_that_opt_in(settings: Settings) -> None:
