@@ -77,8 +77,8 @@ class _RequestSink:
         params = types.LoggingMessageNotificationParams(
             level=mcp_level(record.levelno), logger=record.name, data=render(record, self._secrets)
         )
-        # A record after the request answered has no stream to ride.
-        with contextlib.suppress(anyio.ClosedResourceError):
+        # A record after the request answered, or after its client went away, has no stream to ride.
+        with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
             self._send.send_nowait(params)
 
     def close(self) -> None:
