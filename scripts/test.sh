@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Quick start, part 2: set up, then run every check CI runs: lint, format, schema sync, the test suite.
+# Quick start, part 2: set up, then run every check CI runs: lint, format, schema sync, the test suite, and the
+# MCP conformance suite (scripts/conformance.sh; installs Node 22 and the suite into .cache/ with npm).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/revox-mcp schemas --check
-exec .venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest "$@"
+exec ./scripts/conformance.sh

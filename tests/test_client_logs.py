@@ -15,8 +15,9 @@ import mcp_types as types
 import pytest
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 
-from revox_mcp.client_logs import mcp_level, render
+from revox_mcp.client_logs import _RequestSink, mcp_level, render
 from revox_mcp.config import Settings
 from revox_mcp.http_transport import MCP_PATH, HttpOptions, build_http_app
 from revox_mcp.policy import Policy
@@ -70,6 +71,10 @@ async def test_records_at_or_above_the_level_set_reach_the_client(sandbox: Sandb
         assert [(m.level, m.logger) for m in inbox.messages] == [("warning", "revox_mcp.client")]
         assert "503" in inbox.texts()[0]
 
+        # A protocol error passes through the forwarding unchanged.
+        with pytest.raises(MCPError, match="Unknown resource"):
+            await client.read_resource("revox://nothing/here")
+
 
 async def test_the_2026_protocol_sends_records_only_to_requests_that_opt_in(settings: Settings) -> None:
     quiet, chatty = Inbox(), Inbox()
@@ -109,6 +114,15 @@ def test_render_masks_the_api_key_request_secrets_and_api_key_values() -> None:
     text = render(record, frozenset({"server-key-0123456789"}))
     assert "server-key-0123456789" not in text and LLM_KEY not in text
     assert text == "key …6789, body {'api_key': 'sk-…1234'}"
+
+
+async def test_a_record_for_a_client_that_went_away_is_dropped_quietly() -> None:
+    sink = _RequestSink(logging.DEBUG, frozenset())
+    record = logging.LogRecord("revox_mcp.x", logging.INFO, __file__, 1, "late", None, None)
+    await sink._receive.aclose()  # what deliver does when sending fails
+    sink.offer(record)
+    sink.close()
+    sink.offer(record)
 
 
 def test_python_levels_map_onto_mcp_levels() -> None:

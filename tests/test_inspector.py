@@ -73,3 +73,10 @@ def test_the_inspector_reads_and_updates_an_assistant(inspector: Path, tmp_path:
     assert updated["structuredContent"]["changes"] == [{"path": "voice.speed", "before": 1, "after": 1.1}]
     again = run(inspector, db, *call, "--tool-name", "get_assistant")
     assert again["structuredContent"]["assistant"]["voice"]["speed"] == 1.1
+
+
+def test_the_inspector_lists_resources_and_sets_the_log_level(inspector: Path, tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    listed = run(inspector, db, "--method", "resources/list")
+    assert {r["uri"] for r in listed["resources"]} == {f"revox://schemas/{name}" for name in TOOLS_BY_NAME}
+    assert run(inspector, db, "--method", "logging/setLevel", "--log-level", "debug") == {}
