@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -25,8 +26,9 @@ VARIANT_KEYS = {"llm_model": "type", "voice": "provider"}
 NOT_DIFFED = frozenset({"updated_at"})
 # Strings longer than this, or with a line break, are shown as a unified diff.
 LONG_TEXT = 120
-# Keys the API puts on FAQ items in answers but refuses in updates: dropping them is expected, not news.
-ANSWER_ONLY_KEYS = frozenset({"id", "needs_human_answer", "source"})
+# Keys the API puts on FAQ items in answers but refuses in updates (the SDK's AssistantFaqItem against its
+# update FaqItem): dropping them is expected, not news. Only there: elsewhere such a key is kept like any other.
+ANSWER_ONLY_KEYS = {"faq_items[]": frozenset({"id", "needs_human_answer", "source"})}
 
 
 def merge_patch(current: State, patch: State) -> State:
@@ -81,7 +83,10 @@ def _list_for(state: State, name: str) -> list[Any]:
         config = state.get("call_retry_config")
         if not isinstance(config, dict):
             config = state["call_retry_config"] = {}
-        return config.setdefault("calling_windows", [])
+        windows = config.get("calling_windows")
+        if not isinstance(windows, list):
+            windows = config["calling_windows"] = []
+        return windows
     items = state.get(name)
     if not isinstance(items, list):
         items = state[name] = []
@@ -216,30 +221,60 @@ def _anchor(find: str, text: str) -> tuple[int, int] | None:
     return None
 
 
-def project(value: Any, schema: JsonSchema) -> Any:
-    """`value` as it can be sent back: keys an answer carries but an update refuses (a FAQ item's id and
-    source) are left out, and so are nulls where the update types allow none but the key may be omitted
-    (answers hold `"speed": null` where an update must leave the key out). Keys this release does not
-    know are kept as they are: the API replaces nested objects whole, so leaving them out would lose them."""
+def project(value: Any, schema: JsonSchema, where: str = "") -> Any:
+    """`value` (at field path `where`) as it can be sent back: keys an answer carries but an update refuses
+    (a FAQ item's id and source) are left out, and so are nulls where the update types allow none but the
+    key may be omitted (answers hold `"speed": null` where an update must leave the key out). Keys this
+    release does not know are kept as they are: the API replaces nested objects whole, so leaving them out
+    would lose them."""
     if isinstance(value, list) and "items" in schema:
-        return [project(item, schema["items"]) for item in value]
+        return [project(item, schema["items"], f"{where}[]") for item in value]
     if not isinstance(value, dict):
         return value
     if "anyOf" in schema:
         branch = _branch_for(value, schema["anyOf"])
-        return project(value, branch) if branch else value
+        return project(value, branch, where) if branch else value
     known = schema.get("properties")
     if known is None:
         return value
     required = set(schema.get("required", ()))
+    answer_only = ANSWER_ONLY_KEYS.get(where, frozenset())
     kept = {}
     for key, sub in value.items():
         if key not in known:
-            if key not in ANSWER_ONLY_KEYS:
+            if key not in answer_only:
                 kept[key] = sub
         elif sub is not None or key in required or accepts_null(known[key]):
-            kept[key] = project(sub, known[key])
+            kept[key] = project(sub, known[key], f"{where}.{key}")
     return kept
+
+
+def known_only(value: Any, schema: JsonSchema) -> Any:
+    """`value` without the keys the schema does not know: what the checks judge. Keys newer than this
+    release are passed on as stored, never judged, and must not stop a check of their object (pydantic
+    skips an object's own rules, such as the voice speed range per provider, when one of its keys fails)."""
+    if isinstance(value, list) and "items" in schema:
+        return [known_only(item, schema["items"]) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if "anyOf" in schema:
+        branch = _branch_for(value, schema["anyOf"])
+        return known_only(value, branch) if branch else value
+    known = schema.get("properties")
+    if known is None:
+        return value
+    return {key: known_only(sub, known[key]) for key, sub in value.items() if key in known}
+
+
+def new_items(items: list[Any], old: list[Any], few: int = 32) -> list[int]:
+    """Positions of the items of `items` that are not in `old` at all. Most items sit where they were, so
+    only the others are looked up among all old items: by equality for a few, through a set of their JSON
+    text for many."""
+    moved = [i for i, item in enumerate(items) if i >= len(old) or old[i] != item]
+    if len(moved) <= few:
+        return [i for i in moved if items[i] not in old]
+    seen = {json.dumps(item, sort_keys=True) for item in old}
+    return [i for i in moved if json.dumps(items[i], sort_keys=True) not in seen]
 
 
 def accepts_null(schema: JsonSchema) -> bool:

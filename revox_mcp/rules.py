@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from revox_mcp.editing import lookup
+from revox_mcp.editing import lookup, new_items
 from revox_mcp.models import E164_PATTERN
 
 State = dict[str, Any]
@@ -87,6 +87,14 @@ def _legacy_transfer(value: Any, _parent: dict[str, Any], _state: State) -> str 
 def _not_own_number(value: Any, _parent: dict[str, Any], state: State) -> str | None:
     if value and value == state.get("from_phone_number"):
         return "is the assistant's own outbound number (from_phone_number): a transfer there loops back to it"
+    return None
+
+
+def _not_a_transfer_destination(value: Any, _parent: dict[str, Any], state: State) -> str | None:
+    listed = state.get("transfer_destinations")
+    numbers = [d.get("phone_number") for d in listed if isinstance(d, dict)] if isinstance(listed, list) else []
+    if value and value in numbers:
+        return "is also a transfer destination: a transfer there would loop back to this assistant"
     return None
 
 
@@ -168,6 +176,7 @@ RULES: tuple[Rule, ...] = (
         "warned",
         _not_own_number,
     ),
+    Rule("from_phone_number", "not one of the transfer destinations", OURS, "warned", _not_a_transfer_destination),
 )
 
 
@@ -189,11 +198,13 @@ def _split(path: str) -> list[str]:
 
 
 def _changed_items(value: Any, old: Any) -> Any:
-    """A list with the items that sit unchanged where they were blanked out (None), so a change to one
-    FAQ item among thousands looks at one item; anything else as it is."""
+    """A list with the items already stored (wherever they were) blanked out (None), so a change to one FAQ
+    item among thousands looks at one item, and a removal that shifts the rest looks at none; anything
+    else as it is."""
     if not (isinstance(value, list) and isinstance(old, list)):
         return value
-    return [None if i < len(old) and old[i] == item else item for i, item in enumerate(value)]
+    new = set(new_items(value, old))
+    return [item if i in new else None for i, item in enumerate(value)]
 
 
 def warnings_for(body: State, current: State) -> list[str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +22,16 @@ import anyio
 
 from revox_mcp.catalog import Catalog
 from revox_mcp.client import RevoxClient
-from revox_mcp.editing import accepts_null, apply_edits, diff, is_unchanged, merge_patch, project
+from revox_mcp.editing import (
+    accepts_null,
+    apply_edits,
+    diff,
+    is_unchanged,
+    known_only,
+    merge_patch,
+    new_items,
+    project,
+)
 from revox_mcp.errors import ApiError, ApiTimeout, ChangeNotFound, PatchInvalid, Problem, RevertRefused, StaleVersion
 from revox_mcp.journal import Journal
 from revox_mcp.models import AssistantUpdate
@@ -142,6 +150,7 @@ class AssistantWriter:
             expected_updated_at=None,
             journal_fields={"patch": {}, "edits": [], "reason": args.reason, "reverts": entry.change_id},
             progress=progress,
+            held=entry.before,
         )
 
     async def _change(
@@ -154,6 +163,7 @@ class AssistantWriter:
         expected_updated_at: str | None,
         journal_fields: dict[str, Any],
         progress: Progress = no_progress,
+        held: State | None = None,
     ) -> WriteOutcome:
         lock = self._locks.setdefault(assistant_id, anyio.Lock())
         async with lock:
@@ -162,21 +172,23 @@ class AssistantWriter:
             check_version(expected_updated_at, current.get("updated_at"))
             # Off the event loop: edits on a long prompt are CPU work, and other sessions must not wait.
             state, touched = await anyio.to_thread.run_sync(build, current)
-            extras = self._extra_fields(touched, state, prefix)
-            candidate = {f: _comparable(f, state.get(f)) for f in sorted(touched - set(extras))}
+            extras = self._extra_fields(touched, prefix, state)
+            candidate = {f: _comparable(f, state.get(f)) for f in sorted(touched)}
             warnings = _leave_out_nulls(candidate)
+            # Extra fields too: a masked secret inside one is restored like any other, never written.
             _unmask_secrets(candidate, current, prefix)
             stored = {f: _comparable(f, current.get(f)) for f in candidate}
-            _validate_changes(candidate, stored, prefix)
-            stored.update({f: current.get(f) for f in extras})
-            candidate.update(extras)
+            checked = {f: v for f, v in candidate.items() if f not in extras}
+            _validate_changes(checked, stored, prefix, held)
             body = {f: v for f, v in candidate.items() if v != stored[f]}
             self._enforce_policy(current, body, prefix)
             warnings += warnings_for(body, {**current, **stored})
             if not body:
                 return WriteOutcome(assistant=current, changes=[], dry_run=dry_run, warnings=warnings)
             if self._catalog is not None:
-                warnings += await self._catalog.check(current, {**current, **body}, body, prefix)
+                # What a revert restores was the API's own value: the catalog does not judge it again.
+                new = {f: v for f, v in body.items() if held is None or v != _comparable(f, held.get(f))}
+                warnings += await self._catalog.check(current, {**current, **body}, new, prefix)
             await progress(2, WRITE_STEPS, f"Checked the change to {', '.join(sorted(body))}")
             if dry_run:
                 preview = {**current, **body}
@@ -185,7 +197,7 @@ class AssistantWriter:
                 )
             return await self._send(assistant_id, current, stored, body, warnings, journal_fields)
 
-    def _extra_fields(self, touched: set[str], state: State, prefix: str) -> State:
+    def _extra_fields(self, touched: set[str], prefix: str, state: State) -> set[str]:
         """Fields newer than this release that the operator allows, passed as they are; any other unknown
         field (a journalled change of one, reverted by a server without --extra-fields) is refused."""
         unknown = sorted(touched - UPDATE_FIELDS)
@@ -202,7 +214,7 @@ class AssistantWriter:
                     for name in refused
                 ]
             )
-        return {f: copy.deepcopy(state.get(f)) for f in unknown}
+        return set(unknown)
 
     def _enforce_policy(self, current: State, body: State, prefix: str) -> None:
         """The operator policy on what would really change, however the change was asked for."""
@@ -283,7 +295,7 @@ class AssistantWriter:
 def _comparable(field_name: str, value: Any) -> Any:
     """A stored value as it would be sent, so that stored and sent values compare equal when they mean the same."""
     schema = body_schema()["properties"].get(field_name)
-    return value if schema is None else project(value, schema)
+    return value if schema is None else project(value, schema, field_name)
 
 
 def _journalled(state: State, body: State) -> State:
@@ -296,7 +308,7 @@ def _leave_out_nulls(candidate: State) -> list[str]:
     """Top-level nulls the update types refuse (a revert restoring a `webhook_url` the API once held as null)
     cannot be sent: leave those fields as they are, and say so."""
     props = body_schema()["properties"]
-    unsendable = sorted(f for f, v in candidate.items() if v is None and not accepts_null(props[f]))
+    unsendable = sorted(f for f, v in candidate.items() if v is None and f in props and not accepts_null(props[f]))
     for name in unsendable:
         del candidate[name]
     return [
@@ -305,22 +317,28 @@ def _leave_out_nulls(candidate: State) -> list[str]:
     ]
 
 
-def _validate_changes(candidate: State, stored: State, prefix: str) -> None:
+def _validate_changes(candidate: State, stored: State, prefix: str, held: State | None) -> None:
     """Check the values to send, reporting only what the change sets: a stored value left alone (a voice
-    provider, a key or an enum value newer than this release) is the API's business, not ours. List items
-    already stored are left out of the check, so one FAQ upsert on 3,000 items checks one item, not 3,000."""
-    judged, positions = _new_items_only(candidate, stored)
+    provider, a key or an enum value newer than this release) is the API's business, not ours, and so is
+    a value a revert restores (`held`: what the API held before the change). Keys this release does not
+    know are not judged, and list items already stored are left out of the check, so one FAQ upsert on
+    3,000 items checks one item, not 3,000."""
+    props = body_schema()["properties"]
+    mine = {f: known_only(v, props[f]) for f, v in candidate.items()}
+    baselines = [{f: known_only(stored.get(f), props[f]) for f in candidate}]
+    if held is not None:
+        baselines.append({f: known_only(_comparable(f, held.get(f)), props[f]) for f in candidate})
+    judged, positions = _new_items_only(mine, baselines[0])
     try:
         _body_validator(prefix).validate(judged)
     except PatchInvalid as exc:
         strip = len(prefix) + 1 if prefix else 0
         problems = [_at_original_index(p, positions, prefix) for p in exc.problems]
-        new = [p for p in problems if not is_unchanged(p.path[strip:], candidate, stored)]
+        new = [p for p in problems if not any(is_unchanged(p.path[strip:], mine, base) for base in baselines)]
         if new:
             raise PatchInvalid(new) from None
 
 
-_FEW = 32
 # Lists with a rule over the whole list (unique tool names): always checked whole.
 _WHOLE_LIST_RULES = frozenset({"custom_tools"})
 
@@ -333,14 +351,7 @@ def _new_items_only(candidate: State, stored: State) -> tuple[State, dict[str, l
         old = stored.get(name)
         if name in _WHOLE_LIST_RULES or not (isinstance(items, list) and isinstance(old, list)):
             continue
-        # Most items sit where they were; only the others are looked up among all stored items (by
-        # equality for a few, through a set of their JSON for many).
-        moved = [i for i, item in enumerate(items) if i >= len(old) or old[i] != item]
-        if len(moved) <= _FEW:
-            kept = [i for i in moved if items[i] not in old]
-        else:
-            seen = {json.dumps(item, sort_keys=True) for item in old}
-            kept = [i for i in moved if json.dumps(items[i], sort_keys=True) not in seen]
+        kept = new_items(items, old)
         if len(kept) < len(items):
             judged[name] = [items[i] for i in kept]
             positions[name] = kept
@@ -377,6 +388,14 @@ def _diff(before: State, after: State, known_before: State, known_after: State) 
     old = {k: known_before[k] if k in known_before else _comparable(k, before.get(k)) for k in moved}
     new = {k: known_after[k] if k in known_after else _comparable(k, after.get(k)) for k in moved}
     return masked_diff(old, new, moved)
+
+
+def recorded_changes(before: State, after: State, fields: list[str]) -> list[dict[str, Any]]:
+    """A journalled change as list_changes shows it: compared in sendable form, like a write's own diff, so
+    keys the API assigns (a FAQ item's id) are not reported as changes."""
+    return masked_diff(
+        {f: _comparable(f, before.get(f)) for f in fields}, {f: _comparable(f, after.get(f)) for f in fields}, fields
+    )
 
 
 def masked_diff(before: State, after: State, fields: set[str] | list[str]) -> list[dict[str, Any]]:
@@ -431,7 +450,9 @@ def _moved_meanwhile(before: State, after: State, body: State) -> list[str]:
 
 
 def check_version(expected: str | None, stored: Any) -> None:
-    if expected is None or expected == stored or _instant(expected) == _instant(stored):
+    # Equal as text, or the same instant written two ways; a stamp that is not a time (reads pass on what
+    # the API sends) must then match exactly.
+    if expected is None or expected == stored or _instant(expected) == _instant(stored) is not None:
         return
     newer = _instant(stored) is not None and _instant(expected) is not None and _instant(expected) > _instant(stored)
     if newer:

@@ -36,11 +36,13 @@ def sdk_shape(tp: Any) -> Shape:
     """The shape of an SDK type annotation (TypedDict, Literal, Optional, Iterable, Union of TypedDicts)."""
     if is_typeddict(tp):
         hints = typing.get_type_hints(tp, include_extras=True)
-        total = getattr(tp, "__total__", True)
+        # __required_keys__ knows inheritance and each class's total=, but not a Required[...] written as a
+        # string (the SDK's modules use postponed annotations): the explicit wrappers decide first.
+        by_class = getattr(tp, "__required_keys__", frozenset())
         props = {}
         for key, hint in hints.items():
             required, inner = _required_wrapper(hint)
-            props[key] = (total if required is None else required, sdk_shape(inner))
+            props[key] = (key in by_class if required is None else required, sdk_shape(inner))
         return {"types": {"object"}, "props": props}
     origin = typing.get_origin(tp)
     if origin in (typing.Union, pytypes.UnionType):
@@ -48,12 +50,13 @@ def sdk_shape(tp: Any) -> Shape:
         nullable = len(members) < len(typing.get_args(tp))
         if len(members) == 1:
             shape = sdk_shape(members[0])
-        else:
-            variants = {}
-            for member in members:
-                sub = sdk_shape(member)
-                variants[next(iter(sub["props"]["type"][1]["enum"]))] = sub
-            shape = {"types": {"object"}, "variants": variants}
+        elif all(is_typeddict(m) for m in members):
+            shape = {"types": {"object"}, "variants": _variants([sdk_shape(m) for m in members])}
+        else:  # scalars: an open enum such as Union[str, Literal[...]] is a plain string
+            parts = [sdk_shape(m) for m in members]
+            shape = {"types": set().union(*(p["types"] for p in parts))}
+            if all("enum" in p for p in parts):
+                shape["enum"] = set().union(*(p["enum"] for p in parts))
         if nullable:
             shape = {**shape, "types": shape["types"] | {"null"}}
         return shape
@@ -68,12 +71,30 @@ def sdk_shape(tp: Any) -> Shape:
     raise TypeError(f"no shape for SDK annotation {tp!r}")
 
 
+def _tag(shape: Shape) -> str:
+    """The key whose one allowed value tells the variants of a union apart: `type` where every variant has
+    it (llm_model), else the first single-valued key (a union by provider, say)."""
+    props = shape.get("props") or {}
+    single = [k for k, (_, sub) in props.items() if len(sub.get("enum") or ()) == 1]
+    key = "type" if "type" in single else (single[0] if single else "")
+    return f"{key}={next(iter(props[key][1]['enum']))}" if key else "(no tag)"
+
+
+def _variants(shapes: list[Shape]) -> dict[str, Shape]:
+    """Variants by tag; two variants with the same tag both stay (`#2`), so neither hides the other."""
+    out: dict[str, Shape] = {}
+    for shape in shapes:
+        tag, n = _tag(shape), 1
+        while (f"{tag}#{n}" if n > 1 else tag) in out:
+            n += 1
+        out[f"{tag}#{n}" if n > 1 else tag] = shape
+    return out
+
+
 def schema_shape(schema: dict[str, Any]) -> Shape:
     """The shape of one of our portable JSON schemas (no $ref; nullable folded into type lists)."""
     if "anyOf" in schema:
-        variants = {}
-        for branch in schema["anyOf"]:
-            variants[branch["properties"]["type"]["const"]] = schema_shape(branch)
+        variants = _variants([schema_shape(branch) for branch in schema["anyOf"]])
         type_ = schema.get("type", "object")
         types = {type_} if isinstance(type_, str) else set(type_)
         return {"types": types | {"object"}, "variants": variants}
@@ -124,7 +145,7 @@ def differences(ours: Shape, sdk: Shape, path: str = "") -> list[str]:
             out += differences(mine_shape, sdk_shape_, sub)
     mine_variants, sdk_variants = ours.get("variants") or {}, sdk.get("variants") or {}
     for tag in sorted(set(mine_variants) | set(sdk_variants)):
-        sub = f"{path}<type={tag}>"
+        sub = f"{path}<{tag}>"
         if tag not in sdk_variants:
             out.append(f"{sub}: variant only here")
         elif tag not in mine_variants:

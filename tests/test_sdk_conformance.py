@@ -77,3 +77,36 @@ def test_a_change_inside_a_union_variant_is_caught(variant: str, key: str) -> No
     tag = typing.get_args(typing.get_type_hints(member, include_extras=True)["type"])[0]
     tag = typing.get_args(tag)[0] if typing.get_args(tag) else tag
     assert any(f"llm_model<type={tag}>.{key}: only here" in d for d in drift(params)), drift(params)
+
+
+def test_two_variants_with_one_tag_are_both_compared() -> None:
+    class Rx(TypedDict, total=False):
+        type: Required[Literal["realtime"]]
+        grok_voice: Required[str]
+
+    params = edited(sdk.AssistantUpdateParams, llm_model=typing.Union[(Rx, *typing.get_args(sdk.LlmModel))])
+    assert "llm_model<type=realtime#2>: variant in the SDK, missing here" in drift(params)
+
+
+def test_requiredness_follows_the_class_that_declares_a_key() -> None:
+    class Base(TypedDict, total=False):
+        id: str
+        provider: Literal["cartesia", "elevenlabs", "gradium"]
+
+    class Voice2(Base, total=True):
+        model: typing.NotRequired[Literal["sonic-3", "sonic-3.5"]]
+        speed: typing.NotRequired[float]
+        volume: typing.NotRequired[float]
+
+    found = drift(edited(sdk.AssistantUpdateParams, voice=Voice2))
+    assert "voice.id: required here, optional in the SDK" in found
+
+
+def test_a_union_by_another_tag_and_an_open_enum_are_compared_not_crashed_on() -> None:
+    cartesia = edited(sdk.Voice, provider=Required[Literal["cartesia"]])
+    eleven = edited(sdk.Voice, provider=Required[Literal["elevenlabs"]], model=None)
+    voice = typing.Union[cartesia, eleven]  # noqa: UP007
+    open_enum = typing.Union[str, Literal["stt-rt-v4", "stt-rt-v5"]]  # noqa: UP007
+    found = drift(edited(sdk.AssistantUpdateParams, voice=voice, stt_model=open_enum))
+    assert "stt_model: enum differs (only here: ['stt-rt-v4', 'stt-rt-v5']; only in the SDK: [])" in found
+    assert any(d.startswith("voice<provider=cartesia>") for d in found), found

@@ -27,7 +27,7 @@ from revox_mcp.tool_models import (
 )
 from revox_mcp.tools.base import READ_ONLY, ToolAnswer, ToolContext, ToolSpec
 from revox_mcp.validation import pydantic_problems
-from revox_mcp.writer import WRITE_STEPS, WriteOutcome, masked_diff
+from revox_mcp.writer import WRITE_STEPS, WriteOutcome, recorded_changes
 
 
 def _with_partial_patch(schema: JsonSchema) -> JsonSchema:
@@ -83,7 +83,7 @@ def _update_policy_checks(arguments: dict[str, Any], policy: Policy) -> list[Pro
 
 def _label(assistant: dict[str, Any]) -> str:
     name = assistant.get("name")
-    return f"'{name}' ({assistant['id']})" if name else str(assistant["id"])
+    return f"'{name}' ({assistant.get('id')})" if name else str(assistant.get("id"))
 
 
 def _write_summary(outcome: WriteOutcome, verb: str) -> str:
@@ -129,7 +129,7 @@ async def list_assistants(ctx: ToolContext, args: ListAssistantsArgs) -> ToolAns
                 "id": data.get("id"),
                 "name": name,
                 "type": data.get("type"),
-                "updated_at": updated if isinstance(updated, str) else None,
+                "updated_at": updated,
             }
         )
     matching = f" matching '{args.name_contains}'" if args.name_contains else ""
@@ -160,7 +160,7 @@ def _change_row(entry: JournalEntry) -> dict[str, Any]:
         "fields": entry.fields,
         "reason": entry.reason,
         "reverts": entry.reverts,
-        "changes": masked_diff(entry.before, after, entry.fields),
+        "changes": recorded_changes(entry.before, after, entry.fields),
     }
 
 

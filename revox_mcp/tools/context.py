@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from revox_mcp.errors import PatchInvalid, Problem
@@ -43,11 +43,11 @@ def _voice_row(voice: dict[str, Any]) -> dict[str, Any]:
 
 
 async def list_voices(ctx: ToolContext, args: ListVoicesArgs) -> ToolAnswer:
-    rows = [_voice_row(v) for v in await ctx.catalog.voices()]
+    rows = [_voice_row(v) for v in await ctx.catalog.voices() if isinstance(v, dict)]
     wanted = {"provider": args.provider, "language": args.language, "gender": args.gender, "cloned": args.cloned}
     rows = [r for r in rows if all(v is None or r[k] == v for k, v in wanted.items())]
     if args.accent:
-        rows = [r for r in rows if (r["accent"] or "").casefold() == args.accent.casefold()]
+        rows = [r for r in rows if str(r["accent"] or "").casefold() == args.accent.casefold()]
     if args.model:
         rows = [r for r in rows if r["provider"] != "cartesia" or r["model_compat"] in ("universal", args.model)]
     if args.query:
@@ -69,6 +69,8 @@ async def list_voices(ctx: ToolContext, args: ListVoicesArgs) -> ToolAnswer:
 async def list_phone_numbers(ctx: ToolContext, args: ListPhoneNumbersArgs) -> ToolAnswer:
     rows = []
     for number in await ctx.catalog.phone_numbers():
+        if not isinstance(number, dict):
+            continue
         inbound = number.get("inbound_assistant") or {}
         rows.append(
             {
@@ -104,12 +106,13 @@ def _duration(attempt: dict[str, Any]) -> float | None:
 
 def _call_row(call: dict[str, Any]) -> dict[str, Any]:
     attempt = _last_attempt(call)
-    contact = call.get("contact") or {}
-    name = " ".join(p for p in (contact.get("first_name"), contact.get("last_name")) if p) or None
+    contact = call.get("contact") if isinstance(call.get("contact"), dict) else {}
+    name = " ".join(str(p) for p in (contact.get("first_name"), contact.get("last_name")) if p) or None
+    assistant = call.get("assistant") if isinstance(call.get("assistant"), dict) else {}
     return {
         "id": call.get("id"),
         "created_at": call.get("created_at"),
-        "assistant_id": (call.get("assistant") or {}).get("id"),
+        "assistant_id": assistant.get("id"),
         "direction": call.get("direction"),
         "result": attempt.get("result"),
         "outcome": call.get("outcome"),
@@ -125,6 +128,8 @@ def _in_range(call: dict[str, Any], after: datetime | None, before: datetime | N
         when = datetime.fromisoformat(str(call.get("created_at")).replace("Z", "+00:00"))
     except ValueError:
         return False
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)  # the API writes UTC; a time without a zone is read as such
     return (after is None or when >= after) and (before is None or when < before)
 
 
@@ -163,7 +168,7 @@ async def search_calls(ctx: ToolContext, args: SearchCallsArgs) -> ToolAnswer:
             batch, available = await ctx.client.search_calls({**body, "page": page, "page_size": SCAN_PAGE})
             scanned += len(batch)
             await ctx.progress(scanned, min(available, MAX_SCANNED), f"Scanned {scanned} calls for the date range")
-            matching += [c for c in batch if _in_range(c, after, before)]
+            matching += [c for c in batch if isinstance(c, dict) and _in_range(c, after, before)]
             oldest = batch[-1].get("created_at") if batch else None
             if (
                 not batch
@@ -176,7 +181,7 @@ async def search_calls(ctx: ToolContext, args: SearchCallsArgs) -> ToolAnswer:
             note = f" (date range applied to the newest {MAX_SCANNED} calls only; narrow the other filters)"
         total = len(matching)
         calls = matching[(args.page - 1) * args.page_size : args.page * args.page_size]
-    rows = [_call_row(c) for c in calls]
+    rows = [_call_row(c) for c in calls if isinstance(c, dict)]
     counts = {
         "result": dict(Counter(str(r["result"]) for r in rows)),
         "outcome": dict(Counter(str(r["outcome"]) for r in rows)),
@@ -194,7 +199,10 @@ async def get_call(ctx: ToolContext, args: GetCallArgs) -> ToolAnswer:
     # The API lists attempts most recent first; the transcript reads best in the order things happened.
     listed = call.get("call_attempts") or ([call["last_call_attempt"]] if call.get("last_call_attempt") else [])
     for attempt in reversed([a for a in listed if isinstance(a, dict)]):
-        for turn in attempt.get("transcript") or []:
+        transcript = attempt.get("transcript")
+        for turn in transcript if isinstance(transcript, list) else []:
+            if not isinstance(turn, dict):
+                continue
             content = turn.get("content")
             if isinstance(content, str) and len(content) > MAX_TURN_CHARS:
                 content = f"{content[:MAX_TURN_CHARS]}… [turn cut: {len(content) - MAX_TURN_CHARS} more characters]"
