@@ -306,16 +306,25 @@ class AssistantUpdate(Strict):
     background_sound_volume: Probability = Field(
         default=None, description="Volume of the background sound, 0 (silent) to 1 (full)."
     )
-    calendly: Calendly | None = Field(default=None, description="Calendly booking integration.")
+    calendly: Calendly | None = Field(default=None, description="Calendly booking: connection_id and event_type_id.")
     call_retry_config: CallRetryConfig = Field(
         default=None,
-        description="Days, time windows, timezone and retries for outbound calls.",
+        description=(
+            "Outbound calling: allowed_days (lowercase weekday names), calling_windows (start and end "
+            "as 'HH:mm' or '9am', retry_delay_seconds), max_retry_attempts, call_twice_in_a_row, "
+            "timezone (IANA, e.g. 'Europe/Paris')."
+        ),
     )
     cartesia_dictionary_pronunciation_id: str | None = Field(
         default=None, description="Id of a Cartesia pronunciation dictionary for tricky words."
     )
     custom_tools: Annotated[list[CustomTool] | None, AfterValidator(_unique_tool_names)] = Field(
-        default=None, description="HTTP tools the assistant may call; names unique."
+        default=None,
+        description=(
+            "HTTP tools the assistant may call: name (lowercase_snake_case, unique), description, "
+            "method, url ({{variable}} allowed), headers and query_params ({key, value} lists), "
+            "body_template (or null), input_schema (fields the assistant fills)."
+        ),
     )
     email_notification_address: str | None = Field(
         default=None, description="Email address (or comma-separated addresses) that receives call reports."
@@ -324,7 +333,9 @@ class AssistantUpdate(Strict):
         default=None, description="Email a report only for calls with these outcomes."
     )
     end_of_call_sentence: str = Field(default=None, description="What the assistant says before hanging up.")
-    faq_items: list[FaqItem] = Field(default=None, description="Questions and answers the assistant knows.")
+    faq_items: list[FaqItem] = Field(
+        default=None, description="Questions and answers the assistant knows: question, answer."
+    )
     first_sentence: str = Field(
         default=None, description="Opening line, spoken as written when first_sentence_mode is 'static'."
     )
@@ -345,7 +356,12 @@ class AssistantUpdate(Strict):
         default=None, description="Let the assistant navigate phone menus (press keys) on outbound calls."
     )
     llm_model: LlmModel = Field(
-        default=None, description="The language model, by 'type'. A new type replaces the object: send all its keys."
+        default=None,
+        description=(
+            "The language model, by type: dedicated-instance (name), openrouter (openrouter_model_id, "
+            "openrouter_provider), custom (api_url, api_key, model_name), realtime (provider, "
+            "realtime_model_id, realtime_voice_id). A new type replaces the object: send all its keys."
+        ),
     )
     logo_url: str | None = Field(default=None, description="Logo shown for the assistant in the dashboard.")
     max_call_duration_secs: float = Field(default=None, description="Calls are ended after this many seconds.")
@@ -353,22 +369,38 @@ class AssistantUpdate(Strict):
         default=None, description="What the assistant says when the maximum duration is reached."
     )
     name: str = Field(default=None, description="Display name of the assistant.")
-    position: Position | None = Field(default=None, description="Position on the multi-step canvas.")
+    position: Position | None = Field(default=None, description="Position on the multi-step canvas: x, y.")
     precall_lookup_url: str | None = Field(
         default=None,
         pattern=PRECALL_URL_PATTERN,
         description="URL fetched before each call to load contact data; must contain {{phone}}.",
     )
     prompt: str = Field(default=None, description="The system prompt: who the assistant is and how it behaves.")
-    prompt_flow: PromptFlow | None = Field(default=None, description="Multi-step prompt as connected blocks.")
-    slack: Slack | None = Field(default=None, description="Slack notifications.")
+    prompt_flow: PromptFlow | None = Field(
+        default=None,
+        description=(
+            "Multi-step prompt: nodes (id, type 'promptBlock', data {title, body}, position {x, y}) and"
+            " edges (id, source, target)."
+        ),
+    )
+    slack: Slack | None = Field(
+        default=None,
+        description=(
+            "Slack posts after calls: connection_id, channels ({id, name}), outcomes that trigger a post, template."
+        ),
+    )
     sms_enabled: bool = Field(default=None, description="Allow the assistant to send SMS.")
     sms_template: str | None = Field(default=None, description="Template of the SMS the assistant sends.")
-    structured_output_config: list[FieldSpec] = Field(default=None, description="Values to extract from each call.")
+    structured_output_config: list[FieldSpec] = Field(
+        default=None,
+        description=("Values to extract from each call: name, required, type ('enum' with enum_options), description."),
+    )
     structured_output_prompt: str | None = Field(
         default=None, description="Extra instructions for extracting the structured output."
     )
-    stt_context: SttContext | None = Field(default=None, description="Speech recognition hints.")
+    stt_context: SttContext | None = Field(
+        default=None, description="Speech recognition hints: general ({key, value} pairs) and terms (words to expect)."
+    )
     stt_model: Literal["stt-rt-v4", "stt-rt-v5"] = Field(default=None, description="Speech recognition model.")
     thinking_sound: ThinkingSound | None = Field(
         default=None, description="Sound played while the assistant is thinking."
@@ -378,7 +410,7 @@ class AssistantUpdate(Strict):
     )
     thinking_sound_volume: Probability = Field(default=None, description="Volume of the thinking sound, 0 to 1.")
     transfer_destinations: list[TransferDestination] | None = Field(
-        default=None, description="Numbers the assistant may transfer calls to."
+        default=None, description="Where calls may be transferred: label and phone_number (E.164, e.g. +14155550123)."
     )
     transfer_phone_number: str = Field(
         default=None,
@@ -386,7 +418,14 @@ class AssistantUpdate(Strict):
         "transfer_destinations instead: prefer those.",
     )
     type: Literal["standalone", "multi-step", "sub-assistant"] = Field(default=None, description="Assistant kind.")
-    voice: Voice = Field(default=None, description="Text-to-speech voice.")
+    voice: Voice = Field(
+        default=None,
+        description=(
+            "Text-to-speech voice: id and provider (from list_voices), model (Cartesia: 'sonic-3', the "
+            "default, or 'sonic-3.5'), speed (1.0 normal; Cartesia and Gradium 0.6-1.5, ElevenLabs "
+            "0.7-1.2), volume (Cartesia, 0.5-2.0)."
+        ),
+    )
     voicemail_message: str | None = Field(
         default=None, description="Message left on voicemail; null hangs up without leaving one."
     )
@@ -397,7 +436,13 @@ class AssistantUpdate(Strict):
         default=None, description="How to brief the human on a warm transfer."
     )
     webhook_url: str = Field(default=None, description="URL that receives call events as JSON POSTs.")
-    zoho: Zoho | None = Field(default=None, description="Zoho CRM sync.")
+    zoho: Zoho | None = Field(
+        default=None,
+        description=(
+            "Zoho CRM sync: connection_id, module (e.g. 'Leads'), field_mapping ({source, zoho_field}),"
+            " log_call_activity, outcomes, template."
+        ),
+    )
 
     def body(self) -> dict[str, Any]:
         """The JSON body to send: exactly the fields the caller set, nulls included."""

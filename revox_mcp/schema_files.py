@@ -36,6 +36,8 @@ def rendered() -> dict[str, str]:
     files: dict[str, str] = {}
     for tool in TOOLS:
         files[f"{tool.name}.input.json"] = dumps(tool.generated_input_schema)
+        if tool.generated_detailed_schema != tool.generated_input_schema:
+            files[f"{tool.name}.input.detailed.json"] = dumps(tool.generated_detailed_schema)
         files[f"{tool.name}.output.json"] = dumps(tool.generated_output_schema)
     return files
 

@@ -84,17 +84,10 @@ def is_nullable(node: JsonSchema) -> bool:
 def partial_patch(strict: JsonSchema) -> JsonSchema:
     """The patch schema as agents send it: nested objects may be partial (they are merged onto the
     current value), while list items stay complete (lists are replaced whole). Each top-level field
-    says what omitting it, null, and a partial object or a list do."""
+    says nothing of that: the tool's description says it once for all of them."""
     patch = copy.deepcopy(strict)
     for prop in patch["properties"].values():
         _drop_required(prop)
-        notes = ["Omit to keep; null clears it." if is_nullable(prop) else "Omit to keep."]
-        types = prop.get("type", "object" if "anyOf" in prop else None)
-        if "object" in types:
-            notes.append("Keys sent are merged in.")
-        elif "array" in types:
-            notes.append("Replaced whole (edits: one item).")
-        prop["description"] = f"{prop['description'].rstrip()} {' '.join(notes)}"
     return patch
 
 
@@ -104,6 +97,35 @@ def _drop_required(node: JsonSchema) -> None:
         _drop_required(sub)
     for branch in node.get("anyOf", []):
         _drop_required(branch)
+
+
+def compact(schema: JsonSchema, described: int = 2) -> JsonSchema:
+    """The schema a client shows its model: every property still named, typed and shaped, with the
+    descriptions down to `described` levels of properties (2: the arguments and their direct fields, an
+    update's 46 fields), not deeper: each field's own description says what its nested keys need, formats
+    included, so patterns go too, as does `additionalProperties: false` below the root. The server checks
+    arguments against the detailed schema, which keeps everything. Agents pay for every byte of tools/list.
+    An output schema (described=-1) keeps only what a client needs to check an answer."""
+    return _compact(schema, 0, described)
+
+
+def _compact(node: JsonSchema, depth: int, described: int) -> JsonSchema:
+    out: JsonSchema = {}
+    for key, value in node.items():
+        if (key == "description" and depth > described) or (key == "pattern" and depth > 1):
+            continue
+        if key == "additionalProperties" and value is False and depth > 0:
+            continue
+        if key == "properties":
+            out[key] = {name: _compact(sub, depth + 1, described) for name, sub in value.items()}
+        elif key == "items" and isinstance(value, dict):
+            out[key] = _compact(value, depth, described)
+        elif key == "anyOf":
+            # A union's branches are described by the field that holds it (edits, llm_model).
+            out[key] = [_compact(sub, depth + 1, described) for sub in value]
+        else:
+            out[key] = value
+    return out
 
 
 def dumps(schema: JsonSchema) -> str:

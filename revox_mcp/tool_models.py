@@ -51,10 +51,19 @@ DryRun = Annotated[
 ]
 
 
+class ReturnedFaqItem(FaqItem):
+    """A FAQ item as get_assistant shows it may come back whole: the keys the API assigns are taken and
+    dropped (they are the API's to set)."""
+
+    id: Any = Field(default=None, description="Assigned by the API; ignored.")
+    needs_human_answer: Any = Field(default=None, description="Assigned by the API; ignored.")
+    source: Any = Field(default=None, description="Assigned by the API; ignored.")
+
+
 class UpsertFaqItem(Strict):
     op: Literal["upsert"] = Field(description="Add the item, or replace the one with the same key.")
     list: Literal["faq_items"] = Field(description="FAQ items, keyed by question.")
-    item: FaqItem = Field(description="The whole item; its question is the key.")
+    item: ReturnedFaqItem = Field(description="The whole item; its question is the key.")
 
 
 class UpsertFieldSpec(Strict):
@@ -151,8 +160,12 @@ class UpdateAssistantArgs(Strict):
     edits: list[Edit] = Field(
         default_factory=list,
         description=(
-            "Precise changes applied in order after patch, all or nothing: upsert/remove one item of a list, "
-            "or replace_text one exact passage of a long text such as the prompt without resending it."
+            "Precise changes applied in order after patch, all or nothing, without resending a long list or "
+            "text. upsert {list, item} adds the whole item or replaces the one with its key: faq_items by "
+            "question, structured_output_config and custom_tools by name, transfer_destinations by label; "
+            "call_retry_config.calling_windows by index (omit to append). remove {list, key} removes one (key: "
+            "the question, name, label, or index). replace_text {field, find, replace} replaces one exact "
+            "passage of a text field such as the prompt; find must occur exactly once."
         ),
     )
     dry_run: DryRun = False

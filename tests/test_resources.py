@@ -48,7 +48,7 @@ async def read_everything_listed(client: Client) -> dict[str, dict[str, object]]
 def check(read: dict[str, dict[str, object]]) -> None:
     assert read[f"revox://assistants/{SALES_QUALIFIER_ID}"]["id"] == SALES_QUALIFIER_ID
     for name in TOOLS_BY_NAME:
-        assert set(read[f"revox://schemas/{name}"]) == {"input", "output"}
+        assert set(read[f"revox://schemas/{name}"]) == {"input", "detailed_input", "output"}
 
 
 @pytest.mark.parametrize("mode", MODES)

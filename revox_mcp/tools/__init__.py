@@ -35,8 +35,15 @@ def publish(policy: Policy, profile: str = "portable") -> dict[str, PublishedToo
 
 
 def tool_schemas(tool: PublishedTool) -> str:
-    """Both published schemas of a tool as one JSON document (the revox://schemas/{tool} resource)."""
-    return json.dumps({"input": tool.input_schema, "output": tool.spec.output_schema}, indent=2, sort_keys=True)
+    """A tool's schemas as one JSON document (the revox://schemas/{tool} resource): the input schema as
+    published, the detailed one arguments are checked against (every nested description and rule), and
+    the output schema."""
+    document = {
+        "input": tool.input_schema,
+        "detailed_input": tool.spec.detailed_schema,
+        "output": tool.spec.output_schema,
+    }
+    return json.dumps(document, indent=2, sort_keys=True)
 
 
 __all__ = [

@@ -7,7 +7,7 @@ from typing import Any
 import mcp_types as types
 from pydantic import ValidationError
 
-from revox_mcp.editing import leaf_paths
+from revox_mcp.editing import ANSWER_ONLY_KEYS, leaf_paths
 from revox_mcp.errors import Problem
 from revox_mcp.journal import JournalEntry
 from revox_mcp.models import AssistantUpdate
@@ -29,19 +29,26 @@ from revox_mcp.tools.base import READ_ONLY, ToolAnswer, ToolContext, ToolSpec
 from revox_mcp.validation import pydantic_problems
 from revox_mcp.writer import WRITE_STEPS, WriteOutcome, recorded_changes
 
+# A FAQ item copied from get_assistant carries keys the API assigns; taking them back is no mistake.
+RETURNED_FAQ_KEYS = {
+    key: {"description": "Assigned by the API; ignored."} for key in sorted(ANSWER_ONLY_KEYS["faq_items[]"])
+}
+
 
 def _with_partial_patch(schema: JsonSchema) -> JsonSchema:
     description = schema["properties"]["patch"]["description"]
-    schema["properties"]["patch"] = {**partial_patch(body_schema()), "description": description}
-    # An upsert's item has the shape of one item of that list under `patch`: say so instead of
-    # repeating those schemas (a sixth of the tool's schema). The pydantic models still check items.
-    for variant in schema["properties"]["edits"]["items"]["anyOf"]:
-        props = variant["properties"]
-        target = props.get("list", {}).get("const")
-        if "item" in props and target is not None:
-            note = f"Shaped like one item of patch.{target}."
-            props["item"] = {"type": "object", "description": f"{props['item']['description']} {note}"}
+    patch = partial_patch(body_schema())
+    patch["properties"]["faq_items"]["items"]["properties"].update(RETURNED_FAQ_KEYS)
+    schema["properties"]["patch"] = {**patch, "description": description}
     return schema
+
+
+def _without_returned_keys(patch: dict[str, Any]) -> dict[str, Any]:
+    items = patch.get("faq_items")
+    if not isinstance(items, list):
+        return patch
+    kept = [{k: v for k, v in i.items() if k not in RETURNED_FAQ_KEYS} if isinstance(i, dict) else i for i in items]
+    return {**patch, "faq_items": kept}
 
 
 def _patch_field_checks(arguments: dict[str, Any]) -> list[Problem]:
@@ -51,7 +58,7 @@ def _patch_field_checks(arguments: dict[str, Any]) -> list[Problem]:
     if not isinstance(patch, dict):
         return []
     try:
-        AssistantUpdate.model_validate(patch)
+        AssistantUpdate.model_validate(_without_returned_keys(patch))
     except ValidationError as exc:
         return pydantic_problems(exc, ["patch"], skip=frozenset({"missing", "union_tag_not_found"}))
     return []

@@ -19,7 +19,7 @@ from revox_mcp.journal import Journal
 from revox_mcp.policy import Policy
 from revox_mcp.progress import Progress, no_progress
 from revox_mcp.schema_files import packaged_schema
-from revox_mcp.schemas import JsonSchema, portable_schema
+from revox_mcp.schemas import JsonSchema, compact, portable_schema
 from revox_mcp.validation import ArgumentValidator
 from revox_mcp.writer import AssistantWriter
 
@@ -72,12 +72,18 @@ class ToolSpec:
 
     # What the models produce. Tests and `revox-mcp schemas` compare these with the checked-in files.
     @cached_property
-    def generated_input_schema(self) -> JsonSchema:
+    def generated_detailed_schema(self) -> JsonSchema:
+        """Every rule and description: what arguments are checked against, and a resource to read."""
         return self.shape_input(portable_schema(self.args_model))
 
     @cached_property
+    def generated_input_schema(self) -> JsonSchema:
+        """What tools/list shows: the detailed schema, compact."""
+        return compact(self.generated_detailed_schema)
+
+    @cached_property
     def generated_output_schema(self) -> JsonSchema:
-        return _with_assistant_fields(portable_schema(self.answer_model))
+        return _with_assistant_fields(compact(portable_schema(self.answer_model), described=-1))
 
     # What is published: the checked-in file, read once (far cheaper at start-up than generating it;
     # the sync test guarantees they are the same), or the generated schema where no file is shipped.
@@ -86,12 +92,17 @@ class ToolSpec:
         return packaged_schema(f"{self.name}.input.json") or self.generated_input_schema
 
     @cached_property
+    def detailed_schema(self) -> JsonSchema:
+        # Shipped only where compacting changes something.
+        return packaged_schema(f"{self.name}.input.detailed.json") or self.input_schema
+
+    @cached_property
     def output_schema(self) -> JsonSchema:
         return packaged_schema(f"{self.name}.output.json") or self.generated_output_schema
 
     @cached_property
     def validator(self) -> ArgumentValidator:
-        return ArgumentValidator(self.input_schema, self.args_model, extra_checks=self.extra_checks)
+        return ArgumentValidator(self.detailed_schema, self.args_model, extra_checks=self.extra_checks)
 
     def publish(self, policy: Policy) -> PublishedTool:
         """This tool as shown and checked under `policy` (the checked-in schema when the policy is default)."""
@@ -107,7 +118,7 @@ class ToolSpec:
 
         # Validation runs against the full schema so that a denied field is reported as denied,
         # not as unknown; the policy check above says why. The operator's extra fields are known to it.
-        full = copy.deepcopy(self.input_schema)
+        full = copy.deepcopy(self.detailed_schema)
         if "patch" in full.get("properties", {}):
             full["properties"]["patch"] = policy.with_extra_fields(full["properties"]["patch"])
         return PublishedTool(self, schema, lambda: ArgumentValidator(full, self.args_model, extra_checks=checks))
@@ -140,15 +151,14 @@ class PublishedTool:
 
 
 def _with_assistant_fields(schema: JsonSchema) -> JsonSchema:
-    """An answer's `assistant`: the metadata as modelled, `id` required, and every other key allowed.
-
-    The update fields are not repeated here: their meaning is in update_assistant's input schema, and
-    listing them again would cost every client context and validation time for nothing. Lenient on
-    purpose: an answer is what the API holds, and a client that checks structured content against the
-    output schema must not reject a good answer over a value our update rules would refuse.
+    """An answer's `assistant`: any object. Its fields are described in update_assistant's input schema
+    and the metadata in the detailed models; repeating them here would cost every client bytes and
+    validation time for nothing. Lenient on purpose: an answer is what the API holds, and a client that
+    checks structured content against the output schema must not reject a good answer over a value
+    this release does not expect (an `id` missing, a `created_at` of another type).
     """
     assistant = schema["properties"].get("assistant")
     if assistant is not None:
-        assistant["additionalProperties"] = True
-        assistant["required"] = ["id"]
+        for key in ("properties", "required", "additionalProperties"):
+            assistant.pop(key, None)
     return schema

@@ -1,0 +1,87 @@
+"""Lean answers for agents: what changed instead of everything, a compact schema that keeps every field and
+shape, items that can come back as get_assistant showed them, and errors that point the right way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from revox_mcp.config import Settings
+from revox_mcp.sandbox import SandboxServer
+from revox_mcp.sandbox.seed import RECEPTIONIST_ID, SALES_QUALIFIER_ID
+from revox_mcp.tools import TOOLS_BY_NAME
+from tests.conftest import mcp_client, stored, text_of, writes
+
+pytestmark = pytest.mark.anyio
+
+
+def ok(result: Any) -> dict[str, Any]:
+    assert not result.is_error, text_of(result)
+    return result.structured_content
+
+
+async def test_a_write_answers_with_what_changed_and_the_assistant_only_when_asked(settings: Settings) -> None:
+    async with mcp_client(settings) as client:
+        lean = ok(await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"name": "A"}}))
+        full = ok(
+            await client.call_tool(
+                "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"name": "B"}, "return_assistant": True}
+            )
+        )
+    assert set(lean) == {"assistant_id", "updated_at", "changes", "warnings", "dry_run", "change_id"}
+    assert lean["changes"] == [{"path": "name", "before": "Solar lead qualifier (outbound)", "after": "A"}]
+    assert full["assistant"]["name"] == "B" and full["updated_at"] == full["assistant"]["updated_at"]
+
+
+def test_edit_items_have_their_real_shape() -> None:
+    variants = TOOLS_BY_NAME["update_assistant"].input_schema["properties"]["edits"]["items"]["anyOf"]
+    items = {v["properties"]["list"]["const"]: v["properties"]["item"] for v in variants if "item" in v["properties"]}
+    assert set(items["faq_items"]["properties"]) >= {"question", "answer"}
+    assert items["custom_tools"]["properties"]["headers"]["items"]["required"] == ["key", "value"]
+    assert items["call_retry_config.calling_windows"]["required"] == [
+        "calling_window_start_time", "calling_window_end_time", "retry_delay_seconds",
+    ]  # fmt: skip
+
+
+async def test_a_faq_item_copied_from_get_assistant_can_come_back(sandbox: SandboxServer, settings: Settings) -> None:
+    async with mcp_client(settings) as client:
+        read = ok(await client.call_tool("get_assistant", {"id": RECEPTIONIST_ID}))["assistant"]
+        first = {**read["faq_items"][0], "answer": "Weekdays 8:30-18:30; Saturdays 9-12."}
+        assert "id" in first
+        edited = ok(
+            await client.call_tool(
+                "update_assistant",
+                {"id": RECEPTIONIST_ID, "edits": [{"op": "upsert", "list": "faq_items", "item": first}]},
+            )
+        )
+        patched = ok(
+            await client.call_tool(
+                "update_assistant", {"id": RECEPTIONIST_ID, "patch": {"faq_items": [read["faq_items"][1]]}}
+            )
+        )
+    assert [c["path"] for c in edited["changes"]] == ["faq_items[0].answer"], "no id reported as changed"
+    assert (
+        patched["changes"]
+        and stored(sandbox, RECEPTIONIST_ID)["faq_items"][0]["question"] == read["faq_items"][1]["question"]
+    )
+
+
+async def test_an_error_inside_a_nested_object_points_to_the_detailed_schema(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    async with mcp_client(settings) as client:
+        nested = await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"voice": {"sped": 1}}})
+        flat = await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"nmae": "x"}})
+    assert "revox://schemas/update_assistant (detailed_input)" in text_of(nested)
+    assert "detailed_input" not in text_of(flat)
+    assert writes(sandbox) == []
+
+
+async def test_read_tools_never_speak_of_writing(settings: Settings) -> None:
+    async with mcp_client(settings) as client:
+        bad_date = await client.call_tool("search_calls", {"created_after": "last tuesday"})
+        missing = await client.call_tool("get_assistant", {"id": "asst_nope"})
+    for result in (bad_date, missing):
+        assert result.is_error
+        assert "written" not in text_of(result) and "changed" not in text_of(result), text_of(result)
