@@ -336,9 +336,11 @@ def _diff_value(path: list[str | int], old: Any, new: Any, out: list[dict[str, A
     if isinstance(old, dict) and isinstance(new, dict):
         for key in sorted(set(old) | set(new)):
             _diff_value([*path, key], old.get(key), new.get(key), out)
-    elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+    elif isinstance(old, list) and isinstance(new, list) and _in_place(old, new):
         for index, (a, b) in enumerate(zip(old, new, strict=True)):
             _diff_value([*path, index], a, b, out)
+    elif isinstance(old, list) and isinstance(new, list) and _has_objects(old, new):
+        _diff_items(path, old, new, out)
     elif isinstance(old, str) and isinstance(new, str) and _is_long(old, new):
         lines = difflib.unified_diff(
             old.splitlines(keepends=True), new.splitlines(keepends=True), "before", "after", n=1
@@ -348,6 +350,36 @@ def _diff_value(path: list[str | int], old: Any, new: Any, out: list[dict[str, A
         )
     else:
         out.append({"path": render_path(path), "before": old, "after": new})
+
+
+def _in_place(old: list[Any], new: list[Any]) -> bool:
+    """Items changed where they stand (an edit of one FAQ item), not shifted: compare by index."""
+    if len(old) != len(new):
+        return False
+    if not _has_objects(old, new):
+        return True
+    return sum(a != b for a, b in zip(old, new, strict=True)) <= 2
+
+
+def _has_objects(old: list[Any], new: list[Any]) -> bool:
+    return any(isinstance(item, dict) for item in (*old, *new))
+
+
+def _diff_items(path: list[str | int], old: list[Any], new: list[Any], out: list[dict[str, Any]]) -> None:
+    """A list of objects that grew or shrank, item by item: `removed` (the item at that index before),
+    `added` (at that index now), and per-key changes where items were replaced in place. One FAQ added
+    to 3,000 is one entry, not the whole list twice."""
+    keys_old = [json.dumps(item, sort_keys=True) for item in old]
+    keys_new = [json.dumps(item, sort_keys=True) for item in new]
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, keys_old, keys_new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
+                _diff_value([*path, j], old[i], new[j], out)
+            continue
+        out += [{"path": render_path([*path, i]), "removed": old[i]} for i in range(i1, i2)]
+        out += [{"path": render_path([*path, j]), "added": new[j]} for j in range(j1, j2)]
 
 
 def _is_long(old: str, new: str) -> bool:

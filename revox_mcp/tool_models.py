@@ -208,6 +208,8 @@ class Change(BaseModel):
     before: Any = Field(default=None, description="Value before (absent for long text, see diff).")
     after: Any = Field(default=None, description="Value after (absent for long text, see diff).")
     diff: str | None = Field(default=None, description="Unified diff, for long text fields.")
+    added: Any = Field(default=None, description="An item added to a list, at this index now.")
+    removed: Any = Field(default=None, description="An item removed from a list, at this index before.")
 
 
 class AssistantAnswer(BaseModel):

@@ -85,3 +85,18 @@ async def test_read_tools_never_speak_of_writing(settings: Settings) -> None:
     for result in (bad_date, missing):
         assert result.is_error
         assert "written" not in text_of(result) and "changed" not in text_of(result), text_of(result)
+
+
+def test_a_list_of_objects_that_grew_or_shrank_is_diffed_item_by_item() -> None:
+    from revox_mcp.editing import diff
+
+    old = {"faq_items": [{"question": str(i), "answer": "a"} for i in range(3000)]}
+    new = {"faq_items": [*old["faq_items"][:5], *old["faq_items"][6:], {"question": "new", "answer": "b"}]}
+    new["faq_items"][0] = {"question": "0", "answer": "changed"}
+    assert diff(old, new) == [
+        {"path": "faq_items[0].answer", "before": "a", "after": "changed"},
+        {"path": "faq_items[5]", "removed": {"question": "5", "answer": "a"}},
+        {"path": "faq_items[2999]", "added": {"question": "new", "answer": "b"}},
+    ]
+    days = diff({"allowed_days": ["monday"]}, {"allowed_days": ["monday", "tuesday"]})
+    assert days == [{"path": "allowed_days", "before": ["monday"], "after": ["monday", "tuesday"]}]
