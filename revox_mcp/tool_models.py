@@ -232,6 +232,9 @@ class ChangeRow(BaseModel):
     status: Literal["applied", "pending", "failed"] = Field(
         description="applied; failed (the API refused); pending (outcome unknown: the server stopped mid-write)."
     )
+    status_reason: str | None = Field(
+        default=None, description="Why it failed, or how a pending change was settled (by re-reading the assistant)."
+    )
     fields: list[str] = Field(description="Top-level fields the change touched.")
     reason: str | None = Field(description="The reason given with the change.")
     reverts: str | None = Field(description="Id of the change this one reverted, if it is a revert.")

@@ -90,6 +90,9 @@ class AssistantWriter:
 
     async def revert(self, args: RevertChangeArgs) -> WriteOutcome:
         entry = await self._journal.get(args.change_id) if self._journal else None
+        if entry is not None and entry.status == "pending":
+            await self.settle_pending(entry.assistant_id)
+            entry = await self._journal.get(args.change_id)  # type: ignore[union-attr]
         if entry is None:
             where = "the change journal" if self._journal else "any journal (this server runs with --no-journal)"
             raise ChangeNotFound(f"No change '{args.change_id}' in {where}. list_changes shows the recorded ones.")
@@ -197,9 +200,14 @@ class AssistantWriter:
         except ApiTimeout as exc:
             after = await self._reread_after_timeout(assistant_id, current, body, change_id, exc)
             warnings.append("The API did not answer in time, but a re-read shows the change landed.")
-        except ApiError:
+        except ApiError as exc:
             if change_id is not None:
-                await self._journal.finish(change_id, "failed")  # type: ignore[union-attr]
+                await self._journal.finish(change_id, "failed", reason=_reason(exc, body))  # type: ignore[union-attr]
+            raise
+        except Exception as exc:
+            # An answer we cannot read, a body that cannot be sent: look instead of leaving the row pending.
+            if change_id is not None:
+                await self._settle(change_id, assistant_id, body, _reason(exc, body))
             raise
         else:
             after = answer.model_dump(mode="json", exclude_unset=True)
@@ -208,6 +216,31 @@ class AssistantWriter:
         warnings += _not_applied(body, after) + _moved_meanwhile(current, after, body)
         return WriteOutcome(
             assistant=after, changes=_diff(current, after), dry_run=False, change_id=change_id, warnings=warnings
+        )
+
+    async def settle_pending(self, assistant_id: str | None = None) -> None:
+        """Settle journal rows left pending (a crash mid-write, an answer that never came): re-read the
+        assistant; applied if it holds what was sent, failed otherwise, still pending if it cannot be read."""
+        if self._journal is None:
+            return
+        for entry in await self._journal.pending(assistant_id):
+            # Under the assistant's lock: a write of ours in flight finishes its own row first.
+            async with self._locks.setdefault(entry.assistant_id, anyio.Lock()):
+                await self._settle(entry.change_id, entry.assistant_id, entry.body, "found pending (stopped mid-write)")
+
+    async def _settle(self, change_id: str, assistant_id: str, body: State, why: str) -> None:
+        try:
+            reread = (await self._client.get_assistant(assistant_id)).model_dump(mode="json", exclude_unset=True)
+            # Journal bodies keep secrets masked: compare masked with masked.
+            landed = all(redact(_comparable(f, reread.get(f))) == redact(v) for f, v in body.items())
+        except Exception:  # the outcome stays unknown, and the row says so
+            return
+        outcome = "it landed" if landed else "it did not land"
+        await self._journal.settle(  # type: ignore[union-attr]
+            change_id,
+            "applied" if landed else "failed",
+            redact(reread) if landed else None,
+            f"{why}; a re-read shows {outcome}",
         )
 
     async def _reread_after_timeout(
@@ -224,7 +257,8 @@ class AssistantWriter:
         untouched = all(_comparable(f, reread.get(f)) == _comparable(f, current.get(f)) for f in body)
         if untouched:
             if change_id is not None:
-                await self._journal.finish(change_id, "failed")  # type: ignore[union-attr]
+                reason = "no answer in time; a re-read shows it did not land"
+                await self._journal.finish(change_id, "failed", reason=reason)  # type: ignore[union-attr]
             raise ApiTimeout(
                 "The Revox API did not answer in time, and a re-read shows the change did not land: nothing "
                 "changed. It is safe to call again.",
@@ -284,6 +318,11 @@ def _unmask_secrets(candidate: State, current: State, prefix: str) -> None:
                 for path, value in unmatched
             ]
         )
+
+
+def _reason(exc: Exception, body: State) -> str:
+    """Why a write failed, for the journal: the error's own words, secrets masked."""
+    return scrub(f"{type(exc).__name__}: {exc}", secrets_in(body))
 
 
 def _not_applied(body: State, after: State) -> list[str]:

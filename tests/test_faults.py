@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from mcp_types import CallToolResult
 
 from revox_mcp.config import Settings
+from revox_mcp.journal import Journal
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
 from tests.conftest import add_fault, fast_settings, mcp_client, requests_to, stored
@@ -115,3 +117,77 @@ def test_faults_can_be_set_from_the_sandbox_command(tmp_path: Path) -> None:
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+# --- the journal settles every row: failures say why, rows left pending are settled by re-reading ----
+
+
+async def list_rows(settings: Settings) -> list[dict[str, Any]]:
+    async with mcp_client(settings) as client:
+        return (await client.call_tool("list_changes", {})).structured_content["changes"]  # type: ignore[index]
+
+
+async def test_an_answer_without_the_assistant_settles_the_row_as_failed(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    add_fault(sandbox, method="PATCH", path=PATH, status=200, body={"ok": True}, times=-1)
+    settings = fast_settings(sandbox, max_retries=0, journal_path=tmp_path / "j.db")
+    result = await update(settings)
+    assert result.is_error
+    (row,) = await list_rows(settings)
+    assert row["status"] == "failed", row
+    assert "re-read shows it did not land" in row["status_reason"]
+
+
+async def test_an_api_refusal_is_journalled_with_its_reason(sandbox: SandboxServer, tmp_path: Path) -> None:
+    add_fault(sandbox, method="PATCH", path=PATH, status=400, body={"message": "voice.speed is out of range"})
+    settings = fast_settings(sandbox, journal_path=tmp_path / "j.db")
+    assert (await update(settings)).is_error
+    (row,) = await list_rows(settings)
+    assert row["status"] == "failed" and "voice.speed is out of range" in row["status_reason"]
+
+
+@pytest.mark.parametrize("landed", [True, False], ids=["landed", "did-not-land"])
+async def test_a_row_left_pending_by_a_crash_is_settled_when_listed(
+    sandbox: SandboxServer, tmp_path: Path, landed: bool
+) -> None:
+    settings = fast_settings(sandbox, journal_path=tmp_path / "j.db")
+    before = stored(sandbox, SALES_QUALIFIER_ID)
+    # What a server killed (kill -9) between its journal row and the PATCH's answer leaves behind.
+    journal = Journal(settings.journal_path, settings.scope)  # type: ignore[arg-type]
+    change_id = await journal.begin(
+        assistant_id=SALES_QUALIFIER_ID,
+        fields=["first_sentence"],
+        patch={"first_sentence": "Hello after a crash"},
+        edits=[],
+        body={"first_sentence": "Hello after a crash"},
+        before=before,
+        reason=None,
+    )
+    journal.close()
+    if landed:
+        sandbox.store.update(SALES_QUALIFIER_ID, {"first_sentence": "Hello after a crash"})
+    (row,) = await list_rows(settings)
+    assert row["change_id"] == change_id
+    assert row["status"] == ("applied" if landed else "failed"), row
+    assert "found pending" in row["status_reason"]
+    if landed:
+        async with mcp_client(settings) as client:
+            revert = await client.call_tool("revert_change", {"change_id": change_id})
+        assert not revert.is_error, text_of(revert)
+        assert stored(sandbox, SALES_QUALIFIER_ID)["first_sentence"] == before["first_sentence"]
+
+
+def test_an_old_journal_file_gains_the_reason_column(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, change_id TEXT NOT NULL UNIQUE, scope TEXT "
+        "NOT NULL, created_at TEXT NOT NULL, assistant_id TEXT NOT NULL, status TEXT NOT NULL, fields TEXT NOT NULL, "
+        "patch TEXT NOT NULL, edits TEXT NOT NULL, body TEXT NOT NULL, reason TEXT, reverts TEXT, before TEXT NOT "
+        "NULL, after TEXT);"
+    )
+    db.close()
+    Journal(path, "s").close()
+    columns = [row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(changes)")]
+    assert "status_reason" in columns
