@@ -12,7 +12,6 @@ journal shared by several configurations never mixes their assistants.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import threading
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from typing import Any, Literal
 
 import anyio
 
-from revox_mcp.sqlite_files import connect, transaction
+from revox_mcp.sqlite_files import connect, create_private, private_side_files, transaction
 
 Status = Literal["pending", "applied", "failed"]
 
@@ -71,19 +70,14 @@ def _new_change_id() -> str:
     return f"chg_{datetime.now(UTC):%Y%m%dT%H%M%S}_{secrets.token_hex(4)}"
 
 
-def _create_private(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-    os.chmod(path, 0o600)
-
-
 class Journal:
     def __init__(self, path: Path, scope: str) -> None:
-        _create_private(path)
+        create_private(path)
         self.path = path
         self.scope = scope
         self._lock = threading.Lock()
         self._db = connect(path)
+        private_side_files(path)
         self._db.executescript(_SCHEMA)
         self._migrate()
 

@@ -18,8 +18,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 # 'HH:mm' on a 24-hour clock ('09:00', '17:30') or 'H:mma' on a 12-hour clock ('6pm', '6:30pm').
 TIME_PATTERN = r"^(?:(?:[01]?[0-9]|2[0-3]):[0-5][0-9]|(?:1[0-2]|0?[1-9])(?::[0-5][0-9])?[aApP][mM])$"
-HTTP_URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
-PRECALL_URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*\{\{phone\}\}[^\s]*$"
+HTTP_URL_PATTERN = r"^https?://[^\s\x00-\x1f\x7f/$.?#][^\s\x00-\x1f\x7f]*$"
+PRECALL_URL_PATTERN = r"^https?://[^\s\x00-\x1f\x7f/$.?#][^\s\x00-\x1f\x7f]*\{\{phone\}\}[^\s\x00-\x1f\x7f]*$"
 SNAKE_CASE_PATTERN = r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$"
 
 PATTERN_MEANINGS: dict[str, str] = {
