@@ -91,6 +91,8 @@ class Policy:
     # --- checks ---------------------------------------------------------------------------------------
 
     def check_paths(self, paths: Iterable[str], prefix: str) -> list[Problem]:
+        denied = sorted(path for path in set(paths) if not self.permits(path))
+        # One problem per denied subtree: `slack` says it all, `slack.channels.id` would only repeat it.
         return [
             Problem(
                 path=f"{prefix}.{path}" if prefix else path,
@@ -98,8 +100,8 @@ class Policy:
                 allowed="no change: this server's operator policy does not let agents change this field",
                 hint="Leave it out; a person with access to the Revox dashboard can change it.",
             )
-            for path in sorted(set(paths))
-            if not self.permits(path)
+            for path in denied
+            if not any(path.startswith(outer + ".") for outer in denied)
         ]
 
     def check_limits(self, body: Mapping[str, Any], prefix: str) -> list[Problem]:
