@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from mcp_types import CallToolResult
@@ -191,3 +192,56 @@ def test_an_old_journal_file_gains_the_reason_column(tmp_path: Path) -> None:
     Journal(path, "s").close()
     columns = [row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(changes)")]
     assert "status_reason" in columns
+
+
+@pytest.mark.parametrize("landed", [True, False], ids=["landed", "did-not-land"])
+async def test_a_server_killed_mid_write_leaves_a_row_that_is_settled_later(
+    sandbox: SandboxServer, tmp_path: Path, landed: bool
+) -> None:
+    # The server process is killed (SIGKILL) while the PATCH waits for its answer; the write has landed
+    # (the sandbox applies it, then stalls) or not (the sandbox stalls without applying it).
+    add_fault(sandbox, method="PATCH", path=PATH, apply=landed, status=200, delay_s=3.0)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REVOX_")}
+    env |= {"REVOX_API_KEY": sandbox.api_key, "REVOX_BASE_URL": sandbox.url, "XDG_STATE_HOME": str(tmp_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "revox_mcp", "serve"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    init = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "update_assistant", "arguments": {"id": SALES_QUALIFIER_ID, "patch": PATCH}},
+        },
+    ]
+    process.stdin.write("".join(json.dumps(m) + "\n" for m in messages))
+    process.stdin.flush()
+    process.stdout.readline()  # the answer to initialize
+    journal = tmp_path / "revox-mcp" / "journal.db"
+    for _ in range(200):  # until the sandbox holds the PATCH (its answer is stalled)
+        if any(r.method == "PATCH" for r in sandbox.app.state.sandbox.requests) or (
+            journal.exists() and b"pending" in journal.read_bytes() + _wal(journal)
+        ):
+            break
+        await anyio.sleep(0.05)
+    await anyio.sleep(0.3)
+    process.kill()
+    process.wait(timeout=10)
+    assert (stored(sandbox, SALES_QUALIFIER_ID)["first_sentence"] == PATCH["first_sentence"]) is landed
+    (row,) = await list_rows(fast_settings(sandbox, journal_path=journal))
+    assert row["status"] == ("applied" if landed else "failed"), row
+    assert "found pending" in row["status_reason"]
+
+
+def _wal(path: Path) -> bytes:
+    wal = Path(f"{path}-wal")
+    return wal.read_bytes() if wal.exists() else b""
