@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import math
 import os
 import re
 import tomllib
@@ -112,7 +113,8 @@ class Policy:
             for where, value in _values(body, path.split("."), prefix):
                 if not isinstance(value, int | float) or isinstance(value, bool):
                     continue
-                too_low = limit.minimum is not None and value < limit.minimum
+                # NaN compares false with everything: it would pass any limit unless refused here.
+                too_low = not math.isfinite(value) or (limit.minimum is not None and value < limit.minimum)
                 if too_low or (limit.maximum is not None and value > limit.maximum):
                     problems.append(
                         Problem(path=where, value=shorten(value), allowed=f"a number {limit.text()} (operator policy)")

@@ -147,9 +147,10 @@ class UpdateAssistantArgs(Strict):
     )
     edits: list[Edit] = Field(
         default_factory=list,
+        max_length=100,
         description=(
             "Precise changes applied in order after patch, all or nothing: upsert/remove one item of a list, "
-            "or replace_text one exact passage of a long text such as the prompt without resending it."
+            "or replace_text one exact passage of a long text such as the prompt without resending it. At most 100."
         ),
     )
     dry_run: DryRun = False

@@ -255,3 +255,14 @@ async def test_control_characters_in_urls_are_refused(
         result = await client.call_tool("update_assistant", {"id": SALES, "patch": {field: url}})
     assert result.is_error and f"patch.{field}" in text_of(result)
     assert writes(sandbox) == []
+
+
+async def test_a_find_that_occurs_everywhere_gets_a_short_answer(sandbox: SandboxServer, settings: Settings) -> None:
+    sandbox.store.update(SALES, {"prompt": "a b\n" * 20_000})
+    edits = [{"op": "replace_text", "field": "prompt", "find": "a", "replace": "x"}]
+    async with mcp_client(settings) as client:
+        result = await client.call_tool("update_assistant", {"id": SALES, "edits": edits})
+        too_many = await client.call_tool("update_assistant", {"id": SALES, "edits": edits * 101})
+    text = text_of(result)
+    assert "it occurs 20000 times (lines 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, …)" in text and len(text) < 2_000
+    assert too_many.is_error and "a list of 0 to 100 items" in text_of(too_many)

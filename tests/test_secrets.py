@@ -304,3 +304,32 @@ def test_debug_logging_is_for_revox_mcp_only() -> None:
     finally:
         root.setLevel(saved[0])
         own.setLevel(saved[1])
+
+
+@pytest.mark.parametrize(
+    ("where", "name", "secret"),
+    [
+        ("headers", "Authorization", True),
+        ("headers", "x-auth", True),
+        ("headers", "X-Api-Key", True),
+        ("headers", "apikey", True),
+        ("headers", "X-Access-Token", True),
+        ("headers", "Cookie", True),
+        ("headers", "X-Client-Secret", True),
+        ("headers", "X-Session-Id", True),
+        ("headers", "Accept", False),
+        ("headers", "Content-Type", False),
+        ("query_params", "api_key", True),
+        ("query_params", "access_token", True),
+        ("query_params", "sig", True),
+        ("query_params", "X-Amz-Signature", True),
+        ("query_params", "password", True),
+        ("query_params", "lang", False),
+    ],
+)
+def test_which_header_and_query_values_count_as_secrets(where: str, name: str, secret: bool) -> None:
+    from revox_mcp.redaction import redact
+
+    tool = {"name": "t", where: [{"key": name, "value": "value-0123456789"}]}
+    shown = redact({"custom_tools": [tool]})["custom_tools"][0][where][0]["value"]
+    assert (shown != "value-0123456789") is secret
