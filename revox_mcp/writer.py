@@ -70,8 +70,10 @@ class AssistantWriter:
         self._policy = policy or Policy()
         self._catalog = catalog
         self._locks: dict[str, anyio.Lock] = {}
+        self._settled_at_start = False
 
     async def update(self, args: UpdateAssistantArgs) -> WriteOutcome:
+        await self._settle_at_start()
         edits_sent = [edit.model_dump(mode="json", exclude_unset=True) for edit in args.edits]
 
         def build(current: State) -> tuple[State, set[str]]:
@@ -89,6 +91,7 @@ class AssistantWriter:
         )
 
     async def revert(self, args: RevertChangeArgs) -> WriteOutcome:
+        await self._settle_at_start()
         entry = await self._journal.get(args.change_id) if self._journal else None
         if entry is not None and entry.status == "pending":
             await self.settle_pending(entry.assistant_id)
@@ -217,6 +220,12 @@ class AssistantWriter:
         return WriteOutcome(
             assistant=after, changes=_diff(current, after), dry_run=False, change_id=change_id, warnings=warnings
         )
+
+    async def _settle_at_start(self) -> None:
+        """Before this server's first journal write: rows a previous run left pending say what happened."""
+        if not self._settled_at_start:
+            self._settled_at_start = True
+            await self.settle_pending()
 
     async def settle_pending(self, assistant_id: str | None = None) -> None:
         """Settle journal rows left pending (a crash mid-write, an answer that never came): re-read the

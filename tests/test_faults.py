@@ -245,3 +245,23 @@ async def test_a_server_killed_mid_write_leaves_a_row_that_is_settled_later(
 def _wal(path: Path) -> bytes:
     wal = Path(f"{path}-wal")
     return wal.read_bytes() if wal.exists() else b""
+
+
+async def test_a_row_left_pending_is_settled_before_the_next_run_writes(sandbox: SandboxServer, tmp_path: Path) -> None:
+    settings = fast_settings(sandbox, journal_path=tmp_path / "j.db")
+    journal = Journal(settings.journal_path, settings.scope)  # type: ignore[arg-type]
+    change_id = await journal.begin(
+        assistant_id=SALES_QUALIFIER_ID,
+        fields=["name"],
+        patch={"name": "never sent"},
+        edits=[],
+        body={"name": "never sent"},
+        before=stored(sandbox, SALES_QUALIFIER_ID),
+        reason=None,
+    )
+    async with mcp_client(settings) as client:
+        other = await client.call_tool("update_assistant", {"id": "asst_dental_receptionist", "patch": {"name": "R"}})
+        assert not other.is_error
+    entry = await journal.get(change_id)
+    journal.close()
+    assert entry is not None and entry.status == "failed" and "did not land" in (entry.status_reason or "")
