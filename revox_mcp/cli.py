@@ -159,6 +159,8 @@ def _serve(args: argparse.Namespace) -> int:
                 hint = f"Set {API_KEY_ENV} (or pass --api-key), or add --sandbox to try it locally."
                 print(f"revox-mcp: no API key. {hint}", file=sys.stderr)
                 return 2
+            if journal is not None:
+                private_state_dir(journal.parent, state_dir)
         if args.http:
             return _serve_http(args, settings, policy)
         anyio.run(run_stdio, settings, policy, args.schema_profile)
