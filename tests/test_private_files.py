@@ -50,3 +50,18 @@ def test_files_an_older_version_left_readable_are_made_private(tmp_path: Path) -
     named.chmod(0o755)
     private_state_dir(named, state)
     assert mode(named) == 0o755, "a folder the user named is left as it is"
+
+
+def test_serve_makes_its_state_folder_private(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    state = tmp_path / "revox-mcp"
+    state.mkdir(mode=0o755)
+    state.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REVOX_")}
+    env |= {"XDG_STATE_HOME": str(tmp_path), "REVOX_API_KEY": "k", "REVOX_BASE_URL": "http://127.0.0.1:9"}
+    # stdin at its end: the stdio server starts, opens its journal and stops.
+    subprocess.run([sys.executable, "-m", "revox_mcp", "serve"], env=env, stdin=subprocess.DEVNULL, timeout=30)
+    assert mode(state) == 0o700 and mode(state / "journal.db") == 0o600
