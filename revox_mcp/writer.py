@@ -73,8 +73,8 @@ class AssistantWriter:
         self._settled_at_start = False
 
     async def update(self, args: UpdateAssistantArgs) -> WriteOutcome:
-        await self._settle_at_start()
         edits_sent = [edit.model_dump(mode="json", exclude_unset=True) for edit in args.edits]
+        await self._settle_at_start()
 
         def build(current: State) -> tuple[State, set[str]]:
             state = dict(current)  # shallow: merge_patch builds new values and apply_edits copies what it edits
@@ -91,8 +91,8 @@ class AssistantWriter:
         )
 
     async def revert(self, args: RevertChangeArgs) -> WriteOutcome:
-        await self._settle_at_start()
         entry = await self._journal.get(args.change_id) if self._journal else None
+        await self._settle_at_start()
         if entry is not None and entry.status == "pending":
             await self.settle_pending(entry.assistant_id)
             entry = await self._journal.get(args.change_id)  # type: ignore[union-attr]
@@ -242,7 +242,7 @@ class AssistantWriter:
             reread = (await self._client.get_assistant(assistant_id)).model_dump(mode="json", exclude_unset=True)
             # Journal bodies keep secrets masked: compare masked with masked.
             landed = all(redact(_comparable(f, reread.get(f))) == redact(v) for f, v in body.items())
-        except Exception:  # the outcome stays unknown, and the row says so
+        except ApiError:  # the outcome stays unknown, and the row says so
             return
         outcome = "it landed" if landed else "it did not land"
         await self._journal.settle(  # type: ignore[union-attr]
@@ -308,6 +308,11 @@ def _sendable(state: State, fields: set[str]) -> State:
     return {k: _comparable(k, state.get(k)) if k in UPDATE_FIELDS else state.get(k) for k in fields}
 
 
+def _reason(exc: Exception, body: State) -> str:
+    """Why a write failed, for the journal: the error's own words, secrets masked."""
+    return scrub(f"{type(exc).__name__}: {exc}", secrets_in(body))
+
+
 def _unmask_secrets(candidate: State, current: State, prefix: str) -> None:
     """A masked secret sent back means "keep the stored one": swap the real one in. A mask that matches
     nothing stored at that place (from an old answer or the journal, which never keeps secrets) cannot
@@ -327,11 +332,6 @@ def _unmask_secrets(candidate: State, current: State, prefix: str) -> None:
                 for path, value in unmatched
             ]
         )
-
-
-def _reason(exc: Exception, body: State) -> str:
-    """Why a write failed, for the journal: the error's own words, secrets masked."""
-    return scrub(f"{type(exc).__name__}: {exc}", secrets_in(body))
 
 
 def _not_applied(body: State, after: State) -> list[str]:
