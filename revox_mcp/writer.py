@@ -308,11 +308,6 @@ def _sendable(state: State, fields: set[str]) -> State:
     return {k: _comparable(k, state.get(k)) if k in UPDATE_FIELDS else state.get(k) for k in fields}
 
 
-def _reason(exc: Exception, body: State) -> str:
-    """Why a write failed, for the journal: the error's own words, secrets masked."""
-    return scrub(f"{type(exc).__name__}: {exc}", secrets_in(body))
-
-
 def _unmask_secrets(candidate: State, current: State, prefix: str) -> None:
     """A masked secret sent back means "keep the stored one": swap the real one in. A mask that matches
     nothing stored at that place (from an old answer or the journal, which never keeps secrets) cannot
@@ -374,3 +369,8 @@ def _instant(value: Any) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def _reason(exc: Exception, body: State) -> str:
+    """Why a write failed, for the journal: the error's own words, secrets masked."""
+    return scrub(f"{type(exc).__name__}: {exc}", secrets_in(body))
