@@ -239,7 +239,9 @@ class AssistantWriter:
 
     async def _settle(self, change_id: str, assistant_id: str, body: State, why: str) -> None:
         try:
-            reread = (await self._client.get_assistant(assistant_id)).model_dump(mode="json", exclude_unset=True)
+            read: Any = await self._client.get_assistant(assistant_id)
+            # The client may hand back a model or, reading tolerantly, a plain dict.
+            reread = read if isinstance(read, dict) else read.model_dump(mode="json", exclude_unset=True)
             # Journal bodies keep secrets masked: compare masked with masked.
             landed = all(redact(_comparable(f, reread.get(f))) == redact(v) for f, v in body.items())
         except ApiError:  # the outcome stays unknown, and the row says so

@@ -246,14 +246,29 @@ def test_a_short_token_is_refused_with_one_line(capsys: pytest.CaptureFixture[st
         ("webhook_url", "https://hooks.example/\x1b[2J"),
         ("logo_url", "https://cdn.example/logo\x7f.png"),
         ("precall_lookup_url", "https://crm.example/lookup?phone={{phone}}\x00"),
+        ("custom_tools[0].url", "https://hooks.example/book\x00"),
     ],
 )
 async def test_control_characters_in_urls_are_refused(
     sandbox: SandboxServer, settings: Settings, field: str, url: str
 ) -> None:
+    if field.startswith("custom_tools"):
+        tool: dict[str, Any] = {
+            "name": "book",
+            "description": "Book.",
+            "method": "GET",
+            "url": "https://hooks.example/book",
+            "headers": [{"key": "Authorization", "value": "Bearer x"}],
+            "query_params": [{"key": "lang", "value": "fr"}],
+            "body_template": None,
+            "input_schema": [],
+        }
+        patch: dict[str, Any] = {"custom_tools": [{**tool, "url": url}]}
+    else:
+        patch = {field: url}
     async with mcp_client(settings) as client:
-        result = await client.call_tool("update_assistant", {"id": SALES, "patch": {field: url}})
-    assert result.is_error and f"patch.{field}" in text_of(result)
+        result = await client.call_tool("update_assistant", {"id": SALES, "patch": patch})
+    assert result.is_error and f"patch.{field}" in text_of(result), text_of(result)
     assert writes(sandbox) == []
 
 
