@@ -22,7 +22,16 @@ import anyio
 from revox_mcp.catalog import Catalog
 from revox_mcp.client import RevoxClient
 from revox_mcp.editing import apply_edits, diff, merge_patch, project
-from revox_mcp.errors import ApiError, ApiTimeout, ChangeNotFound, PatchInvalid, Problem, RevertRefused, StaleVersion
+from revox_mcp.errors import (
+    ApiError,
+    ApiTimeout,
+    ChangeNotFound,
+    PatchInvalid,
+    Problem,
+    RevertRefused,
+    ServerFault,
+    StaleVersion,
+)
 from revox_mcp.journal import Journal
 from revox_mcp.models import AssistantUpdate
 from revox_mcp.policy import Policy, changed_paths
@@ -204,7 +213,10 @@ class AssistantWriter:
             after = await self._reread_after_timeout(assistant_id, current, body, change_id, exc)
             warnings.append("The API did not answer in time, but a re-read shows the change landed.")
         except ApiError as exc:
-            if change_id is not None:
+            if change_id is not None and isinstance(exc, ServerFault):
+                # A 5xx (or an answer that cannot be read) does not say the write did not land: look.
+                await self._settle(change_id, assistant_id, body, _reason(exc, body))
+            elif change_id is not None:
                 await self._journal.finish(change_id, "failed", reason=_reason(exc, body))  # type: ignore[union-attr]
             raise
         except Exception as exc:

@@ -265,3 +265,12 @@ async def test_a_row_left_pending_is_settled_before_the_next_run_writes(sandbox:
     entry = await journal.get(change_id)
     journal.close()
     assert entry is not None and entry.status == "failed" and "did not land" in (entry.status_reason or "")
+
+
+async def test_a_persistent_5xx_is_journalled_by_what_a_re_read_shows(sandbox: SandboxServer, tmp_path: Path) -> None:
+    # A 5xx does not say the write did not land (a proxy can fail after the API applied it): look.
+    add_fault(sandbox, method="PATCH", path=PATH, status=503, times=-1)
+    settings = fast_settings(sandbox, max_retries=1, journal_path=tmp_path / "j.db")
+    assert (await update(settings)).is_error
+    (row,) = await list_rows(settings)
+    assert row["status"] == "failed" and "503" in row["status_reason"] and "did not land" in row["status_reason"]
