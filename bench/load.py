@@ -97,7 +97,7 @@ def services(folder: Path) -> Iterator[tuple[str, str, int]]:
     with _process([*sandbox_cmd, "--key", "load-key"], env) as sandbox:
         assert sandbox.stdout is not None
         api = sandbox.stdout.readline().split()[3]
-        token = "load-token-0123456789"
+        token = "load-token-0123456789abcdefghijklmnopqrstuv"
         server_env = env | {"REVOX_API_KEY": "load-key", "REVOX_BASE_URL": api, "REVOX_MCP_TOKEN": token}
         server_cmd = [sys.executable, "-m", "revox_mcp", "serve", "--http", "--port", "0"]
         with _process([*server_cmd, "--journal", str(folder / "journal.db")], server_env) as server:

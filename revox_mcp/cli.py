@@ -98,6 +98,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _schemas(args)
 
 
+def private_state_dir(folder: Path, state_dir: Path) -> None:
+    """Create the data folder for the owner only; our own state folder is made private even if an older
+    version created it world-readable (a folder the user named is left as it is)."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if folder.resolve() == state_dir.resolve():
+        folder.chmod(0o700)
+
+
 def configure_logging(level: str) -> None:
     """stderr shows revox-mcp's records at `level` and above. Third-party loggers stay at WARNING: at DEBUG
     some log whole messages (sse-starlette every response chunk, the SDK every JSON-RPC message). The
@@ -135,11 +143,14 @@ def _serve(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"revox-mcp: {exc}", file=sys.stderr)
         return 2
+    if args.http and (problem := _token_problem()):
+        print(f"revox-mcp: {problem}", file=sys.stderr)
+        return 2
     state_dir = default_state_dir()
     with contextlib.ExitStack() as stack:
         if args.sandbox:
             db = args.sandbox_db or state_dir / "sandbox.db"
-            db.parent.mkdir(parents=True, exist_ok=True)
+            private_state_dir(db.parent, state_dir)
             sandbox = stack.enter_context(SandboxServer(db))
             print(f"revox-mcp: using the local sandbox at {sandbox.url} (data in {db})", file=sys.stderr)
             settings = Settings(
@@ -158,10 +169,24 @@ def _serve(args: argparse.Namespace) -> int:
                 hint = f"Set {API_KEY_ENV} (or pass --api-key), or add --sandbox to try it locally."
                 print(f"revox-mcp: no API key. {hint}", file=sys.stderr)
                 return 2
+            if journal is not None:
+                private_state_dir(journal.parent, state_dir)
         if args.http:
             return _serve_http(args, settings, policy)
         anyio.run(run_stdio, settings, policy, args.schema_profile)
     return 0
+
+
+def _token_problem() -> str | None:
+    from revox_mcp.http_transport import MIN_TOKEN_CHARS, TOKEN_ENV
+
+    chosen = os.environ.get(TOKEN_ENV)
+    if chosen and len(chosen) < MIN_TOKEN_CHARS:
+        return (
+            f"{TOKEN_ENV} is {len(chosen)} characters; use at least {MIN_TOKEN_CHARS} random ones (or unset it to "
+            "get a generated token)."
+        )
+    return None
 
 
 def _serve_http(args: argparse.Namespace, settings: Settings, policy: Any) -> int:
@@ -178,7 +203,7 @@ def _serve_http(args: argparse.Namespace, settings: Settings, policy: Any) -> in
         allowed_origins=[o for o in args.allowed_origins.split(",") if o],
         max_body_bytes=args.max_body_bytes,
     )
-    server = AppServer(host=options.host, port=options.port)
+    server = AppServer(host=options.host, port=options.port, uvicorn_options=options.limits.uvicorn_options())
     server.app = build_http_app(settings, policy, options, server.port, args.schema_profile)
     print(f"revox-mcp: MCP over Streamable HTTP at {server.url}{MCP_PATH}", file=sys.stderr)
     if not os.environ.get(TOKEN_ENV):
@@ -198,7 +223,7 @@ def _sandbox(args: argparse.Namespace) -> int:
     from revox_mcp.sandbox import SandboxServer
 
     db = args.db or default_state_dir() / "sandbox.db"
-    db.parent.mkdir(parents=True, exist_ok=True)
+    private_state_dir(db.parent, default_state_dir())
     sandbox = SandboxServer(db, api_key=args.key, port=args.port)
     for text in args.fault:
         try:

@@ -176,12 +176,21 @@ def _replace_text(state: State, edit: ReplaceText, where: list[str | int]) -> Pr
     )
 
 
+# Lines listed for a find that occurs several times: enough to locate them, bounded in work and words
+# (a one-letter find can occur tens of thousands of times in a long prompt).
+_MAX_LINES_SHOWN = 10
+
+
 def _line_numbers(text: str, find: str) -> str:
-    lines, start = [], text.find(find)
-    while start != -1:
-        lines.append(str(text.count("\n", 0, start) + 1))
+    lines: list[int] = []
+    line, counted, start = 1, 0, text.find(find)
+    while start != -1 and len(lines) < _MAX_LINES_SHOWN:
+        line += text.count("\n", counted, start)
+        counted = start
+        lines.append(line)
         start = text.find(find, start + 1)
-    return ", ".join(lines)
+    shown = ", ".join(str(n) for n in lines)
+    return f"{shown}, …" if start != -1 else shown
 
 
 def _nearest_passage(text: str, find: str) -> str:
@@ -391,8 +400,3 @@ def leaf_paths(value: Any, prefix: str = "") -> list[str]:
     if not isinstance(value, dict) or (prefix and not value):
         return [prefix] if prefix else []
     return [p for key, item in value.items() for p in leaf_paths(item, f"{prefix}.{key}" if prefix else key)]
-
-
-def policy_path(path: str) -> str:
-    """A diff path without list positions ('faq_items[2].answer' -> 'faq_items.answer'), as policies name fields."""
-    return re.sub(r"\[\d+\]", "", path)

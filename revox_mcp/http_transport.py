@@ -1,22 +1,27 @@
 """`revox-mcp serve --http`: the MCP server over Streamable HTTP, for clients that connect by URL.
 
 Loopback by default. Every request needs `Authorization: Bearer <token>` (REVOX_MCP_TOKEN, or one
-generated at start and printed to stderr); DNS-rebinding protection checks Host and Origin against
-allowed lists; request bodies are bounded. `stateless` serves each request on its own, so several
-replicas can sit behind a load balancer (the journal and the per-assistant write lock are then per
-replica, as the README says).
+generated at start and printed to stderr); DNS-rebinding protection checks Host and Origin exactly
+against allowed lists; request bodies are bounded in size and in time, headers in time, connections
+in number (HttpLimits). `stateless` serves each request on its own, so several replicas can sit
+behind a load balancer (the journal and the per-assistant write lock are then per replica, as the
+README says).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
+import re
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 from mcp.server.transport_security import TransportSecuritySettings
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from revox_mcp.config import Settings
 from revox_mcp.policy import Policy
@@ -28,6 +33,7 @@ MCP_PATH = "/mcp"
 DEFAULT_HTTP_PORT = 8000
 # Generous for any patch (a 100,000-character prompt is ~100 KB) and small enough to refuse abuse.
 DEFAULT_MAX_BODY_BYTES = 1_048_576
+MIN_TOKEN_CHARS = 32
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -41,6 +47,70 @@ def new_token() -> str:
 
 
 @dataclass(frozen=True)
+class HttpLimits:
+    """Time and number bounds, so that clients without a token cannot hold the server's resources.
+
+    A connection must finish its request headers within `header_timeout_s` (also each later request on
+    a kept-alive connection), and its body within `body_timeout_s`; an idle kept-alive connection is
+    closed after `keep_alive_s`. Past `max_connections` open connections a new one is closed at once.
+    """
+
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
+    keep_alive_s: float = 5.0
+    max_connections: int = 256
+    # Request line plus headers: h11's own default, stated here because it is a limit we rely on.
+    max_header_bytes: int = 16_384
+
+    def uvicorn_options(self) -> dict[str, Any]:
+        return {
+            "http": _guarded_h11(self.header_timeout_s, self.max_connections),
+            "timeout_keep_alive": self.keep_alive_s,
+            # Requests past the cap get uvicorn's 503 (connections past it are closed before that).
+            "limit_concurrency": self.max_connections + 1,
+            "h11_max_incomplete_event_size": self.max_header_bytes,
+        }
+
+
+def _guarded_h11(header_timeout_s: float, max_connections: int) -> type[H11Protocol]:
+    """uvicorn's h11 protocol with a deadline for request headers and a cap on open connections
+    (uvicorn has neither: a client that sends half a header line holds its connection for good)."""
+
+    class GuardedH11(H11Protocol):
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            if len(self.connections) > max_connections:
+                self.transport.close()
+                return
+            self._arm_header_timer()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._arm_header_timer()  # the next request on this connection gets the same deadline
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+            super().connection_lost(exc)
+
+        def _arm_header_timer(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+            self._header_timer = self.loop.call_later(header_timeout_s, self._header_deadline, self.cycle)
+
+        def _header_deadline(self, cycle_then: Any) -> None:
+            # Close only if no request has started since the timer was armed (headers never completed)
+            # and none is being answered (a pipelined request in progress is not idle).
+            idle = self.cycle is cycle_then and (cycle_then is None or cycle_then.response_complete)
+            if idle and not self.transport.is_closing():
+                self.transport.close()
+
+    return GuardedH11
+
+
+@dataclass(frozen=True)
 class HttpOptions:
     token: str
     host: str = "127.0.0.1"
@@ -49,6 +119,7 @@ class HttpOptions:
     allowed_hosts: list[str] = field(default_factory=list)
     allowed_origins: list[str] = field(default_factory=list)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    limits: HttpLimits = field(default_factory=HttpLimits)
 
     def security(self, port: int) -> TransportSecuritySettings:
         """Host and Origin checks: loopback names by default, plus the bound host and what the operator adds."""
@@ -75,22 +146,48 @@ def build_http_app(
         host=options.host,
         max_request_body_size=options.max_body_bytes,
     )
-    return BearerGuard(app, options.token, options.max_body_bytes)
+    security = options.security(port)
+    return BearerGuard(
+        app,
+        options.token,
+        options.max_body_bytes,
+        body_timeout_s=options.limits.body_timeout_s,
+        allowed_hosts=security.allowed_hosts,
+        allowed_origins=security.allowed_origins,
+    )
 
 
 class BearerGuard:
-    """Refuses, before the MCP layer sees them, requests without the token and bodies over the limit."""
+    """In front of the MCP layer: refuses a foreign Host or Origin, requests without the token, and
+    bodies over the size limit (declared or chunked) or slower than the time limit. The body is read
+    here, whole, before the MCP layer sees the request."""
 
-    def __init__(self, app: ASGIApp, token: str, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        token: str,
+        max_body_bytes: int,
+        *,
+        body_timeout_s: float = HttpLimits.body_timeout_s,
+        allowed_hosts: list[str] | None = None,
+        allowed_origins: list[str] | None = None,
+    ) -> None:
         self._app = app
         self._token = token.encode()
         self._max_body = max_body_bytes
+        self._body_timeout = body_timeout_s
+        self._hosts = allowed_hosts
+        self._origins = allowed_origins
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)  # lifespan: start and stop the session manager
             return
         headers = {k.decode("latin-1").lower(): v for k, v in scope.get("headers", [])}
+        refusal = self._foreign(headers)
+        if refusal is not None:
+            await _json(send, refusal[0], {"error": "forbidden", "message": refusal[1]}, close=True)
+            return
         scheme, _, token = headers.get("authorization", b"").partition(b" ")
         if scheme.lower() != b"bearer" or not hmac.compare_digest(token.strip(), self._token):
             await _json(
@@ -102,17 +199,110 @@ class BearerGuard:
             return
         length = headers.get("content-length", b"")
         if length.isdigit() and int(length) > self._max_body:
-            message = (
-                f"The request body is {int(length):,} bytes; this server accepts at most {self._max_body:,}. Send a "
-                "smaller patch: change long texts with edits (replace_text) instead of resending them."
-            )
-            await _json(send, 413, {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}})
+            await self._too_large(send, int(length))
             return
-        await self._app(scope, receive, send)
+        if scope.get("method") in ("GET", "HEAD", "DELETE", "OPTIONS") and not length.strip(b"0"):
+            await self._app(scope, receive, send)
+            return
+        body = await self._read_body(receive)
+        if isinstance(body, int):
+            await self._too_large(send, body)
+        elif body is _SLOW:
+            message = f"The request body did not arrive within {self._body_timeout:g} s; send it at once."
+            await _json(
+                send, 408, {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}}, close=True
+            )
+        elif body is not _GONE:
+            await self._app(scope, _replay(body, receive), send)  # type: ignore[arg-type]
+
+    async def _read_body(self, receive: Receive) -> bytes | int | object:
+        """The whole body; its size so far (an int) once over the limit; _SLOW or _GONE."""
+        chunks: list[bytes] = []
+        size = 0
+        with anyio.move_on_after(self._body_timeout):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return _GONE
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self._max_body:
+                    return size
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    return b"".join(chunks)
+        return _SLOW
+
+    async def _too_large(self, send: Send, size: int) -> None:
+        measured = f"is {size:,} bytes" if size else "is larger than that"
+        message = (
+            f"The request body {measured}; this server accepts at most {self._max_body:,}. Send a "
+            "smaller patch: change long texts with edits (replace_text) instead of resending them."
+        )
+        await _json(
+            send, 413, {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}}, close=True
+        )
+
+    def _foreign(self, headers: dict[str, bytes]) -> tuple[int, str] | None:
+        """421 or 403 with advice when Host or Origin is not exactly one allowed (the SDK's own check
+        accepts any value that starts like an allowed one, e.g. `127.0.0.1:8000.evil.example`)."""
+        if self._hosts is None:
+            return None
+        host = headers.get("host", b"").decode("latin-1")
+        if not _matches(host, self._hosts, _HOST):
+            return (
+                421,
+                f"Host {host!r} is not served here. Allowed: {', '.join(self._hosts)} (--allowed-hosts adds more).",
+            )
+        origin = headers.get("origin")
+        if origin is not None and not _matches(origin.decode("latin-1"), self._origins or [], _ORIGIN):
+            shown = origin.decode("latin-1")
+            return 403, f"Origin {shown!r} may not call this server (--allowed-origins adds one)."
+        return None
 
 
-async def _json(send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None) -> None:
+_SLOW = object()
+_GONE = object()
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::([0-9]{1,5}))?")
+_ORIGIN = re.compile(r"(https?://(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+))(?::([0-9]{1,5}))?")
+
+
+def _matches(value: str, allowed: list[str], shape: re.Pattern[str]) -> bool:
+    """Exact match of name[:port] (names compared without case); `name:*` allows any port or none."""
+    found = shape.fullmatch(value)
+    if found is None:
+        return False
+    name, port = found.group(1).lower(), found.group(2)
+    for pattern in allowed:
+        allowed_name, _, allowed_port = pattern.lower().rpartition(":")
+        if allowed_port == "*" and name == allowed_name:
+            return True
+        if value.lower() == pattern.lower() or (port is None and name == pattern.lower()):
+            return True
+    return False
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives the body already read, then passes on (to see a disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+async def _json(
+    send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]] | None = None, close: bool = False
+) -> None:
     payload = json.dumps(body).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()), *(extra or [])]
+    if close:
+        # The rest of the request may still be on its way: end the connection rather than read it.
+        headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})

@@ -2,7 +2,9 @@
 
 A row is written *before* the PATCH (status `pending`) and completed after it (`applied` or
 `failed`), each step one transaction: a crash leaves either no row or a whole pending row, which
-then says honestly that the outcome is unknown. The file is created with mode 0600 (it holds
+then says honestly that the outcome is unknown until it is settled (the writer re-reads the
+assistant: applied if it holds what was sent, failed otherwise). A failed or settled row says why
+in `status_reason`. The file is created with mode 0600 (it holds
 whole assistant configurations). Rows are scoped by API (base URL, or the sandbox's file), so a
 journal shared by several configurations never mixes their assistants.
 """
@@ -10,7 +12,6 @@ journal shared by several configurations never mixes their assistants.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import threading
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from typing import Any, Literal
 
 import anyio
 
-from revox_mcp.sqlite_files import connect, transaction
+from revox_mcp.sqlite_files import connect, create_private, private_side_files, transaction
 
 Status = Literal["pending", "applied", "failed"]
 
@@ -43,6 +44,8 @@ CREATE TABLE IF NOT EXISTS changes (
 );
 CREATE INDEX IF NOT EXISTS changes_by_assistant ON changes (scope, assistant_id, seq);
 """
+# Columns added after the first release, added to older files when they are opened.
+_MIGRATIONS = {"status_reason": "ALTER TABLE changes ADD COLUMN status_reason TEXT"}
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class JournalEntry:
     reverts: str | None
     before: dict[str, Any]
     after: dict[str, Any] | None
+    status_reason: str | None = None
 
 
 def _new_change_id() -> str:
@@ -66,20 +70,23 @@ def _new_change_id() -> str:
     return f"chg_{datetime.now(UTC):%Y%m%dT%H%M%S}_{secrets.token_hex(4)}"
 
 
-def _create_private(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-    os.chmod(path, 0o600)
-
-
 class Journal:
     def __init__(self, path: Path, scope: str) -> None:
-        _create_private(path)
+        create_private(path)
         self.path = path
         self.scope = scope
         self._lock = threading.Lock()
         self._db = connect(path)
+        private_side_files(path)
         self._db.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        with self._lock, transaction(self._db):
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(changes)")}
+            for column, sql in _MIGRATIONS.items():
+                if column not in columns:
+                    self._db.execute(sql)
 
     def close(self) -> None:
         with self._lock:
@@ -119,11 +126,26 @@ class Journal:
         )
         return change_id
 
-    async def finish(self, change_id: str, status: Status, after: dict[str, Any] | None = None) -> None:
+    async def finish(
+        self, change_id: str, status: Status, after: dict[str, Any] | None = None, reason: str | None = None
+    ) -> None:
         await self._run(
-            "UPDATE changes SET status = ?, after = ? WHERE change_id = ?",
-            (status, json.dumps(after) if after is not None else None, change_id),
+            "UPDATE changes SET status = ?, after = ?, status_reason = ? WHERE change_id = ?",
+            (status, json.dumps(after) if after is not None else None, _short(reason), change_id),
         )
+
+    async def settle(self, change_id: str, status: Status, after: dict[str, Any] | None, reason: str) -> None:
+        """Settle a row left pending; a no-op if its writer finished it meanwhile (its word wins)."""
+        await self._run(
+            "UPDATE changes SET status = ?, after = ?, status_reason = ? WHERE change_id = ? AND status = 'pending'",
+            (status, json.dumps(after) if after is not None else None, _short(reason), change_id),
+        )
+
+    async def pending(self, assistant_id: str | None = None) -> list[JournalEntry]:
+        where, params = "scope = ? AND status = 'pending'", [self.scope]
+        if assistant_id is not None:
+            where, params = where + " AND assistant_id = ?", [*params, assistant_id]
+        return await self._query(f"SELECT {_COLUMNS} FROM changes WHERE {where} ORDER BY seq", tuple(params))
 
     async def get(self, change_id: str) -> JournalEntry | None:
         rows = await self._query(
@@ -160,11 +182,18 @@ class Journal:
         return [_entry(row) for row in await self._fetch(sql, params)]
 
 
-_COLUMNS = "change_id, created_at, assistant_id, status, fields, patch, edits, body, reason, reverts, before, after"
+_COLUMNS = (
+    "change_id, created_at, assistant_id, status, fields, patch, edits, body, reason, reverts, before, after, "
+    "status_reason"
+)
+
+
+def _short(reason: str | None) -> str | None:
+    return reason if reason is None or len(reason) <= 500 else reason[:499] + "…"
 
 
 def _entry(row: tuple[Any, ...]) -> JournalEntry:
-    change_id, created_at, assistant_id, status, fields, patch, edits, body, reason, reverts, before, after = row
+    change_id, created_at, assistant_id, status, fields, patch, edits, body, reason, reverts, before, after, why = row
     return JournalEntry(
         change_id=change_id,
         created_at=created_at,
@@ -178,4 +207,5 @@ def _entry(row: tuple[Any, ...]) -> JournalEntry:
         reverts=reverts,
         before=json.loads(before),
         after=json.loads(after) if after else None,
+        status_reason=why,
     )

@@ -18,14 +18,16 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 # 'HH:mm' on a 24-hour clock ('09:00', '17:30') or 'H:mma' on a 12-hour clock ('6pm', '6:30pm').
 TIME_PATTERN = r"^(?:(?:[01]?[0-9]|2[0-3]):[0-5][0-9]|(?:1[0-2]|0?[1-9])(?::[0-5][0-9])?[aApP][mM])$"
-HTTP_URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*$"
-PRECALL_URL_PATTERN = r"^https?://[^\s/$.?#][^\s]*\{\{phone\}\}[^\s]*$"
+# No control characters (NUL, escape, DEL): RFC 3986 allows none in a URI, and they can hide what a
+# URL really points to in a log or a terminal. The only rule on these URLs; the scheme is a warning (rules.py).
+URL_CHARS_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+PRECALL_URL_PATTERN = r"^https?://[^\s\x00-\x1f\x7f/$.?#][^\s\x00-\x1f\x7f]*\{\{phone\}\}[^\s\x00-\x1f\x7f]*$"
 SNAKE_CASE_PATTERN = r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$"
 
 PATTERN_MEANINGS: dict[str, str] = {
     E164_PATTERN: "an E.164 phone number: '+', country code, number, digits only (e.g. '+14155550123')",
     TIME_PATTERN: "a time as 'HH:mm' on a 24-hour clock ('09:00', '17:30') or 'H:mma' ('9am', '6:30pm')",
-    HTTP_URL_PATTERN: "an absolute http:// or https:// URL with no spaces",
+    URL_CHARS_PATTERN: "a URL without control characters (NUL, escape, DEL and the like)",
     PRECALL_URL_PATTERN: "an http(s) URL that contains the placeholder {{phone}}",
     SNAKE_CASE_PATTERN: "lowercase_snake_case: lowercase letters, digits and single underscores",
 }
@@ -50,6 +52,7 @@ ThinkingSound = Literal[
 ]
 
 E164 = Annotated[str, Field(pattern=E164_PATTERN)]
+Url = Annotated[str, Field(pattern=URL_CHARS_PATTERN)]
 Probability = Annotated[float, Field(ge=0, le=1)]
 
 
@@ -130,7 +133,7 @@ class CustomTool(Strict):
     name: str = Field(pattern=SNAKE_CASE_PATTERN, description="Tool name, lowercase_snake_case, unique.")
     description: str = Field(description="When and why the assistant should call this tool.")
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = Field(description="HTTP method.")
-    url: str = Field(description="URL the tool calls; {{variable}} placeholders allowed.")
+    url: Url = Field(description="URL the tool calls; {{variable}} placeholders allowed.")
     headers: list[KeyValue] = Field(description="HTTP headers sent with the call (may be empty).")
     query_params: list[KeyValue] = Field(description="Query parameters sent with the call (may be empty).")
     body_template: str | None = Field(description="Request body template, or null for no body.")
@@ -157,7 +160,7 @@ class OpenRouterModel(Strict):
 
 class CustomModel(Strict):
     type: Literal["custom"] = Field(description="An OpenAI-compatible endpoint of your own.")
-    api_url: str = Field(description="Base URL of the OpenAI-compatible API.")
+    api_url: Url = Field(description="Base URL of the OpenAI-compatible API.")
     api_key: str = Field(description="Secret key for that API.")
     model_name: str = Field(description="Model name the endpoint expects.")
 
@@ -363,7 +366,7 @@ class AssistantUpdate(Strict):
             "realtime_model_id, realtime_voice_id). A new type replaces the object: send all its keys."
         ),
     )
-    logo_url: str | None = Field(default=None, description="Logo shown for the assistant in the dashboard.")
+    logo_url: Url | None = Field(default=None, description="Logo shown for the assistant in the dashboard.")
     max_call_duration_secs: float = Field(default=None, description="Calls are ended after this many seconds.")
     max_duration_end_message: str | None = Field(
         default=None, description="What the assistant says when the maximum duration is reached."
@@ -435,7 +438,7 @@ class AssistantUpdate(Strict):
     warm_transfer_summary_instructions: str | None = Field(
         default=None, description="How to brief the human on a warm transfer."
     )
-    webhook_url: str = Field(default=None, description="URL that receives call events as JSON POSTs.")
+    webhook_url: Url = Field(default=None, description="URL that receives call events as JSON POSTs.")
     zoho: Zoho | None = Field(
         default=None,
         description=(

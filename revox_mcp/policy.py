@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import math
 import os
 import re
 import tomllib
@@ -95,6 +96,8 @@ class Policy:
     # --- checks ---------------------------------------------------------------------------------------
 
     def check_paths(self, paths: Iterable[str], prefix: str) -> list[Problem]:
+        denied = sorted(path for path in set(paths) if not self.permits(path))
+        # One problem per denied subtree: `slack` says it all, `slack.channels.id` would only repeat it.
         return [
             Problem(
                 path=f"{prefix}.{path}" if prefix else path,
@@ -102,8 +105,8 @@ class Policy:
                 allowed="no change: this server's operator policy does not let agents change this field",
                 hint="Leave it out; a person with access to the Revox dashboard can change it.",
             )
-            for path in sorted(set(paths))
-            if not self.permits(path)
+            for path in denied
+            if not any(path.startswith(outer + ".") for outer in denied)
         ]
 
     def check_limits(self, body: Mapping[str, Any], prefix: str) -> list[Problem]:
@@ -114,7 +117,8 @@ class Policy:
             for where, value in _values(body, path.split("."), prefix):
                 if not isinstance(value, int | float) or isinstance(value, bool):
                     continue
-                too_low = limit.minimum is not None and value < limit.minimum
+                # NaN compares false with everything: it would pass any limit unless refused here.
+                too_low = not math.isfinite(value) or (limit.minimum is not None and value < limit.minimum)
                 if too_low or (limit.maximum is not None and value > limit.maximum):
                     problems.append(
                         Problem(path=where, value=shorten(value), allowed=f"a number {limit.text()} (operator policy)")

@@ -2,11 +2,11 @@
 
 What counts as a secret, wherever it appears in an assistant (or a patch, edit or journal row):
 - the value of an `api_key` key (the custom LLM key);
-- the value of a custom tool header whose name is `Authorization`, `Proxy-Authorization`, `Cookie`,
-  ends in `key` or `token`, or contains `secret`, `password` or `signature` (`headers` items are
-  `{key, value}`);
+- the value of a custom tool header whose name contains `auth` (`Authorization`), `cookie`,
+  `secret`, `passw`, `signature`, `session` or `credential`, or ends in `key` or `token`
+  (`X-Api-Key`, `X-Auth-Token`); `headers` items are `{key, value}`;
 - the value of a query parameter whose name contains `key`, `token`, `secret`, `signature`,
-  `password` or `auth` (`query_params` items are `{key, value}`);
+  `passw`, `auth`, `session` or `credential`, or is `sig` (`query_params` items are `{key, value}`);
 - the userinfo of any URL (`https://user:password@host/...`).
 
 A mask keeps a short prefix and the last four characters (`sk-…abcd`) so a person can tell keys
@@ -26,8 +26,8 @@ from typing import Any, Literal
 MASK_MARK = "…"
 SECRET_KEYS = frozenset({"api_key"})
 # Lists of {key, value} entries whose value is secret when the key is named like one.
-_SECRET_HEADER = re.compile(r"^(?:proxy-)?authorization$|^(?:set-)?cookie$|(?:key|token)$|secret|password|signature")
-_SECRET_PARAM = re.compile(r"key|token|secret|signature|password|passwd|auth")
+_SECRET_HEADER = re.compile(r"auth|cookie|(?:key|token)$|secret|passw|signature|session|credential")
+_SECRET_PARAM = re.compile(r"key|token|secret|signature|^sig$|passw|auth|session|credential")
 KEY_VALUE_LISTS = {"headers": _SECRET_HEADER, "query_params": _SECRET_PARAM}
 # scheme://userinfo@ at the start of a string: the userinfo is the secret.
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@\s]+)@")

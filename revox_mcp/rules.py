@@ -121,6 +121,10 @@ RULES: tuple[Rule, ...] = (
         "refused",
     ),
     Rule("custom_tools[].name", "lowercase_snake_case", f"{SDK} (CustomTool.name)", "refused"),
+    *(
+        Rule(path, "no control characters", "RFC 3986 (a URI holds no control characters)", "refused")
+        for path in ("webhook_url", "logo_url", "custom_tools[].url", "llm_model.api_url")
+    ),
     Rule("custom_tools", "tool names unique", f"{SDK} (CustomTool.name: 'Unique tool name')", "refused"),
     Rule("background_sound_volume", "0 to 1", f"{SDK} ('0 = silent, 1 = max')", "refused"),
     Rule("thinking_sound_volume", "0 to 1", f"{SDK} ('0 = silent, 1 = max')", "refused"),

@@ -84,6 +84,7 @@ def build_server(settings: Settings, policy: Policy | None = None, profile: str 
             async with RevoxClient(settings) as client:
                 catalog = Catalog(client, settings.catalog_ttl_s)
                 writer = AssistantWriter(client, journal, policy, catalog)
+                await _settle_left_pending(writer)
                 context = ToolContext(client=client, writer=writer, journal=journal, catalog=catalog)
                 completer = Completer(AssistantDirectory(client), tools, ASSISTANT_URI, SCHEMA_URI)
                 yield ServerState(settings=settings, context=context, completer=completer)
@@ -310,6 +311,15 @@ def advice(tool_name: str, arguments: dict[str, Any], exc: RevoxMcpError, *, wri
         )
     # ApiUnreachable and ApiTimeout messages already say whether anything may have been applied.
     return str(exc)
+
+
+async def _settle_left_pending(writer: AssistantWriter) -> None:
+    """Rows a crashed run left pending are settled at start (rare: a re-read per row). Start-up never fails
+    over it; rows that cannot be settled now are settled when listed or before the next write."""
+    try:
+        await writer.settle_pending()
+    except Exception as exc:
+        logger.warning("could not settle pending journal rows at start: %s", type(exc).__name__)
 
 
 def _nested(path: str) -> bool:

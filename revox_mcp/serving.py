@@ -25,8 +25,11 @@ def is_loopback(host: str) -> bool:
 class AppServer:
     """`app` may be given after construction, once the bound port is known (an app can depend on it)."""
 
-    def __init__(self, app: Any = None, *, host: str = LOOPBACK, port: int = 0) -> None:
+    def __init__(
+        self, app: Any = None, *, host: str = LOOPBACK, port: int = 0, uvicorn_options: dict[str, Any] | None = None
+    ) -> None:
         self.app = app
+        self._uvicorn_options = uvicorn_options or {}
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         # IPPROTO_TCP explicitly: asyncio turns Nagle off (TCP_NODELAY) only on sockets whose proto says TCP,
         # and accepted sockets inherit it. With proto 0, every answer sent as headers + body waits ~40 ms
@@ -45,7 +48,8 @@ class AppServer:
 
     def _uvicorn(self) -> uvicorn.Server:
         if self._server is None:
-            self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="auto"))
+            config = uvicorn.Config(self.app, log_level="warning", lifespan="auto", **self._uvicorn_options)
+            self._server = uvicorn.Server(config)
         return self._server
 
     def serve_forever(self) -> None:

@@ -3,10 +3,29 @@ lock, WAL, and explicit transactions."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+
+def create_private(path: str | Path) -> None:
+    """The file, and its folder when it is created here, for the owner only (0600, 0700): the journal
+    and the sandbox hold whole assistant configurations, custom LLM keys among them."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    os.chmod(path, 0o600)
+
+
+def private_side_files(path: str | Path) -> None:
+    """SQLite gives the WAL and shared-memory files the database's mode; files left by an older version
+    may not have it."""
+    for suffix in ("-wal", "-shm"):
+        side = Path(f"{path}{suffix}")
+        if side.exists():
+            os.chmod(side, 0o600)
 
 
 def connect(path: str | Path) -> sqlite3.Connection:

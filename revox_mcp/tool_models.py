@@ -159,13 +159,14 @@ class UpdateAssistantArgs(Strict):
     )
     edits: list[Edit] = Field(
         default_factory=list,
+        max_length=100,
         description=(
             "Precise changes applied in order after patch, all or nothing, without resending a long list or "
             "text. upsert {list, item} adds the whole item or replaces the one with its key: faq_items by "
             "question, structured_output_config and custom_tools by name, transfer_destinations by label; "
             "call_retry_config.calling_windows by index (omit to append). remove {list, key} removes one (key: "
             "the question, name, label, or index). replace_text {field, find, replace} replaces one exact "
-            "passage of a text field such as the prompt; find must occur exactly once."
+            "passage of a text field such as the prompt; find must occur exactly once. At most 100 edits."
         ),
     )
     dry_run: DryRun = False
@@ -256,6 +257,9 @@ class ChangeRow(BaseModel):
     assistant_id: str = Field(description="The assistant changed.")
     status: Literal["applied", "pending", "failed"] = Field(
         description="applied; failed (the API refused); pending (outcome unknown: the server stopped mid-write)."
+    )
+    status_reason: str | None = Field(
+        default=None, description="Why it failed, or how a pending change was settled (by re-reading the assistant)."
     )
     fields: list[str] = Field(description="Top-level fields the change touched.")
     reason: str | None = Field(description="The reason given with the change.")

@@ -226,6 +226,8 @@ def _allowed(kind: str, schema: JsonSchema) -> str:
         return _range_text(schema)
     if kind in ("minLength", "maxLength"):
         return f"a string of {schema.get('minLength', 0)} to {schema.get('maxLength', 'any number of')} characters"
+    if kind in ("minItems", "maxItems"):
+        return f"a list of {schema.get('minItems', 0)} to {schema.get('maxItems', 'any number of')} items"
     return f"a value satisfying '{kind}' in the input schema"
 
 

@@ -32,7 +32,16 @@ from revox_mcp.editing import (
     new_items,
     project,
 )
-from revox_mcp.errors import ApiError, ApiTimeout, ChangeNotFound, PatchInvalid, Problem, RevertRefused, StaleVersion
+from revox_mcp.errors import (
+    ApiError,
+    ApiTimeout,
+    ChangeNotFound,
+    PatchInvalid,
+    Problem,
+    RevertRefused,
+    ServerFault,
+    StaleVersion,
+)
 from revox_mcp.journal import Journal
 from revox_mcp.models import AssistantUpdate
 from revox_mcp.policy import Policy, changed_paths
@@ -89,9 +98,11 @@ class AssistantWriter:
         self._policy = policy or Policy()
         self._catalog = catalog
         self._locks: dict[str, anyio.Lock] = {}
+        self._settled_at_start = False
 
     async def update(self, args: UpdateAssistantArgs, progress: Progress = no_progress) -> WriteOutcome:
         edits_sent = [edit.model_dump(mode="json", exclude_unset=True) for edit in args.edits]
+        await self._settle_at_start()
 
         def build(current: State) -> tuple[State, set[str]]:
             state = dict(current)  # shallow: merge_patch builds new values and apply_edits copies what it edits
@@ -110,6 +121,10 @@ class AssistantWriter:
 
     async def revert(self, args: RevertChangeArgs, progress: Progress = no_progress) -> WriteOutcome:
         entry = await self._journal.get(args.change_id) if self._journal else None
+        await self._settle_at_start()
+        if entry is not None and entry.status == "pending":
+            await self.settle_pending(entry.assistant_id)
+            entry = await self._journal.get(args.change_id)  # type: ignore[union-attr]
         if entry is None:
             where = "the change journal" if self._journal else "any journal (this server runs with --no-journal)"
             raise ChangeNotFound(f"No change '{args.change_id}' in {where}. list_changes shows the recorded ones.")
@@ -251,9 +266,17 @@ class AssistantWriter:
         except ApiTimeout as exc:
             after = await self._reread_after_timeout(assistant_id, current, body, change_id, exc)
             warnings.append("The API did not answer in time, but a re-read shows the change landed.")
-        except ApiError:
+        except ApiError as exc:
+            if change_id is not None and isinstance(exc, ServerFault):
+                # A 5xx (or an answer that cannot be read) does not say the write did not land: look.
+                await self._settle(change_id, assistant_id, body, _reason(exc, body))
+            elif change_id is not None:
+                await self._journal.finish(change_id, "failed", reason=_reason(exc, body))  # type: ignore[union-attr]
+            raise
+        except Exception as exc:
+            # An answer we cannot read, a body that cannot be sent: look instead of leaving the row pending.
             if change_id is not None:
-                await self._journal.finish(change_id, "failed")  # type: ignore[union-attr]
+                await self._settle(change_id, assistant_id, body, _reason(exc, body))
             raise
         else:
             after = answer["assistant"]
@@ -263,6 +286,39 @@ class AssistantWriter:
         warnings += _not_applied(body, after, landed) + _moved_meanwhile(current, after, body)
         changes = _diff(current, after, stored, landed)
         return WriteOutcome(assistant=after, changes=changes, dry_run=False, change_id=change_id, warnings=warnings)
+
+    async def _settle_at_start(self) -> None:
+        """Before this server's first journal write: rows a previous run left pending say what happened."""
+        if not self._settled_at_start:
+            self._settled_at_start = True
+            await self.settle_pending()
+
+    async def settle_pending(self, assistant_id: str | None = None) -> None:
+        """Settle journal rows left pending (a crash mid-write, an answer that never came): re-read the
+        assistant; applied if it holds what was sent, failed otherwise, still pending if it cannot be read."""
+        if self._journal is None:
+            return
+        for entry in await self._journal.pending(assistant_id):
+            # Under the assistant's lock: a write of ours in flight finishes its own row first.
+            async with self._locks.setdefault(entry.assistant_id, anyio.Lock()):
+                await self._settle(entry.change_id, entry.assistant_id, entry.body, "found pending (stopped mid-write)")
+
+    async def _settle(self, change_id: str, assistant_id: str, body: State, why: str) -> None:
+        try:
+            read: Any = await self._client.get_assistant(assistant_id)
+            # The client may hand back a model or, reading tolerantly, a plain dict.
+            reread = read if isinstance(read, dict) else read.model_dump(mode="json", exclude_unset=True)
+            # Journal bodies keep secrets masked: compare masked with masked.
+            landed = all(redact(_comparable(f, reread.get(f))) == redact(v) for f, v in body.items())
+        except ApiError:  # the outcome stays unknown, and the row says so
+            return
+        outcome = "it landed" if landed else "it did not land"
+        await self._journal.settle(  # type: ignore[union-attr]
+            change_id,
+            "applied" if landed else "failed",
+            redact(reread) if landed else None,
+            f"{why}; a re-read shows {outcome}",
+        )
 
     async def _reread_after_timeout(
         self, assistant_id: str, current: State, body: State, change_id: str | None, timeout: ApiTimeout
@@ -278,7 +334,8 @@ class AssistantWriter:
         untouched = all(_comparable(f, reread.get(f)) == _comparable(f, current.get(f)) for f in body)
         if untouched:
             if change_id is not None:
-                await self._journal.finish(change_id, "failed")  # type: ignore[union-attr]
+                reason = "no answer in time; a re-read shows it did not land"
+                await self._journal.finish(change_id, "failed", reason=reason)  # type: ignore[union-attr]
             raise ApiTimeout(
                 "The Revox API did not answer in time, and a re-read shows the change did not land: nothing "
                 "changed. It is safe to call again.",
@@ -473,3 +530,8 @@ def _instant(value: Any) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def _reason(exc: Exception, body: State) -> str:
+    """Why a write failed, for the journal: the error's own words, secrets masked."""
+    return scrub(f"{type(exc).__name__}: {exc}", secrets_in(body))

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from mcp_types import CallToolResult
 
 from revox_mcp.config import Settings
+from revox_mcp.journal import Journal
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
 from tests.conftest import add_fault, fast_settings, mcp_client, requests_to, stored
@@ -115,3 +118,175 @@ def test_faults_can_be_set_from_the_sandbox_command(tmp_path: Path) -> None:
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+# --- the journal settles every row: failures say why, rows left pending are settled by re-reading ----
+
+
+async def list_rows(settings: Settings) -> list[dict[str, Any]]:
+    async with mcp_client(settings) as client:
+        return (await client.call_tool("list_changes", {})).structured_content["changes"]  # type: ignore[index]
+
+
+async def test_an_answer_without_the_assistant_settles_the_row_as_failed(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    add_fault(sandbox, method="PATCH", path=PATH, status=200, body={"ok": True}, times=-1)
+    settings = fast_settings(sandbox, max_retries=0, journal_path=tmp_path / "j.db")
+    result = await update(settings)
+    assert result.is_error
+    (row,) = await list_rows(settings)
+    assert row["status"] == "failed", row
+    assert "re-read shows it did not land" in row["status_reason"]
+
+
+async def test_an_api_refusal_is_journalled_with_its_reason(sandbox: SandboxServer, tmp_path: Path) -> None:
+    add_fault(sandbox, method="PATCH", path=PATH, status=400, body={"message": "voice.speed is out of range"})
+    settings = fast_settings(sandbox, journal_path=tmp_path / "j.db")
+    assert (await update(settings)).is_error
+    (row,) = await list_rows(settings)
+    assert row["status"] == "failed" and "voice.speed is out of range" in row["status_reason"]
+
+
+@pytest.mark.parametrize("landed", [True, False], ids=["landed", "did-not-land"])
+async def test_a_row_left_pending_by_a_crash_is_settled_when_listed(
+    sandbox: SandboxServer, tmp_path: Path, landed: bool
+) -> None:
+    settings = fast_settings(sandbox, journal_path=tmp_path / "j.db")
+    before = stored(sandbox, SALES_QUALIFIER_ID)
+    # What a server killed (kill -9) between its journal row and the PATCH's answer leaves behind.
+    journal = Journal(settings.journal_path, settings.scope)  # type: ignore[arg-type]
+    change_id = await journal.begin(
+        assistant_id=SALES_QUALIFIER_ID,
+        fields=["first_sentence"],
+        patch={"first_sentence": "Hello after a crash"},
+        edits=[],
+        body={"first_sentence": "Hello after a crash"},
+        before=before,
+        reason=None,
+    )
+    journal.close()
+    if landed:
+        sandbox.store.update(SALES_QUALIFIER_ID, {"first_sentence": "Hello after a crash"})
+    (row,) = await list_rows(settings)
+    assert row["change_id"] == change_id
+    assert row["status"] == ("applied" if landed else "failed"), row
+    assert "found pending" in row["status_reason"]
+    if landed:
+        async with mcp_client(settings) as client:
+            revert = await client.call_tool("revert_change", {"change_id": change_id})
+        assert not revert.is_error, text_of(revert)
+        assert stored(sandbox, SALES_QUALIFIER_ID)["first_sentence"] == before["first_sentence"]
+
+
+def test_an_old_journal_file_gains_the_reason_column(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, change_id TEXT NOT NULL UNIQUE, scope TEXT "
+        "NOT NULL, created_at TEXT NOT NULL, assistant_id TEXT NOT NULL, status TEXT NOT NULL, fields TEXT NOT NULL, "
+        "patch TEXT NOT NULL, edits TEXT NOT NULL, body TEXT NOT NULL, reason TEXT, reverts TEXT, before TEXT NOT "
+        "NULL, after TEXT);"
+    )
+    db.close()
+    Journal(path, "s").close()
+    columns = [row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(changes)")]
+    assert "status_reason" in columns
+
+
+@pytest.mark.parametrize("landed", [True, False], ids=["landed", "did-not-land"])
+async def test_a_server_killed_mid_write_leaves_a_row_that_is_settled_later(
+    sandbox: SandboxServer, tmp_path: Path, landed: bool
+) -> None:
+    # The server process is killed (SIGKILL) while the PATCH waits for its answer; the write has landed
+    # (the sandbox applies it, then stalls) or not (the sandbox stalls without applying it).
+    add_fault(sandbox, method="PATCH", path=PATH, apply=landed, status=200, delay_s=3.0)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REVOX_")}
+    env |= {"REVOX_API_KEY": sandbox.api_key, "REVOX_BASE_URL": sandbox.url, "XDG_STATE_HOME": str(tmp_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "revox_mcp", "serve"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    init = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "update_assistant", "arguments": {"id": SALES_QUALIFIER_ID, "patch": PATCH}},
+        },
+    ]
+    process.stdin.write("".join(json.dumps(m) + "\n" for m in messages))
+    process.stdin.flush()
+    process.stdout.readline()  # the answer to initialize
+    journal = tmp_path / "revox-mcp" / "journal.db"
+    for _ in range(200):  # until the sandbox holds the PATCH (its answer is stalled)
+        if any(r.method == "PATCH" for r in sandbox.app.state.sandbox.requests) or (
+            journal.exists() and b"pending" in journal.read_bytes() + _wal(journal)
+        ):
+            break
+        await anyio.sleep(0.05)
+    await anyio.sleep(0.3)
+    process.kill()
+    process.wait(timeout=10)
+    assert (stored(sandbox, SALES_QUALIFIER_ID)["first_sentence"] == PATCH["first_sentence"]) is landed
+    (row,) = await list_rows(fast_settings(sandbox, journal_path=journal))
+    assert row["status"] == ("applied" if landed else "failed"), row
+    assert "found pending" in row["status_reason"]
+
+
+def _wal(path: Path) -> bytes:
+    wal = Path(f"{path}-wal")
+    return wal.read_bytes() if wal.exists() else b""
+
+
+async def test_a_row_left_pending_is_settled_before_the_next_run_writes(sandbox: SandboxServer, tmp_path: Path) -> None:
+    settings = fast_settings(sandbox, journal_path=tmp_path / "j.db")
+    journal = Journal(settings.journal_path, settings.scope)  # type: ignore[arg-type]
+    change_id = await journal.begin(
+        assistant_id=SALES_QUALIFIER_ID,
+        fields=["name"],
+        patch={"name": "never sent"},
+        edits=[],
+        body={"name": "never sent"},
+        before=stored(sandbox, SALES_QUALIFIER_ID),
+        reason=None,
+    )
+    async with mcp_client(settings) as client:
+        other = await client.call_tool("update_assistant", {"id": "asst_dental_receptionist", "patch": {"name": "R"}})
+        assert not other.is_error
+    entry = await journal.get(change_id)
+    journal.close()
+    assert entry is not None and entry.status == "failed" and "did not land" in (entry.status_reason or "")
+
+
+async def test_a_persistent_5xx_is_journalled_by_what_a_re_read_shows(sandbox: SandboxServer, tmp_path: Path) -> None:
+    # A 5xx does not say the write did not land (a proxy can fail after the API applied it): look.
+    add_fault(sandbox, method="PATCH", path=PATH, status=503, times=-1)
+    settings = fast_settings(sandbox, max_retries=1, journal_path=tmp_path / "j.db")
+    assert (await update(settings)).is_error
+    (row,) = await list_rows(settings)
+    assert row["status"] == "failed" and "503" in row["status_reason"] and "did not land" in row["status_reason"]
+
+
+async def test_a_row_left_pending_is_settled_when_the_server_starts(sandbox: SandboxServer, tmp_path: Path) -> None:
+    from revox_mcp.journal import Journal
+
+    settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
+    journal = Journal(settings.journal_path, settings.scope)  # type: ignore[arg-type]
+    name = stored(sandbox, SALES_QUALIFIER_ID)["name"]
+    change_id = await journal.begin(
+        assistant_id=SALES_QUALIFIER_ID, fields=["name"], body={"name": name}, before={}, patch={}, edits=[],
+        reason=None,
+    )  # fmt: skip
+    async with mcp_client(settings):
+        entry = await journal.get(change_id)
+    journal.close()
+    assert entry is not None and entry.status == "applied", "the assistant holds what was sent"

@@ -316,3 +316,15 @@ async def test_the_sensitive_preset_covers_every_way_out(
     async with client_with(settings, policy(deny="@sensitive")) as client:
         text = refused(await client.call_tool("update_assistant", {"id": SALES, "patch": patch}))
     assert f"- patch.{next(iter(patch))}" in text and writes(sandbox) == []
+
+
+def test_a_limit_refuses_what_compares_false_with_everything() -> None:
+    rules = policy(limits=["max_call_duration_secs<=900", "call_retry_config.calling_windows.retry_delay_seconds>=600"])
+    body = {
+        "max_call_duration_secs": float("nan"),
+        "call_retry_config": {"calling_windows": [{"retry_delay_seconds": 900}, {"retry_delay_seconds": float("inf")}]},
+    }
+    assert [p.path for p in rules.check_limits(body, "patch")] == [
+        "patch.max_call_duration_secs",
+        "patch.call_retry_config.calling_windows[1].retry_delay_seconds",
+    ]

@@ -306,3 +306,50 @@ def test_debug_logging_is_for_revox_mcp_only() -> None:
     finally:
         root.setLevel(saved[0])
         own.setLevel(saved[1])
+
+
+@pytest.mark.parametrize(
+    ("where", "name", "secret"),
+    [
+        ("headers", "Authorization", True),
+        ("headers", "x-auth", True),
+        ("headers", "X-Api-Key", True),
+        ("headers", "apikey", True),
+        ("headers", "X-Access-Token", True),
+        ("headers", "Cookie", True),
+        ("headers", "X-Client-Secret", True),
+        ("headers", "X-Session-Id", True),
+        ("headers", "Accept", False),
+        ("headers", "Content-Type", False),
+        ("query_params", "api_key", True),
+        ("query_params", "access_token", True),
+        ("query_params", "sig", True),
+        ("query_params", "X-Amz-Signature", True),
+        ("query_params", "password", True),
+        ("query_params", "lang", False),
+    ],
+)
+def test_which_header_and_query_values_count_as_secrets(where: str, name: str, secret: bool) -> None:
+    from revox_mcp.redaction import redact
+
+    tool = {"name": "t", where: [{"key": name, "value": "value-0123456789"}]}
+    shown = redact({"custom_tools": [tool]})["custom_tools"][0][where][0]["value"]
+    assert (shown != "value-0123456789") is secret
+
+
+def test_a_stored_key_is_in_no_byte_of_traffic_or_debug_log(sandbox: SandboxServer) -> None:
+    sandbox.store.update(RECEPTIONIST_ID, {"llm_model": {**CUSTOM, "api_key": LONG_OLD}})
+    env = {k: v for k, v in os.environ.items() if k not in (API_KEY_ENV, BASE_URL_ENV)}
+    env |= {API_KEY_ENV: sandbox.api_key, BASE_URL_ENV: sandbox.url}
+    client = RawStdioClient(env)
+    init = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "scan", "version": "1"}}
+    client.send("initialize", init)
+    client.send("notifications/initialized", notify=True)
+    patch = {"llm_model": {"api_key": "x" * 121}}
+    arguments = {"id": RECEPTIONIST_ID, "patch": patch, "dry_run": True}
+    answer = client.send("tools/call", {"name": "update_assistant", "arguments": arguments})
+    client.send("tools/call", {"name": "get_assistant", "arguments": {"id": RECEPTIONIST_ID}})
+    stderr = client.close()
+    assert answer is not None and not answer["result"].get("isError"), answer
+    for where, text in [("traffic", "".join(client.traffic)), ("log", stderr)]:
+        assert "o" * 40 not in text, f"the stored key leaked into the {where}"

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from revox_mcp.sqlite_files import connect, transaction
+from revox_mcp.sqlite_files import connect, create_private, private_side_files, transaction
 
 Row = dict[str, Any]
 
@@ -80,7 +80,9 @@ class AssistantStore:
     def __init__(self, path: str | Path, organization_id: str) -> None:
         self.organization_id = organization_id
         self._lock = threading.Lock()
+        create_private(path)
         self._db = connect(path)
+        private_side_files(path)
         self._db.execute(_SCHEMA)
 
     def close(self) -> None:

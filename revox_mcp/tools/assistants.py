@@ -164,6 +164,7 @@ def _change_row(entry: JournalEntry) -> dict[str, Any]:
         "created_at": entry.created_at,
         "assistant_id": entry.assistant_id,
         "status": entry.status,
+        "status_reason": entry.status_reason,
         "fields": entry.fields,
         "reason": entry.reason,
         "reverts": entry.reverts,
@@ -174,6 +175,7 @@ def _change_row(entry: JournalEntry) -> dict[str, Any]:
 async def list_changes(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
     if ctx.journal is None:
         return ToolAnswer({"changes": [], "total": 0, "next_page": None}, "The change journal is off (--no-journal).")
+    await ctx.writer.settle_pending(args.assistant_id)
     entries, total = await ctx.journal.page(args.assistant_id, args.page, args.page_size)
     next_page = args.page + 1 if args.page * args.page_size < total else None
     shown = f"{len(entries)} of {total} change(s), newest first"
