@@ -56,6 +56,27 @@ class Catalog:
     async def phone_numbers(self) -> list[Row]:
         return (await self._numbers.get())[0]
 
+    async def describe_voice(self, voice: Any) -> Row | None:
+        """The catalog's name, language, gender and accent of an assistant's voice; None when unknown or
+        the catalog cannot be fetched (a read never fails over it)."""
+        if not isinstance(voice, dict):
+            return None
+        try:
+            rows = await self.voices()
+        except ApiError:
+            return None
+        found = next(
+            (
+                r
+                for r in rows
+                if isinstance(r, dict) and r.get("id") == voice.get("id") and r.get("provider") == voice.get("provider")
+            ),
+            None,
+        )
+        if found is None:
+            return None
+        return {key: found.get(key) for key in ("name", "language", "gender", "accent")}
+
     async def check(self, before: Row, after: Row, body: Row, prefix: str) -> list[str]:
         """Problems (raised as PatchInvalid) or, when a catalog is unreachable, warnings (returned)."""
         problems: list[Problem] = []

@@ -142,6 +142,12 @@ class GetAssistantArgs(Strict):
     """Arguments of get_assistant."""
 
     id: AssistantId
+    fields: list[Annotated[str, Field(max_length=100)]] | None = Field(
+        default=None,
+        max_length=60,
+        description='Top-level fields to read whole, e.g. ["voice", "first_sentence"] (id, name and updated_at '
+        "always come). Without it every field comes, long texts cut and long lists left out, each with a note.",
+    )
 
 
 class UpdateAssistantArgs(Strict):
@@ -213,12 +219,29 @@ class Change(BaseModel):
     removed: Any = Field(default=None, description="An item removed from a list, at this index before.")
 
 
+class CutField(BaseModel):
+    field: str = Field(description="The field shortened.")
+    shown: int = Field(description="How much of it is shown.")
+    total: int = Field(description="How much there is.")
+    unit: Literal["characters", "items"] = Field(description="What shown and total count.")
+
+
+class VoiceInfo(BaseModel):
+    name: Any = Field(description="The voice's name in the catalog.")
+    language: Any = Field(description="Its language.")
+    gender: Any = Field(description="Its gender.")
+    accent: Any = Field(description="Its accent.")
+
+
 class AssistantAnswer(BaseModel):
     """What get_assistant returns as structured content."""
 
     assistant: Assistant = Field(
         description="The assistant as stored: every field of update_assistant's patch, plus the keys below."
     )
+    cut: list[CutField] = Field(default_factory=list, description="Fields shortened in this answer.")
+    missing: list[str] = Field(default_factory=list, description="Fields asked for that the assistant does not have.")
+    voice: VoiceInfo | None = Field(default=None, description="The current voice, as the catalog names it.")
 
 
 class UpdateAnswer(BaseModel):

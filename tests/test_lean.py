@@ -100,3 +100,38 @@ def test_a_list_of_objects_that_grew_or_shrank_is_diffed_item_by_item() -> None:
     ]
     days = diff({"allowed_days": ["monday"]}, {"allowed_days": ["monday", "tuesday"]})
     assert days == [{"path": "allowed_days", "before": ["monday"], "after": ["monday", "tuesday"]}]
+
+
+async def test_a_large_assistant_reads_bounded_and_whole_on_request(sandbox: SandboxServer, settings: Settings) -> None:
+    prompt = "Be warm and concise with every caller.\n" * 2_500
+    faq = [{"question": f"Q{i}?", "answer": f"A{i}."} for i in range(500)]
+    sandbox.store.update(SALES_QUALIFIER_ID, {"prompt": prompt, "faq_items": faq})
+    async with mcp_client(settings) as client:
+        read = await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID})
+        whole = ok(await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID, "fields": ["prompt", "nope"]}))
+        back = await client.call_tool(
+            "update_assistant",
+            {"id": SALES_QUALIFIER_ID, "patch": {"prompt": read.structured_content["assistant"]["prompt"]}},
+        )
+        back_list = await client.call_tool(
+            "update_assistant",
+            {"id": SALES_QUALIFIER_ID, "patch": {"faq_items": read.structured_content["assistant"]["faq_items"]}},
+        )
+    shown = ok(read)
+    assert len(read.model_dump_json()) < 12_000, "bounded, whatever the assistant's size"
+    assert {c["field"]: (c["shown"], c["total"]) for c in shown["cut"]} == {
+        "prompt": (2_000, len(prompt)),
+        "faq_items": (0, 500),
+    }
+    assert 'fields=["prompt"] reads it whole' in text_of(read)
+    assert set(whole["assistant"]) == {"id", "name", "updated_at", "prompt"} and whole["assistant"]["prompt"] == prompt
+    assert whole["missing"] == ["nope"]
+    assert back.is_error and "patch.prompt" in text_of(back) and 'fields=["prompt"]' in text_of(back)
+    assert back_list.is_error and "patch.faq_items" in text_of(back_list)
+    assert writes(sandbox) == []
+
+
+async def test_get_assistant_names_the_current_voice(settings: Settings) -> None:
+    async with mcp_client(settings) as client:
+        read = ok(await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID, "fields": ["voice"]}))
+    assert read["voice"] == {"name": "Katie", "language": "en", "gender": "female", "accent": "american"}

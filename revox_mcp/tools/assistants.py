@@ -27,6 +27,7 @@ from revox_mcp.tool_models import (
 )
 from revox_mcp.tools.base import READ_ONLY, ToolAnswer, ToolContext, ToolSpec
 from revox_mcp.validation import pydantic_problems
+from revox_mcp.views import bounded, holds_cut_mark, selected
 from revox_mcp.writer import WRITE_STEPS, WriteOutcome, recorded_changes
 
 # A FAQ item copied from get_assistant carries keys the API assigns; taking them back is no mistake.
@@ -57,6 +58,18 @@ def _patch_field_checks(arguments: dict[str, Any]) -> list[Problem]:
     patch = arguments.get("patch")
     if not isinstance(patch, dict):
         return []
+    marked = [
+        Problem(
+            path=f"patch.{name}{where}",
+            value="text shortened by get_assistant",
+            allowed="the field's real value",
+            hint=f'get_assistant showed it cut; read it whole with fields=["{name}"], or use an edit (replace_text).',
+        )
+        for name, value in patch.items()
+        for where in holds_cut_mark(value)
+    ]
+    if marked:
+        return marked
     try:
         AssistantUpdate.model_validate(_without_returned_keys(patch))
     except ValidationError as exc:
@@ -117,10 +130,25 @@ def _last_step(outcome: WriteOutcome) -> str:
 
 
 async def get_assistant(ctx: ToolContext, args: GetAssistantArgs) -> ToolAnswer:
-    assistant = await ctx.client.get_assistant(args.id)
-    return ToolAnswer(
-        {"assistant": assistant}, f"Assistant {_label(assistant)}, updated_at {assistant.get('updated_at')}."
-    )
+    stored = await ctx.client.get_assistant(args.id)
+    answer: dict[str, Any] = {}
+    lines = [f"Assistant {_label(stored)}, updated_at {stored.get('updated_at')}."]
+    if args.fields is None:
+        answer["assistant"], answer["cut"] = bounded(stored)
+        lines += [
+            f'{c["field"]}: {c["shown"]:,} of {c["total"]:,} {c["unit"]} shown; fields=["{c["field"]}"] reads it whole.'
+            for c in answer["cut"]
+        ]
+    else:
+        answer["assistant"], answer["missing"] = selected(stored, args.fields)
+        if answer["missing"]:
+            lines.append(f"Not in this assistant: {', '.join(answer['missing'])}.")
+    voice = await ctx.catalog.describe_voice(stored.get("voice"))
+    if voice is not None:
+        answer["voice"] = voice
+        lines.append(f"Voice: {voice['name']} ({voice['language']}, {voice['gender'] or 'any gender'}"
+                     f"{', ' + str(voice['accent']) if voice['accent'] else ''}).")  # fmt: skip
+    return ToolAnswer(answer, " ".join(lines))
 
 
 async def list_assistants(ctx: ToolContext, args: ListAssistantsArgs) -> ToolAnswer:
