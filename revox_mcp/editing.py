@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from revox_mcp.errors import PatchInvalid, Problem
-from revox_mcp.models import LIST_KEYS
+from revox_mcp.models import LIST_KEYS, VOICE_SPEED_RANGES
 from revox_mcp.schemas import JsonSchema
 from revox_mcp.tool_models import RemoveItem, ReplaceText, UpsertCallingWindow
 from revox_mcp.validation import render_path, shorten
@@ -41,11 +41,22 @@ def _merge(current: Any, patch: Any, field: str | None = None) -> Any:
         return copy.deepcopy(patch)
     variant = VARIANT_KEYS.get(field or "")
     if variant and variant in patch and patch[variant] != current.get(variant):
-        return copy.deepcopy(patch)
+        replaced = copy.deepcopy(patch)
+        if field == "voice":
+            _keep_speed(current, replaced)
+        return replaced
     merged = dict(current)
     for key, value in patch.items():
         merged[key] = _merge(current.get(key), value)
     return merged
+
+
+def _keep_speed(old: dict[str, Any], new: dict[str, Any]) -> None:
+    """A new voice provider starts a new voice object, but the speed the operator chose carries over when it
+    fits the new provider's range (the writer warns when it does not)."""
+    speed, limits = old.get("speed"), VOICE_SPEED_RANGES.get(str(new.get("provider")))
+    if "speed" not in new and isinstance(speed, int | float) and limits and limits[0] <= speed <= limits[1]:
+        new["speed"] = speed
 
 
 def apply_edits(state: State, edits: Iterable[Any]) -> set[str]:

@@ -84,6 +84,33 @@ def _legacy_transfer(value: Any, _parent: dict[str, Any], _state: State) -> str 
     return legacy
 
 
+def _static_needs_text(value: Any, _parent: dict[str, Any], state: State) -> str | None:
+    mode, text = state.get("first_sentence_mode"), state.get("first_sentence")
+    if mode == "static" and not (isinstance(text, str) and text.strip()):
+        return "leaves a static first sentence with no text: the assistant would open the call with silence"
+    return None
+
+
+def _minutes(text: Any) -> int | None:
+    """Minutes after midnight of '17:30' or '6:30pm'; None for anything else."""
+    match = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?\s*([aApP][mM])?", str(text).strip())
+    if not match:
+        return None
+    hours, minutes, half = int(match.group(1)), int(match.group(2) or 0), (match.group(3) or "").lower()
+    if half:
+        hours = hours % 12 + (12 if half == "pm" else 0)
+    return hours * 60 + minutes
+
+
+def _window_in_order(value: Any, _parent: dict[str, Any], _state: State) -> str | None:
+    if not isinstance(value, dict):
+        return None
+    start, end = _minutes(value.get("calling_window_start_time")), _minutes(value.get("calling_window_end_time"))
+    if start is not None and end is not None and end <= start:
+        return "ends before it starts (no call could be placed in it)"
+    return None
+
+
 def _not_own_number(value: Any, _parent: dict[str, Any], state: State) -> str | None:
     if value and value == state.get("from_phone_number"):
         return "is the assistant's own outbound number (from_phone_number): a transfer there loops back to it"
@@ -181,6 +208,9 @@ RULES: tuple[Rule, ...] = (
         _not_own_number,
     ),
     Rule("from_phone_number", "not one of the transfer destinations", OURS, "warned", _not_a_transfer_destination),
+    Rule("first_sentence_mode", "a static first sentence has text", OURS, "warned", _static_needs_text),
+    Rule("first_sentence", "a static first sentence has text", OURS, "warned", _static_needs_text),
+    Rule("call_retry_config.calling_windows[]", "ends after it starts", OURS, "warned", _window_in_order),
 )
 
 

@@ -197,7 +197,7 @@ class AssistantWriter:
             _validate_changes(checked, stored, prefix, held)
             body = {f: v for f, v in candidate.items() if v != stored[f]}
             self._enforce_policy(current, body, prefix)
-            warnings += warnings_for(body, {**current, **stored})
+            warnings += warnings_for(body, {**current, **stored}) + _voice_switch(current.get("voice"), body)
             if not body:
                 return WriteOutcome(assistant=current, changes=[], dry_run=dry_run, warnings=warnings)
             if self._catalog is not None:
@@ -359,6 +359,26 @@ def _journalled(state: State, body: State) -> State:
     """What the journal keeps of a state: the fields the change sent (all a diff or a revert needs) and the
     stamps that say which version it was, not the whole assistant (megabytes, on a large one)."""
     return {k: state[k] for k in (*body, "id", "name", "updated_at") if k in state}
+
+
+def _voice_switch(old: Any, body: State) -> list[str]:
+    """What a change of voice provider leaves behind (the merge keeps a speed that fits the new provider)."""
+    new = body.get("voice")
+    if not (isinstance(old, dict) and isinstance(new, dict)) or old.get("provider") == new.get("provider"):
+        return []
+    dropped = [k for k in ("speed", "model", "volume") if old.get(k) is not None and k not in new]
+    if not dropped:
+        return []
+    why = {
+        "speed": f"{old.get('speed')} does not fit {new.get('provider')}'s range, so the voice speaks at its default",
+        "model": "it belonged to the old voice",
+        "volume": "it belonged to the old voice",
+    }
+    return [
+        f"voice.{k} was {old.get(k)} and is not kept with the new provider ({why[k]}). Set it in the patch if needed."
+        for k in dropped
+        if k == "speed" or new.get("provider") == "cartesia"
+    ]
 
 
 def _leave_out_nulls(candidate: State) -> list[str]:

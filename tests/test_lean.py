@@ -135,3 +135,37 @@ async def test_get_assistant_names_the_current_voice(settings: Settings) -> None
     async with mcp_client(settings) as client:
         read = ok(await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID, "fields": ["voice"]}))
     assert read["voice"] == {"name": "Katie", "language": "en", "gender": "female", "accent": "american"}
+
+
+@pytest.mark.parametrize(
+    ("patch", "warning"),
+    [
+        ({"first_sentence_mode": "static", "first_sentence": "  "}, "open the call with silence"),
+        (
+            {"call_retry_config": {"calling_windows": [
+                {"calling_window_start_time": "6pm", "calling_window_end_time": "09:00", "retry_delay_seconds": 60}
+            ]}},
+            "calling_windows[0] ends before it starts",
+        ),
+    ],
+)  # fmt: skip
+async def test_changes_that_break_a_call_are_warned(
+    sandbox: SandboxServer, settings: Settings, patch: dict[str, Any], warning: str
+) -> None:
+    async with mcp_client(settings) as client:
+        answer = ok(
+            await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": patch, "dry_run": True})
+        )
+    assert any(warning in w for w in answer["warnings"]), answer["warnings"]
+
+
+async def test_a_whole_assistant_sent_back_as_the_patch_gets_one_line(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    async with mcp_client(settings) as client:
+        read = ok(await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID}))["assistant"]
+        result = await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": read})
+    lines = text_of(result).splitlines()
+    assert result.is_error and len(lines) == 3, lines
+    assert lines[1].startswith("- patch: got a whole assistant") and "only the fields to change" in lines[1]
+    assert writes(sandbox) == []

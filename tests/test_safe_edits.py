@@ -92,8 +92,20 @@ async def test_llm_model_merges_within_a_type_and_is_replaced_across_types(
 async def test_a_new_voice_provider_replaces_the_voice(sandbox: SandboxServer, settings: Settings) -> None:
     new_voice = {"provider": "elevenlabs", "id": "21m00Tcm4TlvDq8ikWAM"}
     async with mcp_client(settings) as client:
-        ok(await update(client, patch={"voice": new_voice}))
-    assert stored(sandbox, SALES)["voice"] == new_voice, "Cartesia's model and speed must not carry over"
+        answer = ok(await update(client, patch={"voice": new_voice}))
+    # Cartesia's model stays behind; the speed (1.0) fits ElevenLabs' 0.7-1.2 and carries over.
+    assert stored(sandbox, SALES)["voice"] == {**new_voice, "speed": 1.0}
+    assert answer["warnings"] == []
+
+
+async def test_a_speed_that_does_not_fit_the_new_provider_is_left_with_a_warning(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    async with mcp_client(settings) as client:
+        ok(await update(client, patch={"voice": {"speed": 1.4}}))
+        answer = ok(await update(client, patch={"voice": {"provider": "elevenlabs", "id": "21m00Tcm4TlvDq8ikWAM"}}))
+    assert "speed" not in stored(sandbox, SALES)["voice"]
+    assert any(w.startswith("voice.speed was 1.4 and is not kept") for w in answer["warnings"]), answer["warnings"]
 
 
 async def test_a_partial_object_where_there_is_none_names_the_missing_keys(

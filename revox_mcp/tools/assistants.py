@@ -8,7 +8,7 @@ import mcp_types as types
 from pydantic import ValidationError
 
 from revox_mcp.editing import ANSWER_ONLY_KEYS, leaf_paths
-from revox_mcp.errors import Problem
+from revox_mcp.errors import PatchInvalid, Problem
 from revox_mcp.journal import JournalEntry
 from revox_mcp.models import AssistantUpdate
 from revox_mcp.policy import Policy
@@ -58,6 +58,7 @@ def _patch_field_checks(arguments: dict[str, Any]) -> list[Problem]:
     patch = arguments.get("patch")
     if not isinstance(patch, dict):
         return []
+    _refuse_a_whole_assistant(patch)
     marked = [
         Problem(
             path=f"patch.{name}{where}",
@@ -75,6 +76,27 @@ def _patch_field_checks(arguments: dict[str, Any]) -> list[Problem]:
     except ValidationError as exc:
         return pydantic_problems(exc, ["patch"], skip=frozenset({"missing", "union_tag_not_found"}))
     return []
+
+
+# Keys only an answer has: a patch holding several is a whole get_assistant answer sent back.
+_ANSWER_KEYS = frozenset({"id", "organization_id", "created_at", "updated_at", "created_by", "pending_faq_count"})
+
+
+def _refuse_a_whole_assistant(patch: dict[str, Any]) -> None:
+    """One line instead of a dozen unknown-field errors for the commonest mistake: the read sent back."""
+    found = sorted(_ANSWER_KEYS & set(patch))
+    if len(found) >= 2:
+        raise PatchInvalid(
+            [
+                Problem(
+                    path="patch",
+                    value=f"a whole assistant ({len(patch)} fields, with {', '.join(found)})",
+                    allowed="only the fields to change",
+                    hint='Send only what changes, e.g. {"patch": {"first_sentence": "Hello!"}}; every other field '
+                    "keeps its value.",
+                )
+            ]
+        )
 
 
 def _shape_update_for_policy(schema: JsonSchema, policy: Policy) -> JsonSchema:
