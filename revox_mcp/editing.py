@@ -198,7 +198,8 @@ def _line_numbers(text: str, find: str) -> str:
     while start != -1 and len(lines) < _MAX_LINES_SHOWN:
         line += text.count("\n", counted, start)
         counted = start
-        lines.append(line)
+        if not lines or lines[-1] != line:  # two matches on one line: the line once
+            lines.append(line)
         start = text.find(find, start + 1)
     shown = ", ".join(str(n) for n in lines)
     return f"{shown}, …" if start != -1 else shown
@@ -210,10 +211,13 @@ def _nearest_passage(text: str, find: str) -> str:
     if anchor is None:
         return "Nothing in the field resembles it; read the field with get_assistant and copy the passage exactly."
     start = max(0, anchor[1] - anchor[0])
-    # A little wider than `find`, ending on a word boundary, so a near miss shows its whole last word.
+    # Start on a word's first letter; end a little wider than `find`, on a sentence's end or a word's.
+    before = max(text.rfind(" ", max(0, start - 40), start + 1), text.rfind("\n", max(0, start - 40), start + 1))
+    start = before + 1 if before != -1 else start
     end = start + len(find) + max(8, len(find) // 5)
-    space = text.rfind(" ", start + len(find), end)
-    passage = text[start : space if space != -1 else end]
+    stop = max(text.rfind(mark, start + len(find) - 1, end) for mark in (". ", "! ", "? ", ".\n"))
+    stop = stop + 1 if stop != -1 else text.rfind(" ", start + len(find), end)
+    passage = text[start : stop if stop != -1 else end]
     line = text.count("\n", 0, start) + 1
     return (
         f"Nearest passage (line {line}): {shorten(passage)}. Copy the text exactly, including spaces and punctuation."

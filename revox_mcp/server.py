@@ -279,6 +279,11 @@ def advice(tool_name: str, arguments: dict[str, Any], exc: RevoxMcpError, *, wri
             else f"{tool_name} could not run: {count} problem(s) in the arguments."
         )
         tail = "Fix every listed item and call again."
+        if any(p.path.startswith("edits[") for p in exc.problems):
+            tail += (
+                " Edits apply in order, all or nothing: read the current value with get_assistant (fields=[...]) "
+                "and copy keys and passages exactly."
+            )
         if writes and any(_nested(p.path) for p in exc.problems):
             tail += f" Nested keys and their rules: the resource revox://schemas/{tool_name} (detailed_input)."
         return "\n".join([head, *(p.render() for p in exc.problems), tail])

@@ -318,6 +318,9 @@ class ListVoicesArgs(Strict):
         default=None, description="Only voices that work with this Cartesia model (universal voices included)."
     )
     query: str | None = Field(default=None, description="Words to find in the name or description, e.g. 'warm'.")
+    ids: list[Annotated[str, Field(max_length=128)]] | None = Field(
+        default=None, max_length=100, description="Only these voice ids (e.g. the assistant's voice.id)."
+    )
     limit: int = Field(default=25, ge=1, le=200, description="Most rows to return, 1-200.")
 
 

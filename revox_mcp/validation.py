@@ -124,7 +124,23 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return list(seen.values())
 
 
+# Fields agents reach for that the API does not have, and where what they mean lives instead.
+INTENTS = {
+    "language": "The language comes from the voice (voice.id and voice.provider; list_voices filters by language) "
+    "and from the prompt's and first_sentence's words.",
+    "greeting": "The opening line is first_sentence (with first_sentence_mode).",
+    "system_prompt": "The system prompt is prompt.",
+    "instructions": "The assistant's instructions are prompt.",
+    "speed": "The speaking rate is voice.speed.",
+    "timezone": "The calling timezone is call_retry_config.timezone.",
+    "phone_number": "The caller id is from_phone_number; transfer numbers are transfer_destinations.",
+    "model": "The language model is llm_model; the Cartesia voice model is voice.model.",
+}
+
+
 def did_you_mean(key: str, known: Iterable[str]) -> str:
+    if key.lower() in INTENTS and key not in known:
+        return INTENTS[key.lower()]
     close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
     return f"Did you mean `{close[0]}`?" if close else "Remove it."
 

@@ -115,8 +115,8 @@ async def test_a_retried_call_reads_most_recent_attempt_first(settings: Settings
 
 async def test_calls_without_an_outcome_are_found_as_none(settings: Settings) -> None:
     found = await answer(settings, "search_calls", {"outcomes": ["none"], "page_size": 100})
-    assert found["total"] > 0 and {c["outcome"] for c in found["calls"]} == {None}
-    assert found["counts"]["outcome"] == {"None": found["total"]}
+    assert found["total"] > 0 and {c["outcome"] for c in found["calls"]} == {"none"}, "one spelling of no outcome"
+    assert found["counts"]["outcome"] == {"none": found["total"]}
 
 
 async def test_get_call_pages_its_transcript(settings: Settings) -> None:

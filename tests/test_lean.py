@@ -169,3 +169,48 @@ async def test_a_whole_assistant_sent_back_as_the_patch_gets_one_line(
     assert result.is_error and len(lines) == 3, lines
     assert lines[1].startswith("- patch: got a whole assistant") and "only the fields to change" in lines[1]
     assert writes(sandbox) == []
+
+
+async def test_search_calls_counts_every_match_and_says_where_to_look_when_none_match(settings: Settings) -> None:
+    async with mcp_client(settings) as client:
+        page = ok(await client.call_tool("search_calls", {"assistant_id": SALES_QUALIFIER_ID, "page_size": 5}))
+        empty = await client.call_tool(
+            "search_calls", {"assistant_id": SALES_QUALIFIER_ID, "created_after": "2030-01-01T00:00:00Z"}
+        )
+    assert len(page["calls"]) == 5 and sum(page["counts"]["result"].values()) == page["total"] > 5
+    text = text_of(empty)
+    assert "0 call(s) match" in text and "The newest call matching the other filters is from 2026-11" in text
+    assert "Today is " in text
+
+
+async def test_help_that_points_the_right_way(sandbox: SandboxServer, settings: Settings) -> None:
+    prompt = "Say hello. Say hello again. Then say goodbye to the caller, warmly and politely."
+    sandbox.store.update(SALES_QUALIFIER_ID, {"prompt": prompt})
+    async with mcp_client(settings) as client:
+        language = await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"language": "fr"}})
+        twice = await client.call_tool(
+            "update_assistant",
+            {
+                "id": SALES_QUALIFIER_ID,
+                "edits": [{"op": "replace_text", "field": "prompt", "find": "hello", "replace": "x"}],
+            },
+        )
+        near = await client.call_tool(
+            "update_assistant",
+            {
+                "id": SALES_QUALIFIER_ID,
+                "edits": [
+                    {
+                        "op": "replace_text",
+                        "field": "prompt",
+                        "find": "en say goodbye to the caller, warmly and politly",
+                        "replace": "x",
+                    }
+                ],
+            },
+        )
+        voices = ok(await client.call_tool("list_voices", {"ids": ["21m00Tcm4TlvDq8ikWAM"]}))
+    assert "The language comes from the voice" in text_of(language)
+    assert "(lines 1)" in text_of(twice) and "Edits apply in order" in text_of(twice)
+    assert 'Nearest passage (line 1): "Then say goodbye to the caller, warmly and politely."' in text_of(near)
+    assert [v["id"] for v in voices["voices"]] == ["21m00Tcm4TlvDq8ikWAM"]

@@ -79,7 +79,7 @@ async def test_a_date_range_search_reports_each_page_scanned(many_calls: Sandbox
             "search_calls", {"created_after": "2000-01-01T00:00:00Z"}, progress_callback=steps
         )
     assert found.structured_content["total"] == 250  # type: ignore[index]
-    assert steps.seen == [(n, 250, f"Scanned {n} calls for the date range") for n in (100, 200, 250)]
+    assert steps.seen == [(n, 250, f"Scanned {n} of 250 calls") for n in (100, 200, 250)]
 
 
 async def test_no_token_no_progress_notifications(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:

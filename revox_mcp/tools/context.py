@@ -46,6 +46,8 @@ async def list_voices(ctx: ToolContext, args: ListVoicesArgs) -> ToolAnswer:
     rows = [_voice_row(v) for v in await ctx.catalog.voices() if isinstance(v, dict)]
     wanted = {"provider": args.provider, "language": args.language, "gender": args.gender, "cloned": args.cloned}
     rows = [r for r in rows if all(v is None or r[k] == v for k, v in wanted.items())]
+    if args.ids is not None:
+        rows = [r for r in rows if r["id"] in args.ids]
     if args.accent:
         rows = [r for r in rows if str(r["accent"] or "").casefold() == args.accent.casefold()]
     if args.model:
@@ -114,8 +116,9 @@ def _call_row(call: dict[str, Any]) -> dict[str, Any]:
         "created_at": call.get("created_at"),
         "assistant_id": assistant.get("id"),
         "direction": call.get("direction"),
-        "result": attempt.get("result"),
-        "outcome": call.get("outcome"),
+        # One spelling for "none": the one the outcome and result filters take.
+        "result": attempt.get("result") or "none",
+        "outcome": call.get("outcome") or "none",
         "outcome_summary": call.get("outcome_summary"),
         "duration_secs": _duration(attempt),
         "end_reason": attempt.get("end_reason"),
@@ -162,34 +165,64 @@ async def search_calls(ctx: ToolContext, args: SearchCallsArgs) -> ToolAnswer:
     note = ""
     if after is None and before is None:
         calls, total = await ctx.client.search_calls({**body, "page": args.page, "page_size": args.page_size})
+        everything = calls if total <= len(calls) else None
     else:
-        matching, scanned, page = [], 0, 1
-        while scanned < MAX_SCANNED:
-            batch, available = await ctx.client.search_calls({**body, "page": page, "page_size": SCAN_PAGE})
-            scanned += len(batch)
-            await ctx.progress(scanned, min(available, MAX_SCANNED), f"Scanned {scanned} calls for the date range")
-            matching += [c for c in batch if isinstance(c, dict) and _in_range(c, after, before)]
-            oldest = batch[-1].get("created_at") if batch else None
-            if (
-                not batch
-                or scanned >= available
-                or (after and oldest and not _in_range({"created_at": oldest}, after, None))
-            ):
-                break
-            page += 1
-        if scanned >= MAX_SCANNED:
+        everything, capped = await _scan(ctx, body, after, before)
+        if capped:
             note = f" (date range applied to the newest {MAX_SCANNED} calls only; narrow the other filters)"
-        total = len(matching)
-        calls = matching[(args.page - 1) * args.page_size : args.page * args.page_size]
+        total = len(everything)
+        calls = everything[(args.page - 1) * args.page_size : args.page * args.page_size]
+    if everything is None:  # more matches than this page: count them all (bounded), not just the page
+        everything, capped = await _scan(ctx, body, None, None)
+        if capped:
+            note = f" (counts over the newest {MAX_SCANNED} only)"
     rows = [_call_row(c) for c in calls if isinstance(c, dict)]
+    all_rows = [_call_row(c) for c in everything if isinstance(c, dict)]
     counts = {
-        "result": dict(Counter(str(r["result"]) for r in rows)),
-        "outcome": dict(Counter(str(r["outcome"]) for r in rows)),
+        "result": dict(Counter(str(r["result"]) for r in all_rows)),
+        "outcome": dict(Counter(str(r["outcome"]) for r in all_rows)),
     }
     next_page = args.page + 1 if args.page * args.page_size < total else None
-    by_result = ", ".join(f"{n} {k}" for k, n in Counter(str(r["result"]) for r in rows).most_common())
-    summary = f"{total} call(s) match{note}; page {args.page} shows {len(rows)}" + (f": {by_result}." if rows else ".")
+    by_result = ", ".join(f"{n} {k}" for k, n in Counter(str(r["result"]) for r in all_rows).most_common())
+    summary = f"{total} call(s) match{note}" + (f" ({by_result})" if all_rows else "")
+    summary += f"; page {args.page} shows {len(rows)}." if total else await _nothing_found(ctx, body, after, before)
     return ToolAnswer({"calls": rows, "total": total, "next_page": next_page, "counts": counts}, summary)
+
+
+async def _scan(
+    ctx: ToolContext, body: dict[str, Any], after: datetime | None, before: datetime | None
+) -> tuple[list[dict[str, Any]], bool]:
+    """Every call matching `body` and the date range, newest first, reading at most MAX_SCANNED; and whether
+    that bound cut the scan short."""
+    matching: list[dict[str, Any]] = []
+    scanned, page = 0, 1
+    while scanned < MAX_SCANNED:
+        batch, available = await ctx.client.search_calls({**body, "page": page, "page_size": SCAN_PAGE})
+        scanned += len(batch)
+        await ctx.progress(scanned, min(available, MAX_SCANNED), f"Scanned {scanned} of {available} calls")
+        matching += [c for c in batch if isinstance(c, dict) and _in_range(c, after, before)]
+        oldest = batch[-1].get("created_at") if batch and isinstance(batch[-1], dict) else None
+        if (
+            not batch
+            or scanned >= available
+            or (after and oldest and not _in_range({"created_at": oldest}, after, None))
+        ):
+            return matching, False
+        page += 1
+    return matching, True
+
+
+async def _nothing_found(
+    ctx: ToolContext, body: dict[str, Any], after: datetime | None, before: datetime | None
+) -> str:
+    """Where to look instead: the newest call the other filters match, and today's date."""
+    today = f"Today is {datetime.now(UTC).date().isoformat()} (UTC)."
+    if after is None and before is None:
+        return f" No call matches these filters. {today}"
+    newest, _ = await ctx.client.search_calls({**body, "page": 1, "page_size": 1})
+    if not newest or not isinstance(newest[0], dict):
+        return f" No call matches the other filters at any date either. {today}"
+    return f" The newest call matching the other filters is from {newest[0].get('created_at')}. {today}"
 
 
 async def get_call(ctx: ToolContext, args: GetCallArgs) -> ToolAnswer:
