@@ -268,8 +268,10 @@ def project(value: Any, schema: JsonSchema, where: str = "") -> Any:
         if key not in known:
             if key not in answer_only:
                 kept[key] = sub
-        elif sub is not None or key in required or accepts_null(known[key]):
+        elif isinstance(sub, dict | list):  # only containers need a look inside (thousands of items: speed)
             kept[key] = project(sub, known[key], f"{where}.{key}")
+        elif sub is not None or key in required or accepts_null(known[key]):
+            kept[key] = sub
     return kept
 
 
@@ -287,7 +289,11 @@ def known_only(value: Any, schema: JsonSchema) -> Any:
     known = schema.get("properties")
     if known is None:
         return value
-    return {key: known_only(sub, known[key]) for key, sub in value.items() if key in known}
+    return {
+        key: known_only(sub, known[key]) if isinstance(sub, dict | list) else sub
+        for key, sub in value.items()
+        if key in known
+    }
 
 
 def new_items(items: list[Any], old: list[Any], few: int = 32) -> list[int]:

@@ -280,9 +280,13 @@ class AssistantWriter:
             raise
         else:
             after = answer["assistant"]
-        if change_id is not None:
-            await self._journal.finish(change_id, "applied", redact(_journalled(after, body)))  # type: ignore[union-attr]
         landed = {f: _comparable(f, after.get(f)) for f in body}
+        if change_id is not None:
+            # What the API holds is what was sent, in all but the keys it assigns: the row's body says it
+            # already (a large list is not written to the journal a third time).
+            as_sent = all(landed[f] == v for f, v in body.items())
+            recorded = None if as_sent else redact(_journalled(after, body))
+            await self._journal.finish(change_id, "applied", recorded)  # type: ignore[union-attr]
         warnings += _not_applied(body, after, landed) + _moved_meanwhile(current, after, body)
         changes = _diff(current, after, stored, landed)
         return WriteOutcome(assistant=after, changes=changes, dry_run=False, change_id=change_id, warnings=warnings)
@@ -401,14 +405,15 @@ def _validate_changes(candidate: State, stored: State, prefix: str, held: State 
     know are not judged, and list items already stored are left out of the check, so one FAQ upsert on
     3,000 items checks one item, not 3,000."""
     props = body_schema()["properties"]
-    mine = {f: known_only(v, props[f]) for f, v in candidate.items()}
-    baselines = [{f: known_only(stored.get(f), props[f]) for f in candidate}]
-    if held is not None:
-        baselines.append({f: known_only(_comparable(f, held.get(f)), props[f]) for f in candidate})
-    judged, positions = _new_items_only(mine, baselines[0])
+    judged, positions = _new_items_only(candidate, stored)
     try:
-        _body_validator(prefix).validate(judged)
+        _body_validator(prefix).validate({f: known_only(v, props[f]) for f, v in judged.items()})
     except PatchInvalid as exc:
+        # Only now, with problems to sort: what the change sets against what was stored (or held).
+        mine = {f: known_only(v, props[f]) for f, v in candidate.items()}
+        baselines = [{f: known_only(stored.get(f), props[f]) for f in candidate}]
+        if held is not None:
+            baselines.append({f: known_only(_comparable(f, held.get(f)), props[f]) for f in candidate})
         strip = len(prefix) + 1 if prefix else 0
         problems = [_at_original_index(p, positions, prefix) for p in exc.problems]
         new = [p for p in problems if not any(is_unchanged(p.path[strip:], mine, base) for base in baselines)]
