@@ -87,7 +87,10 @@ def _legacy_transfer(value: Any, _parent: dict[str, Any], _state: State) -> str 
 def _static_needs_text(value: Any, _parent: dict[str, Any], state: State) -> str | None:
     mode, text = state.get("first_sentence_mode"), state.get("first_sentence")
     if mode == "static" and not (isinstance(text, str) and text.strip()):
-        return "leaves a static first sentence with no text: the assistant would open the call with silence"
+        return (
+            "leaves a static first sentence with no text: the assistant would open the call with silence; "
+            "first_sentence_mode 'none' waits for the caller instead"
+        )
     return None
 
 
@@ -245,7 +248,8 @@ def warnings_for(body: State, current: State) -> list[str]:
     """Warnings for the values `body` sets that differ from `current` (the state before the change)."""
     after = {**current, **body}
     judged = {name: _changed_items(value, current.get(name)) for name, value in body.items()}
-    out = []
+    out: list[str] = []
+    seen: set[tuple[Check, str]] = set()
     for rule in RULES:
         if rule.check is None:
             continue
@@ -254,8 +258,9 @@ def warnings_for(body: State, current: State) -> list[str]:
                 continue
             holder = parent if isinstance(parent, dict) else {}
             message = rule.check(value, holder, after)
-            if message:
-                out.append(f"{concrete} {message} (expected {rule.rule}; not enforced, the API may accept it).")
+            if message and (rule.check, message) not in seen:  # one rule seen from two fields: said once
+                seen.add((rule.check, message))
+                out.append(f"{concrete} {message}. (A check of revox-mcp, not a rule of the API: {rule.rule}.)")
     return out
 
 

@@ -58,7 +58,7 @@ def test_the_inspector_lists_the_tools(inspector: Path, tmp_path: Path) -> None:
     listed = run(inspector, tmp_path / "s.db", "--method", "tools/list")
     assert {t["name"] for t in listed["tools"]} == set(TOOLS_BY_NAME)
     update = next(t for t in listed["tools"] if t["name"] == "update_assistant")
-    assert update["annotations"]["idempotentHint"] is True and "outputSchema" in update
+    assert update["annotations"]["idempotentHint"] is False and "outputSchema" in update
 
 
 def test_the_inspector_reads_and_updates_an_assistant(inspector: Path, tmp_path: Path) -> None:

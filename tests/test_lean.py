@@ -214,3 +214,13 @@ async def test_help_that_points_the_right_way(sandbox: SandboxServer, settings: 
     assert "(lines 1)" in text_of(twice) and "Edits apply in order" in text_of(twice)
     assert 'Nearest passage (line 1): "Then say goodbye to the caller, warmly and politely."' in text_of(near)
     assert [v["id"] for v in voices["voices"]] == ["21m00Tcm4TlvDq8ikWAM"]
+
+
+async def test_one_warning_for_one_problem_seen_from_two_fields(sandbox: SandboxServer, settings: Settings) -> None:
+    patch = {"first_sentence_mode": "static", "first_sentence": ""}
+    async with mcp_client(settings) as client:
+        answer = ok(
+            await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": patch, "dry_run": True})
+        )
+    silent = [w for w in answer["warnings"] if "silence" in w]
+    assert len(silent) == 1 and "first_sentence_mode 'none' waits for the caller" in silent[0]

@@ -218,4 +218,4 @@ async def test_tool_annotations(settings: Settings, mode: str) -> None:
         assert annotations is not None and annotations.read_only_hint is True, name
     update = tools["update_assistant"].annotations
     assert update is not None
-    assert update.read_only_hint is False and update.idempotent_hint is True and update.open_world_hint is True
+    assert update.read_only_hint is False and update.idempotent_hint is False and update.open_world_hint is True

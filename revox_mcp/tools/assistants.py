@@ -274,7 +274,8 @@ UPDATE_ASSISTANT = ToolSpec(
         read_only_hint=False,
         # It overwrites live configuration; revert_change can undo it, but clients should still confirm.
         destructive_hint=True,
-        idempotent_hint=True,
+        # A patch sets absolute values, but an edit may not be (an upsert that appends a calling window).
+        idempotent_hint=False,
         open_world_hint=True,
     ),
     handler=update_assistant,

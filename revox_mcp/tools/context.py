@@ -185,7 +185,9 @@ async def search_calls(ctx: ToolContext, args: SearchCallsArgs) -> ToolAnswer:
     next_page = args.page + 1 if args.page * args.page_size < total else None
     by_result = ", ".join(f"{n} {k}" for k, n in Counter(str(r["result"]) for r in all_rows).most_common())
     summary = f"{total} call(s) match{note}" + (f" ({by_result})" if all_rows else "")
-    summary += f"; page {args.page} shows {len(rows)}." if total else await _nothing_found(ctx, body, after, before)
+    summary += (
+        f"; page {args.page} shows {len(rows)}." if total else "." + await _nothing_found(ctx, body, after, before)
+    )
     return ToolAnswer({"calls": rows, "total": total, "next_page": next_page, "counts": counts}, summary)
 
 
