@@ -429,3 +429,52 @@ class GetCallAnswer(BaseModel):
     transcript: list[TranscriptTurn] = Field(description="This page of the transcript.")
     transcript_total_turns: int = Field(description="Turns in the whole transcript.")
     next_turn_offset: int | None = Field(description="Pass as turn_offset for the rest; null when all was shown.")
+
+
+# --- the tuning loop -----------------------------------------------------------------------------------
+
+Outcome = Literal["not_interested", "interested", "completed", "requested_callback_later", "none"]
+
+
+class ChangeImpactArgs(Strict):
+    """Arguments of change_impact."""
+
+    change_id: str | None = Field(default=None, max_length=64, description="A change from list_changes.")
+    assistant_id: AssistantId | None = Field(
+        default=None, description="With 'at': the assistant, for a change made outside this server."
+    )
+    at: str | None = Field(default=None, max_length=40, description="With assistant_id: when it changed (ISO-8601).")
+    success: Outcome | None = Field(
+        default=None,
+        description="The outcome that counts as success; default: the most common of interested, completed.",
+    )
+    lookback_days: int = Field(default=30, ge=1, le=365, description="How far back before the change to look, 1-365.")
+
+
+class ImpactWindow(BaseModel):
+    calls: int = Field(description="Calls on this side.")
+    by_outcome: dict[str, int] = Field(description="Calls per outcome ('none': no outcome).")
+    by_result: dict[str, int] = Field(description="Calls per result of the last attempt.")
+    success: int = Field(description="Calls with the success outcome.")
+    success_share: float | None = Field(description="success / calls.")
+    success_interval_95: list[float] | None = Field(description="95% Wilson interval of the share.")
+    median_duration_secs: float | None = Field(description="Median length of the last attempt.")
+    transfer_rate: float | None = Field(description="Share of calls that ended in a transfer.")
+    voicemail_rate: float | None = Field(description="Share of calls that reached voicemail.")
+
+
+class ChangeImpactAnswer(BaseModel):
+    """What change_impact returns."""
+
+    verdict: Literal["better", "worse", "not yet"] = Field(description="The answer, first.")
+    words: str = Field(description="The verdict in a sentence, with the shares and the test.")
+    p_value: float | None = Field(description="Two-sided p-value of the two-proportion z-test.")
+    calls_needed_per_side: int | None = Field(description="Calls per side an 80%-power test would need.")
+    change_id: str | None = Field(description="The change compared.")
+    assistant_id: str = Field(description="Its assistant.")
+    changed_at: str = Field(description="The moment of the change.")
+    success_outcome: str = Field(description="The outcome counted as success.")
+    before: ImpactWindow = Field(description="Calls that ran with the configuration before.")
+    after: ImpactWindow = Field(description="Calls that ran with it after.")
+    left_out: dict[str, Any] = Field(description="Calls under way at the change, and outside the window.")
+    notes: list[str] = Field(description="How the comparison was made.")

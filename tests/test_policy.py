@@ -95,7 +95,7 @@ async def test_read_only_lists_only_read_tools_and_refuses_writes(sandbox: Sandb
         names = {t.name for t in (await client.list_tools()).tools}
         assert names == {
             "list_assistants", "get_assistant", "list_changes", "list_voices", "list_phone_numbers", "search_calls",
-            "get_call",
+            "get_call", "change_impact",
         }  # fmt: skip
         result = await client.call_tool("update_assistant", {"id": SALES, "patch": {"name": "x"}})
     assert result.is_error and "read-only" in text_of(result)

@@ -9,6 +9,7 @@ from revox_mcp.schemas import for_profile
 from revox_mcp.tools.assistants import GET_ASSISTANT, LIST_ASSISTANTS, LIST_CHANGES, REVERT_CHANGE, UPDATE_ASSISTANT
 from revox_mcp.tools.base import PublishedTool, ToolAnswer, ToolContext, ToolSpec
 from revox_mcp.tools.context import GET_CALL, LIST_PHONE_NUMBERS, LIST_VOICES, SEARCH_CALLS
+from revox_mcp.tools.tuning import CHANGE_IMPACT
 
 TOOLS: tuple[ToolSpec, ...] = (
     LIST_ASSISTANTS,
@@ -20,6 +21,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     LIST_PHONE_NUMBERS,
     SEARCH_CALLS,
     GET_CALL,
+    CHANGE_IMPACT,
 )
 TOOLS_BY_NAME: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}
 

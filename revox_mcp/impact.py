@@ -1,0 +1,184 @@
+"""What a change did to real calls: the calls before and after it, compared. Pure: no I/O.
+
+Calls are attributed to the configuration they ran with: by the assistant's `updated_at` the call
+carries when that is the one from before the change, else by its start time against the moment of the
+change (an answer may join the assistant as it is now, so a later stamp proves nothing). Calls that were
+under way when the change landed, and calls from before the previous change or after the next one
+(another configuration), are left out and counted as such.
+
+The statistics come from the standard library (`statistics.NormalDist`), with the thresholds stated:
+a 95% Wilson interval for each window's success share; a two-sided two-proportion z-test at
+alpha = 0.05 for the difference; and, when the difference is not clear, the calls per window that
+an 80%-power test of the difference seen would need.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+ALPHA = 0.05
+POWER = 0.80
+Z_HALF_ALPHA = statistics.NormalDist().inv_cdf(1 - ALPHA / 2)
+Z_POWER = statistics.NormalDist().inv_cdf(POWER)
+# Outcomes that count as a success unless the caller names one: the assistant's most common of these.
+GOOD_OUTCOMES = ("interested", "completed")
+
+Call = dict[str, Any]
+
+
+def instant(value: Any) -> datetime | None:
+    """An ISO-8601 time as an aware datetime (no zone: UTC, as the API writes); None for anything else."""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def wilson(successes: int, n: int) -> tuple[float, float] | None:
+    """The 95% Wilson score interval of a share; None without calls."""
+    if n == 0:
+        return None
+    p, z2 = successes / n, Z_HALF_ALPHA**2
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z_HALF_ALPHA * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def two_proportions(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float] | None:
+    """(z, two-sided p-value) of the pooled two-proportion z-test; None when it cannot be computed."""
+    if n1 == 0 or n2 == 0:
+        return None
+    pooled = (x1 + x2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return None  # both windows all successes, or all failures: no variation to test
+    z = (x2 / n2 - x1 / n1) / se
+    return z, 2 * (1 - statistics.NormalDist().cdf(abs(z)))
+
+
+def calls_needed(p1: float, p2: float) -> int | None:
+    """Calls per window for a test at ALPHA with POWER to detect a difference as large as p2 - p1."""
+    if p1 == p2:
+        return None
+    mean = (p1 + p2) / 2
+    top = Z_HALF_ALPHA * math.sqrt(2 * mean * (1 - mean)) + Z_POWER * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
+    return math.ceil((top / (p2 - p1)) ** 2)
+
+
+@dataclass(frozen=True)
+class Attributed:
+    before: list[Call]
+    after: list[Call]
+    straddling: list[str]
+    other_configuration: int
+
+
+def _attempt(call: Call) -> dict[str, Any]:
+    attempt = call.get("last_call_attempt")
+    attempts = call.get("call_attempts")
+    if not isinstance(attempt, dict) and isinstance(attempts, list) and attempts and isinstance(attempts[0], dict):
+        attempt = attempts[0]
+    return attempt if isinstance(attempt, dict) else {}
+
+
+def attribute(
+    calls: list[Call], moment: datetime, since: datetime | None, until: datetime | None, stamp_before: Any
+) -> Attributed:
+    """Split calls into those that ran with the configuration before `moment` and after it, within the
+    window [since, until) that no other change touches."""
+    before, after, straddling, other = [], [], [], 0
+    for call in calls:
+        attempt = _attempt(call)
+        start = instant(attempt.get("started_at") or call.get("created_at"))
+        end = instant(attempt.get("ended_at")) or start
+        if start is None:
+            continue
+        if (since is not None and start < since) or (until is not None and start >= until):
+            other += 1
+            continue
+        ran_with = (call.get("assistant") or {}).get("updated_at") if isinstance(call.get("assistant"), dict) else None
+        if stamp_before is not None and ran_with == stamp_before:
+            # The call carries the configuration from before the change (a queued call that ran after it).
+            # Any other stamp proves nothing: an answer may join the assistant as it is now.
+            before.append(call)
+        elif start < moment and end is not None and end > moment:
+            straddling.append(str(call.get("id")))
+        else:
+            (before if start < moment else after).append(call)
+    return Attributed(before, after, straddling, other)
+
+
+def success_outcome(calls: list[Call]) -> str:
+    counts = Counter(c.get("outcome") for c in calls)
+    return max(GOOD_OUTCOMES, key=lambda o: (counts[o], o == GOOD_OUTCOMES[0]))
+
+
+def summary(calls: list[Call], success: str) -> dict[str, Any]:
+    """One window: counts, the success share with its interval, median duration, transfer and voicemail rates."""
+    n = len(calls)
+    outcomes = Counter(str(c.get("outcome") or "none") for c in calls)
+    attempts = [_attempt(c) for c in calls]
+    results = Counter(str(a.get("result") or "none") for a in attempts)
+    durations = [d for d in (_duration(a) for a in attempts) if d is not None]
+    hits = outcomes.get(success, 0)
+    interval = wilson(hits, n)
+    return {
+        "calls": n,
+        "by_outcome": dict(outcomes),
+        "by_result": dict(results),
+        "success": hits,
+        "success_share": round(hits / n, 4) if n else None,
+        "success_interval_95": [round(b, 4) for b in interval] if interval else None,
+        "median_duration_secs": round(statistics.median(durations), 1) if durations else None,
+        "transfer_rate": _rate(attempts, lambda a: a.get("end_reason") == "transfer"),
+        "voicemail_rate": _rate(attempts, lambda a: a.get("result") == "voicemail"),
+    }
+
+
+def _rate(attempts: list[dict[str, Any]], hit: Any) -> float | None:
+    return round(sum(1 for a in attempts if hit(a)) / len(attempts), 4) if attempts else None
+
+
+def _duration(attempt: dict[str, Any]) -> float | None:
+    start, end = instant(attempt.get("started_at")), instant(attempt.get("ended_at"))
+    return (end - start).total_seconds() if start and end else None
+
+
+def verdict(before: dict[str, Any], after: dict[str, Any], success: str) -> dict[str, Any]:
+    """better, worse, or not yet, in plain words, with the test behind it."""
+    n1, n2, x1, x2 = before["calls"], after["calls"], before["success"], after["success"]
+    if n1 == 0 or n2 == 0:
+        side = "before" if n1 == 0 else "after"
+        return {"verdict": "not yet", "words": f"No calls {side} the change yet: nothing to compare.", "p_value": None}
+    p1, p2 = x1 / n1, x2 / n2
+    test = two_proportions(x1, n1, x2, n2)
+    share = f"'{success}' went from {p1:.0%} ({x1}/{n1}) to {p2:.0%} ({x2}/{n2})"
+    if test is not None and test[1] < ALPHA:
+        word = "better" if p2 > p1 else "worse"
+        return {
+            "verdict": word,
+            "words": f"{word.capitalize()}: {share}; p = {test[1]:.3f} (two-sided, alpha {ALPHA}).",
+            "p_value": round(test[1], 4),
+        }
+    needed = calls_needed(p1, p2)
+    more = max(0, needed - min(n1, n2)) if needed else None
+    settle = (
+        f"about {more} more call(s) per side would settle a difference this large (80% power)"
+        if more
+        else "no difference seen, so more calls would not change the answer"
+        if needed is None
+        else "the calls are there but the test does not separate the windows"
+    )
+    p_text = f"p = {test[1]:.3f}" if test else "no variation to test"
+    return {
+        "verdict": "not yet",
+        "words": f"No clear difference yet: {share}; {p_text}; {settle}.",
+        "p_value": round(test[1], 4) if test else None,
+        "calls_needed_per_side": needed,
+    }

@@ -1,0 +1,127 @@
+"""Tools that close the tuning loop: what a change did to real calls (change_impact)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from revox_mcp import impact
+from revox_mcp.errors import ChangeNotFound, PatchInvalid, Problem
+from revox_mcp.journal import JournalEntry
+from revox_mcp.tool_models import ChangeImpactAnswer, ChangeImpactArgs
+from revox_mcp.tools.base import READ_ONLY, ToolAnswer, ToolContext, ToolSpec
+
+SCAN_PAGE = 100
+MAX_SCANNED = 2_000
+
+
+async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
+    assistant_id, moment, stamp, change_id = await _the_change(ctx, args)
+    changes = [e for e in await _changes_of(ctx, assistant_id) if e.status == "applied" and e.change_id != change_id]
+    earlier = [t for t in (impact.instant(e.created_at) for e in changes) if t is not None and t < moment]
+    later = [t for t in (impact.instant(e.created_at) for e in changes) if t is not None and t > moment]
+    lookback = moment - timedelta(days=args.lookback_days)
+    since = max([*earlier, lookback])
+    until = min(later) if later else None
+    calls, capped = await _calls(ctx, assistant_id, since)
+    split = impact.attribute(calls, moment, since, until, stamp)
+    success = args.success or impact.success_outcome(split.before + split.after)
+    before, after = impact.summary(split.before, success), impact.summary(split.after, success)
+    judged = impact.verdict(before, after, success)
+    bounds = [
+        f"from {since.isoformat()} ({'the change before' if earlier and since == max(earlier) else 'lookback'})",
+        f"to {until.isoformat()} (the next change)" if until else "to now",
+    ]
+    notes = [
+        f"Left out: {len(split.straddling)} call(s) under way when the change landed, "
+        f"{split.other_configuration} call(s) outside the window {' '.join(bounds)}.",
+        f"Success is the outcome '{success}'"
+        + ("" if args.success else " (the assistant's most common good outcome; pass success to choose)")
+        + f". {impact.ALPHA:g} significance, two-sided; 95% Wilson intervals.",
+    ]
+    if capped:
+        notes.append(f"Only the newest {MAX_SCANNED} calls were read.")
+    answer = {
+        "verdict": judged["verdict"],
+        "words": judged["words"],
+        "p_value": judged["p_value"],
+        "calls_needed_per_side": judged.get("calls_needed_per_side"),
+        "change_id": change_id,
+        "assistant_id": assistant_id,
+        "changed_at": moment.isoformat(),
+        "success_outcome": success,
+        "before": before,
+        "after": after,
+        "left_out": {"under_way": split.straddling[:20], "outside_window": split.other_configuration},
+        "notes": notes,
+    }
+    return ToolAnswer(answer, f"{judged['words']} {' '.join(notes)}")
+
+
+async def _the_change(ctx: ToolContext, args: ChangeImpactArgs) -> tuple[str, datetime, Any, str | None]:
+    """(assistant, the moment of the change, the assistant's updated_at before it, change id)."""
+    if args.change_id:
+        entry = await ctx.journal.get(args.change_id) if ctx.journal else None
+        if entry is None:
+            raise ChangeNotFound(f"No change '{args.change_id}' in the change journal. list_changes shows them.")
+        moment = impact.instant(entry.created_at)
+        if moment is None:
+            raise ChangeNotFound(f"Change {entry.change_id} has no readable time ({entry.created_at!r}).")
+        return entry.assistant_id, moment, entry.before.get("updated_at"), entry.change_id
+    moment = impact.instant(args.at) if args.at else None
+    if not args.assistant_id or moment is None:
+        raise PatchInvalid(
+            [
+                Problem(
+                    path="(arguments)",
+                    value="neither a change_id nor an assistant_id with an ISO-8601 'at'",
+                    allowed="change_id, or assistant_id and at (e.g. 2026-11-10T09:00:00Z)",
+                    hint="list_changes gives change ids; 'at' names a change made outside this server.",
+                )
+            ]
+        )
+    return args.assistant_id, moment, None, None
+
+
+async def _changes_of(ctx: ToolContext, assistant_id: str) -> list[JournalEntry]:
+    if ctx.journal is None:
+        return []
+    entries, _ = await ctx.journal.page(assistant_id, 1, 100)
+    return entries
+
+
+async def _calls(ctx: ToolContext, assistant_id: str, since: datetime) -> tuple[list[dict[str, Any]], bool]:
+    """The assistant's calls back to `since`, newest first, reading at most MAX_SCANNED."""
+    body = {
+        "assistant_ids": [assistant_id], "campaign_ids": [], "assignee_ids": [], "from_phone_numbers": [],
+        "directions": [], "outcomes": [], "results": [], "statuses": [], "sort_by": "created_at",
+        "sort_direction": "desc",
+    }  # fmt: skip
+    calls: list[dict[str, Any]] = []
+    page = 1
+    while len(calls) < MAX_SCANNED:
+        batch, available = await ctx.client.search_calls({**body, "page": page, "page_size": SCAN_PAGE})
+        calls += [c for c in batch if isinstance(c, dict)]
+        await ctx.progress(len(calls), min(available, MAX_SCANNED), f"Read {len(calls)} of {available} calls")
+        oldest = impact.instant(batch[-1].get("created_at")) if batch and isinstance(batch[-1], dict) else None
+        if not batch or len(calls) >= available or (oldest is not None and oldest < since):
+            return calls, False
+        page += 1
+    return calls, True
+
+
+CHANGE_IMPACT = ToolSpec(
+    name="change_impact",
+    title="What a change did to calls",
+    description=(
+        "Compare an assistant's calls before and after one change (a change_id from list_changes, or an "
+        "assistant_id and the moment 'at' of a change made elsewhere): per side the outcomes, results, the "
+        "share of a success outcome with a 95% interval, median duration, transfer and voicemail rates; then "
+        "a verdict (better, worse, or not yet, with about how many more calls would settle it). Calls under "
+        "way at the change, or from another configuration, are left out and counted."
+    ),
+    args_model=ChangeImpactArgs,
+    answer_model=ChangeImpactAnswer,
+    annotations=READ_ONLY,
+    handler=change_impact,
+)

@@ -1,0 +1,139 @@
+"""change_impact: the statistics against hand-computed values and edge cases, the attribution of calls to
+configurations, and the whole tool through MCP on calls with known outcome rates."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from revox_mcp import impact
+from revox_mcp.config import Settings
+from revox_mcp.sandbox import SandboxServer
+from revox_mcp.sandbox.seed import REMINDER_ID
+from tests.conftest import fast_settings, mcp_client, text_of
+
+
+def test_wilson_interval_against_hand_computed_values() -> None:
+    low, high = impact.wilson(8, 10)  # type: ignore[misc]
+    assert (round(low, 4), round(high, 4)) == (0.4902, 0.9433)
+    assert impact.wilson(0, 0) is None
+    assert impact.wilson(10, 10)[1] == 1.0 and round(impact.wilson(0, 10)[1], 4) == 0.2775  # type: ignore[index]
+
+
+def test_two_proportion_test_against_hand_computed_values() -> None:
+    z, p = impact.two_proportions(20, 100, 35, 100)  # type: ignore[misc]
+    assert (round(z, 4), round(p, 4)) == (2.3754, 0.0175)
+    assert impact.two_proportions(10, 10, 10, 10) is None, "all successes on both sides: nothing to test"
+    assert impact.two_proportions(0, 0, 5, 10) is None
+    assert impact.calls_needed(0.2, 0.35) == 138
+    assert impact.calls_needed(0.3, 0.3) is None
+
+
+def test_verdicts_in_words() -> None:
+    def side(x: int, n: int) -> dict[str, Any]:
+        return {"calls": n, "success": x}
+
+    assert impact.verdict(side(20, 100), side(35, 100), "interested")["verdict"] == "better"
+    assert impact.verdict(side(35, 100), side(20, 100), "interested")["verdict"] == "worse"
+    close = impact.verdict(side(4, 10), side(6, 10), "interested")
+    assert close["verdict"] == "not yet" and "more call(s) per side" in close["words"]
+    assert impact.verdict(side(0, 0), side(3, 5), "interested")["words"].startswith("No calls before")
+
+
+T = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+
+
+def call(
+    n: int, start: datetime, minutes: int = 3, outcome: str | None = "interested", stamp: str | None = None
+) -> dict:
+    attempt = {
+        "started_at": start.isoformat(),
+        "ended_at": (start + timedelta(minutes=minutes)).isoformat(),
+        "result": "human",
+    }
+    assistant = {"id": "a", **({"updated_at": stamp} if stamp else {})}
+    return {"id": f"c{n}", "created_at": start.isoformat(), "outcome": outcome, "assistant": assistant,
+            "call_attempts": [attempt], "last_call_attempt": attempt}  # fmt: skip
+
+
+def test_calls_are_attributed_to_the_configuration_they_ran_with() -> None:
+    calls = [
+        call(1, T - timedelta(hours=2)),
+        call(2, T - timedelta(minutes=1), minutes=5),  # under way at the change
+        call(3, T + timedelta(hours=1)),
+        call(4, T - timedelta(days=3)),  # before the previous change
+        call(5, T + timedelta(days=3)),  # after the next change
+        call(6, T + timedelta(hours=2), stamp="v1"),  # started after, but ran with the old configuration
+    ]
+    split = impact.attribute(calls, T, T - timedelta(days=1), T + timedelta(days=1), "v1")
+    assert [c["id"] for c in split.before] == ["c1", "c6"]
+    assert [c["id"] for c in split.after] == ["c3"]
+    assert split.straddling == ["c2"] and split.other_configuration == 2
+
+
+def seed_calls(sandbox: SandboxServer, moment: datetime, before: tuple[int, int], after: tuple[int, int]) -> None:
+    """Calls of the reminder assistant: `before` = (interested, total) in the day before `moment`, `after` likewise."""
+    template = next(
+        c for c in sandbox.app.state.sandbox.calls if c["assistant"] and c["assistant"]["id"] == REMINDER_ID
+    )
+    calls = []
+    for side, (hits, total), sign in (("b", before, -1), ("a", after, 1)):
+        for i in range(total):
+            start = moment + sign * timedelta(minutes=20 + 20 * i)
+            made = copy.deepcopy(template)
+            started = start.isoformat().replace("+00:00", "Z")
+            ended = (start + timedelta(minutes=2)).isoformat().replace("+00:00", "Z")
+            attempt = {**made["call_attempts"][0], "id": f"att_{side}{i}", "result": "human"}
+            attempt.update(started_at=started, ended_at=ended)
+            outcome = "interested" if i < hits else "not_interested"
+            made.update(id=f"call_{side}{i}", created_at=started, outcome=outcome)
+            made.update(call_attempts=[attempt], last_call_attempt=attempt)
+            made["assistant"] = {k: v for k, v in made["assistant"].items() if k != "updated_at"}
+            calls.append(made)
+    state = sandbox.app.state.sandbox
+    others = [c for c in state.calls if not (c["assistant"] and c["assistant"]["id"] == REMINDER_ID)]
+    state.calls = sorted(others + calls, key=lambda c: c["created_at"], reverse=True)
+
+
+@pytest.mark.anyio
+async def test_a_change_that_helped_is_called_better(sandbox: SandboxServer, settings: Settings) -> None:
+    seed_calls(sandbox, T, before=(8, 40), after=(24, 40))
+    async with mcp_client(settings) as client:
+        result = await client.call_tool("change_impact", {"assistant_id": REMINDER_ID, "at": T.isoformat()})
+    assert not result.is_error, text_of(result)
+    answer = result.structured_content
+    assert answer["verdict"] == "better" and text_of(result).startswith(
+        "Better: 'interested' went from 20% (8/40) to 60% (24/40)"
+    )
+    assert answer["before"]["success_interval_95"] == [round(b, 4) for b in impact.wilson(8, 40)]  # type: ignore[union-attr]
+
+
+@pytest.mark.anyio
+async def test_too_few_calls_is_not_yet(sandbox: SandboxServer, settings: Settings) -> None:
+    seed_calls(sandbox, T, before=(2, 5), after=(3, 5))
+    async with mcp_client(settings) as client:
+        answer = (
+            await client.call_tool("change_impact", {"assistant_id": REMINDER_ID, "at": T.isoformat()})
+        ).structured_content
+    assert answer["verdict"] == "not yet" and answer["calls_needed_per_side"] > 5
+
+
+@pytest.mark.anyio
+async def test_a_journalled_change_is_measured(sandbox: SandboxServer, tmp_path: Path) -> None:
+    settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
+    async with mcp_client(settings) as client:
+        change = (
+            await client.call_tool("update_assistant", {"id": REMINDER_ID, "patch": {"name": "Reminder v2"}})
+        ).structured_content
+        moment = datetime.now(UTC)
+        seed_calls(sandbox, moment, before=(5, 20), after=(15, 20))
+        result = await client.call_tool("change_impact", {"change_id": change["change_id"]})
+        missing = await client.call_tool("change_impact", {"change_id": "chg_nope"})
+        neither = await client.call_tool("change_impact", {})
+    assert result.structured_content["verdict"] == "better", text_of(result)
+    assert missing.is_error and "list_changes" in text_of(missing)
+    assert neither.is_error and "assistant_id and at" in text_of(neither)
