@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
         "--limit", action="append", default=[], help="a value limit such as max_call_duration_secs<=900"
     )
     policy.add_argument(
+        "--test-numbers",
+        help="comma-separated E.164 numbers agents may place test calls to (place_test_call); none: no test calls",
+    )
+    policy.add_argument(
         "--extra-fields",
         help="comma-separated update fields the API added after this release, which agents may then set as given",
     )
@@ -136,6 +140,7 @@ def _serve(args: argparse.Namespace) -> int:
             allow=args.allow_fields,
             limits=args.limit,
             extra_fields=args.extra_fields,
+            test_numbers=args.test_numbers,
         )
         if not policy.is_default:
             # Generating the body schema costs start-up time; only a policy that names fields needs it.

@@ -82,6 +82,11 @@ class RevoxClient:
         data = _object(await self._request("GET", "/assistants"), "the assistant list")
         return [item for item in data.get("assistants") or [] if isinstance(item, dict)]
 
+    async def create_call(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST /call: a call placed now (or scheduled); the answer's `call`."""
+        answer = _object(await self._request("POST", "/call", json=body), "the call")
+        return _object(answer.get("call"), "the created call")
+
     async def list_voices(self) -> list[dict[str, Any]]:
         return list((await self._request("GET", "/voices"))["voices"])
 

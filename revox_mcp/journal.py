@@ -43,6 +43,16 @@ CREATE TABLE IF NOT EXISTS changes (
     after TEXT
 );
 CREATE INDEX IF NOT EXISTS changes_by_assistant ON changes (scope, assistant_id, seq);
+CREATE TABLE IF NOT EXISTS test_calls (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    scope TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    assistant_id TEXT NOT NULL,
+    phone_number TEXT NOT NULL,
+    call_id TEXT,
+    candidate TEXT NOT NULL,
+    reason TEXT
+);
 """
 # Columns added after the first release, added to older files when they are opened.
 _MIGRATIONS = {"status_reason": "ALTER TABLE changes ADD COLUMN status_reason TEXT"}
@@ -91,6 +101,39 @@ class Journal:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    async def record_test_call(
+        self,
+        *,
+        assistant_id: str,
+        phone_number: str,
+        call_id: str | None,
+        candidate: dict[str, Any],
+        reason: str | None,
+    ) -> None:
+        """A test call placed with a candidate configuration: who was called, when, with which changes."""
+        await self._run(
+            "INSERT INTO test_calls (scope, created_at, assistant_id, phone_number, call_id, candidate, reason) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                self.scope,
+                datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+                assistant_id,
+                phone_number,
+                call_id,
+                json.dumps(candidate),
+                reason,
+            ),
+        )
+
+    async def test_calls(self, assistant_id: str) -> list[dict[str, Any]]:
+        rows = await self._fetch(
+            "SELECT created_at, phone_number, call_id, candidate, reason FROM test_calls "
+            "WHERE scope = ? AND assistant_id = ? ORDER BY seq DESC",
+            (self.scope, assistant_id),
+        )
+        keys = ("created_at", "phone_number", "call_id", "candidate", "reason")
+        return [{**dict(zip(keys, row, strict=True)), "candidate": json.loads(row[3])} for row in rows]
 
     async def begin(
         self,

@@ -49,6 +49,8 @@ DENY_ENV = "REVOX_MCP_DENY_FIELDS"
 ALLOW_ENV = "REVOX_MCP_ALLOW_FIELDS"
 LIMITS_ENV = "REVOX_MCP_LIMITS"
 EXTRA_FIELDS_ENV = "REVOX_MCP_EXTRA_FIELDS"
+TEST_NUMBERS_ENV = "REVOX_MCP_TEST_NUMBERS"
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 _LIMIT = re.compile(r"^\s*([a-z_][a-z0-9_.]*)\s*(<=|>=)\s*(-?[0-9]+(?:\.[0-9]+)?)\s*$")
@@ -76,10 +78,13 @@ class Policy:
     limits: Mapping[str, Limit] = field(default_factory=dict)
     # Top-level update fields the API added after this release, which the operator lets agents set as given.
     extra_fields: frozenset[str] = frozenset()
+    # Numbers an agent may place a test call to (place_test_call); none: the tool is not offered.
+    test_numbers: frozenset[str] = frozenset()
 
     @property
     def is_default(self) -> bool:
-        return not (self.read_only or self.deny or self.allow is not None or self.limits or self.extra_fields)
+        named = self.deny or self.limits or self.extra_fields or self.test_numbers
+        return not (self.read_only or named or self.allow is not None)
 
     def permits(self, path: str) -> bool:
         """May an agent change the value at `path` (dotted, list indices removed)?"""
@@ -202,6 +207,7 @@ class Policy:
         allow: str | None = None,
         limits: Iterable[str] = (),
         extra_fields: str | None = None,
+        test_numbers: str | None = None,
         env: Mapping[str, str] | None = None,
         known: JsonSchema | None = None,
     ) -> Policy:
@@ -226,6 +232,11 @@ class Policy:
         env_read_only = env.get(READ_ONLY_ENV, "").lower() in ("1", "true", "yes")
         extras = set(_fields(data.get("extra_fields", []))) | set(_split(env.get(EXTRA_FIELDS_ENV)))
         extras |= set(_split(extra_fields))
+        numbers = set(_fields(data.get("test_numbers", []))) | set(_split(env.get(TEST_NUMBERS_ENV)))
+        numbers |= set(_split(test_numbers))
+        not_e164 = sorted(n for n in numbers if not _E164.match(n))
+        if not_e164:
+            raise ConfigError(f"Test number(s) {', '.join(not_e164)}: an E.164 number such as +14155550123.")
         bad = sorted(name for name in extras if not _FIELD_NAME.match(name))
         if bad:
             raise ConfigError(f"Extra field(s) {', '.join(bad)}: a top-level field name in lowercase_snake_case.")
@@ -235,6 +246,7 @@ class Policy:
             allow=frozenset(_expand(allow_list)) if allow_list else None,
             limits=merged,
             extra_fields=frozenset(extras),
+            test_numbers=frozenset(numbers),
         )
         if known is not None:
             policy.validate_paths(known)

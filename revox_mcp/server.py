@@ -85,7 +85,7 @@ def build_server(settings: Settings, policy: Policy | None = None, profile: str 
                 catalog = Catalog(client, settings.catalog_ttl_s)
                 writer = AssistantWriter(client, journal, policy, catalog)
                 await _settle_left_pending(writer)
-                context = ToolContext(client=client, writer=writer, journal=journal, catalog=catalog)
+                context = ToolContext(client=client, writer=writer, journal=journal, catalog=catalog, policy=policy)
                 completer = Completer(AssistantDirectory(client), tools, ASSISTANT_URI, SCHEMA_URI)
                 yield ServerState(settings=settings, context=context, completer=completer)
         finally:

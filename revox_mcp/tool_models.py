@@ -478,3 +478,32 @@ class ChangeImpactAnswer(BaseModel):
     after: ImpactWindow = Field(description="Calls that ran with it after.")
     left_out: dict[str, Any] = Field(description="Calls under way at the change, and outside the window.")
     notes: list[str] = Field(description="How the comparison was made.")
+
+
+class PlaceTestCallArgs(Strict):
+    """Arguments of place_test_call."""
+
+    assistant_id: AssistantId
+    phone_number: str = Field(max_length=16, description="One of the operator's test numbers (E.164).")
+    prompt_variables: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=2000)]] = Field(
+        default_factory=dict, max_length=50, description="Values for the prompt's {{variables}}."
+    )
+    patch: dict[str, Any] = Field(
+        default_factory=dict,
+        description="A candidate change, as update_assistant's patch; the stored assistant is not changed.",
+    )
+    edits: list[dict[str, Any]] = Field(
+        default_factory=list, max_length=100, description="Candidate edits, as update_assistant's edits."
+    )
+    reason: Reason = None
+
+
+class PlaceTestCallAnswer(BaseModel):
+    """What place_test_call returns."""
+
+    call_id: Any = Field(description="The call placed; get_call shows its attempt and transcript when they exist.")
+    phone_number: str = Field(description="The number called.")
+    assistant_id: str = Field(description="The assistant whose configuration (with the candidate) was used.")
+    candidate: list[Change] = Field(description="How the configuration used differs from the stored one.")
+    warnings: list[str] = Field(description="Things to know about the candidate.")
+    status: Any = Field(description="The call's status as the API reported it.")

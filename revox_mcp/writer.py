@@ -359,6 +359,17 @@ def _comparable(field_name: str, value: Any) -> Any:
     return value if schema is None else project(value, schema, field_name)
 
 
+def inline_config(state: State) -> State:
+    """An assistant's configuration in the form POST /call takes inline (the update fields but `name`, and
+    not the older transfer_phone_number), each value as it would be sent."""
+    config = {f: _comparable(f, state[f]) for f in sorted(UPDATE_FIELDS) if f in state and f not in _NOT_INLINE}
+    _leave_out_nulls(config)
+    return config
+
+
+_NOT_INLINE = frozenset({"name", "transfer_phone_number"})
+
+
 def _journalled(state: State, body: State) -> State:
     """What the journal keeps of a state: the fields the change sent (all a diff or a revert needs) and the
     stamps that say which version it was, not the whole assistant (megabytes, on a large one)."""

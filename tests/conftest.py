@@ -101,3 +101,11 @@ def stored(sandbox: SandboxServer, assistant_id: str) -> dict[str, Any]:
 def text_of(result: Any) -> str:
     """The text content of a tool result, joined."""
     return "\n".join(b.text for b in result.content if b.type == "text")
+
+
+def offered_tools() -> set[str]:
+    """The tools a server offers with the default policy (place_test_call needs --test-numbers)."""
+    from revox_mcp.policy import Policy
+    from revox_mcp.tools import publish
+
+    return set(publish(Policy()))

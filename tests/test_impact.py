@@ -137,3 +137,63 @@ async def test_a_journalled_change_is_measured(sandbox: SandboxServer, tmp_path:
     assert result.structured_content["verdict"] == "better", text_of(result)
     assert missing.is_error and "list_changes" in text_of(missing)
     assert neither.is_error and "assistant_id and at" in text_of(neither)
+
+
+# --- place_test_call ----------------------------------------------------------------------------------
+
+TEST_NUMBER = "+14155550999"
+
+
+def with_test_numbers(settings: Settings, tmp_path: Path) -> Any:
+    from revox_mcp.policy import Policy
+    from revox_mcp.server import build_server
+
+    return build_server(settings, Policy.load(test_numbers=TEST_NUMBER, env={}))
+
+
+@pytest.mark.anyio
+async def test_test_calls_are_off_unless_the_operator_names_numbers(settings: Settings) -> None:
+    async with mcp_client(settings) as client:
+        names = {t.name for t in (await client.list_tools()).tools}
+    assert "place_test_call" not in names
+
+
+@pytest.mark.anyio
+async def test_a_candidate_is_heard_on_a_test_call_without_changing_the_assistant(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    from revox.types import CallCreateResponse
+
+    from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
+    from tests.conftest import stored, writes
+
+    settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
+    before = stored(sandbox, SALES_QUALIFIER_ID)
+    candidate = {"voice": {"speed": 0.9}}
+    edit = {"op": "replace_text", "field": "first_sentence", "find": "Do you have a quick minute?", "replace": "Hi!"}
+    async with mcp_client(settings, server=with_test_numbers(settings, tmp_path)) as client:
+        refused = await client.call_tool(
+            "place_test_call", {"assistant_id": SALES_QUALIFIER_ID, "phone_number": "+14155550000"}
+        )
+        invalid = await client.call_tool(
+            "place_test_call",
+            {"assistant_id": SALES_QUALIFIER_ID, "phone_number": TEST_NUMBER, "patch": {"voice": {"speed": 3}}},
+        )
+        assert writes(sandbox) == [], "a number not allowed, or a candidate that fails, sends nothing"
+        placed = await client.call_tool(
+            "place_test_call",
+            {"assistant_id": SALES_QUALIFIER_ID, "phone_number": TEST_NUMBER, "patch": candidate, "edits": [edit],
+             "prompt_variables": {"first_name": "Ada"}, "reason": "hear the slower opening"},
+        )  # fmt: skip
+        call = await client.call_tool("get_call", {"id": placed.structured_content["call_id"]})
+    assert refused.is_error and TEST_NUMBER in text_of(refused)
+    assert invalid.is_error and "patch.voice.speed" in text_of(invalid)
+    assert not placed.is_error, text_of(placed)
+    answer = placed.structured_content
+    assert {c["path"] for c in answer["candidate"]} == {"voice.speed", "first_sentence"}
+    config = sandbox.app.state.sandbox.test_call_configs[answer["call_id"]]
+    assert config["voice"]["speed"] == 0.9 and config["first_sentence"].endswith("Hi!") and "name" not in config
+    assert stored(sandbox, SALES_QUALIFIER_ID) == before, "the stored assistant is not changed"
+    assert not call.is_error and "no phone call was placed" in text_of(call)
+    raw = next(c for c in sandbox.app.state.sandbox.calls if c["id"] == answer["call_id"])
+    CallCreateResponse.model_validate({"call": raw})  # the SDK's own answer shape

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from revox_mcp.tools import TOOLS_BY_NAME
+from tests.conftest import offered_tools
 
 INSPECTOR = "@modelcontextprotocol/inspector@0.22.0"
 CACHE = Path(__file__).resolve().parent.parent / ".cache" / "inspector"
@@ -56,7 +56,7 @@ def run(inspector: Path, db: Path, *arguments: str) -> dict[str, Any]:
 
 def test_the_inspector_lists_the_tools(inspector: Path, tmp_path: Path) -> None:
     listed = run(inspector, tmp_path / "s.db", "--method", "tools/list")
-    assert {t["name"] for t in listed["tools"]} == set(TOOLS_BY_NAME)
+    assert {t["name"] for t in listed["tools"]} == set(offered_tools())
     update = next(t for t in listed["tools"] if t["name"] == "update_assistant")
     assert update["annotations"]["idempotentHint"] is False and "outputSchema" in update
 
@@ -78,5 +78,5 @@ def test_the_inspector_reads_and_updates_an_assistant(inspector: Path, tmp_path:
 def test_the_inspector_lists_resources_and_sets_the_log_level(inspector: Path, tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     listed = run(inspector, db, "--method", "resources/list")
-    assert {r["uri"] for r in listed["resources"]} == {f"revox://schemas/{name}" for name in TOOLS_BY_NAME}
+    assert {r["uri"] for r in listed["resources"]} == {f"revox://schemas/{name}" for name in offered_tools()}
     assert run(inspector, db, "--method", "logging/setLevel", "--log-level", "debug") == {}

@@ -15,6 +15,7 @@ from mcp import Client, StdioServerParameters
 
 from revox_mcp import __version__, schema_files
 from revox_mcp.tools import TOOLS_BY_NAME
+from tests.conftest import offered_tools
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,7 +92,7 @@ async def test_the_installed_entry_point_serves_over_stdio(
     async with Client(params) as client:
         tools = (await client.list_tools()).tools
         read = await client.call_tool("get_assistant", {"id": "asst_sales_qualifier"})
-    assert {t.name for t in tools} == set(TOOLS_BY_NAME)
+    assert {t.name for t in tools} == set(offered_tools())
     assert not read.is_error
 
 

@@ -16,8 +16,7 @@ from revox_mcp.http_transport import MCP_PATH, HttpOptions, build_http_app
 from revox_mcp.policy import Policy
 from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
 from revox_mcp.serving import AppServer
-from revox_mcp.tools import TOOLS_BY_NAME
-from tests.conftest import MODES, mcp_client
+from tests.conftest import MODES, mcp_client, offered_tools
 
 pytestmark = pytest.mark.anyio
 TOKEN = "resources-token-0123456789"
@@ -27,7 +26,7 @@ async def read_everything_listed(client: Client) -> dict[str, dict[str, object]]
     """List resources and templates, read each (templates filled with a real id), return the JSON by URI."""
     resources = (await client.list_resources()).resources
     templates = (await client.list_resource_templates()).resource_templates
-    assert {r.uri for r in resources} == {f"revox://schemas/{name}" for name in TOOLS_BY_NAME}
+    assert {r.uri for r in resources} == {f"revox://schemas/{name}" for name in offered_tools()}
     assert {t.uri_template for t in templates} == {"revox://assistants/{id}", "revox://schemas/{tool}"}
     uris = [str(r.uri) for r in resources]
     fill = {"{id}": SALES_QUALIFIER_ID, "{tool}": "get_assistant"}
@@ -47,7 +46,7 @@ async def read_everything_listed(client: Client) -> dict[str, dict[str, object]]
 
 def check(read: dict[str, dict[str, object]]) -> None:
     assert read[f"revox://assistants/{SALES_QUALIFIER_ID}"]["id"] == SALES_QUALIFIER_ID
-    for name in TOOLS_BY_NAME:
+    for name in offered_tools():
         assert set(read[f"revox://schemas/{name}"]) == {"input", "detailed_input", "output"}
 
 

@@ -22,6 +22,7 @@ from revox.types import (
     AssistantListResponse,
     AssistantRetrieveResponse,
     AssistantUpdateResponse,
+    CallCreateResponse,
     CallRetrieveResponse,
     CallSearchResponse,
     PhoneNumberListResponse,
@@ -225,6 +226,8 @@ def test_every_route_the_sandbox_serves_was_driven_by_the_sdk(sandbox: SandboxSe
     sdk.voices.retrieve(voice.id, provider=voice.provider)
     sdk.phone_numbers.list()
     sdk.call.retrieve(search(sdk, page_size=1).calls[0].id)
+    placed = sdk.call.with_raw_response.create(phone_number="+14155550999", assistant={"prompt": "Say hi."})
+    strict(placed, CallCreateResponse)
 
     served = {
         (method, route.path, route.path_regex)

@@ -17,7 +17,7 @@ from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID, SANDBOX_ORGANIZATION_ID
 from revox_mcp.sandbox.store import AssistantStore
 from revox_mcp.schemas import dumps
-from revox_mcp.tools import TOOLS_BY_NAME
+from tests.conftest import offered_tools
 
 pytestmark = pytest.mark.anyio
 
@@ -40,7 +40,7 @@ async def test_serve_sandbox_over_stdio_lists_reads_and_updates(tmp_path: Path) 
     )
     async with Client(params) as client:
         tools = (await client.list_tools()).tools
-        assert sorted(t.name for t in tools) == sorted(TOOLS_BY_NAME)
+        assert sorted(t.name for t in tools) == sorted(offered_tools())
         for tool in tools:
             assert dumps(tool.input_schema) == (schema_files.DEFAULT_SCHEMA_DIR / f"{tool.name}.input.json").read_text()
 

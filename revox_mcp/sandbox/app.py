@@ -14,6 +14,7 @@ import hmac
 import json
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -74,6 +75,8 @@ class SandboxState:
     # ("voicemail_detection"), nested keys ("voice.stability", "faq_items[].category") and enum values
     # ("voice.provider=rime").
     newer_fields: set[str] = field(default_factory=set)
+    # POST /call: the configuration each call placed here would have run with, by call id.
+    test_call_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def knows(self, problem: Any) -> bool:
         path = re.sub(r"\[\d+\]", "[]", problem.path)
@@ -141,6 +144,38 @@ def _searchable(call: dict[str, Any]) -> str:
     assistant = call.get("assistant") or {}
     named = {**call, "assistant": {"id": assistant.get("id"), "name": assistant.get("name")}}
     return json.dumps(named, ensure_ascii=False).casefold()
+
+
+def placed_call(call_id: str, body: dict[str, Any], config: dict[str, Any], organization_id: str) -> dict[str, Any]:
+    """A call as POST /call answers it, in the SDK's `Call` shape, for a call the sandbox did not dial."""
+    now = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return {
+        "id": call_id,
+        "organization_id": organization_id,
+        "direction": "outbound",
+        "status": "not_launched",
+        "from_phone_number": body.get("from_phone_number") or config.get("from_phone_number") or "+14155550100",
+        "to_phone_number": body["phone_number"],
+        "contact": {"first_name": None, "last_name": None, "email": None, "company": None, "job_title": None},
+        "assistant": None,
+        "assignee": None,
+        "campaign": None,
+        "llm_model": config.get("llm_model") or {"type": "dedicated-instance", "name": "gpt-4.1"},
+        "first_sentence_delay_ms": config.get("first_sentence_delay_ms", 400),
+        "call_retry_config": config.get("call_retry_config"),
+        "prompt_variables": body.get("prompt_variables") or {},
+        "metadata": {**(body.get("metadata") or {}), "sandbox": "no phone call was placed"},
+        "outcome": None,
+        "outcome_summary": "Sandbox: no phone call was placed; the configuration it would have used is recorded.",
+        "created_at": now,
+        "scheduled_at": now,
+        "updated_at": now,
+        "is_completed": False,
+        "is_cancelled": False,
+        "calls_count": 0,
+        "call_attempts": [],
+        "last_call_attempt": None,
+    }
 
 
 def with_live_assistant(call: dict[str, Any], assistants: dict[str, Any]) -> dict[str, Any]:
@@ -252,6 +287,30 @@ def create_app(store: AssistantStore, api_key: str) -> Starlette:
         assistants = await run(assistants_by_id)
         return JSONResponse({"calls": [with_live_assistant(c, assistants) for c in calls], "total_count": total})
 
+    async def create_call(request: Request) -> Response:
+        """POST /call. The sandbox places no phone call: it records the call, and the configuration it would
+        have used (`test_call_configs`), and answers in the API's shape with status 'not_launched'."""
+        body = await _json_body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("phone_number"), str):
+            return _error(400, "phone_number: field required", field="phone_number")
+        config = body.get("assistant")
+        if config is None and body.get("assistant_id"):
+            config = await run(store.get, str(body["assistant_id"]))
+            if config is None:
+                return _error(404, "Assistant not found")
+        if not isinstance(config, dict) or not isinstance(config.get("prompt"), str):
+            return _error(400, "assistant: an inline assistant with a prompt, or an assistant_id", field="assistant")
+        inline = {k: v for k, v in config.items() if k not in ("id", "organization_id", "created_at", "updated_at")}
+        try:
+            AssistantUpdate.model_validate({k: v for k, v in inline.items() if k not in state.newer_fields})
+        except ValidationError as exc:
+            if any(not state.knows(p) for p in pydantic_problems(exc)):
+                return _validation_error(exc)
+        call = placed_call(f"call_test_{len(state.test_call_configs) + 1:03d}", body, config, store.organization_id)
+        state.test_call_configs[call["id"]] = config
+        state.calls.insert(0, call)
+        return JSONResponse({"call": call}, status_code=201)
+
     async def get_call(request: Request) -> Response:
         for call in state.calls:
             if call["id"] == request.path_params["id"]:
@@ -294,6 +353,7 @@ def create_app(store: AssistantStore, api_key: str) -> Starlette:
             Route("/voices/{id}", get_voice, methods=["GET"]),
             Route("/phone-numbers", list_phone_numbers, methods=["GET"]),
             Route("/call/search", call_search, methods=["POST"]),
+            Route("/call", create_call, methods=["POST"]),
             Route("/call/{id}", get_call, methods=["GET"]),
             Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
             Route("/_sandbox/requests", request_log, methods=["GET", "DELETE"]),

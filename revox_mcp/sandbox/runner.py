@@ -40,6 +40,7 @@ class SandboxServer:
         state.faults.clear()
         state.requests.clear()
         state.newer_fields.clear()
+        state.test_call_configs.clear()
         self.store.reset(SEED_ASSISTANTS)
         state.reseed()
 

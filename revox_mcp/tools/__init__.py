@@ -9,7 +9,7 @@ from revox_mcp.schemas import for_profile
 from revox_mcp.tools.assistants import GET_ASSISTANT, LIST_ASSISTANTS, LIST_CHANGES, REVERT_CHANGE, UPDATE_ASSISTANT
 from revox_mcp.tools.base import PublishedTool, ToolAnswer, ToolContext, ToolSpec
 from revox_mcp.tools.context import GET_CALL, LIST_PHONE_NUMBERS, LIST_VOICES, SEARCH_CALLS
-from revox_mcp.tools.tuning import CHANGE_IMPACT
+from revox_mcp.tools.tuning import CHANGE_IMPACT, PLACE_TEST_CALL
 
 TOOLS: tuple[ToolSpec, ...] = (
     LIST_ASSISTANTS,
@@ -22,6 +22,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     SEARCH_CALLS,
     GET_CALL,
     CHANGE_IMPACT,
+    PLACE_TEST_CALL,
 )
 TOOLS_BY_NAME: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}
 
@@ -29,11 +30,16 @@ TOOLS_BY_NAME: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}
 def publish(policy: Policy, profile: str = "portable") -> dict[str, PublishedTool]:
     """The tools a server with `policy` offers (read-only mode keeps only tools marked read-only), with
     input schemas in the dialect `profile` names."""
-    tools = {t.name: t.publish(policy) for t in TOOLS if t.read_only or not policy.read_only}
+    tools = {t.name: t.publish(policy) for t in TOOLS if (t.read_only or not policy.read_only) and _offered(t, policy)}
     if profile != "portable":
         for tool in tools.values():
             tool.input_schema = for_profile(tool.input_schema, profile)
     return tools
+
+
+def _offered(tool: ToolSpec, policy: Policy) -> bool:
+    """Test calls ring real phones: offered only when the operator named numbers that may be called."""
+    return tool is not PLACE_TEST_CALL or bool(policy.test_numbers)
 
 
 def tool_schemas(tool: PublishedTool) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -34,6 +34,7 @@ class ToolContext:
     writer: AssistantWriter
     journal: Journal | None
     catalog: Catalog
+    policy: Policy = field(default_factory=Policy)
     # The current call's progress reporter: the server gives each call its own copy of this context.
     progress: Progress = no_progress
 

@@ -1,15 +1,21 @@
-"""Tools that close the tuning loop: what a change did to real calls (change_impact)."""
+"""Tools that close the tuning loop: what a change did to real calls (change_impact), and a candidate heard
+on a test call before callers hear it (place_test_call)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
+import mcp_types as types
+
 from revox_mcp import impact
 from revox_mcp.errors import ChangeNotFound, PatchInvalid, Problem
 from revox_mcp.journal import JournalEntry
-from revox_mcp.tool_models import ChangeImpactAnswer, ChangeImpactArgs
+from revox_mcp.redaction import redact
+from revox_mcp.tool_models import ChangeImpactAnswer, ChangeImpactArgs, PlaceTestCallAnswer, PlaceTestCallArgs
+from revox_mcp.tools.assistants import UPDATE_ASSISTANT
 from revox_mcp.tools.base import READ_ONLY, ToolAnswer, ToolContext, ToolSpec
+from revox_mcp.writer import inline_config
 
 SCAN_PAGE = 100
 MAX_SCANNED = 2_000
@@ -124,4 +130,73 @@ CHANGE_IMPACT = ToolSpec(
     answer_model=ChangeImpactAnswer,
     annotations=READ_ONLY,
     handler=change_impact,
+)
+
+
+async def place_test_call(ctx: ToolContext, args: PlaceTestCallArgs) -> ToolAnswer:
+    allowed = ctx.policy.test_numbers
+    if args.phone_number not in allowed:
+        raise PatchInvalid(
+            [
+                Problem(
+                    path="phone_number",
+                    value=args.phone_number,
+                    allowed=f"one of the operator's test numbers: {', '.join(sorted(allowed)) or 'none'}",
+                    hint="Only numbers the operator named with --test-numbers may be called.",
+                )
+            ]
+        )
+    # The candidate goes through exactly what a dry run of update_assistant does: the same arguments check,
+    # merge, validation, policy and catalog checks. Nothing is written to the assistant.
+    update = UPDATE_ASSISTANT.validator.validate(
+        {"id": args.assistant_id, "patch": args.patch, "edits": args.edits, "dry_run": True}
+    )
+    preview = await ctx.writer.update(update)
+    config = inline_config(preview.assistant)
+    body = {
+        "phone_number": args.phone_number,
+        "assistant": config,
+        "prompt_variables": args.prompt_variables,
+        "metadata": {"placed_by": "revox-mcp place_test_call"},
+    }
+    call = await ctx.client.create_call(body)
+    if ctx.journal is not None:
+        candidate = {"patch": args.patch, "edits": args.edits, "changes": preview.changes}
+        await ctx.journal.record_test_call(
+            assistant_id=args.assistant_id,
+            phone_number=args.phone_number,
+            call_id=str(call.get("id")),
+            candidate=redact(candidate),
+            reason=args.reason,
+        )
+    answer = {
+        "call_id": call.get("id"),
+        "phone_number": args.phone_number,
+        "assistant_id": args.assistant_id,
+        "candidate": preview.changes,
+        "warnings": preview.warnings,
+        "status": call.get("status"),
+    }
+    what = f"with {len(preview.changes)} candidate change(s)" if preview.changes else "with the stored configuration"
+    summary = (
+        f"Test call {call.get('id')} to {args.phone_number} {what}; the stored assistant is unchanged. "
+        f'get_call {{"id": "{call.get("id")}"}} shows the attempt and transcript once they exist.'
+    )
+    return ToolAnswer(answer, summary)
+
+
+PLACE_TEST_CALL = ToolSpec(
+    name="place_test_call",
+    title="Place a test call",
+    description=(
+        "Call one of the operator's test numbers with an assistant's configuration, optionally with a candidate "
+        "patch and edits (as update_assistant's), merged and checked exactly as a dry run, without changing "
+        "the stored assistant: hear a change before callers do. Answers the call id for get_call."
+    ),
+    args_model=PlaceTestCallArgs,
+    answer_model=PlaceTestCallAnswer,
+    annotations=types.ToolAnnotations(
+        read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True
+    ),
+    handler=place_test_call,
 )
