@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 MAX_VALUES = 100
 ASSISTANT_TTL_S = 30.0
-ASSISTANT_PROMPT_ARGUMENTS = {("tune_assistant", "assistant_id")}
+ASSISTANT_PROMPT_ARGUMENTS = {("tune_assistant", "assistant_id"), ("auto_tune_assistant", "assistant_id")}
 
 
 class AssistantDirectory:

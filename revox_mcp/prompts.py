@@ -21,6 +21,8 @@ _STEPS = """You are tuning the Revox voice assistant {assistant_id}. Goal: {goal
 Work through these steps with the revox tools, and show me what you find at each one.
 
 1. Read it: get_assistant {{"id": "{assistant_id}"}}. Note its updated_at, prompt, first_sentence and voice.
+   If an earlier change is pending judgement (list_changes {{"assistant_id": "{assistant_id}"}}), measure it
+   first with change_impact {{"change_id": "..."}}: keep it if it is better, revert_change it if worse.
 2. Look at the evidence: search_calls {{"assistant_id": "{assistant_id}", "page_size": 50}}, then the same
    filtered by the outcomes and results that matter for the goal (for example results ["voicemail"] or
    outcomes ["not_interested"]). Say what share of calls ends each way ("12 of the last 40 calls ended in
@@ -32,23 +34,62 @@ Work through these steps with the revox tools, and show me what you find at each
    transfer destination; use patch for single settings (for a voice, find a valid id with list_voices).
 5. Preview: call update_assistant with the same arguments plus "dry_run": true and
    "expected_updated_at" from step 1. Show me the diff from the answer's changes.
-6. Only after I agree, apply it: the same call without dry_run, with a short "reason". Report the
-   change_id; revert_change undoes it if the next calls go worse.
+6. If place_test_call is offered, offer to hear the candidate first: place_test_call with the same patch
+   and edits to one of the operator's test numbers (nothing stored changes); read it back with get_call.
+7. Only after I agree, apply it: the same call without dry_run, with a short "reason". Report the
+   change_id.
+8. Come back after enough calls have run: change_impact {{"change_id": "..."}} says better, worse, or "not
+   yet" with about how many more calls would settle it. Keep a better change; revert_change a worse one.
 
 Do not change fields the goal does not need. If update_assistant refuses (a stale version, a policy,
 an invalid value), read its message, fix the cause and start again from the step it points to."""
 
+_UNATTENDED = """You are tuning the Revox voice assistant {assistant_id} unattended, toward: {goal}
+No person approves each step, so keep to these rules:
+
+- One change at a time. First look for the last change you made (list_changes {{"assistant_id":
+  "{assistant_id}"}}, your reasons start with "auto-tune:"). If there is one, measure it with change_impact:
+  - "worse": revert_change it with reason "auto-tune: revert, worse", and stop.
+  - "not yet": stop; try again once the calls it asks for have run.
+  - "better": keep it, and go on.
+- Read the evidence (get_assistant, search_calls, 3 to 5 get_call) and choose the single smallest change
+  that serves the goal: one replace_text, one FAQ upsert, or one setting.
+- Preview it with dry_run and expected_updated_at; apply it with reason "auto-tune: <what and why>".
+  If the server refuses (the operator's policy, a stale version), do not work around it: stop and report.
+- Never change the voice provider, the language model, integrations, webhooks or transfer numbers.
+- End with a short report: the verdict on the last change, what you changed now, and when to run again."""
+
 
 def tune_assistant(arguments: dict[str, str] | None) -> types.GetPromptResult:
+    return _rendered(TUNE_ASSISTANT, _STEPS, arguments)
+
+
+def _rendered(prompt: types.Prompt, template: str, arguments: dict[str, str] | None) -> types.GetPromptResult:
     arguments = arguments or {}
-    missing = [a.name for a in TUNE_ASSISTANT.arguments or [] if a.required and not arguments.get(a.name)]
+    missing = [a.name for a in prompt.arguments or [] if a.required and not arguments.get(a.name)]
     if missing:
-        raise ValueError(f"tune_assistant needs: {', '.join(missing)}")
-    text = _STEPS.format(assistant_id=arguments["assistant_id"], goal=arguments["goal"])
+        raise ValueError(f"{prompt.name} needs: {', '.join(missing)}")
+    text = template.format(assistant_id=arguments["assistant_id"], goal=arguments["goal"])
     return types.GetPromptResult(
         description=f"Tune {arguments['assistant_id']}: {arguments['goal']}",
         messages=[types.PromptMessage(role="user", content=types.TextContent(type="text", text=text))],
     )
 
 
-PROMPTS = {TUNE_ASSISTANT.name: (TUNE_ASSISTANT, tune_assistant)}
+AUTO_TUNE_ASSISTANT = types.Prompt(
+    name="auto_tune_assistant",
+    title="Tune a voice assistant unattended",
+    description="An unattended tuning loop: one change at a time within the operator's policy, measured with "
+    "change_impact, reverted when worse.",
+    arguments=TUNE_ASSISTANT.arguments,
+)
+
+
+def auto_tune_assistant(arguments: dict[str, str] | None) -> types.GetPromptResult:
+    return _rendered(AUTO_TUNE_ASSISTANT, _UNATTENDED, arguments)
+
+
+PROMPTS = {
+    TUNE_ASSISTANT.name: (TUNE_ASSISTANT, tune_assistant),
+    AUTO_TUNE_ASSISTANT.name: (AUTO_TUNE_ASSISTANT, auto_tune_assistant),
+}

@@ -229,7 +229,7 @@ async def test_a_miss_in_an_old_cache_fetches_the_catalog_again(sandbox: Sandbox
 async def test_the_tune_assistant_prompt(settings: Settings) -> None:
     async with mcp_client(settings) as client:
         prompts = (await client.list_prompts()).prompts
-        assert [p.name for p in prompts] == ["tune_assistant"]
+        assert [p.name for p in prompts] == ["tune_assistant", "auto_tune_assistant"]
         result = await client.get_prompt("tune_assistant", {"assistant_id": SALES, "goal": "fewer voicemails"})
         text = result.messages[0].content.text  # type: ignore[union-attr]
         for step in (
@@ -240,8 +240,13 @@ async def test_the_tune_assistant_prompt(settings: Settings) -> None:
             "dry_run",
             "expected_updated_at",
             "reason",
+            "change_impact",
+            "place_test_call",
         ):
             assert step in text
         assert SALES in text and "fewer voicemails" in text
+        auto = await client.get_prompt("auto_tune_assistant", {"assistant_id": SALES, "goal": "fewer voicemails"})
+        rules = auto.messages[0].content.text  # type: ignore[union-attr]
+        assert "One change at a time" in rules and '"worse": revert_change' in rules and "policy" in rules
         with pytest.raises(MCPError, match="goal"):
             await client.get_prompt("tune_assistant", {"assistant_id": SALES})
