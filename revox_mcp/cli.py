@@ -77,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
         help='inject a fault, as JSON: {"method": "PATCH", "path": "/assistants/*", "status": 503, "times": 2} '
         "(also retry_after headers, delay_s, drop, apply; see README)",
     )
+    sandbox.add_argument(
+        "--tuning-history",
+        action="store_true",
+        help="add the reminder's calls around two changes with known outcome rates, to try change_impact on",
+    )
 
     commands.add_parser("demo", help="watch an MCP client update an assistant through revox-mcp, on a sandbox")
 
@@ -229,7 +234,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
     db = args.db or default_state_dir() / "sandbox.db"
     private_state_dir(db.parent, default_state_dir())
-    sandbox = SandboxServer(db, api_key=args.key, port=args.port)
+    sandbox = SandboxServer(db, api_key=args.key, port=args.port, tuning_history=args.tuning_history)
     for text in args.fault:
         try:
             sandbox.add_fault(json.loads(text))

@@ -444,6 +444,9 @@ class ChangeImpactArgs(Strict):
         default=None, description="With 'at': the assistant, for a change made outside this server."
     )
     at: str | None = Field(default=None, max_length=40, description="With assistant_id: when it changed (ISO-8601).")
+    until: str | None = Field(
+        default=None, max_length=40, description="End of the after side (ISO-8601), e.g. a later change made elsewhere."
+    )
     success: Outcome | None = Field(
         default=None,
         description="The outcome that counts as success; default: the most common of interested, completed.",

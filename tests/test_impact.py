@@ -197,3 +197,21 @@ async def test_a_candidate_is_heard_on_a_test_call_without_changing_the_assistan
     assert not call.is_error and "no phone call was placed" in text_of(call)
     raw = next(c for c in sandbox.app.state.sandbox.calls if c["id"] == answer["call_id"])
     CallCreateResponse.model_validate({"call": raw})  # the SDK's own answer shape
+
+
+@pytest.mark.anyio
+async def test_the_sandbox_tuning_history_gives_its_stated_answers(tmp_path: Path) -> None:
+    from revox_mcp.sandbox.catalog_seed import RETUNED_AT, TUNED_AT
+
+    with SandboxServer(tmp_path / "s.db", tuning_history=True) as sandbox:
+        settings = fast_settings(sandbox)
+        async with mcp_client(settings) as client:
+            window = {"lookback_days": 7, "until": RETUNED_AT.isoformat()}
+            tuned = await client.call_tool(
+                "change_impact", {"assistant_id": REMINDER_ID, "at": TUNED_AT.isoformat(), **window}
+            )
+            retuned = await client.call_tool(
+                "change_impact", {"assistant_id": REMINDER_ID, "at": RETUNED_AT.isoformat(), "lookback_days": 1}
+            )
+    assert text_of(tuned).startswith("Better: 'completed' went from 30% (9/30) to 67% (22/33); p = 0.004")
+    assert retuned.structured_content["verdict"] == "not yet"

@@ -26,7 +26,8 @@ from starlette.routing import Route
 
 from revox_mcp.editing import is_unchanged
 from revox_mcp.models import AssistantUpdate
-from revox_mcp.sandbox.catalog_seed import PHONE_NUMBERS, VOICES, generate_calls
+from revox_mcp.sandbox.catalog_seed import PHONE_NUMBERS, VOICES, generate_calls, tuning_history
+from revox_mcp.sandbox.seed import REMINDER_ID
 from revox_mcp.sandbox.store import AssistantStore
 from revox_mcp.validation import pydantic_problems
 
@@ -87,6 +88,13 @@ class SandboxState:
         self.voices = copy.deepcopy(VOICES)
         self.phone_numbers = copy.deepcopy(PHONE_NUMBERS)
         self.calls = generate_calls({a["id"]: a for a in self.store.list()}, self.store.organization_id)
+
+    def add_tuning_history(self) -> None:
+        """The reminder's calls around two changes with known outcome rates (catalog_seed.tuning_history)."""
+        reminder = self.store.get(REMINDER_ID) or {"id": REMINDER_ID}
+        history = tuning_history(reminder, self.store.organization_id)
+        others = [c for c in self.calls if (c["assistant"] or {}).get("id") != REMINDER_ID]
+        self.calls = sorted([*others, *history], key=lambda c: c["created_at"], reverse=True)
 
     def take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:

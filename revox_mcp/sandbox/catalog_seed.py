@@ -372,3 +372,53 @@ def generate_calls(assistants: dict[str, Row], organization_id: str, count: int 
 
 def _parse(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+# A tuning history to measure (revox-mcp sandbox --tuning-history; it replaces the reminder's other calls):
+# the reminder's confirmation wording changed at TUNED_AT, and the share of confirmed appointments
+# ('completed') went from 30% (9 of 30 calls in the week before) to 67% (22 of the 33 calls until the next
+# change at RETUNED_AT): a real difference that change_impact calls better (two-sided p = 0.004). The change
+# at RETUNED_AT has 3 calls in the day before it and 3 after: "not yet".
+TUNED_AT = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+RETUNED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+TUNING_RATES = {"before": (9, 30), "after": (21, 30), "retuned_before": (1, 3), "retuned_after": (2, 3)}
+
+
+def tuning_history(assistant: Row, organization_id: str) -> list[Row]:
+    """Calls of the reminder assistant around TUNED_AT and RETUNED_AT with the rates stated above."""
+    template = generate_calls({REMINDER_ID: assistant}, organization_id, count=60)
+    reminder = next(c for c in template if (c["assistant"] or {}).get("id") == REMINDER_ID)
+    plan = [
+        ("before", TUNED_AT - timedelta(days=7), TUNED_AT),
+        ("after", TUNED_AT, TUNED_AT + timedelta(days=7)),
+        ("retuned_before", RETUNED_AT - timedelta(hours=20), RETUNED_AT),
+        ("retuned_after", RETUNED_AT, RETUNED_AT + timedelta(hours=20)),
+    ]
+    calls = []
+    for side, start, end in plan:
+        hits, total = TUNING_RATES[side]
+        step = (end - start) / (total + 1)
+        for i in range(total):
+            started = start + step * (i + 1)
+            confirmed = i < hits
+            turns = [
+                _turn("assistant", "Hello, this is Bright Smile about your appointment tomorrow at 9am."),
+                _turn("user", "Yes, I'll be there." if confirmed else "I'm not sure yet."),
+            ]
+            attempt = _attempt(f"att_tune_{side}_{i:02d}", reminder["to_phone_number"], started, "human",
+                               "tool_end_call", turns, {"confirmed": confirmed})  # fmt: skip
+            calls.append(
+                {
+                    **reminder,
+                    "id": f"call_tune_{side}_{i:02d}",
+                    "outcome": "completed" if confirmed else "not_interested",
+                    "outcome_summary": "Confirmed." if confirmed else "Did not confirm.",
+                    "created_at": _stamp(started),
+                    "scheduled_at": _stamp(started),
+                    "updated_at": attempt["ended_at"],
+                    "calls_count": 1,
+                    "call_attempts": [attempt],
+                    "last_call_attempt": attempt,
+                }
+            )
+    return calls

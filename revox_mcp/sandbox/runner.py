@@ -20,12 +20,22 @@ def new_sandbox_key() -> str:
 class SandboxServer:
     """A seeded sandbox on a loopback port. `port=0` picks a free one; `url` is known at once."""
 
-    def __init__(self, db_path: str | Path, *, api_key: str | None = None, port: int = 0, seed: bool = True) -> None:
+    def __init__(
+        self,
+        db_path: str | Path,
+        *,
+        api_key: str | None = None,
+        port: int = 0,
+        seed: bool = True,
+        tuning_history: bool = False,
+    ) -> None:
         self.api_key = api_key or new_sandbox_key()
         self.store = AssistantStore(db_path, SANDBOX_ORGANIZATION_ID)
         if seed:
             self.store.seed_if_empty(SEED_ASSISTANTS)
         self.app = create_app(self.store, self.api_key)
+        if tuning_history:
+            self.app.state.sandbox.add_tuning_history()
         self._server = AppServer(self.app, host=LOOPBACK, port=port)
         self.port = self._server.port
         self.url = self._server.url

@@ -28,7 +28,9 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
     later = [t for t in (impact.instant(e.created_at) for e in changes) if t is not None and t > moment]
     lookback = moment - timedelta(days=args.lookback_days)
     since = max([*earlier, lookback])
-    until = min(later) if later else None
+    until = min(
+        [*later, *([impact.instant(args.until)] if args.until and impact.instant(args.until) else [])], default=None
+    )
     calls, capped = await _calls(ctx, assistant_id, since)
     split = impact.attribute(calls, moment, since, until, stamp)
     success = args.success or impact.success_outcome(split.before + split.after)
@@ -36,7 +38,7 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
     judged = impact.verdict(before, after, success)
     bounds = [
         f"from {since.isoformat()} ({'the change before' if earlier and since == max(earlier) else 'lookback'})",
-        f"to {until.isoformat()} (the next change)" if until else "to now",
+        f"to {until.isoformat()} (the next change, or until)" if until else "to now",
     ]
     notes = [
         f"Left out: {len(split.straddling)} call(s) under way when the change landed, "
