@@ -26,13 +26,24 @@ from typing import Any, Literal
 MASK_MARK = "…"
 SECRET_KEYS = frozenset({"api_key"})
 # Lists of {key, value} entries whose value is secret when the key is named like one.
-_SECRET_HEADER = re.compile(r"auth|cookie|(?:key|token)$|secret|passw|signature|session|credential")
-_SECRET_PARAM = re.compile(r"key|token|secret|signature|^sig$|passw|auth|session|credential")
+_SECRET_HEADER = re.compile(r"auth|cookie|(?:key|token)s?$|secret|passw|signature|session|credential")
+_SECRET_PARAM = re.compile(r"key|token|secret|signature|^sig$|passw|^pwd$|^pass$|auth|session|credential")
 KEY_VALUE_LISTS = {"headers": _SECRET_HEADER, "query_params": _SECRET_PARAM}
 # scheme://userinfo@ at the start of a string: the userinfo is the secret.
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#@\s]+)@")
+# Secrets inside any text (a URL in a field, a link in an FAQ answer, a JSON body template), each with the
+# group that is secret: URL userinfo (up to the last '@' of the authority), the value of a query parameter
+# named like a credential, and the value of a JSON key named like one. {{placeholders}} are not secrets.
+_TEXT_SECRETS = (
+    re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s]+)@(?=[^/?#\s@]*(?:[/?#\s\"']|$))"),
+    re.compile(
+        r"[?&](?:[^=&#\s]*?(?:key|token|secret|signature|passw|auth|session|credential)[^=&#\s]*|sig|pwd|pass)"
+        r"=([^&#\s\"']+)",
+        re.I,
+    ),
+    re.compile(r'"[^"]*?(?:api[_-]?key|token|secret|passw|authorization)[^"]*"\s*:\s*"([^"]+)"', re.I),
+)
 
-Kind = Literal["value", "url"]
+Kind = Literal["value", "text"]
 Path = tuple[str | int, ...]
 
 
@@ -46,9 +57,34 @@ def mask(secret: str) -> str:
     return f"{prefix}{MASK_MARK}{secret[-4:]}"
 
 
+def _text_parts(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every secret inside `text`, in order, without overlaps."""
+    parts: list[tuple[int, int]] = []
+    for pattern in _TEXT_SECRETS:
+        for match in pattern.finditer(text):
+            start, end = match.span(1)
+            secret = text[start:end]
+            if secret.startswith("{{") and secret.endswith("}}"):
+                continue
+            if not any(s < end and start < e for s, e in parts):
+                parts.append((start, end))
+    return sorted(parts)
+
+
+def mask_text(text: str) -> str:
+    """The text with every secret inside it masked; unchanged when it holds none. URL userinfo is masked
+    whole (`https://…@host/`), other secrets keep their visible ends as `mask` does."""
+    out, last = [], 0
+    for start, end in _text_parts(text):
+        userinfo = text[end : end + 1] == "@"
+        out += [text[last:start], MASK_MARK if userinfo else mask(text[start:end])]
+        last = end
+    return "".join(out) + text[last:]
+
+
 def mask_url(url: str) -> str:
-    """The URL with its userinfo (user:password) masked; unchanged when it has none."""
-    return _USERINFO.sub(lambda m: f"{m.group(1)}{MASK_MARK}@", url, count=1)
+    """A URL with its userinfo and credential-named query values masked."""
+    return mask_text(url)
 
 
 def is_masked(value: Any) -> bool:
@@ -56,28 +92,29 @@ def is_masked(value: Any) -> bool:
 
 
 def _masked(kind: Kind, value: str) -> str:
-    return mask_url(value) if kind == "url" else mask(value)
+    return mask_text(value) if kind == "text" else mask(value)
 
 
 def _is_masked_as(kind: Kind, value: str) -> bool:
-    if kind == "url":
-        match = _USERINFO.match(value)
-        return match is not None and MASK_MARK in match.group(2)
+    if kind == "text":
+        return any(MASK_MARK in value[start:end] for start, end in _text_parts(value))
     return is_masked(value)
 
 
 # In a value's JSON text, a sign that it may hold a secret: one of the keys above, or a URL with userinfo.
 _SECRET_KEY_MARKS = ('"api_key"', '"headers"', '"query_params"')
-_URL_USERINFO_IN_TEXT = re.compile(r'://[^/?#@\s"]+@')
 
 
 def may_hold_secrets(value: Any) -> bool:
     """A fast, conservative test: False only when `value` holds no secret. Walking a large assistant
     (thousands of FAQ items) node by node costs far more than dumping it once and searching the text."""
     if isinstance(value, str | int | float | bool) or value is None:
-        return isinstance(value, str) and bool(_USERINFO.match(value))
+        return isinstance(value, str) and bool(_text_parts(value))
     text = json.dumps(value, default=str, ensure_ascii=False)
-    return any(mark in text for mark in _SECRET_KEY_MARKS) or ("@" in text and bool(_URL_USERINFO_IN_TEXT.search(text)))
+    if any(mark in text for mark in _SECRET_KEY_MARKS):
+        return True
+    # Cheap signs first: a URL with userinfo needs '@', a query secret '=', a JSON pair '\\"'.
+    return ("@" in text or "=" in text or '\\"' in text) and bool(_text_parts(text.replace('\\"', '"')))
 
 
 def secret_spots(value: Any, path: Path = ()) -> Iterator[tuple[Path, Kind]]:
@@ -97,8 +134,8 @@ def secret_spots(value: Any, path: Path = ()) -> Iterator[tuple[Path, Kind]]:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from secret_spots(item, (*path, index))
-    elif isinstance(value, str) and _USERINFO.match(value):
-        yield path, "url"
+    elif isinstance(value, str) and _text_parts(value):
+        yield path, "text"
 
 
 def _key_value_spots(entries: list[Any], path: Path, secret_name: re.Pattern[str]) -> Iterator[tuple[Path, Kind]]:
@@ -124,8 +161,8 @@ def redact(value: Any) -> Any:
     """A copy of a JSON value with every secret masked (and, in a diff entry about an `api_key`, its
     before and after)."""
     spots = list(secret_spots(value))
-    if spots == [((), "url")]:
-        return mask_url(value)
+    if spots == [((), "text")]:
+        return mask_text(value)
     entry_is_secret = isinstance(value, dict) and str(value.get("path", "")).rsplit(".", 1)[-1] in SECRET_KEYS
     if not spots and not entry_is_secret:
         return value
@@ -146,10 +183,11 @@ def secrets_in(value: Any) -> set[str]:
         text = _get(value, path)
         if kind == "value" and not is_masked(text):
             found.add(text)
-        elif kind == "url":
-            userinfo = _USERINFO.match(text).group(2)  # type: ignore[union-attr]
-            if MASK_MARK not in userinfo:
-                found |= {userinfo, userinfo.partition(":")[2]}
+        elif kind == "text":
+            for start, end in _text_parts(text):
+                secret = text[start:end]
+                if MASK_MARK not in secret:
+                    found |= {secret, secret.partition(":")[2]}
     return {s for s in found if s}
 
 

@@ -353,3 +353,45 @@ def test_a_stored_key_is_in_no_byte_of_traffic_or_debug_log(sandbox: SandboxServ
     assert answer is not None and not answer["result"].get("isError"), answer
     for where, text in [("traffic", "".join(client.traffic)), ("log", stderr)]:
         assert "o" * 40 not in text, f"the stored key leaked into the {where}"
+
+
+async def test_credentials_inside_any_text_are_masked_everywhere(sandbox: SandboxServer, tmp_path: Path) -> None:
+    """Review finding: query-string tokens, JSON body templates, userinfo inside prose, 'X-Api-Keys', 'pwd'."""
+    secrets = ["S1tokenvalue0001", "S2apikeyvalue002", "S3keyvalue000003", "S4bodysecret0004", "S6adminpass0006",
+               "S7headerkeys0007", "S8pwdvalue000008"]  # fmt: skip
+    tool = {
+        "name": "crm", "description": "d", "method": "POST", "url": f"https://crm.example/x?api_key={secrets[1]}",
+        "headers": [{"key": "X-Api-Keys", "value": secrets[5]}], "query_params": [{"key": "pwd", "value": secrets[6]}],
+        "body_template": f'{{"api_key": "{secrets[3]}", "name": "{{{{name}}}}"}}', "input_schema": [],
+    }  # fmt: skip
+    patch = {
+        "webhook_url": f"https://hooks.acme.example/calls?token={secrets[0]}",
+        "llm_model": {**CUSTOM, "api_url": f"https://llm.acme.example/v1?key={secrets[2]}"},
+        "custom_tools": [tool],
+        "faq_items": [{"question": "Portal?", "answer": f"Use https://admin:{secrets[4]}@portal.example now."}],
+    }
+    settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
+    async with mcp_client(settings) as client:
+        written = await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": patch})
+        outputs = [
+            written,
+            await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID}),
+            await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID, "fields": list(patch)}),
+            await client.call_tool("list_changes", {}),
+        ]
+        read = outputs[2].structured_content["assistant"]  # type: ignore[index]
+        # Everything sent back as read (masked) keeps the stored secrets.
+        before_again = stored(sandbox, SALES_QUALIFIER_ID)
+        again = await client.call_tool(
+            "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {k: read[k] for k in patch}}
+        )
+    assert not written.is_error, everything(written)
+    for output in outputs:
+        for secret in secrets:
+            assert secret not in everything(output), (secret, everything(output)[:300])
+    for file in tmp_path.glob("journal.db*"):
+        assert not any(s.encode() in file.read_bytes() for s in secrets), file.name
+    row = stored(sandbox, SALES_QUALIFIER_ID)
+    assert row["webhook_url"].endswith(secrets[0]) and row["custom_tools"][0]["headers"][0]["value"] == secrets[5]
+    assert not again.is_error, everything(again)
+    assert stored(sandbox, SALES_QUALIFIER_ID) == before_again, "what was read, sent back, keeps every stored secret"
