@@ -196,6 +196,9 @@ def _token_problem() -> str | None:
             f"{TOKEN_ENV} is {len(chosen)} characters; use at least {MIN_TOKEN_CHARS} random ones (or unset it to "
             "get a generated token)."
         )
+    if chosen and (chosen != chosen.strip() or any(c.isspace() or not c.isprintable() for c in chosen)):
+        # A header cannot carry it as written, so no client could ever authenticate.
+        return f"{TOKEN_ENV} holds spaces or control characters; use printable characters only (e.g. a generated one)."
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -70,7 +71,12 @@ class Settings:
 
     @property
     def scope(self) -> str:
-        return self.journal_scope or self.base_url
+        """Whose changes a journal row belongs to: the API, and the key's organization (a hash of the key,
+        so another key on the same journal file never sees these rows)."""
+        if self.journal_scope:
+            return self.journal_scope
+        digest = hashlib.sha256((self.api_key or "").encode()).hexdigest()[:16]
+        return f"{self.base_url} key:{digest}"
 
     def redact(self, text: str) -> str:
         """Last line of defence: whatever path a message took, the key is masked before it leaves us."""

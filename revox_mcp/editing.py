@@ -8,6 +8,7 @@ import copy
 import difflib
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -401,6 +402,11 @@ def _diff_items(path: list[str | int], old: list[Any], new: list[Any], out: list
     to 3,000 is one entry, not the whole list twice."""
     keys_old = [json.dumps(item, sort_keys=True) for item in old]
     keys_new = [json.dumps(item, sort_keys=True) for item in new]
+    if len(old) + len(new) > _ALIGNED_AT_MOST and _repeats(keys_old, keys_new):
+        # Aligning two long lists costs len(old) x len(new) when items repeat (16,000 alike FAQ items held
+        # the loop for 24 s): count instead, in linear time; replaced items show as removed and added.
+        out += _counted(path, old, new, keys_old, keys_new)
+        return
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, keys_old, keys_new, autojunk=False).get_opcodes():
         if tag == "equal":
             continue
@@ -410,6 +416,33 @@ def _diff_items(path: list[str | int], old: list[Any], new: list[Any], out: list
             continue
         out += [{"path": render_path([*path, i]), "removed": old[i]} for i in range(i1, i2)]
         out += [{"path": render_path([*path, j]), "added": new[j]} for j in range(j1, j2)]
+
+
+_ALIGNED_AT_MOST = 400
+
+
+def _repeats(*lists: list[str]) -> bool:
+    """More than a tenth of the items repeat others: where aligning turns quadratic."""
+    return any(len(set(keys)) < 0.9 * len(keys) for keys in lists)
+
+
+def _counted(
+    path: list[str | int], old: list[Any], new: list[Any], keys_old: list[str], keys_new: list[str]
+) -> list[dict[str, Any]]:
+    unmatched_new, unmatched_old = Counter(keys_new), Counter(keys_old)
+    removed = []
+    for i, key in enumerate(keys_old):
+        if unmatched_new[key]:
+            unmatched_new[key] -= 1
+        else:
+            removed.append({"path": render_path([*path, i]), "removed": old[i]})
+    added = []
+    for j, key in enumerate(keys_new):
+        if unmatched_old[key]:
+            unmatched_old[key] -= 1
+        else:
+            added.append({"path": render_path([*path, j]), "added": new[j]})
+    return removed + added
 
 
 def _is_long(old: str, new: str) -> bool:

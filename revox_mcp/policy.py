@@ -40,6 +40,7 @@ SENSITIVE_FIELDS = (
     "email_notification_address",
     "slack",
     "zoho",
+    "calendly",
 )
 PRESETS = {"@sensitive": SENSITIVE_FIELDS}
 
@@ -357,6 +358,19 @@ def _values(value: Any, parts: list[str], where: str) -> Iterable[tuple[str, Any
         yield where, value
     elif isinstance(value, Mapping) and parts[0] in value:
         yield from _values(value[parts[0]], parts[1:], f"{where}.{parts[0]}" if where else parts[0])
+
+
+# Where a stored secret is sent: changing the destination changes what the secret does, so a policy that
+# denies the secret denies moving it too (a hijacked agent could point api_url at itself and keep the key).
+SECRET_DESTINATIONS = {
+    "llm_model.api_url": ("llm_model.api_key",),
+    "custom_tools.url": ("custom_tools.headers.value", "custom_tools.query_params.value"),
+    "custom_tools.method": ("custom_tools.headers.value", "custom_tools.query_params.value"),
+}
+
+
+def with_secret_destinations(paths: set[str]) -> set[str]:
+    return paths | {secret for path in paths for secret in SECRET_DESTINATIONS.get(path, ())}
 
 
 def changed_paths(old: Any, new: Any, schema: JsonSchema, path: str = "") -> set[str]:

@@ -141,10 +141,17 @@ def secret_spots(value: Any, path: Path = ()) -> Iterator[tuple[Path, Kind]]:
 def _key_value_spots(entries: list[Any], path: Path, secret_name: re.Pattern[str]) -> Iterator[tuple[Path, Kind]]:
     for index, entry in enumerate(entries):
         name = entry.get("key") if isinstance(entry, dict) else None
-        if isinstance(name, str) and secret_name.search(name.lower()) and isinstance(entry.get("value"), str):
+        value = entry.get("value") if isinstance(entry, dict) else None
+        named = isinstance(name, str) and secret_name.search(name.lower())
+        # A value in a mask's shape is one of ours wherever it sits (a header renamed around it): it must be
+        # restored from its own place, or refused, never written as it is.
+        if isinstance(value, str) and (named or _MASK_SHAPE.match(value)):
             yield (*path, index, "value"), "value"
         else:
             yield from secret_spots(entry, (*path, index))
+
+
+_MASK_SHAPE = re.compile(rf"^(?:\w\w[-_])?{MASK_MARK}\S{{0,4}}$")
 
 
 def _get(value: Any, path: Path) -> Any:

@@ -44,7 +44,7 @@ from revox_mcp.errors import (
 )
 from revox_mcp.journal import Journal
 from revox_mcp.models import AssistantUpdate
-from revox_mcp.policy import Policy, changed_paths
+from revox_mcp.policy import Policy, changed_paths, with_secret_destinations
 from revox_mcp.progress import Progress, no_progress
 from revox_mcp.redaction import may_hold_secrets, redact, restore_secrets, scrub, secrets_in
 from revox_mcp.rules import warnings_for
@@ -237,7 +237,7 @@ class AssistantWriter:
             return
         # Raw values, not a diff: a diff shows secrets masked, and two keys can share a mask.
         old = {f: _comparable(f, current.get(f)) for f in body}
-        changed = changed_paths(old, body, body_schema())
+        changed = with_secret_destinations(changed_paths(old, body, body_schema()))
         problems = self._policy.check_paths(changed, prefix) + self._policy.check_limits(body, prefix)
         if problems:
             raise PatchInvalid(problems)
@@ -272,7 +272,8 @@ class AssistantWriter:
                 await self._settle(change_id, assistant_id, body, _reason(exc, body))
             elif change_id is not None:
                 await self._journal.finish(change_id, "failed", reason=_reason(exc, body))  # type: ignore[union-attr]
-            raise
+            # The API's words may quote a stored secret the agent never sent: mask those too.
+            raise _scrubbed(exc, secrets_in(current) | secrets_in(body)) from None
         except Exception as exc:
             # An answer we cannot read, a body that cannot be sent: look instead of leaving the row pending.
             if change_id is not None:
@@ -483,12 +484,26 @@ def _diff(before: State, after: State, known_before: State, known_after: State) 
     return masked_diff(old, new, moved)
 
 
+def _scrubbed(exc: ApiError, secrets: set[str]) -> ApiError:
+    message = scrub(exc.message, secrets)
+    if message == exc.message:
+        return exc
+    return type(exc)(message, status=exc.status, field=exc.field)
+
+
 def recorded_changes(before: State, after: State, fields: list[str]) -> list[dict[str, Any]]:
     """A journalled change as list_changes shows it: compared in sendable form, like a write's own diff, so
-    keys the API assigns (a FAQ item's id) are not reported as changes."""
-    return masked_diff(
+    keys the API assigns (a FAQ item's id) are not reported as changes. A field the change sent that shows
+    no difference changed a secret, which the journal never keeps: it says so."""
+    changes = masked_diff(
         {f: _comparable(f, before.get(f)) for f in fields}, {f: _comparable(f, after.get(f)) for f in fields}, fields
     )
+    shown = {str(c["path"]).split(".")[0].split("[")[0] for c in changes}
+    return changes + [
+        {"path": f, "diff": "A secret in this field changed (the journal keeps no secrets, so it shows none)."}
+        for f in fields
+        if f not in shown and f in UPDATE_FIELDS
+    ]
 
 
 def masked_diff(before: State, after: State, fields: set[str] | list[str]) -> list[dict[str, Any]]:
@@ -497,6 +512,12 @@ def masked_diff(before: State, after: State, fields: set[str] | list[str]) -> li
     if not (may_hold_secrets(before) or may_hold_secrets(after)):
         return diff(before, after, fields)  # the common case, and one quick look instead of four walks
     changes = diff(redact(before), redact(after), fields)
+    shown = {str(c["path"]).split(".")[0].split("[")[0] for c in changes}
+    changes += [
+        {"path": f, "diff": "A secret in this field changed; both values show the same when masked."}
+        for f in sorted(fields)
+        if f not in shown and before.get(f) != after.get(f) and redact(before.get(f)) == redact(after.get(f))
+    ]
     known = secrets_in(before) | secrets_in(after)
     if not known:
         return changes

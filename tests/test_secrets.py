@@ -395,3 +395,62 @@ async def test_credentials_inside_any_text_are_masked_everywhere(sandbox: Sandbo
     assert row["webhook_url"].endswith(secrets[0]) and row["custom_tools"][0]["headers"][0]["value"] == secrets[5]
     assert not again.is_error, everything(again)
     assert stored(sandbox, SALES_QUALIFIER_ID) == before_again, "what was read, sent back, keeps every stored secret"
+
+
+async def test_a_new_key_that_masks_like_the_old_one_is_still_reported(sandbox: SandboxServer, tmp_path: Path) -> None:
+    """Review finding: same prefix and last four characters; the write must not read as 'No changes'."""
+    settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
+    old, new = "sk-live-aaaaaaaaaaaa1706", "sk-live-bbbbbbbbbbbb1706"
+    sandbox.store.update(SALES_QUALIFIER_ID, {"llm_model": {**CUSTOM, "api_key": old}})
+    async with mcp_client(settings) as client:
+        result = await client.call_tool(
+            "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"llm_model": {"api_key": new}}}
+        )
+        rows = (await client.call_tool("list_changes", {})).structured_content["changes"]  # type: ignore[index]
+    assert not result.is_error and "No changes" not in everything(result)
+    assert [c["path"] for c in result.structured_content["changes"]] == ["llm_model"]  # type: ignore[index]
+    assert rows[0]["changes"] and old not in everything(result) and new not in everything(result)
+    assert stored(sandbox, SALES_QUALIFIER_ID)["llm_model"]["api_key"] == new
+
+
+async def test_a_mask_moved_under_another_header_name_is_refused(sandbox: SandboxServer, settings: Settings) -> None:
+    """Review finding: renaming the header around a masked value wrote the mask itself."""
+    tool = {"name": "crm", "description": "d", "method": "GET", "url": "https://crm.example/x", "body_template": None,
+            "headers": [{"key": "Authorization", "value": "Bearer tok-0123456789"}], "query_params": [],
+            "input_schema": []}  # fmt: skip
+    sandbox.store.update(SALES_QUALIFIER_ID, {"custom_tools": [tool]})
+    async with mcp_client(settings) as client:
+        read = await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID, "fields": ["custom_tools"]})
+        shown = read.structured_content["assistant"]["custom_tools"][0]  # type: ignore[index]
+        renamed = {**shown, "headers": [{"key": "X-Trace", "value": shown["headers"][0]["value"]}]}
+        result = await client.call_tool(
+            "update_assistant",
+            {"id": SALES_QUALIFIER_ID, "edits": [{"op": "upsert", "list": "custom_tools", "item": renamed}]},
+        )
+    assert result.is_error and "custom_tools[0].headers[0].value" in everything(result)
+    assert stored(sandbox, SALES_QUALIFIER_ID)["custom_tools"][0]["headers"][0]["value"] == "Bearer tok-0123456789"
+
+
+async def test_another_key_on_the_same_journal_sees_none_of_its_rows(sandbox: SandboxServer, tmp_path: Path) -> None:
+    """Review finding: the journal was scoped by API URL only."""
+    mine = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
+    theirs = fast_settings(sandbox, journal_path=tmp_path / "journal.db", api_key="sk-other-organization-0000000000")
+    async with mcp_client(mine) as client:
+        await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"name": "Mine"}})
+        assert (await client.call_tool("list_changes", {})).structured_content["total"] == 1  # type: ignore[index]
+    async with mcp_client(theirs) as client:
+        assert (await client.call_tool("list_changes", {})).structured_content["total"] == 0  # type: ignore[index]
+
+
+async def test_an_api_error_quoting_a_stored_secret_is_masked(sandbox: SandboxServer, settings: Settings) -> None:
+    """Review finding: the agent never sent the key, so the scrub of its arguments missed it."""
+    sandbox.store.update(SALES_QUALIFIER_ID, {"llm_model": CUSTOM})
+    add_fault(sandbox, method="PATCH", path=f"/assistants/{SALES_QUALIFIER_ID}", status=400,
+              body={"message": f"llm_model.api_key {SECRET} was refused by the provider"})  # fmt: skip
+    async with mcp_client(settings) as client:
+        result = await client.call_tool(
+            "update_assistant",
+            {"id": SALES_QUALIFIER_ID, "patch": {"llm_model": {"api_url": "https://llm2.example/v1"}}},
+        )
+    assert result.is_error and "refused by the provider" in everything(result)
+    assert SECRET not in everything(result)
