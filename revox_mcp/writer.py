@@ -182,6 +182,11 @@ class AssistantWriter:
     ) -> WriteOutcome:
         lock = self._locks.setdefault(assistant_id, anyio.Lock())
         async with lock:
+            if self._journal is not None:
+                # A row of this assistant left pending (a cancelled call, a crash) is settled before the
+                # next write, so the journal never lags behind what the API holds.
+                for entry in await self._journal.pending(assistant_id):
+                    await self._settle(entry.change_id, assistant_id, entry.body, "found pending before a write")
             current = await self._client.get_assistant(assistant_id)
             await progress(1, WRITE_STEPS, f"Read {assistant_id}")
             check_version(expected_updated_at, current.get("updated_at"))
@@ -279,6 +284,13 @@ class AssistantWriter:
             if change_id is not None:
                 await self._settle(change_id, assistant_id, body, _reason(exc, body))
             raise
+        except BaseException:
+            # Cancelled (the client gave up) after the PATCH left: the write may have landed. Look now,
+            # shielded from the cancellation, instead of leaving the row pending.
+            if change_id is not None:
+                with anyio.CancelScope(shield=True):
+                    await self._settle(change_id, assistant_id, body, "the call was cancelled mid-write")
+            raise
         else:
             after = answer["assistant"]
         landed = {f: _comparable(f, after.get(f)) for f in body}
@@ -321,7 +333,7 @@ class AssistantWriter:
         await self._journal.settle(  # type: ignore[union-attr]
             change_id,
             "applied" if landed else "failed",
-            redact(reread) if landed else None,
+            redact(_journalled(reread, body)) if landed else None,
             f"{why}; a re-read shows {outcome}",
         )
 

@@ -290,3 +290,28 @@ async def test_a_row_left_pending_is_settled_when_the_server_starts(sandbox: San
         entry = await journal.get(change_id)
     journal.close()
     assert entry is not None and entry.status == "applied", "the assistant holds what was sent"
+
+
+async def test_a_write_cancelled_after_it_left_is_settled_from_what_landed(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    """Review finding: a client that gives up mid-write left the row pending, later settled wrongly."""
+    import anyio
+
+    from revox_mcp.client import RevoxClient
+    from revox_mcp.journal import Journal
+    from revox_mcp.policy import Policy
+    from revox_mcp.tool_models import UpdateAssistantArgs
+    from revox_mcp.writer import AssistantWriter
+
+    add_fault(sandbox, method="PATCH", path=PATH, apply=True, delay_s=1.5)
+    settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
+    journal = Journal(tmp_path / "journal.db", settings.scope)
+    async with RevoxClient(settings) as client:
+        writer = AssistantWriter(client, journal, Policy(), None)
+        with anyio.move_on_after(0.5):
+            await writer.update(UpdateAssistantArgs(id=SALES_QUALIFIER_ID, patch={"name": "A"}))
+        (entry,), _ = await journal.page(SALES_QUALIFIER_ID, 1, 1)
+    journal.close()
+    assert stored(sandbox, SALES_QUALIFIER_ID)["name"] == "A"
+    assert entry.status == "applied" and "cancelled" in (entry.status_reason or "")
