@@ -18,7 +18,10 @@ from mcp_types import CallToolResult
 
 from revox_mcp.config import API_KEY_ENV, BASE_URL_ENV
 from revox_mcp.sandbox import SandboxServer
-from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
+from revox_mcp.sandbox.catalog_seed import RETUNED_AT, TUNED_AT
+from revox_mcp.sandbox.seed import REMINDER_ID, SALES_QUALIFIER_ID
+
+TEST_NUMBER = "+14155550999"
 
 NEW_SPEED = 0.9
 OLD_QUESTION = "Do you have a quick minute?"
@@ -61,7 +64,7 @@ def _show_changes(structured: dict[str, Any]) -> None:
 async def _drive(sandbox: SandboxServer, journal: Path) -> None:
     server = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "revox_mcp", "serve", "--journal", str(journal)],
+        args=["-m", "revox_mcp", "serve", "--journal", str(journal), "--test-numbers", TEST_NUMBER],
         env={API_KEY_ENV: sandbox.api_key, BASE_URL_ENV: sandbox.url},
     )
     async with Client(server) as client:
@@ -124,11 +127,32 @@ async def _drive(sandbox: SandboxServer, journal: Path) -> None:
         sentence = _short(stored["first_sentence"], 90)
         _say(f"   stored: voice.speed = {stored['voice']['speed']}, first_sentence = {sentence}")
 
+        _say(f"\n8. Hear a candidate before callers do: place_test_call to the operator's test number {TEST_NUMBER}:")
+        placed = await client.call_tool(
+            "place_test_call",
+            {"assistant_id": SALES_QUALIFIER_ID, "phone_number": TEST_NUMBER, "patch": {"voice": {"speed": NEW_SPEED}}},
+        )
+        _say(f"   {_text(placed).splitlines()[0]}")
+        unchanged = (sandbox.store.get(SALES_QUALIFIER_ID) or {})["voice"]["speed"]
+        _say(f"   stored voice.speed is still {unchanged}")
+
+        _say("\n9. Later, what did a change do to real calls? change_impact on the reminder's change of "
+             f"{TUNED_AT:%Y-%m-%d}:")  # fmt: skip
+        window = {"lookback_days": 7, "until": RETUNED_AT.isoformat()}
+        verdict = await client.call_tool(
+            "change_impact", {"assistant_id": REMINDER_ID, "at": TUNED_AT.isoformat(), **window}
+        )
+        _say(f"   {_answer(verdict)['words']}")
+        again = await client.call_tool(
+            "change_impact", {"assistant_id": REMINDER_ID, "at": RETUNED_AT.isoformat(), "lookback_days": 1}
+        )
+        _say(f"   and on its change of {RETUNED_AT:%Y-%m-%d}: {_answer(again)['words']}")
+
 
 def run_demo() -> int:
     with (
         tempfile.TemporaryDirectory(prefix="revox-demo-") as folder,
-        SandboxServer(Path(folder) / "sandbox.db") as sandbox,
+        SandboxServer(Path(folder) / "sandbox.db", tuning_history=True) as sandbox,
     ):
         _say(f"Local Revox sandbox on {sandbox.url} (seeded, fresh data in a temporary folder)\n")
         anyio.run(_drive, sandbox, Path(folder) / "journal.db")

@@ -96,6 +96,9 @@ def test_demo_runs_end_to_end() -> None:
     assert "voice.speed = 0.9, voice.id kept = True" in done.stdout
     assert "The assistant changed since you read it" in done.stdout
     assert "voice.speed = 1.0" in done.stdout
+    assert "the stored assistant is unchanged" in done.stdout and "stored voice.speed is still 1.0" in done.stdout
+    assert "Better: 'completed' went from 30% (9/30) to 67% (22/33); p = 0.004" in done.stdout
+    assert "No clear difference yet" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
 
 
