@@ -23,6 +23,8 @@ from typing import Any
 
 ALPHA = 0.05
 POWER = 0.80
+# Below this many calls on a side, equal shares say nothing yet (a stated threshold, not a test).
+MIN_CALLS_PER_SIDE = 30
 Z_HALF_ALPHA = statistics.NormalDist().inv_cdf(1 - ALPHA / 2)
 Z_POWER = statistics.NormalDist().inv_cdf(POWER)
 # Outcomes that count as a success unless the caller names one: the assistant's most common of these.
@@ -168,13 +170,14 @@ def verdict(before: dict[str, Any], after: dict[str, Any], success: str) -> dict
         }
     needed = calls_needed(p1, p2)
     more = max(0, needed - min(n1, n2)) if needed else None
-    settle = (
-        f"about {more} more call(s) per side would settle a difference this large (80% power)"
-        if more
-        else "no difference seen, so more calls would not change the answer"
-        if needed is None
-        else "the calls are there but the test does not separate the windows"
-    )
+    if more:
+        settle = f"about {more} more call(s) per side would settle a difference this large (80% power)"
+    elif needed is None and min(n1, n2) < MIN_CALLS_PER_SIDE:
+        settle = f"the shares are equal so far, but come back with at least {MIN_CALLS_PER_SIDE} calls per side"
+    elif needed is None:
+        settle = f"no difference seen over {n1} and {n2} calls"
+    else:
+        settle = "the calls are there but the test does not separate the windows"
     p_text = f"p = {test[1]:.3f}" if test else "no variation to test"
     return {
         "verdict": "not yet",

@@ -42,6 +42,10 @@ def test_verdicts_in_words() -> None:
     close = impact.verdict(side(4, 10), side(6, 10), "interested")
     assert close["verdict"] == "not yet" and "more call(s) per side" in close["words"]
     assert impact.verdict(side(0, 0), side(3, 5), "interested")["words"].startswith("No calls before")
+    # Equal shares over 3 calls prove nothing (walkthrough finding): say when to come back instead.
+    few = impact.verdict(side(22, 33), side(2, 3), "interested")["words"]
+    assert "come back with at least 30 calls per side" in few and "would not change" not in few
+    assert "no difference seen over 40 and 40 calls" in impact.verdict(side(20, 40), side(20, 40), "x")["words"]
 
 
 T = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
@@ -132,11 +136,24 @@ async def test_a_journalled_change_is_measured(sandbox: SandboxServer, tmp_path:
         moment = datetime.now(UTC)
         seed_calls(sandbox, moment, before=(5, 20), after=(15, 20))
         result = await client.call_tool("change_impact", {"change_id": change["change_id"]})
+        revert = await client.call_tool("revert_change", {"change_id": change["change_id"]})
+        after_revert = await client.call_tool("change_impact", {"change_id": change["change_id"]})
         missing = await client.call_tool("change_impact", {"change_id": "chg_nope"})
         neither = await client.call_tool("change_impact", {})
     assert result.structured_content["verdict"] == "better", text_of(result)
+    reverted_by = revert.structured_content["change_id"]
+    assert f"This change was reverted by {reverted_by}" in text_of(after_revert)
     assert missing.is_error and "list_changes" in text_of(missing)
     assert neither.is_error and "assistant_id and at" in text_of(neither)
+
+
+@pytest.mark.anyio
+async def test_a_moment_that_is_not_a_time_or_not_past_is_named(settings: Settings) -> None:
+    async with mcp_client(settings) as client:
+        garbled = await client.call_tool("change_impact", {"assistant_id": REMINDER_ID, "at": "around Nov 10"})
+        future = await client.call_tool("change_impact", {"assistant_id": REMINDER_ID, "at": "2999-01-01T00:00:00Z"})
+    assert garbled.is_error and "- at: got 'around Nov 10'" in text_of(garbled)
+    assert future.is_error and "a moment in the past" in text_of(future)
 
 
 # --- place_test_call ----------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
     changes = [e for e in await _changes_of(ctx, assistant_id) if e.status == "applied" and e.change_id != change_id]
     earlier = [t for t in (impact.instant(e.created_at) for e in changes) if t is not None and t < moment]
     later = [t for t in (impact.instant(e.created_at) for e in changes) if t is not None and t > moment]
+    reverted_by = next((e.change_id for e in changes if change_id and e.reverts == change_id), None)
     lookback = moment - timedelta(days=args.lookback_days)
     since = max([*earlier, lookback])
     until = min(
@@ -49,6 +50,13 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
     ]
     if capped:
         notes.append(f"Only the newest {MAX_SCANNED} calls were read.")
+    if reverted_by:
+        notes.append(f"This change was reverted by {reverted_by}: the after side ends there.")
+    if change_id is None:
+        notes.append(
+            "Changes made outside this server are not known: if another one falls inside the window, pass "
+            "until (the next one) or a shorter lookback_days (the one before)."
+        )
     answer = {
         "verdict": judged["verdict"],
         "words": judged["words"],
@@ -77,6 +85,14 @@ async def _the_change(ctx: ToolContext, args: ChangeImpactArgs) -> tuple[str, da
             raise ChangeNotFound(f"Change {entry.change_id} has no readable time ({entry.created_at!r}).")
         return entry.assistant_id, moment, entry.before.get("updated_at"), entry.change_id
     moment = impact.instant(args.at) if args.at else None
+    if args.assistant_id and args.at and moment is None:
+        raise PatchInvalid(
+            [Problem(path="at", value=repr(args.at), allowed="an ISO-8601 time, e.g. 2026-11-10T12:00:00Z")]
+        )
+    if moment is not None and moment > datetime.now(moment.tzinfo):
+        raise PatchInvalid(
+            [Problem(path="at", value=repr(args.at), allowed="a moment in the past: calls after it have yet to run")]
+        )
     if not args.assistant_id or moment is None:
         raise PatchInvalid(
             [
