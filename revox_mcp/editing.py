@@ -429,20 +429,20 @@ def _repeats(*lists: list[str]) -> bool:
 def _counted(
     path: list[str | int], old: list[Any], new: list[Any], keys_old: list[str], keys_new: list[str]
 ) -> list[dict[str, Any]]:
-    unmatched_new, unmatched_old = Counter(keys_new), Counter(keys_old)
-    removed = []
-    for i, key in enumerate(keys_old):
-        if unmatched_new[key]:
-            unmatched_new[key] -= 1
-        else:
-            removed.append({"path": render_path([*path, i]), "removed": old[i]})
-    added = []
-    for j, key in enumerate(keys_new):
-        if unmatched_old[key]:
-            unmatched_old[key] -= 1
-        else:
-            added.append({"path": render_path([*path, j]), "added": new[j]})
+    removed = [{"path": render_path([*path, i]), "removed": old[i]} for i in _unmatched(keys_old, keys_new)]
+    added = [{"path": render_path([*path, j]), "added": new[j]} for j in _unmatched(keys_new, keys_old)]
     return removed + added
+
+
+def _unmatched(keys: list[str], others: list[str]) -> list[int]:
+    """Positions in `keys` left over once each key is paired with an equal one in `others` (counted)."""
+    available, left = Counter(others), []
+    for index, key in enumerate(keys):
+        if available[key]:
+            available[key] -= 1
+        else:
+            left.append(index)
+    return left
 
 
 def _is_long(old: str, new: str) -> bool:
