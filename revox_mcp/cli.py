@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     http.add_argument("--allowed-hosts", default="", help="extra Host values to accept, comma-separated (host:port)")
     http.add_argument("--allowed-origins", default="", help="extra Origin values to accept, comma-separated")
     http.add_argument("--max-body-bytes", type=int, default=1_048_576, help="largest request body (default: 1 MiB)")
+    http.add_argument(
+        "--tokens",
+        type=Path,
+        help="one token per person: a file of 'name token [read-only]' lines ($REVOX_MCP_TOKENS_FILE)",
+    )
     policy = serve.add_argument_group("operator policy (also REVOX_MCP_* variables and a TOML file; see README)")
     policy.add_argument("--policy", type=Path, help="TOML policy file (default: $REVOX_MCP_POLICY)")
     policy.add_argument("--read-only", action="store_true", help="offer only the read tools")
@@ -203,11 +208,20 @@ def _token_problem() -> str | None:
 
 
 def _serve_http(args: argparse.Namespace, settings: Settings, policy: Any) -> int:
+    from revox_mcp.actors import TOKENS_FILE_ENV, load_tokens
+    from revox_mcp.errors import ConfigError
     from revox_mcp.http_transport import MCP_PATH, TOKEN_ENV, HttpOptions, build_http_app, new_token
     from revox_mcp.serving import AppServer, is_loopback
 
-    token = os.environ.get(TOKEN_ENV) or new_token()
+    tokens_file = args.tokens or (Path(os.environ[TOKENS_FILE_ENV]) if os.environ.get(TOKENS_FILE_ENV) else None)
+    try:
+        actors = load_tokens(tokens_file) if tokens_file else ()
+    except ConfigError as exc:
+        print(f"revox-mcp: {exc}", file=sys.stderr)
+        return 2
+    token = os.environ.get(TOKEN_ENV) or (None if actors else new_token())
     options = HttpOptions(
+        actors=actors,
         token=token,
         host=args.host,
         port=args.port,
@@ -219,7 +233,12 @@ def _serve_http(args: argparse.Namespace, settings: Settings, policy: Any) -> in
     server = AppServer(host=options.host, port=options.port, uvicorn_options=options.limits.uvicorn_options())
     server.app = build_http_app(settings, policy, options, server.port, args.schema_profile)
     print(f"revox-mcp: MCP over Streamable HTTP at {server.url}{MCP_PATH}", file=sys.stderr)
-    if not os.environ.get(TOKEN_ENV):
+    if actors:
+        print(
+            f"revox-mcp: {len(actors)} person(s) from the tokens file: {', '.join(a.name for a in actors)}",
+            file=sys.stderr,
+        )
+    elif not os.environ.get(TOKEN_ENV):
         print(f"revox-mcp: bearer token (set {TOKEN_ENV} to choose one): {token}", file=sys.stderr)
     if not is_loopback(options.host):
         print(

@@ -23,6 +23,7 @@ import anyio
 from mcp.server.transport_security import TransportSecuritySettings
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from revox_mcp.actors import Actor, actor_for
 from revox_mcp.config import Settings
 from revox_mcp.policy import Policy
 from revox_mcp.server import build_server
@@ -112,7 +113,7 @@ def _guarded_h11(header_timeout_s: float, max_connections: int) -> type[H11Proto
 
 @dataclass(frozen=True)
 class HttpOptions:
-    token: str
+    token: str | None
     host: str = "127.0.0.1"
     port: int = DEFAULT_HTTP_PORT
     stateless: bool = False
@@ -120,6 +121,8 @@ class HttpOptions:
     allowed_origins: list[str] = field(default_factory=list)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     limits: HttpLimits = field(default_factory=HttpLimits)
+    # One token per person (serve --tokens FILE): each request is then made by someone, for the journal.
+    actors: tuple[Actor, ...] = ()
 
     def security(self, port: int) -> TransportSecuritySettings:
         """Host and Origin checks: loopback names by default, plus the bound host and what the operator adds."""
@@ -154,6 +157,7 @@ def build_http_app(
         body_timeout_s=options.limits.body_timeout_s,
         allowed_hosts=security.allowed_hosts,
         allowed_origins=security.allowed_origins,
+        actors=options.actors,
     )
 
 
@@ -165,15 +169,17 @@ class BearerGuard:
     def __init__(
         self,
         app: ASGIApp,
-        token: str,
+        token: str | None,
         max_body_bytes: int,
         *,
         body_timeout_s: float = HttpLimits.body_timeout_s,
         allowed_hosts: list[str] | None = None,
         allowed_origins: list[str] | None = None,
+        actors: tuple[Actor, ...] = (),
     ) -> None:
         self._app = app
-        self._token = token.encode()
+        self._token = token.encode() if token else None
+        self._actors = actors
         self._max_body = max_body_bytes
         self._body_timeout = body_timeout_s
         self._hosts = allowed_hosts
@@ -189,7 +195,10 @@ class BearerGuard:
             await _json(send, refusal[0], {"error": "forbidden", "message": refusal[1]}, close=True)
             return
         scheme, _, token = headers.get("authorization", b"").partition(b" ")
-        if scheme.lower() != b"bearer" or not hmac.compare_digest(token.strip(), self._token):
+        presented = token.strip()
+        actor = actor_for(presented, self._actors)
+        shared = self._token is not None and hmac.compare_digest(presented, self._token)
+        if scheme.lower() != b"bearer" or not (shared or actor):
             await _json(
                 send,
                 401,
@@ -197,6 +206,8 @@ class BearerGuard:
                 extra=[(b"www-authenticate", b'Bearer realm="revox-mcp"')],
             )
             return
+        # Who is asking, for the tool layer (ctx.request.state.revox_actor): None with the shared token.
+        scope.setdefault("state", {})["revox_actor"] = actor if scheme.lower() == b"bearer" else None
         length = headers.get("content-length", b"")
         if length.isdigit() and int(length) > self._max_body:
             await self._too_large(send, int(length))

@@ -55,7 +55,10 @@ CREATE TABLE IF NOT EXISTS test_calls (
 );
 """
 # Columns added after the first release, added to older files when they are opened.
-_MIGRATIONS = {"status_reason": "ALTER TABLE changes ADD COLUMN status_reason TEXT"}
+_MIGRATIONS = {
+    "status_reason": "ALTER TABLE changes ADD COLUMN status_reason TEXT",
+    "actor": "ALTER TABLE changes ADD COLUMN actor TEXT",
+}
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class JournalEntry:
     before: dict[str, Any]
     after: dict[str, Any] | None
     status_reason: str | None = None
+    actor: str | None = None
 
 
 def _new_change_id() -> str:
@@ -146,6 +150,7 @@ class Journal:
         before: dict[str, Any],
         reason: str | None,
         reverts: str | None = None,
+        actor: str | None = None,
     ) -> str:
         change_id = _new_change_id()
         row = (
@@ -161,10 +166,11 @@ class Journal:
             reason,
             reverts,
             json.dumps(before),
+            actor,
         )
         await self._run(
             "INSERT INTO changes (change_id, scope, created_at, assistant_id, status, fields, patch, edits, body, "
-            "reason, reverts, before) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "reason, reverts, before, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             row,
         )
         return change_id
@@ -196,10 +202,14 @@ class Journal:
         )
         return rows[0] if rows else None
 
-    async def page(self, assistant_id: str | None, page: int, page_size: int) -> tuple[list[JournalEntry], int]:
+    async def page(
+        self, assistant_id: str | None, page: int, page_size: int, actor: str | None = None
+    ) -> tuple[list[JournalEntry], int]:
         where, params = "scope = ?", [self.scope]
         if assistant_id is not None:
             where, params = where + " AND assistant_id = ?", [*params, assistant_id]
+        if actor is not None:
+            where, params = where + " AND actor = ?", [*params, actor]
         (total,) = (await self._fetch(f"SELECT COUNT(*) FROM changes WHERE {where}", tuple(params)))[0]
         rows = await self._query(
             f"SELECT {_COLUMNS} FROM changes WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
@@ -227,7 +237,7 @@ class Journal:
 
 _COLUMNS = (
     "change_id, created_at, assistant_id, status, fields, patch, edits, body, reason, reverts, before, after, "
-    "status_reason"
+    "status_reason, actor"
 )
 
 
@@ -236,7 +246,22 @@ def _short(reason: str | None) -> str | None:
 
 
 def _entry(row: tuple[Any, ...]) -> JournalEntry:
-    change_id, created_at, assistant_id, status, fields, patch, edits, body, reason, reverts, before, after, why = row
+    (
+        change_id,
+        created_at,
+        assistant_id,
+        status,
+        fields,
+        patch,
+        edits,
+        body,
+        reason,
+        reverts,
+        before,
+        after,
+        why,
+        actor,
+    ) = row
     return JournalEntry(
         change_id=change_id,
         created_at=created_at,
@@ -251,4 +276,5 @@ def _entry(row: tuple[Any, ...]) -> JournalEntry:
         before=json.loads(before),
         after=json.loads(after) if after else None,
         status_reason=why,
+        actor=actor,
     )

@@ -23,6 +23,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 
 from revox_mcp import __version__, client_logs
+from revox_mcp.actors import Actor
 from revox_mcp.catalog import Catalog
 from revox_mcp.client import RevoxClient
 from revox_mcp.completions import AssistantDirectory, Completer
@@ -110,7 +111,14 @@ def build_server(settings: Settings, policy: Policy | None = None, profile: str 
             )
         if tool is None:
             return _error_result(f"Unknown tool '{params.name}'. Available tools: {', '.join(tools)}.")
-        return await call_tool(tool, params.arguments or {}, ctx.lifespan_context, ctx.session.report_progress)
+        actor = _actor(ctx)
+        if actor is not None and actor.read_only and not tool.spec.read_only:
+            return _error_result(
+                f"{params.name} is not for {actor.name}: their token is read-only (the operator's tokens file). "
+                "Read tools work."
+            )
+        name = actor.name if actor is not None else None
+        return await call_tool(tool, params.arguments or {}, ctx.lifespan_context, ctx.session.report_progress, name)
 
     async def on_list_resources(
         ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
@@ -217,7 +225,11 @@ async def read_resource(uri: str, state: ServerState, tools: dict[str, Published
 
 
 async def call_tool(
-    tool: PublishedTool, arguments: dict[str, Any], state: ServerState, progress: Progress = no_progress
+    tool: PublishedTool,
+    arguments: dict[str, Any],
+    state: ServerState,
+    progress: Progress = no_progress,
+    actor: str | None = None,
 ) -> types.CallToolResult:
     # Secrets the agent sent (a custom LLM key) are masked in anything we say, whatever path they took.
     secrets = {state.settings.api_key, *secrets_in(arguments)}
@@ -226,7 +238,9 @@ async def call_tool(
     try:
         args = tool.validator.validate(arguments)
         context = (
-            dataclasses.replace(state.context, progress=progress) if progress is not no_progress else state.context
+            dataclasses.replace(state.context, progress=progress, actor=actor)
+            if progress is not no_progress or actor is not None
+            else state.context
         )
         answer = await tool.spec.handler(context, args)
     except RevoxMcpError as exc:
@@ -325,6 +339,14 @@ async def _settle_left_pending(writer: AssistantWriter) -> None:
         await writer.settle_pending()
     except Exception as exc:
         logger.warning("could not settle pending journal rows at start: %s", type(exc).__name__)
+
+
+def _actor(ctx: ServerRequestContext[ServerState]) -> Actor | None:
+    """The person whose token made this HTTP request (set by the bearer guard); None over stdio or with the
+    shared token."""
+    state = getattr(ctx.request, "state", None)
+    actor = getattr(state, "revox_actor", None)
+    return actor if isinstance(actor, Actor) else None
 
 
 def _nested(path: str) -> bool:

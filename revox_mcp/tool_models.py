@@ -194,6 +194,7 @@ class ListChangesArgs(Strict):
     """Arguments of list_changes."""
 
     assistant_id: AssistantId | None = Field(default=None, description="Only changes to this assistant.")
+    actor: str | None = Field(default=None, max_length=64, description="Only changes made by this person.")
     page: int = Field(default=1, ge=1, le=10_000, description="Page number, 1-10000.")
     page_size: int = Field(default=20, ge=1, le=100, description="Changes per page, 1-100.")
 
@@ -287,6 +288,7 @@ class ChangeRow(BaseModel):
     fields: list[str] = Field(description="Top-level fields the change touched.")
     reason: str | None = Field(description="The reason given with the change.")
     reverts: str | None = Field(description="Id of the change this one reverted, if it is a revert.")
+    actor: str | None = Field(default=None, description="Who made it (a person of the tokens file), if known.")
     changes: list[Change] = Field(description="Field-level diff of the change.")
 
 

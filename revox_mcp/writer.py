@@ -100,7 +100,9 @@ class AssistantWriter:
         self._locks: dict[str, anyio.Lock] = {}
         self._settled_at_start = False
 
-    async def update(self, args: UpdateAssistantArgs, progress: Progress = no_progress) -> WriteOutcome:
+    async def update(
+        self, args: UpdateAssistantArgs, progress: Progress = no_progress, actor: str | None = None
+    ) -> WriteOutcome:
         edits_sent = [edit.model_dump(mode="json", exclude_unset=True) for edit in args.edits]
         await self._settle_at_start()
 
@@ -115,11 +117,13 @@ class AssistantWriter:
             prefix="result" if args.edits else "patch",
             dry_run=args.dry_run,
             expected_updated_at=args.expected_updated_at,
-            journal_fields={"patch": args.patch, "edits": edits_sent, "reason": args.reason},
+            journal_fields={"patch": args.patch, "edits": edits_sent, "reason": args.reason, "actor": actor},
             progress=progress,
         )
 
-    async def revert(self, args: RevertChangeArgs, progress: Progress = no_progress) -> WriteOutcome:
+    async def revert(
+        self, args: RevertChangeArgs, progress: Progress = no_progress, actor: str | None = None
+    ) -> WriteOutcome:
         entry = await self._journal.get(args.change_id) if self._journal else None
         await self._settle_at_start()
         if entry is not None and entry.status == "pending":
@@ -163,7 +167,13 @@ class AssistantWriter:
             prefix="revert",
             dry_run=args.dry_run,
             expected_updated_at=None,
-            journal_fields={"patch": {}, "edits": [], "reason": args.reason, "reverts": entry.change_id},
+            journal_fields={
+                "patch": {},
+                "edits": [],
+                "reason": args.reason,
+                "reverts": entry.change_id,
+                "actor": actor,
+            },
             progress=progress,
             held=entry.before,
         )

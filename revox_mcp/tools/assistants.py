@@ -194,13 +194,13 @@ async def list_assistants(ctx: ToolContext, args: ListAssistantsArgs) -> ToolAns
 
 
 async def update_assistant(ctx: ToolContext, args: UpdateAssistantArgs) -> ToolAnswer:
-    outcome = await ctx.writer.update(args, ctx.progress)
+    outcome = await ctx.writer.update(args, ctx.progress, ctx.actor)
     await ctx.progress(WRITE_STEPS, WRITE_STEPS, _last_step(outcome))
     return ToolAnswer(outcome.structured(args.return_assistant), _write_summary(outcome, "Updated"))
 
 
 async def revert_change(ctx: ToolContext, args: RevertChangeArgs) -> ToolAnswer:
-    outcome = await ctx.writer.revert(args, ctx.progress)
+    outcome = await ctx.writer.revert(args, ctx.progress, ctx.actor)
     await ctx.progress(WRITE_STEPS, WRITE_STEPS, _last_step(outcome))
     return ToolAnswer(
         outcome.structured(args.return_assistant), _write_summary(outcome, f"Reverted {args.change_id} on")
@@ -218,6 +218,7 @@ def _change_row(entry: JournalEntry) -> dict[str, Any]:
         "fields": entry.fields,
         "reason": entry.reason,
         "reverts": entry.reverts,
+        "actor": entry.actor,
         "changes": recorded_changes(entry.before, after, entry.fields),
     }
 
@@ -226,7 +227,7 @@ async def list_changes(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
     if ctx.journal is None:
         return ToolAnswer({"changes": [], "total": 0, "next_page": None}, "The change journal is off (--no-journal).")
     await ctx.writer.settle_pending(args.assistant_id)
-    entries, total = await ctx.journal.page(args.assistant_id, args.page, args.page_size)
+    entries, total = await ctx.journal.page(args.assistant_id, args.page, args.page_size, args.actor)
     next_page = args.page + 1 if args.page * args.page_size < total else None
     shown = f"{len(entries)} of {total} change(s), newest first"
     return ToolAnswer(

@@ -35,6 +35,8 @@ class ToolContext:
     journal: Journal | None
     catalog: Catalog
     policy: Policy = field(default_factory=Policy)
+    # Who is asking (a person of the operator's tokens file, over HTTP); None otherwise.
+    actor: str | None = None
     # The current call's progress reporter: the server gives each call its own copy of this context.
     progress: Progress = no_progress
 

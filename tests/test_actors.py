@@ -1,0 +1,88 @@
+"""A token per person: the tokens file, who made each change (journal, list_changes), read-only people."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bench.load import connect
+from revox_mcp.actors import Actor, load_tokens
+from revox_mcp.errors import ConfigError
+from revox_mcp.http_transport import MCP_PATH, HttpOptions, build_http_app
+from revox_mcp.policy import Policy
+from revox_mcp.sandbox import SandboxServer
+from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
+from revox_mcp.serving import AppServer
+from tests.conftest import fast_settings, stored, text_of
+
+ALICE = "alice-token-0123456789abcdef0123456789"
+AUDITOR = "auditor-token-0123456789abcdef012345678"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("alice short-token\n", "line 1: the token is 11 characters"),
+        (f"# people\n\nalice {ALICE}\nbob\n", "line 4: write 'name token'"),
+        (f"alice {ALICE}\nalice {AUDITOR}\n", "line 2: the name or the token is already used"),
+        (f"al ice {ALICE}\n", "line 1: write 'name token'"),
+        (f"alice {ALICE} admin\n", "line 1: write 'name token' or 'name token read-only'"),
+        ("# nobody\n", "names nobody"),
+    ],
+)
+def test_a_bad_tokens_file_is_one_line_naming_the_line(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "tokens"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_tokens(path)
+
+
+def test_a_tokens_file_names_people_and_read_only_ones(tmp_path: Path) -> None:
+    path = tmp_path / "tokens"
+    path.write_text(f"alice {ALICE}  # support lead\nauditor {AUDITOR} read-only\n")
+    assert load_tokens(path) == (Actor("alice", ALICE), Actor("auditor", AUDITOR, read_only=True))
+
+
+@pytest.mark.anyio
+async def test_each_change_says_who_made_it_and_read_only_people_cannot_write(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
+    actors = (Actor("alice", ALICE), Actor("auditor", AUDITOR, read_only=True))
+    server = AppServer()
+    server.app = build_http_app(
+        settings, Policy(), HttpOptions(token=None, port=server.port, actors=actors), server.port
+    )
+    server.start()
+    try:
+        async with connect(server.url + MCP_PATH, ALICE) as alice:
+            written = await alice.call_tool(
+                "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"name": "By Alice"}}
+            )
+        async with connect(server.url + MCP_PATH, AUDITOR) as auditor:
+            refused = await auditor.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"name": "No"}})
+            rows = (await auditor.call_tool("list_changes", {})).structured_content["changes"]  # type: ignore[index]
+            mine = (await auditor.call_tool("list_changes", {"actor": "auditor"})).structured_content
+        stranger = httpx.post(
+            server.url + MCP_PATH, headers={"Authorization": "Bearer not-a-token-0123456789abcdef0123456"}, json={}
+        )
+    finally:
+        server.stop()
+    assert stranger.status_code == 401
+    assert not written.is_error, text_of(written)
+    assert refused.is_error and "read-only" in text_of(refused)
+    assert [(r["actor"], r["fields"]) for r in rows] == [("alice", ["name"])]
+    assert mine["total"] == 0  # type: ignore[index]
+    assert stored(sandbox, SALES_QUALIFIER_ID)["name"] == "By Alice"
+
+
+def test_serve_stops_at_start_on_a_bad_tokens_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from revox_mcp.cli import main
+
+    path = tmp_path / "tokens"
+    path.write_text("alice too-short\n")
+    assert main(["serve", "--http", "--sandbox", "--port", "0", "--no-journal", "--tokens", str(path)]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if "tokens file" in line]
+    assert len(err) == 1 and "line 1" in err[0]
