@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS test_calls (
     phone_number TEXT NOT NULL,
     call_id TEXT,
     candidate TEXT NOT NULL,
-    reason TEXT
+    reason TEXT,
+    actor TEXT
 );
 """
 # Columns added after the first release, added to older files when they are opened.
@@ -101,6 +102,9 @@ class Journal:
             for column, sql in _MIGRATIONS.items():
                 if column not in columns:
                     self._db.execute(sql)
+            test_call_columns = {row[1] for row in self._db.execute("PRAGMA table_info(test_calls)")}
+            if "actor" not in test_call_columns:
+                self._db.execute("ALTER TABLE test_calls ADD COLUMN actor TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -114,11 +118,12 @@ class Journal:
         call_id: str | None,
         candidate: dict[str, Any],
         reason: str | None,
+        actor: str | None = None,
     ) -> None:
-        """A test call placed with a candidate configuration: who was called, when, with which changes."""
+        """A test call placed with a candidate configuration: who placed it, when, which number, which changes."""
         await self._run(
-            "INSERT INTO test_calls (scope, created_at, assistant_id, phone_number, call_id, candidate, reason) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO test_calls (scope, created_at, assistant_id, phone_number, call_id, candidate, reason, actor) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 self.scope,
                 datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
@@ -127,16 +132,17 @@ class Journal:
                 call_id,
                 json.dumps(candidate),
                 reason,
+                actor,
             ),
         )
 
     async def test_calls(self, assistant_id: str) -> list[dict[str, Any]]:
         rows = await self._fetch(
-            "SELECT created_at, phone_number, call_id, candidate, reason FROM test_calls "
+            "SELECT created_at, phone_number, call_id, candidate, reason, actor FROM test_calls "
             "WHERE scope = ? AND assistant_id = ? ORDER BY seq DESC",
             (self.scope, assistant_id),
         )
-        keys = ("created_at", "phone_number", "call_id", "candidate", "reason")
+        keys = ("created_at", "phone_number", "call_id", "candidate", "reason", "actor")
         return [{**dict(zip(keys, row, strict=True)), "candidate": json.loads(row[3])} for row in rows]
 
     async def begin(

@@ -214,6 +214,15 @@ async def test_a_candidate_is_heard_on_a_test_call_without_changing_the_assistan
     assert not call.is_error and "no phone call was placed" in text_of(call)
     raw = next(c for c in sandbox.app.state.sandbox.calls if c["id"] == answer["call_id"])
     CallCreateResponse.model_validate({"call": raw})  # the SDK's own answer shape
+    from revox_mcp.journal import Journal
+
+    journal = Journal(tmp_path / "journal.db", settings.scope)
+    (record,) = await journal.test_calls(SALES_QUALIFIER_ID)
+    journal.close()
+    assert (record["phone_number"], record["call_id"], record["reason"]) == (
+        TEST_NUMBER, answer["call_id"], "hear the slower opening",
+    )  # fmt: skip
+    assert {c["path"] for c in record["candidate"]["changes"]} == {"voice.speed", "first_sentence"}
 
 
 @pytest.mark.anyio

@@ -186,6 +186,7 @@ async def place_test_call(ctx: ToolContext, args: PlaceTestCallArgs) -> ToolAnsw
             call_id=str(call.get("id")),
             candidate=redact(candidate),
             reason=args.reason,
+            actor=ctx.actor,
         )
     answer = {
         "call_id": call.get("id"),
