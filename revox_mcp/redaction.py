@@ -82,11 +82,6 @@ def mask_text(text: str) -> str:
     return "".join(out) + text[last:]
 
 
-def mask_url(url: str) -> str:
-    """A URL with its userinfo and credential-named query values masked."""
-    return mask_text(url)
-
-
 def is_masked(value: Any) -> bool:
     return isinstance(value, str) and MASK_MARK in value
 

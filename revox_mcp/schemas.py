@@ -74,13 +74,6 @@ def _with_null(type_: str | list[str]) -> list[str]:
     return types if "null" in types else [*types, "null"]
 
 
-def is_nullable(node: JsonSchema) -> bool:
-    type_ = node.get("type")
-    if isinstance(type_, list):
-        return "null" in type_
-    return any(branch.get("type") == "null" for branch in node.get("anyOf", []))
-
-
 def partial_patch(strict: JsonSchema) -> JsonSchema:
     """The patch schema as agents send it: nested objects may be partial (they are merged onto the
     current value), while list items stay complete (lists are replaced whole). Each top-level field

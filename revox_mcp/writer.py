@@ -98,13 +98,11 @@ class AssistantWriter:
         self._policy = policy or Policy()
         self._catalog = catalog
         self._locks: dict[str, anyio.Lock] = {}
-        self._settled_at_start = False
 
     async def update(
         self, args: UpdateAssistantArgs, progress: Progress = no_progress, actor: str | None = None
     ) -> WriteOutcome:
         edits_sent = [edit.model_dump(mode="json", exclude_unset=True) for edit in args.edits]
-        await self._settle_at_start()
 
         def build(current: State) -> tuple[State, set[str]]:
             state = dict(current)  # shallow: merge_patch builds new values and apply_edits copies what it edits
@@ -125,7 +123,6 @@ class AssistantWriter:
         self, args: RevertChangeArgs, progress: Progress = no_progress, actor: str | None = None
     ) -> WriteOutcome:
         entry = await self._journal.get(args.change_id) if self._journal else None
-        await self._settle_at_start()
         if entry is not None and entry.status == "pending":
             await self.settle_pending(entry.assistant_id)
             entry = await self._journal.get(args.change_id)  # type: ignore[union-attr]
@@ -313,12 +310,6 @@ class AssistantWriter:
         warnings += _not_applied(body, after, landed) + _moved_meanwhile(current, after, body)
         changes = _diff(current, after, stored, landed)
         return WriteOutcome(assistant=after, changes=changes, dry_run=False, change_id=change_id, warnings=warnings)
-
-    async def _settle_at_start(self) -> None:
-        """Before this server's first journal write: rows a previous run left pending say what happened."""
-        if not self._settled_at_start:
-            self._settled_at_start = True
-            await self.settle_pending()
 
     async def settle_pending(self, assistant_id: str | None = None) -> None:
         """Settle journal rows left pending (a crash mid-write, an answer that never came): re-read the

@@ -154,17 +154,8 @@ async def test_a_row_left_pending_by_a_crash_is_settled_when_listed(
 ) -> None:
     settings = fast_settings(sandbox, journal_path=tmp_path / "j.db")
     before = stored(sandbox, SALES_QUALIFIER_ID)
-    # What a server killed (kill -9) between its journal row and the PATCH's answer leaves behind.
     journal = Journal(settings.journal_path, settings.scope)  # type: ignore[arg-type]
-    change_id = await journal.begin(
-        assistant_id=SALES_QUALIFIER_ID,
-        fields=["first_sentence"],
-        patch={"first_sentence": "Hello after a crash"},
-        edits=[],
-        body={"first_sentence": "Hello after a crash"},
-        before=before,
-        reason=None,
-    )
+    change_id = await pending_row(journal, {"first_sentence": "Hello after a crash"}, before)
     journal.close()
     if landed:
         sandbox.store.update(SALES_QUALIFIER_ID, {"first_sentence": "Hello after a crash"})
@@ -242,6 +233,14 @@ async def test_a_server_killed_mid_write_leaves_a_row_that_is_settled_later(
     assert "found pending" in row["status_reason"]
 
 
+async def pending_row(journal: Journal, patch: dict[str, Any], before: dict[str, Any]) -> str:
+    """What a server killed (kill -9) between its journal row and the PATCH's answer leaves behind."""
+    return await journal.begin(
+        assistant_id=SALES_QUALIFIER_ID, fields=sorted(patch), patch=patch, edits=[], body=patch, before=before,
+        reason=None,
+    )  # fmt: skip
+
+
 def _wal(path: Path) -> bytes:
     wal = Path(f"{path}-wal")
     return wal.read_bytes() if wal.exists() else b""
@@ -250,15 +249,7 @@ def _wal(path: Path) -> bytes:
 async def test_a_row_left_pending_is_settled_before_the_next_run_writes(sandbox: SandboxServer, tmp_path: Path) -> None:
     settings = fast_settings(sandbox, journal_path=tmp_path / "j.db")
     journal = Journal(settings.journal_path, settings.scope)  # type: ignore[arg-type]
-    change_id = await journal.begin(
-        assistant_id=SALES_QUALIFIER_ID,
-        fields=["name"],
-        patch={"name": "never sent"},
-        edits=[],
-        body={"name": "never sent"},
-        before=stored(sandbox, SALES_QUALIFIER_ID),
-        reason=None,
-    )
+    change_id = await pending_row(journal, {"name": "never sent"}, stored(sandbox, SALES_QUALIFIER_ID))
     async with mcp_client(settings) as client:
         other = await client.call_tool("update_assistant", {"id": "asst_dental_receptionist", "patch": {"name": "R"}})
         assert not other.is_error
@@ -282,10 +273,7 @@ async def test_a_row_left_pending_is_settled_when_the_server_starts(sandbox: San
     settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
     journal = Journal(settings.journal_path, settings.scope)  # type: ignore[arg-type]
     name = stored(sandbox, SALES_QUALIFIER_ID)["name"]
-    change_id = await journal.begin(
-        assistant_id=SALES_QUALIFIER_ID, fields=["name"], body={"name": name}, before={}, patch={}, edits=[],
-        reason=None,
-    )  # fmt: skip
+    change_id = await pending_row(journal, {"name": name}, {})
     async with mcp_client(settings):
         entry = await journal.get(change_id)
     journal.close()
