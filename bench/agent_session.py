@@ -42,14 +42,29 @@ def wire_size(result: Any) -> int:
     return len(result.model_dump_json(by_alias=True, exclude_none=True).encode())
 
 
-def model_facing(tools: list[Any]) -> int:
+def model_facing(tools: list[Any], described: bool = True) -> int:
+    """The names, descriptions and input schemas; with described=False, the input schemas' descriptions
+    left out: the bytes that the shapes alone take, whatever the wording."""
     return len(
         json.dumps(
-            [{"name": t.name, "description": t.description, "input_schema": t.input_schema} for t in tools],
+            [
+                {"name": t.name, "description": t.description, "input_schema": _shape(t.input_schema, described)}
+                for t in tools
+            ],
             separators=(",", ":"),
             ensure_ascii=False,
         ).encode()
     )
+
+
+def _shape(node: Any, described: bool) -> Any:
+    if described:
+        return node
+    if isinstance(node, dict):
+        return {k: _shape(v, False) for k, v in node.items() if k != "description" or not isinstance(v, str)}
+    if isinstance(node, list):
+        return [_shape(v, False) for v in node]
+    return node
 
 
 async def call(client: Client, log: list[tuple[str, str, int]], step: str, tool: str, args: dict[str, Any]) -> Any:
@@ -173,6 +188,8 @@ async def main(rounds: int, sizes: list[int], journal: bool) -> int:
     for tool in listed.tools:
         print(f"  {tool.name:20} {wire_size(tool):>7,} bytes")
     print(f"model-facing part (names, descriptions, input schemas): {facing:,} bytes (target <= 16,000)")
+    shapes = model_facing(listed.tools, described=False)
+    print(f"  of which without any argument's description (names, tool descriptions, shapes): {shapes:,} bytes")
     print("\nScripted session (bytes per answer):")
     for step, tool, size in log:
         print(f"  {step:30} {tool:18} {size:>8,}")

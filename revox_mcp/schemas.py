@@ -23,9 +23,11 @@ _NOISE_KEYS = ("title", "default", "discriminator")
 
 
 def portable_schema(model: type[BaseModel]) -> JsonSchema:
-    """The model's validation schema with every reference inlined and pydantic noise removed."""
+    """The model's validation schema with every reference inlined and pydantic noise removed, the root's
+    own description ("Arguments of ...") included: the tool's description says what the tool does."""
     raw = model.model_json_schema(mode="validation")
     defs = raw.pop("$defs", {})
+    raw.pop("description", None)
     return _clean(raw, defs)
 
 
@@ -97,9 +99,22 @@ def compact(schema: JsonSchema, described: int = 2) -> JsonSchema:
     descriptions down to `described` levels of properties (2: the arguments and their direct fields, an
     update's 46 fields), not deeper: each field's own description says what its nested keys need, formats
     included, so patterns go too, as does `additionalProperties: false` below the root. The server checks
-    arguments against the detailed schema, which keeps everything. Agents pay for every byte of tools/list.
-    An output schema (described=-1) keeps only what a client needs to check an answer."""
+    arguments against the detailed schema, which keeps everything. Agents pay for every byte of tools/list."""
     return _compact(schema, 0, described)
+
+
+def compact_output(schema: JsonSchema) -> JsonSchema:
+    """An answer's schema as published: the top-level keys with their types and which are required, all a
+    client needs to check structured content. Lenient below on purpose: an answer carries what the API
+    holds, and a client must not reject a good answer over a nested value this release does not expect.
+    The full shapes stay in the answer models (tests check answers against them)."""
+    out: JsonSchema = {"type": "object"}
+    if "required" in schema:
+        out["required"] = schema["required"]
+    out["properties"] = {
+        name: {"type": sub["type"]} if "type" in sub else {} for name, sub in schema.get("properties", {}).items()
+    }
+    return out
 
 
 def _compact(node: JsonSchema, depth: int, described: int) -> JsonSchema:

@@ -19,7 +19,7 @@ from revox_mcp.journal import Journal
 from revox_mcp.policy import Policy
 from revox_mcp.progress import Progress, no_progress
 from revox_mcp.schema_files import packaged_schema
-from revox_mcp.schemas import JsonSchema, compact, portable_schema
+from revox_mcp.schemas import JsonSchema, compact, compact_output, portable_schema
 from revox_mcp.validation import ArgumentValidator
 from revox_mcp.writer import AssistantWriter
 
@@ -86,7 +86,7 @@ class ToolSpec:
 
     @cached_property
     def generated_output_schema(self) -> JsonSchema:
-        return _with_assistant_fields(compact(portable_schema(self.answer_model), described=-1))
+        return compact_output(portable_schema(self.answer_model))
 
     # What is published: the checked-in file, read once (far cheaper at start-up than generating it;
     # the sync test guarantees they are the same), or the generated schema where no file is shipped.
@@ -151,17 +151,3 @@ class PublishedTool:
             output_schema=spec.output_schema,
             annotations=spec.annotations,
         )
-
-
-def _with_assistant_fields(schema: JsonSchema) -> JsonSchema:
-    """An answer's `assistant`: any object. Its fields are described in update_assistant's input schema
-    and the metadata in the detailed models; repeating them here would cost every client bytes and
-    validation time for nothing. Lenient on purpose: an answer is what the API holds, and a client that
-    checks structured content against the output schema must not reject a good answer over a value
-    this release does not expect (an `id` missing, a `created_at` of another type).
-    """
-    assistant = schema["properties"].get("assistant")
-    if assistant is not None:
-        for key in ("properties", "required", "additionalProperties"):
-            assistant.pop(key, None)
-    return schema
