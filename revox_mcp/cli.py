@@ -14,9 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from revox_mcp import __version__
-from revox_mcp.config import API_KEY_ENV, BASE_URL_ENV, Settings, default_state_dir
+from revox_mcp.config import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    DEFAULT_CATALOG_TTL_S,
+    DEFAULT_HTTP_HOST,
+    DEFAULT_HTTP_PORT,
+    DEFAULT_MAX_BODY_BYTES,
+    Settings,
+    default_state_dir,
+)
 
 DEFAULT_SANDBOX_PORT = 8787
+DEFAULT_LOG_LEVEL = "WARNING"
+SCHEMA_PROFILES = ("portable", "gemini")
+DEFAULT_SCHEMA_PROFILE = "portable"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,22 +43,32 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--sandbox-db", type=Path, help="sandbox data file (default: in the user state directory)")
     serve.add_argument("--journal", type=Path, help="change journal file (default: in the user state directory)")
     serve.add_argument("--no-journal", action="store_true", help="keep no change journal (no list_changes/revert)")
-    serve.add_argument("--log-level", default="WARNING", help="stderr log level (default: WARNING)")
+    serve.add_argument(
+        "--log-level", default=DEFAULT_LOG_LEVEL, help=f"stderr log level (default: {DEFAULT_LOG_LEVEL})"
+    )
     serve.add_argument(
         "--schema-profile",
-        choices=["portable", "gemini"],
-        default="portable",
+        choices=SCHEMA_PROFILES,
+        default=DEFAULT_SCHEMA_PROFILE,
         help="dialect of the published input schemas: portable JSON Schema (default), or gemini (OpenAPI 3.0 subset)",
     )
-    serve.add_argument("--catalog-ttl", type=float, default=300.0, help="seconds to trust the voice/number catalogs")
+    serve.add_argument(
+        "--catalog-ttl", type=float, default=DEFAULT_CATALOG_TTL_S, help="seconds to trust the voice/number catalogs"
+    )
     http = serve.add_argument_group("Streamable HTTP (instead of stdio)")
     http.add_argument("--http", action="store_true", help="serve MCP over Streamable HTTP at /mcp")
-    http.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
-    http.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    http.add_argument(
+        "--host", default=DEFAULT_HTTP_HOST, help=f"address to bind (default: {DEFAULT_HTTP_HOST}, loopback only)"
+    )
+    http.add_argument(
+        "--port", type=int, default=DEFAULT_HTTP_PORT, help=f"port (default: {DEFAULT_HTTP_PORT}; 0 picks a free one)"
+    )
     http.add_argument("--stateless", action="store_true", help="no sessions: for several replicas behind a balancer")
     http.add_argument("--allowed-hosts", default="", help="extra Host values to accept, comma-separated (host:port)")
     http.add_argument("--allowed-origins", default="", help="extra Origin values to accept, comma-separated")
-    http.add_argument("--max-body-bytes", type=int, default=1_048_576, help="largest request body (default: 1 MiB)")
+    http.add_argument(
+        "--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES, help="largest request body (default: 1 MiB)"
+    )
     http.add_argument(
         "--tokens",
         type=Path,

@@ -36,7 +36,7 @@ Call = dict[str, Any]
 def instant(value: Any) -> datetime | None:
     """An ISO-8601 time as an aware datetime (no zone: UTC, as the API writes); None for anything else."""
     try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(str(value))
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

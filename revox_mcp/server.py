@@ -63,7 +63,8 @@ INSTRUCTIONS = (
 
 @dataclass
 class ServerState:
-    """What the server owns for its lifetime: settings, the HTTP client, the journal, the tools' context."""
+    """What the server holds for its lifetime: its settings, the context every tool call gets (the API client,
+    the writer, the journal, the catalog, the policy), and the completer."""
 
     settings: Settings
     context: ToolContext

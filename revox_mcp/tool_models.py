@@ -155,7 +155,7 @@ class UpdateAssistantArgs(Strict):
 
     id: AssistantId
     # Typed loosely here on purpose: the published schema for `patch` is the partial form of
-    # AssistantUpdate (see tools.py), checked by jsonschema; the strict model checks the merged result.
+    # AssistantUpdate (see tools/assistants.py), checked by jsonschema; the strict model checks the merged result.
     patch: dict[str, Any] = Field(
         default_factory=dict,
         description=(

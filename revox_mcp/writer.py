@@ -323,9 +323,7 @@ class AssistantWriter:
 
     async def _settle(self, change_id: str, assistant_id: str, body: State, why: str) -> None:
         try:
-            read: Any = await self._client.get_assistant(assistant_id)
-            # The client may hand back a model or, reading tolerantly, a plain dict.
-            reread = read if isinstance(read, dict) else read.model_dump(mode="json", exclude_unset=True)
+            reread = await self._client.get_assistant(assistant_id)
             # Journal bodies keep secrets masked: compare masked with masked.
             landed = all(redact(_comparable(f, reread.get(f))) == redact(v) for f, v in body.items())
         except ApiError:  # the outcome stays unknown, and the row says so
@@ -597,7 +595,7 @@ def _instant(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.fromisoformat(value)
     except ValueError:
         return None
 

@@ -17,7 +17,7 @@ from revox_mcp import schema_files
 from revox_mcp.config import Settings
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import RECEPTIONIST_ID, REMINDER_ID, SALES_QUALIFIER_ID
-from tests.conftest import add_fault, fast_settings, mcp_client, requests_to, stored, writes
+from tests.conftest import add_fault, fast_settings, mcp_client, requests_to, stored, text_of, writes
 
 pytestmark = pytest.mark.anyio
 SALES = SALES_QUALIFIER_ID
@@ -26,10 +26,6 @@ SALES = SALES_QUALIFIER_ID
 @pytest.fixture
 def journal_settings(sandbox: SandboxServer, tmp_path: Path) -> Settings:
     return fast_settings(sandbox, journal_path=tmp_path / "journal.db")
-
-
-def text_of(result: CallToolResult) -> str:
-    return "\n".join(block.text for block in result.content if block.type == "text")
 
 
 def ok(result: CallToolResult) -> dict[str, Any]:

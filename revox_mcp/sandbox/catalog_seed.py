@@ -371,7 +371,7 @@ def generate_calls(assistants: dict[str, Row], organization_id: str, count: int 
 
 
 def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return datetime.fromisoformat(stamp)
 
 
 # A tuning history to measure (revox-mcp sandbox --tuning-history; it replaces the reminder's other calls):

@@ -99,8 +99,8 @@ def _last_attempt(call: dict[str, Any]) -> dict[str, Any]:
 
 def _duration(attempt: dict[str, Any]) -> float | None:
     try:
-        start = datetime.fromisoformat(str(attempt["started_at"]).replace("Z", "+00:00"))
-        end = datetime.fromisoformat(str(attempt["ended_at"]).replace("Z", "+00:00"))
+        start = datetime.fromisoformat(str(attempt["started_at"]))
+        end = datetime.fromisoformat(str(attempt["ended_at"]))
     except (KeyError, TypeError, ValueError):
         return None
     return (end - start).total_seconds()
@@ -128,7 +128,7 @@ def _call_row(call: dict[str, Any]) -> dict[str, Any]:
 
 def _in_range(call: dict[str, Any], after: datetime | None, before: datetime | None) -> bool:
     try:
-        when = datetime.fromisoformat(str(call.get("created_at")).replace("Z", "+00:00"))
+        when = datetime.fromisoformat(str(call.get("created_at")))
     except ValueError:
         return False
     if when.tzinfo is None:
@@ -140,7 +140,7 @@ def _instant(value: str | None, name: str) -> datetime | None:
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         raise PatchInvalid([Problem(name, repr(value), "an ISO-8601 time such as 2026-11-01T00:00:00Z")]) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.now().astimezone().tzinfo)
