@@ -21,7 +21,7 @@ import anyio
 from revox_mcp.client import RevoxClient
 from revox_mcp.config import DEFAULT_CATALOG_TTL_S
 from revox_mcp.errors import ApiError, PatchInvalid, Problem
-from revox_mcp.validation import shorten
+from revox_mcp.messages import shorten
 
 Row = dict[str, Any]
 DEFAULT_CARTESIA_MODEL = "sonic-3"

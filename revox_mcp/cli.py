@@ -160,8 +160,8 @@ def _serve(args: argparse.Namespace) -> int:
     from revox_mcp.errors import ConfigError
     from revox_mcp.policy import Policy
     from revox_mcp.sandbox import SandboxServer
+    from revox_mcp.schemas import body_schema
     from revox_mcp.server import run_stdio
-    from revox_mcp.tool_models import body_schema
 
     configure_logging(args.log_level)
     try:
@@ -294,15 +294,15 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _schemas(args: argparse.Namespace) -> int:
-    from revox_mcp import schema_files
+    from revox_mcp import schema_sync
 
-    directory = args.dir or schema_files.DEFAULT_SCHEMA_DIR
+    directory = args.dir or schema_sync.DEFAULT_SCHEMA_DIR
     if args.write:
-        for line in schema_files.write(directory) or [f"{directory}: already in sync"]:
+        for line in schema_sync.write(directory) or [f"{directory}: already in sync"]:
             print(line)
         return 0
     if args.check:
-        problems = schema_files.check(directory)
+        problems = schema_sync.check(directory)
         for line in problems:
             print(line, file=sys.stderr)
         if problems:
@@ -310,6 +310,6 @@ def _schemas(args: argparse.Namespace) -> int:
             return 1
         print(f"{directory}: in sync")
         return 0
-    for name, text in schema_files.rendered().items():
+    for name, text in schema_sync.rendered().items():
         print(f"== {name}\n{text}")
     return 0

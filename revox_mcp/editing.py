@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from revox_mcp.errors import PatchInvalid, Problem
+from revox_mcp.messages import render_path, shorten
 from revox_mcp.models import LIST_KEYS, VOICE_SPEED_RANGES
 from revox_mcp.schemas import JsonSchema
 from revox_mcp.tool_models import RemoveItem, ReplaceText, UpsertCallingWindow
-from revox_mcp.validation import render_path, shorten
 
 State = dict[str, Any]
 

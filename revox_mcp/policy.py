@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from revox_mcp.errors import ConfigError, Problem
+from revox_mcp.messages import shorten
 from revox_mcp.schemas import JsonSchema
-from revox_mcp.validation import shorten
 
 # Fields through which a hijacked agent could send call data or credentials outside Revox (URLs,
 # e-mail, Slack, Zoho, a custom LLM) or change who gets called (transfers). The README says the same.

@@ -42,13 +42,13 @@ from revox_mcp.errors import (
     StaleVersion,
 )
 from revox_mcp.journal import Journal
+from revox_mcp.messages import shorten
 from revox_mcp.policy import Policy
 from revox_mcp.progress import Progress, no_progress
 from revox_mcp.prompts import PROMPTS
 from revox_mcp.redaction import redact, scrub, scrub_json, secrets_in
 from revox_mcp.tool_models import ASSISTANT_ID_PATTERN
 from revox_mcp.tools import TOOLS_BY_NAME, PublishedTool, ToolContext, publish, tool_schemas
-from revox_mcp.validation import shorten
 from revox_mcp.writer import AssistantWriter
 
 logger = logging.getLogger(__name__)

@@ -8,17 +8,17 @@ mistake is told once, in the clearest words.
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from revox_mcp.errors import PatchInvalid, Problem
+from revox_mcp.messages import did_you_mean, render_path, shorten
 from revox_mcp.models import LLM_MODEL_TYPES, PATTERN_MEANINGS
-from revox_mcp.redaction import SECRET_KEYS, mask, redact
+from revox_mcp.redaction import SECRET_KEYS, mask
 from revox_mcp.schemas import JsonSchema
 
 if TYPE_CHECKING:
@@ -27,7 +27,6 @@ from revox_mcp.tool_models import EDIT_TAGS
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
-MAX_VALUE_CHARS = 80
 _UNION_TAGS = frozenset(LLM_MODEL_TYPES) | frozenset(EDIT_TAGS)
 _REPLACED_WHOLE_HINT = (
     "The API replaces this object whole: send every required key. Read the current value with "
@@ -88,19 +87,6 @@ def non_finite_numbers(value: Any, path: list[str | int]) -> list[Problem]:
     return []
 
 
-def shorten(value: Any) -> str:
-    """A value for a message: secrets masked, at most MAX_VALUE_CHARS characters."""
-    text = json.dumps(redact(value), ensure_ascii=False, default=str)
-    return text if len(text) <= MAX_VALUE_CHARS else f"{text[: MAX_VALUE_CHARS - 15]}… ({len(text)} chars)"
-
-
-def render_path(parts: Iterable[str | int]) -> str:
-    path = ""
-    for part in parts:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "(arguments)"
-
-
 def _covered(path: str, reported: Sequence[str]) -> bool:
     return any(path == r or path.startswith(r + ".") or path.startswith(r + "[") for r in reported)
 
@@ -122,27 +108,6 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     for problem in problems:
         seen.setdefault((problem.path, problem.allowed), problem)
     return list(seen.values())
-
-
-# Fields agents reach for that the API does not have, and where what they mean lives instead.
-INTENTS = {
-    "language": "The language comes from the voice (voice.id and voice.provider; list_voices filters by language) "
-    "and from the prompt's and first_sentence's words.",
-    "greeting": "The opening line is first_sentence (with first_sentence_mode).",
-    "system_prompt": "The system prompt is prompt.",
-    "instructions": "The assistant's instructions are prompt.",
-    "speed": "The speaking rate is voice.speed.",
-    "timezone": "The calling timezone is call_retry_config.timezone.",
-    "phone_number": "The caller id is from_phone_number; transfer numbers are transfer_destinations.",
-    "model": "The language model is llm_model; the Cartesia voice model is voice.model.",
-}
-
-
-def did_you_mean(key: str, known: Iterable[str]) -> str:
-    if key.lower() in INTENTS and key not in known:
-        return INTENTS[key.lower()]
-    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
-    return f"Did you mean `{close[0]}`?" if close else "Remove it."
 
 
 def _from_schema_error(error: jsonschema.ValidationError, prefix: list[str]) -> list[Problem]:

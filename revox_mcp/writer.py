@@ -43,13 +43,15 @@ from revox_mcp.errors import (
     StaleVersion,
 )
 from revox_mcp.journal import Journal
+from revox_mcp.messages import render_path, shorten
 from revox_mcp.models import AssistantUpdate
 from revox_mcp.policy import Policy, changed_paths, with_secret_destinations
 from revox_mcp.progress import Progress, no_progress
 from revox_mcp.redaction import may_hold_secrets, redact, restore_secrets, scrub, secrets_in
 from revox_mcp.rules import warnings_for
-from revox_mcp.tool_models import RevertChangeArgs, UpdateAssistantArgs, body_schema
-from revox_mcp.validation import ArgumentValidator, render_path, shorten
+from revox_mcp.schemas import body_schema
+from revox_mcp.tool_models import RevertChangeArgs, UpdateAssistantArgs
+from revox_mcp.validation import ArgumentValidator
 
 State = dict[str, Any]
 UPDATE_FIELDS = frozenset(AssistantUpdate.model_fields)

@@ -18,8 +18,8 @@ from revox_mcp.errors import ConfigError
 from revox_mcp.policy import SENSITIVE_FIELDS, Limit, Policy
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import RECEPTIONIST_ID, SALES_QUALIFIER_ID
+from revox_mcp.schemas import body_schema
 from revox_mcp.server import build_server
-from revox_mcp.tool_models import body_schema
 from tests.conftest import fast_settings, stored, text_of, writes
 
 pytestmark = pytest.mark.anyio

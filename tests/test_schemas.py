@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from revox_mcp import schema_files
+from revox_mcp import schema_files, schema_sync
 from revox_mcp.cli import main
 from revox_mcp.config import Settings
 from revox_mcp.schemas import dumps
@@ -42,7 +42,7 @@ def properties(node: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict
 
 
 def test_checked_in_schemas_match_the_models() -> None:
-    problems = schema_files.check()
+    problems = schema_sync.check()
     assert problems == [], "\n".join([*problems, "Run `revox-mcp schemas --write` and commit the result."])
 
 
@@ -131,11 +131,11 @@ async def test_tools_list_publishes_the_files_byte_for_byte(mode: str) -> None:
 
 def test_check_reports_a_changed_a_missing_and_a_stale_file(tmp_path: Path) -> None:
     shutil.copytree(schema_files.DEFAULT_SCHEMA_DIR, tmp_path, dirs_exist_ok=True)
-    assert schema_files.check(tmp_path) == []
+    assert schema_sync.check(tmp_path) == []
     (tmp_path / "get_assistant.input.json").write_text("{}\n")
     (tmp_path / "update_assistant.output.json").unlink()
     (tmp_path / "delete_everything.input.json").write_text("{}\n")
-    problems = schema_files.check(tmp_path)
+    problems = schema_sync.check(tmp_path)
     assert len(problems) == 3
     assert any(p.startswith("out of date") for p in problems)
     assert any(p.startswith("missing") for p in problems)

@@ -12,7 +12,7 @@ from revox_mcp.errors import PatchInvalid, Problem
 from revox_mcp.journal import JournalEntry
 from revox_mcp.models import AssistantUpdate
 from revox_mcp.policy import Policy
-from revox_mcp.schemas import JsonSchema, partial_patch
+from revox_mcp.schemas import JsonSchema, body_schema, partial_patch
 from revox_mcp.tool_models import (
     AssistantAnswer,
     GetAssistantArgs,
@@ -23,7 +23,6 @@ from revox_mcp.tool_models import (
     RevertChangeArgs,
     UpdateAnswer,
     UpdateAssistantArgs,
-    body_schema,
 )
 from revox_mcp.tools.base import READ_ONLY, ToolAnswer, ToolContext, ToolSpec
 from revox_mcp.validation import pydantic_problems
