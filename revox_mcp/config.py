@@ -82,9 +82,3 @@ class Settings:
             return self.journal_scope
         digest = hashlib.sha256((self.api_key or "").encode()).hexdigest()[:16]
         return f"{self.base_url} key:{digest}"
-
-    def redact(self, text: str) -> str:
-        """Last line of defence: whatever path a message took, the key is masked before it leaves us."""
-        if self.api_key and self.api_key in text:
-            return text.replace(self.api_key, "[REDACTED]")
-        return text

@@ -27,20 +27,8 @@ from revox_mcp.actors import Actor
 from revox_mcp.catalog import Catalog
 from revox_mcp.client import RevoxClient
 from revox_mcp.completions import AssistantDirectory, Completer
-from revox_mcp.config import API_KEY_ENV, Settings
-from revox_mcp.errors import (
-    ApiRejected,
-    AssistantNotFound,
-    AuthFailed,
-    ChangeNotFound,
-    ConfigError,
-    PatchInvalid,
-    RateLimited,
-    RevertRefused,
-    RevoxMcpError,
-    ServerFault,
-    StaleVersion,
-)
+from revox_mcp.config import Settings
+from revox_mcp.errors import RevoxMcpError
 from revox_mcp.journal import Journal
 from revox_mcp.messages import shorten
 from revox_mcp.policy import Policy
@@ -215,9 +203,9 @@ async def read_resource(uri: str, state: ServerState, tools: dict[str, Published
         try:
             assistant = await state.context.client.get_assistant(name)
         except RevoxMcpError as exc:
-            raise MCPError(
-                INVALID_PARAMS, state.settings.redact(advice("resource", {"id": name}, exc, writes=False))
-            ) from None
+            # As get_assistant would answer; the key is masked whatever path the message took.
+            text = scrub(exc.advice("get_assistant", writes=False), {state.settings.api_key})
+            raise MCPError(INVALID_PARAMS, text) from None
         return json.dumps(redact(assistant), ensure_ascii=False)
     raise MCPError(
         INVALID_PARAMS,
@@ -245,7 +233,7 @@ async def call_tool(
         )
         answer = await tool.spec.handler(context, args)
     except RevoxMcpError as exc:
-        text = scrub(advice(name, arguments, exc, writes=not tool.spec.read_only), secrets)
+        text = scrub(exc.advice(name, writes=not tool.spec.read_only), secrets)
         logger.info("%s refused (%s): %s", name, type(exc).__name__, text.splitlines()[0])
         return _error_result(text)
     except Exception as exc:
@@ -281,58 +269,6 @@ def _error_result(text: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True)
 
 
-def advice(tool_name: str, arguments: dict[str, Any], exc: RevoxMcpError, *, writes: bool = True) -> str:
-    """What went wrong and what the agent should do next, for every error we raise on purpose. A read
-    tool's errors never talk of writing: there was nothing to write."""
-    assistant_id = arguments.get("id") or arguments.get("assistant_id")
-    unchanged = " Nothing was changed." if writes else ""
-    if isinstance(exc, PatchInvalid):
-        count = len(exc.problems)
-        head = (
-            f"{tool_name} changed nothing: {count} problem(s) found, nothing was written."
-            if writes
-            else f"{tool_name} could not run: {count} problem(s) in the arguments."
-        )
-        tail = "Fix every listed item and call again."
-        if any(p.path.startswith("edits[") for p in exc.problems):
-            tail += (
-                " Edits apply in order, all or nothing: read the current value with get_assistant (fields=[...]) "
-                "and copy keys and passages exactly."
-            )
-        if writes and any(_nested(p.path) for p in exc.problems):
-            tail += f" Nested keys and their rules: the resource revox://schemas/{tool_name} (detailed_input)."
-        return "\n".join([head, *(p.render() for p in exc.problems), tail])
-    if isinstance(exc, StaleVersion | ChangeNotFound | RevertRefused):
-        return str(exc)
-    if isinstance(exc, ConfigError):
-        return f"{exc} Set {API_KEY_ENV} in this server's environment, or start it with --sandbox to try it locally."
-    if isinstance(exc, AuthFailed):
-        return f"{exc}{unchanged}"
-    if isinstance(exc, AssistantNotFound) and tool_name == "get_call":
-        return f"No call with id '{assistant_id}'. Find call ids with search_calls."
-    if isinstance(exc, AssistantNotFound):
-        which = f"with id '{assistant_id}'" if assistant_id else "that this change was made to (was it deleted?)"
-        return (
-            f"No assistant {which} in this organization.{unchanged} Check the id "
-            "(list_assistants shows them all) and confirm it with get_assistant."
-        )
-    if isinstance(exc, ApiRejected):
-        where = f" The field at fault: patch.{exc.field}." if exc.field and writes else ""
-        rejected = f"The Revox API rejected the request ({exc.status}): {exc.message}."
-        return f"{rejected}{where}{unchanged} Fix it and call again."
-    if isinstance(exc, RateLimited):
-        return f"{exc}{unchanged} Wait a minute, then call again."
-    if isinstance(exc, ServerFault):
-        if not writes:
-            return f"{exc} Try again shortly."
-        return (
-            f"{exc} The change was not confirmed. Call get_assistant to see whether it was applied, "
-            "then retry if needed."
-        )
-    # ApiUnreachable and ApiTimeout messages already say whether anything may have been applied.
-    return str(exc)
-
-
 async def _settle_left_pending(writer: AssistantWriter) -> None:
     """Rows a crashed run left pending are settled at start (rare: a re-read per row). Start-up never fails
     over it; rows that cannot be settled now are settled when listed or before the next write."""
@@ -348,11 +284,6 @@ def _actor(ctx: ServerRequestContext[ServerState]) -> Actor | None:
     state = getattr(ctx.request, "state", None)
     actor = getattr(state, "revox_actor", None)
     return actor if isinstance(actor, Actor) else None
-
-
-def _nested(path: str) -> bool:
-    """A problem about a key inside a field (patch.voice.speed), not the field itself (patch.name)."""
-    return any(mark in path.partition(".")[2] for mark in (".", "["))
 
 
 async def run_stdio(settings: Settings, policy: Policy | None = None, profile: str = "portable") -> None:

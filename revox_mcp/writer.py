@@ -35,14 +35,14 @@ from revox_mcp.editing import (
 from revox_mcp.errors import (
     ApiError,
     ApiTimeout,
-    ChangeNotFound,
+    NotFound,
     PatchInvalid,
     Problem,
     RevertRefused,
     ServerFault,
     StaleVersion,
 )
-from revox_mcp.journal import Journal
+from revox_mcp.journal import Journal, JournalEntry
 from revox_mcp.messages import render_path, shorten
 from revox_mcp.models import AssistantUpdate
 from revox_mcp.policy import Policy, changed_paths, with_secret_destinations
@@ -130,7 +130,8 @@ class AssistantWriter:
             entry = await self._journal.get(args.change_id)  # type: ignore[union-attr]
         if entry is None:
             where = "the change journal" if self._journal else "any journal (this server runs with --no-journal)"
-            raise ChangeNotFound(f"No change '{args.change_id}' in {where}. list_changes shows the recorded ones.")
+            message = f"No change '{args.change_id}' in {where}. list_changes shows the recorded ones."
+            raise NotFound("change", args.change_id, message)
         if entry.status != "applied" and not args.force:
             raise RevertRefused(
                 f"Change {entry.change_id} is '{entry.status}': "
@@ -141,41 +142,28 @@ class AssistantWriter:
                     "the values from before it."
                 )
             )
-        expected_after = entry.after or {**entry.before, **entry.body}
-
-        def build(current: State) -> tuple[State, set[str]]:
-            # The journal keeps states with secrets masked, so compare masked with masked.
-            moved = [
-                f
-                for f in entry.fields
-                if redact(_comparable(f, current.get(f))) != redact(_comparable(f, expected_after.get(f)))
-            ]
-            if moved and not args.force:
-                raise RevertRefused(
-                    f"Not reverted: {', '.join(moved)} changed again after {entry.change_id} "
-                    f"(now {shorten({f: current.get(f) for f in moved})}). Reverting would also undo those later "
-                    "changes. Review them with list_changes; pass force: true to revert anyway."
-                )
-            state = dict(current)
-            state.update({f: copy.deepcopy(entry.before.get(f)) for f in entry.fields})
-            return state, set(entry.fields)
-
-        return await self._change(
-            entry.assistant_id,
-            build,
-            prefix="revert",
-            dry_run=args.dry_run,
-            expected_updated_at=None,
-            journal_fields={
-                "patch": {},
-                "edits": [],
-                "reason": args.reason,
-                "reverts": entry.change_id,
-                "actor": actor,
-            },
-            progress=progress,
-            held=entry.before,
-        )
+        try:
+            return await self._change(
+                entry.assistant_id,
+                _restore_before(entry, args.force),
+                prefix="revert",
+                dry_run=args.dry_run,
+                expected_updated_at=None,
+                journal_fields={
+                    "patch": {},
+                    "edits": [],
+                    "reason": args.reason,
+                    "reverts": entry.change_id,
+                    "actor": actor,
+                },
+                progress=progress,
+                held=entry.before,
+            )
+        except NotFound as exc:
+            if exc.kind != "assistant":
+                raise
+            # The agent named a change, not an assistant: the advice says which assistant is missing.
+            raise NotFound(exc.kind, exc.id, exc.message, status=exc.status, change_id=entry.change_id) from None
 
     async def _change(
         self,
@@ -367,6 +355,31 @@ class AssistantWriter:
         ) from None
 
 
+def _restore_before(entry: JournalEntry, force: bool) -> Callable[[State], tuple[State, set[str]]]:
+    """A revert's new state: the values the change's fields had before it, refused where they changed again
+    since (unless forced)."""
+    expected_after = entry.after or {**entry.before, **entry.body}
+
+    def build(current: State) -> tuple[State, set[str]]:
+        # The journal keeps states with secrets masked, so compare masked with masked.
+        moved = [
+            f
+            for f in entry.fields
+            if redact(_comparable(f, current.get(f))) != redact(_comparable(f, expected_after.get(f)))
+        ]
+        if moved and not force:
+            raise RevertRefused(
+                f"Not reverted: {', '.join(moved)} changed again after {entry.change_id} "
+                f"(now {shorten({f: current.get(f) for f in moved})}). Reverting would also undo those later "
+                "changes. Review them with list_changes; pass force: true to revert anyway."
+            )
+        state = dict(current)
+        state.update({f: copy.deepcopy(entry.before.get(f)) for f in entry.fields})
+        return state, set(entry.fields)
+
+    return build
+
+
 def _comparable(field_name: str, value: Any) -> Any:
     """A stored value as it would be sent, so that stored and sent values compare equal when they mean the same."""
     schema = body_schema()["properties"].get(field_name)
@@ -501,7 +514,9 @@ def _scrubbed(exc: ApiError, secrets: set[str]) -> ApiError:
     message = scrub(exc.message, secrets)
     if message == exc.message:
         return exc
-    return type(exc)(message, status=exc.status, field=exc.field)
+    scrubbed = copy.copy(exc)
+    scrubbed.message, scrubbed.args = message, (message,)
+    return scrubbed
 
 
 def recorded_changes(before: State, after: State, fields: list[str]) -> list[dict[str, Any]]:

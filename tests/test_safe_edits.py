@@ -415,6 +415,14 @@ async def test_failed_and_unknown_changes(sandbox: SandboxServer, journal_settin
         assert "No change 'chg_nope'" in failed(await client.call_tool("revert_change", {"change_id": "chg_nope"}))
 
 
+async def test_a_revert_whose_assistant_was_deleted_says_so(sandbox: SandboxServer, journal_settings: Settings) -> None:
+    async with mcp_client(journal_settings) as client:
+        change = ok(await update(client, REMINDER_ID, patch={"name": "Soon gone"}))
+        sandbox.store.delete(REMINDER_ID)
+        text = failed(await client.call_tool("revert_change", {"change_id": change["change_id"]}))
+    assert text.startswith("No assistant that this change was made to (was it deleted?) in this organization. ")
+
+
 async def test_the_journal_survives_a_restart(sandbox: SandboxServer, journal_settings: Settings) -> None:
     async with mcp_client(journal_settings) as client:
         change = ok(await update(client, patch={"name": "Before restart"}))

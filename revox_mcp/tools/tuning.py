@@ -9,7 +9,7 @@ from typing import Any
 import mcp_types as types
 
 from revox_mcp import impact
-from revox_mcp.errors import ChangeNotFound, PatchInvalid, Problem
+from revox_mcp.errors import NotFound, PatchInvalid, Problem
 from revox_mcp.journal import JournalEntry
 from revox_mcp.redaction import redact
 from revox_mcp.tool_models import ChangeImpactAnswer, ChangeImpactArgs, PlaceTestCallAnswer, PlaceTestCallArgs
@@ -79,10 +79,13 @@ async def _the_change(ctx: ToolContext, args: ChangeImpactArgs) -> tuple[str, da
     if args.change_id:
         entry = await ctx.journal.get(args.change_id) if ctx.journal else None
         if entry is None:
-            raise ChangeNotFound(f"No change '{args.change_id}' in the change journal. list_changes shows them.")
+            message = f"No change '{args.change_id}' in the change journal. list_changes shows them."
+            raise NotFound("change", args.change_id, message)
         moment = impact.instant(entry.created_at)
         if moment is None:
-            raise ChangeNotFound(f"Change {entry.change_id} has no readable time ({entry.created_at!r}).")
+            raise NotFound(
+                "change", entry.change_id, f"Change {entry.change_id} has no readable time ({entry.created_at!r})."
+            )
         return entry.assistant_id, moment, entry.before.get("updated_at"), entry.change_id
     moment = impact.instant(args.at) if args.at else None
     if args.assistant_id and args.at and moment is None:
