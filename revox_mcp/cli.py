@@ -24,10 +24,10 @@ from revox_mcp.config import (
     Settings,
     default_state_dir,
 )
+from revox_mcp.schemas import SCHEMA_PROFILES
 
 DEFAULT_SANDBOX_PORT = 8787
 DEFAULT_LOG_LEVEL = "WARNING"
-SCHEMA_PROFILES = ("portable", "gemini")
 DEFAULT_SCHEMA_PROFILE = "portable"
 
 

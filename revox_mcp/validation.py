@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -35,7 +36,8 @@ _REPLACED_WHOLE_HINT = (
 
 
 class ArgumentValidator:
-    """Validates one JSON document against a schema and a model; the compiled validator is reused.
+    """Validates one JSON document against a schema and a model. The schema is compiled on the first
+    validation, not at start-up (most tools of a session are never called), and reused after.
 
     `extra_checks` adds problems found by other means (reported unless a path already covers them);
     `prefix` is put in front of every path, e.g. "patch" when the document is a patch body.
@@ -49,13 +51,17 @@ class ArgumentValidator:
         extra_checks: Callable[[dict[str, Any]], list[Problem]] | None = None,
         prefix: str = "",
     ) -> None:
-        # Imported here, at a tool's first call, not at start-up: it is the heaviest import we own.
-        from jsonschema import Draft202012Validator
-
-        self._schema_validator = Draft202012Validator(schema)
+        self._schema = schema
         self._model = model
         self._extra_checks = extra_checks
         self._prefix = [prefix] if prefix else []
+
+    @cached_property
+    def _schema_validator(self) -> jsonschema.Draft202012Validator:
+        # Imported here, at a tool's first call, not at start-up: it is the heaviest import we own.
+        from jsonschema import Draft202012Validator
+
+        return Draft202012Validator(self._schema)
 
     def validate(self, document: dict[str, Any]) -> Any:
         """The parsed model, or PatchInvalid listing every problem found."""

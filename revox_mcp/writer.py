@@ -92,12 +92,12 @@ class AssistantWriter:
         self,
         client: RevoxClient,
         journal: Journal | None,
-        policy: Policy | None = None,
-        catalog: Catalog | None = None,
+        policy: Policy,
+        catalog: Catalog,
     ) -> None:
         self._client = client
         self._journal = journal
-        self._policy = policy or Policy()
+        self._policy = policy
         self._catalog = catalog
         self._locks: dict[str, anyio.Lock] = {}
 
@@ -202,10 +202,9 @@ class AssistantWriter:
             warnings += warnings_for(body, {**current, **stored}) + _voice_switch(current.get("voice"), body)
             if not body:
                 return WriteOutcome(assistant=current, changes=[], dry_run=dry_run, warnings=warnings)
-            if self._catalog is not None:
-                # What a revert restores was the API's own value: the catalog does not judge it again.
-                new = {f: v for f, v in body.items() if held is None or v != _comparable(f, held.get(f))}
-                warnings += await self._catalog.check(current, {**current, **body}, new, prefix)
+            # What a revert restores was the API's own value: the catalog does not judge it again.
+            new = {f: v for f, v in body.items() if held is None or v != _comparable(f, held.get(f))}
+            warnings += await self._catalog.check(current, {**current, **body}, new, prefix)
             await progress(2, WRITE_STEPS, f"Checked the change to {', '.join(sorted(body))}")
             if dry_run:
                 preview = {**current, **body}

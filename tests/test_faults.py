@@ -290,6 +290,7 @@ async def test_a_write_cancelled_after_it_left_is_settled_from_what_landed(
     """Review finding: a client that gives up mid-write left the row pending, later settled wrongly."""
     import anyio
 
+    from revox_mcp.catalog import Catalog
     from revox_mcp.client import RevoxClient
     from revox_mcp.journal import Journal
     from revox_mcp.policy import Policy
@@ -300,7 +301,7 @@ async def test_a_write_cancelled_after_it_left_is_settled_from_what_landed(
     settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
     journal = Journal(tmp_path / "journal.db", settings.scope)
     async with RevoxClient(settings) as client:
-        writer = AssistantWriter(client, journal, Policy(), None)
+        writer = AssistantWriter(client, journal, Policy(), Catalog(client))
         with anyio.move_on_after(0.5):
             await writer.update(UpdateAssistantArgs(id=SALES_QUALIFIER_ID, patch={"name": "A"}))
         (entry,), _ = await journal.page(SALES_QUALIFIER_ID, 1, 1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from revox_mcp.policy import Policy
-from revox_mcp.schemas import for_profile
 from revox_mcp.tools.assistants import GET_ASSISTANT, LIST_ASSISTANTS, LIST_CHANGES, REVERT_CHANGE, UPDATE_ASSISTANT
 from revox_mcp.tools.base import PublishedTool, ToolAnswer, ToolContext, ToolSpec
 from revox_mcp.tools.context import GET_CALL, LIST_PHONE_NUMBERS, LIST_VOICES, SEARCH_CALLS
@@ -30,11 +29,11 @@ TOOLS_BY_NAME: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}
 def publish(policy: Policy, profile: str = "portable") -> dict[str, PublishedTool]:
     """The tools a server with `policy` offers (read-only mode keeps only tools marked read-only), with
     input schemas in the dialect `profile` names."""
-    tools = {t.name: t.publish(policy) for t in TOOLS if (t.read_only or not policy.read_only) and _offered(t, policy)}
-    if profile != "portable":
-        for tool in tools.values():
-            tool.input_schema = for_profile(tool.input_schema, profile)
-    return tools
+    return {
+        t.name: t.publish(policy, profile)
+        for t in TOOLS
+        if (t.read_only or not policy.read_only) and _offered(t, policy)
+    }
 
 
 def _offered(tool: ToolSpec, policy: Policy) -> bool:

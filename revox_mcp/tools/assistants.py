@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from functools import cached_property
 from typing import Any
 
 import mcp_types as types
@@ -12,7 +14,7 @@ from revox_mcp.errors import PatchInvalid, Problem
 from revox_mcp.journal import JournalEntry
 from revox_mcp.models import AssistantUpdate
 from revox_mcp.policy import Policy
-from revox_mcp.schemas import JsonSchema, body_schema, partial_patch
+from revox_mcp.schemas import JsonSchema, body_schema, for_profile, partial_patch, portable_schema
 from revox_mcp.tool_models import (
     AssistantAnswer,
     GetAssistantArgs,
@@ -24,8 +26,8 @@ from revox_mcp.tool_models import (
     UpdateAnswer,
     UpdateAssistantArgs,
 )
-from revox_mcp.tools.base import READ_ONLY, ToolAnswer, ToolContext, ToolSpec
-from revox_mcp.validation import pydantic_problems
+from revox_mcp.tools.base import READ_ONLY, PublishedTool, ToolAnswer, ToolContext, ToolSpec
+from revox_mcp.validation import ArgumentValidator, pydantic_problems
 from revox_mcp.views import bounded, holds_cut_mark, selected
 from revox_mcp.writer import WRITE_STEPS, WriteOutcome, recorded_changes
 
@@ -120,6 +122,36 @@ def _update_policy_checks(arguments: dict[str, Any], policy: Policy) -> list[Pro
         if isinstance(target, str):
             problems += policy.check_paths([target], f"edits[{index}]")
     return problems
+
+
+class UpdateAssistantSpec(ToolSpec):
+    """update_assistant's own shaping: its patch is published partial (nested objects merge), its patch is
+    checked against rules no schema states, and an operator policy narrows what it shows and accepts."""
+
+    @cached_property
+    def generated_detailed_schema(self) -> JsonSchema:
+        return _with_partial_patch(portable_schema(self.args_model))
+
+    @cached_property
+    def validator(self) -> ArgumentValidator:
+        return ArgumentValidator(self.detailed_schema, self.args_model, extra_checks=_patch_field_checks)
+
+    def publish(self, policy: Policy, profile: str = "portable") -> PublishedTool:
+        if policy.is_default:
+            return super().publish(policy, profile)
+        schema = _shape_update_for_policy(copy.deepcopy(self.input_schema), policy)
+
+        def checks(arguments: dict[str, Any]) -> list[Problem]:
+            return _update_policy_checks(arguments, policy) + _patch_field_checks(
+                policy.without_extra_fields(arguments)
+            )
+
+        # Validation runs against the full schema so that a denied field is reported as denied,
+        # not as unknown; the policy check above says why. The operator's extra fields are known to it.
+        full = copy.deepcopy(self.detailed_schema)
+        full["properties"]["patch"] = policy.with_extra_fields(full["properties"]["patch"])
+        validator = ArgumentValidator(full, self.args_model, extra_checks=checks)
+        return PublishedTool(self, for_profile(schema, profile), validator)
 
 
 def _label(assistant: dict[str, Any]) -> str:
@@ -258,7 +290,7 @@ LIST_ASSISTANTS = ToolSpec(
     handler=list_assistants,
 )
 
-UPDATE_ASSISTANT = ToolSpec(
+UPDATE_ASSISTANT = UpdateAssistantSpec(
     name="update_assistant",
     title="Update a voice assistant",
     description=(
@@ -279,10 +311,6 @@ UPDATE_ASSISTANT = ToolSpec(
         open_world_hint=True,
     ),
     handler=update_assistant,
-    shape_input=_with_partial_patch,
-    extra_checks=_patch_field_checks,
-    shape_for_policy=_shape_update_for_policy,
-    policy_checks=_update_policy_checks,
 )
 
 LIST_CHANGES = ToolSpec(
