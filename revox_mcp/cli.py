@@ -35,7 +35,16 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="revox-mcp", description="MCP server for Revox voice assistants.")
     parser.add_argument("--version", action="version", version=f"revox-mcp {__version__}")
     commands = parser.add_subparsers(dest="command")
+    serve = _add_serve(commands)
+    _add_http_options(serve)
+    _add_policy_options(serve)
+    _add_sandbox(commands)
+    commands.add_parser("demo", help="watch an MCP client update an assistant through revox-mcp, on a sandbox")
+    _add_schemas(commands)
+    return parser
 
+
+def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the MCP server over stdio (the default)")
     serve.add_argument("--api-key", help=f"Revox API key (default: ${API_KEY_ENV})")
     serve.add_argument("--base-url", help=f"Revox API base URL (default: ${BASE_URL_ENV} or the public API)")
@@ -55,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--catalog-ttl", type=float, default=DEFAULT_CATALOG_TTL_S, help="seconds to trust the voice/number catalogs"
     )
+    return serve
+
+
+def _add_http_options(serve: argparse.ArgumentParser) -> None:
     http = serve.add_argument_group("Streamable HTTP (instead of stdio)")
     http.add_argument("--http", action="store_true", help="serve MCP over Streamable HTTP at /mcp")
     http.add_argument(
@@ -74,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="one token per person: a file of 'name token [read-only]' lines ($REVOX_MCP_TOKENS_FILE)",
     )
+
+
+def _add_policy_options(serve: argparse.ArgumentParser) -> None:
     policy = serve.add_argument_group("operator policy (also REVOX_MCP_* variables and a TOML file; see README)")
     policy.add_argument("--policy", type=Path, help="TOML policy file (default: $REVOX_MCP_POLICY)")
     policy.add_argument("--read-only", action="store_true", help="offer only the read tools")
@@ -93,6 +109,8 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated update fields the API added after this release, which agents may then set as given",
     )
 
+
+def _add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sandbox = commands.add_parser("sandbox", help="run the local Revox API sandbox on 127.0.0.1")
     sandbox.add_argument("--port", type=int, default=DEFAULT_SANDBOX_PORT, help="port (0 picks a free one)")
     sandbox.add_argument("--db", type=Path, help="SQLite file (default: in the user state directory)")
@@ -110,14 +128,13 @@ def _parser() -> argparse.ArgumentParser:
         help="add the reminder's calls around two changes with known outcome rates, to try change_impact on",
     )
 
-    commands.add_parser("demo", help="watch an MCP client update an assistant through revox-mcp, on a sandbox")
 
+def _add_schemas(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     schemas = commands.add_parser("schemas", help="print, write or check the published tool schemas")
     mode = schemas.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="regenerate the files")
     mode.add_argument("--check", action="store_true", help="exit 1 when the files differ from the models")
     schemas.add_argument("--dir", type=Path, help="folder of the files (default: the checkout's tool_schemas/)")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -64,11 +64,44 @@ SCHEMA_URI = "revox://schemas/{tool}"
 
 
 def build_server(settings: Settings, policy: Policy | None = None, profile: str = "portable") -> Server[ServerState]:
-    policy = policy or Policy()
-    tools = publish(policy, profile)
+    return RevoxServer(settings, policy or Policy(), profile).build()
+
+
+class RevoxServer:
+    """What one server publishes (the tools its policy offers, in its schema profile) and its handlers, each
+    bound to it; the handlers that need nothing of it are functions below."""
+
+    def __init__(self, settings: Settings, policy: Policy, profile: str) -> None:
+        self.settings = settings
+        self.policy = policy
+        self.tools = publish(policy, profile)
+        self.tool_list = types.ListToolsResult(tools=[tool.to_mcp() for tool in self.tools.values()])
+
+    def build(self) -> Server[ServerState]:
+        server = Server(
+            SERVER_NAME,
+            version=__version__,
+            instructions=INSTRUCTIONS,
+            lifespan=self.lifespan,
+            on_list_tools=self.on_list_tools,
+            on_call_tool=self.on_call_tool,
+            on_list_resources=self.on_list_resources,
+            on_list_resource_templates=on_list_resource_templates,
+            on_read_resource=self.on_read_resource,
+            on_list_prompts=on_list_prompts,
+            on_get_prompt=on_get_prompt,
+            on_completion=on_completion,
+        )
+        # Registered directly: the constructor's on_set_logging_level warns that 2026-07-28 replaced it with a
+        # per-request level, which client_logs honours too; handshake-era clients (most today) still send it.
+        server.add_request_handler("logging/setLevel", types.SetLevelRequestParams, client_logs.set_level)
+        client_logs.install()
+        server.middleware.append(client_logs.LogForwarding(self.settings.api_key))
+        return server
 
     @asynccontextmanager
-    async def lifespan(_: Server[ServerState]) -> AsyncIterator[ServerState]:
+    async def lifespan(self, _: Server[ServerState]) -> AsyncIterator[ServerState]:
+        settings, policy, tools = self.settings, self.policy, self.tools
         journal = Journal(settings.journal_path, settings.scope) if settings.journal_path else None
         try:
             async with RevoxClient(settings) as client:
@@ -82,16 +115,15 @@ def build_server(settings: Settings, policy: Policy | None = None, profile: str 
             if journal is not None:
                 journal.close()
 
-    tool_list = types.ListToolsResult(tools=[tool.to_mcp() for tool in tools.values()])
-
     async def on_list_tools(
-        ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
+        self, ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return tool_list
+        return self.tool_list
 
     async def on_call_tool(
-        ctx: ServerRequestContext[ServerState], params: types.CallToolRequestParams
+        self, ctx: ServerRequestContext[ServerState], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
+        tools = self.tools
         tool = tools.get(params.name)
         if tool is None and params.name in TOOLS_BY_NAME:
             return _error_result(
@@ -110,7 +142,7 @@ def build_server(settings: Settings, policy: Policy | None = None, profile: str 
         return await call_tool(tool, params.arguments or {}, ctx.lifespan_context, ctx.session.report_progress, name)
 
     async def on_list_resources(
-        ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
+        self, ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
         return types.ListResourcesResult(
             resources=[
@@ -120,78 +152,61 @@ def build_server(settings: Settings, policy: Policy | None = None, profile: str 
                     description=f"Published input and output JSON schemas of the {name} tool.",
                     mime_type="application/json",
                 )
-                for name in tools
-            ]
-        )
-
-    async def on_list_resource_templates(
-        ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
-    ) -> types.ListResourceTemplatesResult:
-        return types.ListResourceTemplatesResult(
-            resource_templates=[
-                types.ResourceTemplate(
-                    name="assistant",
-                    uri_template=ASSISTANT_URI,
-                    description="A voice assistant's whole configuration, as JSON (same as get_assistant).",
-                    mime_type="application/json",
-                ),
-                types.ResourceTemplate(
-                    name="tool schemas",
-                    uri_template=SCHEMA_URI,
-                    description="A tool's published input and output JSON schemas.",
-                    mime_type="application/json",
-                ),
+                for name in self.tools
             ]
         )
 
     async def on_read_resource(
-        ctx: ServerRequestContext[ServerState], params: types.ReadResourceRequestParams
+        self, ctx: ServerRequestContext[ServerState], params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
-        text = await read_resource(str(params.uri), ctx.lifespan_context, tools)
+        text = await read_resource(str(params.uri), ctx.lifespan_context, self.tools)
         return types.ReadResourceResult(
             contents=[types.TextResourceContents(uri=str(params.uri), mime_type="application/json", text=text)]
         )
 
-    async def on_list_prompts(
-        ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
-    ) -> types.ListPromptsResult:
-        return types.ListPromptsResult(prompts=[prompt for prompt, _ in PROMPTS.values()])
 
-    async def on_get_prompt(
-        ctx: ServerRequestContext[ServerState], params: types.GetPromptRequestParams
-    ) -> types.GetPromptResult:
-        if params.name not in PROMPTS:
-            raise MCPError(INVALID_PARAMS, f"Unknown prompt {params.name!r}. Prompts: {', '.join(PROMPTS)}.")
-        try:
-            return PROMPTS[params.name][1](params.arguments)
-        except ValueError as exc:
-            raise MCPError(INVALID_PARAMS, str(exc)) from None
-
-    async def on_completion(
-        ctx: ServerRequestContext[ServerState], params: types.CompleteRequestParams
-    ) -> types.CompleteResult:
-        return await ctx.lifespan_context.completer.complete(params)
-
-    server = Server(
-        SERVER_NAME,
-        version=__version__,
-        instructions=INSTRUCTIONS,
-        lifespan=lifespan,
-        on_list_tools=on_list_tools,
-        on_call_tool=on_call_tool,
-        on_list_resources=on_list_resources,
-        on_list_resource_templates=on_list_resource_templates,
-        on_read_resource=on_read_resource,
-        on_list_prompts=on_list_prompts,
-        on_get_prompt=on_get_prompt,
-        on_completion=on_completion,
+async def on_list_resource_templates(
+    ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
+) -> types.ListResourceTemplatesResult:
+    return types.ListResourceTemplatesResult(
+        resource_templates=[
+            types.ResourceTemplate(
+                name="assistant",
+                uri_template=ASSISTANT_URI,
+                description="A voice assistant's whole configuration, as JSON (same as get_assistant).",
+                mime_type="application/json",
+            ),
+            types.ResourceTemplate(
+                name="tool schemas",
+                uri_template=SCHEMA_URI,
+                description="A tool's published input and output JSON schemas.",
+                mime_type="application/json",
+            ),
+        ]
     )
-    # Registered directly: the constructor's on_set_logging_level warns that 2026-07-28 replaced it with a
-    # per-request level, which client_logs honours too; handshake-era clients (most today) still send it.
-    server.add_request_handler("logging/setLevel", types.SetLevelRequestParams, client_logs.set_level)
-    client_logs.install()
-    server.middleware.append(client_logs.LogForwarding(settings.api_key))
-    return server
+
+
+async def on_list_prompts(
+    ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
+) -> types.ListPromptsResult:
+    return types.ListPromptsResult(prompts=[prompt for prompt, _ in PROMPTS.values()])
+
+
+async def on_get_prompt(
+    ctx: ServerRequestContext[ServerState], params: types.GetPromptRequestParams
+) -> types.GetPromptResult:
+    if params.name not in PROMPTS:
+        raise MCPError(INVALID_PARAMS, f"Unknown prompt {params.name!r}. Prompts: {', '.join(PROMPTS)}.")
+    try:
+        return PROMPTS[params.name][1](params.arguments)
+    except ValueError as exc:
+        raise MCPError(INVALID_PARAMS, str(exc)) from None
+
+
+async def on_completion(
+    ctx: ServerRequestContext[ServerState], params: types.CompleteRequestParams
+) -> types.CompleteResult:
+    return await ctx.lifespan_context.completer.complete(params)
 
 
 async def read_resource(uri: str, state: ServerState, tools: dict[str, PublishedTool]) -> str:

@@ -162,20 +162,7 @@ async def search_calls(ctx: ToolContext, args: SearchCallsArgs) -> ToolAnswer:
     if args.query:
         body["query"] = args.query
     after, before = _instant(args.created_after, "created_after"), _instant(args.created_before, "created_before")
-    note = ""
-    if after is None and before is None:
-        calls, total = await ctx.client.search_calls({**body, "page": args.page, "page_size": args.page_size})
-        everything = calls if total <= len(calls) else None
-    else:
-        everything, capped = await _scan(ctx, body, after, before)
-        if capped:
-            note = f" (date range applied to the newest {MAX_SCANNED} calls only; narrow the other filters)"
-        total = len(everything)
-        calls = everything[(args.page - 1) * args.page_size : args.page * args.page_size]
-    if everything is None:  # more matches than this page: count them all (bounded), not just the page
-        everything, capped = await _scan(ctx, body, None, None)
-        if capped:
-            note = f" (counts over the newest {MAX_SCANNED} only)"
+    calls, everything, total, note = await _matches(ctx, body, args, after, before)
     rows = [_call_row(c) for c in calls if isinstance(c, dict)]
     all_rows = [_call_row(c) for c in everything if isinstance(c, dict)]
     counts = {
@@ -189,6 +176,24 @@ async def search_calls(ctx: ToolContext, args: SearchCallsArgs) -> ToolAnswer:
         f"; page {args.page} shows {len(rows)}." if total else "." + await _nothing_found(ctx, body, after, before)
     )
     return ToolAnswer({"calls": rows, "total": total, "next_page": next_page, "counts": counts}, summary)
+
+
+async def _matches(
+    ctx: ToolContext, body: dict[str, Any], args: SearchCallsArgs, after: datetime | None, before: datetime | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int, str]:
+    """The page asked for, every match (what the counts are over, bounded), the total, and a note where the
+    bound cut the scan. The API filters by everything but the dates: a date range is a scan of our own."""
+    if after is None and before is None:
+        calls, total = await ctx.client.search_calls({**body, "page": args.page, "page_size": args.page_size})
+        if total <= len(calls):
+            return calls, calls, total, ""
+        # More matches than this page: count them all (bounded), not just the page.
+        everything, capped = await _scan(ctx, body, None, None)
+        return calls, everything, total, f" (counts over the newest {MAX_SCANNED} only)" if capped else ""
+    everything, capped = await _scan(ctx, body, after, before)
+    note = f" (date range applied to the newest {MAX_SCANNED} calls only; narrow the other filters)" if capped else ""
+    page = everything[(args.page - 1) * args.page_size : args.page * args.page_size]
+    return page, everything, len(everything), note
 
 
 async def _scan(
