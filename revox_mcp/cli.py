@@ -322,6 +322,7 @@ def _schemas(args: argparse.Namespace) -> int:
         problems = schema_sync.check(directory)
         for line in problems:
             print(line, file=sys.stderr)
+        print(schema_sync.diffs(directory), end="", file=sys.stderr)
         if problems:
             print("Run `revox-mcp schemas --write` and commit the result.", file=sys.stderr)
             return 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import shutil
 from collections.abc import Iterator
@@ -49,6 +50,7 @@ def test_checked_in_schemas_match_the_models() -> None:
 def test_every_tool_has_an_input_and_an_output_file() -> None:
     detailed = [f"{t.name}.input.detailed.json" for t in TOOLS if t.generated_detailed_schema != t.input_schema]
     assert detailed == ["update_assistant.input.detailed.json"]
+    assert [t.name for t in TOOLS if t.has_detailed_schema] == ["update_assistant"]
     assert [p.name for p in SCHEMA_FILES] == sorted(
         [*(f"{t.name}.{kind}.json" for t in TOOLS for kind in ("input", "output")), *detailed]
     )
@@ -127,6 +129,39 @@ async def test_tools_list_publishes_the_files_byte_for_byte(mode: str) -> None:
         assert dumps(tool.input_schema) == (folder / f"{tool.name}.input.json").read_text()
         assert tool.output_schema is not None
         assert dumps(tool.output_schema) == (folder / f"{tool.name}.output.json").read_text()
+
+
+@pytest.mark.anyio
+async def test_tools_list_matches_the_snapshots() -> None:
+    """Each tools/list entry (name, title, description, annotations, schemas) is checked in whole, so any
+    change to what clients are shown is a reviewed diff. `revox-mcp schemas --write` refreshes them."""
+    async with mcp_client(Settings(api_key="unused", base_url="http://127.0.0.1:9")) as client:
+        listed = (await client.list_tools()).tools
+    snaps = schema_files.DEFAULT_SCHEMA_DIR / schema_sync.SNAPS
+    assert sorted(p.stem for p in snaps.glob("*.json")) == sorted(t.name for t in TOOLS)
+    for tool in listed:
+        shown = tool.model_dump(mode="json", by_alias=True, exclude_none=True)
+        checked_in = json.loads((snaps / f"{tool.name}.json").read_text(encoding="utf-8"))
+        if shown != checked_in:
+            old, new = (json.dumps(v, indent=2, sort_keys=True).splitlines(True) for v in (checked_in, shown))
+            drift = "".join(difflib.unified_diff(old, new, "checked in", "tools/list"))
+            pytest.fail(f"{tool.name} drifted from its snapshot (`revox-mcp schemas --write` refreshes it):\n{drift}")
+
+
+def test_a_snapshot_that_drifted_is_reported_with_its_diff(tmp_path: Path) -> None:
+    shutil.copytree(schema_files.DEFAULT_SCHEMA_DIR, tmp_path, dirs_exist_ok=True)
+    snap = tmp_path / schema_sync.SNAPS / "get_call.json"
+    snap.write_text(snap.read_text().replace('"title": "Get a call"', '"title": "Get one call"'))
+    assert schema_sync.check(tmp_path) == [f"out of date: {snap}"]
+    diff = schema_sync.diffs(tmp_path)
+    assert '-  "title": "Get one call",\n+  "title": "Get a call",\n' in diff
+    assert schema_sync.write(tmp_path) == [f"wrote {snap}"]
+    assert schema_sync.check(tmp_path) == [] and schema_sync.diffs(tmp_path) == ""
+
+
+def test_a_missing_shipped_file_is_an_error_not_a_generated_schema() -> None:
+    with pytest.raises(schema_files.MissingSchemaFile, match=r"nothing_here\.input\.json is missing"):
+        schema_files.packaged_schema("nothing_here.input.json")
 
 
 def test_check_reports_a_changed_a_missing_and_a_stale_file(tmp_path: Path) -> None:

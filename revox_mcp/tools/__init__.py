@@ -41,6 +41,21 @@ def _offered(tool: ToolSpec, policy: Policy) -> bool:
     return tool is not PLACE_TEST_CALL or bool(policy.test_numbers)
 
 
+def markdown_table() -> str:
+    """The README's tools table, generated from TOOLS so the two cannot disagree."""
+    rows = ["| tool | does | annotations |", "| --- | --- | --- |"]
+    rows += [f"| `{tool.name}` | {tool.does} | {_annotation_words(tool)} |" for tool in TOOLS]
+    return "\n".join(rows)
+
+
+def _annotation_words(tool: ToolSpec) -> str:
+    if tool.read_only:
+        return "read-only"
+    if tool.annotations.destructive_hint:
+        return "writes (marked destructive, so clients ask first)"
+    return "writes"
+
+
 def tool_schemas(tool: PublishedTool) -> str:
     """A tool's schemas as one JSON document (the revox://schemas/{tool} resource): the input schema as
     published, the detailed one arguments are checked against (every nested description and rule), and
@@ -60,6 +75,7 @@ __all__ = [
     "ToolAnswer",
     "ToolContext",
     "ToolSpec",
+    "markdown_table",
     "publish",
     "tool_schemas",
 ]

@@ -128,6 +128,8 @@ class UpdateAssistantSpec(ToolSpec):
     """update_assistant's own shaping: its patch is published partial (nested objects merge), its patch is
     checked against rules no schema states, and an operator policy narrows what it shows and accepts."""
 
+    has_detailed_schema = True
+
     @cached_property
     def generated_detailed_schema(self) -> JsonSchema:
         return _with_partial_patch(portable_schema(self.args_model))
@@ -270,6 +272,7 @@ async def list_changes(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
 GET_ASSISTANT = ToolSpec(
     name="get_assistant",
     title="Get a voice assistant",
+    does="one assistant's whole configuration",
     description=(
         "Read one Revox voice assistant's whole configuration: prompt, voice, LLM, first sentence, calling "
         "windows, integrations, and updated_at (pass it as expected_updated_at when you update)."
@@ -283,6 +286,7 @@ GET_ASSISTANT = ToolSpec(
 LIST_ASSISTANTS = ToolSpec(
     name="list_assistants",
     title="List voice assistants",
+    does="compact rows (id, name, type, updated_at), `name_contains` filter",
     description="List the organization's voice assistants: id, name, type, updated_at. Filter by part of the name.",
     args_model=ListAssistantsArgs,
     answer_model=ListAssistantsAnswer,
@@ -293,6 +297,7 @@ LIST_ASSISTANTS = ToolSpec(
 UPDATE_ASSISTANT = UpdateAssistantSpec(
     name="update_assistant",
     title="Update a voice assistant",
+    does="change fields (`patch`) and list items or text passages (`edits`); `dry_run`; version guard",
     description=(
         "Change a Revox voice assistant (an AI agent on real phone calls). `patch` sets fields: nested objects "
         'are merged onto the current value ({"voice": {"speed": 1.1}} keeps the voice), lists are replaced '
@@ -316,6 +321,7 @@ UPDATE_ASSISTANT = UpdateAssistantSpec(
 LIST_CHANGES = ToolSpec(
     name="list_changes",
     title="List recorded changes",
+    does="the change journal, newest first, paged, by assistant",
     description=(
         "The change journal: every change this server made, newest first, with its fields, reason, status and "
         "diff. Filter by assistant; paged."
@@ -329,6 +335,7 @@ LIST_CHANGES = ToolSpec(
 REVERT_CHANGE = ToolSpec(
     name="revert_change",
     title="Revert a recorded change",
+    does="undo one journalled change",
     description=(
         "Undo one change from list_changes: restores the values its fields had before it. Refused if those "
         "fields changed again since (force: true overrides). The revert is itself recorded and can be reverted."

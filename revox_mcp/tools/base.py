@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import mcp_types as types
 from pydantic import BaseModel
@@ -55,11 +55,15 @@ class ToolSpec:
 
     name: str
     title: str
+    # What the tool does, in a few words: its row in the README's tools table (clients see `description`).
+    does: str
     description: str
     args_model: type[BaseModel]
     answer_model: type[BaseModel]
     annotations: types.ToolAnnotations
     handler: Handler
+    # Whether a detailed input schema is shipped (where compacting leaves rules out; update_assistant's).
+    has_detailed_schema: ClassVar[bool] = False
 
     @property
     def read_only(self) -> bool:
@@ -80,20 +84,39 @@ class ToolSpec:
     def generated_output_schema(self) -> JsonSchema:
         return _with_assistant_fields(compact(portable_schema(self.answer_model), described=-1))
 
-    # What is published: the checked-in file, read once (far cheaper at start-up than generating it;
-    # the sync test guarantees they are the same), or the generated schema where no file is shipped.
+    # What is published: the shipped file, read once (far cheaper at start-up than generating it; the sync
+    # test guarantees they are the same). A missing file is an error, never a schema generated instead.
     @cached_property
     def input_schema(self) -> JsonSchema:
-        return packaged_schema(f"{self.name}.input.json") or self.generated_input_schema
+        return packaged_schema(f"{self.name}.input.json")
 
     @cached_property
     def detailed_schema(self) -> JsonSchema:
-        # Shipped only where compacting changes something.
-        return packaged_schema(f"{self.name}.input.detailed.json") or self.input_schema
+        if self.has_detailed_schema:
+            return packaged_schema(f"{self.name}.input.detailed.json")
+        return self.input_schema
 
     @cached_property
     def output_schema(self) -> JsonSchema:
-        return packaged_schema(f"{self.name}.output.json") or self.generated_output_schema
+        return packaged_schema(f"{self.name}.output.json")
+
+    def listing(self, input_schema: JsonSchema, output_schema: JsonSchema) -> types.Tool:
+        """This tool's tools/list entry with these schemas."""
+        return types.Tool(
+            name=self.name,
+            title=self.title,
+            description=self.description,
+            input_schema=input_schema,
+            output_schema=output_schema,
+            annotations=self.annotations,
+        )
+
+    def snapshot(self) -> dict[str, Any]:
+        """The tool as tools/list shows it under the default policy, generated from the models: what the
+        checked-in snapshot (tool_schemas/snaps/) holds."""
+        tool = self.listing(self.generated_input_schema, self.generated_output_schema)
+        listed: dict[str, Any] = tool.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return listed
 
     @cached_property
     def validator(self) -> ArgumentValidator:
@@ -115,15 +138,7 @@ class PublishedTool:
     validator: ArgumentValidator
 
     def to_mcp(self) -> types.Tool:
-        spec = self.spec
-        return types.Tool(
-            name=spec.name,
-            title=spec.title,
-            description=spec.description,
-            input_schema=self.input_schema,
-            output_schema=spec.output_schema,
-            annotations=spec.annotations,
-        )
+        return self.spec.listing(self.input_schema, self.spec.output_schema)
 
 
 def _with_assistant_fields(schema: JsonSchema) -> JsonSchema:

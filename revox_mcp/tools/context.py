@@ -281,6 +281,7 @@ async def get_call(ctx: ToolContext, args: GetCallArgs) -> ToolAnswer:
 LIST_VOICES = ToolSpec(
     name="list_voices",
     title="List voices",
+    does="the voice catalog, filtered by provider, language, gender, accent, cloned, Cartesia model, words",
     description=(
         "Find a voice for voice.id: the catalog of Cartesia, ElevenLabs and Gradium voices plus the organization's "
         "cloned ones. Filter by provider, language, gender, accent, cloned, Cartesia model, or words like 'warm'."
@@ -294,6 +295,7 @@ LIST_VOICES = ToolSpec(
 LIST_PHONE_NUMBERS = ToolSpec(
     name="list_phone_numbers",
     title="List phone numbers",
+    does="the organization's numbers and which assistant answers each",
     description="The organization's phone numbers (usable as from_phone_number) and which assistant answers each.",
     args_model=ListPhoneNumbersArgs,
     answer_model=ListPhoneNumbersAnswer,
@@ -304,6 +306,7 @@ LIST_PHONE_NUMBERS = ToolSpec(
 SEARCH_CALLS = ToolSpec(
     name="search_calls",
     title="Search calls",
+    does="calls by assistant, outcome, result, direction, date range, text; paged, with totals and counts",
     description=(
         "What happened on calls: filter by assistant, outcome, result (human, voicemail, IVR, ...), direction, "
         "date range and text; newest first, paged, with the total and counts per result and outcome."
@@ -317,6 +320,7 @@ SEARCH_CALLS = ToolSpec(
 GET_CALL = ToolSpec(
     name="get_call",
     title="Get a call",
+    does="one call with attempts, structured output and a paged transcript",
     description=(
         "One call with its attempts, structured output and transcript. Long transcripts come in pages: the "
         "answer says which turns it holds and the turn_offset for the rest."

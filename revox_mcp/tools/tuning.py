@@ -140,6 +140,7 @@ async def _calls(ctx: ToolContext, assistant_id: str, since: datetime) -> tuple[
 CHANGE_IMPACT = ToolSpec(
     name="change_impact",
     title="What a change did to calls",
+    does="what a change did to real calls: before/after shares with 95% intervals, a test, a verdict",
     description=(
         "Compare an assistant's calls before and after one change (a change_id from list_changes, or an "
         "assistant_id and the moment 'at' of a change made elsewhere): per side the outcomes, results, the "
@@ -210,6 +211,10 @@ async def place_test_call(ctx: ToolContext, args: PlaceTestCallArgs) -> ToolAnsw
 PLACE_TEST_CALL = ToolSpec(
     name="place_test_call",
     title="Place a test call",
+    does=(
+        "call an operator's test number with a candidate patch/edits, without changing the assistant "
+        "(only with `--test-numbers`)"
+    ),
     description=(
         "Call one of the operator's test numbers with an assistant's configuration, optionally with a candidate "
         "patch and edits (as update_assistant's), merged and checked exactly as a dry run, without changing "
