@@ -311,9 +311,9 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _schemas(args: argparse.Namespace) -> int:
-    from revox_mcp import schema_sync
+    from revox_mcp import schema_files, schema_sync
 
-    directory = args.dir or schema_sync.DEFAULT_SCHEMA_DIR
+    directory = args.dir or schema_files.DEFAULT_SCHEMA_DIR
     if args.write:
         for line in schema_sync.write(directory) or [f"{directory}: already in sync"]:
             print(line)

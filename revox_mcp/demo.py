@@ -44,7 +44,8 @@ def _text(result: CallToolResult) -> str:
 def _answer(result: CallToolResult) -> dict[str, Any]:
     if result.is_error or result.structured_content is None:
         raise RuntimeError(f"tool call failed: {_text(result)}")
-    return result.structured_content
+    answer: dict[str, Any] = result.structured_content
+    return answer
 
 
 def _patches(sandbox: SandboxServer) -> int:
@@ -83,7 +84,7 @@ async def _list_and_read(client: Client) -> dict[str, Any]:
         _say(f"   - {tool.name}: {tool.title}")
 
     _say(f"\n2. get_assistant {SALES_QUALIFIER_ID}")
-    before = _answer(await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID}))["assistant"]
+    before: dict[str, Any] = _answer(await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID}))["assistant"]
     _say(f"   name:           {before['name']}")
     _say(f"   voice:          {_short(before['voice'])}")
     _say(f"   first_sentence: {_short(before['first_sentence'])}")

@@ -73,7 +73,7 @@ def apply_edits(state: State, edits: Iterable[Any]) -> set[str]:
     for field_name in {e.field if isinstance(e, ReplaceText) else e.list.split(".")[0] for e in edits}:
         state[field_name] = copy.deepcopy(state.get(field_name))
     for index, edit in enumerate(edits):
-        where = ["edits", index]
+        where: list[str | int] = ["edits", index]
         if isinstance(edit, ReplaceText):
             problem = _replace_text(state, edit, where)
             field = edit.field
@@ -389,7 +389,7 @@ def _in_place(old: list[Any], new: list[Any]) -> bool:
         return False
     if not _has_objects(old, new):
         return True
-    return sum(a != b for a, b in zip(old, new, strict=True)) <= 2
+    return sum(bool(a != b) for a, b in zip(old, new, strict=True)) <= 2
 
 
 def _has_objects(old: list[Any], new: list[Any]) -> bool:

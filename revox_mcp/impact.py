@@ -94,7 +94,10 @@ def attribute(
 ) -> Attributed:
     """Split calls into those that ran with the configuration before `moment` and after it, within the
     window [since, until) that no other change touches."""
-    before, after, straddling, other = [], [], [], 0
+    before: list[Call] = []
+    after: list[Call] = []
+    straddling: list[str] = []
+    other = 0
     for call in calls:
         attempt = _attempt(call)
         start = instant(attempt.get("started_at") or call.get("created_at"))

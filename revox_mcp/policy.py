@@ -389,7 +389,7 @@ def changed_paths(old: Any, new: Any, schema: JsonSchema, path: str = "") -> set
             out |= changed_paths(old.get(key), new.get(key), children.get(key, {}), f"{path}.{key}" if path else key)
         return out
     if isinstance(old, list) and isinstance(new, list):
-        item_schema = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        item_schema: JsonSchema = schema["items"] if isinstance(schema.get("items"), dict) else {}
         for branch in schema.get("anyOf", []):
             if isinstance(branch.get("items"), dict):
                 item_schema = branch["items"]

@@ -102,7 +102,9 @@ class ReplaceText(Strict):
 
 
 def _edit_tag(value: Any) -> str | None:
-    get = value.get if isinstance(value, dict) else lambda key: getattr(value, key, None)
+    def get(key: str) -> Any:
+        return value.get(key) if isinstance(value, dict) else getattr(value, key, None)
+
     op = get("op")
     return f"upsert:{get('list')}" if op == "upsert" else op
 

@@ -54,7 +54,7 @@ class ArgumentValidator:
         self._schema = schema
         self._model = model
         self._extra_checks = extra_checks
-        self._prefix = [prefix] if prefix else []
+        self._prefix: list[str | int] = [prefix] if prefix else []
 
     @cached_property
     def _schema_validator(self) -> jsonschema.Draft202012Validator:
@@ -116,17 +116,18 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return list(seen.values())
 
 
-def _from_schema_error(error: jsonschema.ValidationError, prefix: list[str]) -> list[Problem]:
+def _from_schema_error(error: jsonschema.ValidationError, prefix: list[str | int]) -> list[Problem]:
     path = [*prefix, *error.absolute_path]
     schema = error.schema if isinstance(error.schema, dict) else {}
-    kind = error.validator
+    kind = str(error.validator)
+    instance: Any = error.instance
     if kind == "additionalProperties":
         known = sorted(schema.get("properties", {}))
-        unexpected = [k for k in error.instance if k not in schema.get("properties", {})]
+        unexpected = [k for k in instance if k not in schema.get("properties", {})]
         return [
             Problem(
                 path=render_path([*path, key]),
-                value=shorten(error.instance[key]),
+                value=shorten(instance[key]),
                 allowed=_known_keys_text(known),
                 hint=f"Unknown field. {did_you_mean(key, known)}",
             )
@@ -136,7 +137,7 @@ def _from_schema_error(error: jsonschema.ValidationError, prefix: list[str]) -> 
         # jsonschema reports each missing key separately; answer for all of them at the first one,
         # with the advice once (the repeats are then dropped as duplicates).
         required = schema.get("required", [])
-        missing = [key for key in required if key not in error.instance]
+        missing = [key for key in required if key not in instance]
         return [
             Problem(
                 path=render_path([*path, key]),
@@ -146,19 +147,22 @@ def _from_schema_error(error: jsonschema.ValidationError, prefix: list[str]) -> 
             )
             for i, key in enumerate(missing)
         ]
-    if kind == "anyOf" and isinstance(error.instance, dict):
+    if kind == "anyOf" and isinstance(instance, dict):
         return _from_union_error(error, path, prefix)
-    return [Problem(path=render_path(path), value=shorten(error.instance), allowed=_allowed(kind, schema))]
+    return [Problem(path=render_path(path), value=shorten(instance), allowed=_allowed(kind, schema))]
 
 
 def _consts(branch: JsonSchema) -> dict[str, Any]:
     return {k: v["const"] for k, v in branch.get("properties", {}).items() if "const" in v}
 
 
-def _from_union_error(error: jsonschema.ValidationError, path: list[str | int], prefix: list[str]) -> list[Problem]:
+def _from_union_error(
+    error: jsonschema.ValidationError, path: list[str | int], prefix: list[str | int]
+) -> list[Problem]:
     """For a tagged union (llm_model by type, edits by op and list), report the branch the tags choose."""
-    branches: list[JsonSchema] = error.schema["anyOf"]
-    instance = error.instance
+    schema: Any = error.schema
+    branches: list[JsonSchema] = schema["anyOf"]
+    instance: Any = error.instance
     chosen = [i for i, b in enumerate(branches) if all(instance.get(k, v) == v for k, v in _consts(b).items())]
     if len(chosen) == 1:
         return [
@@ -228,7 +232,7 @@ def _range_text(schema: JsonSchema) -> str:
 
 
 def pydantic_problems(
-    exc: ValidationError, prefix: Sequence[str] = (), skip: frozenset[str] = frozenset()
+    exc: ValidationError, prefix: Sequence[str | int] = (), skip: frozenset[str] = frozenset()
 ) -> list[Problem]:
     """Problems from a pydantic error, leaving out error types in `skip` (e.g. 'missing' for a partial object)."""
     problems = []

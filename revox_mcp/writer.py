@@ -595,7 +595,8 @@ def check_version(expected: str | None, stored: Any) -> None:
     # the API sends) must then match exactly.
     if expected is None or expected == stored or _instant(expected) == _instant(stored) is not None:
         return
-    newer = _instant(stored) is not None and _instant(expected) is not None and _instant(expected) > _instant(stored)
+    expected_at, stored_at = _instant(expected), _instant(stored)
+    newer = expected_at is not None and stored_at is not None and expected_at > stored_at
     if newer:
         raise StaleVersion(
             f"expected_updated_at {expected} is later than the assistant's updated_at {stored}: it did not come from "

@@ -196,7 +196,7 @@ def placed_call(call_id: str, body: dict[str, Any], config: dict[str, Any], orga
 def with_live_assistant(call: dict[str, Any], assistants: dict[str, Any]) -> dict[str, Any]:
     """The call with its assistant as the store holds it now (null once deleted), as the API joins it."""
     assistant_id = (call.get("assistant") or {}).get("id")
-    return {**call, "assistant": assistants.get(assistant_id)}
+    return {**call, "assistant": assistants.get(assistant_id) if isinstance(assistant_id, str) else None}
 
 
 def search_calls(calls: list[dict[str, Any]], body: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:

@@ -53,11 +53,12 @@ async def list_voices(ctx: ToolContext, args: ListVoicesArgs) -> ToolAnswer:
     if args.model:
         rows = [r for r in rows if r["provider"] != "cartesia" or r["model_compat"] in ("universal", args.model)]
     if args.query:
-        words = args.query.casefold().split()
+        query = args.query.casefold()
+        words = query.split()
 
         def relevance(r: dict[str, Any]) -> float:
             text = f"{r['name']} {r['description']}".casefold()
-            return sum(w in text for w in words) + difflib.SequenceMatcher(None, args.query.casefold(), text).ratio()
+            return sum(w in text for w in words) + difflib.SequenceMatcher(None, query, text).ratio()
 
         rows = sorted((r for r in rows if any(w in f"{r['name']} {r['description']}".casefold() for w in words)),
                       key=relevance, reverse=True)  # fmt: skip
@@ -108,9 +109,8 @@ def _duration(attempt: dict[str, Any]) -> float | None:
 
 def _call_row(call: dict[str, Any]) -> dict[str, Any]:
     attempt = _last_attempt(call)
-    contact = call.get("contact") if isinstance(call.get("contact"), dict) else {}
+    contact, assistant = (value if isinstance(value := call.get(key), dict) else {} for key in ("contact", "assistant"))
     name = " ".join(str(p) for p in (contact.get("first_name"), contact.get("last_name")) if p) or None
-    assistant = call.get("assistant") if isinstance(call.get("assistant"), dict) else {}
     return {
         "id": call.get("id"),
         "created_at": call.get("created_at"),

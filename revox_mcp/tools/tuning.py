@@ -29,9 +29,8 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
     reverted_by = next((e.change_id for e in changes if change_id and e.reverts == change_id), None)
     lookback = moment - timedelta(days=args.lookback_days)
     since = max([*earlier, lookback])
-    until = min(
-        [*later, *([impact.instant(args.until)] if args.until and impact.instant(args.until) else [])], default=None
-    )
+    given_until = impact.instant(args.until) if args.until else None
+    until = min([*later, *([given_until] if given_until else [])], default=None)
     calls, capped = await _calls(ctx, assistant_id, since)
     split = impact.attribute(calls, moment, since, until, stamp)
     success = args.success or impact.success_outcome(split.before + split.after)
