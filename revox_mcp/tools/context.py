@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from revox_mcp.errors import PatchInvalid, Problem
+from revox_mcp.impact import instant
 from revox_mcp.tool_models import (
     GetCallAnswer,
     GetCallArgs,
@@ -127,12 +128,9 @@ def _call_row(call: dict[str, Any]) -> dict[str, Any]:
 
 
 def _in_range(call: dict[str, Any], after: datetime | None, before: datetime | None) -> bool:
-    try:
-        when = datetime.fromisoformat(str(call.get("created_at")))
-    except ValueError:
+    when = instant(call.get("created_at"))  # the API writes UTC; a time without a zone is read as such
+    if when is None:
         return False
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)  # the API writes UTC; a time without a zone is read as such
     return (after is None or when >= after) and (before is None or when < before)
 
 
