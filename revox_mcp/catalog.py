@@ -21,7 +21,7 @@ import anyio
 from revox_mcp.client import RevoxClient
 from revox_mcp.config import DEFAULT_CATALOG_TTL_S
 from revox_mcp.errors import ApiError, PatchInvalid, Problem
-from revox_mcp.validation import shorten
+from revox_mcp.messages import shorten
 
 Row = dict[str, Any]
 DEFAULT_CARTESIA_MODEL = "sonic-3"
@@ -180,7 +180,7 @@ def _suggest(rows: list[Row], given: str, provider: Any, model: Any, like: Row |
 
     def score(r: Row) -> float:
         text = difflib.SequenceMatcher(None, given.lower(), str(r.get("name")).lower()).ratio()
-        text = max(text, difflib.SequenceMatcher(None, given, r.get("id")).ratio())
+        text = max(text, difflib.SequenceMatcher(None, given, str(r.get("id"))).ratio())
         if like is not None:
             text += 0.3 * (r.get("language") == like.get("language")) + 0.2 * (r.get("gender") == like.get("gender"))
         return text
@@ -189,7 +189,7 @@ def _suggest(rows: list[Row], given: str, provider: Any, model: Any, like: Row |
     return (
         "; ".join(
             f"'{r.get('name')}' (id {r.get('id')}, {r.get('language')}, {r.get('gender') or 'any gender'}"
-            f"{', ' + r.get('accent') if r.get('accent') else ''})"
+            f"{', ' + str(r.get('accent')) if r.get('accent') else ''})"
             for r in best
         )
         or "none"

@@ -14,16 +14,37 @@ from pathlib import Path
 from typing import Any
 
 from revox_mcp import __version__
-from revox_mcp.config import API_KEY_ENV, BASE_URL_ENV, Settings, default_state_dir
+from revox_mcp.config import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    DEFAULT_CATALOG_TTL_S,
+    DEFAULT_HTTP_HOST,
+    DEFAULT_HTTP_PORT,
+    DEFAULT_MAX_BODY_BYTES,
+    Settings,
+    default_state_dir,
+)
+from revox_mcp.schemas import SCHEMA_PROFILES
 
 DEFAULT_SANDBOX_PORT = 8787
+DEFAULT_LOG_LEVEL = "WARNING"
+DEFAULT_SCHEMA_PROFILE = "portable"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="revox-mcp", description="MCP server for Revox voice assistants.")
     parser.add_argument("--version", action="version", version=f"revox-mcp {__version__}")
     commands = parser.add_subparsers(dest="command")
+    serve = _add_serve(commands)
+    _add_http_options(serve)
+    _add_policy_options(serve)
+    _add_sandbox(commands)
+    commands.add_parser("demo", help="watch an MCP client update an assistant through revox-mcp, on a sandbox")
+    _add_schemas(commands)
+    return parser
 
+
+def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the MCP server over stdio (the default)")
     serve.add_argument("--api-key", help=f"Revox API key (default: ${API_KEY_ENV})")
     serve.add_argument("--base-url", help=f"Revox API base URL (default: ${BASE_URL_ENV} or the public API)")
@@ -31,27 +52,44 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--sandbox-db", type=Path, help="sandbox data file (default: in the user state directory)")
     serve.add_argument("--journal", type=Path, help="change journal file (default: in the user state directory)")
     serve.add_argument("--no-journal", action="store_true", help="keep no change journal (no list_changes/revert)")
-    serve.add_argument("--log-level", default="WARNING", help="stderr log level (default: WARNING)")
+    serve.add_argument(
+        "--log-level", default=DEFAULT_LOG_LEVEL, help=f"stderr log level (default: {DEFAULT_LOG_LEVEL})"
+    )
     serve.add_argument(
         "--schema-profile",
-        choices=["portable", "gemini"],
-        default="portable",
+        choices=SCHEMA_PROFILES,
+        default=DEFAULT_SCHEMA_PROFILE,
         help="dialect of the published input schemas: portable JSON Schema (default), or gemini (OpenAPI 3.0 subset)",
     )
-    serve.add_argument("--catalog-ttl", type=float, default=300.0, help="seconds to trust the voice/number catalogs")
+    serve.add_argument(
+        "--catalog-ttl", type=float, default=DEFAULT_CATALOG_TTL_S, help="seconds to trust the voice/number catalogs"
+    )
+    return serve
+
+
+def _add_http_options(serve: argparse.ArgumentParser) -> None:
     http = serve.add_argument_group("Streamable HTTP (instead of stdio)")
     http.add_argument("--http", action="store_true", help="serve MCP over Streamable HTTP at /mcp")
-    http.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
-    http.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    http.add_argument(
+        "--host", default=DEFAULT_HTTP_HOST, help=f"address to bind (default: {DEFAULT_HTTP_HOST}, loopback only)"
+    )
+    http.add_argument(
+        "--port", type=int, default=DEFAULT_HTTP_PORT, help=f"port (default: {DEFAULT_HTTP_PORT}; 0 picks a free one)"
+    )
     http.add_argument("--stateless", action="store_true", help="no sessions: for several replicas behind a balancer")
     http.add_argument("--allowed-hosts", default="", help="extra Host values to accept, comma-separated (host:port)")
     http.add_argument("--allowed-origins", default="", help="extra Origin values to accept, comma-separated")
-    http.add_argument("--max-body-bytes", type=int, default=1_048_576, help="largest request body (default: 1 MiB)")
+    http.add_argument(
+        "--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES, help="largest request body (default: 1 MiB)"
+    )
     http.add_argument(
         "--tokens",
         type=Path,
         help="one token per person: a file of 'name token [read-only]' lines ($REVOX_MCP_TOKENS_FILE)",
     )
+
+
+def _add_policy_options(serve: argparse.ArgumentParser) -> None:
     policy = serve.add_argument_group("operator policy (also REVOX_MCP_* variables and a TOML file; see README)")
     policy.add_argument("--policy", type=Path, help="TOML policy file (default: $REVOX_MCP_POLICY)")
     policy.add_argument("--read-only", action="store_true", help="offer only the read tools")
@@ -71,6 +109,8 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated update fields the API added after this release, which agents may then set as given",
     )
 
+
+def _add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sandbox = commands.add_parser("sandbox", help="run the local Revox API sandbox on 127.0.0.1")
     sandbox.add_argument("--port", type=int, default=DEFAULT_SANDBOX_PORT, help="port (0 picks a free one)")
     sandbox.add_argument("--db", type=Path, help="SQLite file (default: in the user state directory)")
@@ -88,14 +128,13 @@ def _parser() -> argparse.ArgumentParser:
         help="add the reminder's calls around two changes with known outcome rates, to try change_impact on",
     )
 
-    commands.add_parser("demo", help="watch an MCP client update an assistant through revox-mcp, on a sandbox")
 
+def _add_schemas(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     schemas = commands.add_parser("schemas", help="print, write or check the published tool schemas")
     mode = schemas.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="regenerate the files")
     mode.add_argument("--check", action="store_true", help="exit 1 when the files differ from the models")
     schemas.add_argument("--dir", type=Path, help="folder of the files (default: the checkout's tool_schemas/)")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -138,8 +177,8 @@ def _serve(args: argparse.Namespace) -> int:
     from revox_mcp.errors import ConfigError
     from revox_mcp.policy import Policy
     from revox_mcp.sandbox import SandboxServer
+    from revox_mcp.schemas import body_schema
     from revox_mcp.server import run_stdio
-    from revox_mcp.tool_models import body_schema
 
     configure_logging(args.log_level)
     try:
@@ -272,22 +311,23 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _schemas(args: argparse.Namespace) -> int:
-    from revox_mcp import schema_files
+    from revox_mcp import schema_files, schema_sync
 
     directory = args.dir or schema_files.DEFAULT_SCHEMA_DIR
     if args.write:
-        for line in schema_files.write(directory) or [f"{directory}: already in sync"]:
+        for line in schema_sync.write(directory) or [f"{directory}: already in sync"]:
             print(line)
         return 0
     if args.check:
-        problems = schema_files.check(directory)
+        problems = schema_sync.check(directory)
         for line in problems:
             print(line, file=sys.stderr)
+        print(schema_sync.diffs(directory), end="", file=sys.stderr)
         if problems:
             print("Run `revox-mcp schemas --write` and commit the result.", file=sys.stderr)
             return 1
         print(f"{directory}: in sync")
         return 0
-    for name, text in schema_files.rendered().items():
+    for name, text in schema_sync.rendered().items():
         print(f"== {name}\n{text}")
     return 0

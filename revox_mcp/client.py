@@ -26,9 +26,9 @@ from revox_mcp.errors import (
     ApiRejected,
     ApiTimeout,
     ApiUnreachable,
-    AssistantNotFound,
     AuthFailed,
     ConfigError,
+    NotFound,
     RateLimited,
     ServerFault,
 )
@@ -70,11 +70,13 @@ class RevoxClient:
     async def get_assistant(self, assistant_id: str) -> dict[str, Any]:
         """The assistant as the API holds it, unchecked: a read never fails over a value this release
         does not expect."""
-        return _object(await self._request("GET", _assistant_path(assistant_id)), "the assistant")
+        answer = await self._request("GET", _assistant_path(assistant_id), about=("assistant", assistant_id))
+        return _object(answer, "the assistant")
 
     async def update_assistant(self, assistant_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """The whole answer: `assistant`, and `unpatchedCallsNotice` when the API sends one."""
-        answer = _object(await self._request("PATCH", _assistant_path(assistant_id), json=body), "the update")
+        path = _assistant_path(assistant_id)
+        answer = _object(await self._request("PATCH", path, json=body, about=("assistant", assistant_id)), "the update")
         _object(answer.get("assistant"), "the updated assistant")
         return answer
 
@@ -98,10 +100,11 @@ class RevoxClient:
         return list(data["calls"]), int(data["total_count"])
 
     async def get_call(self, call_id: str) -> dict[str, Any]:
-        data = await self._request("GET", f"/call/{quote(call_id, safe='')}")
+        data = await self._request("GET", f"/call/{quote(call_id, safe='')}", about=("call", call_id))
         return dict(data["call"])
 
-    async def _request(self, method: str, path: str, *, json: Any = None) -> Any:
+    async def _request(self, method: str, path: str, *, json: Any = None, about: tuple[str, str] | None = None) -> Any:
+        """The answer's JSON. `about`: the kind and id of what the path names, for a 404's NotFound."""
         if not self._settings.api_key:
             raise ConfigError(f"No Revox API key: set {API_KEY_ENV} or pass --api-key.")
         attempts = self._settings.max_retries + 1
@@ -131,7 +134,7 @@ class RevoxClient:
                     continue
             if response.is_success:
                 return response.json()
-            raise _error_for(response, attempt + 1)
+            raise _error_for(response, attempt + 1, about or ("path", path))
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
     async def _pause(self, method: str, path: str, attempt: int, cause: str, retry_after: float | None) -> None:
@@ -200,7 +203,7 @@ def _api_message(response: httpx.Response) -> tuple[str, str | None]:
     return message, (str(field) if field else None)
 
 
-def _error_for(response: httpx.Response, attempts: int) -> ApiError:
+def _error_for(response: httpx.Response, attempts: int, about: tuple[str, str]) -> ApiError:
     status = response.status_code
     message, field = _api_message(response)
     if status in (401, 403):
@@ -210,7 +213,7 @@ def _error_for(response: httpx.Response, attempts: int) -> ApiError:
             status=status,
         )
     if status == 404:
-        return AssistantNotFound(f"The Revox API found nothing there ({message}).", status=status)
+        return NotFound(*about, f"The Revox API found nothing there ({message}).", status=status)
     if status in (400, 422):
         return ApiRejected(message, status=status, field=field)
     retried = f" after {attempts} attempts" if attempts > 1 else ""

@@ -21,6 +21,11 @@ DEFAULT_BACKOFF_MAX_S = 8.0
 # A Retry-After beyond this is not waited out: the agent gets a clear error and can decide itself.
 DEFAULT_RETRY_AFTER_MAX_S = 30.0
 DEFAULT_CATALOG_TTL_S = 300.0
+# Serving over Streamable HTTP.
+DEFAULT_HTTP_HOST = "127.0.0.1"
+DEFAULT_HTTP_PORT = 8000
+# Generous for any patch (a 100,000-character prompt is ~100 KB) and small enough to refuse abuse.
+DEFAULT_MAX_BODY_BYTES = 1_048_576
 
 
 def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -77,9 +82,3 @@ class Settings:
             return self.journal_scope
         digest = hashlib.sha256((self.api_key or "").encode()).hexdigest()[:16]
         return f"{self.base_url} key:{digest}"
-
-    def redact(self, text: str) -> str:
-        """Last line of defence: whatever path a message took, the key is masked before it leaves us."""
-        if self.api_key and self.api_key in text:
-            return text.replace(self.api_key, "[REDACTED]")
-        return text

@@ -44,7 +44,8 @@ def _text(result: CallToolResult) -> str:
 def _answer(result: CallToolResult) -> dict[str, Any]:
     if result.is_error or result.structured_content is None:
         raise RuntimeError(f"tool call failed: {_text(result)}")
-    return result.structured_content
+    answer: dict[str, Any] = result.structured_content
+    return answer
 
 
 def _patches(sandbox: SandboxServer) -> int:
@@ -68,85 +69,109 @@ async def _drive(sandbox: SandboxServer, journal: Path) -> None:
         env={API_KEY_ENV: sandbox.api_key, BASE_URL_ENV: sandbox.url},
     )
     async with Client(server) as client:
-        _say("1. The MCP client spawned `revox-mcp serve` over stdio and lists its tools:")
-        for tool in (await client.list_tools()).tools:
-            _say(f"   - {tool.name}: {tool.title}")
+        before = await _list_and_read(client)
+        await _refuse(client, sandbox)
+        request = await _update(client, sandbox, before)
+        await _stale(client, request)
+        await _revert(client, sandbox)
+        await _test_call(client, sandbox)
+        await _impact(client)
 
-        _say(f"\n2. get_assistant {SALES_QUALIFIER_ID}")
-        before = _answer(await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID}))["assistant"]
-        _say(f"   name:           {before['name']}")
-        _say(f"   voice:          {_short(before['voice'])}")
-        _say(f"   first_sentence: {_short(before['first_sentence'])}")
-        _say(f"   updated_at:     {before['updated_at']}")
 
-        _say("\n3. A careless patch (a typo, a speed out of range) is refused whole, every problem at once:")
-        refused = await client.call_tool(
-            "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"frist_sentence": "Hi!", "voice": {"speed": 1.9}}}
-        )
-        for line in _text(refused).splitlines():
-            _say(f"   | {line}")
-        _say(f"   PATCH requests the sandbox received: {_patches(sandbox)}")
+async def _list_and_read(client: Client) -> dict[str, Any]:
+    _say("1. The MCP client spawned `revox-mcp serve` over stdio and lists its tools:")
+    for tool in (await client.list_tools()).tools:
+        _say(f"   - {tool.name}: {tool.title}")
 
-        request = {
-            "id": SALES_QUALIFIER_ID,
-            "patch": {"voice": {"speed": NEW_SPEED}},
-            "edits": [{"op": "replace_text", "field": "first_sentence", "find": OLD_QUESTION, "replace": NEW_QUESTION}],
-            "expected_updated_at": before["updated_at"],
-            "reason": "slower, friendlier opening for cold calls",
-        }
-        _say("\n4. Dry run: only the speed is sent (the merge keeps the voice id), one phrase of the first sentence")
-        _say("   is replaced in place, guarded by the updated_at just read:")
-        dry = await client.call_tool("update_assistant", {**request, "dry_run": True})
-        _say(f"   {_text(dry).splitlines()[0]}")
-        _show_changes(dry.structured_content or {})
-        _say(f"   PATCH requests the sandbox received: {_patches(sandbox)}")
+    _say(f"\n2. get_assistant {SALES_QUALIFIER_ID}")
+    before: dict[str, Any] = _answer(await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID}))["assistant"]
+    _say(f"   name:           {before['name']}")
+    _say(f"   voice:          {_short(before['voice'])}")
+    _say(f"   first_sentence: {_short(before['first_sentence'])}")
+    _say(f"   updated_at:     {before['updated_at']}")
+    return before
 
-        _say("\n5. The same call for real:")
-        applied = await client.call_tool("update_assistant", request)
-        _say(f"   {_text(applied).splitlines()[0]}")
-        _say(f"   the answer is what changed, {len(_text(applied))} characters: "
-             f"{', '.join(c['path'] for c in _answer(applied)['changes'])}")  # fmt: skip
-        stored = sandbox.store.get(SALES_QUALIFIER_ID) or {}
-        kept = stored["voice"]["id"] == before["voice"]["id"]
-        _say(f"   stored: voice.speed = {stored['voice']['speed']}, voice.id kept = {kept}")
 
-        _say("\n6. The same guard again is now stale, so a second writer cannot overwrite blindly:")
-        stale = await client.call_tool("update_assistant", {**request, "patch": {"voice": {"speed": 1.2}}, "edits": []})
-        _say(f"   | {_text(stale).splitlines()[0]}")
+async def _refuse(client: Client, sandbox: SandboxServer) -> None:
+    _say("\n3. A careless patch (a typo, a speed out of range) is refused whole, every problem at once:")
+    refused = await client.call_tool(
+        "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"frist_sentence": "Hi!", "voice": {"speed": 1.9}}}
+    )
+    for line in _text(refused).splitlines():
+        _say(f"   | {line}")
+    _say(f"   PATCH requests the sandbox received: {_patches(sandbox)}")
 
-        _say("\n7. list_changes, then revert_change undoes the change:")
-        journal_rows = (
-            await client.call_tool("list_changes", {"assistant_id": SALES_QUALIFIER_ID})
-        ).structured_content or {}
-        row = journal_rows["changes"][0]
-        _say(f"   {row['change_id']}: {', '.join(row['fields'])} ({row['reason']})")
-        reverted = await client.call_tool("revert_change", {"change_id": row["change_id"], "reason": "demo"})
-        _answer(reverted)
-        _say(f"   {_text(reverted).splitlines()[0]}")
-        stored = sandbox.store.get(SALES_QUALIFIER_ID) or {}
-        sentence = _short(stored["first_sentence"], 90)
-        _say(f"   stored: voice.speed = {stored['voice']['speed']}, first_sentence = {sentence}")
 
-        _say(f"\n8. Hear a candidate before callers do: place_test_call to the operator's test number {TEST_NUMBER}:")
-        placed = await client.call_tool(
-            "place_test_call",
-            {"assistant_id": SALES_QUALIFIER_ID, "phone_number": TEST_NUMBER, "patch": {"voice": {"speed": NEW_SPEED}}},
-        )
-        _say(f"   {_text(placed).splitlines()[0]}")
-        unchanged = (sandbox.store.get(SALES_QUALIFIER_ID) or {})["voice"]["speed"]
-        _say(f"   stored voice.speed is still {unchanged}")
+async def _update(client: Client, sandbox: SandboxServer, before: dict[str, Any]) -> dict[str, Any]:
+    request = {
+        "id": SALES_QUALIFIER_ID,
+        "patch": {"voice": {"speed": NEW_SPEED}},
+        "edits": [{"op": "replace_text", "field": "first_sentence", "find": OLD_QUESTION, "replace": NEW_QUESTION}],
+        "expected_updated_at": before["updated_at"],
+        "reason": "slower, friendlier opening for cold calls",
+    }
+    _say("\n4. Dry run: only the speed is sent (the merge keeps the voice id), one phrase of the first sentence")
+    _say("   is replaced in place, guarded by the updated_at just read:")
+    dry = await client.call_tool("update_assistant", {**request, "dry_run": True})
+    _say(f"   {_text(dry).splitlines()[0]}")
+    _show_changes(dry.structured_content or {})
+    _say(f"   PATCH requests the sandbox received: {_patches(sandbox)}")
 
-        _say("\n9. Later, what did a change do to real calls? change_impact on the reminder's change of "
-             f"{TUNED_AT:%Y-%m-%d}:")  # fmt: skip
-        window = {"lookback_days": 7, "until": RETUNED_AT.isoformat()}
-        verdict = await client.call_tool(
-            "change_impact", {"assistant_id": REMINDER_ID, "at": TUNED_AT.isoformat(), **window}
-        )
-        _say(f"   {_answer(verdict)['words']}")
-        again = await client.call_tool(
-            "change_impact", {"assistant_id": REMINDER_ID, "at": RETUNED_AT.isoformat(), "lookback_days": 1}
-        )
-        _say(f"   and on its change of {RETUNED_AT:%Y-%m-%d}: {_answer(again)['words']}")
+    _say("\n5. The same call for real:")
+    applied = await client.call_tool("update_assistant", request)
+    _say(f"   {_text(applied).splitlines()[0]}")
+    _say(f"   the answer is what changed, {len(_text(applied))} characters: "
+         f"{', '.join(c['path'] for c in _answer(applied)['changes'])}")  # fmt: skip
+    stored = sandbox.store.get(SALES_QUALIFIER_ID) or {}
+    kept = stored["voice"]["id"] == before["voice"]["id"]
+    _say(f"   stored: voice.speed = {stored['voice']['speed']}, voice.id kept = {kept}")
+    return request
+
+
+async def _stale(client: Client, request: dict[str, Any]) -> None:
+    _say("\n6. The same guard again is now stale, so a second writer cannot overwrite blindly:")
+    stale = await client.call_tool("update_assistant", {**request, "patch": {"voice": {"speed": 1.2}}, "edits": []})
+    _say(f"   | {_text(stale).splitlines()[0]}")
+
+
+async def _revert(client: Client, sandbox: SandboxServer) -> None:
+    _say("\n7. list_changes, then revert_change undoes the change:")
+    journal_rows = (
+        await client.call_tool("list_changes", {"assistant_id": SALES_QUALIFIER_ID})
+    ).structured_content or {}
+    row = journal_rows["changes"][0]
+    _say(f"   {row['change_id']}: {', '.join(row['fields'])} ({row['reason']})")
+    reverted = await client.call_tool("revert_change", {"change_id": row["change_id"], "reason": "demo"})
+    _answer(reverted)
+    _say(f"   {_text(reverted).splitlines()[0]}")
+    stored = sandbox.store.get(SALES_QUALIFIER_ID) or {}
+    sentence = _short(stored["first_sentence"], 90)
+    _say(f"   stored: voice.speed = {stored['voice']['speed']}, first_sentence = {sentence}")
+
+
+async def _test_call(client: Client, sandbox: SandboxServer) -> None:
+    _say(f"\n8. Hear a candidate before callers do: place_test_call to the operator's test number {TEST_NUMBER}:")
+    placed = await client.call_tool(
+        "place_test_call",
+        {"assistant_id": SALES_QUALIFIER_ID, "phone_number": TEST_NUMBER, "patch": {"voice": {"speed": NEW_SPEED}}},
+    )
+    _say(f"   {_text(placed).splitlines()[0]}")
+    unchanged = (sandbox.store.get(SALES_QUALIFIER_ID) or {})["voice"]["speed"]
+    _say(f"   stored voice.speed is still {unchanged}")
+
+
+async def _impact(client: Client) -> None:
+    _say("\n9. Later, what did a change do to real calls? change_impact on the reminder's change of "
+         f"{TUNED_AT:%Y-%m-%d}:")  # fmt: skip
+    window = {"lookback_days": 7, "until": RETUNED_AT.isoformat()}
+    verdict = await client.call_tool(
+        "change_impact", {"assistant_id": REMINDER_ID, "at": TUNED_AT.isoformat(), **window}
+    )
+    _say(f"   {_answer(verdict)['words']}")
+    again = await client.call_tool(
+        "change_impact", {"assistant_id": REMINDER_ID, "at": RETUNED_AT.isoformat(), "lookback_days": 1}
+    )
+    _say(f"   and on its change of {RETUNED_AT:%Y-%m-%d}: {_answer(again)['words']}")
 
 
 def run_demo() -> int:

@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from revox_mcp.errors import PatchInvalid, Problem
+from revox_mcp.messages import render_path, shorten
 from revox_mcp.models import LIST_KEYS, VOICE_SPEED_RANGES
 from revox_mcp.schemas import JsonSchema
 from revox_mcp.tool_models import RemoveItem, ReplaceText, UpsertCallingWindow
-from revox_mcp.validation import render_path, shorten
 
 State = dict[str, Any]
 
@@ -73,7 +73,7 @@ def apply_edits(state: State, edits: Iterable[Any]) -> set[str]:
     for field_name in {e.field if isinstance(e, ReplaceText) else e.list.split(".")[0] for e in edits}:
         state[field_name] = copy.deepcopy(state.get(field_name))
     for index, edit in enumerate(edits):
-        where = ["edits", index]
+        where: list[str | int] = ["edits", index]
         if isinstance(edit, ReplaceText):
             problem = _replace_text(state, edit, where)
             field = edit.field
@@ -389,7 +389,7 @@ def _in_place(old: list[Any], new: list[Any]) -> bool:
         return False
     if not _has_objects(old, new):
         return True
-    return sum(a != b for a, b in zip(old, new, strict=True)) <= 2
+    return sum(bool(a != b) for a, b in zip(old, new, strict=True)) <= 2
 
 
 def _has_objects(old: list[Any], new: list[Any]) -> bool:

@@ -1,11 +1,14 @@
-"""The exceptions revox-mcp raises, each mapped by the tool layer to an error result an agent can act on.
+"""The exceptions revox-mcp raises. Each renders its own advice for the agent (`advice`): what went wrong
+and what to do next. The server only formats it; it knows no error by type.
 
 RevoxMcpError
 ├── ConfigError            no API key configured (raised before any request)
 ├── PatchInvalid           tool input failed local validation; carries every Problem found
+├── StaleVersion           expected_updated_at no longer matches: nothing was written
+├── RevertRefused          a revert that would undo later changes, or has nothing to undo
 └── ApiError               the Revox API (or the way to it) failed; `status` is the HTTP code or None
     ├── AuthFailed         401/403: key missing or refused
-    ├── AssistantNotFound  404: no assistant with that id
+    ├── NotFound           404, or no such change in the journal: `kind` ("assistant", "call", "change", …) and `id`
     ├── ApiRejected        400/422: the API refused the body; `field` when its message names one
     ├── RateLimited        429 still returned after every retry
     ├── ServerFault        5xx still returned after every retry (or another unexpected status)
@@ -16,6 +19,8 @@ RevoxMcpError
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from revox_mcp.config import API_KEY_ENV
 
 
 @dataclass(frozen=True)
@@ -35,9 +40,19 @@ class Problem:
 class RevoxMcpError(Exception):
     """Base of everything revox-mcp raises on purpose."""
 
+    def advice(self, tool: str, *, writes: bool) -> str:
+        """What went wrong and what the agent should do next, for a call of `tool`. A read tool's errors
+        (`writes` false) never talk of writing: there was nothing to write."""
+        return str(self)
+
+
+def _unchanged(writes: bool) -> str:
+    return " Nothing was changed." if writes else ""
+
 
 class ConfigError(RevoxMcpError):
-    pass
+    def advice(self, tool: str, *, writes: bool) -> str:
+        return f"{self} Set {API_KEY_ENV} in this server's environment, or start it with --sandbox to try it locally."
 
 
 class PatchInvalid(RevoxMcpError):
@@ -45,12 +60,30 @@ class PatchInvalid(RevoxMcpError):
         self.problems = problems
         super().__init__(f"{len(problems)} problem(s) in the tool input")
 
+    def advice(self, tool: str, *, writes: bool) -> str:
+        count = len(self.problems)
+        head = (
+            f"{tool} changed nothing: {count} problem(s) found, nothing was written."
+            if writes
+            else f"{tool} could not run: {count} problem(s) in the arguments."
+        )
+        tail = "Fix every listed item and call again."
+        if any(p.path.startswith("edits[") for p in self.problems):
+            tail += (
+                " Edits apply in order, all or nothing: read the current value with get_assistant (fields=[...]) "
+                "and copy keys and passages exactly."
+            )
+        if writes and any(_nested(p.path) for p in self.problems):
+            tail += f" Nested keys and their rules: the resource revox://schemas/{tool} (detailed_input)."
+        return "\n".join([head, *(p.render() for p in self.problems), tail])
+
+
+def _nested(path: str) -> bool:
+    """A problem about a key inside a field (patch.voice.speed), not the field itself (patch.name)."""
+    return any(mark in path.partition(".")[2] for mark in (".", "["))
+
 
 class StaleVersion(RevoxMcpError):
-    pass
-
-
-class ChangeNotFound(RevoxMcpError):
     pass
 
 
@@ -67,25 +100,59 @@ class ApiError(RevoxMcpError):
 
 
 class AuthFailed(ApiError):
-    pass
+    def advice(self, tool: str, *, writes: bool) -> str:
+        return f"{self}{_unchanged(writes)}"
 
 
-class AssistantNotFound(ApiError):
-    pass
+class NotFound(ApiError):
+    """Nothing of `kind` with `id`: the API answered 404 for it, or (a change) the journal holds none.
+    `change_id`: the assistant was known only as the one a journalled change was made to."""
+
+    def __init__(
+        self, kind: str, id: str | None, message: str, *, status: int | None = None, change_id: str | None = None
+    ) -> None:
+        super().__init__(message, status=status)
+        self.kind = kind
+        self.id = id
+        self.change_id = change_id
+
+    def advice(self, tool: str, *, writes: bool) -> str:
+        if self.kind == "call":
+            return f"No call with id '{self.id}'. Find call ids with search_calls."
+        if self.kind == "assistant":
+            which = "that this change was made to (was it deleted?)" if self.change_id else f"with id '{self.id}'"
+            return (
+                f"No assistant {which} in this organization.{_unchanged(writes)} Check the id "
+                "(list_assistants shows them all) and confirm it with get_assistant."
+            )
+        if self.kind == "change":
+            return str(self)
+        return f"{self}{_unchanged(writes)}"
 
 
 class ApiRejected(ApiError):
-    pass
+    def advice(self, tool: str, *, writes: bool) -> str:
+        where = f" The field at fault: patch.{self.field}." if self.field and writes else ""
+        rejected = f"The Revox API rejected the request ({self.status}): {self.message}."
+        return f"{rejected}{where}{_unchanged(writes)} Fix it and call again."
 
 
 class RateLimited(ApiError):
-    pass
+    def advice(self, tool: str, *, writes: bool) -> str:
+        return f"{self}{_unchanged(writes)} Wait a minute, then call again."
 
 
 class ServerFault(ApiError):
-    pass
+    def advice(self, tool: str, *, writes: bool) -> str:
+        if not writes:
+            return f"{self} Try again shortly."
+        return (
+            f"{self} The change was not confirmed. Call get_assistant to see whether it was applied, "
+            "then retry if needed."
+        )
 
 
+# Their messages already say whether anything may have been applied.
 class ApiUnreachable(ApiError):
     pass
 

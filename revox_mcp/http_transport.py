@@ -24,16 +24,13 @@ from mcp.server.transport_security import TransportSecuritySettings
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from revox_mcp.actors import Actor, actor_for
-from revox_mcp.config import Settings
+from revox_mcp.config import DEFAULT_HTTP_PORT, DEFAULT_MAX_BODY_BYTES, Settings
 from revox_mcp.policy import Policy
 from revox_mcp.server import build_server
 from revox_mcp.serving import is_loopback
 
 TOKEN_ENV = "REVOX_MCP_TOKEN"
 MCP_PATH = "/mcp"
-DEFAULT_HTTP_PORT = 8000
-# Generous for any patch (a 100,000-character prompt is ~100 KB) and small enough to refuse abuse.
-DEFAULT_MAX_BODY_BYTES = 1_048_576
 MIN_TOKEN_CHARS = 32
 
 Scope = MutableMapping[str, Any]

@@ -36,7 +36,7 @@ Call = dict[str, Any]
 def instant(value: Any) -> datetime | None:
     """An ISO-8601 time as an aware datetime (no zone: UTC, as the API writes); None for anything else."""
     try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(str(value))
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
@@ -94,7 +94,10 @@ def attribute(
 ) -> Attributed:
     """Split calls into those that ran with the configuration before `moment` and after it, within the
     window [since, until) that no other change touches."""
-    before, after, straddling, other = [], [], [], 0
+    before: list[Call] = []
+    after: list[Call] = []
+    straddling: list[str] = []
+    other = 0
     for call in calls:
         attempt = _attempt(call)
         start = instant(attempt.get("started_at") or call.get("created_at"))

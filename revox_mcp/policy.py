@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from revox_mcp.errors import ConfigError, Problem
+from revox_mcp.messages import shorten
 from revox_mcp.schemas import JsonSchema
-from revox_mcp.validation import shorten
 
 # Fields through which a hijacked agent could send call data or credentials outside Revox (URLs,
 # e-mail, Slack, Zoho, a custom LLM) or change who gets called (transfers). The README says the same.
@@ -389,7 +389,7 @@ def changed_paths(old: Any, new: Any, schema: JsonSchema, path: str = "") -> set
             out |= changed_paths(old.get(key), new.get(key), children.get(key, {}), f"{path}.{key}" if path else key)
         return out
     if isinstance(old, list) and isinstance(new, list):
-        item_schema = schema.get("items") if isinstance(schema.get("items"), dict) else {}
+        item_schema: JsonSchema = schema["items"] if isinstance(schema.get("items"), dict) else {}
         for branch in schema.get("anyOf", []):
             if isinstance(branch.get("items"), dict):
                 item_schema = branch["items"]

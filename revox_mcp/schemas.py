@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import copy
 import json
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
+
+from revox_mcp.models import AssistantUpdate
 
 JsonSchema = dict[str, Any]
 
@@ -20,6 +23,12 @@ JsonSchema = dict[str, Any]
 _SUBSCHEMA_KEYS = ("items", "additionalProperties", "not")
 _SUBSCHEMA_LIST_KEYS = ("anyOf", "allOf", "prefixItems")
 _NOISE_KEYS = ("title", "default", "discriminator")
+
+
+@cache
+def body_schema() -> JsonSchema:
+    """The strict, portable schema of a complete update body: what is actually sent to the API."""
+    return portable_schema(AssistantUpdate)
 
 
 def portable_schema(model: type[BaseModel]) -> JsonSchema:

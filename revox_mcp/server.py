@@ -27,28 +27,16 @@ from revox_mcp.actors import Actor
 from revox_mcp.catalog import Catalog
 from revox_mcp.client import RevoxClient
 from revox_mcp.completions import AssistantDirectory, Completer
-from revox_mcp.config import API_KEY_ENV, Settings
-from revox_mcp.errors import (
-    ApiRejected,
-    AssistantNotFound,
-    AuthFailed,
-    ChangeNotFound,
-    ConfigError,
-    PatchInvalid,
-    RateLimited,
-    RevertRefused,
-    RevoxMcpError,
-    ServerFault,
-    StaleVersion,
-)
+from revox_mcp.config import Settings
+from revox_mcp.errors import RevoxMcpError
 from revox_mcp.journal import Journal
+from revox_mcp.messages import shorten
 from revox_mcp.policy import Policy
 from revox_mcp.progress import Progress, no_progress
 from revox_mcp.prompts import PROMPTS
 from revox_mcp.redaction import redact, scrub, scrub_json, secrets_in
 from revox_mcp.tool_models import ASSISTANT_ID_PATTERN
 from revox_mcp.tools import TOOLS_BY_NAME, PublishedTool, ToolContext, publish, tool_schemas
-from revox_mcp.validation import shorten
 from revox_mcp.writer import AssistantWriter
 
 logger = logging.getLogger(__name__)
@@ -63,7 +51,8 @@ INSTRUCTIONS = (
 
 @dataclass
 class ServerState:
-    """What the server owns for its lifetime: settings, the HTTP client, the journal, the tools' context."""
+    """What the server holds for its lifetime: its settings, the context every tool call gets (the API client,
+    the writer, the journal, the catalog, the policy), and the completer."""
 
     settings: Settings
     context: ToolContext
@@ -75,11 +64,44 @@ SCHEMA_URI = "revox://schemas/{tool}"
 
 
 def build_server(settings: Settings, policy: Policy | None = None, profile: str = "portable") -> Server[ServerState]:
-    policy = policy or Policy()
-    tools = publish(policy, profile)
+    return RevoxServer(settings, policy or Policy(), profile).build()
+
+
+class RevoxServer:
+    """What one server publishes (the tools its policy offers, in its schema profile) and its handlers, each
+    bound to it; the handlers that need nothing of it are functions below."""
+
+    def __init__(self, settings: Settings, policy: Policy, profile: str) -> None:
+        self.settings = settings
+        self.policy = policy
+        self.tools = publish(policy, profile)
+        self.tool_list = types.ListToolsResult(tools=[tool.to_mcp() for tool in self.tools.values()])
+
+    def build(self) -> Server[ServerState]:
+        server = Server(
+            SERVER_NAME,
+            version=__version__,
+            instructions=INSTRUCTIONS,
+            lifespan=self.lifespan,
+            on_list_tools=self.on_list_tools,
+            on_call_tool=self.on_call_tool,
+            on_list_resources=self.on_list_resources,
+            on_list_resource_templates=on_list_resource_templates,
+            on_read_resource=self.on_read_resource,
+            on_list_prompts=on_list_prompts,
+            on_get_prompt=on_get_prompt,
+            on_completion=on_completion,
+        )
+        # Registered directly: the constructor's on_set_logging_level warns that 2026-07-28 replaced it with a
+        # per-request level, which client_logs honours too; handshake-era clients (most today) still send it.
+        server.add_request_handler("logging/setLevel", types.SetLevelRequestParams, client_logs.set_level)
+        client_logs.install()
+        server.middleware.append(client_logs.LogForwarding(self.settings.api_key))
+        return server
 
     @asynccontextmanager
-    async def lifespan(_: Server[ServerState]) -> AsyncIterator[ServerState]:
+    async def lifespan(self, _: Server[ServerState]) -> AsyncIterator[ServerState]:
+        settings, policy, tools = self.settings, self.policy, self.tools
         journal = Journal(settings.journal_path, settings.scope) if settings.journal_path else None
         try:
             async with RevoxClient(settings) as client:
@@ -93,16 +115,15 @@ def build_server(settings: Settings, policy: Policy | None = None, profile: str 
             if journal is not None:
                 journal.close()
 
-    tool_list = types.ListToolsResult(tools=[tool.to_mcp() for tool in tools.values()])
-
     async def on_list_tools(
-        ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
+        self, ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return tool_list
+        return self.tool_list
 
     async def on_call_tool(
-        ctx: ServerRequestContext[ServerState], params: types.CallToolRequestParams
+        self, ctx: ServerRequestContext[ServerState], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
+        tools = self.tools
         tool = tools.get(params.name)
         if tool is None and params.name in TOOLS_BY_NAME:
             return _error_result(
@@ -121,7 +142,7 @@ def build_server(settings: Settings, policy: Policy | None = None, profile: str 
         return await call_tool(tool, params.arguments or {}, ctx.lifespan_context, ctx.session.report_progress, name)
 
     async def on_list_resources(
-        ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
+        self, ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
     ) -> types.ListResourcesResult:
         return types.ListResourcesResult(
             resources=[
@@ -131,78 +152,61 @@ def build_server(settings: Settings, policy: Policy | None = None, profile: str 
                     description=f"Published input and output JSON schemas of the {name} tool.",
                     mime_type="application/json",
                 )
-                for name in tools
-            ]
-        )
-
-    async def on_list_resource_templates(
-        ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
-    ) -> types.ListResourceTemplatesResult:
-        return types.ListResourceTemplatesResult(
-            resource_templates=[
-                types.ResourceTemplate(
-                    name="assistant",
-                    uri_template=ASSISTANT_URI,
-                    description="A voice assistant's whole configuration, as JSON (same as get_assistant).",
-                    mime_type="application/json",
-                ),
-                types.ResourceTemplate(
-                    name="tool schemas",
-                    uri_template=SCHEMA_URI,
-                    description="A tool's published input and output JSON schemas.",
-                    mime_type="application/json",
-                ),
+                for name in self.tools
             ]
         )
 
     async def on_read_resource(
-        ctx: ServerRequestContext[ServerState], params: types.ReadResourceRequestParams
+        self, ctx: ServerRequestContext[ServerState], params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
-        text = await read_resource(str(params.uri), ctx.lifespan_context, tools)
+        text = await read_resource(str(params.uri), ctx.lifespan_context, self.tools)
         return types.ReadResourceResult(
             contents=[types.TextResourceContents(uri=str(params.uri), mime_type="application/json", text=text)]
         )
 
-    async def on_list_prompts(
-        ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
-    ) -> types.ListPromptsResult:
-        return types.ListPromptsResult(prompts=[prompt for prompt, _ in PROMPTS.values()])
 
-    async def on_get_prompt(
-        ctx: ServerRequestContext[ServerState], params: types.GetPromptRequestParams
-    ) -> types.GetPromptResult:
-        if params.name not in PROMPTS:
-            raise MCPError(INVALID_PARAMS, f"Unknown prompt {params.name!r}. Prompts: {', '.join(PROMPTS)}.")
-        try:
-            return PROMPTS[params.name][1](params.arguments)
-        except ValueError as exc:
-            raise MCPError(INVALID_PARAMS, str(exc)) from None
-
-    async def on_completion(
-        ctx: ServerRequestContext[ServerState], params: types.CompleteRequestParams
-    ) -> types.CompleteResult:
-        return await ctx.lifespan_context.completer.complete(params)
-
-    server = Server(
-        SERVER_NAME,
-        version=__version__,
-        instructions=INSTRUCTIONS,
-        lifespan=lifespan,
-        on_list_tools=on_list_tools,
-        on_call_tool=on_call_tool,
-        on_list_resources=on_list_resources,
-        on_list_resource_templates=on_list_resource_templates,
-        on_read_resource=on_read_resource,
-        on_list_prompts=on_list_prompts,
-        on_get_prompt=on_get_prompt,
-        on_completion=on_completion,
+async def on_list_resource_templates(
+    ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
+) -> types.ListResourceTemplatesResult:
+    return types.ListResourceTemplatesResult(
+        resource_templates=[
+            types.ResourceTemplate(
+                name="assistant",
+                uri_template=ASSISTANT_URI,
+                description="A voice assistant's whole configuration, as JSON (same as get_assistant).",
+                mime_type="application/json",
+            ),
+            types.ResourceTemplate(
+                name="tool schemas",
+                uri_template=SCHEMA_URI,
+                description="A tool's published input and output JSON schemas.",
+                mime_type="application/json",
+            ),
+        ]
     )
-    # Registered directly: the constructor's on_set_logging_level warns that 2026-07-28 replaced it with a
-    # per-request level, which client_logs honours too; handshake-era clients (most today) still send it.
-    server.add_request_handler("logging/setLevel", types.SetLevelRequestParams, client_logs.set_level)
-    client_logs.install()
-    server.middleware.append(client_logs.LogForwarding(settings.api_key))
-    return server
+
+
+async def on_list_prompts(
+    ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
+) -> types.ListPromptsResult:
+    return types.ListPromptsResult(prompts=[prompt for prompt, _ in PROMPTS.values()])
+
+
+async def on_get_prompt(
+    ctx: ServerRequestContext[ServerState], params: types.GetPromptRequestParams
+) -> types.GetPromptResult:
+    if params.name not in PROMPTS:
+        raise MCPError(INVALID_PARAMS, f"Unknown prompt {params.name!r}. Prompts: {', '.join(PROMPTS)}.")
+    try:
+        return PROMPTS[params.name][1](params.arguments)
+    except ValueError as exc:
+        raise MCPError(INVALID_PARAMS, str(exc)) from None
+
+
+async def on_completion(
+    ctx: ServerRequestContext[ServerState], params: types.CompleteRequestParams
+) -> types.CompleteResult:
+    return await ctx.lifespan_context.completer.complete(params)
 
 
 async def read_resource(uri: str, state: ServerState, tools: dict[str, PublishedTool]) -> str:
@@ -214,9 +218,9 @@ async def read_resource(uri: str, state: ServerState, tools: dict[str, Published
         try:
             assistant = await state.context.client.get_assistant(name)
         except RevoxMcpError as exc:
-            raise MCPError(
-                INVALID_PARAMS, state.settings.redact(advice("resource", {"id": name}, exc, writes=False))
-            ) from None
+            # As get_assistant would answer; the key is masked whatever path the message took.
+            text = scrub(exc.advice("get_assistant", writes=False), {state.settings.api_key})
+            raise MCPError(INVALID_PARAMS, text) from None
         return json.dumps(redact(assistant), ensure_ascii=False)
     raise MCPError(
         INVALID_PARAMS,
@@ -244,7 +248,7 @@ async def call_tool(
         )
         answer = await tool.spec.handler(context, args)
     except RevoxMcpError as exc:
-        text = scrub(advice(name, arguments, exc, writes=not tool.spec.read_only), secrets)
+        text = scrub(exc.advice(name, writes=not tool.spec.read_only), secrets)
         logger.info("%s refused (%s): %s", name, type(exc).__name__, text.splitlines()[0])
         return _error_result(text)
     except Exception as exc:
@@ -280,58 +284,6 @@ def _error_result(text: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True)
 
 
-def advice(tool_name: str, arguments: dict[str, Any], exc: RevoxMcpError, *, writes: bool = True) -> str:
-    """What went wrong and what the agent should do next, for every error we raise on purpose. A read
-    tool's errors never talk of writing: there was nothing to write."""
-    assistant_id = arguments.get("id") or arguments.get("assistant_id")
-    unchanged = " Nothing was changed." if writes else ""
-    if isinstance(exc, PatchInvalid):
-        count = len(exc.problems)
-        head = (
-            f"{tool_name} changed nothing: {count} problem(s) found, nothing was written."
-            if writes
-            else f"{tool_name} could not run: {count} problem(s) in the arguments."
-        )
-        tail = "Fix every listed item and call again."
-        if any(p.path.startswith("edits[") for p in exc.problems):
-            tail += (
-                " Edits apply in order, all or nothing: read the current value with get_assistant (fields=[...]) "
-                "and copy keys and passages exactly."
-            )
-        if writes and any(_nested(p.path) for p in exc.problems):
-            tail += f" Nested keys and their rules: the resource revox://schemas/{tool_name} (detailed_input)."
-        return "\n".join([head, *(p.render() for p in exc.problems), tail])
-    if isinstance(exc, StaleVersion | ChangeNotFound | RevertRefused):
-        return str(exc)
-    if isinstance(exc, ConfigError):
-        return f"{exc} Set {API_KEY_ENV} in this server's environment, or start it with --sandbox to try it locally."
-    if isinstance(exc, AuthFailed):
-        return f"{exc}{unchanged}"
-    if isinstance(exc, AssistantNotFound) and tool_name == "get_call":
-        return f"No call with id '{assistant_id}'. Find call ids with search_calls."
-    if isinstance(exc, AssistantNotFound):
-        which = f"with id '{assistant_id}'" if assistant_id else "that this change was made to (was it deleted?)"
-        return (
-            f"No assistant {which} in this organization.{unchanged} Check the id "
-            "(list_assistants shows them all) and confirm it with get_assistant."
-        )
-    if isinstance(exc, ApiRejected):
-        where = f" The field at fault: patch.{exc.field}." if exc.field and writes else ""
-        rejected = f"The Revox API rejected the request ({exc.status}): {exc.message}."
-        return f"{rejected}{where}{unchanged} Fix it and call again."
-    if isinstance(exc, RateLimited):
-        return f"{exc}{unchanged} Wait a minute, then call again."
-    if isinstance(exc, ServerFault):
-        if not writes:
-            return f"{exc} Try again shortly."
-        return (
-            f"{exc} The change was not confirmed. Call get_assistant to see whether it was applied, "
-            "then retry if needed."
-        )
-    # ApiUnreachable and ApiTimeout messages already say whether anything may have been applied.
-    return str(exc)
-
-
 async def _settle_left_pending(writer: AssistantWriter) -> None:
     """Rows a crashed run left pending are settled at start (rare: a re-read per row). Start-up never fails
     over it; rows that cannot be settled now are settled when listed or before the next write."""
@@ -347,11 +299,6 @@ def _actor(ctx: ServerRequestContext[ServerState]) -> Actor | None:
     state = getattr(ctx.request, "state", None)
     actor = getattr(state, "revox_actor", None)
     return actor if isinstance(actor, Actor) else None
-
-
-def _nested(path: str) -> bool:
-    """A problem about a key inside a field (patch.voice.speed), not the field itself (patch.name)."""
-    return any(mark in path.partition(".")[2] for mark in (".", "["))
 
 
 async def run_stdio(settings: Settings, policy: Policy | None = None, profile: str = "portable") -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Discriminator, Field, Tag
@@ -10,7 +9,6 @@ from pydantic import BaseModel, Discriminator, Field, Tag
 from revox_mcp.models import (
     PATTERN_MEANINGS,
     Assistant,
-    AssistantUpdate,
     CallingWindow,
     CustomTool,
     FaqItem,
@@ -20,14 +18,6 @@ from revox_mcp.models import (
     TextField,
     TransferDestination,
 )
-from revox_mcp.schemas import JsonSchema, portable_schema
-
-
-@cache
-def body_schema() -> JsonSchema:
-    """The strict, portable schema of a complete update body: what is actually sent to the API."""
-    return portable_schema(AssistantUpdate)
-
 
 ASSISTANT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
 PATTERN_MEANINGS[ASSISTANT_ID_PATTERN] = "an assistant id: 1-128 letters, digits, '-' or '_'"
@@ -112,7 +102,9 @@ class ReplaceText(Strict):
 
 
 def _edit_tag(value: Any) -> str | None:
-    get = value.get if isinstance(value, dict) else lambda key: getattr(value, key, None)
+    def get(key: str) -> Any:
+        return value.get(key) if isinstance(value, dict) else getattr(value, key, None)
+
     op = get("op")
     return f"upsert:{get('list')}" if op == "upsert" else op
 
@@ -155,7 +147,7 @@ class UpdateAssistantArgs(Strict):
 
     id: AssistantId
     # Typed loosely here on purpose: the published schema for `patch` is the partial form of
-    # AssistantUpdate (see tools.py), checked by jsonschema; the strict model checks the merged result.
+    # AssistantUpdate (see tools/assistants.py), checked by jsonschema; the strict model checks the merged result.
     patch: dict[str, Any] = Field(
         default_factory=dict,
         description=(

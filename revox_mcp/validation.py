@@ -8,17 +8,18 @@ mistake is told once, in the clearest words.
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from revox_mcp.errors import PatchInvalid, Problem
+from revox_mcp.messages import did_you_mean, render_path, shorten
 from revox_mcp.models import LLM_MODEL_TYPES, PATTERN_MEANINGS
-from revox_mcp.redaction import SECRET_KEYS, mask, redact
+from revox_mcp.redaction import SECRET_KEYS, mask
 from revox_mcp.schemas import JsonSchema
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ from revox_mcp.tool_models import EDIT_TAGS
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
-MAX_VALUE_CHARS = 80
 _UNION_TAGS = frozenset(LLM_MODEL_TYPES) | frozenset(EDIT_TAGS)
 _REPLACED_WHOLE_HINT = (
     "The API replaces this object whole: send every required key. Read the current value with "
@@ -36,7 +36,8 @@ _REPLACED_WHOLE_HINT = (
 
 
 class ArgumentValidator:
-    """Validates one JSON document against a schema and a model; the compiled validator is reused.
+    """Validates one JSON document against a schema and a model. The schema is compiled on the first
+    validation, not at start-up (most tools of a session are never called), and reused after.
 
     `extra_checks` adds problems found by other means (reported unless a path already covers them);
     `prefix` is put in front of every path, e.g. "patch" when the document is a patch body.
@@ -50,13 +51,17 @@ class ArgumentValidator:
         extra_checks: Callable[[dict[str, Any]], list[Problem]] | None = None,
         prefix: str = "",
     ) -> None:
+        self._schema = schema
+        self._model = model
+        self._extra_checks = extra_checks
+        self._prefix: list[str | int] = [prefix] if prefix else []
+
+    @cached_property
+    def _schema_validator(self) -> jsonschema.Draft202012Validator:
         # Imported here, at a tool's first call, not at start-up: it is the heaviest import we own.
         from jsonschema import Draft202012Validator
 
-        self._schema_validator = Draft202012Validator(schema)
-        self._model = model
-        self._extra_checks = extra_checks
-        self._prefix = [prefix] if prefix else []
+        return Draft202012Validator(self._schema)
 
     def validate(self, document: dict[str, Any]) -> Any:
         """The parsed model, or PatchInvalid listing every problem found."""
@@ -88,19 +93,6 @@ def non_finite_numbers(value: Any, path: list[str | int]) -> list[Problem]:
     return []
 
 
-def shorten(value: Any) -> str:
-    """A value for a message: secrets masked, at most MAX_VALUE_CHARS characters."""
-    text = json.dumps(redact(value), ensure_ascii=False, default=str)
-    return text if len(text) <= MAX_VALUE_CHARS else f"{text[: MAX_VALUE_CHARS - 15]}… ({len(text)} chars)"
-
-
-def render_path(parts: Iterable[str | int]) -> str:
-    path = ""
-    for part in parts:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "(arguments)"
-
-
 def _covered(path: str, reported: Sequence[str]) -> bool:
     return any(path == r or path.startswith(r + ".") or path.startswith(r + "[") for r in reported)
 
@@ -124,38 +116,18 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return list(seen.values())
 
 
-# Fields agents reach for that the API does not have, and where what they mean lives instead.
-INTENTS = {
-    "language": "The language comes from the voice (voice.id and voice.provider; list_voices filters by language) "
-    "and from the prompt's and first_sentence's words.",
-    "greeting": "The opening line is first_sentence (with first_sentence_mode).",
-    "system_prompt": "The system prompt is prompt.",
-    "instructions": "The assistant's instructions are prompt.",
-    "speed": "The speaking rate is voice.speed.",
-    "timezone": "The calling timezone is call_retry_config.timezone.",
-    "phone_number": "The caller id is from_phone_number; transfer numbers are transfer_destinations.",
-    "model": "The language model is llm_model; the Cartesia voice model is voice.model.",
-}
-
-
-def did_you_mean(key: str, known: Iterable[str]) -> str:
-    if key.lower() in INTENTS and key not in known:
-        return INTENTS[key.lower()]
-    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
-    return f"Did you mean `{close[0]}`?" if close else "Remove it."
-
-
-def _from_schema_error(error: jsonschema.ValidationError, prefix: list[str]) -> list[Problem]:
+def _from_schema_error(error: jsonschema.ValidationError, prefix: list[str | int]) -> list[Problem]:
     path = [*prefix, *error.absolute_path]
     schema = error.schema if isinstance(error.schema, dict) else {}
-    kind = error.validator
+    kind = str(error.validator)
+    instance: Any = error.instance
     if kind == "additionalProperties":
         known = sorted(schema.get("properties", {}))
-        unexpected = [k for k in error.instance if k not in schema.get("properties", {})]
+        unexpected = [k for k in instance if k not in schema.get("properties", {})]
         return [
             Problem(
                 path=render_path([*path, key]),
-                value=shorten(error.instance[key]),
+                value=shorten(instance[key]),
                 allowed=_known_keys_text(known),
                 hint=f"Unknown field. {did_you_mean(key, known)}",
             )
@@ -165,7 +137,7 @@ def _from_schema_error(error: jsonschema.ValidationError, prefix: list[str]) -> 
         # jsonschema reports each missing key separately; answer for all of them at the first one,
         # with the advice once (the repeats are then dropped as duplicates).
         required = schema.get("required", [])
-        missing = [key for key in required if key not in error.instance]
+        missing = [key for key in required if key not in instance]
         return [
             Problem(
                 path=render_path([*path, key]),
@@ -175,19 +147,22 @@ def _from_schema_error(error: jsonschema.ValidationError, prefix: list[str]) -> 
             )
             for i, key in enumerate(missing)
         ]
-    if kind == "anyOf" and isinstance(error.instance, dict):
+    if kind == "anyOf" and isinstance(instance, dict):
         return _from_union_error(error, path, prefix)
-    return [Problem(path=render_path(path), value=shorten(error.instance), allowed=_allowed(kind, schema))]
+    return [Problem(path=render_path(path), value=shorten(instance), allowed=_allowed(kind, schema))]
 
 
 def _consts(branch: JsonSchema) -> dict[str, Any]:
     return {k: v["const"] for k, v in branch.get("properties", {}).items() if "const" in v}
 
 
-def _from_union_error(error: jsonschema.ValidationError, path: list[str | int], prefix: list[str]) -> list[Problem]:
+def _from_union_error(
+    error: jsonschema.ValidationError, path: list[str | int], prefix: list[str | int]
+) -> list[Problem]:
     """For a tagged union (llm_model by type, edits by op and list), report the branch the tags choose."""
-    branches: list[JsonSchema] = error.schema["anyOf"]
-    instance = error.instance
+    schema: Any = error.schema
+    branches: list[JsonSchema] = schema["anyOf"]
+    instance: Any = error.instance
     chosen = [i for i, b in enumerate(branches) if all(instance.get(k, v) == v for k, v in _consts(b).items())]
     if len(chosen) == 1:
         return [
@@ -257,7 +232,7 @@ def _range_text(schema: JsonSchema) -> str:
 
 
 def pydantic_problems(
-    exc: ValidationError, prefix: Sequence[str] = (), skip: frozenset[str] = frozenset()
+    exc: ValidationError, prefix: Sequence[str | int] = (), skip: frozenset[str] = frozenset()
 ) -> list[Problem]:
     """Problems from a pydantic error, leaving out error types in `skip` (e.g. 'missing' for a partial object)."""
     problems = []

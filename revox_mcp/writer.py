@@ -35,21 +35,23 @@ from revox_mcp.editing import (
 from revox_mcp.errors import (
     ApiError,
     ApiTimeout,
-    ChangeNotFound,
+    NotFound,
     PatchInvalid,
     Problem,
     RevertRefused,
     ServerFault,
     StaleVersion,
 )
-from revox_mcp.journal import Journal
+from revox_mcp.journal import Journal, JournalEntry
+from revox_mcp.messages import render_path, shorten
 from revox_mcp.models import AssistantUpdate
 from revox_mcp.policy import Policy, changed_paths, with_secret_destinations
 from revox_mcp.progress import Progress, no_progress
 from revox_mcp.redaction import may_hold_secrets, redact, restore_secrets, scrub, secrets_in
 from revox_mcp.rules import warnings_for
-from revox_mcp.tool_models import RevertChangeArgs, UpdateAssistantArgs, body_schema
-from revox_mcp.validation import ArgumentValidator, render_path, shorten
+from revox_mcp.schemas import body_schema
+from revox_mcp.tool_models import RevertChangeArgs, UpdateAssistantArgs
+from revox_mcp.validation import ArgumentValidator
 
 State = dict[str, Any]
 UPDATE_FIELDS = frozenset(AssistantUpdate.model_fields)
@@ -90,12 +92,12 @@ class AssistantWriter:
         self,
         client: RevoxClient,
         journal: Journal | None,
-        policy: Policy | None = None,
-        catalog: Catalog | None = None,
+        policy: Policy,
+        catalog: Catalog,
     ) -> None:
         self._client = client
         self._journal = journal
-        self._policy = policy or Policy()
+        self._policy = policy
         self._catalog = catalog
         self._locks: dict[str, anyio.Lock] = {}
 
@@ -128,7 +130,8 @@ class AssistantWriter:
             entry = await self._journal.get(args.change_id)  # type: ignore[union-attr]
         if entry is None:
             where = "the change journal" if self._journal else "any journal (this server runs with --no-journal)"
-            raise ChangeNotFound(f"No change '{args.change_id}' in {where}. list_changes shows the recorded ones.")
+            message = f"No change '{args.change_id}' in {where}. list_changes shows the recorded ones."
+            raise NotFound("change", args.change_id, message)
         if entry.status != "applied" and not args.force:
             raise RevertRefused(
                 f"Change {entry.change_id} is '{entry.status}': "
@@ -139,41 +142,28 @@ class AssistantWriter:
                     "the values from before it."
                 )
             )
-        expected_after = entry.after or {**entry.before, **entry.body}
-
-        def build(current: State) -> tuple[State, set[str]]:
-            # The journal keeps states with secrets masked, so compare masked with masked.
-            moved = [
-                f
-                for f in entry.fields
-                if redact(_comparable(f, current.get(f))) != redact(_comparable(f, expected_after.get(f)))
-            ]
-            if moved and not args.force:
-                raise RevertRefused(
-                    f"Not reverted: {', '.join(moved)} changed again after {entry.change_id} "
-                    f"(now {shorten({f: current.get(f) for f in moved})}). Reverting would also undo those later "
-                    "changes. Review them with list_changes; pass force: true to revert anyway."
-                )
-            state = dict(current)
-            state.update({f: copy.deepcopy(entry.before.get(f)) for f in entry.fields})
-            return state, set(entry.fields)
-
-        return await self._change(
-            entry.assistant_id,
-            build,
-            prefix="revert",
-            dry_run=args.dry_run,
-            expected_updated_at=None,
-            journal_fields={
-                "patch": {},
-                "edits": [],
-                "reason": args.reason,
-                "reverts": entry.change_id,
-                "actor": actor,
-            },
-            progress=progress,
-            held=entry.before,
-        )
+        try:
+            return await self._change(
+                entry.assistant_id,
+                _restore_before(entry, args.force),
+                prefix="revert",
+                dry_run=args.dry_run,
+                expected_updated_at=None,
+                journal_fields={
+                    "patch": {},
+                    "edits": [],
+                    "reason": args.reason,
+                    "reverts": entry.change_id,
+                    "actor": actor,
+                },
+                progress=progress,
+                held=entry.before,
+            )
+        except NotFound as exc:
+            if exc.kind != "assistant":
+                raise
+            # The agent named a change, not an assistant: the advice says which assistant is missing.
+            raise NotFound(exc.kind, exc.id, exc.message, status=exc.status, change_id=entry.change_id) from None
 
     async def _change(
         self,
@@ -212,10 +202,9 @@ class AssistantWriter:
             warnings += warnings_for(body, {**current, **stored}) + _voice_switch(current.get("voice"), body)
             if not body:
                 return WriteOutcome(assistant=current, changes=[], dry_run=dry_run, warnings=warnings)
-            if self._catalog is not None:
-                # What a revert restores was the API's own value: the catalog does not judge it again.
-                new = {f: v for f, v in body.items() if held is None or v != _comparable(f, held.get(f))}
-                warnings += await self._catalog.check(current, {**current, **body}, new, prefix)
+            # What a revert restores was the API's own value: the catalog does not judge it again.
+            new = {f: v for f, v in body.items() if held is None or v != _comparable(f, held.get(f))}
+            warnings += await self._catalog.check(current, {**current, **body}, new, prefix)
             await progress(2, WRITE_STEPS, f"Checked the change to {', '.join(sorted(body))}")
             if dry_run:
                 preview = {**current, **body}
@@ -323,9 +312,7 @@ class AssistantWriter:
 
     async def _settle(self, change_id: str, assistant_id: str, body: State, why: str) -> None:
         try:
-            read: Any = await self._client.get_assistant(assistant_id)
-            # The client may hand back a model or, reading tolerantly, a plain dict.
-            reread = read if isinstance(read, dict) else read.model_dump(mode="json", exclude_unset=True)
+            reread = await self._client.get_assistant(assistant_id)
             # Journal bodies keep secrets masked: compare masked with masked.
             landed = all(redact(_comparable(f, reread.get(f))) == redact(v) for f, v in body.items())
         except ApiError:  # the outcome stays unknown, and the row says so
@@ -365,6 +352,31 @@ class AssistantWriter:
             "get_assistant before retrying.",
             status=timeout.status,
         ) from None
+
+
+def _restore_before(entry: JournalEntry, force: bool) -> Callable[[State], tuple[State, set[str]]]:
+    """A revert's new state: the values the change's fields had before it, refused where they changed again
+    since (unless forced)."""
+    expected_after = entry.after or {**entry.before, **entry.body}
+
+    def build(current: State) -> tuple[State, set[str]]:
+        # The journal keeps states with secrets masked, so compare masked with masked.
+        moved = [
+            f
+            for f in entry.fields
+            if redact(_comparable(f, current.get(f))) != redact(_comparable(f, expected_after.get(f)))
+        ]
+        if moved and not force:
+            raise RevertRefused(
+                f"Not reverted: {', '.join(moved)} changed again after {entry.change_id} "
+                f"(now {shorten({f: current.get(f) for f in moved})}). Reverting would also undo those later "
+                "changes. Review them with list_changes; pass force: true to revert anyway."
+            )
+        state = dict(current)
+        state.update({f: copy.deepcopy(entry.before.get(f)) for f in entry.fields})
+        return state, set(entry.fields)
+
+    return build
 
 
 def _comparable(field_name: str, value: Any) -> Any:
@@ -501,7 +513,9 @@ def _scrubbed(exc: ApiError, secrets: set[str]) -> ApiError:
     message = scrub(exc.message, secrets)
     if message == exc.message:
         return exc
-    return type(exc)(message, status=exc.status, field=exc.field)
+    scrubbed = copy.copy(exc)
+    scrubbed.message, scrubbed.args = message, (message,)
+    return scrubbed
 
 
 def recorded_changes(before: State, after: State, fields: list[str]) -> list[dict[str, Any]]:
@@ -581,7 +595,8 @@ def check_version(expected: str | None, stored: Any) -> None:
     # the API sends) must then match exactly.
     if expected is None or expected == stored or _instant(expected) == _instant(stored) is not None:
         return
-    newer = _instant(stored) is not None and _instant(expected) is not None and _instant(expected) > _instant(stored)
+    expected_at, stored_at = _instant(expected), _instant(stored)
+    newer = expected_at is not None and stored_at is not None and expected_at > stored_at
     if newer:
         raise StaleVersion(
             f"expected_updated_at {expected} is later than the assistant's updated_at {stored}: it did not come from "
@@ -597,7 +612,7 @@ def _instant(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return datetime.fromisoformat(value)
     except ValueError:
         return None
 

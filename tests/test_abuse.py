@@ -25,8 +25,7 @@ from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
 from revox_mcp.server import build_server
 from revox_mcp.serving import AppServer
-from tests.conftest import mcp_client, writes
-from tests.test_policy import text_of
+from tests.conftest import mcp_client, text_of, writes
 
 pytestmark = pytest.mark.anyio
 SALES = SALES_QUALIFIER_ID

@@ -12,9 +12,9 @@ from revox_mcp.errors import (
     ApiRejected,
     ApiTimeout,
     ApiUnreachable,
-    AssistantNotFound,
     AuthFailed,
     ConfigError,
+    NotFound,
     RateLimited,
     ServerFault,
 )
@@ -51,8 +51,9 @@ async def test_no_key_is_a_config_error_before_any_request(sandbox: SandboxServe
 
 async def test_unknown_id_is_not_found(settings: Settings) -> None:
     async with RevoxClient(settings) as client:
-        with pytest.raises(AssistantNotFound):
+        with pytest.raises(NotFound) as caught:
             await client.update_assistant("does-not-exist", {"name": "x"})
+    assert (caught.value.kind, caught.value.id, caught.value.status) == ("assistant", "does-not-exist", 404)
 
 
 async def test_a_400_carries_the_apis_message_and_field(settings: Settings) -> None:
@@ -119,6 +120,6 @@ async def test_a_write_that_times_out_says_it_may_have_applied(sandbox: SandboxS
 
 async def test_ids_are_url_encoded_so_they_cannot_change_the_path(sandbox: SandboxServer, settings: Settings) -> None:
     async with RevoxClient(settings) as client:
-        with pytest.raises(AssistantNotFound):
+        with pytest.raises(NotFound):
             await client.get_assistant("../assistants")
     assert requests_to(sandbox, "GET")[0].path == "/assistants/..%2Fassistants"

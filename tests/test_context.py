@@ -11,14 +11,10 @@ from mcp_types import CallToolResult
 from revox_mcp.config import Settings
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import RECEPTIONIST_ID, REMINDER_ID, SALES_QUALIFIER_ID
-from tests.conftest import add_fault, fast_settings, mcp_client, requests_to, stored, writes
+from tests.conftest import add_fault, fast_settings, mcp_client, requests_to, stored, text_of, writes
 
 pytestmark = pytest.mark.anyio
 SALES = SALES_QUALIFIER_ID
-
-
-def text_of(result: CallToolResult) -> str:
-    return "\n".join(b.text for b in result.content if b.type == "text")
 
 
 async def call(settings: Settings, tool: str, arguments: dict[str, Any]) -> CallToolResult:

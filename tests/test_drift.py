@@ -165,7 +165,7 @@ async def test_an_operator_lets_agents_set_a_field_newer_than_this_release(
 def test_extra_fields_that_cannot_be_are_a_one_line_config_error(names: str, message: str) -> None:
     from revox_mcp.errors import ConfigError
     from revox_mcp.policy import Policy
-    from revox_mcp.tool_models import body_schema
+    from revox_mcp.schemas import body_schema
 
     with pytest.raises(ConfigError, match=message):
         Policy.load(extra_fields=names, env={}).validate_paths(body_schema())

@@ -20,15 +20,11 @@ from revox_mcp.config import Settings
 from revox_mcp.journal import Journal
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
-from tests.conftest import add_fault, fast_settings, mcp_client, requests_to, stored
+from tests.conftest import add_fault, fast_settings, mcp_client, requests_to, stored, text_of
 
 pytestmark = pytest.mark.anyio
 PATH = f"/assistants/{SALES_QUALIFIER_ID}"
 PATCH = {"first_sentence": "Hello from a flaky network", "voice": {"speed": 1.1}}
-
-
-def text_of(result: CallToolResult) -> str:
-    return "\n".join(b.text for b in result.content if b.type == "text")
 
 
 async def update(settings: Settings) -> CallToolResult:
@@ -62,15 +58,23 @@ async def test_transient_faults_are_survived_with_exactly_one_write(
     assert stored(sandbox, SALES_QUALIFIER_ID)["first_sentence"] == PATCH["first_sentence"]
 
 
-@pytest.mark.parametrize("fault", [{"status": 503}, {"status": 429}, {"drop": True}], ids=["503", "429", "reset"])
+@pytest.mark.parametrize(
+    ("fault", "advice"),
+    [
+        ({"status": 503}, "Call get_assistant to see whether it was applied"),
+        ({"status": 429}, "Wait a minute, then call again."),
+        ({"drop": True}, "a re-read shows the change did not land: nothing changed. It is safe to call again."),
+    ],
+    ids=["503", "429", "reset"],
+)
 async def test_persistent_faults_are_a_clear_error_and_nothing_is_half_applied(
-    sandbox: SandboxServer, settings: Settings, fault: dict[str, Any]
+    sandbox: SandboxServer, settings: Settings, fault: dict[str, Any], advice: str
 ) -> None:
     before = stored(sandbox, SALES_QUALIFIER_ID)
     add_fault(sandbox, method="PATCH", path=PATH, times=-1, **fault)
     result = await update(settings)
     assert result.is_error
-    assert "get_assistant" in text_of(result) or "nothing changed" in text_of(result) or "Wait" in text_of(result)
+    assert advice in text_of(result)
     assert stored(sandbox, SALES_QUALIFIER_ID) == before
     assert len(requests_to(sandbox, "PATCH")) == settings.max_retries + 1
 
@@ -286,6 +290,7 @@ async def test_a_write_cancelled_after_it_left_is_settled_from_what_landed(
     """Review finding: a client that gives up mid-write left the row pending, later settled wrongly."""
     import anyio
 
+    from revox_mcp.catalog import Catalog
     from revox_mcp.client import RevoxClient
     from revox_mcp.journal import Journal
     from revox_mcp.policy import Policy
@@ -296,7 +301,7 @@ async def test_a_write_cancelled_after_it_left_is_settled_from_what_landed(
     settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
     journal = Journal(tmp_path / "journal.db", settings.scope)
     async with RevoxClient(settings) as client:
-        writer = AssistantWriter(client, journal, Policy(), None)
+        writer = AssistantWriter(client, journal, Policy(), Catalog(client))
         with anyio.move_on_after(0.5):
             await writer.update(UpdateAssistantArgs(id=SALES_QUALIFIER_ID, patch={"name": "A"}))
         (entry,), _ = await journal.page(SALES_QUALIFIER_ID, 1, 1)

@@ -21,7 +21,7 @@ from revox_mcp.redaction import redact
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.catalog_seed import PHONE_NUMBERS, VOICES
 from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
-from revox_mcp.tool_models import body_schema
+from revox_mcp.schemas import body_schema
 from tests.conftest import fast_settings, mcp_client, writes
 
 FIELDS = body_schema()["properties"]

@@ -18,9 +18,9 @@ from revox_mcp.errors import ConfigError
 from revox_mcp.policy import SENSITIVE_FIELDS, Limit, Policy
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import RECEPTIONIST_ID, SALES_QUALIFIER_ID
+from revox_mcp.schemas import body_schema
 from revox_mcp.server import build_server
-from revox_mcp.tool_models import body_schema
-from tests.conftest import fast_settings, stored, writes
+from tests.conftest import fast_settings, stored, text_of, writes
 
 pytestmark = pytest.mark.anyio
 SALES = SALES_QUALIFIER_ID
@@ -34,10 +34,6 @@ def policy(**options: Any) -> Policy:
 async def client_with(settings: Settings, rules: Policy) -> AsyncIterator[Client]:
     async with Client(build_server(settings, rules)) as client:
         yield client
-
-
-def text_of(result: CallToolResult) -> str:
-    return "\n".join(block.text for block in result.content if block.type == "text")
 
 
 def refused(result: CallToolResult, *paths: str) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from revox_mcp.cli import _parser
+from revox_mcp.tools import markdown_table
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -48,3 +49,7 @@ def test_the_quick_start_commands_exist_and_ci_runs_the_test_one() -> None:
     assert "./scripts/demo.sh" in README and "./scripts/test.sh" in README
     assert (ROOT / "scripts" / "demo.sh").exists() and (ROOT / "scripts" / "test.sh").exists()
     assert "./scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_tools_table_is_generated_from_the_registry() -> None:
+    assert markdown_table() in README, "regenerate with revox_mcp.tools.markdown_table()"

@@ -12,7 +12,7 @@ from revox_mcp.config import Settings
 from revox_mcp.rules import RULES, markdown_table, warnings_for
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import RECEPTIONIST_ID, SALES_QUALIFIER_ID
-from revox_mcp.tool_models import body_schema
+from revox_mcp.schemas import body_schema
 from tests.conftest import mcp_client, stored, text_of, writes
 from tests.test_models import custom_tool
 

@@ -17,7 +17,7 @@ from revox_mcp import schema_files
 from revox_mcp.config import Settings
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import RECEPTIONIST_ID, REMINDER_ID, SALES_QUALIFIER_ID
-from tests.conftest import add_fault, fast_settings, mcp_client, requests_to, stored, writes
+from tests.conftest import add_fault, fast_settings, mcp_client, requests_to, stored, text_of, writes
 
 pytestmark = pytest.mark.anyio
 SALES = SALES_QUALIFIER_ID
@@ -26,10 +26,6 @@ SALES = SALES_QUALIFIER_ID
 @pytest.fixture
 def journal_settings(sandbox: SandboxServer, tmp_path: Path) -> Settings:
     return fast_settings(sandbox, journal_path=tmp_path / "journal.db")
-
-
-def text_of(result: CallToolResult) -> str:
-    return "\n".join(block.text for block in result.content if block.type == "text")
 
 
 def ok(result: CallToolResult) -> dict[str, Any]:
@@ -417,6 +413,14 @@ async def test_failed_and_unknown_changes(sandbox: SandboxServer, journal_settin
         text = failed(await client.call_tool("revert_change", {"change_id": row["change_id"]}))
         assert "nothing to undo" in text
         assert "No change 'chg_nope'" in failed(await client.call_tool("revert_change", {"change_id": "chg_nope"}))
+
+
+async def test_a_revert_whose_assistant_was_deleted_says_so(sandbox: SandboxServer, journal_settings: Settings) -> None:
+    async with mcp_client(journal_settings) as client:
+        change = ok(await update(client, REMINDER_ID, patch={"name": "Soon gone"}))
+        sandbox.store.delete(REMINDER_ID)
+        text = failed(await client.call_tool("revert_change", {"change_id": change["change_id"]}))
+    assert text.startswith("No assistant that this change was made to (was it deleted?) in this organization. ")
 
 
 async def test_the_journal_survives_a_restart(sandbox: SandboxServer, journal_settings: Settings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import shutil
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from revox_mcp import schema_files
+from revox_mcp import schema_files, schema_sync
 from revox_mcp.cli import main
 from revox_mcp.config import Settings
 from revox_mcp.schemas import dumps
@@ -42,13 +43,14 @@ def properties(node: dict[str, Any], path: str = "") -> Iterator[tuple[str, dict
 
 
 def test_checked_in_schemas_match_the_models() -> None:
-    problems = schema_files.check()
+    problems = schema_sync.check()
     assert problems == [], "\n".join([*problems, "Run `revox-mcp schemas --write` and commit the result."])
 
 
 def test_every_tool_has_an_input_and_an_output_file() -> None:
     detailed = [f"{t.name}.input.detailed.json" for t in TOOLS if t.generated_detailed_schema != t.input_schema]
     assert detailed == ["update_assistant.input.detailed.json"]
+    assert [t.name for t in TOOLS if t.has_detailed_schema] == ["update_assistant"]
     assert [p.name for p in SCHEMA_FILES] == sorted(
         [*(f"{t.name}.{kind}.json" for t in TOOLS for kind in ("input", "output")), *detailed]
     )
@@ -129,13 +131,46 @@ async def test_tools_list_publishes_the_files_byte_for_byte(mode: str) -> None:
         assert dumps(tool.output_schema) == (folder / f"{tool.name}.output.json").read_text()
 
 
+@pytest.mark.anyio
+async def test_tools_list_matches_the_snapshots() -> None:
+    """Each tools/list entry (name, title, description, annotations, schemas) is checked in whole, so any
+    change to what clients are shown is a reviewed diff. `revox-mcp schemas --write` refreshes them."""
+    async with mcp_client(Settings(api_key="unused", base_url="http://127.0.0.1:9")) as client:
+        listed = (await client.list_tools()).tools
+    snaps = schema_files.DEFAULT_SCHEMA_DIR / schema_sync.SNAPS
+    assert sorted(p.stem for p in snaps.glob("*.json")) == sorted(t.name for t in TOOLS)
+    for tool in listed:
+        shown = tool.model_dump(mode="json", by_alias=True, exclude_none=True)
+        checked_in = json.loads((snaps / f"{tool.name}.json").read_text(encoding="utf-8"))
+        if shown != checked_in:
+            old, new = (json.dumps(v, indent=2, sort_keys=True).splitlines(True) for v in (checked_in, shown))
+            drift = "".join(difflib.unified_diff(old, new, "checked in", "tools/list"))
+            pytest.fail(f"{tool.name} drifted from its snapshot (`revox-mcp schemas --write` refreshes it):\n{drift}")
+
+
+def test_a_snapshot_that_drifted_is_reported_with_its_diff(tmp_path: Path) -> None:
+    shutil.copytree(schema_files.DEFAULT_SCHEMA_DIR, tmp_path, dirs_exist_ok=True)
+    snap = tmp_path / schema_sync.SNAPS / "get_call.json"
+    snap.write_text(snap.read_text().replace('"title": "Get a call"', '"title": "Get one call"'))
+    assert schema_sync.check(tmp_path) == [f"out of date: {snap}"]
+    diff = schema_sync.diffs(tmp_path)
+    assert '-  "title": "Get one call",\n+  "title": "Get a call",\n' in diff
+    assert schema_sync.write(tmp_path) == [f"wrote {snap}"]
+    assert schema_sync.check(tmp_path) == [] and schema_sync.diffs(tmp_path) == ""
+
+
+def test_a_missing_shipped_file_is_an_error_not_a_generated_schema() -> None:
+    with pytest.raises(schema_files.MissingSchemaFile, match=r"nothing_here\.input\.json is missing"):
+        schema_files.packaged_schema("nothing_here.input.json")
+
+
 def test_check_reports_a_changed_a_missing_and_a_stale_file(tmp_path: Path) -> None:
     shutil.copytree(schema_files.DEFAULT_SCHEMA_DIR, tmp_path, dirs_exist_ok=True)
-    assert schema_files.check(tmp_path) == []
+    assert schema_sync.check(tmp_path) == []
     (tmp_path / "get_assistant.input.json").write_text("{}\n")
     (tmp_path / "update_assistant.output.json").unlink()
     (tmp_path / "delete_everything.input.json").write_text("{}\n")
-    problems = schema_files.check(tmp_path)
+    problems = schema_sync.check(tmp_path)
     assert len(problems) == 3
     assert any(p.startswith("out of date") for p in problems)
     assert any(p.startswith("missing") for p in problems)

@@ -10,7 +10,7 @@ from typing import Any, Literal, Required, TypedDict
 import pytest
 from revox.types import assistant_update_params as sdk
 
-from revox_mcp.tool_models import body_schema
+from revox_mcp.schemas import body_schema
 from tests.sdk_shapes import differences, schema_shape, sdk_shape
 
 # Where we knowingly differ from the SDK, and why. Anything else is drift and fails.

@@ -15,7 +15,7 @@ from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import RECEPTIONIST_ID, SALES_QUALIFIER_ID
 from revox_mcp.schemas import portable_schema
 from revox_mcp.tools import TOOLS_BY_NAME
-from tests.conftest import MODES, add_fault, fast_settings, mcp_client, requests_to, stored, writes
+from tests.conftest import MODES, add_fault, fast_settings, mcp_client, requests_to, stored, text_of, writes
 from tests.field_values import NEW_VALUES
 
 pytestmark = pytest.mark.anyio
@@ -24,10 +24,6 @@ pytestmark = pytest.mark.anyio
 UPDATE_OUTPUT = jsonschema.Draft202012Validator(portable_schema(TOOLS_BY_NAME["update_assistant"].answer_model))
 GET_OUTPUT = jsonschema.Draft202012Validator(portable_schema(TOOLS_BY_NAME["get_assistant"].answer_model))
 PATH = f"/assistants/{SALES_QUALIFIER_ID}"
-
-
-def text_of(result: CallToolResult) -> str:
-    return "\n".join(block.text for block in result.content if block.type == "text")
 
 
 def assert_safe(result: CallToolResult, settings: Settings) -> None:

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from revox_mcp.errors import PatchInvalid, Problem
+from revox_mcp.messages import MAX_VALUE_CHARS, did_you_mean, render_path, shorten
 from revox_mcp.tools import UPDATE_ASSISTANT
-from revox_mcp.validation import MAX_VALUE_CHARS, did_you_mean, render_path, shorten
 from tests.test_models import custom_tool
 
 

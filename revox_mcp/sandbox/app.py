@@ -130,6 +130,13 @@ async def _json_body(request: Request) -> Any:
         raise BadBody("The body is not valid JSON") from None
 
 
+async def _object_body(request: Request) -> dict[str, Any]:
+    body = await _json_body(request)
+    if not isinstance(body, dict):
+        raise BadBody("The body must be a JSON object")
+    return body
+
+
 async def _bad_body(request: Request, exc: Exception) -> Response:
     return _error(400, str(exc))
 
@@ -189,7 +196,7 @@ def placed_call(call_id: str, body: dict[str, Any], config: dict[str, Any], orga
 def with_live_assistant(call: dict[str, Any], assistants: dict[str, Any]) -> dict[str, Any]:
     """The call with its assistant as the store holds it now (null once deleted), as the API joins it."""
     assistant_id = (call.get("assistant") or {}).get("id")
-    return {**call, "assistant": assistants.get(assistant_id)}
+    return {**call, "assistant": assistants.get(assistant_id) if isinstance(assistant_id, str) else None}
 
 
 def search_calls(calls: list[dict[str, Any]], body: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
@@ -209,146 +216,184 @@ def search_calls(calls: list[dict[str, Any]], body: dict[str, Any]) -> tuple[lis
     return found[(page - 1) * size : page * size], len(found)
 
 
+# The API's routes. Each reads the sandbox (its store, catalogs, calls and faults) from the app's state.
+
+
+def _sandbox(request: Request) -> SandboxState:
+    state: SandboxState = request.app.state.sandbox
+    return state
+
+
+async def _run(fn: Any, *args: Any) -> Any:
+    # SQLite calls are blocking; keep them off the event loop.
+    return await anyio.to_thread.run_sync(fn, *args)
+
+
+def _assistants_by_id(store: AssistantStore) -> dict[str, Any]:
+    return {a["id"]: a for a in store.list()}
+
+
+async def list_assistants(request: Request) -> Response:
+    store = _sandbox(request).store
+    return JSONResponse({"assistants": await _run(store.list)})
+
+
+async def create_assistant(request: Request) -> Response:
+    store = _sandbox(request).store
+    body = await _object_body(request)
+    missing = [k for k in ("name", "prompt") if k not in body]
+    if missing:
+        return _error(400, f"{missing[0]}: field required", field=missing[0])
+    try:
+        fields = AssistantUpdate.model_validate(body).body()
+    except ValidationError as exc:
+        return _validation_error(exc)
+    return JSONResponse({"assistant": await _run(store.create, fields)}, status_code=201)
+
+
+async def get_assistant(request: Request) -> Response:
+    store = _sandbox(request).store
+    row = await _run(store.get, request.path_params["id"])
+    return JSONResponse(row) if row else _error(404, "Assistant not found")
+
+
+async def update_assistant(request: Request) -> Response:
+    state = _sandbox(request)
+    store = state.store
+    body = await _object_body(request)
+    stored = await _run(store.get, request.path_params["id"])
+    if stored is None:
+        return _error(404, "Assistant not found")
+    newer = {k: body.pop(k) for k in list(body) if k in state.newer_fields}
+    try:
+        fields = {**AssistantUpdate.model_validate(body).body(), **newer}
+    except ValidationError as exc:
+        # An API accepts back what it stored itself, including keys and values newer than the models
+        # this sandbox was built from: refuse only values the body changes.
+        if any(not (is_unchanged(p.path, body, stored) or state.knows(p)) for p in pydantic_problems(exc)):
+            return _validation_error(exc)
+        fields = {**body, **newer}
+    row = await _run(store.update, request.path_params["id"], fields)
+    return JSONResponse({"assistant": row}) if row else _error(404, "Assistant not found")
+
+
+async def delete_assistant(request: Request) -> Response:
+    store = _sandbox(request).store
+    deleted = await _run(store.delete, request.path_params["id"])
+    return JSONResponse({"success": True}) if deleted else _error(404, "Assistant not found")
+
+
+async def clone_assistant(request: Request) -> Response:
+    store = _sandbox(request).store
+    row = await _run(store.clone, request.path_params["id"])
+    return JSONResponse({"assistant": row}, status_code=201) if row else _error(404, "Assistant not found")
+
+
+async def list_voices(request: Request) -> Response:
+    state = _sandbox(request)
+    return JSONResponse({"voices": state.voices})
+
+
+async def get_voice(request: Request) -> Response:
+    state = _sandbox(request)
+    provider = request.query_params.get("provider")
+    for voice in state.voices:
+        if voice["id"] == request.path_params["id"] and provider in (None, voice["provider"]):
+            return JSONResponse({"voice": voice})
+    return _error(404, "Voice not found")
+
+
+async def list_phone_numbers(request: Request) -> Response:
+    state = _sandbox(request)
+    store = state.store
+    numbers = []
+    for number in state.phone_numbers:
+        inbound = number["inbound_assistant"]
+        numbers.append({**number, "inbound_assistant": await _run(store.get, inbound) if inbound else None})
+    return JSONResponse({"phone_numbers": numbers})
+
+
+async def call_search(request: Request) -> Response:
+    state = _sandbox(request)
+    store = state.store
+    body = await _object_body(request)
+    try:
+        calls, total = search_calls(state.calls, body)
+    except (TypeError, ValueError) as exc:
+        return _error(400, f"bad search: {exc}")
+    assistants = await _run(_assistants_by_id, store)
+    return JSONResponse({"calls": [with_live_assistant(c, assistants) for c in calls], "total_count": total})
+
+
+async def create_call(request: Request) -> Response:
+    """POST /call. The sandbox places no phone call: it records the call, and the configuration it would
+    have used (`test_call_configs`), and answers in the API's shape with status 'not_launched'."""
+    state = _sandbox(request)
+    store = state.store
+    body = await _json_body(request)
+    if not isinstance(body, dict) or not isinstance(body.get("phone_number"), str):
+        return _error(400, "phone_number: field required", field="phone_number")
+    config = body.get("assistant")
+    if config is None and body.get("assistant_id"):
+        config = await _run(store.get, str(body["assistant_id"]))
+        if config is None:
+            return _error(404, "Assistant not found")
+    if not isinstance(config, dict) or not isinstance(config.get("prompt"), str):
+        return _error(400, "assistant: an inline assistant with a prompt, or an assistant_id", field="assistant")
+    inline = {k: v for k, v in config.items() if k not in ("id", "organization_id", "created_at", "updated_at")}
+    try:
+        AssistantUpdate.model_validate({k: v for k, v in inline.items() if k not in state.newer_fields})
+    except ValidationError as exc:
+        if any(not state.knows(p) for p in pydantic_problems(exc)):
+            return _validation_error(exc)
+    call = placed_call(f"call_test_{len(state.test_call_configs) + 1:03d}", body, config, store.organization_id)
+    state.test_call_configs[call["id"]] = config
+    state.calls.insert(0, call)
+    return JSONResponse({"call": call}, status_code=201)
+
+
+async def get_call(request: Request) -> Response:
+    state = _sandbox(request)
+    store = state.store
+    for call in state.calls:
+        if call["id"] == request.path_params["id"]:
+            return JSONResponse({"call": with_live_assistant(call, await _run(_assistants_by_id, store))})
+    return _error(404, "Call not found")
+
+
+async def faults(request: Request) -> Response:
+    state = _sandbox(request)
+    if request.method == "DELETE":
+        state.faults.clear()
+        return JSONResponse({"faults": []})
+    if request.method == "POST":
+        try:
+            state.faults.append(Fault(**await _json_body(request)))
+        except TypeError as exc:
+            return _error(400, f"bad fault: {exc}")
+    return JSONResponse({"faults": [asdict(f) for f in state.faults]})
+
+
+async def newer_fields(request: Request) -> Response:
+    state = _sandbox(request)
+    if request.method == "POST":
+        names = (await _json_body(request)).get("fields")
+        if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+            return _error(400, 'bad fields: send {"fields": ["name", ...]}')
+        state.newer_fields = set(names)
+    return JSONResponse({"fields": sorted(state.newer_fields)})
+
+
+async def request_log(request: Request) -> Response:
+    state = _sandbox(request)
+    if request.method == "DELETE":
+        state.requests.clear()
+    return JSONResponse({"requests": [asdict(r) for r in state.requests]})
+
+
 def create_app(store: AssistantStore, api_key: str) -> Starlette:
     state = SandboxState(store=store, api_key=api_key)
     state.reseed()
-
-    async def run(fn: Any, *args: Any) -> Any:
-        # SQLite calls are blocking; keep them off the event loop.
-        return await anyio.to_thread.run_sync(fn, *args)
-
-    def assistants_by_id() -> dict[str, Any]:
-        return {a["id"]: a for a in store.list()}
-
-    async def list_assistants(request: Request) -> Response:
-        return JSONResponse({"assistants": await run(store.list)})
-
-    async def create_assistant(request: Request) -> Response:
-        body = await _json_body(request)
-        if not isinstance(body, dict):
-            return _error(400, "The body must be a JSON object")
-        missing = [k for k in ("name", "prompt") if k not in body]
-        if missing:
-            return _error(400, f"{missing[0]}: field required", field=missing[0])
-        try:
-            fields = AssistantUpdate.model_validate(body).body()
-        except ValidationError as exc:
-            return _validation_error(exc)
-        return JSONResponse({"assistant": await run(store.create, fields)}, status_code=201)
-
-    async def get_assistant(request: Request) -> Response:
-        row = await run(store.get, request.path_params["id"])
-        return JSONResponse(row) if row else _error(404, "Assistant not found")
-
-    async def update_assistant(request: Request) -> Response:
-        body = await _json_body(request)
-        if not isinstance(body, dict):
-            return _error(400, "The body must be a JSON object")
-        stored = await run(store.get, request.path_params["id"])
-        if stored is None:
-            return _error(404, "Assistant not found")
-        newer = {k: body.pop(k) for k in list(body) if k in state.newer_fields}
-        try:
-            fields = {**AssistantUpdate.model_validate(body).body(), **newer}
-        except ValidationError as exc:
-            # An API accepts back what it stored itself, including keys and values newer than the models
-            # this sandbox was built from: refuse only values the body changes.
-            if any(not (is_unchanged(p.path, body, stored) or state.knows(p)) for p in pydantic_problems(exc)):
-                return _validation_error(exc)
-            fields = {**body, **newer}
-        row = await run(store.update, request.path_params["id"], fields)
-        return JSONResponse({"assistant": row}) if row else _error(404, "Assistant not found")
-
-    async def delete_assistant(request: Request) -> Response:
-        deleted = await run(store.delete, request.path_params["id"])
-        return JSONResponse({"success": True}) if deleted else _error(404, "Assistant not found")
-
-    async def clone_assistant(request: Request) -> Response:
-        row = await run(store.clone, request.path_params["id"])
-        return JSONResponse({"assistant": row}, status_code=201) if row else _error(404, "Assistant not found")
-
-    async def list_voices(request: Request) -> Response:
-        return JSONResponse({"voices": state.voices})
-
-    async def get_voice(request: Request) -> Response:
-        provider = request.query_params.get("provider")
-        for voice in state.voices:
-            if voice["id"] == request.path_params["id"] and provider in (None, voice["provider"]):
-                return JSONResponse({"voice": voice})
-        return _error(404, "Voice not found")
-
-    async def list_phone_numbers(request: Request) -> Response:
-        numbers = []
-        for number in state.phone_numbers:
-            inbound = number["inbound_assistant"]
-            numbers.append({**number, "inbound_assistant": await run(store.get, inbound) if inbound else None})
-        return JSONResponse({"phone_numbers": numbers})
-
-    async def call_search(request: Request) -> Response:
-        body = await _json_body(request)
-        if not isinstance(body, dict):
-            return _error(400, "The body must be a JSON object")
-        try:
-            calls, total = search_calls(state.calls, body)
-        except (TypeError, ValueError) as exc:
-            return _error(400, f"bad search: {exc}")
-        assistants = await run(assistants_by_id)
-        return JSONResponse({"calls": [with_live_assistant(c, assistants) for c in calls], "total_count": total})
-
-    async def create_call(request: Request) -> Response:
-        """POST /call. The sandbox places no phone call: it records the call, and the configuration it would
-        have used (`test_call_configs`), and answers in the API's shape with status 'not_launched'."""
-        body = await _json_body(request)
-        if not isinstance(body, dict) or not isinstance(body.get("phone_number"), str):
-            return _error(400, "phone_number: field required", field="phone_number")
-        config = body.get("assistant")
-        if config is None and body.get("assistant_id"):
-            config = await run(store.get, str(body["assistant_id"]))
-            if config is None:
-                return _error(404, "Assistant not found")
-        if not isinstance(config, dict) or not isinstance(config.get("prompt"), str):
-            return _error(400, "assistant: an inline assistant with a prompt, or an assistant_id", field="assistant")
-        inline = {k: v for k, v in config.items() if k not in ("id", "organization_id", "created_at", "updated_at")}
-        try:
-            AssistantUpdate.model_validate({k: v for k, v in inline.items() if k not in state.newer_fields})
-        except ValidationError as exc:
-            if any(not state.knows(p) for p in pydantic_problems(exc)):
-                return _validation_error(exc)
-        call = placed_call(f"call_test_{len(state.test_call_configs) + 1:03d}", body, config, store.organization_id)
-        state.test_call_configs[call["id"]] = config
-        state.calls.insert(0, call)
-        return JSONResponse({"call": call}, status_code=201)
-
-    async def get_call(request: Request) -> Response:
-        for call in state.calls:
-            if call["id"] == request.path_params["id"]:
-                return JSONResponse({"call": with_live_assistant(call, await run(assistants_by_id))})
-        return _error(404, "Call not found")
-
-    async def faults(request: Request) -> Response:
-        if request.method == "DELETE":
-            state.faults.clear()
-            return JSONResponse({"faults": []})
-        if request.method == "POST":
-            try:
-                state.faults.append(Fault(**await _json_body(request)))
-            except TypeError as exc:
-                return _error(400, f"bad fault: {exc}")
-        return JSONResponse({"faults": [asdict(f) for f in state.faults]})
-
-    async def newer_fields(request: Request) -> Response:
-        if request.method == "POST":
-            names = (await _json_body(request)).get("fields")
-            if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
-                return _error(400, 'bad fields: send {"fields": ["name", ...]}')
-            state.newer_fields = set(names)
-        return JSONResponse({"fields": sorted(state.newer_fields)})
-
-    async def request_log(request: Request) -> Response:
-        if request.method == "DELETE":
-            state.requests.clear()
-        return JSONResponse({"requests": [asdict(r) for r in state.requests]})
-
     app = Starlette(
         routes=[
             Route("/assistants", list_assistants, methods=["GET"]),

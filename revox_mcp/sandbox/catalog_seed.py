@@ -140,33 +140,9 @@ def _sales_call(rng: random.Random, first: str) -> tuple[str, str, str | None, s
     kind = rng.choices(
         ["voicemail", "not_interested", "interested", "callback", "ivr", "no_answer"], [12, 6, 5, 3, 2, 2]
     )[0]
+    if kind in ("voicemail", "ivr", "no_answer"):
+        return _unanswered_sales_call(kind, first)
     opener = _turn("assistant", f"Hi {first}, this is Sarah from Acme Solar. Do you have a quick minute?")
-    if kind == "voicemail":
-        return (
-            "voicemail",
-            "voicemail",
-            None,
-            "Reached voicemail; left a message.",
-            [
-                _turn("user", f"Hi, you've reached {first}. Leave a message after the tone."),
-                _turn("assistant", f"Hi {first}, it's Sarah from Acme Solar about your quote. I'll try again later."),
-            ],
-            {},
-        )
-    if kind == "ivr":
-        return (
-            "IVR",
-            "user_inactive",
-            "none",
-            "Hit a phone menu and could not reach a person.",
-            [
-                _turn("user", "Thank you for calling. For sales, press 1. For support, press 2."),
-                _turn("assistant", "(pressed 0)"),
-            ],
-            {},
-        )
-    if kind == "no_answer":
-        return "unknown", "user_rejected", "none", "The call was rejected.", [], {}
     if kind == "not_interested":
         return (
             "human",
@@ -194,6 +170,38 @@ def _sales_call(rng: random.Random, first: str) -> tuple[str, str, str | None, s
             ],
             {"is_homeowner": True},
         )
+    return _interested_sales_call(opener, bill)
+
+
+def _unanswered_sales_call(kind: str, first: str) -> tuple[str, str, str | None, str, list[Row], Row]:
+    if kind == "voicemail":
+        return (
+            "voicemail",
+            "voicemail",
+            None,
+            "Reached voicemail; left a message.",
+            [
+                _turn("user", f"Hi, you've reached {first}. Leave a message after the tone."),
+                _turn("assistant", f"Hi {first}, it's Sarah from Acme Solar about your quote. I'll try again later."),
+            ],
+            {},
+        )
+    if kind == "ivr":
+        return (
+            "IVR",
+            "user_inactive",
+            "none",
+            "Hit a phone menu and could not reach a person.",
+            [
+                _turn("user", "Thank you for calling. For sales, press 1. For support, press 2."),
+                _turn("assistant", "(pressed 0)"),
+            ],
+            {},
+        )
+    return "unknown", "user_rejected", "none", "The call was rejected.", [], {}
+
+
+def _interested_sales_call(opener: Row, bill: int) -> tuple[str, str, str | None, str, list[Row], Row]:
     return "human", "tool_end_call", "interested", f"Homeowner, bill ${bill}/month, booked an assessment.", [
         opener,
         _turn("user", "Sure, I filled the form last week."),
@@ -297,6 +305,57 @@ def _attempt(
     }
 
 
+def _call(
+    call_id: str,
+    organization_id: str,
+    direction: str,
+    numbers: tuple[str, str],
+    name: tuple[str, str],
+    assistant: Row,
+    outcome_and_summary: tuple[str | None, str],
+    created: datetime,
+    attempts: list[Row],
+) -> Row:
+    """One call in the SDK's shape; `attempts` most recent first."""
+    (from_number, to_number), (first, last), (outcome, summary) = numbers, name, outcome_and_summary
+    attempt = attempts[0]
+    return {
+        "id": call_id,
+        "organization_id": organization_id,
+        "direction": direction,
+        "status": "completed",
+        "from_phone_number": from_number,
+        "to_phone_number": to_number,
+        "contact": {
+            "first_name": first,
+            "last_name": last,
+            "email": f"{first.lower()}@example.com",
+            "company": None,
+            "job_title": None,
+        },
+        "assistant": assistant or None,
+        "assignee": None,
+        "campaign": None,
+        # What the call ran with, copied from its assistant when it was placed.
+        "llm_model": assistant.get("llm_model", {"type": "dedicated-instance", "name": "gpt-4.1"}),
+        "first_sentence_delay_ms": assistant.get("first_sentence_delay_ms", 400),
+        "call_retry_config": assistant.get("call_retry_config"),
+        "prompt_variables": {"first_name": first, "last_name": last},
+        "metadata": None,
+        "outcome": None if outcome in (None, "none") else outcome,
+        "outcome_summary": summary,
+        "created_at": _stamp(created),
+        "scheduled_at": _stamp(created),
+        # The outcome is computed shortly after the last attempt ends.
+        "updated_at": _stamp(_parse(attempt["ended_at"]) + timedelta(seconds=20)),
+        "is_completed": True,
+        "is_cancelled": False,
+        "calls_count": len(attempts),
+        "call_attempts": attempts,
+        "last_call_attempt": attempt,
+    }
+
+
 def generate_calls(assistants: dict[str, Row], organization_id: str, count: int = 60, seed: int = 7) -> list[Row]:
     """`count` calls over the last 30 days, newest first, spread over the three seeded assistants.
 
@@ -329,49 +388,26 @@ def generate_calls(assistants: dict[str, Row], organization_id: str, count: int 
             created = started - timedelta(hours=2)
             missed = _attempt(f"att_{index:03d}_0", to_number, created, "unknown", "user_unavailable", [], {})
             attempts.append({**missed, "dial_error": "no_answer", "ended_by": "system"})
+        from_number = ours[assistant_id] if direction == "outbound" else customer
         calls.append(
-            {
-                "id": f"call_{index:03d}",
-                "organization_id": organization_id,
-                "direction": direction,
-                "status": "completed",
-                "from_phone_number": ours[assistant_id] if direction == "outbound" else customer,
-                "to_phone_number": to_number,
-                "contact": {
-                    "first_name": first,
-                    "last_name": last,
-                    "email": f"{first.lower()}@example.com",
-                    "company": None,
-                    "job_title": None,
-                },
-                "assistant": assistant or None,
-                "assignee": None,
-                "campaign": None,
-                # What the call ran with, copied from its assistant when it was placed.
-                "llm_model": assistant.get("llm_model", {"type": "dedicated-instance", "name": "gpt-4.1"}),
-                "first_sentence_delay_ms": assistant.get("first_sentence_delay_ms", 400),
-                "call_retry_config": assistant.get("call_retry_config"),
-                "prompt_variables": {"first_name": first, "last_name": last},
-                "metadata": None,
-                "outcome": None if outcome in (None, "none") else outcome,
-                "outcome_summary": summary,
-                "created_at": _stamp(created),
-                "scheduled_at": _stamp(created),
-                # The outcome is computed shortly after the last attempt ends.
-                "updated_at": _stamp(_parse(attempt["ended_at"]) + timedelta(seconds=20)),
-                "is_completed": True,
-                "is_cancelled": False,
-                "calls_count": len(attempts),
-                "call_attempts": attempts,
-                "last_call_attempt": attempt,
-            }
+            _call(
+                f"call_{index:03d}",
+                organization_id,
+                direction,
+                (from_number, to_number),
+                (first, last),
+                assistant,
+                (outcome, summary),
+                created,
+                attempts,
+            )
         )
     calls.sort(key=lambda c: c["created_at"], reverse=True)
     return calls
 
 
 def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return datetime.fromisoformat(stamp)
 
 
 # A tuning history to measure (revox-mcp sandbox --tuning-history; it replaces the reminder's other calls):

@@ -71,7 +71,7 @@ def _next_timestamp(previous: str | None) -> str:
     """Now, but strictly later than `previous`: updated_at is a version stamp and must move on every write."""
     now = datetime.now(UTC)
     if previous:
-        floor = datetime.fromisoformat(previous.replace("Z", "+00:00")) + timedelta(microseconds=1)
+        floor = datetime.fromisoformat(previous) + timedelta(microseconds=1)
         now = max(now, floor)
     return _iso(now)
 

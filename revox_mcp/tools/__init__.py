@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from revox_mcp.policy import Policy
-from revox_mcp.schemas import for_profile
 from revox_mcp.tools.assistants import GET_ASSISTANT, LIST_ASSISTANTS, LIST_CHANGES, REVERT_CHANGE, UPDATE_ASSISTANT
 from revox_mcp.tools.base import PublishedTool, ToolAnswer, ToolContext, ToolSpec
 from revox_mcp.tools.context import GET_CALL, LIST_PHONE_NUMBERS, LIST_VOICES, SEARCH_CALLS
@@ -30,16 +29,31 @@ TOOLS_BY_NAME: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}
 def publish(policy: Policy, profile: str = "portable") -> dict[str, PublishedTool]:
     """The tools a server with `policy` offers (read-only mode keeps only tools marked read-only), with
     input schemas in the dialect `profile` names."""
-    tools = {t.name: t.publish(policy) for t in TOOLS if (t.read_only or not policy.read_only) and _offered(t, policy)}
-    if profile != "portable":
-        for tool in tools.values():
-            tool.input_schema = for_profile(tool.input_schema, profile)
-    return tools
+    return {
+        t.name: t.publish(policy, profile)
+        for t in TOOLS
+        if (t.read_only or not policy.read_only) and _offered(t, policy)
+    }
 
 
 def _offered(tool: ToolSpec, policy: Policy) -> bool:
     """Test calls ring real phones: offered only when the operator named numbers that may be called."""
     return tool is not PLACE_TEST_CALL or bool(policy.test_numbers)
+
+
+def markdown_table() -> str:
+    """The README's tools table, generated from TOOLS so the two cannot disagree."""
+    rows = ["| tool | does | annotations |", "| --- | --- | --- |"]
+    rows += [f"| `{tool.name}` | {tool.does} | {_annotation_words(tool)} |" for tool in TOOLS]
+    return "\n".join(rows)
+
+
+def _annotation_words(tool: ToolSpec) -> str:
+    if tool.read_only:
+        return "read-only"
+    if tool.annotations.destructive_hint:
+        return "writes (marked destructive, so clients ask first)"
+    return "writes"
 
 
 def tool_schemas(tool: PublishedTool) -> str:
@@ -61,6 +75,7 @@ __all__ = [
     "ToolAnswer",
     "ToolContext",
     "ToolSpec",
+    "markdown_table",
     "publish",
     "tool_schemas",
 ]

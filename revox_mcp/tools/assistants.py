@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from functools import cached_property
 from typing import Any
 
 import mcp_types as types
@@ -12,7 +14,7 @@ from revox_mcp.errors import PatchInvalid, Problem
 from revox_mcp.journal import JournalEntry
 from revox_mcp.models import AssistantUpdate
 from revox_mcp.policy import Policy
-from revox_mcp.schemas import JsonSchema, partial_patch
+from revox_mcp.schemas import JsonSchema, body_schema, for_profile, partial_patch, portable_schema
 from revox_mcp.tool_models import (
     AssistantAnswer,
     GetAssistantArgs,
@@ -23,10 +25,9 @@ from revox_mcp.tool_models import (
     RevertChangeArgs,
     UpdateAnswer,
     UpdateAssistantArgs,
-    body_schema,
 )
-from revox_mcp.tools.base import READ_ONLY, ToolAnswer, ToolContext, ToolSpec
-from revox_mcp.validation import pydantic_problems
+from revox_mcp.tools.base import READ_ONLY, PublishedTool, ToolAnswer, ToolContext, ToolSpec
+from revox_mcp.validation import ArgumentValidator, pydantic_problems
 from revox_mcp.views import bounded, holds_cut_mark, selected
 from revox_mcp.writer import WRITE_STEPS, WriteOutcome, recorded_changes
 
@@ -121,6 +122,38 @@ def _update_policy_checks(arguments: dict[str, Any], policy: Policy) -> list[Pro
         if isinstance(target, str):
             problems += policy.check_paths([target], f"edits[{index}]")
     return problems
+
+
+class UpdateAssistantSpec(ToolSpec):
+    """update_assistant's own shaping: its patch is published partial (nested objects merge), its patch is
+    checked against rules no schema states, and an operator policy narrows what it shows and accepts."""
+
+    has_detailed_schema = True
+
+    @cached_property
+    def generated_detailed_schema(self) -> JsonSchema:
+        return _with_partial_patch(portable_schema(self.args_model))
+
+    @cached_property
+    def validator(self) -> ArgumentValidator:
+        return ArgumentValidator(self.detailed_schema, self.args_model, extra_checks=_patch_field_checks)
+
+    def publish(self, policy: Policy, profile: str = "portable") -> PublishedTool:
+        if policy.is_default:
+            return super().publish(policy, profile)
+        schema = _shape_update_for_policy(copy.deepcopy(self.input_schema), policy)
+
+        def checks(arguments: dict[str, Any]) -> list[Problem]:
+            return _update_policy_checks(arguments, policy) + _patch_field_checks(
+                policy.without_extra_fields(arguments)
+            )
+
+        # Validation runs against the full schema so that a denied field is reported as denied,
+        # not as unknown; the policy check above says why. The operator's extra fields are known to it.
+        full = copy.deepcopy(self.detailed_schema)
+        full["properties"]["patch"] = policy.with_extra_fields(full["properties"]["patch"])
+        validator = ArgumentValidator(full, self.args_model, extra_checks=checks)
+        return PublishedTool(self, for_profile(schema, profile), validator)
 
 
 def _label(assistant: dict[str, Any]) -> str:
@@ -239,6 +272,7 @@ async def list_changes(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
 GET_ASSISTANT = ToolSpec(
     name="get_assistant",
     title="Get a voice assistant",
+    does="one assistant's whole configuration",
     description=(
         "Read one Revox voice assistant's whole configuration: prompt, voice, LLM, first sentence, calling "
         "windows, integrations, and updated_at (pass it as expected_updated_at when you update)."
@@ -252,6 +286,7 @@ GET_ASSISTANT = ToolSpec(
 LIST_ASSISTANTS = ToolSpec(
     name="list_assistants",
     title="List voice assistants",
+    does="compact rows (id, name, type, updated_at), `name_contains` filter",
     description="List the organization's voice assistants: id, name, type, updated_at. Filter by part of the name.",
     args_model=ListAssistantsArgs,
     answer_model=ListAssistantsAnswer,
@@ -259,9 +294,10 @@ LIST_ASSISTANTS = ToolSpec(
     handler=list_assistants,
 )
 
-UPDATE_ASSISTANT = ToolSpec(
+UPDATE_ASSISTANT = UpdateAssistantSpec(
     name="update_assistant",
     title="Update a voice assistant",
+    does="change fields (`patch`) and list items or text passages (`edits`); `dry_run`; version guard",
     description=(
         "Change a Revox voice assistant (an AI agent on real phone calls). `patch` sets fields: nested objects "
         'are merged onto the current value ({"voice": {"speed": 1.1}} keeps the voice), lists are replaced '
@@ -280,15 +316,12 @@ UPDATE_ASSISTANT = ToolSpec(
         open_world_hint=True,
     ),
     handler=update_assistant,
-    shape_input=_with_partial_patch,
-    extra_checks=_patch_field_checks,
-    shape_for_policy=_shape_update_for_policy,
-    policy_checks=_update_policy_checks,
 )
 
 LIST_CHANGES = ToolSpec(
     name="list_changes",
     title="List recorded changes",
+    does="the change journal, newest first, paged, by assistant",
     description=(
         "The change journal: every change this server made, newest first, with its fields, reason, status and "
         "diff. Filter by assistant; paged."
@@ -302,6 +335,7 @@ LIST_CHANGES = ToolSpec(
 REVERT_CHANGE = ToolSpec(
     name="revert_change",
     title="Revert a recorded change",
+    does="undo one journalled change",
     description=(
         "Undo one change from list_changes: restores the values its fields had before it. Refused if those "
         "fields changed again since (force: true overrides). The revert is itself recorded and can be reverted."

@@ -3,23 +3,21 @@ operator policy, and the context handlers work with."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 import mcp_types as types
 from pydantic import BaseModel
 
 from revox_mcp.catalog import Catalog
 from revox_mcp.client import RevoxClient
-from revox_mcp.errors import Problem
 from revox_mcp.journal import Journal
 from revox_mcp.policy import Policy
 from revox_mcp.progress import Progress, no_progress
 from revox_mcp.schema_files import packaged_schema
-from revox_mcp.schemas import JsonSchema, compact, compact_output, portable_schema
+from revox_mcp.schemas import JsonSchema, compact, compact_output, for_profile, portable_schema
 from revox_mcp.validation import ArgumentValidator
 from revox_mcp.writer import AssistantWriter
 
@@ -50,24 +48,22 @@ class ToolAnswer:
 Handler = Callable[[ToolContext, Any], Awaitable[ToolAnswer]]
 
 
-def _unchanged(schema: JsonSchema) -> JsonSchema:
-    return schema
-
-
 @dataclass(frozen=True)
 class ToolSpec:
+    """One tool: its names, models, annotations and handler. A tool that checks more than its schema states,
+    or that an operator policy changes (update_assistant), is a subclass that says so itself."""
+
     name: str
     title: str
+    # What the tool does, in a few words: its row in the README's tools table (clients see `description`).
+    does: str
     description: str
     args_model: type[BaseModel]
     answer_model: type[BaseModel]
     annotations: types.ToolAnnotations
     handler: Handler
-    shape_input: Callable[[JsonSchema], JsonSchema] = _unchanged
-    extra_checks: Callable[[dict[str, Any]], list[Problem]] | None = None
-    # How an operator policy changes this tool's published schema and what it refuses up front.
-    shape_for_policy: Callable[[JsonSchema, Policy], JsonSchema] | None = None
-    policy_checks: Callable[[dict[str, Any], Policy], list[Problem]] | None = None
+    # Whether a detailed input schema is shipped (where compacting leaves rules out; update_assistant's).
+    has_detailed_schema: ClassVar[bool] = False
 
     @property
     def read_only(self) -> bool:
@@ -77,7 +73,7 @@ class ToolSpec:
     @cached_property
     def generated_detailed_schema(self) -> JsonSchema:
         """Every rule and description: what arguments are checked against, and a resource to read."""
-        return self.shape_input(portable_schema(self.args_model))
+        return portable_schema(self.args_model)
 
     @cached_property
     def generated_input_schema(self) -> JsonSchema:
@@ -88,66 +84,58 @@ class ToolSpec:
     def generated_output_schema(self) -> JsonSchema:
         return compact_output(portable_schema(self.answer_model))
 
-    # What is published: the checked-in file, read once (far cheaper at start-up than generating it;
-    # the sync test guarantees they are the same), or the generated schema where no file is shipped.
+    # What is published: the shipped file, read once (far cheaper at start-up than generating it; the sync
+    # test guarantees they are the same). A missing file is an error, never a schema generated instead.
     @cached_property
     def input_schema(self) -> JsonSchema:
-        return packaged_schema(f"{self.name}.input.json") or self.generated_input_schema
+        return packaged_schema(f"{self.name}.input.json")
 
     @cached_property
     def detailed_schema(self) -> JsonSchema:
-        # Shipped only where compacting changes something.
-        return packaged_schema(f"{self.name}.input.detailed.json") or self.input_schema
+        if self.has_detailed_schema:
+            return packaged_schema(f"{self.name}.input.detailed.json")
+        return self.input_schema
 
     @cached_property
     def output_schema(self) -> JsonSchema:
-        return packaged_schema(f"{self.name}.output.json") or self.generated_output_schema
+        return packaged_schema(f"{self.name}.output.json")
+
+    def listing(self, input_schema: JsonSchema, output_schema: JsonSchema) -> types.Tool:
+        """This tool's tools/list entry with these schemas."""
+        return types.Tool(
+            name=self.name,
+            title=self.title,
+            description=self.description,
+            input_schema=input_schema,
+            output_schema=output_schema,
+            annotations=self.annotations,
+        )
+
+    def snapshot(self) -> dict[str, Any]:
+        """The tool as tools/list shows it under the default policy, generated from the models: what the
+        checked-in snapshot (tool_schemas/snaps/) holds."""
+        tool = self.listing(self.generated_input_schema, self.generated_output_schema)
+        listed: dict[str, Any] = tool.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return listed
 
     @cached_property
     def validator(self) -> ArgumentValidator:
-        return ArgumentValidator(self.detailed_schema, self.args_model, extra_checks=self.extra_checks)
+        """The arguments check under the default policy, shared by every server that publishes it (it compiles
+        its schema on first use)."""
+        return ArgumentValidator(self.detailed_schema, self.args_model)
 
-    def publish(self, policy: Policy) -> PublishedTool:
-        """This tool as shown and checked under `policy` (the checked-in schema when the policy is default)."""
-        if policy.is_default or self.shape_for_policy is None:
-            return PublishedTool(self, self.input_schema, lambda: self.validator)
-        schema = self.shape_for_policy(copy.deepcopy(self.input_schema), policy)
-        policy_checks = self.policy_checks
-        extra = self.extra_checks
-
-        def checks(arguments: dict[str, Any]) -> list[Problem]:
-            found = policy_checks(arguments, policy) if policy_checks else []
-            return found + (extra(policy.without_extra_fields(arguments)) if extra else [])
-
-        # Validation runs against the full schema so that a denied field is reported as denied,
-        # not as unknown; the policy check above says why. The operator's extra fields are known to it.
-        full = copy.deepcopy(self.detailed_schema)
-        if "patch" in full.get("properties", {}):
-            full["properties"]["patch"] = policy.with_extra_fields(full["properties"]["patch"])
-        return PublishedTool(self, schema, lambda: ArgumentValidator(full, self.args_model, extra_checks=checks))
+    def publish(self, policy: Policy, profile: str = "portable") -> PublishedTool:
+        """This tool as shown and checked under `policy`, its input schema in the dialect `profile` names."""
+        return PublishedTool(self, for_profile(self.input_schema, profile), self.validator)
 
 
+@dataclass(frozen=True)
 class PublishedTool:
-    """A tool as one server shows it; its validator is compiled on the tool's first call, not at start."""
+    """A tool as one server shows it and checks its arguments."""
 
-    def __init__(
-        self, spec: ToolSpec, input_schema: JsonSchema, make_validator: Callable[[], ArgumentValidator]
-    ) -> None:
-        self.spec = spec
-        self.input_schema = input_schema
-        self._make_validator = make_validator
-
-    @cached_property
-    def validator(self) -> ArgumentValidator:
-        return self._make_validator()
+    spec: ToolSpec
+    input_schema: JsonSchema
+    validator: ArgumentValidator
 
     def to_mcp(self) -> types.Tool:
-        spec = self.spec
-        return types.Tool(
-            name=spec.name,
-            title=spec.title,
-            description=spec.description,
-            input_schema=self.input_schema,
-            output_schema=spec.output_schema,
-            annotations=spec.annotations,
-        )
+        return self.spec.listing(self.input_schema, self.spec.output_schema)

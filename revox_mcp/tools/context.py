@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from revox_mcp.errors import PatchInvalid, Problem
+from revox_mcp.impact import instant
 from revox_mcp.tool_models import (
     GetCallAnswer,
     GetCallArgs,
@@ -53,11 +54,12 @@ async def list_voices(ctx: ToolContext, args: ListVoicesArgs) -> ToolAnswer:
     if args.model:
         rows = [r for r in rows if r["provider"] != "cartesia" or r["model_compat"] in ("universal", args.model)]
     if args.query:
-        words = args.query.casefold().split()
+        query = args.query.casefold()
+        words = query.split()
 
         def relevance(r: dict[str, Any]) -> float:
             text = f"{r['name']} {r['description']}".casefold()
-            return sum(w in text for w in words) + difflib.SequenceMatcher(None, args.query.casefold(), text).ratio()
+            return sum(w in text for w in words) + difflib.SequenceMatcher(None, query, text).ratio()
 
         rows = sorted((r for r in rows if any(w in f"{r['name']} {r['description']}".casefold() for w in words)),
                       key=relevance, reverse=True)  # fmt: skip
@@ -99,8 +101,8 @@ def _last_attempt(call: dict[str, Any]) -> dict[str, Any]:
 
 def _duration(attempt: dict[str, Any]) -> float | None:
     try:
-        start = datetime.fromisoformat(str(attempt["started_at"]).replace("Z", "+00:00"))
-        end = datetime.fromisoformat(str(attempt["ended_at"]).replace("Z", "+00:00"))
+        start = datetime.fromisoformat(str(attempt["started_at"]))
+        end = datetime.fromisoformat(str(attempt["ended_at"]))
     except (KeyError, TypeError, ValueError):
         return None
     return (end - start).total_seconds()
@@ -108,9 +110,8 @@ def _duration(attempt: dict[str, Any]) -> float | None:
 
 def _call_row(call: dict[str, Any]) -> dict[str, Any]:
     attempt = _last_attempt(call)
-    contact = call.get("contact") if isinstance(call.get("contact"), dict) else {}
+    contact, assistant = (value if isinstance(value := call.get(key), dict) else {} for key in ("contact", "assistant"))
     name = " ".join(str(p) for p in (contact.get("first_name"), contact.get("last_name")) if p) or None
-    assistant = call.get("assistant") if isinstance(call.get("assistant"), dict) else {}
     return {
         "id": call.get("id"),
         "created_at": call.get("created_at"),
@@ -127,12 +128,9 @@ def _call_row(call: dict[str, Any]) -> dict[str, Any]:
 
 
 def _in_range(call: dict[str, Any], after: datetime | None, before: datetime | None) -> bool:
-    try:
-        when = datetime.fromisoformat(str(call.get("created_at")).replace("Z", "+00:00"))
-    except ValueError:
+    when = instant(call.get("created_at"))  # the API writes UTC; a time without a zone is read as such
+    if when is None:
         return False
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)  # the API writes UTC; a time without a zone is read as such
     return (after is None or when >= after) and (before is None or when < before)
 
 
@@ -140,7 +138,7 @@ def _instant(value: str | None, name: str) -> datetime | None:
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         raise PatchInvalid([Problem(name, repr(value), "an ISO-8601 time such as 2026-11-01T00:00:00Z")]) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.now().astimezone().tzinfo)
@@ -162,20 +160,7 @@ async def search_calls(ctx: ToolContext, args: SearchCallsArgs) -> ToolAnswer:
     if args.query:
         body["query"] = args.query
     after, before = _instant(args.created_after, "created_after"), _instant(args.created_before, "created_before")
-    note = ""
-    if after is None and before is None:
-        calls, total = await ctx.client.search_calls({**body, "page": args.page, "page_size": args.page_size})
-        everything = calls if total <= len(calls) else None
-    else:
-        everything, capped = await _scan(ctx, body, after, before)
-        if capped:
-            note = f" (date range applied to the newest {MAX_SCANNED} calls only; narrow the other filters)"
-        total = len(everything)
-        calls = everything[(args.page - 1) * args.page_size : args.page * args.page_size]
-    if everything is None:  # more matches than this page: count them all (bounded), not just the page
-        everything, capped = await _scan(ctx, body, None, None)
-        if capped:
-            note = f" (counts over the newest {MAX_SCANNED} only)"
+    calls, everything, total, note = await _matches(ctx, body, args, after, before)
     rows = [_call_row(c) for c in calls if isinstance(c, dict)]
     all_rows = [_call_row(c) for c in everything if isinstance(c, dict)]
     counts = {
@@ -189,6 +174,24 @@ async def search_calls(ctx: ToolContext, args: SearchCallsArgs) -> ToolAnswer:
         f"; page {args.page} shows {len(rows)}." if total else "." + await _nothing_found(ctx, body, after, before)
     )
     return ToolAnswer({"calls": rows, "total": total, "next_page": next_page, "counts": counts}, summary)
+
+
+async def _matches(
+    ctx: ToolContext, body: dict[str, Any], args: SearchCallsArgs, after: datetime | None, before: datetime | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int, str]:
+    """The page asked for, every match (what the counts are over, bounded), the total, and a note where the
+    bound cut the scan. The API filters by everything but the dates: a date range is a scan of our own."""
+    if after is None and before is None:
+        calls, total = await ctx.client.search_calls({**body, "page": args.page, "page_size": args.page_size})
+        if total <= len(calls):
+            return calls, calls, total, ""
+        # More matches than this page: count them all (bounded), not just the page.
+        everything, capped = await _scan(ctx, body, None, None)
+        return calls, everything, total, f" (counts over the newest {MAX_SCANNED} only)" if capped else ""
+    everything, capped = await _scan(ctx, body, after, before)
+    note = f" (date range applied to the newest {MAX_SCANNED} calls only; narrow the other filters)" if capped else ""
+    page = everything[(args.page - 1) * args.page_size : args.page * args.page_size]
+    return page, everything, len(everything), note
 
 
 async def _scan(
@@ -276,6 +279,7 @@ async def get_call(ctx: ToolContext, args: GetCallArgs) -> ToolAnswer:
 LIST_VOICES = ToolSpec(
     name="list_voices",
     title="List voices",
+    does="the voice catalog, filtered by provider, language, gender, accent, cloned, Cartesia model, words",
     description=(
         "Find a voice for voice.id: the catalog of Cartesia, ElevenLabs and Gradium voices plus the organization's "
         "cloned ones. Filter by provider, language, gender, accent, cloned, Cartesia model, or words like 'warm'."
@@ -289,6 +293,7 @@ LIST_VOICES = ToolSpec(
 LIST_PHONE_NUMBERS = ToolSpec(
     name="list_phone_numbers",
     title="List phone numbers",
+    does="the organization's numbers and which assistant answers each",
     description="The organization's phone numbers (usable as from_phone_number) and which assistant answers each.",
     args_model=ListPhoneNumbersArgs,
     answer_model=ListPhoneNumbersAnswer,
@@ -299,6 +304,7 @@ LIST_PHONE_NUMBERS = ToolSpec(
 SEARCH_CALLS = ToolSpec(
     name="search_calls",
     title="Search calls",
+    does="calls by assistant, outcome, result, direction, date range, text; paged, with totals and counts",
     description=(
         "What happened on calls: filter by assistant, outcome, result (human, voicemail, IVR, ...), direction, "
         "date range and text; newest first, paged, with the total and counts per result and outcome."
@@ -312,6 +318,7 @@ SEARCH_CALLS = ToolSpec(
 GET_CALL = ToolSpec(
     name="get_call",
     title="Get a call",
+    does="one call with attempts, structured output and a paged transcript",
     description=(
         "One call with its attempts, structured output and transcript. Long transcripts come in pages: the "
         "answer says which turns it holds and the turn_offset for the rest."

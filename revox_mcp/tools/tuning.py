@@ -9,7 +9,7 @@ from typing import Any
 import mcp_types as types
 
 from revox_mcp import impact
-from revox_mcp.errors import ChangeNotFound, PatchInvalid, Problem
+from revox_mcp.errors import NotFound, PatchInvalid, Problem
 from revox_mcp.journal import JournalEntry
 from revox_mcp.redaction import redact
 from revox_mcp.tool_models import ChangeImpactAnswer, ChangeImpactArgs, PlaceTestCallAnswer, PlaceTestCallArgs
@@ -29,9 +29,8 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
     reverted_by = next((e.change_id for e in changes if change_id and e.reverts == change_id), None)
     lookback = moment - timedelta(days=args.lookback_days)
     since = max([*earlier, lookback])
-    until = min(
-        [*later, *([impact.instant(args.until)] if args.until and impact.instant(args.until) else [])], default=None
-    )
+    given_until = impact.instant(args.until) if args.until else None
+    until = min([*later, *([given_until] if given_until else [])], default=None)
     calls, capped = await _calls(ctx, assistant_id, since)
     split = impact.attribute(calls, moment, since, until, stamp)
     success = args.success or impact.success_outcome(split.before + split.after)
@@ -79,10 +78,13 @@ async def _the_change(ctx: ToolContext, args: ChangeImpactArgs) -> tuple[str, da
     if args.change_id:
         entry = await ctx.journal.get(args.change_id) if ctx.journal else None
         if entry is None:
-            raise ChangeNotFound(f"No change '{args.change_id}' in the change journal. list_changes shows them.")
+            message = f"No change '{args.change_id}' in the change journal. list_changes shows them."
+            raise NotFound("change", args.change_id, message)
         moment = impact.instant(entry.created_at)
         if moment is None:
-            raise ChangeNotFound(f"Change {entry.change_id} has no readable time ({entry.created_at!r}).")
+            raise NotFound(
+                "change", entry.change_id, f"Change {entry.change_id} has no readable time ({entry.created_at!r})."
+            )
         return entry.assistant_id, moment, entry.before.get("updated_at"), entry.change_id
     moment = impact.instant(args.at) if args.at else None
     if args.assistant_id and args.at and moment is None:
@@ -137,6 +139,7 @@ async def _calls(ctx: ToolContext, assistant_id: str, since: datetime) -> tuple[
 CHANGE_IMPACT = ToolSpec(
     name="change_impact",
     title="What a change did to calls",
+    does="what a change did to real calls: before/after shares with 95% intervals, a test, a verdict",
     description=(
         "Compare an assistant's calls before and after one change (a change_id from list_changes, or an "
         "assistant_id and the moment 'at' of a change made elsewhere): per side the outcomes, results, the "
@@ -207,6 +210,10 @@ async def place_test_call(ctx: ToolContext, args: PlaceTestCallArgs) -> ToolAnsw
 PLACE_TEST_CALL = ToolSpec(
     name="place_test_call",
     title="Place a test call",
+    does=(
+        "call an operator's test number with a candidate patch/edits, without changing the assistant "
+        "(only with `--test-numbers`)"
+    ),
     description=(
         "Call one of the operator's test numbers with an assistant's configuration, optionally with a candidate "
         "patch and edits (as update_assistant's), merged and checked exactly as a dry run, without changing "

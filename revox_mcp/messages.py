@@ -1,0 +1,48 @@
+"""The small pieces every agent-facing message is made of: a value shortened (secrets masked), a path
+rendered, a likely meant name. Errors, policy, the catalog and validation all use these; this module
+depends on nothing of revox-mcp but the masking."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from revox_mcp.redaction import redact
+
+MAX_VALUE_CHARS = 80
+
+
+def shorten(value: Any) -> str:
+    """A value for a message: secrets masked, at most MAX_VALUE_CHARS characters."""
+    text = json.dumps(redact(value), ensure_ascii=False, default=str)
+    return text if len(text) <= MAX_VALUE_CHARS else f"{text[: MAX_VALUE_CHARS - 15]}… ({len(text)} chars)"
+
+
+def render_path(parts: Iterable[str | int]) -> str:
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(arguments)"
+
+
+# Fields agents reach for that the API does not have, and where what they mean lives instead.
+INTENTS = {
+    "language": "The language comes from the voice (voice.id and voice.provider; list_voices filters by language) "
+    "and from the prompt's and first_sentence's words.",
+    "greeting": "The opening line is first_sentence (with first_sentence_mode).",
+    "system_prompt": "The system prompt is prompt.",
+    "instructions": "The assistant's instructions are prompt.",
+    "speed": "The speaking rate is voice.speed.",
+    "timezone": "The calling timezone is call_retry_config.timezone.",
+    "phone_number": "The caller id is from_phone_number; transfer numbers are transfer_destinations.",
+    "model": "The language model is llm_model; the Cartesia voice model is voice.model.",
+}
+
+
+def did_you_mean(key: str, known: Iterable[str]) -> str:
+    if key.lower() in INTENTS and key not in known:
+        return INTENTS[key.lower()]
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    return f"Did you mean `{close[0]}`?" if close else "Remove it."
