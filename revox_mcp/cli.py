@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from revox_mcp import __version__
-from revox_mcp.config import API_KEY_ENV, BASE_URL_ENV, Settings, default_state_dir
+from revox_mcp.config import API_KEY_ENV, BASE_URL_ENV, JOURNAL_URL_ENV, Settings, default_state_dir
 
 DEFAULT_SANDBOX_PORT = 8787
 
@@ -29,7 +29,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--base-url", help=f"Revox API base URL (default: ${BASE_URL_ENV} or the public API)")
     serve.add_argument("--sandbox", action="store_true", help="run against an embedded local sandbox, no account")
     serve.add_argument("--sandbox-db", type=Path, help="sandbox data file (default: in the user state directory)")
-    serve.add_argument("--journal", type=Path, help="change journal file (default: in the user state directory)")
+    serve.add_argument(
+        "--journal",
+        help="change journal: a SQLite file (default: in the user state directory), or a postgresql:// URL shared "
+        f"by replicas (default: ${JOURNAL_URL_ENV})",
+    )
     serve.add_argument("--no-journal", action="store_true", help="keep no change journal (no list_changes/revert)")
     serve.add_argument("--log-level", default="WARNING", help="stderr log level (default: WARNING)")
     serve.add_argument(
@@ -162,6 +166,14 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"revox-mcp: {problem}", file=sys.stderr)
         return 2
     state_dir = default_state_dir()
+    try:
+        journal_url, journal_file = _journal_target(args)
+    except ConfigError as exc:
+        print(f"revox-mcp: {exc}", file=sys.stderr)
+        return 2
+    if journal_url is not None and (problem := _journal_problem(journal_url)):
+        print(f"revox-mcp: {problem}", file=sys.stderr)
+        return 2
     with contextlib.ExitStack() as stack:
         if args.sandbox:
             db = args.sandbox_db or state_dir / "sandbox.db"
@@ -171,15 +183,16 @@ def _serve(args: argparse.Namespace) -> int:
             settings = Settings(
                 api_key=sandbox.api_key,
                 base_url=sandbox.url,
-                journal_path=None if args.no_journal else args.journal or db.with_name(db.stem + ".journal.db"),
+                journal_path=None if args.no_journal else journal_file or db.with_name(db.stem + ".journal.db"),
+                journal_url=journal_url,
                 # The sandbox's port changes on every start; its data file is what identifies it.
                 journal_scope=f"sandbox:{db.resolve()}",
                 catalog_ttl_s=args.catalog_ttl,
             )
         else:
-            journal = None if args.no_journal else args.journal or state_dir / "journal.db"
+            journal = None if args.no_journal or journal_url else journal_file or state_dir / "journal.db"
             settings = Settings.from_env(api_key=args.api_key, base_url=args.base_url, journal_path=journal)
-            settings = dataclasses.replace(settings, catalog_ttl_s=args.catalog_ttl)
+            settings = dataclasses.replace(settings, catalog_ttl_s=args.catalog_ttl, journal_url=journal_url)
             if not settings.api_key:
                 hint = f"Set {API_KEY_ENV} (or pass --api-key), or add --sandbox to try it locally."
                 print(f"revox-mcp: no API key. {hint}", file=sys.stderr)
@@ -190,6 +203,35 @@ def _serve(args: argparse.Namespace) -> int:
             return _serve_http(args, settings, policy)
         anyio.run(run_stdio, settings, policy, args.schema_profile)
     return 0
+
+
+def _journal_target(args: argparse.Namespace) -> tuple[str | None, Path | None]:
+    """(a PostgreSQL URL, a SQLite file) from --journal or $REVOX_MCP_JOURNAL_URL; both None with --no-journal."""
+    from revox_mcp.errors import ConfigError
+
+    if args.no_journal:
+        return None, None
+    chosen = args.journal or os.environ.get(JOURNAL_URL_ENV) or None
+    if chosen and chosen.startswith(("postgresql://", "postgres://")):
+        return chosen, None
+    if chosen and not args.journal:
+        raise ConfigError(f"{JOURNAL_URL_ENV} is not a postgresql:// URL; for a SQLite file use --journal FILE.")
+    return None, Path(args.journal) if args.journal else None
+
+
+def _journal_problem(url: str) -> str | None:
+    """None when the PostgreSQL journal can be reached (its tables created or migrated); else one line."""
+    import anyio
+
+    from revox_mcp.errors import ConfigError
+    from revox_mcp.journal.postgres import check, shown_url
+
+    try:
+        anyio.run(check, url)
+    except ConfigError as exc:
+        return str(exc)
+    print(f"revox-mcp: change journal on PostgreSQL at {shown_url(url)}", file=sys.stderr)
+    return None
 
 
 def _token_problem() -> str | None:

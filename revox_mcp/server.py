@@ -41,7 +41,7 @@ from revox_mcp.errors import (
     ServerFault,
     StaleVersion,
 )
-from revox_mcp.journal import Journal
+from revox_mcp.journal import open_journal
 from revox_mcp.policy import Policy
 from revox_mcp.progress import Progress, no_progress
 from revox_mcp.prompts import PROMPTS
@@ -80,18 +80,19 @@ def build_server(settings: Settings, policy: Policy | None = None, profile: str 
 
     @asynccontextmanager
     async def lifespan(_: Server[ServerState]) -> AsyncIterator[ServerState]:
-        journal = Journal(settings.journal_path, settings.scope) if settings.journal_path else None
+        journal = await open_journal(settings)
         try:
             async with RevoxClient(settings) as client:
                 catalog = Catalog(client, settings.catalog_ttl_s)
                 writer = AssistantWriter(client, journal, policy, catalog)
                 await _settle_left_pending(writer)
-                context = ToolContext(client=client, writer=writer, journal=journal, catalog=catalog, policy=policy)
+                # The tools say "the journal is off" where there is none to read.
+                kept = journal if journal.records else None
+                context = ToolContext(client=client, writer=writer, journal=kept, catalog=catalog, policy=policy)
                 completer = Completer(AssistantDirectory(client), tools, ASSISTANT_URI, SCHEMA_URI)
                 yield ServerState(settings=settings, context=context, completer=completer)
         finally:
-            if journal is not None:
-                journal.close()
+            await journal.aclose()
 
     tool_list = types.ListToolsResult(tools=[tool.to_mcp() for tool in tools.values()])
 

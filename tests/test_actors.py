@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -47,9 +48,9 @@ def test_a_tokens_file_names_people_and_read_only_ones(tmp_path: Path) -> None:
 
 @pytest.mark.anyio
 async def test_each_change_says_who_made_it_and_read_only_people_cannot_write(
-    sandbox: SandboxServer, tmp_path: Path
+    sandbox: SandboxServer, journal_on: dict[str, Any]
 ) -> None:
-    settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
+    settings = fast_settings(sandbox, **journal_on)
     actors = (Actor("alice", ALICE), Actor("auditor", AUDITOR, read_only=True))
     server = AppServer()
     server.app = build_http_app(
@@ -86,3 +87,4 @@ def test_serve_stops_at_start_on_a_bad_tokens_file(tmp_path: Path, capsys: pytes
     assert main(["serve", "--http", "--sandbox", "--port", "0", "--no-journal", "--tokens", str(path)]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if "tokens file" in line]
     assert len(err) == 1 and "line 1" in err[0]
+
