@@ -35,6 +35,8 @@ DEFAULT_HTTP_PORT = 8000
 # Generous for any patch (a 100,000-character prompt is ~100 KB) and small enough to refuse abuse.
 DEFAULT_MAX_BODY_BYTES = 1_048_576
 MIN_TOKEN_CHARS = 32
+SESSION_HEADER = b"mcp-session-id"
+MAX_SESSIONS_REMEMBERED = 10_000
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -184,6 +186,8 @@ class BearerGuard:
         self._body_timeout = body_timeout_s
         self._hosts = allowed_hosts
         self._origins = allowed_origins
+        # Who opened each session (a person's name; None with the shared token): only they may use or end it.
+        self._owners: dict[bytes, str | None] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -208,6 +212,16 @@ class BearerGuard:
             return
         # Who is asking, for the tool layer (ctx.request.state.revox_actor): None with the shared token.
         scope.setdefault("state", {})["revox_actor"] = actor if scheme.lower() == b"bearer" else None
+        who = actor.name if actor is not None else None
+        session = headers.get(SESSION_HEADER.decode())
+        if session is not None and self._owners.get(session, who) != who:
+            message = (
+                "This MCP session was opened with another person's token: only they may use or end it. "
+                "Open your own session (initialize without an mcp-session-id header)."
+            )
+            await _json(send, 403, {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}})
+            return
+        send = self._noting_owner(send, who, session, scope.get("method") == "DELETE")
         length = headers.get("content-length", b"")
         if length.isdigit() and int(length) > self._max_body:
             await self._too_large(send, int(length))
@@ -225,6 +239,22 @@ class BearerGuard:
             )
         elif body is not _GONE:
             await self._app(scope, _replay(body, receive), send)  # type: ignore[arg-type]
+
+    def _noting_owner(self, send: Send, who: str | None, session: bytes | None, ending: bool) -> Send:
+        """`send`, noting the owner of a session the answer opens, and forgetting one a DELETE ends."""
+
+        async def noting(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                opened = dict(message.get("headers", [])).get(SESSION_HEADER)
+                if opened is not None and session is None:
+                    while len(self._owners) >= MAX_SESSIONS_REMEMBERED:  # sessions that were never ended
+                        self._owners.pop(next(iter(self._owners)))
+                    self._owners[opened] = who
+                elif ending and session is not None and message.get("status", 500) < 300:
+                    self._owners.pop(session, None)
+            await send(message)
+
+        return noting
 
     async def _read_body(self, receive: Receive) -> bytes | int | object:
         """The whole body; its size so far (an int) once over the limit; _SLOW or _GONE."""
