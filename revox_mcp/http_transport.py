@@ -4,8 +4,8 @@ Loopback by default. Every request needs `Authorization: Bearer <token>` (REVOX_
 generated at start and printed to stderr); DNS-rebinding protection checks Host and Origin exactly
 against allowed lists; request bodies are bounded in size and in time, headers in time, connections
 in number (HttpLimits). `stateless` serves each request on its own, so several replicas can sit
-behind a load balancer (the journal and the per-assistant write lock are then per replica, as the
-README says).
+behind a load balancer (sharing a PostgreSQL journal, they share its per-assistant write lock too).
+With a tokens file, a session belongs to the person who opened it.
 """
 
 from __future__ import annotations
