@@ -61,7 +61,8 @@ class PostgresServer:
         self.bin = folder
         self.durable = durable
         self.port = 0
-        self.dir = Path(tempfile.mkdtemp(prefix="revox-pg-"))
+        # As root, under /tmp: the unprivileged user must be able to reach it ($TMPDIR may be root's own).
+        self.dir = Path(tempfile.mkdtemp(prefix="revox-pg-", dir="/tmp" if os.geteuid() == 0 else None))
         self._as_user: list[str] = []
         self._started = False
 
@@ -70,7 +71,10 @@ class PostgresServer:
             [*self._as_user, *command], cwd=self.dir, capture_output=True, text=True, timeout=120, check=False
         )
         if result.returncode != 0:
-            raise RuntimeError(f"{Path(command[0]).name} failed ({result.returncode}): {result.stderr.strip()}")
+            log = self.dir / "log"
+            tail = log.read_text(errors="replace").strip().splitlines()[-5:] if log.exists() else []
+            problem = " | ".join([result.stderr.strip(), *tail])
+            raise RuntimeError(f"{Path(command[0]).name} failed ({result.returncode}): {problem}")
 
     def start(self) -> PostgresServer:
         if os.geteuid() == 0:
