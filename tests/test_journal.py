@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -271,3 +272,53 @@ def test_serve_stops_at_start_on_an_unreachable_journal(tmp_path: Any, capsys: p
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("revox-mcp: cannot open the journal at postgresql://…@127.0.0.1:1/")
     assert "hunter2" not in err[0]
+
+
+def test_a_journal_url_that_is_not_postgresql_is_one_line(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from revox_mcp.cli import main
+
+    monkeypatch.setenv("REVOX_MCP_JOURNAL_URL", str(tmp_path / "journal.db"))
+    assert main(["serve", "--sandbox", "--sandbox-db", str(tmp_path / "s.db")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "REVOX_MCP_JOURNAL_URL is not a postgresql:// URL" in line
+
+
+def test_serve_over_http_journals_to_the_url_in_its_environment(
+    sandbox: SandboxServer, postgres_url: str, tmp_path: Path
+) -> None:
+    """The command as an operator runs it: the URL from REVOX_MCP_JOURNAL_URL, a person's token, a write."""
+    import os
+    import subprocess
+    import sys
+
+    from bench.load import connect
+
+    token = "alice-token-0123456789abcdef0123456789"
+    tokens = f"alice {token}\n"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REVOX")}
+    env |= {"REVOX_API_KEY": sandbox.api_key, "REVOX_BASE_URL": sandbox.url, "REVOX_MCP_JOURNAL_URL": postgres_url}
+    (tmp_path / "tokens").write_text(tokens)
+    command = [sys.executable, "-m", "revox_mcp", "serve", "--http", "--stateless", "--port", "0"]
+    server = subprocess.Popen(
+        [*command, "--tokens", str(tmp_path / "tokens")], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stderr is not None
+        started = [server.stderr.readline() for _ in range(2)]
+        url = started[1].rsplit(" ", 1)[1].strip()
+
+        async def write_and_list() -> dict[str, Any]:
+            async with connect(url, token) as client:
+                await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"name": "Env"}})
+                return (await client.call_tool("list_changes", {})).structured_content  # type: ignore[return-value]
+
+        listed = anyio.run(write_and_list)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert started[0].startswith("revox-mcp: change journal on PostgreSQL at postgresql://…@127.0.0.1:")
+    assert [(r["actor"], r["fields"]) for r in listed["changes"]] == [("alice", ["name"])]
+    with psycopg.connect(postgres_url) as conn:
+        assert conn.execute("SELECT actor FROM changes").fetchall() == [("alice",)]
