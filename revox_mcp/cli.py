@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from revox_mcp import __version__
 from revox_mcp.config import (
@@ -21,10 +21,14 @@ from revox_mcp.config import (
     DEFAULT_HTTP_HOST,
     DEFAULT_HTTP_PORT,
     DEFAULT_MAX_BODY_BYTES,
+    JOURNAL_URL_ENV,
     Settings,
     default_state_dir,
 )
 from revox_mcp.schemas import SCHEMA_PROFILES
+
+if TYPE_CHECKING:
+    from revox_mcp.policy import Policy
 
 DEFAULT_SANDBOX_PORT = 8787
 DEFAULT_LOG_LEVEL = "WARNING"
@@ -50,7 +54,11 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--base-url", help=f"Revox API base URL (default: ${BASE_URL_ENV} or the public API)")
     serve.add_argument("--sandbox", action="store_true", help="run against an embedded local sandbox, no account")
     serve.add_argument("--sandbox-db", type=Path, help="sandbox data file (default: in the user state directory)")
-    serve.add_argument("--journal", type=Path, help="change journal file (default: in the user state directory)")
+    serve.add_argument(
+        "--journal",
+        help="change journal: a SQLite file (default: in the user state directory), or a postgresql:// URL shared "
+        f"by replicas (default: ${JOURNAL_URL_ENV})",
+    )
     serve.add_argument("--no-journal", action="store_true", help="keep no change journal (no list_changes/revert)")
     serve.add_argument(
         "--log-level", default=DEFAULT_LOG_LEVEL, help=f"stderr log level (default: {DEFAULT_LOG_LEVEL})"
@@ -175,29 +183,18 @@ def _serve(args: argparse.Namespace) -> int:
     import anyio
 
     from revox_mcp.errors import ConfigError
-    from revox_mcp.policy import Policy
     from revox_mcp.sandbox import SandboxServer
-    from revox_mcp.schemas import body_schema
     from revox_mcp.server import run_stdio
 
     configure_logging(args.log_level)
     try:
-        policy = Policy.load(
-            file=args.policy,
-            read_only=args.read_only,
-            deny=args.deny_fields,
-            allow=args.allow_fields,
-            limits=args.limit,
-            extra_fields=args.extra_fields,
-            test_numbers=args.test_numbers,
-        )
-        if not policy.is_default:
-            # Generating the body schema costs start-up time; only a policy that names fields needs it.
-            policy.validate_paths(body_schema())
+        policy = _policy(args)
+        journal_url, journal_file = _journal_target(args)
     except ConfigError as exc:
         print(f"revox-mcp: {exc}", file=sys.stderr)
         return 2
-    if args.http and (problem := _token_problem()):
+    problem = (_token_problem() if args.http else None) or (_journal_problem(journal_url) if journal_url else None)
+    if problem:
         print(f"revox-mcp: {problem}", file=sys.stderr)
         return 2
     state_dir = default_state_dir()
@@ -210,15 +207,16 @@ def _serve(args: argparse.Namespace) -> int:
             settings = Settings(
                 api_key=sandbox.api_key,
                 base_url=sandbox.url,
-                journal_path=None if args.no_journal else args.journal or db.with_name(db.stem + ".journal.db"),
+                journal_path=None if args.no_journal else journal_file or db.with_name(db.stem + ".journal.db"),
+                journal_url=journal_url,
                 # The sandbox's port changes on every start; its data file is what identifies it.
                 journal_scope=f"sandbox:{db.resolve()}",
                 catalog_ttl_s=args.catalog_ttl,
             )
         else:
-            journal = None if args.no_journal else args.journal or state_dir / "journal.db"
+            journal = None if args.no_journal or journal_url else journal_file or state_dir / "journal.db"
             settings = Settings.from_env(api_key=args.api_key, base_url=args.base_url, journal_path=journal)
-            settings = dataclasses.replace(settings, catalog_ttl_s=args.catalog_ttl)
+            settings = dataclasses.replace(settings, catalog_ttl_s=args.catalog_ttl, journal_url=journal_url)
             if not settings.api_key:
                 hint = f"Set {API_KEY_ENV} (or pass --api-key), or add --sandbox to try it locally."
                 print(f"revox-mcp: no API key. {hint}", file=sys.stderr)
@@ -229,6 +227,55 @@ def _serve(args: argparse.Namespace) -> int:
             return _serve_http(args, settings, policy)
         anyio.run(run_stdio, settings, policy, args.schema_profile)
     return 0
+
+
+def _policy(args: argparse.Namespace) -> Policy:
+    """The operator's policy from the flags and the policy file; a ConfigError names what is wrong."""
+    from revox_mcp.policy import Policy
+    from revox_mcp.schemas import body_schema
+
+    policy = Policy.load(
+        file=args.policy,
+        read_only=args.read_only,
+        deny=args.deny_fields,
+        allow=args.allow_fields,
+        limits=args.limit,
+        extra_fields=args.extra_fields,
+        test_numbers=args.test_numbers,
+    )
+    if not policy.is_default:
+        # Generating the body schema costs start-up time; only a policy that names fields needs it.
+        policy.validate_paths(body_schema())
+    return policy
+
+
+def _journal_target(args: argparse.Namespace) -> tuple[str | None, Path | None]:
+    """(a PostgreSQL URL, a SQLite file) from --journal or $REVOX_MCP_JOURNAL_URL; both None with --no-journal."""
+    from revox_mcp.errors import ConfigError
+
+    if args.no_journal:
+        return None, None
+    chosen = args.journal or os.environ.get(JOURNAL_URL_ENV) or None
+    if chosen and chosen.startswith(("postgresql://", "postgres://")):
+        return chosen, None
+    if chosen and not args.journal:
+        raise ConfigError(f"{JOURNAL_URL_ENV} is not a postgresql:// URL; for a SQLite file use --journal FILE.")
+    return None, Path(args.journal) if args.journal else None
+
+
+def _journal_problem(url: str) -> str | None:
+    """None when the PostgreSQL journal can be reached (its tables created or migrated); else one line."""
+    import anyio
+
+    from revox_mcp.errors import ConfigError
+    from revox_mcp.journal.postgres import check, shown_url
+
+    try:
+        anyio.run(check, url)
+    except ConfigError as exc:
+        return str(exc)
+    print(f"revox-mcp: change journal on PostgreSQL at {shown_url(url)}", file=sys.stderr)
+    return None
 
 
 def _token_problem() -> str | None:

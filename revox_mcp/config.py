@@ -10,6 +10,7 @@ from pathlib import Path
 
 API_KEY_ENV = "REVOX_API_KEY"
 BASE_URL_ENV = "REVOX_BASE_URL"
+JOURNAL_URL_ENV = "REVOX_MCP_JOURNAL_URL"
 DEFAULT_BASE_URL = "https://www.getrevox.com/api"
 
 # Connect fails fast so a dead host is retried quickly; reads allow for a slow PATCH.
@@ -52,6 +53,9 @@ class Settings:
     retry_after_max_s: float = DEFAULT_RETRY_AFTER_MAX_S
     # None keeps no journal (no list_changes history, no revert_change).
     journal_path: Path | None = None
+    # A postgresql:// URL: the journal (and the write lock) shared by replicas; wins over journal_path.
+    # Out of `repr`: it may hold a password.
+    journal_url: str | None = field(default=None, repr=False)
     # Which API the journal rows belong to; defaults to base_url (the sandbox passes its data file).
     journal_scope: str | None = None
     # How long the voice catalog and phone numbers are trusted before they are fetched again.

@@ -4,8 +4,8 @@ Loopback by default. Every request needs `Authorization: Bearer <token>` (REVOX_
 generated at start and printed to stderr); DNS-rebinding protection checks Host and Origin exactly
 against allowed lists; request bodies are bounded in size and in time, headers in time, connections
 in number (HttpLimits). `stateless` serves each request on its own, so several replicas can sit
-behind a load balancer (the journal and the per-assistant write lock are then per replica, as the
-README says).
+behind a load balancer (sharing a PostgreSQL journal, they share its per-assistant write lock too).
+With a tokens file, a session belongs to the person who opened it.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from revox_mcp.serving import is_loopback
 TOKEN_ENV = "REVOX_MCP_TOKEN"
 MCP_PATH = "/mcp"
 MIN_TOKEN_CHARS = 32
+SESSION_HEADER = b"mcp-session-id"
+MAX_SESSIONS_REMEMBERED = 10_000
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -181,6 +183,8 @@ class BearerGuard:
         self._body_timeout = body_timeout_s
         self._hosts = allowed_hosts
         self._origins = allowed_origins
+        # Who opened each session (a person's name; None with the shared token): only they may use or end it.
+        self._owners: dict[bytes, str | None] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -205,6 +209,16 @@ class BearerGuard:
             return
         # Who is asking, for the tool layer (ctx.request.state.revox_actor): None with the shared token.
         scope.setdefault("state", {})["revox_actor"] = actor if scheme.lower() == b"bearer" else None
+        who = actor.name if actor is not None else None
+        session = headers.get(SESSION_HEADER.decode())
+        if session is not None and self._owners.get(session, who) != who:
+            message = (
+                "This MCP session was opened with another person's token: only they may use or end it. "
+                "Open your own session (initialize without an mcp-session-id header)."
+            )
+            await _json(send, 403, {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}})
+            return
+        send = self._noting_owner(send, who, session, scope.get("method") == "DELETE")
         length = headers.get("content-length", b"")
         if length.isdigit() and int(length) > self._max_body:
             await self._too_large(send, int(length))
@@ -222,6 +236,22 @@ class BearerGuard:
             )
         elif body is not _GONE:
             await self._app(scope, _replay(body, receive), send)  # type: ignore[arg-type]
+
+    def _noting_owner(self, send: Send, who: str | None, session: bytes | None, ending: bool) -> Send:
+        """`send`, noting the owner of a session the answer opens, and forgetting one a DELETE ends."""
+
+        async def noting(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                opened = dict(message.get("headers", [])).get(SESSION_HEADER)
+                if opened is not None and session is None:
+                    while len(self._owners) >= MAX_SESSIONS_REMEMBERED:  # sessions that were never ended
+                        self._owners.pop(next(iter(self._owners)))
+                    self._owners[opened] = who
+                elif ending and session is not None and message.get("status", 500) < 300:
+                    self._owners.pop(session, None)
+            await send(message)
+
+        return noting
 
     async def _read_body(self, receive: Receive) -> bytes | int | object:
         """The whole body; its size so far (an int) once over the limit; _SLOW or _GONE."""

@@ -29,7 +29,7 @@ from revox_mcp.client import RevoxClient
 from revox_mcp.completions import AssistantDirectory, Completer
 from revox_mcp.config import Settings
 from revox_mcp.errors import RevoxMcpError
-from revox_mcp.journal import Journal
+from revox_mcp.journal import open_journal
 from revox_mcp.messages import shorten
 from revox_mcp.policy import Policy
 from revox_mcp.progress import Progress, no_progress
@@ -102,18 +102,19 @@ class RevoxServer:
     @asynccontextmanager
     async def lifespan(self, _: Server[ServerState]) -> AsyncIterator[ServerState]:
         settings, policy, tools = self.settings, self.policy, self.tools
-        journal = Journal(settings.journal_path, settings.scope) if settings.journal_path else None
+        journal = await open_journal(settings)
         try:
             async with RevoxClient(settings) as client:
                 catalog = Catalog(client, settings.catalog_ttl_s)
                 writer = AssistantWriter(client, journal, policy, catalog)
                 await _settle_left_pending(writer)
-                context = ToolContext(client=client, writer=writer, journal=journal, catalog=catalog, policy=policy)
+                # The tools say "the journal is off" where there is none to read.
+                kept = journal if journal.records else None
+                context = ToolContext(client=client, writer=writer, journal=kept, catalog=catalog, policy=policy)
                 completer = Completer(AssistantDirectory(client), tools, ASSISTANT_URI, SCHEMA_URI)
                 yield ServerState(settings=settings, context=context, completer=completer)
         finally:
-            if journal is not None:
-                journal.close()
+            await journal.aclose()
 
     async def on_list_tools(
         self, ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None

@@ -2,10 +2,11 @@
 
 Read the current state, check the version guard, build the new values (merge, edits, or a revert's
 before-values), validate them whole, send only what differs, journal the write, and report what
-changed and anything the API did not apply. Writes to one assistant are serialized inside this
-server, so its own callers never interleave between the read and the write; the API has no
-conditional writes, so a writer elsewhere still can, in the milliseconds between our GET and PATCH
-(we report it when the answer shows it).
+changed and anything the API did not apply. Writes to one assistant are serialized by the journal's
+lock (inside this server; across replicas too when they share a PostgreSQL journal), so those callers
+never interleave between the read and the write; the API has no conditional writes, so a writer
+elsewhere still can, in the milliseconds between our GET and PATCH (we report it when the answer
+shows it).
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ class AssistantWriter:
     def __init__(
         self,
         client: RevoxClient,
-        journal: Journal | None,
+        journal: Journal,
         policy: Policy,
         catalog: Catalog,
     ) -> None:
@@ -99,7 +100,6 @@ class AssistantWriter:
         self._journal = journal
         self._policy = policy
         self._catalog = catalog
-        self._locks: dict[str, anyio.Lock] = {}
 
     async def update(
         self, args: UpdateAssistantArgs, progress: Progress = no_progress, actor: str | None = None
@@ -124,13 +124,12 @@ class AssistantWriter:
     async def revert(
         self, args: RevertChangeArgs, progress: Progress = no_progress, actor: str | None = None
     ) -> WriteOutcome:
-        entry = await self._journal.get(args.change_id) if self._journal else None
+        entry = await self._journal.get(args.change_id)
         if entry is not None and entry.status == "pending":
             await self.settle_pending(entry.assistant_id)
-            entry = await self._journal.get(args.change_id)  # type: ignore[union-attr]
+            entry = await self._journal.get(args.change_id)
         if entry is None:
-            where = "the change journal" if self._journal else "any journal (this server runs with --no-journal)"
-            message = f"No change '{args.change_id}' in {where}. list_changes shows the recorded ones."
+            message = f"No change '{args.change_id}' in {self._journal.where}. list_changes shows the recorded ones."
             raise NotFound("change", args.change_id, message)
         if entry.status != "applied" and not args.force:
             raise RevertRefused(
@@ -177,13 +176,13 @@ class AssistantWriter:
         progress: Progress = no_progress,
         held: State | None = None,
     ) -> WriteOutcome:
-        lock = self._locks.setdefault(assistant_id, anyio.Lock())
-        async with lock:
-            if self._journal is not None:
-                # A row of this assistant left pending (a cancelled call, a crash) is settled before the
-                # next write, so the journal never lags behind what the API holds.
-                for entry in await self._journal.pending(assistant_id):
-                    await self._settle(entry.change_id, assistant_id, entry.body, "found pending before a write")
+        # Held from the read through the PATCH to the journal row: in this process, and across replicas
+        # when the journal is shared (PostgreSQL).
+        async with self._journal.assistant_lock(assistant_id):
+            # A row of this assistant left pending (a cancelled call, a crash) is settled before the
+            # next write, so the journal never lags behind what the API holds.
+            for entry in await self._journal.pending(assistant_id):
+                await self._settle(entry.change_id, assistant_id, entry.body, "found pending before a write")
             current = await self._client.get_assistant(assistant_id)
             await progress(1, WRITE_STEPS, f"Read {assistant_id}")
             check_version(expected_updated_at, current.get("updated_at"))
@@ -252,15 +251,17 @@ class AssistantWriter:
         warnings: list[str],
         journal_fields: dict[str, Any],
     ) -> WriteOutcome:
-        change_id = None
-        if self._journal is not None:
-            change_id = await self._journal.begin(
+        # None when nothing is recorded (--no-journal): the answer then says 'not journalled'.
+        change_id = (
+            await self._journal.begin(
                 assistant_id=assistant_id,
                 fields=sorted(body),
                 body=redact(body),
                 before=redact(_journalled(current, body)),
                 **redact(journal_fields),
             )
+            or None
+        )
         try:
             answer = await self._client.update_assistant(assistant_id, body)
             warnings += _unpatched_calls(answer.get("unpatchedCallsNotice"))
@@ -272,7 +273,7 @@ class AssistantWriter:
                 # A 5xx (or an answer that cannot be read) does not say the write did not land: look.
                 await self._settle(change_id, assistant_id, body, _reason(exc, body))
             elif change_id is not None:
-                await self._journal.finish(change_id, "failed", reason=_reason(exc, body))  # type: ignore[union-attr]
+                await self._journal.finish(change_id, "failed", reason=_reason(exc, body))
             # The API's words may quote a stored secret the agent never sent: mask those too.
             raise _scrubbed(exc, secrets_in(current) | secrets_in(body)) from None
         except Exception as exc:
@@ -295,7 +296,7 @@ class AssistantWriter:
             # already (a large list is not written to the journal a third time).
             as_sent = all(landed[f] == v for f, v in body.items())
             recorded = None if as_sent else redact(_journalled(after, body))
-            await self._journal.finish(change_id, "applied", recorded)  # type: ignore[union-attr]
+            await self._journal.finish(change_id, "applied", recorded)
         warnings += _not_applied(body, after, landed) + _moved_meanwhile(current, after, body)
         changes = _diff(current, after, stored, landed)
         return WriteOutcome(assistant=after, changes=changes, dry_run=False, change_id=change_id, warnings=warnings)
@@ -303,11 +304,9 @@ class AssistantWriter:
     async def settle_pending(self, assistant_id: str | None = None) -> None:
         """Settle journal rows left pending (a crash mid-write, an answer that never came): re-read the
         assistant; applied if it holds what was sent, failed otherwise, still pending if it cannot be read."""
-        if self._journal is None:
-            return
         for entry in await self._journal.pending(assistant_id):
-            # Under the assistant's lock: a write of ours in flight finishes its own row first.
-            async with self._locks.setdefault(entry.assistant_id, anyio.Lock()):
+            # Under the assistant's lock: a write in flight (here or in another replica) finishes its own row first.
+            async with self._journal.assistant_lock(entry.assistant_id):
                 await self._settle(entry.change_id, entry.assistant_id, entry.body, "found pending (stopped mid-write)")
 
     async def _settle(self, change_id: str, assistant_id: str, body: State, why: str) -> None:
@@ -318,7 +317,7 @@ class AssistantWriter:
         except ApiError:  # the outcome stays unknown, and the row says so
             return
         outcome = "it landed" if landed else "it did not land"
-        await self._journal.settle(  # type: ignore[union-attr]
+        await self._journal.settle(
             change_id,
             "applied" if landed else "failed",
             redact(_journalled(reread, body)) if landed else None,
@@ -340,7 +339,7 @@ class AssistantWriter:
         if untouched:
             if change_id is not None:
                 reason = "no answer in time; a re-read shows it did not land"
-                await self._journal.finish(change_id, "failed", reason=reason)  # type: ignore[union-attr]
+                await self._journal.finish(change_id, "failed", reason=reason)
             raise ApiTimeout(
                 "The Revox API did not answer in time, and a re-read shows the change did not land: nothing "
                 "changed. It is safe to call again.",

@@ -18,3 +18,13 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install --quiet -e '.[test]'
     touch "$stamp"
 fi
+# The PostgreSQL journal's tests (and bench/replicas.py) start a throwaway PostgreSQL server of their own:
+# install the server's programs where this machine has none and we may (root, Debian or Ubuntu).
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "Installing PostgreSQL's programs (for the PostgreSQL journal's tests)" >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    else
+        echo "No PostgreSQL programs found: the PostgreSQL journal's tests will be skipped (install postgresql)." >&2
+    fi
+fi

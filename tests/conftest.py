@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from revox_mcp.sandbox.app import LoggedRequest
 from revox_mcp.server import build_server
 
 MODES = ["auto", "legacy"]
+JOURNALS = ["sqlite", "postgres"]
 
 
 @pytest.fixture
@@ -48,6 +50,34 @@ def shared_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
     server = _start(tmp_path_factory.mktemp("shared") / "sandbox.db")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Any]:
+    """A PostgreSQL server for the whole run (started here, as an unprivileged user when run as root)."""
+    from tests.pg import PostgresServer, pg_bin_dir
+
+    if pg_bin_dir() is None:
+        pytest.skip("no PostgreSQL binaries (initdb, pg_ctl) on this machine; set REVOX_PG_BIN to their folder")
+    with PostgresServer() as server:
+        yield server
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest) -> str:
+    """A new empty database on the session's server, so no test sees another's rows."""
+    return request.getfixturevalue("postgres").create_database(f"t{next(_databases)}")
+
+
+@pytest.fixture(params=JOURNALS)
+def journal_on(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    """Settings overrides that turn the journal on, once per backend: the same test runs on both."""
+    if request.param == "postgres":
+        return {"journal_url": request.getfixturevalue("postgres_url")}
+    return {"journal_path": tmp_path / "journal.db"}
 
 
 def fast_settings(sandbox: SandboxServer, **overrides: Any) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -47,9 +48,9 @@ def test_a_tokens_file_names_people_and_read_only_ones(tmp_path: Path) -> None:
 
 @pytest.mark.anyio
 async def test_each_change_says_who_made_it_and_read_only_people_cannot_write(
-    sandbox: SandboxServer, tmp_path: Path
+    sandbox: SandboxServer, journal_on: dict[str, Any]
 ) -> None:
-    settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
+    settings = fast_settings(sandbox, **journal_on)
     actors = (Actor("alice", ALICE), Actor("auditor", AUDITOR, read_only=True))
     server = AppServer()
     server.app = build_http_app(
@@ -86,3 +87,37 @@ def test_serve_stops_at_start_on_a_bad_tokens_file(tmp_path: Path, capsys: pytes
     assert main(["serve", "--http", "--sandbox", "--port", "0", "--no-journal", "--tokens", str(path)]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if "tokens file" in line]
     assert len(err) == 1 and "line 1" in err[0]
+
+
+BOB = "bob-token-0123456789abcdef0123456789abcd"
+
+
+def test_only_the_person_who_opened_a_session_may_use_or_end_it(sandbox: SandboxServer) -> None:
+    actors = (Actor("alice", ALICE), Actor("bob", BOB))
+    server = AppServer()
+    server.app = build_http_app(
+        fast_settings(sandbox), Policy(), HttpOptions(token=None, port=server.port, actors=actors), server.port
+    )
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
+    accept = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    with server:
+        url = server.url + MCP_PATH
+        opened = httpx.post(url, json=init, headers={**accept, "Authorization": f"Bearer {ALICE}"})
+        session = opened.headers["mcp-session-id"]
+        as_bob = {"Authorization": f"Bearer {BOB}", "mcp-session-id": session}
+        bob_ends = httpx.delete(url, headers=as_bob)
+        bob_uses = httpx.post(
+            url, json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, headers={**accept, **as_bob}
+        )
+        alice_ends = httpx.delete(url, headers={"Authorization": f"Bearer {ALICE}", "mcp-session-id": session})
+    assert opened.status_code == 200, opened.text
+    for refused in (bob_ends, bob_uses):
+        assert refused.status_code == 403
+        error = refused.json()["error"]
+        assert "another person's token" in error["message"] and "\n" not in error["message"]
+    assert alice_ends.status_code < 300, alice_ends.text

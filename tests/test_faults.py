@@ -17,7 +17,7 @@ import pytest
 from mcp_types import CallToolResult
 
 from revox_mcp.config import Settings
-from revox_mcp.journal import Journal
+from revox_mcp.journal import Journal, SqliteJournal, open_journal
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
 from tests.conftest import add_fault, fast_settings, mcp_client, requests_to, stored, text_of
@@ -144,9 +144,9 @@ async def test_an_answer_without_the_assistant_settles_the_row_as_failed(
     assert "re-read shows it did not land" in row["status_reason"]
 
 
-async def test_an_api_refusal_is_journalled_with_its_reason(sandbox: SandboxServer, tmp_path: Path) -> None:
+async def test_an_api_refusal_is_journalled_with_its_reason(sandbox: SandboxServer, journal_on: dict[str, Any]) -> None:
     add_fault(sandbox, method="PATCH", path=PATH, status=400, body={"message": "voice.speed is out of range"})
-    settings = fast_settings(sandbox, journal_path=tmp_path / "j.db")
+    settings = fast_settings(sandbox, **journal_on)
     assert (await update(settings)).is_error
     (row,) = await list_rows(settings)
     assert row["status"] == "failed" and "voice.speed is out of range" in row["status_reason"]
@@ -154,13 +154,13 @@ async def test_an_api_refusal_is_journalled_with_its_reason(sandbox: SandboxServ
 
 @pytest.mark.parametrize("landed", [True, False], ids=["landed", "did-not-land"])
 async def test_a_row_left_pending_by_a_crash_is_settled_when_listed(
-    sandbox: SandboxServer, tmp_path: Path, landed: bool
+    sandbox: SandboxServer, journal_on: dict[str, Any], landed: bool
 ) -> None:
-    settings = fast_settings(sandbox, journal_path=tmp_path / "j.db")
+    settings = fast_settings(sandbox, **journal_on)
     before = stored(sandbox, SALES_QUALIFIER_ID)
-    journal = Journal(settings.journal_path, settings.scope)  # type: ignore[arg-type]
+    journal = await open_journal(settings)
     change_id = await pending_row(journal, {"first_sentence": "Hello after a crash"}, before)
-    journal.close()
+    await journal.aclose()
     if landed:
         sandbox.store.update(SALES_QUALIFIER_ID, {"first_sentence": "Hello after a crash"})
     (row,) = await list_rows(settings)
@@ -174,7 +174,7 @@ async def test_a_row_left_pending_by_a_crash_is_settled_when_listed(
         assert stored(sandbox, SALES_QUALIFIER_ID)["first_sentence"] == before["first_sentence"]
 
 
-def test_an_old_journal_file_gains_the_reason_column(tmp_path: Path) -> None:
+async def test_an_old_journal_file_gains_the_reason_column(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     db = sqlite3.connect(path)
     db.executescript(
@@ -184,7 +184,9 @@ def test_an_old_journal_file_gains_the_reason_column(tmp_path: Path) -> None:
         "NULL, after TEXT);"
     )
     db.close()
-    Journal(path, "s").close()
+    journal = SqliteJournal(path, "s")
+    await journal.open()
+    await journal.aclose()
     columns = [row[1] for row in sqlite3.connect(path).execute("PRAGMA table_info(changes)")]
     assert "status_reason" in columns
 
@@ -250,61 +252,62 @@ def _wal(path: Path) -> bytes:
     return wal.read_bytes() if wal.exists() else b""
 
 
-async def test_a_row_left_pending_is_settled_before_the_next_run_writes(sandbox: SandboxServer, tmp_path: Path) -> None:
-    settings = fast_settings(sandbox, journal_path=tmp_path / "j.db")
-    journal = Journal(settings.journal_path, settings.scope)  # type: ignore[arg-type]
+async def test_a_row_left_pending_is_settled_before_the_next_run_writes(
+    sandbox: SandboxServer, journal_on: dict[str, Any]
+) -> None:
+    settings = fast_settings(sandbox, **journal_on)
+    journal = await open_journal(settings)
     change_id = await pending_row(journal, {"name": "never sent"}, stored(sandbox, SALES_QUALIFIER_ID))
     async with mcp_client(settings) as client:
         other = await client.call_tool("update_assistant", {"id": "asst_dental_receptionist", "patch": {"name": "R"}})
         assert not other.is_error
     entry = await journal.get(change_id)
-    journal.close()
+    await journal.aclose()
     assert entry is not None and entry.status == "failed" and "did not land" in (entry.status_reason or "")
 
 
-async def test_a_persistent_5xx_is_journalled_by_what_a_re_read_shows(sandbox: SandboxServer, tmp_path: Path) -> None:
+async def test_a_persistent_5xx_is_journalled_by_what_a_re_read_shows(
+    sandbox: SandboxServer, journal_on: dict[str, Any]
+) -> None:
     # A 5xx does not say the write did not land (a proxy can fail after the API applied it): look.
     add_fault(sandbox, method="PATCH", path=PATH, status=503, times=-1)
-    settings = fast_settings(sandbox, max_retries=1, journal_path=tmp_path / "j.db")
+    settings = fast_settings(sandbox, max_retries=1, **journal_on)
     assert (await update(settings)).is_error
     (row,) = await list_rows(settings)
     assert row["status"] == "failed" and "503" in row["status_reason"] and "did not land" in row["status_reason"]
 
 
-async def test_a_row_left_pending_is_settled_when_the_server_starts(sandbox: SandboxServer, tmp_path: Path) -> None:
-    from revox_mcp.journal import Journal
-
-    settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
-    journal = Journal(settings.journal_path, settings.scope)  # type: ignore[arg-type]
+async def test_a_row_left_pending_is_settled_when_the_server_starts(
+    sandbox: SandboxServer, journal_on: dict[str, Any]
+) -> None:
+    settings = fast_settings(sandbox, **journal_on)
+    journal = await open_journal(settings)
     name = stored(sandbox, SALES_QUALIFIER_ID)["name"]
     change_id = await pending_row(journal, {"name": name}, {})
     async with mcp_client(settings):
         entry = await journal.get(change_id)
-    journal.close()
+    await journal.aclose()
     assert entry is not None and entry.status == "applied", "the assistant holds what was sent"
 
 
 async def test_a_write_cancelled_after_it_left_is_settled_from_what_landed(
-    sandbox: SandboxServer, tmp_path: Path
+    sandbox: SandboxServer, journal_on: dict[str, Any]
 ) -> None:
     """Review finding: a client that gives up mid-write left the row pending, later settled wrongly."""
-    import anyio
-
     from revox_mcp.catalog import Catalog
     from revox_mcp.client import RevoxClient
-    from revox_mcp.journal import Journal
     from revox_mcp.policy import Policy
     from revox_mcp.tool_models import UpdateAssistantArgs
     from revox_mcp.writer import AssistantWriter
 
     add_fault(sandbox, method="PATCH", path=PATH, apply=True, delay_s=1.5)
-    settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
-    journal = Journal(tmp_path / "journal.db", settings.scope)
+    settings = fast_settings(sandbox, **journal_on)
+    journal = await open_journal(settings)
     async with RevoxClient(settings) as client:
         writer = AssistantWriter(client, journal, Policy(), Catalog(client))
         with anyio.move_on_after(0.5):
             await writer.update(UpdateAssistantArgs(id=SALES_QUALIFIER_ID, patch={"name": "A"}))
         (entry,), _ = await journal.page(SALES_QUALIFIER_ID, 1, 1)
-    journal.close()
+    await journal.aclose()
     assert stored(sandbox, SALES_QUALIFIER_ID)["name"] == "A"
     assert entry.status == "applied" and "cancelled" in (entry.status_reason or "")

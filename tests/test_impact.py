@@ -214,11 +214,11 @@ async def test_a_candidate_is_heard_on_a_test_call_without_changing_the_assistan
     assert not call.is_error and "no phone call was placed" in text_of(call)
     raw = next(c for c in sandbox.app.state.sandbox.calls if c["id"] == answer["call_id"])
     CallCreateResponse.model_validate({"call": raw})  # the SDK's own answer shape
-    from revox_mcp.journal import Journal
+    from revox_mcp.journal import open_journal
 
-    journal = Journal(tmp_path / "journal.db", settings.scope)
+    journal = await open_journal(settings)
     (record,) = await journal.test_calls(SALES_QUALIFIER_ID)
-    journal.close()
+    await journal.aclose()
     assert (record["phone_number"], record["call_id"], record["reason"]) == (
         TEST_NUMBER, answer["call_id"], "hear the slower opening",
     )  # fmt: skip

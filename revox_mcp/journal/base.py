@@ -1,0 +1,259 @@
+"""The change journal's one interface, which the writer and the tools use without knowing the backend.
+
+Every write revox-mcp makes is recorded with the state before and after. A row is written *before* the
+PATCH (status `pending`) and completed after it (`applied` or `failed`), each step one transaction: a
+crash leaves either no row or a whole pending row, which then says honestly that the outcome is unknown
+until it is settled (the writer re-reads the assistant: applied if it holds what was sent, failed
+otherwise). A failed or settled row says why in `status_reason`. Rows are scoped by API (base URL and
+key, or the sandbox's file), so a journal shared by several configurations never mixes their assistants.
+
+Backends: SQLite (a local file, one process), PostgreSQL (shared by replicas, with a write lock across
+them), and NullJournal (`--no-journal`: records nothing).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import anyio
+
+Status = Literal["pending", "applied", "failed"]
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    change_id: str
+    created_at: str
+    assistant_id: str
+    status: Status
+    fields: list[str]
+    patch: dict[str, Any]
+    edits: list[Any]
+    body: dict[str, Any]
+    reason: str | None
+    reverts: str | None
+    before: dict[str, Any]
+    after: dict[str, Any] | None
+    status_reason: str | None = None
+    actor: str | None = None
+
+
+class Journal(ABC):
+    """What a journal backend does. `assistant_lock` serializes writes to one assistant: inside this
+    process always (cheap, and a waiting task holds nothing else), and across processes where the backend
+    can (PostgreSQL)."""
+
+    # False for NullJournal: nothing is recorded, and the tools say so.
+    records = True
+    # Where a change that is not found was looked for, in the words of an error an agent reads.
+    where = "the change journal"
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        self._locks: dict[str, anyio.Lock] = {}
+
+    @asynccontextmanager
+    async def assistant_lock(self, assistant_id: str) -> AsyncIterator[None]:
+        """Held from the read of an assistant through its PATCH to the journal row."""
+        async with self._locks.setdefault(assistant_id, anyio.Lock()), self._shared_lock(assistant_id):
+            yield
+
+    def _shared_lock(self, assistant_id: str) -> AbstractAsyncContextManager[None]:
+        """The lock across processes sharing this journal; none for a journal only one process uses."""
+        return nullcontext()
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect, create and migrate the tables."""
+
+    @abstractmethod
+    async def aclose(self) -> None: ...
+
+    @abstractmethod
+    async def record_test_call(
+        self,
+        *,
+        assistant_id: str,
+        phone_number: str,
+        call_id: str | None,
+        candidate: dict[str, Any],
+        reason: str | None,
+        actor: str | None = None,
+    ) -> None:
+        """A test call placed with a candidate configuration: who placed it, when, which number, which changes."""
+
+    @abstractmethod
+    async def test_calls(self, assistant_id: str) -> list[dict[str, Any]]: ...
+
+    @abstractmethod
+    async def begin(
+        self,
+        *,
+        assistant_id: str,
+        fields: list[str],
+        patch: dict[str, Any],
+        edits: list[Any],
+        body: dict[str, Any],
+        before: dict[str, Any],
+        reason: str | None,
+        reverts: str | None = None,
+        actor: str | None = None,
+    ) -> str:
+        """A pending row, written before the PATCH; its change id."""
+
+    @abstractmethod
+    async def finish(
+        self, change_id: str, status: Status, after: dict[str, Any] | None = None, reason: str | None = None
+    ) -> None: ...
+
+    @abstractmethod
+    async def settle(self, change_id: str, status: Status, after: dict[str, Any] | None, reason: str) -> None:
+        """Settle a row left pending; a no-op if its writer finished it meanwhile (its word wins)."""
+
+    @abstractmethod
+    async def pending(self, assistant_id: str | None = None) -> list[JournalEntry]: ...
+
+    @abstractmethod
+    async def get(self, change_id: str) -> JournalEntry | None: ...
+
+    @abstractmethod
+    async def page(
+        self, assistant_id: str | None, page: int, page_size: int, actor: str | None = None
+    ) -> tuple[list[JournalEntry], int]:
+        """One page of changes, newest first, and how many match in all."""
+
+
+class NullJournal(Journal):
+    """`--no-journal`: the interface, recording nothing; writes are still serialized in this process."""
+
+    records = False
+    where = "any journal (this server runs with --no-journal)"
+
+    def __init__(self, scope: str = "") -> None:
+        super().__init__(scope)
+
+    async def open(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+    async def record_test_call(
+        self,
+        *,
+        assistant_id: str,
+        phone_number: str,
+        call_id: str | None,
+        candidate: dict[str, Any],
+        reason: str | None,
+        actor: str | None = None,
+    ) -> None:
+        return None
+
+    async def test_calls(self, assistant_id: str) -> list[dict[str, Any]]:
+        return []
+
+    async def begin(
+        self,
+        *,
+        assistant_id: str,
+        fields: list[str],
+        patch: dict[str, Any],
+        edits: list[Any],
+        body: dict[str, Any],
+        before: dict[str, Any],
+        reason: str | None,
+        reverts: str | None = None,
+        actor: str | None = None,
+    ) -> str:
+        return ""  # no change id: the answer says 'not journalled'
+
+    async def finish(
+        self, change_id: str, status: Status, after: dict[str, Any] | None = None, reason: str | None = None
+    ) -> None:
+        return None
+
+    async def settle(self, change_id: str, status: Status, after: dict[str, Any] | None, reason: str) -> None:
+        return None
+
+    async def pending(self, assistant_id: str | None = None) -> list[JournalEntry]:
+        return []
+
+    async def get(self, change_id: str) -> JournalEntry | None:
+        return None
+
+    async def page(
+        self, assistant_id: str | None, page: int, page_size: int, actor: str | None = None
+    ) -> tuple[list[JournalEntry], int]:
+        return [], 0
+
+
+# The columns every backend stores, in the order `entry` reads them.
+COLUMNS = (
+    "change_id, created_at, assistant_id, status, fields, patch, edits, body, reason, reverts, before, after, "
+    "status_reason, actor"
+)
+TEST_CALL_KEYS = ("created_at", "phone_number", "call_id", "candidate", "reason", "actor")
+
+
+def new_change_id() -> str:
+    # Sortable by time at a glance, unique without coordination.
+    return f"chg_{datetime.now(UTC):%Y%m%dT%H%M%S}_{secrets.token_hex(4)}"
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def short(reason: str | None) -> str | None:
+    return reason if reason is None or len(reason) <= 500 else reason[:499] + "…"
+
+
+def dumps(value: Any) -> str | None:
+    return json.dumps(value) if value is not None else None
+
+
+def entry(row: tuple[Any, ...] | list[Any]) -> JournalEntry:
+    (
+        change_id,
+        created_at,
+        assistant_id,
+        status,
+        fields,
+        patch,
+        edits,
+        body,
+        reason,
+        reverts,
+        before,
+        after,
+        why,
+        actor,
+    ) = row
+    return JournalEntry(
+        change_id=change_id,
+        created_at=created_at,
+        assistant_id=assistant_id,
+        status=status,
+        fields=json.loads(fields),
+        patch=json.loads(patch),
+        edits=json.loads(edits),
+        body=json.loads(body),
+        reason=reason,
+        reverts=reverts,
+        before=json.loads(before),
+        after=json.loads(after) if after else None,
+        status_reason=why,
+        actor=actor,
+    )
+
+
+def call_row(row: tuple[Any, ...] | list[Any]) -> dict[str, Any]:
+    return {**dict(zip(TEST_CALL_KEYS, row, strict=True)), "candidate": json.loads(row[3])}

@@ -1,0 +1,331 @@
+"""The change journal on PostgreSQL: one journal and one write lock for several replicas of the server.
+
+Same rows and meaning as the SQLite journal. The tables are created and migrated at start, each step
+recorded in `schema_version`, under an advisory lock so that replicas starting together migrate once.
+A write to an assistant holds a transaction-scoped advisory lock on (scope, assistant id) from its read
+through the PATCH to the journal row, so no two replicas interleave a read-modify-write on it.
+psycopg's async pool keeps every access off the event loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import anyio
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from revox_mcp.errors import ConfigError, RevoxMcpError
+from revox_mcp.journal.base import (
+    COLUMNS,
+    Journal,
+    JournalEntry,
+    Status,
+    call_row,
+    dumps,
+    entry,
+    new_change_id,
+    now,
+    short,
+)
+from revox_mcp.redaction import mask_text, scrub
+
+T = TypeVar("T")
+
+# Each step, once applied, is recorded in schema_version and never edited: a later change is a new step.
+# JSON is kept as text, exactly as the SQLite journal keeps it, so both read back the same values.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE changes (
+        seq BIGSERIAL PRIMARY KEY,
+        change_id TEXT NOT NULL UNIQUE,
+        scope TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        assistant_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'applied', 'failed')),
+        fields TEXT NOT NULL,
+        patch TEXT NOT NULL,
+        edits TEXT NOT NULL,
+        body TEXT NOT NULL,
+        reason TEXT,
+        reverts TEXT,
+        before TEXT NOT NULL,
+        after TEXT,
+        status_reason TEXT,
+        actor TEXT
+    );
+    CREATE INDEX changes_by_assistant ON changes (scope, assistant_id, seq);
+    CREATE INDEX changes_pending ON changes (scope, assistant_id) WHERE status = 'pending';
+    CREATE TABLE test_calls (
+        seq BIGSERIAL PRIMARY KEY,
+        scope TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        assistant_id TEXT NOT NULL,
+        phone_number TEXT NOT NULL,
+        call_id TEXT,
+        candidate TEXT NOT NULL,
+        reason TEXT,
+        actor TEXT
+    );
+    CREATE INDEX test_calls_by_assistant ON test_calls (scope, assistant_id, seq);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+# Advisory-lock key of the migration (any constant that no assistant's key is likely to be).
+_MIGRATION_LOCK = 0x7265766F786D6370  # "revoxmcp"
+CONNECT_TIMEOUT_S = 5
+POOL_SIZE = 10
+# A writer waits this long for another replica's write to the same assistant before giving up.
+LOCK_TIMEOUT_S = 30
+
+
+class JournalUnavailable(RevoxMcpError):
+    """The PostgreSQL journal failed or could not be reached while serving a call."""
+
+
+def is_postgres_url(target: str) -> bool:
+    return target.startswith(("postgresql://", "postgres://"))
+
+
+def shown_url(url: str) -> str:
+    """The URL as it may be printed: the password never."""
+    return scrub(mask_text(url), [_password(url)])
+
+
+def _password(url: str) -> str | None:
+    try:
+        return conninfo_to_dict(url).get("password")  # type: ignore[return-value]
+    except psycopg.Error:
+        return None
+
+
+def lock_key(scope: str, assistant_id: str) -> int:
+    """A stable signed 64-bit key for (scope, assistant): the same in every process and every release
+    (Python's hash() is salted per process, so replicas would disagree)."""
+    digest = hashlib.blake2b(f"{scope}\0{assistant_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def one_line(exc: BaseException, url: str) -> str:
+    """psycopg's message on one line, with the password masked wherever it appears."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return scrub(mask_text(text), [_password(url)])
+
+
+async def migrate(conn: psycopg.AsyncConnection[Any]) -> int:
+    """Create or bring the tables up to SCHEMA_VERSION; the version the database is at."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            "version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        cursor = await conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version")
+        row = await cursor.fetchone()
+        current = int(row[0]) if row else 0
+        if current > SCHEMA_VERSION:
+            raise ConfigError(
+                f"the journal database is at schema version {current}, newer than this release knows "
+                f"({SCHEMA_VERSION}): upgrade revox-mcp, or use another database."
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            await conn.execute(MIGRATIONS[version - 1])
+            await conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))
+    return SCHEMA_VERSION
+
+
+async def check(url: str) -> None:
+    """Reach the database and migrate it, or raise ConfigError in one line (for the start of `serve`)."""
+    try:
+        async with await psycopg.AsyncConnection.connect(
+            url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+        ) as conn:
+            await migrate(conn)
+    except psycopg.Error as exc:
+        raise ConfigError(f"cannot open the journal at {shown_url(url)}: {one_line(exc, url)}") from None
+
+
+class PostgresJournal(Journal):
+    def __init__(self, url: str, scope: str, pool_size: int = POOL_SIZE) -> None:
+        super().__init__(scope)
+        self.url = url
+        self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            open=False,
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
+            name="revox-mcp-journal",
+        )
+        # At most half the pool holds write locks, so the journal rows of the writers holding them always
+        # find a connection (every one held by a lock waiting for a row's connection would deadlock).
+        self._lock_slots = anyio.Semaphore(max(1, pool_size // 2))
+
+    def __repr__(self) -> str:
+        return f"PostgresJournal({shown_url(self.url)!r})"
+
+    async def open(self) -> None:
+        await check(self.url)
+        await self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
+
+    async def aclose(self) -> None:
+        await self._pool.close()
+
+    @asynccontextmanager
+    async def _shared_lock(self, assistant_id: str) -> AsyncIterator[None]:
+        async with self._lock_slots, self._connection() as conn, conn.transaction():
+            await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'")
+            try:
+                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(self.scope, assistant_id),))
+            except psycopg.errors.LockNotAvailable:
+                raise JournalUnavailable(
+                    f"Another replica has been writing to {assistant_id} for over {LOCK_TIMEOUT_S} s (the "
+                    "shared journal's write lock). Nothing was changed. Try again in a minute."
+                ) from None
+            # Held until this transaction ends: after the PATCH and the journal row.
+            yield
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        try:
+            async with self._pool.connection(timeout=CONNECT_TIMEOUT_S * 2) as conn:
+                yield conn
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise JournalUnavailable(
+                f"The change journal at {shown_url(self.url)} failed: {one_line(exc, self.url)}. If this was a "
+                "write, check with get_assistant whether it landed before trying again."
+            ) from None
+
+    async def _with(self, work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]) -> T:
+        async with self._connection() as conn:
+            return await work(conn)
+
+    async def _run(self, sql: str, params: tuple[Any, ...]) -> None:
+        async def run(conn: psycopg.AsyncConnection[Any]) -> None:
+            await conn.execute(sql, params)
+
+        await self._with(run)
+
+    async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        async def fetch(conn: psycopg.AsyncConnection[Any]) -> list[tuple[Any, ...]]:
+            cursor = await conn.execute(sql, params)
+            return await cursor.fetchall()
+
+        return await self._with(fetch)
+
+    async def record_test_call(
+        self,
+        *,
+        assistant_id: str,
+        phone_number: str,
+        call_id: str | None,
+        candidate: dict[str, Any],
+        reason: str | None,
+        actor: str | None = None,
+    ) -> None:
+        await self._run(
+            "INSERT INTO test_calls (scope, created_at, assistant_id, phone_number, call_id, candidate, reason, actor) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (self.scope, now(), assistant_id, phone_number, call_id, json.dumps(candidate), reason, actor),
+        )
+
+    async def test_calls(self, assistant_id: str) -> list[dict[str, Any]]:
+        rows = await self._fetch(
+            "SELECT created_at, phone_number, call_id, candidate, reason, actor FROM test_calls "
+            "WHERE scope = %s AND assistant_id = %s ORDER BY seq DESC",
+            (self.scope, assistant_id),
+        )
+        return [call_row(row) for row in rows]
+
+    async def begin(
+        self,
+        *,
+        assistant_id: str,
+        fields: list[str],
+        patch: dict[str, Any],
+        edits: list[Any],
+        body: dict[str, Any],
+        before: dict[str, Any],
+        reason: str | None,
+        reverts: str | None = None,
+        actor: str | None = None,
+    ) -> str:
+        change_id = new_change_id()
+        row = (
+            change_id,
+            self.scope,
+            now(),
+            assistant_id,
+            "pending",
+            json.dumps(fields),
+            json.dumps(patch),
+            json.dumps(edits),
+            json.dumps(body),
+            reason,
+            reverts,
+            json.dumps(before),
+            actor,
+        )
+        await self._run(
+            "INSERT INTO changes (change_id, scope, created_at, assistant_id, status, fields, patch, edits, body, "
+            "reason, reverts, before, actor) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            row,
+        )
+        return change_id
+
+    async def finish(
+        self, change_id: str, status: Status, after: dict[str, Any] | None = None, reason: str | None = None
+    ) -> None:
+        await self._run(
+            "UPDATE changes SET status = %s, after = %s, status_reason = %s WHERE change_id = %s",
+            (status, dumps(after), short(reason), change_id),
+        )
+
+    async def settle(self, change_id: str, status: Status, after: dict[str, Any] | None, reason: str) -> None:
+        await self._run(
+            "UPDATE changes SET status = %s, after = %s, status_reason = %s "
+            "WHERE change_id = %s AND status = 'pending'",
+            (status, dumps(after), short(reason), change_id),
+        )
+
+    async def pending(self, assistant_id: str | None = None) -> list[JournalEntry]:
+        where, params = "scope = %s AND status = 'pending'", [self.scope]
+        if assistant_id is not None:
+            where, params = where + " AND assistant_id = %s", [*params, assistant_id]
+        rows = await self._fetch(f"SELECT {COLUMNS} FROM changes WHERE {where} ORDER BY seq", tuple(params))
+        return [entry(row) for row in rows]
+
+    async def get(self, change_id: str) -> JournalEntry | None:
+        rows = await self._fetch(
+            f"SELECT {COLUMNS} FROM changes WHERE scope = %s AND change_id = %s", (self.scope, change_id)
+        )
+        return entry(rows[0]) if rows else None
+
+    async def page(
+        self, assistant_id: str | None, page: int, page_size: int, actor: str | None = None
+    ) -> tuple[list[JournalEntry], int]:
+        where, params = "scope = %s", [self.scope]
+        if assistant_id is not None:
+            where, params = where + " AND assistant_id = %s", [*params, assistant_id]
+        if actor is not None:
+            where, params = where + " AND actor = %s", [*params, actor]
+
+        async def read(conn: psycopg.AsyncConnection[Any]) -> tuple[list[tuple[Any, ...]], int]:
+            # One snapshot for the count and the page, so they agree while other replicas write.
+            async with conn.transaction():
+                await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                cursor = await conn.execute(f"SELECT COUNT(*) FROM changes WHERE {where}", tuple(params))
+                (total,) = await cursor.fetchone()  # type: ignore[misc]
+                cursor = await conn.execute(
+                    f"SELECT {COLUMNS} FROM changes WHERE {where} ORDER BY seq DESC LIMIT %s OFFSET %s",
+                    (*params, page_size, (page - 1) * page_size),
+                )
+                return await cursor.fetchall(), int(total)
+
+        rows, total = await self._with(read)
+        return [entry(row) for row in rows], total
