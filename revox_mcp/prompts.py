@@ -51,6 +51,7 @@ No person approves each step, so keep to these rules:
   "{assistant_id}"}}, your reasons start with "auto-tune:"). If there is one, measure it with change_impact:
   - "worse": revert_change it with reason "auto-tune: revert, worse", and stop.
   - "not yet": stop; try again once the calls it asks for have run.
+  - "unmeasurable": another change closed its window; keep it, and judge the two by the later one.
   - "better": keep it, and go on.
 - Read the evidence (get_assistant, search_calls, 3 to 5 get_call) and choose the single smallest change
   that serves the goal: one replace_text, one FAQ upsert, or one setting.

@@ -179,7 +179,9 @@ class UpdateAssistantArgs(Strict):
 class ListAssistantsArgs(Strict):
     """Arguments of list_assistants."""
 
-    name_contains: str | None = Field(default=None, description="Only assistants whose name contains this (any case).")
+    name_contains: str | None = Field(
+        default=None, description="Only assistants whose name or id contains this (any case)."
+    )
 
 
 class ListChangesArgs(Strict):
@@ -439,7 +441,9 @@ class ChangeImpactArgs(Strict):
     )
     at: str | None = Field(default=None, max_length=40, description="With assistant_id: when it changed (ISO-8601).")
     until: str | None = Field(
-        default=None, max_length=40, description="End of the after side (ISO-8601), e.g. a later change made elsewhere."
+        default=None,
+        max_length=40,
+        description="End of the after side (ISO-8601); past later changes, measures them together.",
     )
     success: Outcome | None = Field(
         default=None,
@@ -451,7 +455,7 @@ class ChangeImpactArgs(Strict):
 class ChangeImpactAnswer(BaseModel):
     """What change_impact returns."""
 
-    verdict: Literal["better", "worse", "not yet"] = Field(description="The answer, first.")
+    verdict: Literal["better", "worse", "not yet", "unmeasurable"] = Field(description="The answer, first.")
     words: str = Field(description="The verdict in a sentence, with the shares and the test.")
     p_value: float | None = Field(description="Two-sided p-value of the two-proportion z-test.")
     calls_needed_per_side: int | None = Field(description="Calls per side an 80%-power test would need.")

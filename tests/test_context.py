@@ -113,6 +113,9 @@ async def test_calls_without_an_outcome_are_found_as_none(settings: Settings) ->
     found = await answer(settings, "search_calls", {"outcomes": ["none"], "page_size": 100})
     assert found["total"] > 0 and {c["outcome"] for c in found["calls"]} == {"none"}, "one spelling of no outcome"
     assert found["counts"]["outcome"] == {"none": found["total"]}
+    # From a walkthrough: get_call said null where search_calls said "none".
+    one = await answer(settings, "get_call", {"id": found["calls"][0]["id"]})
+    assert one["call"]["outcome"] == "none"
 
 
 async def test_get_call_pages_its_transcript(settings: Settings) -> None:

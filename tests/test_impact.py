@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from revox_mcp import impact
@@ -145,6 +146,34 @@ async def test_a_journalled_change_is_measured(sandbox: SandboxServer, tmp_path:
     assert f"This change was reverted by {reverted_by}" in text_of(after_revert)
     assert missing.is_error and "list_changes" in text_of(missing)
     assert neither.is_error and "assistant_id and at" in text_of(neither)
+
+
+@pytest.mark.anyio
+async def test_a_change_whose_window_another_closed_is_unmeasurable_or_measured_with_it(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    """From a walkthrough: two changes seconds apart answered 'not yet', though waiting could never help."""
+    settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
+    async with mcp_client(settings) as client:
+        ids = []
+        for name in ("Reminder v2", "Reminder v3"):
+            if ids:
+                await anyio.sleep(1.1)  # the journal stamps changes to the second
+            change = await client.call_tool("update_assistant", {"id": REMINDER_ID, "patch": {"name": name}})
+            ids.append(change.structured_content["change_id"])
+        first, second = ids
+        seed_calls(sandbox, datetime.now(UTC), before=(5, 20), after=(15, 20))
+        alone = await client.call_tool("change_impact", {"change_id": first})
+        next_one = await client.call_tool("change_impact", {"change_id": second})
+        until = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+        together = await client.call_tool("change_impact", {"change_id": first, "until": until})
+    assert alone.structured_content["verdict"] == "unmeasurable", text_of(alone)
+    assert text_of(alone).startswith("No calls after the change before the next change (")
+    assert "waiting will not help" in text_of(alone) and "Pass until" in text_of(alone)
+    assert next_one.structured_content["verdict"] == "unmeasurable"
+    assert text_of(next_one).startswith("No calls before the change since the change before it")
+    assert together.structured_content["verdict"] == "better", text_of(together)
+    assert f"The after side also holds the later change(s) {second}: measured together." in text_of(together)
 
 
 @pytest.mark.anyio

@@ -163,11 +163,14 @@ async def test_a_whole_assistant_sent_back_as_the_patch_gets_one_line(
     sandbox: SandboxServer, settings: Settings
 ) -> None:
     async with mcp_client(settings) as client:
-        read = ok(await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID}))["assistant"]
-        result = await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": read})
-    lines = text_of(result).splitlines()
-    assert result.is_error and len(lines) == 3, lines
-    assert lines[1].startswith("- patch: got a whole assistant") and "only the fields to change" in lines[1]
+        answer = ok(await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID}))
+        bare = await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": answer["assistant"]})
+        # From a walkthrough: the answer itself, its 'assistant' wrapper and all, sent back.
+        wrapped = await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": answer})
+    for result, said in ((bare, "a whole assistant"), (wrapped, "get_assistant's whole answer")):
+        lines = text_of(result).splitlines()
+        assert result.is_error and len(lines) == 3, lines
+        assert lines[1].startswith(f"- patch: got {said}") and "only the fields to change" in lines[1]
     assert writes(sandbox) == []
 
 

@@ -450,9 +450,16 @@ async def test_list_assistants_with_a_name_filter(settings: Settings) -> None:
     async with mcp_client(settings) as client:
         everyone = ok(await client.call_tool("list_assistants", {}))["assistants"]
         some = ok(await client.call_tool("list_assistants", {"name_contains": "RECEPTION"}))["assistants"]
+        by_id = ok(await client.call_tool("list_assistants", {"name_contains": "sales_qualifier"}))["assistants"]
+        none = await client.call_tool("list_assistants", {"name_contains": "no such one"})
     assert [a["id"] for a in everyone] == [SALES, RECEPTIONIST_ID, REMINDER_ID]
     assert set(everyone[0]) == {"id", "name", "type", "updated_at"}
     assert [a["id"] for a in some] == [RECEPTIONIST_ID]
+    # From a walkthrough: "the sales assistant" is in the id, not the name; a miss names what there is.
+    assert [a["id"] for a in by_id] == [SALES]
+    first = text_of(none).splitlines()[0]
+    assert first.startswith("0 assistant(s) matching 'no such one'. The organization has 3: '") and not none.is_error
+    assert everyone[0]["name"] in first and first.endswith("Call without name_contains to list them.")
 
 
 async def test_resources_for_assistants_and_schemas(settings: Settings) -> None:

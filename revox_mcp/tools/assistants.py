@@ -84,14 +84,20 @@ _ANSWER_KEYS = frozenset({"id", "organization_id", "created_at", "updated_at", "
 
 
 def _refuse_a_whole_assistant(patch: dict[str, Any]) -> None:
-    """One line instead of a dozen unknown-field errors for the commonest mistake: the read sent back."""
-    found = sorted(_ANSWER_KEYS & set(patch))
-    if len(found) >= 2:
+    """One line instead of a dozen unknown-field errors for the commonest mistake: the read sent back, bare
+    or still in get_assistant's answer (its `assistant` key, beside the answer's own keys)."""
+    wrapped = patch.get("assistant")
+    if isinstance(wrapped, dict):
+        what = f"get_assistant's whole answer (its 'assistant' holds {len(wrapped)} fields)"
+    else:
+        found = sorted(_ANSWER_KEYS & set(patch))
+        what = f"a whole assistant ({len(patch)} fields, with {', '.join(found)})" if len(found) >= 2 else ""
+    if what:
         raise PatchInvalid(
             [
                 Problem(
                     path="patch",
-                    value=f"a whole assistant ({len(patch)} fields, with {', '.join(found)})",
+                    value=what,
                     allowed="only the fields to change",
                     hint='Send only what changes, e.g. {"patch": {"first_sentence": "Hello!"}}; every other field '
                     "keeps its value.",
@@ -209,9 +215,10 @@ async def get_assistant(ctx: ToolContext, args: GetAssistantArgs) -> ToolAnswer:
 async def list_assistants(ctx: ToolContext, args: ListAssistantsArgs) -> ToolAnswer:
     needle = (args.name_contains or "").casefold()
     rows = []
-    for data in await ctx.client.list_assistants():
+    every = await ctx.client.list_assistants()
+    for data in every:
         name = data.get("name")
-        if needle and needle not in str(name or "").casefold():
+        if needle and needle not in f"{name or ''}\n{data.get('id') or ''}".casefold():
             continue
         updated = data.get("updated_at")
         rows.append(
@@ -223,7 +230,12 @@ async def list_assistants(ctx: ToolContext, args: ListAssistantsArgs) -> ToolAns
             }
         )
     matching = f" matching '{args.name_contains}'" if args.name_contains else ""
-    return ToolAnswer({"assistants": rows}, f"{len(rows)} assistant(s){matching}.")
+    summary = f"{len(rows)} assistant(s){matching}."
+    if not rows and every:
+        names = ", ".join(f"'{a.get('name')}'" for a in every[:10])
+        more = f" and {len(every) - 10} more" if len(every) > 10 else ""
+        summary += f" The organization has {len(every)}: {names}{more}. Call without name_contains to list them."
+    return ToolAnswer({"assistants": rows}, summary)
 
 
 async def update_assistant(ctx: ToolContext, args: UpdateAssistantArgs) -> ToolAnswer:
@@ -286,7 +298,7 @@ GET_ASSISTANT = ToolSpec(
 LIST_ASSISTANTS = ToolSpec(
     name="list_assistants",
     title="List voice assistants",
-    does="compact rows (id, name, type, updated_at), `name_contains` filter",
+    does="compact rows (id, name, type, updated_at), `name_contains` filter (name or id; a miss names what there is)",
     description="List the organization's voice assistants: id, name, type, updated_at. Filter by part of the name.",
     args_model=ListAssistantsArgs,
     answer_model=ListAssistantsAnswer,

@@ -269,6 +269,7 @@ async def get_call(ctx: ToolContext, args: GetCallArgs) -> ToolAnswer:
         else ""
     )
     row = _call_row(call)
+    slim["outcome"] = row["outcome"]  # one spelling for no outcome, as search_calls shows and filters it
     summary = f"Call {call.get('id', args.id)}: {row['direction']}, {row['result']}, outcome {row['outcome']}.{marker}"
     return ToolAnswer(
         {"call": slim, "transcript": page, "transcript_total_turns": len(turns), "next_turn_offset": next_offset},

@@ -25,17 +25,22 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
     assistant_id, moment, stamp, change_id = await _the_change(ctx, args)
     changes = [e for e in await _changes_of(ctx, assistant_id) if e.status == "applied" and e.change_id != change_id]
     earlier = [t for t in (impact.instant(e.created_at) for e in changes) if t is not None and t < moment]
-    later = [t for t in (impact.instant(e.created_at) for e in changes) if t is not None and t > moment]
+    later = sorted((t, e.change_id) for e in changes if (t := impact.instant(e.created_at)) is not None and t > moment)
     reverted_by = next((e.change_id for e in changes if change_id and e.reverts == change_id), None)
     lookback = moment - timedelta(days=args.lookback_days)
     since = max([*earlier, lookback])
+    # An explicit until wins over the next journalled change: the after side then measures them together.
     given_until = impact.instant(args.until) if args.until else None
-    until = min([*later, *([given_until] if given_until else [])], default=None)
+    until = given_until or (later[0][0] if later else None)
+    grouped = [cid for t, cid in later if given_until and t < given_until]
     calls, capped = await _calls(ctx, assistant_id, since)
     split = impact.attribute(calls, moment, since, until, stamp)
     success = args.success or impact.success_outcome(split.before + split.after)
     before, after = impact.summary(split.before, success), impact.summary(split.after, success)
     judged = impact.verdict(before, after, success)
+    closed = _closed_window(before, after, since if earlier and since == max(earlier) else None, until, given_until)
+    if closed:
+        judged = {"verdict": "unmeasurable", "words": closed, "p_value": None}
     bounds = [
         f"from {since.isoformat()} ({'the change before' if earlier and since == max(earlier) else 'lookback'})",
         f"to {until.isoformat()} (the next change, or until)" if until else "to now",
@@ -49,6 +54,8 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
     ]
     if capped:
         notes.append(f"Only the newest {MAX_SCANNED} calls were read.")
+    if grouped:
+        notes.append(f"The after side also holds the later change(s) {', '.join(grouped)}: measured together.")
     if reverted_by:
         notes.append(f"This change was reverted by {reverted_by}: the after side ends there.")
     if change_id is None:
@@ -71,6 +78,23 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
         "notes": notes,
     }
     return ToolAnswer(answer, f"{judged['words']} {' '.join(notes)}")
+
+
+def _closed_window(
+    before: dict[str, Any], after: dict[str, Any], closed_from: datetime | None, until: datetime | None, given: Any
+) -> str | None:
+    """Why waiting cannot help, when a side has no calls and another change closed that side's window."""
+    if after["calls"] == 0 and until is not None and not given:
+        return (
+            f"No calls after the change before the next change ({until.isoformat()}) closed its window: waiting "
+            "will not help. Pass until (a later moment) to measure it together with the next change."
+        )
+    if before["calls"] == 0 and closed_from is not None:
+        return (
+            f"No calls before the change since the change before it ({closed_from.isoformat()}): waiting will not "
+            "help. Measure the two changes together with change_impact on the earlier one and until."
+        )
+    return None
 
 
 async def _the_change(ctx: ToolContext, args: ChangeImpactArgs) -> tuple[str, datetime, Any, str | None]:
@@ -144,7 +168,8 @@ CHANGE_IMPACT = ToolSpec(
         "Compare an assistant's calls before and after one change (a change_id from list_changes, or an "
         "assistant_id and the moment 'at' of a change made elsewhere): per side the outcomes, results, the "
         "share of a success outcome with a 95% interval, median duration, transfer and voicemail rates; then "
-        "a verdict (better, worse, or not yet, with about how many more calls would settle it). Calls under "
+        "a verdict (better, worse, not yet with about how many more calls would settle it, or unmeasurable "
+        "when a neighbouring change closed a side's window). Calls under "
         "way at the change, or from another configuration, are left out and counted."
     ),
     args_model=ChangeImpactArgs,
