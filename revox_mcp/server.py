@@ -108,9 +108,7 @@ class RevoxServer:
                 catalog = Catalog(client, settings.catalog_ttl_s)
                 writer = AssistantWriter(client, journal, policy, catalog)
                 await _settle_left_pending(writer)
-                # The tools say "the journal is off" where there is none to read.
-                kept = journal if journal.records else None
-                context = ToolContext(client=client, writer=writer, journal=kept, catalog=catalog, policy=policy)
+                context = ToolContext(client=client, writer=writer, journal=journal, catalog=catalog, policy=policy)
                 completer = Completer(AssistantDirectory(client), tools, ASSISTANT_URI, SCHEMA_URI)
                 yield ServerState(settings=settings, context=context, completer=completer)
         finally:

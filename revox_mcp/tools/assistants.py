@@ -269,7 +269,7 @@ def _change_row(entry: JournalEntry) -> dict[str, Any]:
 
 
 async def list_changes(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
-    if ctx.journal is None:
+    if not ctx.journal.records:
         return ToolAnswer({"changes": [], "total": 0, "next_page": None}, "The change journal is off (--no-journal).")
     await ctx.writer.settle_pending(args.assistant_id)
     entries, total = await ctx.journal.page(args.assistant_id, args.page, args.page_size, args.actor)

@@ -30,7 +30,7 @@ class ToolContext:
 
     client: RevoxClient
     writer: AssistantWriter
-    journal: Journal | None
+    journal: Journal  # NullJournal with --no-journal: `records` is False
     catalog: Catalog
     policy: Policy = field(default_factory=Policy)
     # Who is asking (a person of the operator's tokens file, over HTTP); None otherwise.

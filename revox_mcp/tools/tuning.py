@@ -100,9 +100,9 @@ def _closed_window(
 async def _the_change(ctx: ToolContext, args: ChangeImpactArgs) -> tuple[str, datetime, Any, str | None]:
     """(assistant, the moment of the change, the assistant's updated_at before it, change id)."""
     if args.change_id:
-        entry = await ctx.journal.get(args.change_id) if ctx.journal else None
+        entry = await ctx.journal.get(args.change_id)
         if entry is None:
-            message = f"No change '{args.change_id}' in the change journal. list_changes shows them."
+            message = f"No change '{args.change_id}' in {ctx.journal.where}. list_changes shows them."
             raise NotFound("change", args.change_id, message)
         moment = impact.instant(entry.created_at)
         if moment is None:
@@ -134,8 +134,6 @@ async def _the_change(ctx: ToolContext, args: ChangeImpactArgs) -> tuple[str, da
 
 
 async def _changes_of(ctx: ToolContext, assistant_id: str) -> list[JournalEntry]:
-    if ctx.journal is None:
-        return []
     entries, _ = await ctx.journal.page(assistant_id, 1, 100)
     return entries
 
@@ -206,7 +204,7 @@ async def place_test_call(ctx: ToolContext, args: PlaceTestCallArgs) -> ToolAnsw
         "metadata": {"placed_by": "revox-mcp place_test_call"},
     }
     call = await ctx.client.create_call(body)
-    if ctx.journal is not None:
+    if ctx.journal.records:
         candidate = {"patch": args.patch, "edits": args.edits, "changes": preview.changes}
         await ctx.journal.record_test_call(
             assistant_id=args.assistant_id,
