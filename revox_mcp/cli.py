@@ -294,14 +294,12 @@ def _token_problem() -> str | None:
 
 
 def _serve_http(args: argparse.Namespace, settings: Settings, policy: Any) -> int:
-    from revox_mcp.actors import TOKENS_FILE_ENV, load_tokens
     from revox_mcp.errors import ConfigError
     from revox_mcp.http_transport import MCP_PATH, TOKEN_ENV, HttpOptions, build_http_app, new_token
     from revox_mcp.serving import AppServer, is_loopback
 
-    tokens_file = args.tokens or (Path(os.environ[TOKENS_FILE_ENV]) if os.environ.get(TOKENS_FILE_ENV) else None)
     try:
-        actors = load_tokens(tokens_file) if tokens_file else ()
+        actors = _actors(args)
     except ConfigError as exc:
         print(f"revox-mcp: {exc}", file=sys.stderr)
         return 2
@@ -335,6 +333,20 @@ def _serve_http(args: argparse.Namespace, settings: Settings, policy: Any) -> in
     sys.stderr.flush()
     server.serve_forever()
     return 0
+
+
+def _actors(args: argparse.Namespace) -> tuple[Any, ...]:
+    """The people of the tokens file (--tokens or $REVOX_MCP_TOKENS_FILE), warning when others may read it."""
+    from revox_mcp.actors import TOKENS_FILE_ENV, exposure_warning, load_tokens
+
+    tokens_file = args.tokens or (Path(os.environ[TOKENS_FILE_ENV]) if os.environ.get(TOKENS_FILE_ENV) else None)
+    if tokens_file is None:
+        return ()
+    actors = load_tokens(tokens_file)
+    exposed = exposure_warning(tokens_file)
+    if exposed:
+        print(f"revox-mcp: {exposed}", file=sys.stderr)
+    return actors
 
 
 def _sandbox(args: argparse.Namespace) -> int:

@@ -304,6 +304,7 @@ def test_serve_over_http_journals_to_the_url_in_its_environment(
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVOX")}
     env |= {"REVOX_API_KEY": sandbox.api_key, "REVOX_BASE_URL": sandbox.url, "REVOX_MCP_JOURNAL_URL": postgres_url}
     (tmp_path / "tokens").write_text(tokens)
+    (tmp_path / "tokens").chmod(0o600)
     command = [sys.executable, "-m", "revox_mcp", "serve", "--http", "--stateless", "--port", "0"]
     server = subprocess.Popen(
         [*command, "--tokens", str(tmp_path / "tokens")], env=env, stderr=subprocess.PIPE, text=True
