@@ -188,12 +188,22 @@ async def test_a_role_with_data_privileges_only_can_start(postgres: Any, postgre
         await journal.aclose()
 
 
-async def test_replicas_on_an_old_and_a_new_key_share_the_write_lock(sandbox: SandboxServer) -> None:
-    old = Settings(api_key="old-key", base_url="https://user:hunter2@api.example/v1")
-    new = Settings(api_key="new-key", base_url="https://api.example/v1")
+async def test_replicas_on_an_old_and_a_new_key_share_the_write_lock(postgres_url: str) -> None:
+    old = Settings(api_key="old-key", base_url="https://user:hunter2@api.example/v1", journal_url=postgres_url)
+    new = Settings(api_key="new-key", base_url="https://api.example/v1", journal_url=postgres_url)
     assert old.lock_scope == new.lock_scope == "https://api.example/v1"
     # Rows stay apart per key (a journal shared across keys must not show another organization's changes).
     assert old.scope != new.scope and "hunter2" not in old.scope and "user" not in old.scope
+    first, second = await open_journal(old), await open_journal(new)
+    try:
+        async with first.assistant_lock("asst_1"):
+            with anyio.move_on_after(0.5) as waited:
+                async with second.assistant_lock("asst_1"):
+                    pass
+    finally:
+        await first.aclose()
+        await second.aclose()
+    assert waited.cancelled_caught, "the replica on the new key did not wait for the one on the old key"
 
 
 async def test_a_nul_inside_stored_values_does_not_break_the_journal(

@@ -41,7 +41,7 @@ from revox_mcp.redaction import mask_text, scrub
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
-__all__ = ["JournalUnavailable", "PostgresJournal", "check", "is_postgres_url", "lock_key", "shown_url"]
+__all__ = ["JournalUnavailable", "PostgresJournal", "check", "lock_key", "shown_url"]
 
 # Each step, once applied, is recorded in schema_version and never edited: a later change is a new step.
 # JSON is kept as text, exactly as the SQLite journal keeps it, so both read back the same values.
@@ -90,15 +90,10 @@ POOL_SIZE = 10
 LOCK_TIMEOUT_S = 30
 # A dead peer (a database restarted, a network cut) is noticed within about idle + interval * count seconds.
 KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
-_SCHEMES = ("postgresql://", "postgres://")
 # scheme://userinfo@: the userinfo runs to the LAST '@' before the path or query (a password may hold '@' or
 # '/' unencoded), or to the last '@' at all when what follows has no path.
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)(.*)@([^@]*)$", re.S)
 _PASSWORD_PARAM = re.compile(r"([?&]password=)[^&#]*", re.I)
-
-
-def is_postgres_url(target: str) -> bool:
-    return target.lower().startswith(_SCHEMES)
 
 
 def shown_url(url: str) -> str:
@@ -108,7 +103,30 @@ def shown_url(url: str) -> str:
     found = _USERINFO.match(shown)
     if found:
         shown = f"{found.group(1)}…@{found.group(3)}"
-    return scrub(mask_text(shown), [_password(url)])
+    return _hide(mask_text(shown), url)
+
+
+def _hide(text: str, url: str) -> str:
+    """`text` without the URL's password anywhere (wholly: not even its last characters)."""
+    password = _password(url)
+    return text.replace(password, "…") if password and len(password) >= 4 else scrub(text, [password])
+
+
+def url_problem(url: str) -> str | None:
+    """Why the URL cannot be used as written, in words that never quote it (it may hold the password)."""
+    found = _USERINFO.match(url.partition("?")[0])  # the userinfo: up to the last '@' before the query
+    userinfo = found.group(2) if found else ""
+    if re.search(r"[/@#]|%(?![0-9A-Fa-f]{2})", userinfo):
+        return (
+            "its user or password holds reserved characters that are not %-encoded ('/', '@', '#' or a '%' not "
+            "followed by two hex digits): encode them (e.g. '@' as %40, '/' as %2F, '%' as %25). The URL is "
+            "not shown: it holds the password."
+        )
+    try:
+        conninfo_to_dict(url)
+    except psycopg.Error:
+        return "it cannot be parsed as a postgresql:// URL (the URL is not shown: it may hold the password)."
+    return None
 
 
 def _password(url: str) -> str | None:
@@ -128,10 +146,10 @@ def lock_key(scope: str, assistant_id: str) -> int:
 def one_line(exc: BaseException, url: str) -> str:
     """psycopg's message on one line, with the password masked wherever it appears. A URL libpq cannot parse
     gives no message: libpq quotes the part it could not read, which may be the password."""
-    if _password(url) is None and isinstance(exc, psycopg.ProgrammingError) and "conninfo" in str(exc).lower():
-        return "the URL cannot be parsed (check that reserved characters in the password are %-encoded)"
+    if url_problem(url) is not None:
+        return "the URL cannot be parsed"
     text = " ".join(str(exc).split()) or type(exc).__name__
-    return scrub(mask_text(text), [_password(url)])
+    return _hide(mask_text(text), url)
 
 
 def _no_nul(params: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -176,6 +194,9 @@ async def migrate(conn: psycopg.AsyncConnection[Any]) -> int:
 
 async def check(url: str) -> None:
     """Reach the database and migrate it, or raise ConfigError in one line (for the start of `serve`)."""
+    problem = url_problem(url)
+    if problem is not None:
+        raise ConfigError(f"cannot open the journal: the postgresql:// URL cannot be used: {problem}")
     try:
         async with await psycopg.AsyncConnection.connect(
             url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, **KEEPALIVES
