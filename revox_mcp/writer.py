@@ -181,7 +181,8 @@ class AssistantWriter:
             if outcome.dry_run or (outcome.change_id is None and not outcome.changes):
                 return outcome  # nothing was written
             # The write landed, but the lock ended before the journal row was done with: say so, and look.
-            with anyio.CancelScope(shield=True):
+            after = outcome.assistant
+            with anyio.CancelScope(shield=True), contextlib.suppress(ApiError):
                 after = await self._client.get_assistant(assistant_id)
             warning = (
                 "The shared journal's write lock across replicas was lost during this write (its database "

@@ -2,8 +2,12 @@
 
 Same rows and meaning as the SQLite journal. The tables are created and migrated at start, each step
 recorded in `schema_version`, under an advisory lock so that replicas starting together migrate once.
-A write to an assistant holds a transaction-scoped advisory lock on (scope, assistant id) from its read
-through the PATCH to the journal row, so no two replicas interleave a read-modify-write on it.
+A write to an assistant holds a transaction-scoped advisory lock on (API base URL, assistant id) from its
+read through the PATCH to the journal row, so no two replicas interleave a read-modify-write on it. The
+lock lives as long as its connection's transaction: server timeouts are off inside it, the connection is
+checked right before the PATCH, and a transaction that cannot commit after the PATCH is reported
+(LockLost) so that the writer can answer with a warning. Any driver error is JournalUnavailable, worded
+for an agent (no address, no driver text); the operator's log has the details, the password masked.
 psycopg's async pool keeps every access off the event loop.
 """
 
