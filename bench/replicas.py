@@ -114,6 +114,7 @@ def services(folder: Path, journal: str, stack: ExitStack) -> Iterator[tuple[str
     api = sandbox.stdout.readline().split()[3]
     tokens = folder / "tokens"
     tokens.write_text("".join(f"{name} {token}\n" for name, token in PEOPLE.items()))
+    tokens.chmod(0o600)
     if journal == "postgres":
         # Durable (fsync on), as a real journal would run.
         url = stack.enter_context(PostgresServer(durable=True)).create_database("journal")

@@ -1,14 +1,16 @@
 """People behind an HTTP server's tokens: one token per person, so the journal can say who changed what.
 
 A tokens file (`serve --tokens FILE`, or REVOX_MCP_TOKENS_FILE) has one person per line: a name, their
-token, and optionally `read-only` (an auditor who may read but not write). `#` starts a comment. A bad
-line stops the server at start with one line naming it.
+token, and optionally `read-only` (an auditor who may read but not write). `#` at the start of a line or
+after a space starts a comment (inside a token it is part of the token). A bad line stops the server at
+start with one line naming it; a file others may read is warned about at start.
 """
 
 from __future__ import annotations
 
 import hmac
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from revox_mcp.errors import ConfigError
 TOKENS_FILE_ENV = "REVOX_MCP_TOKENS_FILE"
 MIN_TOKEN_CHARS = 32
 _NAME = re.compile(r"^[A-Za-z0-9_.@+-]{1,64}$")
+# A comment: '#' at the start of the line or after whitespace, to the end of the line.
+_COMMENT = re.compile(r"(?:^|\s)#.*$")
 
 
 @dataclass(frozen=True)
@@ -33,7 +37,7 @@ def load_tokens(path: Path) -> tuple[Actor, ...]:
         raise ConfigError(f"Cannot read the tokens file {path}: {exc.strerror or exc}") from None
     actors: list[Actor] = []
     for number, line in enumerate(lines, 1):
-        words = line.split("#", 1)[0].split()
+        words = _COMMENT.sub("", line).split()
         if not words:
             continue
         where = f"tokens file {path}, line {number}"
@@ -50,6 +54,20 @@ def load_tokens(path: Path) -> tuple[Actor, ...]:
     if not actors:
         raise ConfigError(f"The tokens file {path} names nobody: add a line 'name token'.")
     return tuple(actors)
+
+
+def exposure_warning(path: Path) -> str | None:
+    """A warning when people other than the owner may read the tokens file (as ssh warns of a key file)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return (
+            f"warning: the tokens file {path} can be read by others (mode {stat.S_IMODE(mode):o}); "
+            f"run chmod 600 {path}."
+        )
+    return None
 
 
 def actor_for(presented: bytes, actors: tuple[Actor, ...]) -> Actor | None:

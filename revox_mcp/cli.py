@@ -8,6 +8,7 @@ import dataclasses
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -256,11 +257,36 @@ def _journal_target(args: argparse.Namespace) -> tuple[str | None, Path | None]:
     if args.no_journal:
         return None, None
     chosen = args.journal or os.environ.get(JOURNAL_URL_ENV) or None
-    if chosen and chosen.startswith(("postgresql://", "postgres://")):
-        return chosen, None
-    if chosen and not args.journal:
+    if not chosen:
+        return None, None
+    source = "--journal" if args.journal else JOURNAL_URL_ENV
+    scheme, sep, rest = chosen.partition("://")
+    if sep and scheme.lower() in ("postgresql", "postgres"):
+        return f"postgresql://{rest}", None  # libpq reads the scheme in lower case only
+    # Never echoed: what was given may hold a password.
+    if sep and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
+        hint = " (drop SQLAlchemy's '+driver')" if scheme.lower().startswith("postgres") else ""
+        raise ConfigError(f"{source} is a {scheme.lower()}:// URL; the journal takes a postgresql:// URL{hint}.")
+    if _is_conninfo(chosen):
+        raise ConfigError(
+            f"{source} is a 'key=value' connection string; write it as a postgresql://user:password@host/db URL."
+        )
+    if not args.journal:
         raise ConfigError(f"{JOURNAL_URL_ENV} is not a postgresql:// URL; for a SQLite file use --journal FILE.")
-    return None, Path(args.journal) if args.journal else None
+    return None, Path(args.journal)
+
+
+def _is_conninfo(text: str) -> bool:
+    """A libpq 'host=… dbname=…' string, which must not be taken for a file name."""
+    if "=" not in text:
+        return False
+    from psycopg import Error
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        return bool({"host", "hostaddr", "dbname", "user", "password", "port", "service"} & set(conninfo_to_dict(text)))
+    except Error:
+        return False
 
 
 def _journal_problem(url: str) -> str | None:
@@ -294,14 +320,12 @@ def _token_problem() -> str | None:
 
 
 def _serve_http(args: argparse.Namespace, settings: Settings, policy: Any) -> int:
-    from revox_mcp.actors import TOKENS_FILE_ENV, load_tokens
     from revox_mcp.errors import ConfigError
     from revox_mcp.http_transport import MCP_PATH, TOKEN_ENV, HttpOptions, build_http_app, new_token
     from revox_mcp.serving import AppServer, is_loopback
 
-    tokens_file = args.tokens or (Path(os.environ[TOKENS_FILE_ENV]) if os.environ.get(TOKENS_FILE_ENV) else None)
     try:
-        actors = load_tokens(tokens_file) if tokens_file else ()
+        actors = _actors(args)
     except ConfigError as exc:
         print(f"revox-mcp: {exc}", file=sys.stderr)
         return 2
@@ -335,6 +359,20 @@ def _serve_http(args: argparse.Namespace, settings: Settings, policy: Any) -> in
     sys.stderr.flush()
     server.serve_forever()
     return 0
+
+
+def _actors(args: argparse.Namespace) -> tuple[Any, ...]:
+    """The people of the tokens file (--tokens or $REVOX_MCP_TOKENS_FILE), warning when others may read it."""
+    from revox_mcp.actors import TOKENS_FILE_ENV, exposure_warning, load_tokens
+
+    tokens_file = args.tokens or (Path(os.environ[TOKENS_FILE_ENV]) if os.environ.get(TOKENS_FILE_ENV) else None)
+    if tokens_file is None:
+        return ()
+    actors = load_tokens(tokens_file)
+    exposed = exposure_warning(tokens_file)
+    if exposed:
+        print(f"revox-mcp: {exposed}", file=sys.stderr)
+    return actors
 
 
 def _sandbox(args: argparse.Namespace) -> int:

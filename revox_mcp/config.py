@@ -85,4 +85,14 @@ class Settings:
         if self.journal_scope:
             return self.journal_scope
         digest = hashlib.sha256((self.api_key or "").encode()).hexdigest()[:16]
-        return f"{self.base_url} key:{digest}"
+        return f"{self.lock_scope} key:{digest}"
+
+    @property
+    def lock_scope(self) -> str:
+        """What the write lock across replicas is keyed on, with the assistant id: the API (its base URL
+        without userinfo), not the key, so that replicas on an old and a new key exclude each other."""
+        if self.journal_scope:
+            return self.journal_scope
+        scheme, sep, rest = self.base_url.partition("://")
+        authority, slash, path = rest.partition("/")
+        return f"{scheme}{sep}{authority.rpartition('@')[2]}{slash}{path}" if sep else self.base_url

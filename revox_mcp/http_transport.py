@@ -34,6 +34,8 @@ MCP_PATH = "/mcp"
 MIN_TOKEN_CHARS = 32
 SESSION_HEADER = b"mcp-session-id"
 MAX_SESSIONS_REMEMBERED = 10_000
+# Headers a request may carry once: a repeat could be read one way here and another way by the MCP layer.
+SINGLE_HEADERS = frozenset({"mcp-session-id", "authorization", "host", "origin"})
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -157,6 +159,7 @@ def build_http_app(
         allowed_hosts=security.allowed_hosts,
         allowed_origins=security.allowed_origins,
         actors=options.actors,
+        sessions=not options.stateless,
     )
 
 
@@ -175,8 +178,10 @@ class BearerGuard:
         allowed_hosts: list[str] | None = None,
         allowed_origins: list[str] | None = None,
         actors: tuple[Actor, ...] = (),
+        sessions: bool = True,
     ) -> None:
         self._app = app
+        self._sessions = sessions
         self._token = token.encode() if token else None
         self._actors = actors
         self._max_body = max_body_bytes
@@ -189,6 +194,12 @@ class BearerGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)  # lifespan: start and stop the session manager
+            return
+        names = [k.decode("latin-1").lower() for k, _ in scope.get("headers", [])]
+        repeated = sorted({n for n in names if n in SINGLE_HEADERS and names.count(n) > 1})
+        if repeated:
+            message = f"The request repeats the header {', '.join(repeated)}; send each of them once."
+            await _json(send, 400, _rpc_error(message), close=True)
             return
         headers = {k.decode("latin-1").lower(): v for k, v in scope.get("headers", [])}
         refusal = self._foreign(headers)
@@ -211,12 +222,9 @@ class BearerGuard:
         scope.setdefault("state", {})["revox_actor"] = actor if scheme.lower() == b"bearer" else None
         who = actor.name if actor is not None else None
         session = headers.get(SESSION_HEADER.decode())
-        if session is not None and self._owners.get(session, who) != who:
-            message = (
-                "This MCP session was opened with another person's token: only they may use or end it. "
-                "Open your own session (initialize without an mcp-session-id header)."
-            )
-            await _json(send, 403, {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}})
+        refused = self._session_refusal(session, who)
+        if refused is not None:
+            await _json(send, refused[0], _rpc_error(refused[1]))
             return
         send = self._noting_owner(send, who, session, scope.get("method") == "DELETE")
         length = headers.get("content-length", b"")
@@ -231,11 +239,23 @@ class BearerGuard:
             await self._too_large(send, body)
         elif body is _SLOW:
             message = f"The request body did not arrive within {self._body_timeout:g} s; send it at once."
-            await _json(
-                send, 408, {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}}, close=True
-            )
+            await _json(send, 408, _rpc_error(message), close=True)
         elif body is not _GONE:
             await self._app(scope, _replay(body, receive), send)  # type: ignore[arg-type]
+
+    def _session_refusal(self, session: bytes | None, who: str | None) -> tuple[int, str] | None:
+        """404 for a session this server never opened (or no longer remembers: never handed to whoever asks),
+        403 for another person's session."""
+        if session is None or not self._sessions:
+            return None
+        if session not in self._owners:
+            return 404, "Session not found: initialize a new one (without an mcp-session-id header)."
+        if self._owners[session] != who:
+            return 403, (
+                "This MCP session was opened with another person's token: only they may use or end it. "
+                "Open your own session (initialize without an mcp-session-id header)."
+            )
+        return None
 
     def _noting_owner(self, send: Send, who: str | None, session: bytes | None, ending: bool) -> Send:
         """`send`, noting the owner of a session the answer opens, and forgetting one a DELETE ends."""
@@ -247,8 +267,10 @@ class BearerGuard:
                     while len(self._owners) >= MAX_SESSIONS_REMEMBERED:  # sessions that were never ended
                         self._owners.pop(next(iter(self._owners)))
                     self._owners[opened] = who
-                elif ending and session is not None and message.get("status", 500) < 300:
-                    self._owners.pop(session, None)
+                elif session is not None and (
+                    (ending and message.get("status", 500) < 300) or message.get("status") == 404
+                ):
+                    self._owners.pop(session, None)  # ended, or gone (the MCP layer closed it when idle)
             await send(message)
 
         return noting
@@ -277,9 +299,7 @@ class BearerGuard:
             f"The request body {measured}; this server accepts at most {self._max_body:,}. Send a "
             "smaller patch: change long texts with edits (replace_text) instead of resending them."
         )
-        await _json(
-            send, 413, {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}}, close=True
-        )
+        await _json(send, 413, _rpc_error(message), close=True)
 
     def _foreign(self, headers: dict[str, bytes]) -> tuple[int, str] | None:
         """421 or 403 with advice when Host or Origin is not exactly one allowed (the SDK's own check
@@ -318,6 +338,10 @@ def _matches(value: str, allowed: list[str], shape: re.Pattern[str]) -> bool:
         if value.lower() == pattern.lower() or (port is None and name == pattern.lower()):
             return True
     return False
+
+
+def _rpc_error(message: str) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": message}}
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

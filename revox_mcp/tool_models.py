@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Discriminator, Field, Tag
+from pydantic import AfterValidator, BaseModel, Discriminator, Field, Tag
 
 from revox_mcp.models import (
     PATTERN_MEANINGS,
@@ -28,9 +28,18 @@ AssistantId = Annotated[
         description="Assistant id (letters, digits, '-' and '_'), as returned by list_assistants or get_assistant.",
     ),
 ]
+
+
+def _no_nul(text: str | None) -> str | None:
+    if text is not None and "\x00" in text:
+        raise ValueError("a reason cannot hold a NUL character (\\u0000): write it in plain text")
+    return text
+
+
 Reason = Annotated[
     str | None,
     Field(max_length=500, description="Why the change is made, in a few words; kept in the change journal."),
+    AfterValidator(_no_nul),
 ]
 ReturnAssistant = Annotated[
     bool, Field(description="true: also answer with the whole assistant; by default only what changed.")

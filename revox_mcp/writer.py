@@ -11,6 +11,7 @@ shows it).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 from collections.abc import Callable
@@ -44,6 +45,7 @@ from revox_mcp.errors import (
     StaleVersion,
 )
 from revox_mcp.journal import Journal, JournalEntry
+from revox_mcp.journal.base import JournalUnavailable, LockLost
 from revox_mcp.messages import render_path, shorten
 from revox_mcp.models import AssistantUpdate
 from revox_mcp.policy import Policy, changed_paths, with_secret_destinations
@@ -165,6 +167,32 @@ class AssistantWriter:
             raise NotFound(exc.kind, exc.id, exc.message, status=exc.status, change_id=entry.change_id) from None
 
     async def _change(
+        self, assistant_id: str, build: Callable[[State], tuple[State, set[str]]], **options: Any
+    ) -> WriteOutcome:
+        outcome: WriteOutcome | None = None
+        try:
+            # Held from the read through the PATCH to the journal row: in this process, and across replicas
+            # when the journal is shared (PostgreSQL).
+            async with self._journal.assistant_lock(assistant_id):
+                outcome = await self._change_locked(assistant_id, build, **options)
+        except LockLost:
+            if outcome is None:
+                raise  # lost before the PATCH: nothing was sent
+            if outcome.dry_run or (outcome.change_id is None and not outcome.changes):
+                return outcome  # nothing was written
+            # The write landed, but the lock ended before the journal row was done with: say so, and look.
+            after = outcome.assistant
+            with anyio.CancelScope(shield=True), contextlib.suppress(ApiError):
+                after = await self._client.get_assistant(assistant_id)
+            warning = (
+                "The shared journal's write lock across replicas was lost during this write (its database "
+                "connection failed): the change landed, but a write another replica made to this assistant at the "
+                "same moment may have been overwritten. Check list_changes and get_assistant."
+            )
+            return dataclasses.replace(outcome, assistant=after, warnings=[*outcome.warnings, warning])
+        return outcome
+
+    async def _change_locked(
         self,
         assistant_id: str,
         build: Callable[[State], tuple[State, set[str]]],
@@ -176,41 +204,38 @@ class AssistantWriter:
         progress: Progress = no_progress,
         held: State | None = None,
     ) -> WriteOutcome:
-        # Held from the read through the PATCH to the journal row: in this process, and across replicas
-        # when the journal is shared (PostgreSQL).
-        async with self._journal.assistant_lock(assistant_id):
-            # A row of this assistant left pending (a cancelled call, a crash) is settled before the
-            # next write, so the journal never lags behind what the API holds.
-            for entry in await self._journal.pending(assistant_id):
-                await self._settle(entry.change_id, assistant_id, entry.body, "found pending before a write")
-            current = await self._client.get_assistant(assistant_id)
-            await progress(1, WRITE_STEPS, f"Read {assistant_id}")
-            check_version(expected_updated_at, current.get("updated_at"))
-            # Off the event loop: edits on a long prompt are CPU work, and other sessions must not wait.
-            state, touched = await anyio.to_thread.run_sync(build, current)
-            extras = self._extra_fields(touched, prefix, state)
-            candidate = {f: _comparable(f, state.get(f)) for f in sorted(touched)}
-            warnings = _leave_out_nulls(candidate)
-            # Extra fields too: a masked secret inside one is restored like any other, never written.
-            _unmask_secrets(candidate, current, prefix)
-            stored = {f: _comparable(f, current.get(f)) for f in candidate}
-            checked = {f: v for f, v in candidate.items() if f not in extras}
-            _validate_changes(checked, stored, prefix, held)
-            body = {f: v for f, v in candidate.items() if v != stored[f]}
-            self._enforce_policy(current, body, prefix)
-            warnings += warnings_for(body, {**current, **stored}) + _voice_switch(current.get("voice"), body)
-            if not body:
-                return WriteOutcome(assistant=current, changes=[], dry_run=dry_run, warnings=warnings)
-            # What a revert restores was the API's own value: the catalog does not judge it again.
-            new = {f: v for f, v in body.items() if held is None or v != _comparable(f, held.get(f))}
-            warnings += await self._catalog.check(current, {**current, **body}, new, prefix)
-            await progress(2, WRITE_STEPS, f"Checked the change to {', '.join(sorted(body))}")
-            if dry_run:
-                preview = {**current, **body}
-                return WriteOutcome(
-                    assistant=preview, changes=_diff(current, preview, stored, body), dry_run=True, warnings=warnings
-                )
-            return await self._send(assistant_id, current, stored, body, warnings, journal_fields)
+        # A row of this assistant left pending (a cancelled call, a crash) is settled before the
+        # next write, so the journal never lags behind what the API holds.
+        for entry in await self._journal.pending(assistant_id):
+            await self._settle(entry.change_id, assistant_id, entry.body, "found pending before a write")
+        current = await self._client.get_assistant(assistant_id)
+        await progress(1, WRITE_STEPS, f"Read {assistant_id}")
+        check_version(expected_updated_at, current.get("updated_at"))
+        # Off the event loop: edits on a long prompt are CPU work, and other sessions must not wait.
+        state, touched = await anyio.to_thread.run_sync(build, current)
+        extras = self._extra_fields(touched, prefix, state)
+        candidate = {f: _comparable(f, state.get(f)) for f in sorted(touched)}
+        warnings = _leave_out_nulls(candidate)
+        # Extra fields too: a masked secret inside one is restored like any other, never written.
+        _unmask_secrets(candidate, current, prefix)
+        stored = {f: _comparable(f, current.get(f)) for f in candidate}
+        checked = {f: v for f, v in candidate.items() if f not in extras}
+        _validate_changes(checked, stored, prefix, held)
+        body = {f: v for f, v in candidate.items() if v != stored[f]}
+        self._enforce_policy(current, body, prefix)
+        warnings += warnings_for(body, {**current, **stored}) + _voice_switch(current.get("voice"), body)
+        if not body:
+            return WriteOutcome(assistant=current, changes=[], dry_run=dry_run, warnings=warnings)
+        # What a revert restores was the API's own value: the catalog does not judge it again.
+        new = {f: v for f, v in body.items() if held is None or v != _comparable(f, held.get(f))}
+        warnings += await self._catalog.check(current, {**current, **body}, new, prefix)
+        await progress(2, WRITE_STEPS, f"Checked the change to {', '.join(sorted(body))}")
+        if dry_run:
+            preview = {**current, **body}
+            return WriteOutcome(
+                assistant=preview, changes=_diff(current, preview, stored, body), dry_run=True, warnings=warnings
+            )
+        return await self._send(assistant_id, current, stored, body, warnings, journal_fields)
 
     def _extra_fields(self, touched: set[str], prefix: str, state: State) -> set[str]:
         """Fields newer than this release that the operator allows, passed as they are; any other unknown
@@ -262,6 +287,7 @@ class AssistantWriter:
             )
             or None
         )
+        await self._confirm_lock(assistant_id, change_id)
         try:
             answer = await self._client.update_assistant(assistant_id, body)
             warnings += _unpatched_calls(answer.get("unpatchedCallsNotice"))
@@ -300,6 +326,17 @@ class AssistantWriter:
         warnings += _not_applied(body, after, landed) + _moved_meanwhile(current, after, body)
         changes = _diff(current, after, stored, landed)
         return WriteOutcome(assistant=after, changes=changes, dry_run=False, change_id=change_id, warnings=warnings)
+
+    async def _confirm_lock(self, assistant_id: str, change_id: str | None) -> None:
+        """Refuse the write, nothing sent, when the lock across replicas was lost since it was taken."""
+        try:
+            await self._journal.confirm_lock(assistant_id)
+        except LockLost:
+            if change_id is not None:
+                reason = "the shared write lock was lost before the PATCH; nothing was sent"
+                with anyio.CancelScope(shield=True), contextlib.suppress(JournalUnavailable):
+                    await self._journal.finish(change_id, "failed", reason=reason)
+            raise
 
     async def settle_pending(self, assistant_id: str | None = None) -> None:
         """Settle journal rows left pending (a crash mid-write, an answer that never came): re-read the

@@ -17,6 +17,8 @@ from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
 from revox_mcp.serving import AppServer
 from tests.conftest import fast_settings, stored, text_of
+from tests.test_http import INIT
+from tests.test_http import MCP_HEADERS as ACCEPT
 
 ALICE = "alice-token-0123456789abcdef0123456789"
 AUDITOR = "auditor-token-0123456789abcdef012345678"
@@ -79,6 +81,38 @@ async def test_each_change_says_who_made_it_and_read_only_people_cannot_write(
     assert stored(sandbox, SALES_QUALIFIER_ID)["name"] == "By Alice"
 
 
+def test_a_hash_inside_a_token_is_part_of_it(tmp_path: Path) -> None:
+    path = tmp_path / "tokens"
+    token = "alice#token-0123456789abcdef0123456789"
+    path.write_text(f"# people\nalice {token} # the support lead\n  # bob left\n")
+    assert load_tokens(path) == (Actor("alice", token),)
+
+
+def test_a_tokens_file_others_can_read_is_warned_about(tmp_path: Path) -> None:
+    from revox_mcp.actors import exposure_warning
+
+    path = tmp_path / "tokens"
+    path.write_text(f"alice {ALICE}\n")
+    path.chmod(0o644)
+    warning = exposure_warning(path)
+    assert warning is not None and "chmod 600" in warning and ALICE not in warning
+    path.chmod(0o600)
+    assert exposure_warning(path) is None
+
+
+def test_serve_warns_at_start_of_a_tokens_file_others_can_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from revox_mcp.cli import _actors, _parser
+
+    path = tmp_path / "tokens"
+    path.write_text(f"alice {ALICE}\n")
+    path.chmod(0o640)
+    assert _actors(_parser().parse_args(["serve", "--http", "--tokens", str(path)])) == (Actor("alice", ALICE),)
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("revox-mcp: warning: the tokens file") and "mode 640" in line
+
+
 def test_serve_stops_at_start_on_a_bad_tokens_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from revox_mcp.cli import main
 
@@ -92,32 +126,77 @@ def test_serve_stops_at_start_on_a_bad_tokens_file(tmp_path: Path, capsys: pytes
 BOB = "bob-token-0123456789abcdef0123456789abcd"
 
 
-def test_only_the_person_who_opened_a_session_may_use_or_end_it(sandbox: SandboxServer) -> None:
-    actors = (Actor("alice", ALICE), Actor("bob", BOB))
+def _alice_and_bob(sandbox: SandboxServer) -> AppServer:
     server = AppServer()
-    server.app = build_http_app(
-        fast_settings(sandbox), Policy(), HttpOptions(token=None, port=server.port, actors=actors), server.port
-    )
-    init = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
-    }
-    accept = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-    with server:
+    actors = (Actor("alice", ALICE), Actor("bob", BOB))
+    options = HttpOptions(token=None, port=server.port, actors=actors)
+    server.app = build_http_app(fast_settings(sandbox), Policy(), options, server.port)
+    return server
+
+
+def _open(url: str, token: str) -> str:
+    opened = httpx.post(url, json=INIT, headers={**ACCEPT, "Authorization": f"Bearer {token}"})
+    assert opened.status_code == 200, opened.text
+    return opened.headers["mcp-session-id"]
+
+
+def test_only_the_person_who_opened_a_session_may_use_or_end_it(sandbox: SandboxServer) -> None:
+    with _alice_and_bob(sandbox) as server:
         url = server.url + MCP_PATH
-        opened = httpx.post(url, json=init, headers={**accept, "Authorization": f"Bearer {ALICE}"})
-        session = opened.headers["mcp-session-id"]
+        session = _open(url, ALICE)
         as_bob = {"Authorization": f"Bearer {BOB}", "mcp-session-id": session}
         bob_ends = httpx.delete(url, headers=as_bob)
         bob_uses = httpx.post(
-            url, json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, headers={**accept, **as_bob}
+            url, json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, headers={**ACCEPT, **as_bob}
         )
         alice_ends = httpx.delete(url, headers={"Authorization": f"Bearer {ALICE}", "mcp-session-id": session})
-    assert opened.status_code == 200, opened.text
     for refused in (bob_ends, bob_uses):
         assert refused.status_code == 403
         error = refused.json()["error"]
         assert "another person's token" in error["message"] and "\n" not in error["message"]
     assert alice_ends.status_code < 300, alice_ends.text
+
+
+def test_a_repeated_session_or_authorization_header_is_refused(sandbox: SandboxServer) -> None:
+    """Bob names Alice's session first and his own last: the owner check and the MCP layer must not read
+    different ones."""
+    with _alice_and_bob(sandbox) as server:
+        url = server.url + MCP_PATH
+        alice, bob = _open(url, ALICE), _open(url, BOB)
+        twice = [("Authorization", f"Bearer {BOB}"), ("mcp-session-id", alice), ("mcp-session-id", bob)]
+        used = httpx.post(
+            url, json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, headers=[*ACCEPT.items(), *twice]
+        )
+        ended = httpx.delete(url, headers=twice)
+        tokens = [("Authorization", f"Bearer {BOB}"), ("Authorization", f"Bearer {ALICE}"), ("mcp-session-id", alice)]
+        two_tokens = httpx.delete(url, headers=tokens)
+        still = httpx.post(
+            url,
+            json={"jsonrpc": "2.0", "id": 3, "method": "ping"},
+            headers={**ACCEPT, "Authorization": f"Bearer {ALICE}", "mcp-session-id": alice},
+        )
+    for refused in (used, ended, two_tokens):
+        assert refused.status_code == 400, refused.text
+        message = refused.json()["error"]["message"]
+        assert "repeats the header" in message and "\n" not in message
+    assert still.status_code == 200, still.text
+
+
+def test_a_session_the_guard_no_longer_remembers_is_refused_not_handed_over(
+    sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import revox_mcp.http_transport as transport
+
+    monkeypatch.setattr(transport, "MAX_SESSIONS_REMEMBERED", 3)
+    with _alice_and_bob(sandbox) as server:
+        url = server.url + MCP_PATH
+        alice = _open(url, ALICE)
+        for _ in range(3):
+            _open(url, BOB)  # Alice's session is forgotten
+        as_bob = {"Authorization": f"Bearer {BOB}", "mcp-session-id": alice}
+        ended = httpx.delete(url, headers=as_bob)
+        used = httpx.post(url, json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, headers={**ACCEPT, **as_bob})
+        made_up = httpx.delete(url, headers={"Authorization": f"Bearer {BOB}", "mcp-session-id": "made-up"})
+    for refused in (ended, used, made_up):
+        assert refused.status_code == 404, refused.text
+        assert "initialize a new one" in refused.json()["error"]["message"]

@@ -304,6 +304,7 @@ def test_serve_over_http_journals_to_the_url_in_its_environment(
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVOX")}
     env |= {"REVOX_API_KEY": sandbox.api_key, "REVOX_BASE_URL": sandbox.url, "REVOX_MCP_JOURNAL_URL": postgres_url}
     (tmp_path / "tokens").write_text(tokens)
+    (tmp_path / "tokens").chmod(0o600)
     command = [sys.executable, "-m", "revox_mcp", "serve", "--http", "--stateless", "--port", "0"]
     server = subprocess.Popen(
         [*command, "--tokens", str(tmp_path / "tokens")], env=env, stderr=subprocess.PIPE, text=True
@@ -326,3 +327,59 @@ def test_serve_over_http_journals_to_the_url_in_its_environment(
     assert [(r["actor"], r["fields"]) for r in listed["changes"]] == [("alice", ["name"])]
     with psycopg.connect(postgres_url) as conn:
         assert conn.execute("SELECT actor FROM changes").fetchall() == [("alice",)]
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("host=db.internal dbname=revox user=revox password=hunter2-secret", "'key=value' connection string"),
+        ("postgresql+psycopg://revox:hunter2-secret@db.internal/revox", "postgresql+psycopg:// URL"),
+        ("mysql://revox:hunter2-secret@db.internal/revox", "mysql:// URL"),
+    ],
+)
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_a_journal_that_is_neither_postgresql_nor_a_file_is_refused_without_its_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, given: str, said: str, how: str
+) -> None:
+    from revox_mcp.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("REVOX_MCP_JOURNAL_URL", raising=False)
+    flag = ["--journal", given] if how == "flag" else []
+    if how == "env":
+        monkeypatch.setenv("REVOX_MCP_JOURNAL_URL", given)
+    assert main(["serve", "--sandbox", "--sandbox-db", str(tmp_path / "s.db"), *flag]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert said in line and "hunter2" not in line
+    assert list(tmp_path.iterdir()) == [], "a SQLite file was made of it"
+
+
+def test_a_postgresql_url_in_capitals_is_postgresql(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from revox_mcp.cli import main
+
+    url = "POSTGRESQL://revox:hunter2-secret@127.0.0.1:1/journal"
+    assert main(["serve", "--sandbox", "--sandbox-db", str(tmp_path / "s.db"), "--journal", url]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert (
+        line.startswith("revox-mcp: cannot open the journal at postgresql://…@127.0.0.1:1/") and "hunter2" not in line
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://revox:hunter2/secret@db.internal/revox",
+        "postgresql://revox:hunter2%secret@db.internal/revox",
+        "postgresql://revox:hunter2@secret@db.internal/revox",
+        "postgresql://revox@db.internal/revox?password=hunter2-secret-long",
+    ],
+)
+def test_a_password_badly_encoded_or_in_the_query_is_never_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    from revox_mcp.cli import main
+
+    assert "hunter2" not in shown_url(url) and "secret" not in shown_url(url)
+    assert main(["serve", "--sandbox", "--sandbox-db", str(tmp_path / "s.db"), "--journal", url]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "hunter2" not in line and "secret" not in line and line.startswith("revox-mcp: cannot open the journal")

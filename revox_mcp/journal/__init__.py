@@ -20,7 +20,7 @@ async def open_journal(settings: Settings) -> Journal:
         # Imported here: a server on SQLite never loads psycopg.
         from revox_mcp.journal.postgres import PostgresJournal
 
-        journal = PostgresJournal(settings.journal_url, settings.scope)
+        journal = PostgresJournal(settings.journal_url, settings.scope, lock_scope=settings.lock_scope)
     elif settings.journal_path is not None:
         journal = SqliteJournal(settings.journal_path, settings.scope)
     else:

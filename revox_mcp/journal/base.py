@@ -24,6 +24,8 @@ from typing import Any, Literal
 
 import anyio
 
+from revox_mcp.errors import RevoxMcpError
+
 Status = Literal["pending", "applied", "failed"]
 
 
@@ -43,6 +45,14 @@ class JournalEntry:
     after: dict[str, Any] | None
     status_reason: str | None = None
     actor: str | None = None
+
+
+class JournalUnavailable(RevoxMcpError):
+    """The shared journal failed or could not be reached while serving a call."""
+
+
+class LockLost(JournalUnavailable):
+    """The write lock across replicas ended before its holder was done: its database connection failed."""
 
 
 class Journal(ABC):
@@ -68,6 +78,10 @@ class Journal(ABC):
     def _shared_lock(self, assistant_id: str) -> AbstractAsyncContextManager[None]:
         """The lock across processes sharing this journal; none for a journal only one process uses."""
         return nullcontext()
+
+    async def confirm_lock(self, assistant_id: str) -> None:
+        """Right before a PATCH: raise LockLost if the lock across processes is no longer held."""
+        return None
 
     @abstractmethod
     async def open(self) -> None:

@@ -2,8 +2,12 @@
 
 Same rows and meaning as the SQLite journal. The tables are created and migrated at start, each step
 recorded in `schema_version`, under an advisory lock so that replicas starting together migrate once.
-A write to an assistant holds a transaction-scoped advisory lock on (scope, assistant id) from its read
-through the PATCH to the journal row, so no two replicas interleave a read-modify-write on it.
+A write to an assistant holds a transaction-scoped advisory lock on (API base URL, assistant id) from its
+read through the PATCH to the journal row, so no two replicas interleave a read-modify-write on it. The
+lock lives as long as its connection's transaction: server timeouts are off inside it, the connection is
+checked right before the PATCH, and a transaction that cannot commit after the PATCH is reported
+(LockLost) so that the writer can answer with a warning. Any driver error is JournalUnavailable, worded
+for an agent (no address, no driver text); the operator's log has the details, the password masked.
 psycopg's async pool keeps every access off the event loop.
 """
 
@@ -11,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -20,11 +26,13 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from revox_mcp.errors import ConfigError, RevoxMcpError
+from revox_mcp.errors import ConfigError
 from revox_mcp.journal.base import (
     COLUMNS,
     Journal,
     JournalEntry,
+    JournalUnavailable,
+    LockLost,
     Status,
     call_row,
     dumps,
@@ -36,6 +44,8 @@ from revox_mcp.journal.base import (
 from revox_mcp.redaction import mask_text, scrub
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
+__all__ = ["JournalUnavailable", "PostgresJournal", "check", "lock_key", "shown_url"]
 
 # Each step, once applied, is recorded in schema_version and never edited: a later change is a new step.
 # JSON is kept as text, exactly as the SQLite journal keeps it, so both read back the same values.
@@ -82,19 +92,45 @@ CONNECT_TIMEOUT_S = 5
 POOL_SIZE = 10
 # A writer waits this long for another replica's write to the same assistant before giving up.
 LOCK_TIMEOUT_S = 30
-
-
-class JournalUnavailable(RevoxMcpError):
-    """The PostgreSQL journal failed or could not be reached while serving a call."""
-
-
-def is_postgres_url(target: str) -> bool:
-    return target.startswith(("postgresql://", "postgres://"))
+# A dead peer (a database restarted, a network cut) is noticed within about idle + interval * count seconds.
+KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
+# scheme://userinfo@: the userinfo runs to the LAST '@' before the path or query (a password may hold '@' or
+# '/' unencoded), or to the last '@' at all when what follows has no path.
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)(.*)@([^@]*)$", re.S)
+_PASSWORD_PARAM = re.compile(r"([?&]password=)[^&#]*", re.I)
 
 
 def shown_url(url: str) -> str:
-    """The URL as it may be printed: the password never."""
-    return scrub(mask_text(url), [_password(url)])
+    """The URL as it may be printed: everything between '://' and the last '@' masked (the userinfo, however
+    badly encoded), a password= parameter masked whole, and the password itself wherever else it appears."""
+    shown = _PASSWORD_PARAM.sub(r"\1…", url)
+    found = _USERINFO.match(shown)
+    if found:
+        shown = f"{found.group(1)}…@{found.group(3)}"
+    return _hide(mask_text(shown), url)
+
+
+def _hide(text: str, url: str) -> str:
+    """`text` without the URL's password anywhere (wholly: not even its last characters)."""
+    password = _password(url)
+    return text.replace(password, "…") if password and len(password) >= 4 else scrub(text, [password])
+
+
+def url_problem(url: str) -> str | None:
+    """Why the URL cannot be used as written, in words that never quote it (it may hold the password)."""
+    found = _USERINFO.match(url.partition("?")[0])  # the userinfo: up to the last '@' before the query
+    userinfo = found.group(2) if found else ""
+    if re.search(r"[/@#]|%(?![0-9A-Fa-f]{2})", userinfo):
+        return (
+            "its user or password holds reserved characters that are not %-encoded ('/', '@', '#' or a '%' not "
+            "followed by two hex digits): encode them (e.g. '@' as %40, '/' as %2F, '%' as %25). The URL is "
+            "not shown: it holds the password."
+        )
+    try:
+        conninfo_to_dict(url)
+    except psycopg.Error:
+        return "it cannot be parsed as a postgresql:// URL (the URL is not shown: it may hold the password)."
+    return None
 
 
 def _password(url: str) -> str | None:
@@ -112,19 +148,40 @@ def lock_key(scope: str, assistant_id: str) -> int:
 
 
 def one_line(exc: BaseException, url: str) -> str:
-    """psycopg's message on one line, with the password masked wherever it appears."""
+    """psycopg's message on one line, with the password masked wherever it appears. A URL libpq cannot parse
+    gives no message: libpq quotes the part it could not read, which may be the password."""
+    if url_problem(url) is not None:
+        return "the URL cannot be parsed"
     text = " ".join(str(exc).split()) or type(exc).__name__
-    return scrub(mask_text(text), [_password(url)])
+    return _hide(mask_text(text), url)
+
+
+def _no_nul(params: tuple[Any, ...]) -> tuple[Any, ...]:
+    """PostgreSQL text cannot hold a NUL character: one in a stored text (JSON is stored escaped) becomes U+FFFD."""
+    return tuple(p.replace("\0", "\ufffd") if isinstance(p, str) else p for p in params)
+
+
+def unavailable(exc: BaseException, url: str) -> JournalUnavailable:
+    """What an agent is told when the journal fails (no address, no driver text); the operator's log gets both."""
+    logger.warning("the change journal at %s failed: %s", shown_url(url), one_line(exc, url))
+    return JournalUnavailable(
+        "The change journal (PostgreSQL) is unavailable right now. If this was a write, check with get_assistant "
+        "whether it landed before trying again; otherwise try again in a minute."
+    )
 
 
 async def migrate(conn: psycopg.AsyncConnection[Any]) -> int:
     """Create or bring the tables up to SCHEMA_VERSION; the version the database is at."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-        await conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version ("
-            "version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-        )
+        cursor = await conn.execute("SELECT to_regclass('schema_version') IS NOT NULL")
+        row = await cursor.fetchone()
+        if not (row and row[0]):
+            # DDL only when a step is pending: a role with data privileges only can start an up-to-date journal.
+            await conn.execute(
+                "CREATE TABLE schema_version ("
+                "version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+            )
         cursor = await conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version")
         row = await cursor.fetchone()
         current = int(row[0]) if row else 0
@@ -141,9 +198,12 @@ async def migrate(conn: psycopg.AsyncConnection[Any]) -> int:
 
 async def check(url: str) -> None:
     """Reach the database and migrate it, or raise ConfigError in one line (for the start of `serve`)."""
+    problem = url_problem(url)
+    if problem is not None:
+        raise ConfigError(f"cannot open the journal: the postgresql:// URL cannot be used: {problem}")
     try:
         async with await psycopg.AsyncConnection.connect(
-            url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+            url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, **KEEPALIVES
         ) as conn:
             await migrate(conn)
     except psycopg.Error as exc:
@@ -151,17 +211,24 @@ async def check(url: str) -> None:
 
 
 class PostgresJournal(Journal):
-    def __init__(self, url: str, scope: str, pool_size: int = POOL_SIZE) -> None:
+    def __init__(self, url: str, scope: str, pool_size: int = POOL_SIZE, lock_scope: str | None = None) -> None:
         super().__init__(scope)
         self.url = url
+        # The write lock is keyed on the API and the assistant, not on the key: replicas on an old and a new
+        # key (a rotation) still exclude each other.
+        self.lock_scope = lock_scope or scope
         self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
             url,
             min_size=1,
             max_size=pool_size,
             open=False,
-            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S},
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S, **KEEPALIVES},
+            # A connection that died while idle (the database restarted) is replaced, not handed out.
+            check=AsyncConnectionPool.check_connection,
             name="revox-mcp-journal",
         )
+        # The connection holding each assistant's write lock, checked right before the PATCH.
+        self._holding: dict[str, psycopg.AsyncConnection[Any]] = {}
         # At most half the pool holds write locks, so the journal rows of the writers holding them always
         # find a connection (every one held by a lock waiting for a row's connection would deadlock).
         self._lock_slots = anyio.Semaphore(max(1, pool_size // 2))
@@ -178,28 +245,56 @@ class PostgresJournal(Journal):
 
     @asynccontextmanager
     async def _shared_lock(self, assistant_id: str) -> AsyncIterator[None]:
-        async with self._lock_slots, self._connection() as conn, conn.transaction():
-            await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'")
+        done = False
+        async with self._lock_slots, self._connection() as conn:
             try:
-                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(self.scope, assistant_id),))
-            except psycopg.errors.LockNotAvailable:
-                raise JournalUnavailable(
-                    f"Another replica has been writing to {assistant_id} for over {LOCK_TIMEOUT_S} s (the "
-                    "shared journal's write lock). Nothing was changed. Try again in a minute."
-                ) from None
-            # Held until this transaction ends: after the PATCH and the journal row.
-            yield
+                async with conn.transaction():
+                    await self._take_lock(conn, assistant_id)
+                    self._holding[assistant_id] = conn
+                    try:
+                        yield  # held until this transaction ends: after the PATCH and the journal row
+                    finally:
+                        self._holding.pop(assistant_id, None)
+                    done = True
+            except psycopg.Error as exc:
+                if done:  # the write went through, but the lock's transaction could not commit
+                    logger.warning("the write lock on %s ended early: %s", assistant_id, one_line(exc, self.url))
+                    raise LockLost("the write lock's transaction could not commit") from None
+                raise unavailable(exc, self.url) from None
+
+    async def _take_lock(self, conn: psycopg.AsyncConnection[Any], assistant_id: str) -> None:
+        # A PATCH may take long: no server timeout may end the transaction (and so the lock) under it.
+        await conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+        await conn.execute("SET LOCAL statement_timeout = 0")
+        await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'")
+        try:
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(self.lock_scope, assistant_id),))
+        except psycopg.errors.LockNotAvailable:
+            raise JournalUnavailable(
+                f"Another replica has been writing to {assistant_id} for over {LOCK_TIMEOUT_S} s (the "
+                "shared journal's write lock). Nothing was changed. Try again in a minute."
+            ) from None
+
+    async def confirm_lock(self, assistant_id: str) -> None:
+        conn = self._holding.get(assistant_id)
+        try:
+            if conn is None:
+                raise psycopg.OperationalError("no connection holds the lock")
+            await conn.execute("SELECT 1")
+        except psycopg.Error as exc:
+            logger.warning("the write lock on %s was lost: %s", assistant_id, one_line(exc, self.url))
+            raise LockLost(
+                f"The shared journal's write lock on {assistant_id} was lost before the write (its database "
+                "connection failed). Nothing was sent to the API. Try again in a minute."
+            ) from None
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
         try:
             async with self._pool.connection(timeout=CONNECT_TIMEOUT_S * 2) as conn:
                 yield conn
-        except (psycopg.OperationalError, PoolTimeout) as exc:
-            raise JournalUnavailable(
-                f"The change journal at {shown_url(self.url)} failed: {one_line(exc, self.url)}. If this was a "
-                "write, check with get_assistant whether it landed before trying again."
-            ) from None
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise unavailable(exc, self.url) from None
 
     async def _with(self, work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]) -> T:
         async with self._connection() as conn:
@@ -207,13 +302,13 @@ class PostgresJournal(Journal):
 
     async def _run(self, sql: str, params: tuple[Any, ...]) -> None:
         async def run(conn: psycopg.AsyncConnection[Any]) -> None:
-            await conn.execute(sql, params)
+            await conn.execute(sql, _no_nul(params))
 
         await self._with(run)
 
     async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         async def fetch(conn: psycopg.AsyncConnection[Any]) -> list[tuple[Any, ...]]:
-            cursor = await conn.execute(sql, params)
+            cursor = await conn.execute(sql, _no_nul(params))
             return await cursor.fetchall()
 
         return await self._with(fetch)
@@ -319,11 +414,11 @@ class PostgresJournal(Journal):
             # One snapshot for the count and the page, so they agree while other replicas write.
             async with conn.transaction():
                 await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                cursor = await conn.execute(f"SELECT COUNT(*) FROM changes WHERE {where}", tuple(params))
+                cursor = await conn.execute(f"SELECT COUNT(*) FROM changes WHERE {where}", _no_nul(tuple(params)))
                 (total,) = await cursor.fetchone()  # type: ignore[misc]
                 cursor = await conn.execute(
                     f"SELECT {COLUMNS} FROM changes WHERE {where} ORDER BY seq DESC LIMIT %s OFFSET %s",
-                    (*params, page_size, (page - 1) * page_size),
+                    _no_nul((*params, page_size, (page - 1) * page_size)),
                 )
                 return await cursor.fetchall(), int(total)
 
