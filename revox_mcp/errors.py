@@ -18,6 +18,7 @@ RevoxMcpError
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from revox_mcp.config import API_KEY_ENV
@@ -73,9 +74,18 @@ class PatchInvalid(RevoxMcpError):
                 " Edits apply in order, all or nothing: read the current value with get_assistant (fields=[...]) "
                 "and copy keys and passages exactly."
             )
-        if writes and any(_nested(p.path) for p in self.problems):
-            tail += f" Nested keys and their rules: the resource revox://schemas/{tool} (detailed_input)."
+        nested = list(dict.fromkeys(_field(p.path) for p in self.problems if _nested(p.path)))
+        if writes and nested:
+            where = ", ".join(f"revox://schemas/{tool}/{f}" for f in nested[:3])
+            tail += f" Nested keys and their rules: the resource {where} (all: revox://schemas/{tool})."
         return "\n".join([head, *(p.render() for p in self.problems), tail])
+
+
+def _field(path: str) -> str:
+    """The field a problem's path is about: `voice` for patch.voice.speed, `edits` for edits[0].item."""
+    head, _, rest = path.partition(".")
+    name = rest if head == "patch" else path
+    return re.split(r"[.\[]", name, maxsplit=1)[0]
 
 
 def _nested(path: str) -> bool:

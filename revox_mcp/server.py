@@ -36,7 +36,7 @@ from revox_mcp.progress import Progress, no_progress
 from revox_mcp.prompts import PROMPTS
 from revox_mcp.redaction import redact, scrub, scrub_json, secrets_in
 from revox_mcp.tool_models import ASSISTANT_ID_PATTERN
-from revox_mcp.tools import TOOLS_BY_NAME, PublishedTool, ToolContext, publish, tool_schemas
+from revox_mcp.tools import TOOLS_BY_NAME, PublishedTool, ToolContext, field_schema, publish, tool_schemas
 from revox_mcp.writer import AssistantWriter
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ class ServerState:
 
 ASSISTANT_URI = "revox://assistants/{id}"
 SCHEMA_URI = "revox://schemas/{tool}"
+FIELD_SCHEMA_URI = "revox://schemas/{tool}/{field}"
 
 
 def build_server(settings: Settings, policy: Policy | None = None, profile: str = "portable") -> Server[ServerState]:
@@ -181,6 +182,13 @@ async def on_list_resource_templates(
                 description="A tool's published input and output JSON schemas.",
                 mime_type="application/json",
             ),
+            types.ResourceTemplate(
+                name="field schema",
+                uri_template=FIELD_SCHEMA_URI,
+                description="One field's detailed schema (update_assistant: a patch field, e.g. voice): every "
+                "nested key with its rules.",
+                mime_type="application/json",
+            ),
         ]
     )
 
@@ -213,6 +221,12 @@ async def read_resource(uri: str, state: ServerState, tools: dict[str, Published
     kind, _, name = uri.removeprefix("revox://").partition("/")
     if uri.startswith("revox://") and kind == "schemas" and name in tools:
         return tool_schemas(tools[name])
+    tool, _, field = name.partition("/")
+    if uri.startswith("revox://") and kind == "schemas" and tool in tools and field:
+        found = field_schema(tools[tool], field)
+        if found is not None:
+            return found
+        raise MCPError(INVALID_PARAMS, f"{tool} has no field {field!r}. {SCHEMA_URI.format(tool=tool)} has them all.")
     if uri.startswith("revox://") and kind == "assistants" and re.fullmatch(ASSISTANT_ID_PATTERN, name):
         try:
             assistant = await state.context.client.get_assistant(name)
@@ -223,7 +237,8 @@ async def read_resource(uri: str, state: ServerState, tools: dict[str, Published
         return json.dumps(redact(assistant), ensure_ascii=False)
     raise MCPError(
         INVALID_PARAMS,
-        f"Unknown resource {uri!r}. Readable: {ASSISTANT_URI} and {SCHEMA_URI} with tool one of {', '.join(tools)}.",
+        f"Unknown resource {uri!r}. Readable: {ASSISTANT_URI}, {SCHEMA_URI} and {FIELD_SCHEMA_URI} with tool one of "
+        f"{', '.join(tools)}.",
     )
 
 

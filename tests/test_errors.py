@@ -102,7 +102,7 @@ def test_invalid_input_lists_every_problem_and_where_nested_rules_are() -> None:
         '- edits[0].find: got "x"; allowed: text that occurs once.',
         "Fix every listed item and call again. Edits apply in order, all or nothing: read the current value with "
         "get_assistant (fields=[...]) and copy keys and passages exactly. Nested keys and their rules: the "
-        "resource revox://schemas/update_assistant (detailed_input).",
+        "resource revox://schemas/update_assistant/voice (all: revox://schemas/update_assistant).",
     ]
     assert error.advice("search_calls", writes=False).splitlines()[0] == (
         "search_calls could not run: 2 problem(s) in the arguments."

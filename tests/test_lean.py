@@ -73,8 +73,10 @@ async def test_an_error_inside_a_nested_object_points_to_the_detailed_schema(
     async with mcp_client(settings) as client:
         nested = await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"voice": {"sped": 1}}})
         flat = await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"nmae": "x"}})
-    assert "revox://schemas/update_assistant (detailed_input)" in text_of(nested)
-    assert "detailed_input" not in text_of(flat)
+    assert "the resource revox://schemas/update_assistant/voice (all: revox://schemas/update_assistant)" in text_of(
+        nested
+    )
+    assert "revox://schemas" not in text_of(flat)
     assert writes(sandbox) == []
 
 

@@ -27,9 +27,13 @@ async def read_everything_listed(client: Client) -> dict[str, dict[str, object]]
     resources = (await client.list_resources()).resources
     templates = (await client.list_resource_templates()).resource_templates
     assert {r.uri for r in resources} == {f"revox://schemas/{name}" for name in offered_tools()}
-    assert {t.uri_template for t in templates} == {"revox://assistants/{id}", "revox://schemas/{tool}"}
+    assert {t.uri_template for t in templates} == {
+        "revox://assistants/{id}",
+        "revox://schemas/{tool}",
+        "revox://schemas/{tool}/{field}",
+    }
     uris = [str(r.uri) for r in resources]
-    fill = {"{id}": SALES_QUALIFIER_ID, "{tool}": "get_assistant"}
+    fill = {"{id}": SALES_QUALIFIER_ID, "{tool}": "get_assistant", "{field}": "fields"}
     for template in templates:
         uri = template.uri_template
         for placeholder, value in fill.items():

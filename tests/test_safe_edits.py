@@ -465,17 +465,29 @@ async def test_list_assistants_with_a_name_filter(settings: Settings) -> None:
 async def test_resources_for_assistants_and_schemas(settings: Settings) -> None:
     async with mcp_client(settings) as client:
         templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
-        assert templates == {"revox://assistants/{id}", "revox://schemas/{tool}"}
+        assert templates == {"revox://assistants/{id}", "revox://schemas/{tool}", "revox://schemas/{tool}/{field}"}
         assistant = await client.read_resource(f"revox://assistants/{SALES}")
         assert json.loads(assistant.contents[0].text)["id"] == SALES  # type: ignore[union-attr]
         schemas = await client.read_resource("revox://schemas/update_assistant")
         published = json.loads(schemas.contents[0].text)  # type: ignore[union-attr]
         folder = schema_files.DEFAULT_SCHEMA_DIR
         assert published["input"] == json.loads((folder / "update_assistant.input.json").read_text())
+        # One field's detailed schema: what a nested error points to, about a kilobyte instead of 45.
+        voice = json.loads(text_of_resource(await client.read_resource("revox://schemas/update_assistant/voice")))
+        size = json.loads(text_of_resource(await client.read_resource("revox://schemas/search_calls/page_size")))
         with pytest.raises(MCPError, match="Unknown resource"):
             await client.read_resource("revox://schemas/drop_tables")
+        with pytest.raises(MCPError, match="update_assistant has no field 'colour'"):
+            await client.read_resource("revox://schemas/update_assistant/colour")
         with pytest.raises(MCPError, match="No assistant"):
             await client.read_resource("revox://assistants/nope")
+    assert voice == published["detailed_input"]["properties"]["patch"]["properties"]["voice"]
+    assert "speed" in json.dumps(voice) and size["maximum"] == 100
+
+
+def text_of_resource(read: Any) -> str:
+    text: str = read.contents[0].text
+    return text
 
 
 async def test_a_revert_can_be_previewed(sandbox: SandboxServer, journal_settings: Settings) -> None:

@@ -65,7 +65,17 @@ def tool_schemas(tool: PublishedTool) -> str:
         "detailed_input": tool.spec.detailed_schema,
         "output": tool.spec.output_schema,
     }
-    return json.dumps(document, indent=2, sort_keys=True)
+    # Compact: an agent reads this into its context (45 KB for update_assistant, 96 KB indented).
+    return json.dumps(document, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def field_schema(tool: PublishedTool, field: str) -> str | None:
+    """One field's detailed schema (the revox://schemas/{tool}/{field} resource): a field of `patch` where
+    the tool takes one, else an argument; None for neither. A nested error points here: ~1 KB, not 45."""
+    arguments = tool.spec.detailed_schema.get("properties", {})
+    patch = arguments.get("patch", {}).get("properties", {})
+    found = patch.get(field) if field in patch else arguments.get(field)
+    return None if found is None else json.dumps(found, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
 __all__ = [
@@ -75,6 +85,7 @@ __all__ = [
     "ToolAnswer",
     "ToolContext",
     "ToolSpec",
+    "field_schema",
     "markdown_table",
     "publish",
     "tool_schemas",
