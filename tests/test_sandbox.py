@@ -95,6 +95,22 @@ def test_data_survives_a_restart(tmp_path: Path) -> None:
         assert len(httpx.get(f"{second.url}/assistants", headers=headers).json()["assistants"]) == 3
 
 
+def test_past_calls_keep_the_configuration_they_ran_with_across_a_restart(tmp_path: Path) -> None:
+    """From an agent walkthrough: after a change and a restart, last week's calls showed the new calling hours."""
+    db = tmp_path / "persist.db"
+    with SandboxServer(db) as first:
+        headers = {"Authorization": f"Bearer {first.api_key}"}
+        before = first.app.state.sandbox.calls
+        url = f"{first.url}/assistants/{SALES_QUALIFIER_ID}"
+        paris = {**httpx.get(url, headers=headers).json()["call_retry_config"], "timezone": "Europe/Paris"}
+        assert httpx.patch(url, json={"call_retry_config": paris}, headers=headers).status_code == 200
+    with SandboxServer(db) as second:
+        after = second.app.state.sandbox.calls
+    sales = [c["call_retry_config"] for c in after if c["assistant"]["id"] == SALES_QUALIFIER_ID]
+    assert sales and all(config["timezone"] != "Europe/Paris" for config in sales)
+    assert [c["call_retry_config"] for c in after] == [c["call_retry_config"] for c in before]
+
+
 def test_reset_restores_the_catalogs_too(sandbox: SandboxServer, http: httpx.Client) -> None:
     seeded = http.get("/voices").json()["voices"]
     sandbox.app.state.sandbox.voices.append({**seeded[0], "id": "added-by-a-test"})

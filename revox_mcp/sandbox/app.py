@@ -27,7 +27,7 @@ from starlette.routing import Route
 from revox_mcp.editing import is_unchanged
 from revox_mcp.models import AssistantUpdate
 from revox_mcp.sandbox.catalog_seed import PHONE_NUMBERS, VOICES, generate_calls, tuning_history
-from revox_mcp.sandbox.seed import REMINDER_ID
+from revox_mcp.sandbox.seed import REMINDER_ID, SEED_ASSISTANTS
 from revox_mcp.sandbox.store import AssistantStore
 from revox_mcp.validation import pydantic_problems
 
@@ -87,7 +87,9 @@ class SandboxState:
         """Catalogs and call history back to the generated ones (a test may have added a voice)."""
         self.voices = copy.deepcopy(VOICES)
         self.phone_numbers = copy.deepcopy(PHONE_NUMBERS)
-        self.calls = generate_calls({a["id"]: a for a in self.store.list()}, self.store.organization_id)
+        # From the seed's assistants, not the stored ones: a call keeps the configuration it ran with, so a
+        # change made before a restart must not show up on last week's calls (an agent walkthrough saw that).
+        self.calls = generate_calls({a["id"]: a for a in SEED_ASSISTANTS}, self.store.organization_id)
 
     def add_tuning_history(self) -> None:
         """The reminder's calls around two changes with known outcome rates (catalog_seed.tuning_history)."""
