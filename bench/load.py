@@ -80,13 +80,14 @@ def _rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def _process(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def process(command: list[str], env: dict[str, str], stop_timeout_s: float = 10) -> Iterator[subprocess.Popen[str]]:
+    """A child process for the length of the block, its output piped (the server prints its URL there)."""
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        yield process
+        yield child
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        child.terminate()
+        child.wait(timeout=stop_timeout_s)
 
 
 @contextmanager
@@ -94,13 +95,13 @@ def services(folder: Path) -> Iterator[tuple[str, str, int]]:
     """The sandbox and an HTTP revox-mcp in their own processes; yields (mcp url, token, server pid)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVOX")}
     sandbox_cmd = [sys.executable, "-m", "revox_mcp", "sandbox", "--port", "0", "--db", str(folder / "s.db")]
-    with _process([*sandbox_cmd, "--key", "load-key"], env) as sandbox:
+    with process([*sandbox_cmd, "--key", "load-key"], env) as sandbox:
         assert sandbox.stdout is not None
         api = sandbox.stdout.readline().split()[3]
         token = "load-token-0123456789abcdefghijklmnopqrstuv"
         server_env = env | {"REVOX_API_KEY": "load-key", "REVOX_BASE_URL": api, "REVOX_MCP_TOKEN": token}
         server_cmd = [sys.executable, "-m", "revox_mcp", "serve", "--http", "--port", "0"]
-        with _process([*server_cmd, "--journal", str(folder / "journal.db")], server_env) as server:
+        with process([*server_cmd, "--journal", str(folder / "journal.db")], server_env) as server:
             assert server.stderr is not None
             url = server.stderr.readline().rsplit(" ", 1)[1].strip()
             yield url, token, server.pid

@@ -33,7 +33,7 @@ from pathlib import Path
 import anyio
 import httpx
 
-from bench.load import connect
+from bench.load import connect, process
 from tests.pg import PostgresServer
 
 ASSISTANTS = ("asst_sales_qualifier", "asst_dental_receptionist", "asst_appointment_reminder")
@@ -84,16 +84,6 @@ class Report:
         return "\n".join(f"{name:<32} {value}" for name, value in rows)
 
 
-@contextmanager
-def _process(command: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-
-
 def _mcp_url(server: subprocess.Popen[str]) -> str:
     assert server.stderr is not None
     for line in server.stderr:
@@ -109,7 +99,7 @@ def services(folder: Path, journal: str, stack: ExitStack) -> Iterator[tuple[str
     """The sandbox and two replicas; yields (the API's URL, the replicas' MCP URLs)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVOX")}
     sandbox_cmd = [sys.executable, "-m", "revox_mcp", "sandbox", "--port", "0", "--db", str(folder / "s.db")]
-    sandbox = stack.enter_context(_process([*sandbox_cmd, "--key", KEY], env))
+    sandbox = stack.enter_context(process([*sandbox_cmd, "--key", KEY], env, stop_timeout_s=20))
     assert sandbox.stdout is not None
     api = sandbox.stdout.readline().split()[3]
     tokens = folder / "tokens"
@@ -125,7 +115,9 @@ def services(folder: Path, journal: str, stack: ExitStack) -> Iterator[tuple[str
     for target in targets:
         command = [sys.executable, "-m", "revox_mcp", "serve", "--http", "--stateless", "--port", "0"]
         replica_env = env | {"REVOX_API_KEY": KEY, "REVOX_BASE_URL": api}
-        replica = stack.enter_context(_process([*command, "--tokens", str(tokens), "--journal", target], replica_env))
+        replica = stack.enter_context(
+            process([*command, "--tokens", str(tokens), "--journal", target], replica_env, stop_timeout_s=20)
+        )
         urls.append(_mcp_url(replica))
     yield api, urls
 

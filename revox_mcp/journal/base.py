@@ -159,34 +159,13 @@ class NullJournal(Journal):
     async def aclose(self) -> None:
         return None
 
-    async def record_test_call(
-        self,
-        *,
-        assistant_id: str,
-        phone_number: str,
-        call_id: str | None,
-        candidate: dict[str, Any],
-        reason: str | None,
-        actor: str | None = None,
-    ) -> None:
+    async def record_test_call(self, **_: Any) -> None:
         return None
 
     async def test_calls(self, assistant_id: str) -> list[dict[str, Any]]:
         return []
 
-    async def begin(
-        self,
-        *,
-        assistant_id: str,
-        fields: list[str],
-        patch: dict[str, Any],
-        edits: list[Any],
-        body: dict[str, Any],
-        before: dict[str, Any],
-        reason: str | None,
-        reverts: str | None = None,
-        actor: str | None = None,
-    ) -> str:
+    async def begin(self, **_: Any) -> str:
         return ""  # no change id: the answer says 'not journalled'
 
     async def finish(

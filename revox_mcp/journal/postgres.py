@@ -14,7 +14,6 @@ psycopg's async pool keeps every access off the event loop.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,20 +26,8 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from revox_mcp.errors import ConfigError
-from revox_mcp.journal.base import (
-    COLUMNS,
-    Journal,
-    JournalEntry,
-    JournalUnavailable,
-    LockLost,
-    Status,
-    call_row,
-    dumps,
-    entry,
-    new_change_id,
-    now,
-    short,
-)
+from revox_mcp.journal.base import JournalUnavailable, LockLost
+from revox_mcp.journal.sql import Row, SqlJournal
 from revox_mcp.redaction import mask_text, scrub
 
 T = TypeVar("T")
@@ -156,6 +143,11 @@ def one_line(exc: BaseException, url: str) -> str:
     return _hide(mask_text(text), url)
 
 
+def _placeholders(sql: str) -> str:
+    """The shared statements' `?` placeholders as psycopg's `%s` (no statement holds a literal '?' or '%')."""
+    return sql.replace("?", "%s")
+
+
 def _no_nul(params: tuple[Any, ...]) -> tuple[Any, ...]:
     """PostgreSQL text cannot hold a NUL character: one in a stored text (JSON is stored escaped) becomes U+FFFD."""
     return tuple(p.replace("\0", "\ufffd") if isinstance(p, str) else p for p in params)
@@ -210,7 +202,7 @@ async def check(url: str) -> None:
         raise ConfigError(f"cannot open the journal at {shown_url(url)}: {one_line(exc, url)}") from None
 
 
-class PostgresJournal(Journal):
+class PostgresJournal(SqlJournal):
     def __init__(self, url: str, scope: str, pool_size: int = POOL_SIZE, lock_scope: str | None = None) -> None:
         super().__init__(scope)
         self.url = url
@@ -300,127 +292,27 @@ class PostgresJournal(Journal):
         async with self._connection() as conn:
             return await work(conn)
 
-    async def _run(self, sql: str, params: tuple[Any, ...]) -> None:
+    async def _run(self, sql: str, params: Row) -> None:
         async def run(conn: psycopg.AsyncConnection[Any]) -> None:
-            await conn.execute(sql, _no_nul(params))
+            await conn.execute(_placeholders(sql), _no_nul(params))
 
         await self._with(run)
 
-    async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        async def fetch(conn: psycopg.AsyncConnection[Any]) -> list[tuple[Any, ...]]:
-            cursor = await conn.execute(sql, _no_nul(params))
+    async def _fetch(self, sql: str, params: Row) -> list[Row]:
+        async def fetch(conn: psycopg.AsyncConnection[Any]) -> list[Row]:
+            cursor = await conn.execute(_placeholders(sql), _no_nul(params))
             return await cursor.fetchall()
 
         return await self._with(fetch)
 
-    async def record_test_call(
-        self,
-        *,
-        assistant_id: str,
-        phone_number: str,
-        call_id: str | None,
-        candidate: dict[str, Any],
-        reason: str | None,
-        actor: str | None = None,
-    ) -> None:
-        await self._run(
-            "INSERT INTO test_calls (scope, created_at, assistant_id, phone_number, call_id, candidate, reason, actor) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            (self.scope, now(), assistant_id, phone_number, call_id, json.dumps(candidate), reason, actor),
-        )
-
-    async def test_calls(self, assistant_id: str) -> list[dict[str, Any]]:
-        rows = await self._fetch(
-            "SELECT created_at, phone_number, call_id, candidate, reason, actor FROM test_calls "
-            "WHERE scope = %s AND assistant_id = %s ORDER BY seq DESC",
-            (self.scope, assistant_id),
-        )
-        return [call_row(row) for row in rows]
-
-    async def begin(
-        self,
-        *,
-        assistant_id: str,
-        fields: list[str],
-        patch: dict[str, Any],
-        edits: list[Any],
-        body: dict[str, Any],
-        before: dict[str, Any],
-        reason: str | None,
-        reverts: str | None = None,
-        actor: str | None = None,
-    ) -> str:
-        change_id = new_change_id()
-        row = (
-            change_id,
-            self.scope,
-            now(),
-            assistant_id,
-            "pending",
-            json.dumps(fields),
-            json.dumps(patch),
-            json.dumps(edits),
-            json.dumps(body),
-            reason,
-            reverts,
-            json.dumps(before),
-            actor,
-        )
-        await self._run(
-            "INSERT INTO changes (change_id, scope, created_at, assistant_id, status, fields, patch, edits, body, "
-            "reason, reverts, before, actor) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            row,
-        )
-        return change_id
-
-    async def finish(
-        self, change_id: str, status: Status, after: dict[str, Any] | None = None, reason: str | None = None
-    ) -> None:
-        await self._run(
-            "UPDATE changes SET status = %s, after = %s, status_reason = %s WHERE change_id = %s",
-            (status, dumps(after), short(reason), change_id),
-        )
-
-    async def settle(self, change_id: str, status: Status, after: dict[str, Any] | None, reason: str) -> None:
-        await self._run(
-            "UPDATE changes SET status = %s, after = %s, status_reason = %s "
-            "WHERE change_id = %s AND status = 'pending'",
-            (status, dumps(after), short(reason), change_id),
-        )
-
-    async def pending(self, assistant_id: str | None = None) -> list[JournalEntry]:
-        where, params = "scope = %s AND status = 'pending'", [self.scope]
-        if assistant_id is not None:
-            where, params = where + " AND assistant_id = %s", [*params, assistant_id]
-        rows = await self._fetch(f"SELECT {COLUMNS} FROM changes WHERE {where} ORDER BY seq", tuple(params))
-        return [entry(row) for row in rows]
-
-    async def get(self, change_id: str) -> JournalEntry | None:
-        rows = await self._fetch(
-            f"SELECT {COLUMNS} FROM changes WHERE scope = %s AND change_id = %s", (self.scope, change_id)
-        )
-        return entry(rows[0]) if rows else None
-
-    async def page(
-        self, assistant_id: str | None, page: int, page_size: int, actor: str | None = None
-    ) -> tuple[list[JournalEntry], int]:
-        where, params = "scope = %s", [self.scope]
-        if assistant_id is not None:
-            where, params = where + " AND assistant_id = %s", [*params, assistant_id]
-        if actor is not None:
-            where, params = where + " AND actor = %s", [*params, actor]
-
-        async def read(conn: psycopg.AsyncConnection[Any]) -> tuple[list[tuple[Any, ...]], int]:
+    async def _read_page(self, count: str, count_params: Row, rows: str, rows_params: Row) -> tuple[list[Row], int]:
+        async def read(conn: psycopg.AsyncConnection[Any]) -> tuple[list[Row], int]:
             # One snapshot for the count and the page, so they agree while other replicas write.
             async with conn.transaction():
                 await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                cursor = await conn.execute(f"SELECT COUNT(*) FROM changes WHERE {where}", _no_nul(tuple(params)))
+                cursor = await conn.execute(_placeholders(count), _no_nul(count_params))
                 (total,) = await cursor.fetchone()  # type: ignore[misc]
-                cursor = await conn.execute(
-                    f"SELECT {COLUMNS} FROM changes WHERE {where} ORDER BY seq DESC LIMIT %s OFFSET %s",
-                    _no_nul((*params, page_size, (page - 1) * page_size)),
-                )
+                cursor = await conn.execute(_placeholders(rows), _no_nul(rows_params))
                 return await cursor.fetchall(), int(total)
 
-        rows, total = await self._with(read)
-        return [entry(row) for row in rows], total
+        return await self._with(read)

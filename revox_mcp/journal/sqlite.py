@@ -7,27 +7,15 @@ another thread reading a large page.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import anyio
 
-from revox_mcp.journal.base import (
-    COLUMNS,
-    Journal,
-    JournalEntry,
-    Status,
-    call_row,
-    dumps,
-    entry,
-    new_change_id,
-    now,
-    short,
-)
+from revox_mcp.journal.sql import Row, SqlJournal
 from revox_mcp.sqlite_files import connect, create_private, private_side_files, transaction
 
 T = TypeVar("T")
@@ -69,7 +57,7 @@ _MIGRATIONS = {
 }
 
 
-class SqliteJournal(Journal):
+class SqliteJournal(SqlJournal):
     def __init__(self, path: Path, scope: str) -> None:
         super().__init__(scope)
         self.path = path
@@ -103,112 +91,12 @@ class SqliteJournal(Journal):
                 self._db.close()
                 self._db = None
 
-    async def record_test_call(
-        self,
-        *,
-        assistant_id: str,
-        phone_number: str,
-        call_id: str | None,
-        candidate: dict[str, Any],
-        reason: str | None,
-        actor: str | None = None,
-    ) -> None:
-        row = (self.scope, now(), assistant_id, phone_number, call_id, json.dumps(candidate), reason, actor)
-        await self._run(
-            "INSERT INTO test_calls (scope, created_at, assistant_id, phone_number, call_id, candidate, reason, actor) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            row,
-        )
+    async def _read_page(self, count: str, count_params: Row, rows: str, rows_params: Row) -> tuple[list[Row], int]:
+        def read(db: sqlite3.Connection) -> tuple[list[Row], int]:
+            (total,) = db.execute(count, count_params).fetchone()
+            return db.execute(rows, rows_params).fetchall(), total
 
-    async def test_calls(self, assistant_id: str) -> list[dict[str, Any]]:
-        rows = await self._fetch(
-            "SELECT created_at, phone_number, call_id, candidate, reason, actor FROM test_calls "
-            "WHERE scope = ? AND assistant_id = ? ORDER BY seq DESC",
-            (self.scope, assistant_id),
-        )
-        return [call_row(row) for row in rows]
-
-    async def begin(
-        self,
-        *,
-        assistant_id: str,
-        fields: list[str],
-        patch: dict[str, Any],
-        edits: list[Any],
-        body: dict[str, Any],
-        before: dict[str, Any],
-        reason: str | None,
-        reverts: str | None = None,
-        actor: str | None = None,
-    ) -> str:
-        change_id = new_change_id()
-        row = (
-            change_id,
-            self.scope,
-            now(),
-            assistant_id,
-            "pending",
-            json.dumps(fields),
-            json.dumps(patch),
-            json.dumps(edits),
-            json.dumps(body),
-            reason,
-            reverts,
-            json.dumps(before),
-            actor,
-        )
-        await self._run(
-            "INSERT INTO changes (change_id, scope, created_at, assistant_id, status, fields, patch, edits, body, "
-            "reason, reverts, before, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            row,
-        )
-        return change_id
-
-    async def finish(
-        self, change_id: str, status: Status, after: dict[str, Any] | None = None, reason: str | None = None
-    ) -> None:
-        await self._run(
-            "UPDATE changes SET status = ?, after = ?, status_reason = ? WHERE change_id = ?",
-            (status, dumps(after), short(reason), change_id),
-        )
-
-    async def settle(self, change_id: str, status: Status, after: dict[str, Any] | None, reason: str) -> None:
-        await self._run(
-            "UPDATE changes SET status = ?, after = ?, status_reason = ? WHERE change_id = ? AND status = 'pending'",
-            (status, dumps(after), short(reason), change_id),
-        )
-
-    async def pending(self, assistant_id: str | None = None) -> list[JournalEntry]:
-        where, params = "scope = ? AND status = 'pending'", [self.scope]
-        if assistant_id is not None:
-            where, params = where + " AND assistant_id = ?", [*params, assistant_id]
-        return await self._query(f"SELECT {COLUMNS} FROM changes WHERE {where} ORDER BY seq", tuple(params))
-
-    async def get(self, change_id: str) -> JournalEntry | None:
-        rows = await self._query(
-            f"SELECT {COLUMNS} FROM changes WHERE scope = ? AND change_id = ?", (self.scope, change_id)
-        )
-        return rows[0] if rows else None
-
-    async def page(
-        self, assistant_id: str | None, page: int, page_size: int, actor: str | None = None
-    ) -> tuple[list[JournalEntry], int]:
-        where, params = "scope = ?", [self.scope]
-        if assistant_id is not None:
-            where, params = where + " AND assistant_id = ?", [*params, assistant_id]
-        if actor is not None:
-            where, params = where + " AND actor = ?", [*params, actor]
-
-        def read(db: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], int]:
-            (total,) = db.execute(f"SELECT COUNT(*) FROM changes WHERE {where}", params).fetchone()
-            rows = db.execute(
-                f"SELECT {COLUMNS} FROM changes WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
-                (*params, page_size, (page - 1) * page_size),
-            ).fetchall()
-            return rows, total
-
-        rows, total = await self._in_thread(read)
-        return [entry(row) for row in rows], total
+        return await self._in_thread(read)
 
     async def _in_thread(self, work: Callable[[sqlite3.Connection], T]) -> T:
         def run() -> T:
@@ -220,15 +108,12 @@ class SqliteJournal(Journal):
 
         return await anyio.to_thread.run_sync(run)
 
-    async def _run(self, sql: str, params: tuple[Any, ...]) -> None:
+    async def _run(self, sql: str, params: Row) -> None:
         def write(db: sqlite3.Connection) -> None:
             with transaction(db):
                 db.execute(sql, params)
 
         await self._in_thread(write)
 
-    async def _fetch(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    async def _fetch(self, sql: str, params: Row) -> list[Row]:
         return await self._in_thread(lambda db: db.execute(sql, params).fetchall())
-
-    async def _query(self, sql: str, params: tuple[Any, ...]) -> list[JournalEntry]:
-        return [entry(row) for row in await self._fetch(sql, params)]

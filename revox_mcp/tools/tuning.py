@@ -41,11 +41,13 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
     success = args.success or impact.success_outcome(split.before + split.after)
     before, after = impact.summary(split.before, success), impact.summary(split.after, success)
     judged = impact.verdict(before, after, success)
-    closed = _closed_window(before, after, since if earlier and since == max(earlier) else None, until, given_until)
+    # The changes that bound each side, where one does (not lookback_days, nor an until given).
+    previous = since if earlier and since == max(earlier) else None
+    closed = _closed_window(before, after, previous, None if given_until else until)
     if closed:
         judged = {"verdict": "unmeasurable", "words": closed, "p_value": None}
     bounds = [
-        f"from {since.isoformat()} ({'the change before' if earlier and since == max(earlier) else 'lookback'})",
+        f"from {since.isoformat()} ({'the change before' if previous else 'lookback'})",
         f"to {until.isoformat()} (the next change, or until)" if until else "to now",
     ]
     notes = [
@@ -84,17 +86,17 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
 
 
 def _closed_window(
-    before: dict[str, Any], after: dict[str, Any], closed_from: datetime | None, until: datetime | None, given: Any
+    before: dict[str, Any], after: dict[str, Any], previous: datetime | None, following: datetime | None
 ) -> str | None:
     """Why waiting cannot help, when a side has no calls and another change closed that side's window."""
-    if after["calls"] == 0 and until is not None and not given:
+    if after["calls"] == 0 and following is not None:
         return (
-            f"No calls after the change before the next change ({until.isoformat()}) closed its window: waiting "
+            f"No calls after the change before the next change ({following.isoformat()}) closed its window: waiting "
             "will not help. Pass until (a later moment) to measure it together with the next change."
         )
-    if before["calls"] == 0 and closed_from is not None:
+    if before["calls"] == 0 and previous is not None:
         return (
-            f"No calls before the change since the change before it ({closed_from.isoformat()}): waiting will not "
+            f"No calls before the change since the change before it ({previous.isoformat()}): waiting will not "
             "help. Measure the two changes together with change_impact on the earlier one and until."
         )
     return None
