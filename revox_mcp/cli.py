@@ -25,6 +25,7 @@ from revox_mcp.config import (
     JOURNAL_URL_ENV,
     Settings,
     default_state_dir,
+    timings_from_env,
 )
 from revox_mcp.schemas import SCHEMA_PROFILES
 
@@ -191,7 +192,8 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         policy = _policy(args)
         journal_url, journal_file = _journal_target(args)
-    except ConfigError as exc:
+        timings = timings_from_env(os.environ)
+    except (ConfigError, ValueError) as exc:
         print(f"revox-mcp: {exc}", file=sys.stderr)
         return 2
     problem = (_token_problem() if args.http else None) or (_journal_problem(journal_url) if journal_url else None)
@@ -213,6 +215,7 @@ def _serve(args: argparse.Namespace) -> int:
                 # The sandbox's port changes on every start; its data file is what identifies it.
                 journal_scope=f"sandbox:{db.resolve()}",
                 catalog_ttl_s=args.catalog_ttl,
+                **timings,
             )
         else:
             journal = None if args.no_journal or journal_url else journal_file or state_dir / "journal.db"

@@ -1,8 +1,12 @@
 """RevoxClient: the only code that talks HTTP to the Revox API.
 
-Retries 429/502/503/504 and connection failures with exponential backoff and full jitter, honouring
-Retry-After, within a fixed number of attempts. Every other failure becomes one of the exceptions
-in `revox_mcp.errors`, with a message that never contains the API key.
+Retries with exponential backoff and full jitter, honouring Retry-After and `x-should-retry` (as the
+official SDK does), within a fixed number of attempts: a read on 408/409/429/5xx and on any connection
+failure; a write only where the request was not carried out (nothing sent, or 408/409/429). A write is
+never sent again blindly after it left: a timeout, a dropped connection or a 5xx goes back to the writer,
+which re-reads before deciding (a late delivery of the first PATCH could otherwise land over a retry, or
+over a later write). Every other failure becomes one of the exceptions in `revox_mcp.errors`, with a
+message that never contains the API key. Answers are read up to a size cap.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from revox_mcp.errors import (
     AuthFailed,
     ConfigError,
     NotFound,
+    PermissionDenied,
     RateLimited,
     ServerFault,
 )
@@ -36,7 +41,9 @@ from revox_mcp.models import AssistantUpdate
 
 logger = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# The request was not carried out: sending it again is safe, even a write (408 timeout before the body was
+# read, 409 the API's lock timeout, 429 rate limiting).
+NOT_CARRIED_OUT = frozenset({408, 409, 429})
 _UPDATE_FIELDS = frozenset(AssistantUpdate.model_fields)
 _FIELD_IN_MESSAGE = re.compile(r"[a-z_]+(?:\.[a-z_]+|\[\d+\])*")
 
@@ -56,6 +63,10 @@ class RevoxClient:
             transport=transport,
         )
 
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
     async def __aenter__(self) -> RevoxClient:
         return self
 
@@ -74,11 +85,10 @@ class RevoxClient:
         return _object(answer, "the assistant")
 
     async def update_assistant(self, assistant_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        """The whole answer: `assistant`, and `unpatchedCallsNotice` when the API sends one."""
+        """The whole answer, unchecked beyond being an object: the writer checks `assistant` against what it
+        sent (and re-reads when it is odd), and reads `unpatchedCallsNotice` when the API sends one."""
         path = _assistant_path(assistant_id)
-        answer = _object(await self._request("PATCH", path, json=body, about=("assistant", assistant_id)), "the update")
-        _object(answer.get("assistant"), "the updated assistant")
-        return answer
+        return _object(await self._request("PATCH", path, json=body, about=("assistant", assistant_id)), "the update")
 
     async def list_assistants(self) -> list[dict[str, Any]]:
         data = _object(await self._request("GET", "/assistants"), "the assistant list")
@@ -107,12 +117,13 @@ class RevoxClient:
         """The answer's JSON. `about`: the kind and id of what the path names, for a 404's NotFound."""
         if not self._settings.api_key:
             raise ConfigError(f"No Revox API key: set {API_KEY_ENV} or pass --api-key.")
+        write = method != "GET"
         attempts = self._settings.max_retries + 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
-                response = await self._http.request(method, path, json=json)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                response = await self._exchange(method, path, json)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 if last:
                     raise ApiUnreachable(
                         f"Could not connect to the Revox API at {self._settings.base_url} after {attempts} "
@@ -121,21 +132,44 @@ class RevoxClient:
                 await self._pause(method, path, attempt, f"{type(exc).__name__}", None)
                 continue
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-                # The request left us: a write may have landed. GETs are safe to repeat; writes
-                # are repeated too, since a PATCH sends absolute values and is idempotent.
-                if last:
+                # The request left us: a write may have landed, or may still land. Reads are repeated; a
+                # write goes back to the writer, which looks before anything is sent again.
+                if write or last:
                     raise ApiTimeout(_ambiguous_message(method, exc)) from None
                 await self._pause(method, path, attempt, type(exc).__name__, None)
                 continue
-            if response.status_code in RETRY_STATUSES and not last:
+            if not last and _should_retry(response, write):
                 wait = _retry_after(response)
                 if wait is None or wait <= self._settings.retry_after_max_s:
                     await self._pause(method, path, attempt, str(response.status_code), wait)
                     continue
             if response.is_success:
-                return response.json()
+                return _json(response)
             raise _error_for(response, attempt + 1, about or ("path", path))
         raise AssertionError("unreachable: the last attempt always returns or raises")
+
+    async def _exchange(self, method: str, path: str, json: Any) -> httpx.Response:
+        """One request, its answer read whole up to the size cap (an answer is never held unbounded)."""
+        cap = self._settings.max_api_answer_bytes
+        async with self._http.stream(method, path, json=json) as response:
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > cap:
+                    raise ServerFault(
+                        f"The Revox API's answer to {method} {path} is over {cap:,} bytes; revox-mcp does not read "
+                        "answers that large.",
+                        status=response.status_code,
+                    )
+                chunks.append(chunk)
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=b"".join(chunks), request=response.request
+        )
+
+    async def pause_before_retry(self, method: str, path: str, attempt: int) -> None:
+        """The backoff before a caller sends a request again itself (the writer, once a re-read decided that a
+        write did not land)."""
+        await self._pause(method, path, attempt, "not carried out", None)
 
     async def _pause(self, method: str, path: str, attempt: int, cause: str, retry_after: float | None) -> None:
         s = self._settings
@@ -157,6 +191,28 @@ def _object(value: Any, what: str) -> dict[str, Any]:
     return value
 
 
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        kind = response.headers.get("content-type", "no content type")
+        raise ServerFault(
+            f"The Revox API answered {response.status_code} with something that is not JSON ({kind}, "
+            f"{len(response.content):,} bytes).",
+            status=response.status_code,
+        ) from None
+
+
+def _should_retry(response: httpx.Response, write: bool) -> bool:
+    """The API's own `x-should-retry` wins (the official SDK honours it too); otherwise a read is retried on
+    408/409/429/5xx, a write only where the status says it was not carried out."""
+    said = str(response.headers.get("x-should-retry", "")).strip().lower()
+    if said in ("true", "false"):
+        return said == "true"
+    status = response.status_code
+    return status in NOT_CARRIED_OUT or (not write and status >= 500)
+
+
 def _assistant_path(assistant_id: str) -> str:
     return f"/assistants/{quote(assistant_id, safe='')}"
 
@@ -165,8 +221,8 @@ def _ambiguous_message(method: str, exc: Exception) -> str:
     if method == "GET":
         return f"The Revox API did not answer in time ({type(exc).__name__}). Try again shortly."
     return (
-        f"The Revox API did not answer in time ({type(exc).__name__}) after the request was sent: the "
-        "change may or may not have been applied. Call get_assistant to see the current state before retrying."
+        f"The Revox API did not answer in time ({type(exc).__name__}) after the request was sent: it may or may "
+        "not have been carried out, and revox-mcp did not send it again."
     )
 
 
@@ -192,26 +248,45 @@ def _api_message(response: httpx.Response) -> tuple[str, str | None]:
     except ValueError:
         return (response.text.strip()[:300] or response.reason_phrase), None
     if not isinstance(body, dict):
-        return str(body)[:300], None
-    message = body.get("message") or body.get("error") or body.get("detail") or response.reason_phrase
-    if isinstance(message, list):
-        message = "; ".join(str(m) for m in message)
-    message = str(message)[:500]
+        return _words(body)[:300] or response.reason_phrase, None
+    said = body.get("message") or body.get("error") or body.get("detail")
+    message = (_words(said) if said else "") or response.reason_phrase
+    message = message[:500]
     field = body.get("field") or body.get("path")
+    if isinstance(body.get("error"), dict):
+        field = field or body["error"].get("field") or body["error"].get("path")
     if not field:
         field = next((m for m in _FIELD_IN_MESSAGE.findall(message) if m.split(".")[0] in _UPDATE_FIELDS), None)
     return message, (str(field) if field else None)
 
 
+def _words(value: Any, depth: int = 0) -> str:
+    """An error body's message as text, however it nests (`{"error": {"message": ..., "code": ...}}`, a list
+    of such), never a Python repr."""
+    if isinstance(value, str):
+        return value
+    if depth > 3 or value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(w for w in (_words(v, depth + 1) for v in value[:10]) if w)
+    if isinstance(value, dict):
+        text = _words(value.get("message") or value.get("detail") or value.get("msg") or value.get("error"), depth + 1)
+        code = value.get("code") or value.get("type")
+        return f"{text} ({code})" if text and isinstance(code, str | int) else text
+    return str(value)
+
+
 def _error_for(response: httpx.Response, attempts: int, about: tuple[str, str]) -> ApiError:
     status = response.status_code
     message, field = _api_message(response)
-    if status in (401, 403):
+    if status == 401:
         return AuthFailed(
             f"The Revox API refused the API key ({status}: {message}). Check that {API_KEY_ENV} holds a valid, "
             "active key for this organization.",
             status=status,
         )
+    if status == 403:
+        return PermissionDenied(f"The Revox API refused this action (403: {message}).", status=status)
     if status == 404:
         return NotFound(*about, f"The Revox API found nothing there ({message}).", status=status)
     if status in (400, 422):

@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 API_KEY_ENV = "REVOX_API_KEY"
 BASE_URL_ENV = "REVOX_BASE_URL"
@@ -22,11 +23,48 @@ DEFAULT_BACKOFF_MAX_S = 8.0
 # A Retry-After beyond this is not waited out: the agent gets a clear error and can decide itself.
 DEFAULT_RETRY_AFTER_MAX_S = 30.0
 DEFAULT_CATALOG_TTL_S = 300.0
+# A write sent without an answer (a timeout, a dropped connection, a cancel, a crash) may still land until
+# the request can no longer be delivered: the client's own timeouts, plus a margin for whatever sits between
+# us and the API. Until then its outcome is undecided, and nothing is sent over it.
+WRITE_GRACE_MARGIN_S = 30.0
+# How long a write waits for an earlier undecided write to the same assistant to be decided before it
+# refuses (the same cap as the wait for the write lock).
+DEFAULT_SETTLE_WAIT_MAX_S = 30.0
+# An API answer larger than this is refused unread (a 3,000-item assistant is about 1.5 MB).
+DEFAULT_MAX_ANSWER_BYTES_FROM_API = 32 * 1024 * 1024
+WRITE_GRACE_ENV = "REVOX_MCP_WRITE_GRACE_S"
+READ_TIMEOUT_ENV = "REVOX_MCP_READ_TIMEOUT_S"
 # Serving over Streamable HTTP.
 DEFAULT_HTTP_HOST = "127.0.0.1"
 DEFAULT_HTTP_PORT = 8000
 # Generous for any patch (a 100,000-character prompt is ~100 KB) and small enough to refuse abuse.
 DEFAULT_MAX_BODY_BYTES = 1_048_576
+
+
+class Timings(TypedDict, total=False):
+    write_grace_s: float
+    read_timeout_s: float
+
+
+def timings_from_env(env: Mapping[str, str]) -> Timings:
+    """The write grace and the read timeout, where the environment sets them (tests and slow networks);
+    a value that is not a positive number is a ConfigError-worthy mistake, reported by the caller."""
+    found = Timings()
+    if env.get(WRITE_GRACE_ENV):
+        found["write_grace_s"] = _seconds(WRITE_GRACE_ENV, env[WRITE_GRACE_ENV])
+    if env.get(READ_TIMEOUT_ENV):
+        found["read_timeout_s"] = _seconds(READ_TIMEOUT_ENV, env[READ_TIMEOUT_ENV])
+    return found
+
+
+def _seconds(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, got {raw!r}")
+    return value
 
 
 def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -60,6 +98,10 @@ class Settings:
     journal_scope: str | None = None
     # How long the voice catalog and phone numbers are trusted before they are fetched again.
     catalog_ttl_s: float = DEFAULT_CATALOG_TTL_S
+    # None: the client's timeouts plus WRITE_GRACE_MARGIN_S (see `grace_s`).
+    write_grace_s: float | None = None
+    settle_wait_max_s: float = DEFAULT_SETTLE_WAIT_MAX_S
+    max_api_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES_FROM_API
 
     @classmethod
     def from_env(
@@ -76,7 +118,15 @@ class Settings:
             api_key=api_key or env.get(API_KEY_ENV) or None,
             base_url=(base_url or env.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/"),
             journal_path=journal_path,
+            **timings_from_env(env),
         )
+
+    @property
+    def grace_s(self) -> float:
+        """How long after it was sent a write without an answer may still land."""
+        if self.write_grace_s is not None:
+            return self.write_grace_s
+        return self.connect_timeout_s + self.read_timeout_s + WRITE_GRACE_MARGIN_S
 
     @property
     def scope(self) -> str:

@@ -7,13 +7,20 @@ RevoxMcpError
 ├── StaleVersion           expected_updated_at no longer matches: nothing was written
 ├── RevertRefused          a revert that would undo later changes, or has nothing to undo
 └── ApiError               the Revox API (or the way to it) failed; `status` is the HTTP code or None
-    ├── AuthFailed         401/403: key missing or refused
+    ├── AuthFailed         401: key missing or refused
+    ├── PermissionDenied   403: the key is valid, the action is not allowed (a plan limit, a permission)
     ├── NotFound           404, or no such change in the journal: `kind` ("assistant", "call", "change", …) and `id`
     ├── ApiRejected        400/422: the API refused the body; `field` when its message names one
     ├── RateLimited        429 still returned after every retry
     ├── ServerFault        5xx still returned after every retry (or another unexpected status)
     ├── ApiUnreachable     connection failed on every attempt; nothing reached the API
-    └── ApiTimeout         no answer in time after the request was sent: a write may or may not have applied
+    ├── ApiTimeout         no answer in time after the request was sent: a write may or may not have applied
+    ├── NotLanded          a write failed without a decisive answer, and a re-read after its grace shows
+    │                      it did not land: nothing changed
+    ├── IncompleteRead     the API's answer lacks what a change needs (a field it merges into or edits):
+    │                      nothing was sent
+    └── WriteUndecided     a write sent without a decisive answer that may still land (or an earlier one
+                           that blocks this write): do not send it again until it is decided
 """
 
 from __future__ import annotations
@@ -114,6 +121,14 @@ class AuthFailed(ApiError):
         return f"{self}{_unchanged(writes)}"
 
 
+class PermissionDenied(ApiError):
+    def advice(self, tool: str, *, writes: bool) -> str:
+        return (
+            f"{self}{_unchanged(writes)} The API key was accepted, so checking it will not help, and neither will "
+            "calling again: ask an administrator of the Revox organization (plan or permissions)."
+        )
+
+
 class NotFound(ApiError):
     """Nothing of `kind` with `id`: the API answered 404 for it, or (a change) the journal holds none.
     `change_id`: the assistant was known only as the one a journalled change was made to."""
@@ -169,3 +184,20 @@ class ApiUnreachable(ApiError):
 
 class ApiTimeout(ApiError):
     pass
+
+
+class NotLanded(ApiError):
+    pass
+
+
+class IncompleteRead(ApiError):
+    def advice(self, tool: str, *, writes: bool) -> str:
+        return f"{self}{_unchanged(writes)}"
+
+
+class WriteUndecided(ApiError):
+    """Its message says when the outcome can be known and what to do meanwhile."""
+
+    def __init__(self, message: str, *, status: int | None = None, change_id: str | None = None) -> None:
+        super().__init__(message, status=status)
+        self.change_id = change_id

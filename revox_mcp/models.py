@@ -472,6 +472,27 @@ class Assistant(BaseModel):
     is_realestate_assistant: Any = Field(default=None, description="Real-estate template flag.")
 
 
+# Update fields every read of an assistant holds (required in the SDK's answer type; the others may be left
+# out when null). A read without one of these is partial, not empty (tests/test_sdk_conformance.py keeps it
+# equal to the SDK).
+ALWAYS_READ = frozenset(
+    {
+        "background_sound_volume",
+        "first_sentence_delay_ms",
+        "first_sentence_mode",
+        "ivr_navigation_enabled",
+        "llm_model",
+        "max_call_duration_secs",
+        "name",
+        "prompt",
+        "sms_enabled",
+        "stt_model",
+        "thinking_sound_probability",
+        "thinking_sound_volume",
+        "type",
+    }
+)
+
 # Free-text fields an agent may edit in place with replace_text; every one is a string field of AssistantUpdate.
 TextField = Literal[
     "prompt",

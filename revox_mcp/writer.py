@@ -16,7 +16,7 @@ import copy
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -32,33 +32,38 @@ from revox_mcp.editing import (
     known_only,
     merge_patch,
     new_items,
-    project,
 )
 from revox_mcp.errors import (
     ApiError,
     ApiTimeout,
+    IncompleteRead,
     NotFound,
+    NotLanded,
     PatchInvalid,
     Problem,
     RevertRefused,
     ServerFault,
     StaleVersion,
+    WriteUndecided,
 )
 from revox_mcp.journal import Journal, JournalEntry
 from revox_mcp.journal.base import JournalUnavailable, LockLost
 from revox_mcp.messages import render_path, shorten
-from revox_mcp.models import AssistantUpdate
+from revox_mcp.models import ALWAYS_READ, AssistantUpdate
 from revox_mcp.policy import Policy, changed_paths, with_secret_destinations
 from revox_mcp.progress import Progress, no_progress
 from revox_mcp.redaction import may_hold_secrets, redact, restore_secrets, scrub, secrets_in
 from revox_mcp.rules import warnings_for
 from revox_mcp.schemas import body_schema
-from revox_mcp.tool_models import RevertChangeArgs, UpdateAssistantArgs
+from revox_mcp.sendable import UPDATE_FIELDS, comparable, holds, journalled
+from revox_mcp.settling import WRITE_STEPS as WRITE_STEPS
+from revox_mcp.settling import Settler, Verdict, undecided_words
+from revox_mcp.tool_models import ReplaceText, RevertChangeArgs, UpdateAssistantArgs
 from revox_mcp.validation import ArgumentValidator
 
 State = dict[str, Any]
-UPDATE_FIELDS = frozenset(AssistantUpdate.model_fields)
-WRITE_STEPS = 3  # read, check, write (the caller reports the last)
+# Statuses that are not the API's own answer: a gateway gave up waiting, the API may still be working on it.
+_NO_ANSWER_STATUSES = frozenset({504})
 
 
 @cache
@@ -102,6 +107,7 @@ class AssistantWriter:
         self._journal = journal
         self._policy = policy
         self._catalog = catalog
+        self._settler = Settler(client, journal)
 
     async def update(
         self, args: UpdateAssistantArgs, progress: Progress = no_progress, actor: str | None = None
@@ -121,6 +127,7 @@ class AssistantWriter:
             expected_updated_at=args.expected_updated_at,
             journal_fields={"patch": args.patch, "edits": edits_sent, "reason": args.reason, "actor": actor},
             progress=progress,
+            needs=_read_needs(args),
         )
 
     async def revert(
@@ -133,16 +140,7 @@ class AssistantWriter:
         if entry is None:
             message = f"No change '{args.change_id}' in {self._journal.where}. list_changes shows the recorded ones."
             raise NotFound("change", args.change_id, message)
-        if entry.status != "applied" and not args.force:
-            raise RevertRefused(
-                f"Change {entry.change_id} is '{entry.status}': "
-                + (
-                    "the API refused it, so there is nothing to undo."
-                    if entry.status == "failed"
-                    else "its outcome is unknown. Check with get_assistant, then pass force: true to restore "
-                    "the values from before it."
-                )
-            )
+        _check_revertible(entry, args.force)
         try:
             return await self._change(
                 entry.assistant_id,
@@ -203,22 +201,23 @@ class AssistantWriter:
         journal_fields: dict[str, Any],
         progress: Progress = no_progress,
         held: State | None = None,
+        needs: frozenset[str] = frozenset(),
     ) -> WriteOutcome:
-        # A row of this assistant left pending (a cancelled call, a crash) is settled before the
-        # next write, so the journal never lags behind what the API holds.
-        for entry in await self._journal.pending(assistant_id):
-            await self._settle(entry.change_id, assistant_id, entry.body, "found pending before a write")
+        # A row of this assistant left pending (a cancelled call, a crash) is decided before the next write,
+        # so the journal never lags behind what the API holds, and no write goes out over an undecided one.
+        await self._settler.settle_before_write(assistant_id, progress)
         current = await self._client.get_assistant(assistant_id)
+        _check_read(assistant_id, current, needs)
         await progress(1, WRITE_STEPS, f"Read {assistant_id}")
         check_version(expected_updated_at, current.get("updated_at"))
         # Off the event loop: edits on a long prompt are CPU work, and other sessions must not wait.
         state, touched = await anyio.to_thread.run_sync(build, current)
         extras = self._extra_fields(touched, prefix, state)
-        candidate = {f: _comparable(f, state.get(f)) for f in sorted(touched)}
+        candidate = {f: comparable(f, state.get(f)) for f in sorted(touched)}
         warnings = _leave_out_nulls(candidate)
         # Extra fields too: a masked secret inside one is restored like any other, never written.
         _unmask_secrets(candidate, current, prefix)
-        stored = {f: _comparable(f, current.get(f)) for f in candidate}
+        stored = {f: comparable(f, current.get(f)) for f in candidate}
         checked = {f: v for f, v in candidate.items() if f not in extras}
         _validate_changes(checked, stored, prefix, held)
         body = {f: v for f, v in candidate.items() if v != stored[f]}
@@ -227,7 +226,7 @@ class AssistantWriter:
         if not body:
             return WriteOutcome(assistant=current, changes=[], dry_run=dry_run, warnings=warnings)
         # What a revert restores was the API's own value: the catalog does not judge it again.
-        new = {f: v for f, v in body.items() if held is None or v != _comparable(f, held.get(f))}
+        new = {f: v for f, v in body.items() if held is None or v != comparable(f, held.get(f))}
         warnings += await self._catalog.check(current, {**current, **body}, new, prefix)
         await progress(2, WRITE_STEPS, f"Checked the change to {', '.join(sorted(body))}")
         if dry_run:
@@ -261,7 +260,7 @@ class AssistantWriter:
         if self._policy.is_default:
             return
         # Raw values, not a diff: a diff shows secrets masked, and two keys can share a mask.
-        old = {f: _comparable(f, current.get(f)) for f in body}
+        old = {f: comparable(f, current.get(f)) for f in body}
         changed = with_secret_destinations(changed_paths(old, body, body_schema()))
         problems = self._policy.check_paths(changed, prefix) + self._policy.check_limits(body, prefix)
         if problems:
@@ -282,50 +281,116 @@ class AssistantWriter:
                 assistant_id=assistant_id,
                 fields=sorted(body),
                 body=redact(body),
-                before=redact(_journalled(current, body)),
+                before=redact(journalled(current, body)),
                 **redact(journal_fields),
             )
             or None
         )
         await self._confirm_lock(assistant_id, change_id)
-        try:
-            answer = await self._client.update_assistant(assistant_id, body)
-            warnings += _unpatched_calls(answer.get("unpatchedCallsNotice"))
-        except ApiTimeout as exc:
-            after = await self._reread_after_timeout(assistant_id, current, body, change_id, exc)
-            warnings.append("The API did not answer in time, but a re-read shows the change landed.")
-        except ApiError as exc:
-            if change_id is not None and isinstance(exc, ServerFault):
-                # A 5xx (or an answer that cannot be read) does not say the write did not land: look.
-                await self._settle(change_id, assistant_id, body, _reason(exc, body))
-            elif change_id is not None:
-                await self._journal.finish(change_id, "failed", reason=_reason(exc, body))
-            # The API's words may quote a stored secret the agent never sent: mask those too.
-            raise _scrubbed(exc, secrets_in(current) | secrets_in(body)) from None
-        except Exception as exc:
-            # An answer we cannot read, a body that cannot be sent: look instead of leaving the row pending.
-            if change_id is not None:
-                await self._settle(change_id, assistant_id, body, _reason(exc, body))
-            raise
-        except BaseException:
-            # Cancelled (the client gave up) after the PATCH left: the write may have landed. Look now,
-            # shielded from the cancellation, instead of leaving the row pending.
-            if change_id is not None:
-                with anyio.CancelScope(shield=True):
-                    await self._settle(change_id, assistant_id, body, "the call was cancelled mid-write")
-            raise
-        else:
-            after = answer["assistant"]
-        landed = {f: _comparable(f, after.get(f)) for f in body}
+        secrets = secrets_in(current) | secrets_in(body)
+        after = await self._deliver(assistant_id, body, change_id, warnings, secrets)
+        landed = {f: comparable(f, after.get(f)) for f in body}
         if change_id is not None:
             # What the API holds is what was sent, in all but the keys it assigns: the row's body says it
             # already (a large list is not written to the journal a third time).
             as_sent = all(landed[f] == v for f, v in body.items())
-            recorded = None if as_sent else redact(_journalled(after, body))
+            recorded = None if as_sent else redact(journalled(after, body))
             await self._journal.finish(change_id, "applied", recorded)
         warnings += _not_applied(body, after, landed) + _moved_meanwhile(current, after, body)
         changes = _diff(current, after, stored, landed)
         return WriteOutcome(assistant=after, changes=changes, dry_run=False, change_id=change_id, warnings=warnings)
+
+    async def _deliver(
+        self, assistant_id: str, body: State, change_id: str | None, warnings: list[str], secrets: set[str]
+    ) -> State:
+        """PATCH `body` and return what the API holds after it. A PATCH is sent again only after a re-read
+        decided that the previous one did not land (and cannot land later); an undecided one raises
+        WriteUndecided with the row left pending."""
+        last_error: ApiError = ApiTimeout("no attempt was made")
+        attempts = self._client.settings.max_retries + 1
+        for attempt in range(attempts):
+            if attempt:
+                await self._client.pause_before_retry("PATCH", f"/assistants/{assistant_id}", attempt - 1)
+                if change_id is not None:
+                    await self._journal.mark_sent(change_id)
+            since = datetime.now(UTC)
+            try:
+                answer = await self._client.update_assistant(assistant_id, body)
+                warnings += _unpatched_calls(answer.get("unpatchedCallsNotice"))
+                return await self._checked_answer(assistant_id, body, answer, warnings)
+            except (ApiTimeout, ServerFault) as exc:
+                answered = isinstance(exc, ServerFault) and exc.status not in _NO_ANSWER_STATUSES
+                verdict = await self._settler.decide_waiting(assistant_id, body, since, answered=answered)
+                if verdict.landed and verdict.reread is not None:
+                    warnings.append(f"{_no_decisive_answer(exc)}, but a re-read shows the change landed as sent.")
+                    return verdict.reread
+                if verdict.landed is None:
+                    raise await self._undecided(change_id, verdict, since, exc, secrets) from None
+                last_error = exc  # decided: it did not land, and will not; safe to send again
+            except ApiError as exc:
+                if change_id is not None:
+                    await self._journal.finish(change_id, "failed", reason=_reason(exc, secrets))
+                raise _scrubbed(exc, secrets) from None
+            except BaseException:
+                # Cancelled (the client gave up), or a body that could not be sent: the write may have landed,
+                # or may still land. Look now, shielded from the cancellation; a row that cannot be decided yet
+                # stays pending, saying until when.
+                if change_id is not None:
+                    with anyio.CancelScope(shield=True):
+                        await self._settle_own(change_id, "the call was cancelled mid-write")
+                raise
+        if change_id is not None:
+            reason = f"{_reason(last_error, secrets)}; a re-read shows it did not land"
+            await self._journal.finish(change_id, "failed", reason=reason)
+        raise _scrubbed(_did_not_land(last_error, attempts), secrets)
+
+    async def _checked_answer(self, assistant_id: str, body: State, answer: State, warnings: list[str]) -> State:
+        """The PATCH's answer, checked against what was sent: an answer lacking fields or holding other values
+        is not trusted, a re-read says what the API holds."""
+        after = answer.get("assistant")
+        if not isinstance(after, dict):
+            raise ServerFault("The Revox API answered the write without the assistant", status=200)
+        if holds(after, body):
+            return after
+        reread = await self._settler.reread(assistant_id)
+        if reread is None:
+            warnings.append(
+                f"The API accepted the write, but its answer {_oddities(after, body)} and a re-read failed: call "
+                "get_assistant to see what it holds."
+            )
+            return after
+        if holds(reread, body):
+            warnings.append(
+                f"The API's answer to the write {_oddities(after, body)}, but a re-read confirms the change landed "
+                "as sent."
+            )
+        return reread
+
+    async def _undecided(
+        self, change_id: str | None, verdict: Verdict, since: datetime, exc: ApiError, secrets: set[str]
+    ) -> WriteUndecided:
+        words = undecided_words(verdict, since)
+        if change_id is not None:
+            reason = scrub(f"{_no_decisive_answer(exc)}; {words}", secrets)
+            await self._journal.settle(change_id, "pending", None, reason)
+        recorded = (
+            f"list_changes shows {change_id} as pending until it is decided, and the next write to this assistant "
+            "waits for it or says when it can go"
+            if change_id
+            else "this server keeps no journal, so wait until then before changing this assistant again"
+        )
+        return WriteUndecided(
+            f"{_no_decisive_answer(exc)}: the change was sent but not confirmed, and it {words}. Do not send it "
+            f"again: a second copy could land after a later change. get_assistant shows whether it landed; "
+            f"{recorded}.",
+            status=exc.status,
+            change_id=change_id,
+        )
+
+    async def _settle_own(self, change_id: str, why: str) -> None:
+        entry = await self._journal.get(change_id)
+        if entry is not None and entry.status == "pending":
+            await self._settler.settle(entry, why)
 
     async def _confirm_lock(self, assistant_id: str, change_id: str | None) -> None:
         """Refuse the write, nothing sent, when the lock across replicas was lost since it was taken."""
@@ -339,55 +404,12 @@ class AssistantWriter:
             raise
 
     async def settle_pending(self, assistant_id: str | None = None) -> None:
-        """Settle journal rows left pending (a crash mid-write, an answer that never came): re-read the
-        assistant; applied if it holds what was sent, failed otherwise, still pending if it cannot be read."""
+        """Settle journal rows left pending (a crash mid-write, an answer that never came): applied if a
+        re-read holds what was sent, failed once its grace has passed without it, pending until then."""
         for entry in await self._journal.pending(assistant_id):
             # Under the assistant's lock: a write in flight (here or in another replica) finishes its own row first.
             async with self._journal.assistant_lock(entry.assistant_id):
-                await self._settle(entry.change_id, entry.assistant_id, entry.body, "found pending (stopped mid-write)")
-
-    async def _settle(self, change_id: str, assistant_id: str, body: State, why: str) -> None:
-        try:
-            reread = await self._client.get_assistant(assistant_id)
-            # Journal bodies keep secrets masked: compare masked with masked.
-            landed = all(redact(_comparable(f, reread.get(f))) == redact(v) for f, v in body.items())
-        except ApiError:  # the outcome stays unknown, and the row says so
-            return
-        outcome = "it landed" if landed else "it did not land"
-        await self._journal.settle(
-            change_id,
-            "applied" if landed else "failed",
-            redact(_journalled(reread, body)) if landed else None,
-            f"{why}; a re-read shows {outcome}",
-        )
-
-    async def _reread_after_timeout(
-        self, assistant_id: str, current: State, body: State, change_id: str | None, timeout: ApiTimeout
-    ) -> State:
-        """After a write that timed out, look instead of guessing: did it land, not land, or land in part?"""
-        try:
-            reread = await self._client.get_assistant(assistant_id)
-        except ApiError:
-            raise timeout from None  # still unknown; the journal row stays 'pending'
-        landed = [f for f, v in body.items() if _comparable(f, reread.get(f)) == v]
-        if len(landed) == len(body):
-            return reread
-        untouched = all(_comparable(f, reread.get(f)) == _comparable(f, current.get(f)) for f in body)
-        if untouched:
-            if change_id is not None:
-                reason = "no answer in time; a re-read shows it did not land"
-                await self._journal.finish(change_id, "failed", reason=reason)
-            raise ApiTimeout(
-                "The Revox API did not answer in time, and a re-read shows the change did not land: nothing "
-                "changed. It is safe to call again.",
-                status=timeout.status,
-            ) from None
-        raise ApiTimeout(
-            f"The Revox API did not answer in time, and a re-read shows only part of the change: {', '.join(landed)} "
-            f"landed, {', '.join(sorted(set(body) - set(landed)))} did not (or was changed again). Check with "
-            "get_assistant before retrying.",
-            status=timeout.status,
-        ) from None
+                await self._settle_own(entry.change_id, "found pending (stopped mid-write)")
 
 
 def _restore_before(entry: JournalEntry, force: bool) -> Callable[[State], tuple[State, set[str]]]:
@@ -400,7 +422,7 @@ def _restore_before(entry: JournalEntry, force: bool) -> Callable[[State], tuple
         moved = [
             f
             for f in entry.fields
-            if redact(_comparable(f, current.get(f))) != redact(_comparable(f, expected_after.get(f)))
+            if redact(comparable(f, current.get(f))) != redact(comparable(f, expected_after.get(f)))
         ]
         if moved and not force:
             raise RevertRefused(
@@ -415,27 +437,15 @@ def _restore_before(entry: JournalEntry, force: bool) -> Callable[[State], tuple
     return build
 
 
-def _comparable(field_name: str, value: Any) -> Any:
-    """A stored value as it would be sent, so that stored and sent values compare equal when they mean the same."""
-    schema = body_schema()["properties"].get(field_name)
-    return value if schema is None else project(value, schema, field_name)
-
-
 def inline_config(state: State) -> State:
     """An assistant's configuration in the form POST /call takes inline (the update fields but `name`, and
     not the older transfer_phone_number), each value as it would be sent."""
-    config = {f: _comparable(f, state[f]) for f in sorted(UPDATE_FIELDS) if f in state and f not in _NOT_INLINE}
+    config = {f: comparable(f, state[f]) for f in sorted(UPDATE_FIELDS) if f in state and f not in _NOT_INLINE}
     _leave_out_nulls(config)
     return config
 
 
 _NOT_INLINE = frozenset({"name", "transfer_phone_number"})
-
-
-def _journalled(state: State, body: State) -> State:
-    """What the journal keeps of a state: the fields the change sent (all a diff or a revert needs) and the
-    stamps that say which version it was, not the whole assistant (megabytes, on a large one)."""
-    return {k: state[k] for k in (*body, "id", "name", "updated_at") if k in state}
 
 
 def _voice_switch(old: Any, body: State) -> list[str]:
@@ -486,7 +496,7 @@ def _validate_changes(candidate: State, stored: State, prefix: str, held: State 
         mine = {f: known_only(v, props[f]) for f, v in candidate.items()}
         baselines = [{f: known_only(stored.get(f), props[f]) for f in candidate}]
         if held is not None:
-            baselines.append({f: known_only(_comparable(f, held.get(f)), props[f]) for f in candidate})
+            baselines.append({f: known_only(comparable(f, held.get(f)), props[f]) for f in candidate})
         strip = len(prefix) + 1 if prefix else 0
         problems = [_at_original_index(p, positions, prefix) for p in exc.problems]
         new = [p for p in problems if not any(is_unchanged(p.path[strip:], mine, base) for base in baselines)]
@@ -540,8 +550,8 @@ def _diff(before: State, after: State, known_before: State, known_after: State) 
     projected (most do not, and this runs on every write), and the projections the write already made
     (`known_*`) are not made again: on a large assistant each one walks thousands of items."""
     moved = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
-    old = {k: known_before[k] if k in known_before else _comparable(k, before.get(k)) for k in moved}
-    new = {k: known_after[k] if k in known_after else _comparable(k, after.get(k)) for k in moved}
+    old = {k: known_before[k] if k in known_before else comparable(k, before.get(k)) for k in moved}
+    new = {k: known_after[k] if k in known_after else comparable(k, after.get(k)) for k in moved}
     return masked_diff(old, new, moved)
 
 
@@ -559,7 +569,7 @@ def recorded_changes(before: State, after: State, fields: list[str]) -> list[dic
     keys the API assigns (a FAQ item's id) are not reported as changes. A field the change sent that shows
     no difference changed a secret, which the journal never keeps: it says so."""
     changes = masked_diff(
-        {f: _comparable(f, before.get(f)) for f in fields}, {f: _comparable(f, after.get(f)) for f in fields}, fields
+        {f: comparable(f, before.get(f)) for f in fields}, {f: comparable(f, after.get(f)) for f in fields}, fields
     )
     shown = {str(c["path"]).split(".")[0].split("[")[0] for c in changes}
     return changes + [
@@ -653,6 +663,76 @@ def _instant(value: Any) -> datetime | None:
         return None
 
 
-def _reason(exc: Exception, body: State) -> str:
-    """Why a write failed, for the journal: the error's own words, secrets masked."""
-    return scrub(f"{type(exc).__name__}: {exc}", secrets_in(body))
+def _reason(exc: Exception, secrets: set[str]) -> str:
+    """Why a write failed, for the journal: the error's own words, every secret known to this write masked
+    (the API's words may quote a stored one the change never sent)."""
+    return scrub(f"{type(exc).__name__}: {exc}", secrets)
+
+
+def _did_not_land(exc: ApiError, attempts: int) -> ApiError:
+    tries = f", {attempts} times" if attempts > 1 else ""
+    message = (
+        f"{_no_decisive_answer(exc)}{tries}, and a re-read shows the change did not land: nothing changed. It is safe "
+        "to call again."
+    )
+    return NotLanded(message, status=exc.status)
+
+
+def _no_decisive_answer(exc: ApiError) -> str:
+    if isinstance(exc, ApiTimeout):
+        return "The Revox API did not answer the write in time"
+    if exc.status in _NO_ANSWER_STATUSES:
+        return f"A gateway answered {exc.status} for the write (the Revox API did not answer it in time)"
+    if exc.status is not None and exc.status < 300:
+        return "The Revox API's answer to the write could not be read"
+    return f"The Revox API answered the write with {exc.status}"
+
+
+def _oddities(answer: State, body: State) -> str:
+    missing = sorted(f for f in body if f not in answer)
+    other = sorted(f for f in body if f in answer and comparable(f, answer.get(f)) != body[f])
+    said = ([f"lacked {', '.join(missing)}"] if missing else []) + (
+        [f"showed other values for {', '.join(other)}"] if other else []
+    )
+    return " and ".join(said)
+
+
+def _read_needs(args: UpdateAssistantArgs) -> frozenset[str]:
+    """The fields a read must hold for this change, which builds on what is stored: lists and texts it edits
+    (a list left out of the answer is not an empty list), and objects it merges into that every read holds
+    (an object left out of the answer is null, and the merge is then the patch's object alone)."""
+    merged = {f for f, v in args.patch.items() if isinstance(v, dict) and f in ALWAYS_READ}
+    edited = {e.field if isinstance(e, ReplaceText) else e.list.split(".")[0] for e in args.edits}
+    return frozenset(merged | edited)
+
+
+def _check_read(assistant_id: str, current: State, needs: frozenset[str]) -> None:
+    """Never write from a partial read: a change merged into, or edited on, a field the answer lacks would
+    replace what is stored with what revox-mcp could not see."""
+    if current.get("id") != assistant_id:
+        raise IncompleteRead(
+            f"The Revox API's answer for assistant {assistant_id} is not that assistant (its id is "
+            f"{shorten(current.get('id'))}). Nothing was sent. Try again shortly."
+        )
+    missing = sorted(f for f in needs if f not in current)
+    if missing:
+        raise IncompleteRead(
+            f"The Revox API's answer for assistant {assistant_id} lacks {', '.join(missing)}, which this change "
+            "merges into or edits: writing from it would replace what revox-mcp cannot see. Nothing was sent. "
+            "Try again shortly; if the answer keeps lacking it (the assistant has none yet), set the whole value "
+            "in the patch instead of editing it."
+        )
+
+
+def _check_revertible(entry: JournalEntry, force: bool) -> None:
+    if entry.status == "pending":
+        raise RevertRefused(
+            f"Change {entry.change_id} was sent without a decisive answer and is not decided yet "
+            f"({entry.status_reason or 'outcome unknown'}). A revert sent now could be overwritten when it lands: "
+            "check again later with list_changes, which decides it once it can."
+        )
+    if entry.status == "failed" and not force:
+        raise RevertRefused(
+            f"Change {entry.change_id} did not land ({entry.status_reason or 'the API refused it'}), so there is "
+            "nothing to undo. Check with get_assistant; pass force: true to restore the values from before it anyway."
+        )

@@ -88,6 +88,9 @@ def fast_settings(sandbox: SandboxServer, **overrides: Any) -> Settings:
         "backoff_base_s": 0.01,
         "backoff_max_s": 0.05,
         "read_timeout_s": 5.0,
+        # A write without an answer is decided this long after it was sent (in production: the client's
+        # timeouts plus a margin), so the tests of undecided writes take a fraction of a second.
+        "write_grace_s": 0.3,
     }
     values.update(overrides)
     return Settings(**values)

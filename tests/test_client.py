@@ -86,12 +86,45 @@ async def test_retry_after_beyond_the_cap_is_not_waited_out(sandbox: SandboxServ
 
 
 async def test_persistent_503_gives_up_after_the_retry_budget(sandbox: SandboxServer, settings: Settings) -> None:
-    add_fault(sandbox, method="PATCH", path=PATH, status=503, times=-1)
+    add_fault(sandbox, method="GET", path=PATH, status=503, times=-1)
     async with RevoxClient(settings) as client:
         with pytest.raises(ServerFault, match=r"503 after 4 attempts"):
+            await client.get_assistant(SALES_QUALIFIER_ID)
+    assert len(requests_to(sandbox, "GET")) == settings.max_retries + 1
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_a_write_is_never_sent_again_by_the_client_after_a_5xx(
+    sandbox: SandboxServer, settings: Settings, status: int
+) -> None:
+    # A 5xx does not say the write did not land: the writer re-reads before anything is sent again.
+    add_fault(sandbox, method="PATCH", path=PATH, status=status, times=-1)
+    async with RevoxClient(settings) as client:
+        with pytest.raises(ServerFault, match=str(status)):
             await client.update_assistant(SALES_QUALIFIER_ID, {"name": "never"})
-    assert len(requests_to(sandbox, "PATCH")) == settings.max_retries + 1
-    assert sandbox.store.get(SALES_QUALIFIER_ID)["name"] != "never"  # type: ignore[index]
+    assert len(requests_to(sandbox, "PATCH")) == 1
+
+
+@pytest.mark.parametrize("status", [408, 409, 429])
+async def test_statuses_that_say_not_carried_out_are_retried_even_for_a_write(
+    sandbox: SandboxServer, settings: Settings, status: int
+) -> None:
+    add_fault(sandbox, method="PATCH", path=PATH, status=status, times=2)
+    async with RevoxClient(settings) as client:
+        await client.update_assistant(SALES_QUALIFIER_ID, {"name": "third time"})
+    assert [r.status for r in requests_to(sandbox, "PATCH")] == [status, status, 200]
+
+
+async def test_the_apis_x_should_retry_wins(sandbox: SandboxServer, settings: Settings) -> None:
+    # true: the API vouches that sending the write again is safe; false: a read is not repeated either.
+    add_fault(sandbox, method="PATCH", path=PATH, status=503, headers={"x-should-retry": "true"}, times=1)
+    add_fault(sandbox, method="GET", path=PATH, status=503, headers={"x-should-retry": "false"}, times=1)
+    async with RevoxClient(settings) as client:
+        await client.update_assistant(SALES_QUALIFIER_ID, {"name": "n"})
+        with pytest.raises(ServerFault):
+            await client.get_assistant(SALES_QUALIFIER_ID)
+    assert [r.status for r in requests_to(sandbox, "PATCH")] == [503, 200]
+    assert [r.status for r in requests_to(sandbox, "GET")] == [503]
 
 
 @pytest.mark.parametrize("status", [500, 502, 504])
@@ -100,8 +133,7 @@ async def test_other_server_faults(sandbox: SandboxServer, settings: Settings, s
     async with RevoxClient(settings) as client:
         with pytest.raises(ServerFault, match=str(status)):
             await client.get_assistant(SALES_QUALIFIER_ID)
-    expected = 1 if status == 500 else settings.max_retries + 1
-    assert len(requests_to(sandbox, "GET")) == expected
+    assert len(requests_to(sandbox, "GET")) == settings.max_retries + 1
 
 
 async def test_nothing_listening_is_unreachable(sandbox: SandboxServer) -> None:

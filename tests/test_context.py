@@ -168,10 +168,14 @@ async def test_a_foreign_caller_id_is_refused_and_a_looping_transfer_warned(
 ) -> None:
     foreign = await call(settings, "update_assistant", {"id": SALES, "patch": {"from_phone_number": "+12125550000"}})
     assert foreign.is_error and "+14155550100 (Acme Solar sales line)" in text_of(foreign)
-    loop = {"op": "upsert", "list": "transfer_destinations", "item": {"label": "Me", "phone_number": "+14155550100"}}
+    loop = [{"label": "Me", "phone_number": "+14155550100"}]
     assert writes(sandbox) == []
     # Nothing outside revox-mcp forbids a transfer to the assistant's own number: a warning, not a refusal.
-    looping = await call(settings, "update_assistant", {"id": SALES, "edits": [loop], "dry_run": True})
+    # (The seeded assistant has no transfer_destinations at all: the list is set whole, an edit of a list the
+    # read lacks is refused.)
+    looping = await call(
+        settings, "update_assistant", {"id": SALES, "patch": {"transfer_destinations": loop}, "dry_run": True}
+    )
     assert not looping.is_error, text_of(looping)
     warnings = looping.structured_content["warnings"]  # type: ignore[index]
     assert any("transfer_destinations[0].phone_number is the assistant's own outbound number" in w for w in warnings)

@@ -61,7 +61,7 @@ async def test_transient_faults_are_survived_with_exactly_one_write(
 @pytest.mark.parametrize(
     ("fault", "advice"),
     [
-        ({"status": 503}, "Call get_assistant to see whether it was applied"),
+        ({"status": 503}, "answered the write with 503, 4 times, and a re-read shows the change did not land"),
         ({"status": 429}, "Wait a minute, then call again."),
         ({"drop": True}, "a re-read shows the change did not land: nothing changed. It is safe to call again."),
     ],
@@ -156,7 +156,7 @@ async def test_an_api_refusal_is_journalled_with_its_reason(sandbox: SandboxServ
 async def test_a_row_left_pending_by_a_crash_is_settled_when_listed(
     sandbox: SandboxServer, journal_on: dict[str, Any], landed: bool
 ) -> None:
-    settings = fast_settings(sandbox, **journal_on)
+    settings = fast_settings(sandbox, write_grace_s=0.0, **journal_on)
     before = stored(sandbox, SALES_QUALIFIER_ID)
     journal = await open_journal(settings)
     change_id = await pending_row(journal, {"first_sentence": "Hello after a crash"}, before)
@@ -234,7 +234,7 @@ async def test_a_server_killed_mid_write_leaves_a_row_that_is_settled_later(
     process.kill()
     process.wait(timeout=10)
     assert (stored(sandbox, SALES_QUALIFIER_ID)["first_sentence"] == PATCH["first_sentence"]) is landed
-    (row,) = await list_rows(fast_settings(sandbox, journal_path=journal))
+    (row,) = await list_rows(fast_settings(sandbox, journal_path=journal, write_grace_s=0.0))
     assert row["status"] == ("applied" if landed else "failed"), row
     assert "found pending" in row["status_reason"]
 
@@ -255,7 +255,7 @@ def _wal(path: Path) -> bytes:
 async def test_a_row_left_pending_is_settled_before_the_next_run_writes(
     sandbox: SandboxServer, journal_on: dict[str, Any]
 ) -> None:
-    settings = fast_settings(sandbox, **journal_on)
+    settings = fast_settings(sandbox, write_grace_s=0.0, **journal_on)
     journal = await open_journal(settings)
     change_id = await pending_row(journal, {"name": "never sent"}, stored(sandbox, SALES_QUALIFIER_ID))
     async with mcp_client(settings) as client:

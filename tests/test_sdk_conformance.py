@@ -110,3 +110,14 @@ def test_a_union_by_another_tag_and_an_open_enum_are_compared_not_crashed_on() -
     found = drift(edited(sdk.AssistantUpdateParams, voice=voice, stt_model=open_enum))
     assert "stt_model: enum differs (only here: ['stt-rt-v4', 'stt-rt-v5']; only in the SDK: [])" in found
     assert any(d.startswith("voice<provider=cartesia>") for d in found), found
+
+
+def test_the_fields_every_read_holds_are_those_the_sdk_requires() -> None:
+    """A read lacking one of these is partial (a change building on it is refused); the others the API may
+    leave out when null."""
+    from revox.types.assistant_retrieve_response import AssistantRetrieveResponse
+
+    from revox_mcp.models import ALWAYS_READ, AssistantUpdate
+
+    required = {n for n, f in AssistantRetrieveResponse.model_fields.items() if f.is_required()}
+    assert required & set(AssistantUpdate.model_fields) == ALWAYS_READ

@@ -83,6 +83,10 @@ class Journal(ABC):
         """Right before a PATCH: raise LockLost if the lock across processes is no longer held."""
         return None
 
+    async def mark_sent(self, change_id: str) -> None:
+        """The row's PATCH was sent again now (its grace starts over)."""
+        return None
+
     @abstractmethod
     async def open(self) -> None:
         """Connect, create and migrate the tables."""
@@ -202,7 +206,7 @@ def new_change_id() -> str:
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def short(reason: str | None) -> str | None:
