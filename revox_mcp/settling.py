@@ -16,11 +16,11 @@ from typing import Any
 import anyio
 
 from revox_mcp.client import RevoxClient
+from revox_mcp.deltas import holds as recorded_holds
 from revox_mcp.errors import ApiError, WriteUndecided
 from revox_mcp.journal import Journal, JournalEntry
 from revox_mcp.progress import Progress, no_progress
-from revox_mcp.redaction import redact
-from revox_mcp.sendable import comparable, journalled
+from revox_mcp.sendable import comparable, holds
 
 State = dict[str, Any]
 WRITE_STEPS = 3  # read, check, write: the writer's progress steps, which a wait comes before
@@ -98,9 +98,9 @@ class Settler:
         """Decide a pending row if it can be decided now, and record what is known either way."""
         since = sent_at(entry)
         verdict = await self.decide(entry.assistant_id, entry.body, since, answered=False, masked=True)
-        if verdict.landed is True and verdict.reread is not None:
-            after = redact(journalled(verdict.reread, entry.body))
-            await self._journal.settle(entry.change_id, "applied", after, f"{why}; a re-read shows it landed")
+        if verdict.landed is True:
+            # It holds what the row's body says: the body is what it left, as when a write finishes as sent.
+            await self._journal.settle(entry.change_id, "applied", None, f"{why}; a re-read shows it landed")
         elif verdict.landed is False:
             reason = f"{why}; a re-read after its grace ({stamp(since + self.grace)}) shows it did not land"
             await self._journal.settle(entry.change_id, "failed", None, reason)
@@ -147,6 +147,8 @@ def undecided_words(verdict: Verdict, since: datetime) -> str:
 
 
 def _holds(state: State, body: State, masked: bool) -> bool:
+    """Whether `state` holds every value of a write's `body`: as sent, or (`masked`: a journal row's body,
+    secrets masked and long lists and texts kept as deltas) as recorded."""
     if not masked:
-        return all(f in state and comparable(f, state.get(f)) == v for f, v in body.items())
-    return all(f in state and redact(comparable(f, state.get(f))) == redact(v) for f, v in body.items())
+        return holds(state, body)
+    return all(f in state and recorded_holds(comparable(f, state.get(f)), v) for f, v in body.items())

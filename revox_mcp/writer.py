@@ -24,6 +24,9 @@ import anyio
 
 from revox_mcp.catalog import Catalog
 from revox_mcp.client import RevoxClient
+from revox_mcp.deltas import changes as delta_changes
+from revox_mcp.deltas import delta, is_delta, undo
+from revox_mcp.deltas import holds as still_holds
 from revox_mcp.editing import (
     accepts_null,
     apply_edits,
@@ -276,12 +279,13 @@ class AssistantWriter:
         journal_fields: dict[str, Any],
     ) -> WriteOutcome:
         # None when nothing is recorded (--no-journal): the answer then says 'not journalled'.
+        recorded, before = _journal_form(current, stored, body)
         change_id = (
             await self._journal.begin(
                 assistant_id=assistant_id,
                 fields=sorted(body),
-                body=redact(body),
-                before=redact(journalled(current, body)),
+                body=redact(recorded),
+                before=redact(before),
                 **redact(journal_fields),
             )
             or None
@@ -294,8 +298,8 @@ class AssistantWriter:
             # What the API holds is what was sent, in all but the keys it assigns: the row's body says it
             # already (a large list is not written to the journal a third time).
             as_sent = all(landed[f] == v for f, v in body.items())
-            recorded = None if as_sent else redact(journalled(after, body))
-            await self._journal.finish(change_id, "applied", recorded)
+            left = None if as_sent else redact(_journal_form(after, stored, landed)[0] | journalled(after, {}))
+            await self._journal.finish(change_id, "applied", left)
         warnings += _not_applied(body, after, landed) + _moved_meanwhile(current, after, body)
         changes = _diff(current, after, stored, landed)
         return WriteOutcome(assistant=after, changes=changes, dry_run=False, change_id=change_id, warnings=warnings)
@@ -414,16 +418,11 @@ class AssistantWriter:
 
 def _restore_before(entry: JournalEntry, force: bool) -> Callable[[State], tuple[State, set[str]]]:
     """A revert's new state: the values the change's fields had before it, refused where they changed again
-    since (unless forced)."""
-    expected_after = entry.after or {**entry.before, **entry.body}
+    since (unless forced; a list or text journalled as a delta is rebuilt only from what the change left)."""
+    left = entry.after if entry.after is not None else {**entry.before, **entry.body}
 
     def build(current: State) -> tuple[State, set[str]]:
-        # The journal keeps states with secrets masked, so compare masked with masked.
-        moved = [
-            f
-            for f in entry.fields
-            if redact(comparable(f, current.get(f))) != redact(comparable(f, expected_after.get(f)))
-        ]
+        moved = [f for f in entry.fields if not _still_holds(f, current, left.get(f))]
         if moved and not force:
             raise RevertRefused(
                 f"Not reverted: {', '.join(moved)} changed again after {entry.change_id} "
@@ -431,10 +430,39 @@ def _restore_before(entry: JournalEntry, force: bool) -> Callable[[State], tuple
                 "changes. Review them with list_changes; pass force: true to revert anyway."
             )
         state = dict(current)
-        state.update({f: copy.deepcopy(entry.before.get(f)) for f in entry.fields})
+        for f in entry.fields:
+            recorded = left.get(f)
+            if not is_delta(recorded):
+                state[f] = copy.deepcopy(entry.before.get(f))
+                continue
+            state[f] = undo(comparable(f, current.get(f)), recorded)
+            if state[f] is None:
+                raise RevertRefused(
+                    f"Not reverted: {f} changed again after {entry.change_id}, and the journal keeps only the part "
+                    "of it this change touched, so its earlier value cannot be rebuilt. Review it with list_changes "
+                    "and set the value you want with update_assistant."
+                )
         return state, set(entry.fields)
 
     return build
+
+
+def _still_holds(field_name: str, current: State, recorded: Any) -> bool:
+    """Whether the assistant still holds what a change left in this field (journal values are masked)."""
+    value = comparable(field_name, current.get(field_name))
+    return still_holds(value, recorded if is_delta(recorded) else comparable(field_name, recorded))
+
+
+def _journal_form(current: State, stored: State, body: State) -> tuple[State, State]:
+    """What the journal keeps of a write: a long list or text as what changed (a one-item edit of 3,000 FAQ
+    items journals one item), other fields whole, and the state before for the fields kept whole."""
+    recorded, before = dict(body), journalled(current, body)
+    for name, new in body.items():
+        change = delta(name, stored.get(name), new)
+        if change is not None:
+            recorded[name] = change
+            before.pop(name, None)
+    return recorded, before
 
 
 def inline_config(state: State) -> State:
@@ -568,9 +596,11 @@ def recorded_changes(before: State, after: State, fields: list[str]) -> list[dic
     """A journalled change as list_changes shows it: compared in sendable form, like a write's own diff, so
     keys the API assigns (a FAQ item's id) are not reported as changes. A field the change sent that shows
     no difference changed a secret, which the journal never keeps: it says so."""
+    whole = [f for f in fields if not is_delta(after.get(f))]
     changes = masked_diff(
-        {f: comparable(f, before.get(f)) for f in fields}, {f: comparable(f, after.get(f)) for f in fields}, fields
+        {f: comparable(f, before.get(f)) for f in whole}, {f: comparable(f, after.get(f)) for f in whole}, whole
     )
+    changes += [c for f in fields if is_delta(after.get(f)) for c in delta_changes(f, after[f])]
     shown = {str(c["path"]).split(".")[0].split("[")[0] for c in changes}
     return changes + [
         {"path": f, "diff": "A secret in this field changed (the journal keeps no secrets, so it shows none)."}
