@@ -292,8 +292,7 @@ class AssistantWriter:
         )
         await self._confirm_lock(assistant_id, change_id)
         secrets = secrets_in(current) | secrets_in(body)
-        after = await self._deliver(assistant_id, body, change_id, warnings, secrets)
-        landed = {f: comparable(f, after.get(f)) for f in body}
+        after, landed = await self._deliver(assistant_id, body, change_id, warnings, secrets)
         if change_id is not None:
             # What the API holds is what was sent, in all but the keys it assigns: the row's body says it
             # already (a large list is not written to the journal a third time).
@@ -306,10 +305,10 @@ class AssistantWriter:
 
     async def _deliver(
         self, assistant_id: str, body: State, change_id: str | None, warnings: list[str], secrets: set[str]
-    ) -> State:
-        """PATCH `body` and return what the API holds after it. A PATCH is sent again only after a re-read
-        decided that the previous one did not land (and cannot land later); an undecided one raises
-        WriteUndecided with the row left pending."""
+    ) -> tuple[State, State]:
+        """PATCH `body` and return what the API holds after it, with the body's fields in sendable form. A PATCH
+        is sent again only after a re-read decided that the previous one did not land (and cannot land
+        later); an undecided one raises WriteUndecided with the row left pending."""
         last_error: ApiError = ApiTimeout("no attempt was made")
         attempts = self._client.settings.max_retries + 1
         for attempt in range(attempts):
@@ -327,7 +326,7 @@ class AssistantWriter:
                 verdict = await self._settler.decide_waiting(assistant_id, body, since, answered=answered)
                 if verdict.landed and verdict.reread is not None:
                     warnings.append(f"{_no_decisive_answer(exc)}, but a re-read shows the change landed as sent.")
-                    return verdict.reread
+                    return verdict.reread, _sendable(verdict.reread, body)
                 if verdict.landed is None:
                     raise await self._undecided(change_id, verdict, since, exc, secrets) from None
                 last_error = exc  # decided: it did not land, and will not; safe to send again
@@ -348,27 +347,30 @@ class AssistantWriter:
             await self._journal.finish(change_id, "failed", reason=reason)
         raise _scrubbed(_did_not_land(last_error, attempts), secrets)
 
-    async def _checked_answer(self, assistant_id: str, body: State, answer: State, warnings: list[str]) -> State:
+    async def _checked_answer(
+        self, assistant_id: str, body: State, answer: State, warnings: list[str]
+    ) -> tuple[State, State]:
         """The PATCH's answer, checked against what was sent: an answer lacking fields or holding other values
         is not trusted, a re-read says what the API holds."""
         after = answer.get("assistant")
         if not isinstance(after, dict):
             raise ServerFault("The Revox API answered the write without the assistant", status=200)
-        if holds(after, body):
-            return after
+        landed = _sendable(after, body)
+        if landed == body and all(f in after for f in body):
+            return after, landed
         reread = await self._settler.reread(assistant_id)
         if reread is None:
             warnings.append(
                 f"The API accepted the write, but its answer {_oddities(after, body)} and a re-read failed: call "
                 "get_assistant to see what it holds."
             )
-            return after
+            return after, landed
         if holds(reread, body):
             warnings.append(
                 f"The API's answer to the write {_oddities(after, body)}, but a re-read confirms the change landed "
                 "as sent."
             )
-        return reread
+        return reread, _sendable(reread, body)
 
     async def _undecided(
         self, change_id: str | None, verdict: Verdict, since: datetime, exc: ApiError, secrets: set[str]
@@ -697,6 +699,10 @@ def _reason(exc: Exception, secrets: set[str]) -> str:
     """Why a write failed, for the journal: the error's own words, every secret known to this write masked
     (the API's words may quote a stored one the change never sent)."""
     return scrub(f"{type(exc).__name__}: {exc}", secrets)
+
+
+def _sendable(state: State, body: State) -> State:
+    return {f: comparable(f, state.get(f)) for f in body}
 
 
 def _did_not_land(exc: ApiError, attempts: int) -> ApiError:
