@@ -7,12 +7,14 @@ until it is settled (the writer re-reads the assistant: applied if it holds what
 otherwise). A failed or settled row says why in `status_reason`. Rows are scoped by API (base URL and
 key, or the sandbox's file), so a journal shared by several configurations never mixes their assistants.
 
-Backends: SQLite (a local file, one process), PostgreSQL (shared by replicas, with a write lock across
-them), and NullJournal (`--no-journal`: records nothing).
+Backends: SQLite (a local file, shared by the processes that name it, with a write lock across them),
+PostgreSQL (shared by replicas, with a write lock across them), and NullJournal (`--no-journal`: records
+nothing).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from abc import ABC, abstractmethod
@@ -55,10 +57,30 @@ class LockLost(JournalUnavailable):
     """The write lock across replicas ended before its holder was done: its database connection failed."""
 
 
+# A writer waits this long for another process's write to the same assistant before giving up.
+LOCK_TIMEOUT_S = 30
+
+
+def lock_wait_refused(assistant_id: str) -> JournalUnavailable:
+    """What a write is told after LOCK_TIMEOUT_S of another server holding the assistant's lock."""
+    return JournalUnavailable(
+        f"Another server sharing this journal (a replica, or another process on the same journal file) has been "
+        f"writing to {assistant_id} for over {LOCK_TIMEOUT_S} s (the shared journal's write lock). Nothing was "
+        "changed. Try again in a minute."
+    )
+
+
+def lock_key(scope: str, assistant_id: str) -> int:
+    """A stable signed 64-bit key for (scope, assistant): the same in every process and every release
+    (Python's hash() is salted per process, so replicas would disagree)."""
+    digest = hashlib.blake2b(f"{scope}\0{assistant_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 class Journal(ABC):
     """What a journal backend does. `assistant_lock` serializes writes to one assistant: inside this
-    process always (cheap, and a waiting task holds nothing else), and across processes where the backend
-    can (PostgreSQL)."""
+    process always (cheap, and a waiting task holds nothing else), and across the processes sharing the
+    journal (a lock file per assistant for SQLite, an advisory lock for PostgreSQL)."""
 
     # False for NullJournal: nothing is recorded, and the tools say so.
     records = True

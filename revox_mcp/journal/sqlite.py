@@ -1,20 +1,24 @@
-"""The change journal in a local SQLite file: one process (a stdio server, or one HTTP replica).
+"""The change journal in a local SQLite file, shared by every server process that names it (each stdio
+server a client spawns uses the default file).
 
 The file is created with mode 0600 (it holds whole assistant configurations). Every access runs on a
 worker thread, which takes the connection's lock there: the event loop never waits for the file, nor for
-another thread reading a large page.
+another thread reading a large page. Writes to one assistant exclude each other across those processes
+with a lock file per assistant beside the journal (`file_lock.py` says why a file lock).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
 
 import anyio
 
+from revox_mcp.journal.file_lock import file_lock, lock_path
 from revox_mcp.journal.sql import Row, SqlJournal
 from revox_mcp.sqlite_files import connect, create_private, private_side_files, transaction
 
@@ -58,9 +62,12 @@ _MIGRATIONS = {
 
 
 class SqliteJournal(SqlJournal):
-    def __init__(self, path: Path, scope: str) -> None:
+    def __init__(self, path: Path, scope: str, lock_scope: str | None = None) -> None:
         super().__init__(scope)
         self.path = path
+        # Keyed on the API and the assistant, not on the key, as PostgreSQL's lock is: servers on an old
+        # and a new key (a rotation) still exclude each other.
+        self.lock_scope = lock_scope or scope
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
 
@@ -81,6 +88,11 @@ class SqliteJournal(SqlJournal):
             if "actor" not in test_call_columns:
                 db.execute("ALTER TABLE test_calls ADD COLUMN actor TEXT")
         self._db = db
+
+    @asynccontextmanager
+    async def _shared_lock(self, assistant_id: str) -> AsyncIterator[None]:
+        async with file_lock(lock_path(self.path, self.lock_scope, assistant_id), assistant_id):
+            yield
 
     async def aclose(self) -> None:
         await anyio.to_thread.run_sync(self.close)
