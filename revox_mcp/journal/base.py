@@ -47,6 +47,10 @@ class JournalEntry:
     after: dict[str, Any] | None
     status_reason: str | None = None
     actor: str | None = None
+    # When the PATCH was last sent (microsecond ISO text, like created_at): set by `begin` to created_at,
+    # moved by `mark_sent` when the write is sent again. None for rows written before it was recorded:
+    # created_at is then the best known send time.
+    sent_at: str | None = None
 
 
 class JournalUnavailable(RevoxMcpError):
@@ -150,6 +154,10 @@ class Journal(ABC):
     ) -> None: ...
 
     @abstractmethod
+    async def mark_sent(self, change_id: str) -> None:
+        """The row's PATCH is being sent again: its sent_at becomes now()."""
+
+    @abstractmethod
     async def settle(self, change_id: str, status: Status, after: dict[str, Any] | None, reason: str) -> None:
         """Settle a row left pending; a no-op if its writer finished it meanwhile (its word wins)."""
 
@@ -195,6 +203,9 @@ class NullJournal(Journal):
     ) -> None:
         return None
 
+    async def mark_sent(self, change_id: str) -> None:
+        return None
+
     async def settle(self, change_id: str, status: Status, after: dict[str, Any] | None, reason: str) -> None:
         return None
 
@@ -213,7 +224,7 @@ class NullJournal(Journal):
 # The columns every backend stores, in the order `entry` reads them.
 COLUMNS = (
     "change_id, created_at, assistant_id, status, fields, patch, edits, body, reason, reverts, before, after, "
-    "status_reason, actor"
+    "status_reason, actor, sent_at"
 )
 TEST_CALL_KEYS = ("created_at", "phone_number", "call_id", "candidate", "reason", "actor")
 
@@ -224,7 +235,9 @@ def new_change_id() -> str:
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    """UTC to the microsecond, always with six digits, so that text order is time order (rows stored to the
+    second before this are migrated to the same form: `.000000Z`)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def short(reason: str | None) -> str | None:
@@ -251,6 +264,7 @@ def entry(row: tuple[Any, ...] | list[Any]) -> JournalEntry:
         after,
         why,
         actor,
+        sent_at,
     ) = row
     return JournalEntry(
         change_id=change_id,
@@ -267,6 +281,7 @@ def entry(row: tuple[Any, ...] | list[Any]) -> JournalEntry:
         after=json.loads(after) if after else None,
         status_reason=why,
         actor=actor,
+        sent_at=sent_at,
     )
 
 

@@ -70,6 +70,16 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX test_calls_by_assistant ON test_calls (scope, assistant_id, seq);
     """,
+    # Times to the microsecond: rows stored to the second ('...T12:00:05Z') become the same instant in
+    # today's form ('...T12:00:05.000000Z'), so that text order is time order. And when a PATCH was
+    # last sent (NULL for older rows: created_at stands for it).
+    """
+    ALTER TABLE changes ADD COLUMN sent_at TEXT;
+    UPDATE changes SET created_at = left(created_at, 19) || '.000000Z'
+        WHERE created_at ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$';
+    UPDATE test_calls SET created_at = left(created_at, 19) || '.000000Z'
+        WHERE created_at ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # Advisory-lock key of the migration (any constant that no assistant's key is likely to be).

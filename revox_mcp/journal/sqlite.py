@@ -58,7 +58,32 @@ CREATE TABLE IF NOT EXISTS test_calls (
 _MIGRATIONS = {
     "status_reason": "ALTER TABLE changes ADD COLUMN status_reason TEXT",
     "actor": "ALTER TABLE changes ADD COLUMN actor TEXT",
+    "sent_at": "ALTER TABLE changes ADD COLUMN sent_at TEXT",
 }
+# Times stored to the second by older releases ('...T12:00:05Z'), rewritten to the same instant in today's
+# form ('...T12:00:05.000000Z'), so that text order is time order. Only that exact shape is touched, so
+# running it again changes nothing.
+_TO_THE_SECOND = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z"
+_REWRITE = "UPDATE {} SET created_at = substr(created_at, 1, 19) || '.000000Z' WHERE created_at GLOB ?"
+_MICROSECONDS = tuple(_REWRITE.format(table) for table in ("changes", "test_calls"))
+# PRAGMA user_version: 1 once the times are in microseconds (the steps above that are not columns).
+_USER_VERSION = 1
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    columns = {row[1] for row in db.execute("PRAGMA table_info(changes)")}
+    for column, sql in _MIGRATIONS.items():
+        if column not in columns:
+            db.execute(sql)
+    test_call_columns = {row[1] for row in db.execute("PRAGMA table_info(test_calls)")}
+    if "actor" not in test_call_columns:
+        db.execute("ALTER TABLE test_calls ADD COLUMN actor TEXT")
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    if version < 1:
+        for sql in _MICROSECONDS:
+            db.execute(sql, (_TO_THE_SECOND,))
+    if version < _USER_VERSION:
+        db.execute(f"PRAGMA user_version = {_USER_VERSION}")
 
 
 class SqliteJournal(SqlJournal):
@@ -79,14 +104,9 @@ class SqliteJournal(SqlJournal):
         db = connect(self.path)
         private_side_files(self.path)
         db.executescript(_SCHEMA)
+        # One transaction, read inside it: servers opening one file at once migrate it once.
         with transaction(db):
-            columns = {row[1] for row in db.execute("PRAGMA table_info(changes)")}
-            for column, sql in _MIGRATIONS.items():
-                if column not in columns:
-                    db.execute(sql)
-            test_call_columns = {row[1] for row in db.execute("PRAGMA table_info(test_calls)")}
-            if "actor" not in test_call_columns:
-                db.execute("ALTER TABLE test_calls ADD COLUMN actor TEXT")
+            _migrate(db)
         self._db = db
 
     @asynccontextmanager
