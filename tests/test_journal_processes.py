@@ -18,7 +18,7 @@ from mcp import Client, StdioServerParameters
 from revox_mcp.config import API_KEY_ENV, BASE_URL_ENV, Settings
 from revox_mcp.journal import SqliteJournal
 from revox_mcp.journal.base import JournalUnavailable, lock_wait_refused
-from revox_mcp.journal.file_lock import file_lock, lock_folder, lock_path
+from revox_mcp.journal.file_lock import LockFiles, file_lock, lock_folder, lock_path
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import RECEPTIONIST_ID
 from tests.conftest import stored, text_of
@@ -108,6 +108,25 @@ async def test_a_lock_held_too_long_is_refused_with_the_replicas_message(tmp_pat
     assert "asst_1 for over 30 s" in str(refused.value) and "Nothing was changed" in str(refused.value)
     async with file_lock(path, "asst_1", timeout_s=0.2):
         pass  # released when its holder's block ended
+
+
+async def test_lock_files_kept_open_are_unlocked_and_still_exclude(tmp_path: Path) -> None:
+    mine, other = LockFiles(tmp_path / "locks", keep=1), LockFiles(tmp_path / "locks")
+    for name in ("a", "b", "a"):  # 'a' kept open, 'b' closed (one kept at most), 'a' reused
+        async with mine.hold(name, f"asst_{name}"):
+            with pytest.raises(JournalUnavailable):
+                async with other.hold(name, f"asst_{name}", timeout_s=0.05):
+                    pytest.fail("two holders at once")
+    for name in ("a", "b"):  # nothing is left locked by the descriptors kept open
+        async with other.hold(name, f"asst_{name}", timeout_s=0.2):
+            pass
+    with pytest.raises(RuntimeError):
+        async with mine.hold("a", "asst_a"):
+            raise RuntimeError("the write failed")
+    async with other.hold("a", "asst_a", timeout_s=0.2):
+        pass  # released after a failed write too
+    mine.close()
+    other.close()
 
 
 HOLDER = """

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 import anyio
 
-from revox_mcp.journal.file_lock import file_lock, lock_path
+from revox_mcp.journal.file_lock import LockFiles, lock_folder, lock_name
 from revox_mcp.journal.sql import Row, SqlJournal
 from revox_mcp.sqlite_files import connect, create_private, private_side_files, transaction
 
@@ -93,6 +93,7 @@ class SqliteJournal(SqlJournal):
         # Keyed on the API and the assistant, not on the key, as PostgreSQL's lock is: servers on an old
         # and a new key (a rotation) still exclude each other.
         self.lock_scope = lock_scope or scope
+        self._lock_files = LockFiles(lock_folder(path))
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
 
@@ -111,13 +112,14 @@ class SqliteJournal(SqlJournal):
 
     @asynccontextmanager
     async def _shared_lock(self, assistant_id: str) -> AsyncIterator[None]:
-        async with file_lock(lock_path(self.path, self.lock_scope, assistant_id), assistant_id):
+        async with self._lock_files.hold(lock_name(self.lock_scope, assistant_id), assistant_id):
             yield
 
     async def aclose(self) -> None:
         await anyio.to_thread.run_sync(self.close)
 
     def close(self) -> None:
+        self._lock_files.close()
         with self._lock:
             if self._db is not None:
                 self._db.close()
