@@ -5,6 +5,7 @@ through a lock file per assistant that the kernel releases whatever ends its hol
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from revox_mcp.journal.base import JournalUnavailable, lock_wait_refused
 from revox_mcp.journal.file_lock import LockFiles, file_lock, lock_folder, lock_path
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import RECEPTIONIST_ID
-from tests.conftest import stored, text_of
+from tests.conftest import add_fault, requests_to, stored, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -29,10 +30,10 @@ SERVERS = 4
 ITEMS_PER_SERVER = 10
 
 
-def _server(sandbox: SandboxServer, journal: Path) -> StdioServerParameters:
+def _server(sandbox: SandboxServer, journal: Path, *marker: str) -> StdioServerParameters:
     return StdioServerParameters(
         command=sys.executable,
-        args=["-m", "revox_mcp", "serve", "--journal", str(journal)],
+        args=["-m", "revox_mcp", "serve", "--journal", str(journal), *marker],
         env={API_KEY_ENV: sandbox.api_key, BASE_URL_ENV: sandbox.url, "PATH": os.environ.get("PATH", "")},
     )
 
@@ -160,3 +161,70 @@ async def test_a_holder_killed_with_sigkill_leaves_no_lock_behind(tmp_path: Path
         if holder.poll() is None:
             holder.kill()
             holder.wait(timeout=10)
+
+
+def _child_with(marker: str) -> int:
+    """The pid of this test's child process whose command line holds `marker`."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == os.getpid() and marker.encode() in command:
+                return int(entry.name)
+    raise AssertionError(f"no child process with {marker}")
+
+
+async def _gets(sandbox: SandboxServer, count: int) -> None:
+    """Until the sandbox has seen `count` reads of the receptionist (each logged on arrival)."""
+    while len([r for r in requests_to(sandbox, "GET") if r.path.endswith(RECEPTIONIST_ID)]) < count:
+        await anyio.sleep(0.01)
+
+
+def _upsert(question: str) -> dict[str, object]:
+    item = {"question": question, "answer": "An answer."}
+    return {"id": RECEPTIONIST_ID, "edits": [{"op": "upsert", "list": "faq_items", "item": item}]}
+
+
+async def test_a_server_killed_holding_the_lock_frees_it_for_the_next_server(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    """Server A holds the receptionist's lock (its read is held up by the sandbox) and is killed with
+    SIGKILL; server B, waiting on the same journal file, goes on at once (not after the 30 s cap), and A
+    restarted finds nothing left to settle."""
+    journal_file, marker = tmp_path / "journal.db", "61.5"
+    outcomes: dict[str, str] = {}
+
+    async def call(client: Client, name: str, question: str) -> None:
+        try:
+            result = await client.call_tool("update_assistant", _upsert(question))
+            outcomes[name] = "error: " + text_of(result) if result.is_error else "ok"
+        except Exception as exc:  # A's connection ends when it is killed
+            outcomes[name] = f"gone: {type(exc).__name__}"
+
+    with anyio.fail_after(60):
+        async with (
+            Client(_server(sandbox, journal_file, "--catalog-ttl", marker)) as first,
+            Client(_server(sandbox, journal_file)) as second,
+            anyio.create_task_group() as tasks,
+        ):
+            add_fault(sandbox, method="GET", path=f"*/assistants/{RECEPTIONIST_ID}", delay_s=10)
+            tasks.start_soon(call, first, "A", "From A?")
+            await _gets(sandbox, 1)  # A holds the lock, reading
+            tasks.start_soon(call, second, "B", "From B?")
+            await anyio.sleep(0.5)  # B has had time to read, were it not waiting for A's lock
+            assert "B" not in outcomes and len([r for r in requests_to(sandbox, "GET")]) == 1
+            os.kill(_child_with(marker), signal.SIGKILL)
+            with anyio.fail_after(15):  # far below the 30 s a lock left held would cost
+                while "B" not in outcomes:
+                    await anyio.sleep(0.01)
+            tasks.cancel_scope.cancel()
+        async with Client(_server(sandbox, journal_file)) as restarted:
+            again = await restarted.call_tool("update_assistant", _upsert("From A again?"))
+            listed = (await restarted.call_tool("list_changes", {"assistant_id": RECEPTIONIST_ID})).structured_content
+    assert outcomes["B"] == "ok" and not again.is_error
+    questions = {item["question"] for item in stored(sandbox, RECEPTIONIST_ID)["faq_items"]}
+    assert {"From B?", "From A again?"} <= questions and "From A?" not in questions
+    assert listed is not None and [c["status"] for c in listed["changes"]] == ["applied", "applied"]
