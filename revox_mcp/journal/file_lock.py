@@ -7,7 +7,8 @@ among them (which must be committed before the PATCH). A lock file per assistant
 to that assistant, and the kernel releases it when its holder's descriptor closes, whatever ends the
 process (kill -9 included): it can never be left held. `flock` (not `fcntl` record locks) because its
 locks belong to the open file, so two journals in one process exclude each other too, and closing some
-other descriptor of the file never drops them.
+other descriptor of the file never drops them. Windows has no flock: there the file's first byte is
+locked through msvcrt, likewise per handle and dropped when its process ends.
 
 Waiting never blocks the event loop: a non-blocking try, then short sleeps (a cancelled wait just
 closes its descriptor). A journal keeps the descriptors of its recent lock files open, unlocked, so an
@@ -18,8 +19,8 @@ a third take a lock on a new file); there is one small empty file per assistant 
 
 from __future__ import annotations
 
-import fcntl
 import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -53,17 +54,39 @@ def lock_path(journal_path: Path, lock_scope: str, assistant_id: str) -> Path:
 
 
 def _open(path: Path) -> int:
-    """The lock file, created for the owner only (0600, in a 0700 folder), opened close-on-exec."""
+    """The lock file, created for the owner only (0600, in a 0700 folder), opened close-on-exec (a child
+    process must never inherit, and so keep, a lock)."""
     path.parent.mkdir(mode=0o700, exist_ok=True)
-    return os.open(path, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+    return os.open(path, os.O_CREAT | os.O_RDWR | getattr(os, "O_CLOEXEC", 0), 0o600)
 
 
-def _try(fd: int) -> bool:
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
+if sys.platform == "win32":  # no flock: msvcrt's lock of the file's first byte, also per handle (untested here)
+    import msvcrt
+
+    def _try(fd: int) -> bool:
+        os.lseek(fd, 0, os.SEEK_SET)
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try(fd: int) -> bool:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _unlock(fd: int) -> None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 async def _acquire(fd: int, assistant_id: str, timeout_s: float) -> bool:
@@ -71,7 +94,7 @@ async def _acquire(fd: int, assistant_id: str, timeout_s: float) -> bool:
     deadline = anyio.current_time() + timeout_s
     pause = _POLL_MIN_S
     waited = False
-    # flock with LOCK_NB is one system call that never waits: fine on the event loop.
+    # A non-blocking try is one system call that never waits: fine on the event loop.
     while not _try(fd):
         if anyio.current_time() >= deadline:
             raise lock_wait_refused(assistant_id)
@@ -116,7 +139,7 @@ class LockFiles:
             try:
                 yield
             finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+                _unlock(fd)
                 if waited:
                     self._contended[name] = anyio.current_time()
             if len(self._idle) < self._keep:
