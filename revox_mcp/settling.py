@@ -47,7 +47,7 @@ def _instant(text: str) -> datetime:
 def sent_at(entry: JournalEntry) -> datetime:
     """When the row's PATCH was last sent (rows written before `sent_at` existed: when the row began). A
     stamp to the second (rows of earlier releases) is rounded up, so that no grace ends early."""
-    text = getattr(entry, "sent_at", None) or entry.created_at
+    text = entry.sent_at or entry.created_at
     moment = _instant(text)
     return moment if "." in text else moment + timedelta(seconds=1)
 

@@ -3,10 +3,10 @@
 Read the current state, check the version guard, build the new values (merge, edits, or a revert's
 before-values), validate them whole, send only what differs, journal the write, and report what
 changed and anything the API did not apply. Writes to one assistant are serialized by the journal's
-lock (inside this server; across replicas too when they share a PostgreSQL journal), so those callers
-never interleave between the read and the write; the API has no conditional writes, so a writer
-elsewhere still can, in the milliseconds between our GET and PATCH (we report it when the answer
-shows it).
+lock (inside this server, and across the servers that share its journal: one SQLite file or one
+PostgreSQL database), so those callers never interleave between the read and the write; the API has no
+conditional writes, so a writer elsewhere still can, in the milliseconds between our GET and PATCH (we
+report it when the answer shows it).
 """
 
 from __future__ import annotations
@@ -172,8 +172,8 @@ class AssistantWriter:
     ) -> WriteOutcome:
         outcome: WriteOutcome | None = None
         try:
-            # Held from the read through the PATCH to the journal row: in this process, and across replicas
-            # when the journal is shared (PostgreSQL).
+            # Held from the read through the PATCH to the journal row: in this process, and across the
+            # processes sharing the journal (one SQLite file, or PostgreSQL).
             async with self._journal.assistant_lock(assistant_id):
                 outcome = await self._change_locked(assistant_id, build, **options)
         except LockLost:

@@ -4,11 +4,12 @@ configurations, and the whole tool through MCP on calls with known outcome rates
 from __future__ import annotations
 
 import copy
+import re
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 
 from revox_mcp import impact
@@ -156,9 +157,7 @@ async def test_a_change_whose_window_another_closed_is_unmeasurable_or_measured_
     settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
     async with mcp_client(settings) as client:
         ids = []
-        for name in ("Reminder v2", "Reminder v3"):
-            if ids:
-                await anyio.sleep(1.1)  # the journal stamps changes to the second
+        for name in ("Reminder v2", "Reminder v3"):  # within one second: the journal orders them
             change = await client.call_tool("update_assistant", {"id": REMINDER_ID, "patch": {"name": name}})
             ids.append(change.structured_content["change_id"])
         first, second = ids
@@ -270,3 +269,69 @@ async def test_the_sandbox_tuning_history_gives_its_stated_answers(tmp_path: Pat
             )
     assert text_of(tuned).startswith("Better: 'completed' went from 30% (9/30) to 67% (22/33); p = 0.004")
     assert retuned.structured_content["verdict"] == "not yet"
+
+
+async def _four_changes(client: Any) -> list[str]:
+    """Three renames of the reminder and the revert of the last, as fast as they go (well within a second)."""
+    ids = []
+    for name in ("Reminder v2", "Reminder v3", "Reminder v4"):
+        change = await client.call_tool("update_assistant", {"id": REMINDER_ID, "patch": {"name": name}})
+        ids.append(change.structured_content["change_id"])
+    revert = await client.call_tool("revert_change", {"change_id": ids[-1]})
+    return [*ids, revert.structured_content["change_id"]]
+
+
+def _window(result: Any) -> str:
+    found = re.search(r"outside the window (.+?(?:\)|now))\.", text_of(result))
+    assert found, text_of(result)
+    return found.group(1)
+
+
+async def _impacts(client: Any, ids: list[str]) -> list[Any]:
+    return [await client.call_tool("change_impact", {"change_id": change_id}) for change_id in ids]
+
+
+@pytest.mark.anyio
+async def test_four_changes_within_one_second_bound_each_others_windows(sandbox: SandboxServer, tmp_path: Path) -> None:
+    """From issue 19: times stored to the second left changes within one second unordered, so a change's
+    window ran 'to now' beside a note that it ends at its revert."""
+    settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db")
+    async with mcp_client(settings) as client:
+        ids = await _four_changes(client)
+        changes = (await client.call_tool("list_changes", {"assistant_id": REMINDER_ID})).structured_content
+        at = {c["change_id"]: impact.instant(c["created_at"]).isoformat() for c in changes["changes"]}  # type: ignore[union-attr]
+        seed_calls(sandbox, datetime.now(UTC), before=(5, 20), after=(15, 20))
+        first, second, third, revert = await _impacts(client, ids)
+    a, b, c, d = (at[i] for i in ids)
+    assert a < b < c < d, "each change has its own instant"
+    assert _window(first).endswith(f"(lookback) to {b} (the next change, or until)")
+    assert _window(second) == f"from {a} (the change before) to {c} (the next change, or until)"
+    assert _window(third) == f"from {b} (the change before) to {d} (the next change, or until)"
+    assert f"This change was reverted by {ids[3]}: the after side ends there." in text_of(third)
+    assert _window(revert) == f"from {c} (the change before) to now"
+    for result in (second, third):
+        assert result.structured_content["verdict"] == "unmeasurable", text_of(result)
+
+
+@pytest.mark.anyio
+async def test_changes_stored_to_the_same_second_keep_their_order_of_writing(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    """Rows an older release stored to the second (migrated to '.000000Z') carry equal times: their order of
+    writing still bounds each window (closed, not 'to now')."""
+    path = tmp_path / "journal.db"
+    settings = fast_settings(sandbox, journal_path=path)
+    async with mcp_client(settings) as client:
+        ids = await _four_changes(client)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE changes SET created_at = '2026-11-10T12:00:05.000000Z'")
+    db.close()
+    async with mcp_client(settings) as client:
+        first, second, third, revert = await _impacts(client, ids)
+    same = "2026-11-10T12:00:05+00:00"
+    assert _window(second) == f"from {same} (the change before) to {same} (the next change, or until)"
+    assert _window(third) == f"from {same} (the change before) to {same} (the next change, or until)"
+    assert f"This change was reverted by {ids[3]}: the after side ends there." in text_of(third)
+    assert _window(first).endswith(f"to {same} (the next change, or until)")
+    assert _window(revert) == f"from {same} (the change before) to now"
+    assert third.structured_content["verdict"] == "unmeasurable"

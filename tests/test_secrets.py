@@ -53,7 +53,7 @@ async def test_the_custom_llm_key_is_masked_everywhere(sandbox: SandboxServer, t
     assert MASKED in everything(outputs[0]) and MASKED in everything(outputs[1])
     assert outputs[3].is_error
     assert SECRET not in resource.contents[0].text  # type: ignore[union-attr]
-    for file in tmp_path.glob("journal.db*"):
+    for file in (f for f in tmp_path.glob("journal.db*") if f.is_file()):  # not journal.db.locks/
         assert SECRET.encode() not in file.read_bytes(), f"{file.name} keeps the secret"
 
 
@@ -231,7 +231,7 @@ async def test_header_query_and_url_secrets_are_masked_everywhere(sandbox: Sandb
     for text in texts:
         for secret in HIDDEN:
             assert secret not in text
-    for file in tmp_path.glob("journal.db*"):
+    for file in (f for f in tmp_path.glob("journal.db*") if f.is_file()):  # not journal.db.locks/
         for secret in HIDDEN:
             assert secret.encode() not in file.read_bytes(), f"{file.name} keeps {secret}"
     tool = read.structured_content["assistant"]["custom_tools"][0]  # type: ignore[index]
@@ -389,7 +389,7 @@ async def test_credentials_inside_any_text_are_masked_everywhere(sandbox: Sandbo
     for output in outputs:
         for secret in secrets:
             assert secret not in everything(output), (secret, everything(output)[:300])
-    for file in tmp_path.glob("journal.db*"):
+    for file in (f for f in tmp_path.glob("journal.db*") if f.is_file()):  # not journal.db.locks/
         assert not any(s.encode() in file.read_bytes() for s in secrets), file.name
     row = stored(sandbox, SALES_QUALIFIER_ID)
     assert row["webhook_url"].endswith(secrets[0]) and row["custom_tools"][0]["headers"][0]["value"] == secrets[5]

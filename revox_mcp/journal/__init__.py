@@ -22,7 +22,7 @@ async def open_journal(settings: Settings) -> Journal:
 
         journal = PostgresJournal(settings.journal_url, settings.scope, lock_scope=settings.lock_scope)
     elif settings.journal_path is not None:
-        journal = SqliteJournal(settings.journal_path, settings.scope)
+        journal = SqliteJournal(settings.journal_path, settings.scope, lock_scope=settings.lock_scope)
     else:
         journal = NullJournal(settings.scope)
     await journal.open()

@@ -7,12 +7,14 @@ until it is settled (the writer re-reads the assistant: applied if it holds what
 otherwise). A failed or settled row says why in `status_reason`. Rows are scoped by API (base URL and
 key, or the sandbox's file), so a journal shared by several configurations never mixes their assistants.
 
-Backends: SQLite (a local file, one process), PostgreSQL (shared by replicas, with a write lock across
-them), and NullJournal (`--no-journal`: records nothing).
+Backends: SQLite (a local file, shared by the processes that name it, with a write lock across them),
+PostgreSQL (shared by replicas, with a write lock across them), and NullJournal (`--no-journal`: records
+nothing).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from abc import ABC, abstractmethod
@@ -45,6 +47,10 @@ class JournalEntry:
     after: dict[str, Any] | None
     status_reason: str | None = None
     actor: str | None = None
+    # When the PATCH was last sent (microsecond ISO text, like created_at): set by `begin` to created_at,
+    # moved by `mark_sent` when the write is sent again. None for rows written before it was recorded:
+    # created_at is then the best known send time.
+    sent_at: str | None = None
 
 
 class JournalUnavailable(RevoxMcpError):
@@ -55,10 +61,30 @@ class LockLost(JournalUnavailable):
     """The write lock across replicas ended before its holder was done: its database connection failed."""
 
 
+# A writer waits this long for another process's write to the same assistant before giving up.
+LOCK_TIMEOUT_S = 30
+
+
+def lock_wait_refused(assistant_id: str) -> JournalUnavailable:
+    """What a write is told after LOCK_TIMEOUT_S of another server holding the assistant's lock."""
+    return JournalUnavailable(
+        f"Another server sharing this journal (a replica, or another process on the same journal file) has been "
+        f"writing to {assistant_id} for over {LOCK_TIMEOUT_S} s (the shared journal's write lock). Nothing was "
+        "changed. Try again in a minute."
+    )
+
+
+def lock_key(scope: str, assistant_id: str) -> int:
+    """A stable signed 64-bit key for (scope, assistant): the same in every process and every release
+    (Python's hash() is salted per process, so replicas would disagree)."""
+    digest = hashlib.blake2b(f"{scope}\0{assistant_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 class Journal(ABC):
     """What a journal backend does. `assistant_lock` serializes writes to one assistant: inside this
-    process always (cheap, and a waiting task holds nothing else), and across processes where the backend
-    can (PostgreSQL)."""
+    process always (cheap, and a waiting task holds nothing else), and across the processes sharing the
+    journal (a lock file per assistant for SQLite, an advisory lock for PostgreSQL)."""
 
     # False for NullJournal: nothing is recorded, and the tools say so.
     records = True
@@ -81,10 +107,6 @@ class Journal(ABC):
 
     async def confirm_lock(self, assistant_id: str) -> None:
         """Right before a PATCH: raise LockLost if the lock across processes is no longer held."""
-        return None
-
-    async def mark_sent(self, change_id: str) -> None:
-        """The row's PATCH was sent again now (its grace starts over)."""
         return None
 
     @abstractmethod
@@ -132,6 +154,10 @@ class Journal(ABC):
     ) -> None: ...
 
     @abstractmethod
+    async def mark_sent(self, change_id: str) -> None:
+        """The row's PATCH is being sent again: its sent_at becomes now()."""
+
+    @abstractmethod
     async def settle(self, change_id: str, status: Status, after: dict[str, Any] | None, reason: str) -> None:
         """Settle a row left pending; a no-op if its writer finished it meanwhile (its word wins)."""
 
@@ -177,6 +203,9 @@ class NullJournal(Journal):
     ) -> None:
         return None
 
+    async def mark_sent(self, change_id: str) -> None:
+        return None
+
     async def settle(self, change_id: str, status: Status, after: dict[str, Any] | None, reason: str) -> None:
         return None
 
@@ -195,7 +224,7 @@ class NullJournal(Journal):
 # The columns every backend stores, in the order `entry` reads them.
 COLUMNS = (
     "change_id, created_at, assistant_id, status, fields, patch, edits, body, reason, reverts, before, after, "
-    "status_reason, actor"
+    "status_reason, actor, sent_at"
 )
 TEST_CALL_KEYS = ("created_at", "phone_number", "call_id", "candidate", "reason", "actor")
 
@@ -206,6 +235,8 @@ def new_change_id() -> str:
 
 
 def now() -> str:
+    """UTC to the microsecond, always with six digits, so that text order is time order (rows stored to the
+    second before this are migrated to the same form: `.000000Z`)."""
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
@@ -233,6 +264,7 @@ def entry(row: tuple[Any, ...] | list[Any]) -> JournalEntry:
         after,
         why,
         actor,
+        sent_at,
     ) = row
     return JournalEntry(
         change_id=change_id,
@@ -249,6 +281,7 @@ def entry(row: tuple[Any, ...] | list[Any]) -> JournalEntry:
         after=json.loads(after) if after else None,
         status_reason=why,
         actor=actor,
+        sent_at=sent_at,
     )
 
 

@@ -13,7 +13,6 @@ psycopg's async pool keeps every access off the event loop.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,7 +25,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from revox_mcp.errors import ConfigError
-from revox_mcp.journal.base import JournalUnavailable, LockLost
+from revox_mcp.journal.base import LOCK_TIMEOUT_S, JournalUnavailable, LockLost, lock_key, lock_wait_refused
 from revox_mcp.journal.sql import Row, SqlJournal
 from revox_mcp.redaction import mask_text, scrub
 
@@ -71,14 +70,22 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX test_calls_by_assistant ON test_calls (scope, assistant_id, seq);
     """,
+    # Times to the microsecond: rows stored to the second ('...T12:00:05Z') become the same instant in
+    # today's form ('...T12:00:05.000000Z'), so that text order is time order. And when a PATCH was
+    # last sent (NULL for older rows: created_at stands for it).
+    """
+    ALTER TABLE changes ADD COLUMN sent_at TEXT;
+    UPDATE changes SET created_at = left(created_at, 19) || '.000000Z'
+        WHERE created_at ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$';
+    UPDATE test_calls SET created_at = left(created_at, 19) || '.000000Z'
+        WHERE created_at ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # Advisory-lock key of the migration (any constant that no assistant's key is likely to be).
 _MIGRATION_LOCK = 0x7265766F786D6370  # "revoxmcp"
 CONNECT_TIMEOUT_S = 5
 POOL_SIZE = 10
-# A writer waits this long for another replica's write to the same assistant before giving up.
-LOCK_TIMEOUT_S = 30
 # A dead peer (a database restarted, a network cut) is noticed within about idle + interval * count seconds.
 KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
 # scheme://userinfo@: the userinfo runs to the LAST '@' before the path or query (a password may hold '@' or
@@ -125,13 +132,6 @@ def _password(url: str) -> str | None:
         return conninfo_to_dict(url).get("password")  # type: ignore[return-value]
     except psycopg.Error:
         return None
-
-
-def lock_key(scope: str, assistant_id: str) -> int:
-    """A stable signed 64-bit key for (scope, assistant): the same in every process and every release
-    (Python's hash() is salted per process, so replicas would disagree)."""
-    digest = hashlib.blake2b(f"{scope}\0{assistant_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
 
 
 def one_line(exc: BaseException, url: str) -> str:
@@ -262,10 +262,7 @@ class PostgresJournal(SqlJournal):
         try:
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(self.lock_scope, assistant_id),))
         except psycopg.errors.LockNotAvailable:
-            raise JournalUnavailable(
-                f"Another replica has been writing to {assistant_id} for over {LOCK_TIMEOUT_S} s (the "
-                "shared journal's write lock). Nothing was changed. Try again in a minute."
-            ) from None
+            raise lock_wait_refused(assistant_id) from None
 
     async def confirm_lock(self, assistant_id: str) -> None:
         conn = self._holding.get(assistant_id)

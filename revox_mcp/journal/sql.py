@@ -75,15 +75,17 @@ class SqlJournal(Journal):
         reverts: str | None = None,
         actor: str | None = None,
     ) -> str:
-        change_id = new_change_id()
+        change_id, created_at = new_change_id(), now()
         stored = [json.dumps(value) for value in (fields, patch, edits, body)]
+        # sent_at in the same row, same statement: a normal write costs no extra round trip for it.
         await self._run(
-            "INSERT INTO changes (change_id, scope, created_at, assistant_id, status, fields, patch, edits, body, "
-            "reason, reverts, before, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO changes (change_id, scope, created_at, sent_at, assistant_id, status, fields, patch, edits, "
+            "body, reason, reverts, before, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 change_id,
                 self.scope,
-                now(),
+                created_at,
+                created_at,
                 assistant_id,
                 "pending",
                 *stored,
@@ -102,6 +104,9 @@ class SqlJournal(Journal):
             "UPDATE changes SET status = ?, after = ?, status_reason = ? WHERE change_id = ?",
             (status, dumps(after), short(reason), change_id),
         )
+
+    async def mark_sent(self, change_id: str) -> None:
+        await self._run("UPDATE changes SET sent_at = ? WHERE change_id = ?", (now(), change_id))
 
     async def settle(self, change_id: str, status: Status, after: dict[str, Any] | None, reason: str) -> None:
         await self._run(

@@ -1,20 +1,24 @@
-"""The change journal in a local SQLite file: one process (a stdio server, or one HTTP replica).
+"""The change journal in a local SQLite file, shared by every server process that names it (each stdio
+server a client spawns uses the default file).
 
 The file is created with mode 0600 (it holds whole assistant configurations). Every access runs on a
 worker thread, which takes the connection's lock there: the event loop never waits for the file, nor for
-another thread reading a large page.
+another thread reading a large page. Writes to one assistant exclude each other across those processes
+with a lock file per assistant beside the journal (`file_lock.py` says why a file lock).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TypeVar
 
 import anyio
 
+from revox_mcp.journal.file_lock import LockFiles, lock_folder, lock_name
 from revox_mcp.journal.sql import Row, SqlJournal
 from revox_mcp.sqlite_files import connect, create_private, private_side_files, transaction
 
@@ -54,13 +58,42 @@ CREATE TABLE IF NOT EXISTS test_calls (
 _MIGRATIONS = {
     "status_reason": "ALTER TABLE changes ADD COLUMN status_reason TEXT",
     "actor": "ALTER TABLE changes ADD COLUMN actor TEXT",
+    "sent_at": "ALTER TABLE changes ADD COLUMN sent_at TEXT",
 }
+# Times stored to the second by older releases ('...T12:00:05Z'), rewritten to the same instant in today's
+# form ('...T12:00:05.000000Z'), so that text order is time order. Only that exact shape is touched, so
+# running it again changes nothing.
+_TO_THE_SECOND = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z"
+_REWRITE = "UPDATE {} SET created_at = substr(created_at, 1, 19) || '.000000Z' WHERE created_at GLOB ?"
+_MICROSECONDS = tuple(_REWRITE.format(table) for table in ("changes", "test_calls"))
+# PRAGMA user_version: 1 once the times are in microseconds (the steps above that are not columns).
+_USER_VERSION = 1
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    columns = {row[1] for row in db.execute("PRAGMA table_info(changes)")}
+    for column, sql in _MIGRATIONS.items():
+        if column not in columns:
+            db.execute(sql)
+    test_call_columns = {row[1] for row in db.execute("PRAGMA table_info(test_calls)")}
+    if "actor" not in test_call_columns:
+        db.execute("ALTER TABLE test_calls ADD COLUMN actor TEXT")
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    if version < 1:
+        for sql in _MICROSECONDS:
+            db.execute(sql, (_TO_THE_SECOND,))
+    if version < _USER_VERSION:
+        db.execute(f"PRAGMA user_version = {_USER_VERSION}")
 
 
 class SqliteJournal(SqlJournal):
-    def __init__(self, path: Path, scope: str) -> None:
+    def __init__(self, path: Path, scope: str, lock_scope: str | None = None) -> None:
         super().__init__(scope)
         self.path = path
+        # Keyed on the API and the assistant, not on the key, as PostgreSQL's lock is: servers on an old
+        # and a new key (a rotation) still exclude each other.
+        self.lock_scope = lock_scope or scope
+        self._lock_files = LockFiles(lock_folder(path))
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
 
@@ -72,20 +105,21 @@ class SqliteJournal(SqlJournal):
         db = connect(self.path)
         private_side_files(self.path)
         db.executescript(_SCHEMA)
+        # One transaction, read inside it: servers opening one file at once migrate it once.
         with transaction(db):
-            columns = {row[1] for row in db.execute("PRAGMA table_info(changes)")}
-            for column, sql in _MIGRATIONS.items():
-                if column not in columns:
-                    db.execute(sql)
-            test_call_columns = {row[1] for row in db.execute("PRAGMA table_info(test_calls)")}
-            if "actor" not in test_call_columns:
-                db.execute("ALTER TABLE test_calls ADD COLUMN actor TEXT")
+            _migrate(db)
         self._db = db
+
+    @asynccontextmanager
+    async def _shared_lock(self, assistant_id: str) -> AsyncIterator[None]:
+        async with self._lock_files.hold(lock_name(self.lock_scope, assistant_id), assistant_id):
+            yield
 
     async def aclose(self) -> None:
         await anyio.to_thread.run_sync(self.close)
 
     def close(self) -> None:
+        self._lock_files.close()
         with self._lock:
             if self._db is not None:
                 self._db.close()

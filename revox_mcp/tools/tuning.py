@@ -26,10 +26,8 @@ MAX_SCANNED = 2_000
 
 async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
     assistant_id, moment, stamp, change_id = await _the_change(ctx, args)
-    changes = [e for e in await _changes_of(ctx, assistant_id) if e.status == "applied" and e.change_id != change_id]
-    earlier = [t for t in (impact.instant(e.created_at) for e in changes) if t is not None and t < moment]
-    later = sorted((t, e.change_id) for e in changes if (t := impact.instant(e.created_at)) is not None and t > moment)
-    reverted_by = next((e.change_id for e in changes if change_id and e.reverts == change_id), None)
+    entries = await _changes_of(ctx, assistant_id)
+    earlier, later = _neighbours(entries, change_id, moment)
     lookback = moment - timedelta(days=args.lookback_days)
     since = max([*earlier, lookback])
     # An explicit until wins over the next journalled change: the after side then measures them together.
@@ -61,8 +59,9 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
         notes.append(f"Only the newest {MAX_SCANNED} calls were read.")
     if grouped:
         notes.append(f"The after side also holds the later change(s) {', '.join(grouped)}: measured together.")
-    if reverted_by:
-        notes.append(f"This change was reverted by {reverted_by}: the after side ends there.")
+    reverted = _reverted_note(entries, change_id, None if given_until else later)
+    if reverted:
+        notes.append(reverted)
     if change_id is None:
         notes.append(
             "Changes made outside this server are not known: if another one falls inside the window, pass "
@@ -83,6 +82,43 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
         "notes": notes,
     }
     return ToolAnswer(answer, f"{judged['words']} {' '.join(notes)}")
+
+
+def _neighbours(
+    entries: list[JournalEntry], change_id: str | None, moment: datetime
+) -> tuple[list[datetime], list[tuple[datetime, str]]]:
+    """The applied changes before this one (their times), and after it (time and id, the next first).
+
+    For a journalled change, before and after are the journal's order of writing (`entries` come newest
+    first), not a comparison of times: changes within one second, or stamped to the second by an older
+    release, may carry equal times. A neighbour's time is kept on its side of the change (a clock that
+    stepped back must not open a window backwards). Otherwise (a moment 'at', or a change older than the
+    entries read) times decide.
+    """
+    position = next((i for i, e in enumerate(entries) if e.change_id == change_id), None)
+    timed = [
+        (i, t, e.change_id)
+        for i, e in enumerate(entries)
+        if e.status == "applied" and e.change_id != change_id and (t := impact.instant(e.created_at)) is not None
+    ]
+    if position is None:
+        return [t for _, t, _ in timed if t < moment], sorted((t, cid) for _, t, cid in timed if t > moment)
+    earlier = [min(t, moment) for i, t, _ in timed if i > position]
+    return earlier, [(max(t, moment), cid) for i, t, cid in reversed(timed) if i < position]
+
+
+def _reverted_note(
+    entries: list[JournalEntry], change_id: str | None, bounding: list[tuple[datetime, str]] | None
+) -> str | None:
+    """Which change reverted this one, and whether it is the one ending the after side (`bounding`, the next
+    changes, is None when an until given ends it)."""
+    reverted_by = next(
+        (e.change_id for e in entries if change_id and e.reverts == change_id and e.status == "applied"), None
+    )
+    if reverted_by is None:
+        return None
+    ends_there = bool(bounding and bounding[0][1] == reverted_by)
+    return f"This change was reverted by {reverted_by}" + (": the after side ends there." if ends_there else ".")
 
 
 def _closed_window(
