@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import mcp_types as types
 from mcp.server import Server
 from mcp.server.context import ServerRequestContext
@@ -300,11 +301,19 @@ def _error_result(text: str) -> types.CallToolResult:
 
 async def _settle_left_pending(writer: AssistantWriter) -> None:
     """Rows a crashed run left pending are settled at start (rare: a re-read per row). Start-up never fails
-    over it; rows that cannot be settled now are settled when listed or before the next write."""
+    over it, and waits for it a few seconds at most (another server on the journal may hold an assistant's
+    lock for a while): rows not settled then are settled when listed or before the next write."""
     try:
-        await writer.settle_pending()
+        with anyio.move_on_after(START_SETTLE_MAX_S) as scope:
+            await writer.settle_pending()
+        if scope.cancelled_caught:
+            logger.warning("pending journal rows not all settled within %.0f s of start; later", START_SETTLE_MAX_S)
     except Exception as exc:
         logger.warning("could not settle pending journal rows at start: %s", type(exc).__name__)
+
+
+# A client waits for its server to initialize: start-up settling must not hold it long.
+START_SETTLE_MAX_S = 3.0
 
 
 def _actor(ctx: ServerRequestContext[ServerState]) -> Actor | None:
