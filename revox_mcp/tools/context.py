@@ -289,6 +289,8 @@ LIST_VOICES = ToolSpec(
     answer_model=ListVoicesAnswer,
     annotations=READ_ONLY,
     handler=list_voices,
+    bound="Answers stay under 16 KB by default: filter, or lower limit.",
+    read_on="Add filters or a lower limit.",
 )
 
 LIST_PHONE_NUMBERS = ToolSpec(
@@ -300,6 +302,8 @@ LIST_PHONE_NUMBERS = ToolSpec(
     answer_model=ListPhoneNumbersAnswer,
     annotations=READ_ONLY,
     handler=list_phone_numbers,
+    bound="Answers stay under 16 KB by default.",
+    read_on="Have the operator raise --max-answer-bytes to see every number.",
 )
 
 SEARCH_CALLS = ToolSpec(
@@ -314,6 +318,8 @@ SEARCH_CALLS = ToolSpec(
     answer_model=SearchCallsAnswer,
     annotations=READ_ONLY,
     handler=search_calls,
+    bound="Answers stay under 16 KB by default: pages of calls.",
+    read_on="Ask again with a smaller page_size (e.g. 40): calls left out of this page are not on the next one.",
 )
 
 GET_CALL = ToolSpec(
@@ -328,4 +334,6 @@ GET_CALL = ToolSpec(
     answer_model=GetCallAnswer,
     annotations=READ_ONLY,
     handler=get_call,
+    bound="Answers stay under 16 KB by default: the transcript in pages.",
+    read_on="Use a smaller max_turns and page with turn_offset.",
 )
