@@ -147,29 +147,26 @@ class GetAssistantArgs(Strict):
         default=None,
         max_length=60,
         description='Top-level fields to read, e.g. ["voice", "first_sentence"] (id, name and updated_at always '
-        "come): whole when they fit, else a list or a text in pages (see pages[]). Without it every field comes, "
-        "long texts cut and long lists left out, each with a note.",
+        "come), whole or, when long, in pages[]. Without it every field comes, long texts cut and long lists "
+        "left out, each with a note.",
     )
     offset: int = Field(
         default=0,
         ge=0,
         le=10_000_000,
-        description="Where a paged field's page starts: an item index (lists, or faq_query's matches) or a "
-        "character offset (texts); each page's next_offset is the next one.",
+        description="Start of a page: item index (lists, faq_query matches) or character (texts); see next_offset.",
     )
     limit: int | None = Field(
         default=None,
         ge=1,
         le=100_000,
-        description="Most items (lists, at most 500) or characters (texts, at most 100,000) in a page; "
-        "default: as many as fit the answer's size.",
+        description="Most items (<=500) or characters (<=100,000) in a page; default: what fits.",
     )
     faq_query: str | None = Field(
         default=None,
         min_length=1,
         max_length=200,
-        description="Find FAQ items whose question or answer contains this (any case): each match with its "
-        "index and question (the key an edit uses), paged with offset and limit.",
+        description="FAQ items whose question or answer contains this (any case), paged, each with its index.",
     )
 
 
@@ -226,11 +223,10 @@ class ListChangesArgs(Strict):
         default=None,
         min_length=1,
         max_length=64,
-        description="Show this one change with its whole diff (paged with diff_offset); without it, each change "
-        "is a summary: the paths it changed and their sizes.",
+        description="Show this change's diff (paged: diff_offset); without it each change is a summary.",
     )
     diff_offset: int = Field(
-        default=0, ge=0, le=100_000, description="With change_id: the first diff entry to show (see next_diff_offset)."
+        default=0, ge=0, le=100_000, description="With change_id: the first diff entry shown (next_diff_offset)."
     )
 
 

@@ -412,8 +412,7 @@ GET_ASSISTANT = ToolSpec(
     answer_model=AssistantAnswer,
     annotations=READ_ONLY,
     handler=get_assistant,
-    bound="Answers stay under 16 KB by default: long fields come in pages (offset, limit); faq_query searches "
-    "FAQ items.",
+    bound="Answers <=16 KB (default): long fields in pages (offset, limit); faq_query searches FAQ items.",
     read_on='Read one field with fields=["..."], a page with offset and limit, or FAQ items with faq_query.',
 )
 
@@ -426,7 +425,7 @@ LIST_ASSISTANTS = ToolSpec(
     answer_model=ListAssistantsAnswer,
     annotations=READ_ONLY,
     handler=list_assistants,
-    bound="Answers stay under 16 KB by default: narrow with name_contains.",
+    bound="Answers <=16 KB (default).",
     read_on="Narrow with name_contains.",
 )
 
@@ -452,7 +451,7 @@ UPDATE_ASSISTANT = UpdateAssistantSpec(
         open_world_hint=True,
     ),
     handler=update_assistant,
-    bound="Answers stay under 16 KB by default (what changed; long diffs shortened).",
+    bound="Answers <=16 KB (default).",
     read_on="list_changes with change_id (and diff_offset) shows the whole diff; get_assistant with fields the values.",
 )
 
@@ -469,7 +468,7 @@ LIST_CHANGES = ToolSpec(
     answer_model=ListChangesAnswer,
     annotations=types.ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
     handler=list_changes,
-    bound="Answers stay under 16 KB by default: a summary per change; change_id shows one change's diff.",
+    bound="Answers <=16 KB (default): a summary per change; change_id shows one diff.",
     read_on="Ask again with a smaller page_size (changes left out of this page are not on the next one), or "
     "change_id (with diff_offset) for one change's diff.",
 )
@@ -488,6 +487,6 @@ REVERT_CHANGE = ToolSpec(
         read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
     ),
     handler=revert_change,
-    bound="Answers stay under 16 KB by default (what changed; long diffs shortened).",
+    bound="Answers <=16 KB (default).",
     read_on="list_changes with change_id (and diff_offset) shows the whole diff; get_assistant with fields the values.",
 )

@@ -71,7 +71,7 @@ class ToolSpec:
     annotations: types.ToolAnnotations
     handler: Handler
     # Its answer's bound, in a few words: appended to the description clients see.
-    bound: str = "Answers stay under 16 KB by default."
+    bound: str = "Answers <=16 KB (default)."
     # How to ask for what an answer over the ceiling left out (said in that answer).
     read_on: str = "Ask for less (a filter, a smaller page), or have the operator raise --max-answer-bytes."
     # Whether a detailed input schema is shipped (where compacting leaves rules out; update_assistant's).

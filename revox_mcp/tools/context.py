@@ -289,7 +289,7 @@ LIST_VOICES = ToolSpec(
     answer_model=ListVoicesAnswer,
     annotations=READ_ONLY,
     handler=list_voices,
-    bound="Answers stay under 16 KB by default: filter, or lower limit.",
+    bound="Answers <=16 KB (default).",
     read_on="Add filters or a lower limit.",
 )
 
@@ -302,7 +302,7 @@ LIST_PHONE_NUMBERS = ToolSpec(
     answer_model=ListPhoneNumbersAnswer,
     annotations=READ_ONLY,
     handler=list_phone_numbers,
-    bound="Answers stay under 16 KB by default.",
+    bound="Answers <=16 KB (default).",
     read_on="Have the operator raise --max-answer-bytes to see every number.",
 )
 
@@ -318,7 +318,7 @@ SEARCH_CALLS = ToolSpec(
     answer_model=SearchCallsAnswer,
     annotations=READ_ONLY,
     handler=search_calls,
-    bound="Answers stay under 16 KB by default: pages of calls.",
+    bound="Answers <=16 KB (default).",
     read_on="Ask again with a smaller page_size (e.g. 40): calls left out of this page are not on the next one.",
 )
 
@@ -334,6 +334,6 @@ GET_CALL = ToolSpec(
     answer_model=GetCallAnswer,
     annotations=READ_ONLY,
     handler=get_call,
-    bound="Answers stay under 16 KB by default: the transcript in pages.",
+    bound="Answers <=16 KB (default).",
     read_on="Use a smaller max_turns and page with turn_offset.",
 )
