@@ -239,3 +239,22 @@ def test_the_ceiling_comes_from_the_flag_or_the_environment(tmp_path: Path) -> N
         [*command, "--max-answer-bytes", "100"], capture_output=True, text=True, timeout=60, env=dict(os.environ)
     )
     assert done.returncode == 2 and "at least 4,096 bytes" in done.stderr
+
+
+async def test_a_list_assistants_miss_names_the_nearest_few_of_many(sandbox: SandboxServer, settings: Settings) -> None:
+    for i in range(40):
+        sandbox.store.create({"name": f"Branch {i:02d} receptionist"})
+    async with mcp_client(settings) as client:
+        result = await client.call_tool("list_assistants", {"name_contains": "Branch 17 receptionst"})
+    text = text_of(result).splitlines()[0]
+    assert 'The organization has 43; nearest names: "Branch 17 receptionist"' in text
+    assert text.count("Branch") <= 4 and len(text) < 400
+
+
+async def test_list_voices_says_which_ids_it_did_not_find_in_a_few_words(settings: Settings) -> None:
+    asked = ["21m00Tcm4TlvDq8ikWAM", *(f"nope-{i}" for i in range(100 - 1))]
+    async with mcp_client(settings) as client:
+        result = await client.call_tool("list_voices", {"ids": asked})
+    answer, text = ok(result), text_of(result).splitlines()[0]
+    assert [v["id"] for v in answer["voices"]] == ["21m00Tcm4TlvDq8ikWAM"]
+    assert '99 of the 100 ids asked match no voice here: "nope-0", "nope-1", "nope-2" and 96 more' in text

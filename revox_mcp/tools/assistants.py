@@ -10,7 +10,7 @@ import anyio
 import mcp_types as types
 from pydantic import ValidationError
 
-from revox_mcp.answer_bounds import shrink, size_of
+from revox_mcp.answer_bounds import nearest, quoted, shrink, size_of
 from revox_mcp.editing import ANSWER_ONLY_KEYS, leaf_paths
 from revox_mcp.errors import PatchInvalid, Problem
 from revox_mcp.journal import JournalEntry
@@ -296,10 +296,18 @@ async def list_assistants(ctx: ToolContext, args: ListAssistantsArgs) -> ToolAns
     matching = f" matching '{args.name_contains}'" if args.name_contains else ""
     summary = f"{len(rows)} assistant(s){matching}."
     if not rows and every:
-        names = ", ".join(f"'{a.get('name')}'" for a in every[:10])
-        more = f" and {len(every) - 10} more" if len(every) > 10 else ""
-        summary += f" The organization has {len(every)}: {names}{more}. Call without name_contains to list them."
+        names = _some_names(args.name_contains or "", every)
+        summary += f" The organization has {len(every):,}{names}. Call without name_contains to list them."
     return ToolAnswer({"assistants": rows}, summary)
+
+
+def _some_names(needle: str, every: list[dict[str, Any]]) -> str:
+    """A few names to say what there is: all of a small organization's, else the nearest few."""
+    names = [str(a.get("name") or a.get("id")) for a in every]
+    if len(names) <= 10:
+        return ": " + ", ".join(f"'{n if len(n) <= 80 else n[:79] + '…'}'" for n in names)
+    close = nearest(needle, names)
+    return f"; nearest names: {quoted(close)}" if close else ""
 
 
 async def update_assistant(ctx: ToolContext, args: UpdateAssistantArgs) -> ToolAnswer:
