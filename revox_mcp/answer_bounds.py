@@ -2,9 +2,10 @@
 instead of a whole list.
 
 Tools bound themselves where they know how (pages of a list or a text, a page size, a search); the
-ceiling is the last guard. Over it, an answer is not cut mid-byte: its largest list keeps the items that
-fit, its largest text the characters that fit (with the cut mark, so it cannot be written back), and
-`over_ceiling` says what was left out and how to read it. Text and structured content are bounded each:
+ceiling is the last guard. Over it, an answer is not cut mid-byte: its largest top-level list keeps the
+items that fit, a nested one (an assistant's FAQ items) gives way to a sentence, its largest text keeps the
+characters that fit (with the cut mark): neither can be written back as the whole value. `over_ceiling`
+says what was left out and how to read it. Text and structured content are bounded each:
 a host may show the model only one of them.
 """
 
@@ -119,8 +120,8 @@ def _bounded_answer(structured: dict[str, Any], summary: str, ceiling: int, read
 def shrink(value: dict[str, Any], budget: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A copy of `value` within `budget` bytes: the largest list loses the items past what fits, the
     largest long text the characters past what fits (ending with the cut mark), until it fits; and what
-    was shortened (path, shown, total, unit). Lists stay lists and texts texts, so the answer keeps its
-    schema."""
+    was shortened (path, shown, total, unit). Top-level lists stay lists and texts texts, so the answer
+    keeps its published schema; a nested list is left out whole, a sentence in its place."""
     value = json.loads(json.dumps(value, ensure_ascii=False, default=str))
     totals: dict[str, tuple[int, str]] = {}
     shown: dict[str, int] = {}
@@ -136,6 +137,11 @@ def shrink(value: dict[str, Any], budget: int) -> tuple[dict[str, Any], list[dic
         where = render_path(path)
         unit = "items" if isinstance(node, list) else "characters"
         totals.setdefault(where, (len(node), unit))
+        if isinstance(node, list) and len(path) > 1:
+            # A nested list cut short could be sent back as the whole list (an assistant's faq_items in
+            # return_assistant): a sentence stands in for it instead, which fails the list's type.
+            parent[key], shown[where] = f"[{totals[where][0]:,} items, left out to fit the answer ceiling]", 0
+            continue
         parent[key] = _fewer(node, size_of(node) - excess)
         shown[where] = len(parent[key]) if isinstance(node, list) else len(parent[key]) - len(_MARK)
     left_out = [{"path": p, "shown": max(0, shown[p]), "total": t, "unit": u} for p, (t, u) in totals.items()]

@@ -170,6 +170,24 @@ async def test_every_answer_on_the_large_assistant_is_within_the_ceiling(
             within(await client.call_tool(tool, args))
 
 
+async def test_the_whole_assistant_in_a_write_answer_is_bounded_and_cannot_be_sent_back(
+    sandbox: SandboxServer, settings: Settings, large: dict[str, Any]
+) -> None:
+    async with mcp_client(settings) as client:
+        result = await client.call_tool(
+            "update_assistant", {"id": A, "patch": {"name": "Big"}, "return_assistant": True, "dry_run": True}
+        )
+        back = await client.call_tool(
+            "update_assistant", {"id": A, "patch": {"faq_items": ok(result)["assistant"]["faq_items"]}}
+        )
+    within(result)
+    answer = ok(result)
+    assert answer["changes"] == [{"path": "name", "before": "Solar lead qualifier (outbound)", "after": "Big"}]
+    assert "assistant.faq_items" in {c["path"] for c in answer["over_ceiling"]["left_out"]}
+    assert isinstance(answer["assistant"]["faq_items"], str) and back.is_error
+    assert writes(sandbox) == []
+
+
 async def test_list_changes_summarizes_and_shows_one_diff_on_request(
     sandbox: SandboxServer, tmp_path: Path, large: dict[str, Any]
 ) -> None:
@@ -219,9 +237,11 @@ def test_shrinking_keeps_lists_lists_and_marks_cut_texts() -> None:
     shrunk, left_out = shrink(value, 4_000)
     assert size_of(shrunk) <= 4_000 and shrunk["id"] == value["id"]
     assert isinstance(shrunk["rows"], list) and isinstance(shrunk["diff"], str) and CUT_MARK in shrunk["diff"]
-    assert {c["path"]: c["total"] for c in left_out} == {"diff": 50_000, "rows": 100} or {
-        c["path"] for c in left_out
-    } <= {"diff", "rows"}
+    assert {c["path"]: (c["shown"], c["total"]) for c in left_out} == {
+        "diff": (len(shrunk["diff"]) - len(shrunk["diff"].partition(CUT_MARK)[2]) - len(CUT_MARK), 50_000),
+        "rows": (len(shrunk["rows"]), 100),
+    }
+    assert shrunk["rows"] == value["rows"][: len(shrunk["rows"])], "the first items, whole"
 
 
 async def test_an_error_over_the_ceiling_is_cut_with_a_note() -> None:

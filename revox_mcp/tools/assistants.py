@@ -296,7 +296,8 @@ async def list_assistants(ctx: ToolContext, args: ListAssistantsArgs) -> ToolAns
     matching = f" matching '{args.name_contains}'" if args.name_contains else ""
     summary = f"{len(rows)} assistant(s){matching}."
     if not rows and every:
-        names = _some_names(args.name_contains or "", every)
+        # Ranking a large organization's names is CPU work: off the event loop.
+        names = await anyio.to_thread.run_sync(_some_names, args.name_contains or "", every)
         summary += f" The organization has {len(every):,}{names}. Call without name_contains to list them."
     return ToolAnswer({"assistants": rows}, summary)
 
