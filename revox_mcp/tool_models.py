@@ -268,6 +268,7 @@ class VoiceInfo(BaseModel):
 class PageRow(BaseModel):
     index: int = Field(description="The item's position in the list (0-based).")
     item: Any = Field(description="The item as stored.")
+    cut: bool = Field(default=False, description="true: the item alone is over the answer ceiling; texts cut.")
 
 
 class FieldPage(BaseModel):

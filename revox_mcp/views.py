@@ -66,6 +66,8 @@ class PageAsk:
     offset: int
     limit: int | None
     budget: int
+    # The most one item may take when it alone is over `budget` (most of the ceiling): longer ones are cut.
+    room: int = 0
 
 
 def _bytes(value: Any) -> int:
@@ -82,8 +84,14 @@ def list_page(field: str, items: list[Any], indexes: list[int], ask: PageAsk, ke
         size = _bytes(row) + 1
         if rows and used + size > ask.budget:
             break
+        if size > max(ask.budget, ask.room):
+            # One item longer than the answer may be: its long texts cut, with the mark, so it cannot be
+            # sent back as it is (an edit holding the mark is refused).
+            row = {"index": index, "item": _cut_long_texts(items[index], max(ask.budget, ask.room)), "cut": True}
         rows.append(row)
         used += size
+        if size > ask.budget:
+            break
     end = ask.offset + len(rows)
     return {
         "field": field,
@@ -144,3 +152,18 @@ def stand_in(page: dict[str, Any]) -> str:
     if page["unit"] == "items":
         return f"[{page['total']:,} items, shown in pages[] of this answer (from index {page['offset']:,}).]"
     return f"{CUT_MARK} {page['total']:,} characters, shown in pages[] of this answer]"
+
+
+def _cut_long_texts(item: Any, room: int) -> Any:
+    """`item` with its longest texts shortened (each ending with CUT_MARK) until it takes `room` bytes."""
+    if not isinstance(item, dict):
+        return item
+    cut = dict(item)
+    for key in sorted((k for k, v in item.items() if isinstance(v, str)), key=lambda k: -len(item[k])):
+        excess = _bytes(cut) - room
+        if excess <= 0:
+            break
+        text = cut[key]
+        keep = max(0, len(text) - excess - 120)
+        cut[key] = f"{text[:keep]}{CUT_MARK} {len(text) - keep:,} more characters; longer than one answer may be]"
+    return cut

@@ -278,3 +278,20 @@ async def test_list_voices_says_which_ids_it_did_not_find_in_a_few_words(setting
     answer, text = ok(result), text_of(result).splitlines()[0]
     assert [v["id"] for v in answer["voices"]] == ["21m00Tcm4TlvDq8ikWAM"]
     assert '99 of the 100 ids asked match no voice here: "nope-0", "nope-1", "nope-2" and 96 more' in text
+
+
+async def test_an_item_longer_than_an_answer_is_shown_cut_and_cannot_be_sent_back(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    items = [{"question": "Short?", "answer": "Yes."}, {"question": "Long?", "answer": "Very long. " * 4_000}]
+    sandbox.store.update(A, {"faq_items": items})
+    async with mcp_client(settings) as client:
+        read = await client.call_tool("get_assistant", {"id": A, "faq_query": "very long"})
+        row = ok(read)["pages"][0]["items"][0]
+        back = await client.call_tool(
+            "update_assistant", {"id": A, "edits": [{"op": "upsert", "list": "faq_items", "item": row["item"]}]}
+        )
+    within(read)
+    assert row["index"] == 1 and row["cut"] and CUT_MARK in row["item"]["answer"]
+    assert "Item 1 alone is over the answer ceiling" in text_of(read)
+    assert back.is_error and "edits[0].item.answer" in text_of(back) and writes(sandbox) == []

@@ -71,18 +71,19 @@ def _patch_field_checks(arguments: dict[str, Any]) -> list[Problem]:
     before any request. Keys missing from a partial object are fine here: the merge fills them in."""
     patch = arguments.get("patch")
     if not isinstance(patch, dict):
-        return []
+        return _marked_edits(arguments.get("edits"))
     _refuse_a_whole_assistant(patch)
     marked = [
         Problem(
             path=f"patch.{name}{where}",
             value="text shortened by get_assistant",
             allowed="the field's real value",
-            hint=f'get_assistant showed it cut; read it whole with fields=["{name}"], or use an edit (replace_text).',
+            hint=f'get_assistant showed it cut; read it in pages with fields=["{name}"], or use an edit '
+            "(replace_text).",
         )
         for name, value in patch.items()
         for where in holds_cut_mark(value)
-    ]
+    ] + _marked_edits(arguments.get("edits"))
     if marked:
         return marked
     try:
@@ -90,6 +91,22 @@ def _patch_field_checks(arguments: dict[str, Any]) -> list[Problem]:
     except ValidationError as exc:
         return pydantic_problems(exc, ["patch"], skip=frozenset({"missing", "union_tag_not_found"}))
     return []
+
+
+def _marked_edits(edits: Any) -> list[Problem]:
+    """An edit's item or replacement holding get_assistant's cut mark: a shortened read sent back as a value."""
+    return [
+        Problem(
+            path=f"edits[{index}].{key}{where}",
+            value="text shortened by get_assistant",
+            allowed="the real value",
+            hint="get_assistant cut it to fit its answer; write the whole value (read texts in pages with offset).",
+        )
+        for index, edit in enumerate(edits if isinstance(edits, list) else [])
+        if isinstance(edit, dict)
+        for key in ("item", "replace")
+        for where in holds_cut_mark(edit.get(key))
+    ]
 
 
 # Keys only an answer has: a patch holding several is a whole get_assistant answer sent back.
@@ -233,6 +250,10 @@ async def get_assistant(ctx: ToolContext, args: GetAssistantArgs) -> ToolAnswer:
     return ToolAnswer(answer, " ".join(lines))
 
 
+# What a get_assistant answer needs beside one page: the summary, id, name, updated_at, the voice, the page's keys.
+ANSWER_RESERVE = 3_000
+
+
 def _pages(ctx: ToolContext, args: GetAssistantArgs, shown: dict[str, Any], fields: list[str]) -> list[dict[str, Any]]:
     """A page of each asked-for list or text that does not fit whole (or that offset, limit or faq_query
     pages); each paged field's value in `shown` becomes a stand-in that cannot be written back."""
@@ -249,7 +270,8 @@ def _pages(ctx: ToolContext, args: GetAssistantArgs, shown: dict[str, Any], fiel
             or (f == "faq_items" and args.faq_query is not None)
         )
     ]
-    ask = PageAsk(args.offset, args.limit, max(1_024, ctx.page_bytes // max(1, len(paged))))
+    budget = max(1_024, ctx.page_bytes // max(1, len(paged)))
+    ask = PageAsk(args.offset, args.limit, budget, room=ctx.max_answer_bytes - ANSWER_RESERVE)
     pages = []
     for name in paged:
         value = shown[name]
@@ -271,9 +293,13 @@ def _page_line(page: dict[str, Any]) -> str:
     span = f"{page['shown']:,} from offset {page['offset']:,}"
     if page.get("query") is not None:
         found = f"faq_query {shorten(page['query'])}: {page['total']:,} of {page['list_total']:,} FAQ items match"
-        return f"{found}; pages[] shows {span}, each with its index and question (an edit's key); {rest}."
+        cut = [str(r["index"]) for r in page["items"] if r.get("cut")]
+        over = f" Item {cut[0]} alone is over the answer ceiling: its long texts are cut (marked)." if cut else ""
+        return f"{found}; pages[] shows {span}, each with its index and question (an edit's key); {rest}.{over}"
     key = f", each with its index (edits name an item by {page['edit_key']})" if unit == "items" else ""
-    return f"{page['field']}: {page['total']:,} {unit}; pages[] shows {span}{key}; {rest}."
+    cut = [str(r["index"]) for r in page.get("items") or [] if r.get("cut")]
+    over = f" Item {cut[0]} alone is over the answer ceiling: its long texts are cut (marked)." if cut else ""
+    return f"{page['field']}: {page['total']:,} {unit}; pages[] shows {span}{key}; {rest}.{over}"
 
 
 async def list_assistants(ctx: ToolContext, args: ListAssistantsArgs) -> ToolAnswer:
