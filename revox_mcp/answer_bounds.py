@@ -30,6 +30,9 @@ _NOTE_BYTES = 1_200
 _NOTES_SHOWN = 8
 # Strings shorter than this are never cut (ids, enums, times): the answer's shape and values stay valid.
 _MIN_CUT_CHARS = 200
+# The last resort, when no long text or list is left: shorter texts, and nested objects larger than a sentence.
+_LAST_CUT_CHARS = 64
+_STAND_IN_BYTES = 80
 _MAX_STEPS = 64
 # Candidates kept for difflib after the cheap trigram ranking: difflib's cost stays a few dozen short pairs.
 _RERANKED = 24
@@ -87,12 +90,11 @@ async def within_ceiling(result: types.CallToolResult, ceiling: int, read_on: st
         )
     summary = text.split("\n{", 1)[0] if "\n{" in text else text.splitlines()[0]
     if len(text.encode()) > _OFF_LOOP_BYTES:
-        bounded, note = await anyio.to_thread.run_sync(_bounded_answer, structured, summary, ceiling, read_on)
+        bounded, text = await anyio.to_thread.run_sync(_bounded_answer, structured, summary, ceiling, read_on)
     else:
-        bounded, note = _bounded_answer(structured, summary, ceiling, read_on)
-    body = json.dumps(bounded, ensure_ascii=False, separators=(",", ":"))
+        bounded, text = _bounded_answer(structured, summary, ceiling, read_on)
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text=f"{note}\n{body}")],
+        content=[types.TextContent(type="text", text=text)],
         structured_content=bounded,
         is_error=result.is_error,
     )
@@ -105,16 +107,23 @@ def _cut_text(text: str, ceiling: int, read_on: str) -> str:
 
 
 def _bounded_answer(structured: dict[str, Any], summary: str, ceiling: int, read_on: str) -> tuple[dict[str, Any], str]:
-    """The structured content shrunk to fit beside its summary and the note, and the text's first part."""
+    """The structured content shrunk to fit beside its summary and the note, and the whole text."""
     summary = _cut_text(summary, ceiling // 4, read_on) if len(summary.encode()) > ceiling // 4 else summary
     budget = ceiling - len(summary.encode()) - 2 * _NOTE_BYTES
-    shrunk, left_out = shrink(structured, budget)
-    shown = left_out[:_NOTES_SHOWN]
-    more = f" and {len(left_out) - len(shown)} more" if len(left_out) > len(shown) else ""
-    cuts = "; ".join(f"{c['path']}: {c['shown']:,} of {c['total']:,} {c['unit']}" for c in shown)
-    note = f"{summary}\nAnswer over the {ceiling:,}-byte ceiling, shortened: {cuts}{more}. {read_on}"
-    shrunk["over_ceiling"] = {"ceiling_bytes": ceiling, "left_out": shown, "read_on": read_on}
-    return shrunk, _cut_text(note, ceiling // 2, read_on) if len(note.encode()) > ceiling // 2 else note
+    for _ in range(4):  # the note's own size is only known once the cuts are: narrow down if it overflows
+        shrunk, left_out = shrink(structured, budget)
+        shown = left_out[:_NOTES_SHOWN]
+        more = f" and {len(left_out) - len(shown)} more" if len(left_out) > len(shown) else ""
+        cuts = "; ".join(f"{c['path']}: {c['shown']:,} of {c['total']:,} {c['unit']}" for c in shown)
+        note = f"{summary}\nAnswer over the {ceiling:,}-byte ceiling, shortened: {cuts}{more}. {read_on}"
+        note = _cut_text(note, ceiling // 2, read_on) if len(note.encode()) > ceiling // 2 else note
+        shrunk["over_ceiling"] = {"ceiling_bytes": ceiling, "left_out": shown, "read_on": read_on}
+        text = f"{note}\n{json.dumps(shrunk, ensure_ascii=False, separators=(',', ':'))}"
+        overflow = len(text.encode()) - ceiling
+        if overflow <= 0:
+            break
+        budget -= overflow + 256
+    return shrunk, text
 
 
 def shrink(value: dict[str, Any], budget: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -129,18 +138,19 @@ def shrink(value: dict[str, Any], budget: int) -> tuple[dict[str, Any], list[dic
         excess = size_of(value) - budget
         if excess <= 0:
             break
-        target = _largest(value, [])
+        # Long texts and lists first; only when none is left, shorter texts and whole nested objects.
+        target = _largest(value, [], _MIN_CUT_CHARS) or _largest(value, [], _LAST_CUT_CHARS)
         if target is None:
             break
         parent, key, path = target
         node = parent[key]
         where = render_path(path)
-        unit = "items" if isinstance(node, list) else "characters"
+        unit = "items" if isinstance(node, list) else "keys" if isinstance(node, dict) else "characters"
         totals.setdefault(where, (len(node), unit))
-        if isinstance(node, list) and len(path) > 1:
+        if isinstance(node, list | dict) and len(path) > 1:
             # A nested list cut short could be sent back as the whole list (an assistant's faq_items in
             # return_assistant): a sentence stands in for it instead, which fails the list's type.
-            parent[key], shown[where] = f"[{totals[where][0]:,} items, left out to fit the answer ceiling]", 0
+            parent[key], shown[where] = f"[{totals[where][0]:,} {unit}, left out to fit the answer ceiling]", 0
             continue
         parent[key] = _fewer(node, size_of(node) - excess)
         shown[where] = len(parent[key]) if isinstance(node, list) else len(parent[key]) - len(_MARK)
@@ -151,22 +161,25 @@ def shrink(value: dict[str, Any], budget: int) -> tuple[dict[str, Any], list[dic
 _MARK = f"{CUT_MARK} shortened to fit the answer ceiling]"
 
 
-def _largest(node: Any, path: list[str | int]) -> tuple[Any, Any, list[str | int]] | None:
+def _largest(node: Any, path: list[str | int], min_chars: int) -> tuple[Any, Any, list[str | int]] | None:
     """(container, key, path) of the node to shorten: down the largest child, stopping at a list of several
-    items or a long text."""
+    items or a text of at least `min_chars`; in the last resort (`_LAST_CUT_CHARS`), at any sizeable
+    nested object or list."""
     children = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
     sized = sorted(((size_of(v), k, v) for k, v in children if isinstance(v, dict | list | str)), key=lambda s: -s[0])
-    for _, key, child in sized:
+    for size, key, child in sized:
         here = [*path, key]
         if isinstance(child, str):
-            if len(child) >= _MIN_CUT_CHARS:
+            if len(child) >= min_chars:
                 return node, key, here
             continue
         if isinstance(child, list) and len(child) > 1:
             return node, key, here
-        found = _largest(child, here)
+        found = _largest(child, here, min_chars)
         if found is not None:
             return found
+        if min_chars == _LAST_CUT_CHARS and len(here) > 1 and size > _STAND_IN_BYTES:
+            return node, key, here
     return None
 
 

@@ -15,6 +15,9 @@ from typing import Any
 import anyio
 import mcp_types as types
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from revox_mcp.answer_bounds import nearest, shrink, size_of, within_ceiling
 from revox_mcp.config import DEFAULT_MAX_ANSWER_BYTES, MAX_ANSWER_BYTES_ENV, Settings
@@ -295,3 +298,23 @@ async def test_an_item_longer_than_an_answer_is_shown_cut_and_cannot_be_sent_bac
     assert row["index"] == 1 and row["cut"] and CUT_MARK in row["item"]["answer"]
     assert "Item 1 alone is over the answer ceiling" in text_of(read)
     assert back.is_error and "edits[0].item.answer" in text_of(back) and writes(sandbox) == []
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=300),
+    lambda inner: st.lists(inner, max_size=30) | st.dictionaries(st.text(max_size=12), inner, max_size=30),
+    max_leaves=400,
+)
+
+
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(body=st.dictionaries(st.sampled_from(["rows", "call", "note", "counts"]), _JSON, min_size=1))
+def test_any_answer_shape_comes_back_within_the_ceiling(body: dict[str, Any]) -> None:
+    text = f"A summary.\n{json.dumps(body, ensure_ascii=False, separators=(',', ':'))}"
+    result = types.CallToolResult(content=[types.TextContent(type="text", text=text)], structured_content=body)
+    bounded = anyio.run(within_ceiling, result, 4_096, "Ask for less.")
+    assert len(text_of(bounded).encode()) <= 4_096
+    assert bounded.structured_content is not None and size_of(bounded.structured_content) <= 4_096
+    assert set(bounded.structured_content) - {"over_ceiling"} == set(body), "every top-level key stays"
+    for key, value in body.items():
+        assert type(bounded.structured_content[key]) is type(value), "top-level values keep their type"
