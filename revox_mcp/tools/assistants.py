@@ -226,19 +226,14 @@ async def get_assistant(ctx: ToolContext, args: GetAssistantArgs) -> ToolAnswer:
     lines = [f"Assistant {_label(stored)}, updated_at {stored.get('updated_at')}."]
     if args.fields is None and args.faq_query is None:
         answer["assistant"], answer["cut"] = bounded(stored)
-        lines += [
-            f'{c["field"]}: {c["shown"]:,} of {c["total"]:,} {c["unit"]} shown; fields=["{c["field"]}"] reads it'
-            + (" in pages" + (", faq_query searches it" if c["field"] == "faq_items" else "") if c["unit"] == "items"
-               else " in pages of characters")
-            + "."
-            for c in answer["cut"]
-        ]  # fmt: skip
+        lines += [_cut_line(c) for c in answer["cut"]]
     else:
         fields = list(args.fields or [])
         if args.faq_query is not None and "faq_items" not in fields:
             fields.append("faq_items")
         answer["assistant"], answer["missing"] = selected(stored, fields)
-        answer["pages"] = _pages(ctx, args, answer["assistant"], fields)
+        # Sizing, searching and slicing a long list is CPU work that grows with the assistant: off the loop.
+        answer["pages"] = await anyio.to_thread.run_sync(_pages, ctx, args, answer["assistant"], fields)
         lines += [_page_line(p) for p in answer["pages"]]
         if answer["missing"]:
             lines.append(f"Not in this assistant: {', '.join(answer['missing'])}.")
@@ -248,6 +243,15 @@ async def get_assistant(ctx: ToolContext, args: GetAssistantArgs) -> ToolAnswer:
         lines.append(f"Voice: {voice['name']} ({voice['language']}, {voice['gender'] or 'any gender'}"
                      f"{', ' + str(voice['accent']) if voice['accent'] else ''}).")  # fmt: skip
     return ToolAnswer(answer, " ".join(lines))
+
+
+def _cut_line(cut: dict[str, Any]) -> str:
+    field = cut["field"]
+    how = "in pages of characters" if cut["unit"] == "characters" else "in pages"
+    search = ", faq_query searches it" if field == "faq_items" else ""
+    return (
+        f'{field}: {cut["shown"]:,} of {cut["total"]:,} {cut["unit"]} shown; fields=["{field}"] reads it {how}{search}.'
+    )
 
 
 # What a get_assistant answer needs beside one page: the summary, id, name, updated_at, the voice, the page's keys.
@@ -288,18 +292,15 @@ def _pages(ctx: ToolContext, args: GetAssistantArgs, shown: dict[str, Any], fiel
 
 
 def _page_line(page: dict[str, Any]) -> str:
-    unit = page["unit"]
     rest = f"offset={page['next_offset']} reads on" if page["next_offset"] is not None else "the last page"
     span = f"{page['shown']:,} from offset {page['offset']:,}"
+    cut = [r["index"] for r in page.get("items") or [] if r.get("cut")]
+    over = f" Item {cut[0]} alone is over the answer ceiling: its long texts are cut (marked)." if cut else ""
     if page.get("query") is not None:
         found = f"faq_query {shorten(page['query'])}: {page['total']:,} of {page['list_total']:,} FAQ items match"
-        cut = [str(r["index"]) for r in page["items"] if r.get("cut")]
-        over = f" Item {cut[0]} alone is over the answer ceiling: its long texts are cut (marked)." if cut else ""
         return f"{found}; pages[] shows {span}, each with its index and question (an edit's key); {rest}.{over}"
-    key = f", each with its index (edits name an item by {page['edit_key']})" if unit == "items" else ""
-    cut = [str(r["index"]) for r in page.get("items") or [] if r.get("cut")]
-    over = f" Item {cut[0]} alone is over the answer ceiling: its long texts are cut (marked)." if cut else ""
-    return f"{page['field']}: {page['total']:,} {unit}; pages[] shows {span}{key}; {rest}.{over}"
+    key = f", each with its index (edits name an item by {page['edit_key']})" if page["unit"] == "items" else ""
+    return f"{page['field']}: {page['total']:,} {page['unit']}; pages[] shows {span}{key}; {rest}.{over}"
 
 
 async def list_assistants(ctx: ToolContext, args: ListAssistantsArgs) -> ToolAnswer:
