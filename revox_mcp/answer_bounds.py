@@ -23,8 +23,8 @@ from revox_mcp.config import NEAREST_CHARS, NEAREST_POOL, NEAREST_SHOWN
 from revox_mcp.messages import render_path
 from revox_mcp.views import CUT_MARK
 
-# Answers over this many bytes are shrunk off the event loop (JSON encoding of a megabyte takes milliseconds).
-_OFF_LOOP_BYTES = 262_144
+# Answers over this many bytes are shrunk off the event loop (each step encodes the answer again).
+_OFF_LOOP_BYTES = 65_536
 # What over_ceiling and the note in the text may take of the ceiling, and how many shortened paths they name.
 _NOTE_BYTES = 1_200
 _NOTES_SHOWN = 8
