@@ -11,6 +11,7 @@ and how answers and latency grow with the size of the assistant.
   content, as serialized on the wire) and in total.
 - Large assistants (N FAQ items and a 95 KB prompt): the answer to a one-field change and to one FAQ
   upsert, in bytes, and their median latency against the same GET + PATCH sent directly with httpx.
+- Every tool's answer on the 3,000-item assistant: wire, text and structured bytes against the ceiling.
 
 In memory against a sandbox in its own process. Quote ratios and medians: the machine is shared and noisy.
 """
@@ -173,6 +174,66 @@ async def growth(client: Client, http: httpx.AsyncClient, sizes: list[int], roun
     return rows
 
 
+ANSWER_TARGET = 16_384
+
+
+async def answer_sizes(client: Client, http: httpx.AsyncClient) -> list[tuple[str, int, int, int, bool]]:
+    """Every tool's answer on the 3,000-item assistant: (call, wire, text, structured bytes, is_error)."""
+    a = SALES_QUALIFIER_ID
+    (await http.patch(f"/assistants/{a}", json=large_assistant(3_000))).raise_for_status()
+    sentence = {"op": "replace_text", "field": "prompt", "find": "Line 5: be warm, concise and helpful with every",
+                "replace": "Line 5: be warm, brief and helpful with every"}  # fmt: skip
+    upsert = {"op": "upsert", "list": "faq_items", "item": {"question": "Question 7: what about topic 7?",
+                                                             "answer": "Seven."}}  # fmt: skip
+    calls: list[tuple[str, str, dict[str, Any]]] = [
+        ("get_assistant", "get_assistant", {"id": a}),
+        ("get_assistant fields=[faq_items]", "get_assistant", {"id": a, "fields": ["faq_items"]}),
+        ("get_assistant fields=[prompt]", "get_assistant", {"id": a, "fields": ["prompt"]}),
+        ("get_assistant faq_query", "get_assistant", {"id": a, "faq_query": "topic 1234?"}),
+        ("remove, unknown key (error)", "update_assistant",
+         {"id": a, "edits": [{"op": "remove", "list": "faq_items", "key": "Question 12: what about topic 13"}]}),
+        ("45-char replace_text", "update_assistant", {"id": a, "edits": [sentence]}),
+        ("faq upsert", "update_assistant", {"id": a, "edits": [upsert]}),
+        ("list_changes", "list_changes", {"assistant_id": a}),
+    ]  # fmt: skip
+    rows = [await _sized(client, label, tool, args) for label, tool, args in calls]
+    listed = (await client.call_tool("list_changes", {"assistant_id": a})).structured_content or {}
+    # The 45-character prompt edit: the change whose diff the issue measured (10.9 KB in list_changes).
+    change = next((c["change_id"] for c in listed.get("changes", []) if c["fields"] == ["prompt"]), None)
+    later: list[tuple[str, str, dict[str, Any]]] = [
+        ("list_changes change_id", "list_changes", {"change_id": change}),
+        ("revert_change dry_run", "revert_change", {"change_id": change, "dry_run": True}),
+        ("change_impact", "change_impact", {"change_id": change}),
+        ("list_assistants", "list_assistants", {}),
+        ("list_voices", "list_voices", {}),
+        ("list_voices limit=200", "list_voices", {"limit": 200}),
+        ("list_phone_numbers", "list_phone_numbers", {}),
+        ("search_calls", "search_calls", {}),
+        ("search_calls page_size=100", "search_calls", {"page_size": 100}),
+        ("get_call max_turns=200", "get_call", {"id": "call_012", "max_turns": 200}),
+    ]
+    rows += [await _sized(client, label, tool, args) for label, tool, args in later if change or tool != "list_changes"]
+    return rows
+
+
+async def _sized(client: Client, label: str, tool: str, args: dict[str, Any]) -> tuple[str, int, int, int, bool]:
+    result = await client.call_tool(tool, args)
+    text = "".join(getattr(block, "text", "") for block in result.content)
+    structured = result.structured_content
+    size = len(json.dumps(structured, ensure_ascii=False, separators=(",", ":")).encode()) if structured else 0
+    return label, wire_size(result), len(text.encode()), size, bool(result.is_error)
+
+
+def print_answer_sizes(rows: list[tuple[str, int, int, int, bool]]) -> None:
+    print(f"\nEvery tool's answer on the 3,000-item assistant (95 KB prompt), bytes; ceiling {ANSWER_TARGET:,} for")
+    print("the text and for the structured content, each ('wire' is the whole result, both copies, as sent):")
+    print(f"  {'call':34} {'wire':>8} {'text':>8} {'structured':>10}")
+    for label, wire, text, structured, error in rows:
+        over = " OVER" if max(text, structured) > ANSWER_TARGET else ""
+        print(f"  {label:34} {wire:>8,} {text:>8,} {structured:>10,}{' (error)' if error else ''}{over}")
+    print(f"  largest text {max(r[2] for r in rows):,}; largest structured {max(r[3] for r in rows):,}")
+
+
 async def main(rounds: int, sizes: list[int], journal: bool) -> int:
     with tempfile.TemporaryDirectory() as folder, sandbox(Path(folder)) as url:
         settings = Settings(api_key=KEY, base_url=url, journal_path=Path(folder) / "journal.db" if journal else None)
@@ -184,6 +245,7 @@ async def main(rounds: int, sizes: list[int], journal: bool) -> int:
             tools_list, facing = wire_size(listed), model_facing(listed.tools)
             log = await session(client)
             rows = await growth(client, http, sizes, rounds)
+            answers = await answer_sizes(client, http)
     print(f"tools/list on the wire: {tools_list:,} bytes (target <= {TARGETS['tools/list']:,})")
     for tool in listed.tools:
         print(f"  {tool.name:20} {wire_size(tool):>7,} bytes")
@@ -205,6 +267,7 @@ async def main(rounds: int, sizes: list[int], journal: bool) -> int:
     print("  " + " | ".join(header))
     for row in rows:
         print("  " + " | ".join(f"{row[h]:,.2f}" if isinstance(row[h], float) else f"{row[h]:,}" for h in header))
+    print_answer_sizes(answers)
     return 0
 
 

@@ -21,10 +21,13 @@ from revox_mcp.config import (
     DEFAULT_CATALOG_TTL_S,
     DEFAULT_HTTP_HOST,
     DEFAULT_HTTP_PORT,
+    DEFAULT_MAX_ANSWER_BYTES,
     DEFAULT_MAX_BODY_BYTES,
     JOURNAL_URL_ENV,
+    MAX_ANSWER_BYTES_ENV,
     Settings,
     default_state_dir,
+    max_answer_bytes,
     timings_from_env,
 )
 from revox_mcp.schemas import SCHEMA_PROFILES
@@ -73,6 +76,12 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     serve.add_argument(
         "--catalog-ttl", type=float, default=DEFAULT_CATALOG_TTL_S, help="seconds to trust the voice/number catalogs"
+    )
+    serve.add_argument(
+        "--max-answer-bytes",
+        type=int,
+        help=f"ceiling on every tool answer's text and structured content, each (default: ${MAX_ANSWER_BYTES_ENV} "
+        f"or {DEFAULT_MAX_ANSWER_BYTES:,})",
     )
     return serve
 
@@ -193,6 +202,7 @@ def _serve(args: argparse.Namespace) -> int:
         policy = _policy(args)
         journal_url, journal_file = _journal_target(args)
         timings = timings_from_env(os.environ)
+        ceiling = max_answer_bytes(os.environ, args.max_answer_bytes)
     except (ConfigError, ValueError) as exc:
         print(f"revox-mcp: {exc}", file=sys.stderr)
         return 2
@@ -216,11 +226,14 @@ def _serve(args: argparse.Namespace) -> int:
                 journal_scope=f"sandbox:{db.resolve()}",
                 catalog_ttl_s=args.catalog_ttl,
                 **timings,
+                max_answer_bytes=ceiling,
             )
         else:
             journal = None if args.no_journal or journal_url else journal_file or state_dir / "journal.db"
             settings = Settings.from_env(api_key=args.api_key, base_url=args.base_url, journal_path=journal)
-            settings = dataclasses.replace(settings, catalog_ttl_s=args.catalog_ttl, journal_url=journal_url)
+            settings = dataclasses.replace(
+                settings, catalog_ttl_s=args.catalog_ttl, journal_url=journal_url, max_answer_bytes=ceiling
+            )
             if not settings.api_key:
                 hint = f"Set {API_KEY_ENV} (or pass --api-key), or add --sandbox to try it locally."
                 print(f"revox-mcp: no API key. {hint}", file=sys.stderr)

@@ -39,6 +39,23 @@ DEFAULT_HTTP_HOST = "127.0.0.1"
 DEFAULT_HTTP_PORT = 8000
 # Generous for any patch (a 100,000-character prompt is ~100 KB) and small enough to refuse abuse.
 DEFAULT_MAX_BODY_BYTES = 1_048_576
+# Bounded answers: every tool's answer, its text content and its structured content each, stays within this
+# many bytes (UTF-8 JSON), whatever the assistant's size; an operator raises it with --max-answer-bytes or the
+# variable. Tools page themselves under it; over it, the last guard shortens the answer and says how to read on.
+MAX_ANSWER_BYTES_ENV = "REVOX_MCP_MAX_ANSWER_BYTES"
+DEFAULT_MAX_ANSWER_BYTES = 16_384
+# Below this a page could not hold one ordinary FAQ item beside the answer's own keys.
+MIN_MAX_ANSWER_BYTES = 4_096
+# A page of a list or a text takes this share of the ceiling (the same bytes come twice: text and structured).
+PAGE_SHARE = 0.4
+# Most items (list pages, search matches) and characters (text pages) one page may hold, whatever the bytes.
+MAX_PAGE_ITEMS = 500
+MAX_PAGE_CHARS = 100_000
+# An error names at most this many nearest candidates, each compared on at most NEAREST_CHARS characters,
+# among at most NEAREST_POOL candidates (difflib is quadratic in the strings' length).
+NEAREST_SHOWN = 3
+NEAREST_CHARS = 120
+NEAREST_POOL = 5_000
 
 
 class Timings(TypedDict, total=False):
@@ -77,6 +94,18 @@ def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path.home() / ".local" / "state" / "revox-mcp"
 
 
+def max_answer_bytes(env: Mapping[str, str], flag: int | None = None) -> int:
+    """The answer ceiling from the flag, else the environment, else the default; never below the minimum."""
+    raw = flag if flag is not None else env.get(MAX_ANSWER_BYTES_ENV)
+    try:
+        value = int(raw) if raw not in (None, "") else DEFAULT_MAX_ANSWER_BYTES
+    except ValueError:
+        raise ValueError(f"{MAX_ANSWER_BYTES_ENV} must be a number of bytes, got {str(raw)[:40]!r}") from None
+    if value < MIN_MAX_ANSWER_BYTES:
+        raise ValueError(f"the answer ceiling must be at least {MIN_MAX_ANSWER_BYTES:,} bytes, got {value:,}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the API client needs. `api_key` is kept out of `repr` so it never lands in a log."""
@@ -102,6 +131,8 @@ class Settings:
     write_grace_s: float | None = None
     settle_wait_max_s: float = DEFAULT_SETTLE_WAIT_MAX_S
     max_api_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES_FROM_API
+    # The ceiling on every tool's answer (text and structured content, each), in bytes.
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
 
     @classmethod
     def from_env(
@@ -119,6 +150,7 @@ class Settings:
             base_url=(base_url or env.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/"),
             journal_path=journal_path,
             **timings_from_env(env),
+            max_answer_bytes=max_answer_bytes(env),
         )
 
     @property

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from revox_mcp.answer_bounds import nearest, quoted
 from revox_mcp.errors import PatchInvalid, Problem
 from revox_mcp.messages import render_path, shorten
 from revox_mcp.models import LIST_KEYS, VOICE_SPEED_RANGES
@@ -146,17 +147,30 @@ def _remove(state: State, edit: RemoveItem, where: list[str | int]) -> Problem |
             del items[position]
             return None
     keys = [str(i.get(key)) for i in items if isinstance(i, dict)]
+    return _unknown_key(edit, key, keys, where)
+
+
+def _unknown_key(edit: RemoveItem, key: str, keys: list[str], where: list[str | int]) -> Problem:
+    """A few nearest keys and a count, never the whole list (3,000 FAQ questions would be 200 KB); and
+    where to look for the exact one."""
+    what = "FAQ item" if edit.list == "faq_items" else f"item of {edit.list}"
+    if not keys:
+        return Problem(
+            path=render_path([*where, "key"]),
+            value=shorten(edit.key),
+            allowed=f"the {key} of an existing item: the list is empty",
+        )
+    close = nearest(str(edit.key), keys)
+    if edit.list == "faq_items":
+        search = f"search with get_assistant {{fields: [faq_items], faq_query: {shorten(str(edit.key)[:40])}}}"
+    else:
+        search = f"read them with get_assistant {{fields: [{edit.list}]}} (paged)"
     return Problem(
         path=render_path([*where, "key"]),
         value=shorten(edit.key),
-        allowed=f"the {key} of an existing item: " + (", ".join(shorten(k) for k in keys) or "the list is empty"),
-        hint=_closest(str(edit.key), keys),
+        allowed=f"the {key} of an existing item: no {what} has this {key} among {len(keys):,}",
+        hint=(f"Nearest: {quoted(close)}. " if close else "") + f"Copy the exact {key}, or {search}.",
     )
-
-
-def _closest(value: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(value, options, n=1, cutoff=0.5)
-    return f"Did you mean {shorten(close[0])}?" if close else ""
 
 
 def _replace_text(state: State, edit: ReplaceText, where: list[str | int]) -> Problem | None:

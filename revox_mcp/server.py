@@ -25,6 +25,7 @@ from mcp_types import INVALID_PARAMS
 
 from revox_mcp import __version__, client_logs
 from revox_mcp.actors import Actor
+from revox_mcp.answer_bounds import within_ceiling
 from revox_mcp.catalog import Catalog
 from revox_mcp.client import RevoxClient
 from revox_mcp.completions import AssistantDirectory, Completer
@@ -110,7 +111,10 @@ class RevoxServer:
                 catalog = Catalog(client, settings.catalog_ttl_s)
                 writer = AssistantWriter(client, journal, policy, catalog)
                 await _settle_left_pending(writer)
-                context = ToolContext(client=client, writer=writer, journal=journal, catalog=catalog, policy=policy)
+                context = ToolContext(
+                    client=client, writer=writer, journal=journal, catalog=catalog, policy=policy,
+                    max_answer_bytes=settings.max_answer_bytes,
+                )  # fmt: skip
                 completer = Completer(AssistantDirectory(client), tools, ASSISTANT_URI, SCHEMA_URI)
                 yield ServerState(settings=settings, context=context, completer=completer)
         finally:
@@ -140,7 +144,8 @@ class RevoxServer:
                 "Read tools work."
             )
         name = actor.name if actor is not None else None
-        return await call_tool(tool, params.arguments or {}, ctx.lifespan_context, ctx.session.report_progress, name)
+        result = await call_tool(tool, params.arguments or {}, ctx.lifespan_context, ctx.session.report_progress, name)
+        return await within_ceiling(result, ctx.lifespan_context.settings.max_answer_bytes, tool.spec.read_on)
 
     async def on_list_resources(
         self, ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None

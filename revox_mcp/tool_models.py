@@ -146,8 +146,27 @@ class GetAssistantArgs(Strict):
     fields: list[Annotated[str, Field(max_length=100)]] | None = Field(
         default=None,
         max_length=60,
-        description='Top-level fields to read whole, e.g. ["voice", "first_sentence"] (id, name and updated_at '
-        "always come). Without it every field comes, long texts cut and long lists left out, each with a note.",
+        description='Top-level fields to read, e.g. ["voice", "first_sentence"] (id, name and updated_at always '
+        "come), whole or, when long, in pages[]. Without it every field comes, long texts cut and long lists "
+        "left out, each with a note.",
+    )
+    offset: int = Field(
+        default=0,
+        ge=0,
+        le=10_000_000,
+        description="Start of a page: item index (lists, faq_query matches) or character (texts); see next_offset.",
+    )
+    limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=100_000,
+        description="Most items (<=500) or characters (<=100,000) in a page; default: what fits.",
+    )
+    faq_query: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="FAQ items whose question or answer contains this (any case), paged, each with its index.",
     )
 
 
@@ -200,6 +219,15 @@ class ListChangesArgs(Strict):
     actor: str | None = Field(default=None, max_length=64, description="Only changes made by this person.")
     page: int = Field(default=1, ge=1, le=10_000, description="Page number, 1-10000.")
     page_size: int = Field(default=20, ge=1, le=100, description="Changes per page, 1-100.")
+    change_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Show this change's diff (paged: diff_offset); without it each change is a summary.",
+    )
+    diff_offset: int = Field(
+        default=0, ge=0, le=100_000, description="With change_id: the first diff entry shown (next_diff_offset)."
+    )
 
 
 class RevertChangeArgs(Strict):
@@ -237,6 +265,28 @@ class VoiceInfo(BaseModel):
     accent: Any = Field(description="Its accent.")
 
 
+class PageRow(BaseModel):
+    index: int = Field(description="The item's position in the list (0-based).")
+    item: Any = Field(description="The item as stored.")
+    cut: bool = Field(default=False, description="true: the item alone is over the answer ceiling; texts cut.")
+
+
+class FieldPage(BaseModel):
+    field: str = Field(description="The field paged.")
+    unit: Literal["items", "characters"] = Field(description="What offset, shown and total count.")
+    offset: int = Field(description="Where this page starts.")
+    shown: int = Field(description="How many items or characters this page holds.")
+    total: int = Field(description="How many there are (for a search: how many items match).")
+    next_offset: int | None = Field(description="Pass as offset for the next page; null on the last one.")
+    edit_key: str | None = Field(default=None, description="Lists: what an edit names an item by.")
+    items: list[PageRow] | None = Field(default=None, description="Lists: this page's items, with their index.")
+    text: str | None = Field(
+        default=None, description="Texts: this page's characters, then a cut mark unless it is the whole text."
+    )
+    query: str | None = Field(default=None, description="faq_query, when this page holds its matches.")
+    list_total: int | None = Field(default=None, description="With faq_query: how many items the list has.")
+
+
 class AssistantAnswer(BaseModel):
     """What get_assistant returns as structured content."""
 
@@ -246,6 +296,9 @@ class AssistantAnswer(BaseModel):
     cut: list[CutField] = Field(default_factory=list, description="Fields shortened in this answer.")
     missing: list[str] = Field(default_factory=list, description="Fields asked for that the assistant does not have.")
     voice: VoiceInfo | None = Field(default=None, description="The current voice, as the catalog names it.")
+    pages: list[FieldPage] = Field(
+        default_factory=list, description="Fields too long for one answer, or searched: one page of each."
+    )
 
 
 class UpdateAnswer(BaseModel):
@@ -278,6 +331,14 @@ class ListAssistantsAnswer(BaseModel):
     assistants: list[AssistantRow] = Field(description="Matching assistants, in the API's order.")
 
 
+class ChangedPath(BaseModel):
+    path: str = Field(description="Field path changed, e.g. 'prompt' or 'faq_items[12]'.")
+    kind: Literal["set", "diff", "added", "removed"] = Field(
+        description="set (before/after), diff (a long text), added or removed (a list item)."
+    )
+    bytes: int = Field(description="Size of this entry of the full diff (list_changes with change_id shows it).")
+
+
 class ChangeRow(BaseModel):
     change_id: str = Field(description="Journal id; pass it to revert_change.")
     created_at: str = Field(description="When the change was recorded (ISO-8601, UTC).")
@@ -292,7 +353,14 @@ class ChangeRow(BaseModel):
     reason: str | None = Field(description="The reason given with the change.")
     reverts: str | None = Field(description="Id of the change this one reverted, if it is a revert.")
     actor: str | None = Field(default=None, description="Who made it (a person of the tokens file), if known.")
-    changes: list[Change] = Field(description="Field-level diff of the change.")
+    paths: list[ChangedPath] = Field(description="What the change changed, in brief: each path and its size.")
+    paths_total: int = Field(description="How many paths it changed (paths lists the first 20).")
+    changes: list[Change] | None = Field(
+        default=None, description="Only with change_id: the field-level diff, from diff_offset (bounded)."
+    )
+    next_diff_offset: int | None = Field(
+        default=None, description="With change_id: pass as diff_offset for the rest of the diff; null when all shown."
+    )
 
 
 class ListChangesAnswer(BaseModel):

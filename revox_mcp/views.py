@@ -1,15 +1,20 @@
 """What a read shows of an assistant: bounded, so no answer grows with the assistant.
 
 get_assistant without `fields` shows long texts cut and long lists left out, each with a note saying how
-to read it whole (`fields`). A cut text ends with CUT_MARK, and a left-out list is a sentence in place of
-the list, so neither can be written back by mistake: a patch holding the mark is refused before anything
-is sent, and a sentence where a list belongs fails its type.
+to read it (`fields`). A field asked for by name comes whole when it fits a page, else in pages: a list's
+items from an offset, each with its index, a text's characters from an offset; FAQ items can be searched.
+A cut text and a text page end with CUT_MARK, and a left-out or paged list is a sentence in place of the
+list, so neither can be written back by mistake: a patch holding the mark is refused before anything is
+sent, and a sentence where a list belongs fails its type.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
+
+from revox_mcp.config import MAX_PAGE_CHARS, MAX_PAGE_ITEMS
 
 MAX_TEXT_CHARS = 2_000
 MAX_LIST_ITEMS = 20
@@ -23,7 +28,7 @@ def bounded(assistant: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, A
     shown: dict[str, Any] = {}
     cut: list[dict[str, Any]] = []
     for key, value in assistant.items():
-        how = f'get_assistant with fields=["{key}"] reads it whole'
+        how = f'get_assistant with fields=["{key}"] reads it (in pages when long)'
         if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
             rest = len(value) - MAX_TEXT_CHARS
             shown[key] = f"{value[:MAX_TEXT_CHARS]}{CUT_MARK} {rest:,} more characters; {how}]"
@@ -52,3 +57,113 @@ def holds_cut_mark(value: Any) -> list[str]:
     if isinstance(value, list):
         return [f"[{i}]{p}" for i, v in enumerate(value) for p in holds_cut_mark(v)]
     return []
+
+
+@dataclass(frozen=True)
+class PageAsk:
+    """Where a page starts (an item index, or a character offset), how much it may hold, and in bytes."""
+
+    offset: int
+    limit: int | None
+    budget: int
+    # The most one item may take when it alone is over `budget` (most of the ceiling): longer ones are cut.
+    room: int = 0
+
+
+def _bytes(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def list_page(field: str, items: list[Any], indexes: list[int], ask: PageAsk, key: str | None) -> dict[str, Any]:
+    """The items at `indexes[ask.offset:]` (all of a list, or a search's matches) that fit `ask`, each with
+    its index in the list: what an edit addresses it by (its `key` too)."""
+    rows: list[dict[str, Any]] = []
+    used, most = 0, min(ask.limit or MAX_PAGE_ITEMS, MAX_PAGE_ITEMS)
+    for index in indexes[ask.offset : ask.offset + most]:
+        row = {"index": index, "item": items[index]}
+        size = _bytes(row) + 1
+        if rows and used + size > ask.budget:
+            break
+        if size > max(ask.budget, ask.room):
+            # One item longer than the answer may be: its long texts cut, with the mark, so it cannot be
+            # sent back as it is (an edit holding the mark is refused).
+            row = {"index": index, "item": _cut_long_texts(items[index], max(ask.budget, ask.room)), "cut": True}
+        rows.append(row)
+        used += size
+        if size > ask.budget:
+            break
+    end = ask.offset + len(rows)
+    return {
+        "field": field,
+        "unit": "items",
+        "offset": ask.offset,
+        "shown": len(rows),
+        "total": len(indexes),
+        "next_offset": end if end < len(indexes) else None,
+        "edit_key": key if key is not None else "index",
+        "items": rows,
+    }
+
+
+def text_page(field: str, text: str, ask: PageAsk) -> dict[str, Any]:
+    """The characters of `text` from `ask.offset` that fit `ask` (ending on a line break or a space when one
+    is near), followed by CUT_MARK unless the page is the whole text."""
+    most = min(ask.limit or MAX_PAGE_CHARS, MAX_PAGE_CHARS, max(0, len(text) - ask.offset))
+    chunk = text[ask.offset : ask.offset + most]
+    # JSON escapes (\n, \") and multi-byte characters make a character cost more than a byte: narrow down.
+    for _ in range(8):
+        size = _bytes(chunk) + 200
+        if size <= ask.budget or not chunk:
+            break
+        chunk = chunk[: max(1, len(chunk) * ask.budget // size - 1)]
+    end = ask.offset + len(chunk)
+    if end < len(text) and ask.limit is None:
+        soft = max(chunk.rfind("\n", len(chunk) * 4 // 5), chunk.rfind(" ", len(chunk) * 4 // 5))
+        if soft > 0:
+            chunk, end = chunk[: soft + 1], ask.offset + soft + 1
+    whole = ask.offset == 0 and end >= len(text)
+    next_offset = end if end < len(text) else None
+    reads_on = f"offset={next_offset} reads on" if next_offset is not None else "the end of the text"
+    mark = "" if whole else f"{CUT_MARK} characters {ask.offset:,}-{end:,} of {len(text):,}; {reads_on}]"
+    return {
+        "field": field,
+        "unit": "characters",
+        "offset": ask.offset,
+        "shown": len(chunk),
+        "total": len(text),
+        "next_offset": next_offset,
+        "text": chunk + mark,
+    }
+
+
+def faq_matches(items: list[Any], query: str) -> list[int]:
+    """Indexes of the FAQ items whose question or answer contains `query`, in any case. Linear in the
+    items' size (one casefold and one find each)."""
+    needle = query.casefold()
+    return [
+        index
+        for index, item in enumerate(items)
+        if isinstance(item, dict) and needle in f"{item.get('question') or ''}\n{item.get('answer') or ''}".casefold()
+    ]
+
+
+def stand_in(page: dict[str, Any]) -> str:
+    """What an assistant's field holds when this answer pages it: not a value that can be written back."""
+    if page["unit"] == "items":
+        return f"[{page['total']:,} items, shown in pages[] of this answer (from index {page['offset']:,}).]"
+    return f"{CUT_MARK} {page['total']:,} characters, shown in pages[] of this answer]"
+
+
+def _cut_long_texts(item: Any, room: int) -> Any:
+    """`item` with its longest texts shortened (each ending with CUT_MARK) until it takes `room` bytes."""
+    if not isinstance(item, dict):
+        return item
+    cut = dict(item)
+    for key in sorted((k for k, v in item.items() if isinstance(v, str)), key=lambda k: -len(item[k])):
+        excess = _bytes(cut) - room
+        if excess <= 0:
+            break
+        text = cut[key]
+        keep = max(0, len(text) - excess - 120)
+        cut[key] = f"{text[:keep]}{CUT_MARK} {len(text) - keep:,} more characters; longer than one answer may be]"
+    return cut

@@ -147,7 +147,10 @@ async def test_a_one_item_upsert_on_3000_items_journals_a_few_hundred_bytes_and_
     print("journal bytes per row:", upsert_bytes, replace_bytes, reverts)
     assert upsert_bytes < 4096 and replace_bytes < 4096 and all(size < 4096 for size in reverts)
     faq_change = next(r for r in listed["changes"] if r["fields"] == ["faq_items"])
-    assert faq_change["changes"] == [{"path": "faq_items[1500].answer", "before": "Yes.", "after": "Changed."}]
+    async with mcp_client(settings_) as client:
+        one = (await client.call_tool("list_changes", {"change_id": faq_change["change_id"]})).structured_content
+    assert one is not None
+    assert one["changes"][0]["changes"] == [{"path": "faq_items[1500].answer", "before": "Yes.", "after": "Changed."}]
     now = stored(sandbox, RECEPTIONIST_ID)
     assert now["prompt"] == prompt
     assert [(i["question"], i["answer"]) for i in now["faq_items"]] == [(i["question"], i["answer"]) for i in items]

@@ -325,7 +325,7 @@ async def test_list_changes_shows_what_the_write_showed(sandbox: SandboxServer, 
                 "update_assistant", {"id": R, "edits": [{"op": "upsert", "list": "faq_items", "item": item}]}
             )
         )
-        rows = ok(await client.call_tool("list_changes", {"assistant_id": R}))["changes"]
+        rows = ok(await client.call_tool("list_changes", {"change_id": write["change_id"]}))["changes"]
     assert [c["path"] for c in write["changes"]] == ["faq_items[0].answer"]
     assert rows[0]["changes"] == write["changes"], "the journal shows the same diff as the write"
 

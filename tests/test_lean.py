@@ -104,7 +104,9 @@ def test_a_list_of_objects_that_grew_or_shrank_is_diffed_item_by_item() -> None:
     assert days == [{"path": "allowed_days", "before": ["monday"], "after": ["monday", "tuesday"]}]
 
 
-async def test_a_large_assistant_reads_bounded_and_whole_on_request(sandbox: SandboxServer, settings: Settings) -> None:
+async def test_a_large_assistant_reads_bounded_and_in_pages_on_request(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
     prompt = "Be warm and concise with every caller.\n" * 2_500
     faq = [{"question": f"Q{i}?", "answer": f"A{i}."} for i in range(500)]
     sandbox.store.update(SALES_QUALIFIER_ID, {"prompt": prompt, "faq_items": faq})
@@ -119,17 +121,28 @@ async def test_a_large_assistant_reads_bounded_and_whole_on_request(sandbox: San
             "update_assistant",
             {"id": SALES_QUALIFIER_ID, "patch": {"faq_items": read.structured_content["assistant"]["faq_items"]}},
         )
+        back_page = await client.call_tool(
+            "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"prompt": whole["pages"][0]["text"]}}
+        )
     shown = ok(read)
     assert len(read.model_dump_json()) < 12_000, "bounded, whatever the assistant's size"
     assert {c["field"]: (c["shown"], c["total"]) for c in shown["cut"]} == {
         "prompt": (2_000, len(prompt)),
         "faq_items": (0, 500),
     }
-    assert 'fields=["prompt"] reads it whole' in text_of(read)
-    assert set(whole["assistant"]) == {"id", "name", "updated_at", "prompt"} and whole["assistant"]["prompt"] == prompt
-    assert whole["missing"] == ["nope"]
+    assert 'fields=["prompt"] reads it in pages of characters' in text_of(read)
+    assert set(whole["assistant"]) == {"id", "name", "updated_at", "prompt"} and whole["missing"] == ["nope"]
+    page = whole["pages"][0]
+    assert (page["field"], page["offset"], page["total"], page["next_offset"]) == (
+        "prompt",
+        0,
+        len(prompt),
+        page["shown"],
+    )
+    assert page["text"].startswith(prompt[: page["shown"]]) and "offset=" in page["text"][page["shown"] :]
     assert back.is_error and "patch.prompt" in text_of(back) and 'fields=["prompt"]' in text_of(back)
     assert back_list.is_error and "patch.faq_items" in text_of(back_list)
+    assert back_page.is_error and "patch.prompt" in text_of(back_page), "a page is not the whole text"
     assert writes(sandbox) == []
 
 

@@ -149,14 +149,14 @@ async def test_faq_upsert_adds_replaces_and_remove_removes(sandbox: SandboxServe
     }
 
 
-async def test_remove_of_an_unknown_key_lists_the_keys_and_suggests_one(
+async def test_remove_of_an_unknown_key_names_the_nearest_keys_and_a_count(
     sandbox: SandboxServer, settings: Settings
 ) -> None:
     async with mcp_client(settings) as client:
         edit = {"op": "remove", "list": "transfer_destinations", "key": "On call dentist"}
         text = failed(await update(client, RECEPTIONIST_ID, edits=[edit]))
     assert "edits[0].key" in text and "'On-call dentist'" not in text and '"On-call dentist"' in text
-    assert "Did you mean" in text
+    assert 'Nearest: "On-call dentist"' in text and "no item of transfer_destinations has this label among " in text
     assert writes(sandbox) == []
 
 
@@ -372,12 +372,17 @@ async def test_changes_are_journalled_listed_newest_first_and_paged(
         page1 = ok(await client.call_tool("list_changes", {"assistant_id": SALES, "page_size": 1}))
         page2 = ok(await client.call_tool("list_changes", {"assistant_id": SALES, "page_size": 1, "page": 2}))
         everything = ok(await client.call_tool("list_changes", {}))
+        one = ok(await client.call_tool("list_changes", {"change_id": first["change_id"]}))
     assert page1["total"] == 2 and page1["next_page"] == 2 and page2["next_page"] is None
     assert page1["changes"][0]["change_id"] == second["change_id"]
     row = page2["changes"][0]
     assert row["change_id"] == first["change_id"] and row["reason"] == "rename for the campaign"
     assert row["status"] == "applied" and row["fields"] == ["name"]
-    assert row["changes"] == [{"path": "name", "before": "Solar lead qualifier (outbound)", "after": "One"}]
+    diff = [{"path": "name", "before": "Solar lead qualifier (outbound)", "after": "One"}]
+    assert "changes" not in row and row["paths"] == [
+        {"path": "name", "kind": "set", "bytes": len(json.dumps(diff[0], separators=(",", ":")))}
+    ]
+    assert one["changes"][0]["changes"] == diff and one["changes"][0]["next_diff_offset"] is None
     assert everything["total"] == 3, "a dry run is not journalled"
     if journal_settings.journal_path is not None:  # a file, for its owner only
         assert stat.S_IMODE(journal_settings.journal_path.stat().st_mode) == 0o600

@@ -409,7 +409,7 @@ async def test_a_new_key_that_masks_like_the_old_one_is_still_reported(sandbox: 
         rows = (await client.call_tool("list_changes", {})).structured_content["changes"]  # type: ignore[index]
     assert not result.is_error and "No changes" not in everything(result)
     assert [c["path"] for c in result.structured_content["changes"]] == ["llm_model"]  # type: ignore[index]
-    assert rows[0]["changes"] and old not in everything(result) and new not in everything(result)
+    assert rows[0]["paths"] and old not in everything(result) and new not in everything(result)
     assert stored(sandbox, SALES_QUALIFIER_ID)["llm_model"]["api_key"] == new
 
 

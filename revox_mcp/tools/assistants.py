@@ -6,13 +6,16 @@ import copy
 from functools import cached_property
 from typing import Any
 
+import anyio
 import mcp_types as types
 from pydantic import ValidationError
 
+from revox_mcp.answer_bounds import nearest, quoted, shrink, size_of
 from revox_mcp.editing import ANSWER_ONLY_KEYS, leaf_paths
 from revox_mcp.errors import PatchInvalid, Problem
 from revox_mcp.journal import JournalEntry
-from revox_mcp.models import AssistantUpdate
+from revox_mcp.messages import shorten
+from revox_mcp.models import LIST_KEYS, AssistantUpdate
 from revox_mcp.policy import Policy
 from revox_mcp.schemas import JsonSchema, body_schema, for_profile, partial_patch, portable_schema
 from revox_mcp.tool_models import (
@@ -28,7 +31,17 @@ from revox_mcp.tool_models import (
 )
 from revox_mcp.tools.base import READ_ONLY, PublishedTool, ToolAnswer, ToolContext, ToolSpec
 from revox_mcp.validation import ArgumentValidator, pydantic_problems
-from revox_mcp.views import bounded, holds_cut_mark, selected
+from revox_mcp.views import (
+    ALWAYS,
+    PageAsk,
+    bounded,
+    faq_matches,
+    holds_cut_mark,
+    list_page,
+    selected,
+    stand_in,
+    text_page,
+)
 from revox_mcp.writer import WRITE_STEPS, WriteOutcome, recorded_changes
 
 # A FAQ item copied from get_assistant carries keys the API assigns; taking them back is no mistake.
@@ -58,18 +71,19 @@ def _patch_field_checks(arguments: dict[str, Any]) -> list[Problem]:
     before any request. Keys missing from a partial object are fine here: the merge fills them in."""
     patch = arguments.get("patch")
     if not isinstance(patch, dict):
-        return []
+        return _marked_edits(arguments.get("edits"))
     _refuse_a_whole_assistant(patch)
     marked = [
         Problem(
             path=f"patch.{name}{where}",
             value="text shortened by get_assistant",
             allowed="the field's real value",
-            hint=f'get_assistant showed it cut; read it whole with fields=["{name}"], or use an edit (replace_text).',
+            hint=f'get_assistant showed it cut; read it in pages with fields=["{name}"], or use an edit '
+            "(replace_text).",
         )
         for name, value in patch.items()
         for where in holds_cut_mark(value)
-    ]
+    ] + _marked_edits(arguments.get("edits"))
     if marked:
         return marked
     try:
@@ -77,6 +91,22 @@ def _patch_field_checks(arguments: dict[str, Any]) -> list[Problem]:
     except ValidationError as exc:
         return pydantic_problems(exc, ["patch"], skip=frozenset({"missing", "union_tag_not_found"}))
     return []
+
+
+def _marked_edits(edits: Any) -> list[Problem]:
+    """An edit's item or replacement holding get_assistant's cut mark: a shortened read sent back as a value."""
+    return [
+        Problem(
+            path=f"edits[{index}].{key}{where}",
+            value="text shortened by get_assistant",
+            allowed="the real value",
+            hint="get_assistant cut it to fit its answer; write the whole value (read texts in pages with offset).",
+        )
+        for index, edit in enumerate(edits if isinstance(edits, list) else [])
+        if isinstance(edit, dict)
+        for key in ("item", "replace")
+        for where in holds_cut_mark(edit.get(key))
+    ]
 
 
 # Keys only an answer has: a patch holding several is a whole get_assistant answer sent back.
@@ -194,14 +224,17 @@ async def get_assistant(ctx: ToolContext, args: GetAssistantArgs) -> ToolAnswer:
     stored = await ctx.client.get_assistant(args.id)
     answer: dict[str, Any] = {}
     lines = [f"Assistant {_label(stored)}, updated_at {stored.get('updated_at')}."]
-    if args.fields is None:
+    if args.fields is None and args.faq_query is None:
         answer["assistant"], answer["cut"] = bounded(stored)
-        lines += [
-            f'{c["field"]}: {c["shown"]:,} of {c["total"]:,} {c["unit"]} shown; fields=["{c["field"]}"] reads it whole.'
-            for c in answer["cut"]
-        ]
+        lines += [_cut_line(c) for c in answer["cut"]]
     else:
-        answer["assistant"], answer["missing"] = selected(stored, args.fields)
+        fields = list(args.fields or [])
+        if args.faq_query is not None and "faq_items" not in fields:
+            fields.append("faq_items")
+        answer["assistant"], answer["missing"] = selected(stored, fields)
+        # Sizing, searching and slicing a long list is CPU work that grows with the assistant: off the loop.
+        answer["pages"] = await anyio.to_thread.run_sync(_pages, ctx, args, answer["assistant"], fields)
+        lines += [_page_line(p) for p in answer["pages"]]
         if answer["missing"]:
             lines.append(f"Not in this assistant: {', '.join(answer['missing'])}.")
     voice = await ctx.catalog.describe_voice(stored.get("voice"))
@@ -210,6 +243,64 @@ async def get_assistant(ctx: ToolContext, args: GetAssistantArgs) -> ToolAnswer:
         lines.append(f"Voice: {voice['name']} ({voice['language']}, {voice['gender'] or 'any gender'}"
                      f"{', ' + str(voice['accent']) if voice['accent'] else ''}).")  # fmt: skip
     return ToolAnswer(answer, " ".join(lines))
+
+
+def _cut_line(cut: dict[str, Any]) -> str:
+    field = cut["field"]
+    how = "in pages of characters" if cut["unit"] == "characters" else "in pages"
+    search = ", faq_query searches it" if field == "faq_items" else ""
+    return (
+        f'{field}: {cut["shown"]:,} of {cut["total"]:,} {cut["unit"]} shown; fields=["{field}"] reads it {how}{search}.'
+    )
+
+
+# What a get_assistant answer needs beside one page: the summary, id, name, updated_at, the voice, the page's keys.
+ANSWER_RESERVE = 3_000
+
+
+def _pages(ctx: ToolContext, args: GetAssistantArgs, shown: dict[str, Any], fields: list[str]) -> list[dict[str, Any]]:
+    """A page of each asked-for list or text that does not fit whole (or that offset, limit or faq_query
+    pages); each paged field's value in `shown` becomes a stand-in that cannot be written back."""
+    paged = [
+        f
+        for f in fields
+        if f in shown
+        and f not in ALWAYS
+        and isinstance(shown[f], list | str)
+        and (
+            size_of(shown[f]) > ctx.page_bytes
+            or args.offset > 0
+            or args.limit is not None
+            or (f == "faq_items" and args.faq_query is not None)
+        )
+    ]
+    budget = max(1_024, ctx.page_bytes // max(1, len(paged)))
+    ask = PageAsk(args.offset, args.limit, budget, room=ctx.max_answer_bytes - ANSWER_RESERVE)
+    pages = []
+    for name in paged:
+        value = shown[name]
+        if isinstance(value, str):
+            page = text_page(name, value, ask)
+        elif name == "faq_items" and args.faq_query is not None:
+            page = list_page(name, value, faq_matches(value, args.faq_query), ask, "question")
+            page.update(query=args.faq_query, list_total=len(value))
+        else:
+            page = list_page(name, value, list(range(len(value))), ask, LIST_KEYS.get(name))
+        shown[name] = stand_in(page)
+        pages.append(page)
+    return pages
+
+
+def _page_line(page: dict[str, Any]) -> str:
+    rest = f"offset={page['next_offset']} reads on" if page["next_offset"] is not None else "the last page"
+    span = f"{page['shown']:,} from offset {page['offset']:,}"
+    cut = [r["index"] for r in page.get("items") or [] if r.get("cut")]
+    over = f" Item {cut[0]} alone is over the answer ceiling: its long texts are cut (marked)." if cut else ""
+    if page.get("query") is not None:
+        found = f"faq_query {shorten(page['query'])}: {page['total']:,} of {page['list_total']:,} FAQ items match"
+        return f"{found}; pages[] shows {span}, each with its index and question (an edit's key); {rest}.{over}"
+    key = f", each with its index (edits name an item by {page['edit_key']})" if page["unit"] == "items" else ""
+    return f"{page['field']}: {page['total']:,} {page['unit']}; pages[] shows {span}{key}; {rest}.{over}"
 
 
 async def list_assistants(ctx: ToolContext, args: ListAssistantsArgs) -> ToolAnswer:
@@ -232,10 +323,19 @@ async def list_assistants(ctx: ToolContext, args: ListAssistantsArgs) -> ToolAns
     matching = f" matching '{args.name_contains}'" if args.name_contains else ""
     summary = f"{len(rows)} assistant(s){matching}."
     if not rows and every:
-        names = ", ".join(f"'{a.get('name')}'" for a in every[:10])
-        more = f" and {len(every) - 10} more" if len(every) > 10 else ""
-        summary += f" The organization has {len(every)}: {names}{more}. Call without name_contains to list them."
+        # Ranking a large organization's names is CPU work: off the event loop.
+        names = await anyio.to_thread.run_sync(_some_names, args.name_contains or "", every)
+        summary += f" The organization has {len(every):,}{names}. Call without name_contains to list them."
     return ToolAnswer({"assistants": rows}, summary)
+
+
+def _some_names(needle: str, every: list[dict[str, Any]]) -> str:
+    """A few names to say what there is: all of a small organization's, else the nearest few."""
+    names = [str(a.get("name") or a.get("id")) for a in every]
+    if len(names) <= 10:
+        return ": " + ", ".join(f"'{n if len(n) <= 80 else n[:79] + '…'}'" for n in names)
+    close = nearest(needle, names)
+    return f"; nearest names: {quoted(close)}" if close else ""
 
 
 async def update_assistant(ctx: ToolContext, args: UpdateAssistantArgs) -> ToolAnswer:
@@ -252,8 +352,11 @@ async def revert_change(ctx: ToolContext, args: RevertChangeArgs) -> ToolAnswer:
     )
 
 
-def _change_row(entry: JournalEntry) -> dict[str, Any]:
-    after = entry.after if entry.after is not None else {**entry.before, **entry.body}
+# A change's summary names at most this many of the paths it changed (a list rewritten whole may have thousands).
+SUMMARY_PATHS = 20
+
+
+def _change_row(entry: JournalEntry, changes: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "change_id": entry.change_id,
         "created_at": entry.created_at,
@@ -264,27 +367,79 @@ def _change_row(entry: JournalEntry) -> dict[str, Any]:
         "reason": entry.reason,
         "reverts": entry.reverts,
         "actor": entry.actor,
-        "changes": recorded_changes(entry.before, after, entry.fields),
+        "paths": [{"path": c["path"], "kind": _kind(c), "bytes": size_of(c)} for c in changes[:SUMMARY_PATHS]],
+        "paths_total": len(changes),
     }
+
+
+def _kind(change: dict[str, Any]) -> str:
+    return next((k for k in ("diff", "added", "removed") if k in change), "set")
+
+
+def _entry_changes(entry: JournalEntry) -> list[dict[str, Any]]:
+    after = entry.after if entry.after is not None else {**entry.before, **entry.body}
+    return recorded_changes(entry.before, after, entry.fields)
 
 
 async def list_changes(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
     if not ctx.journal.records:
         return ToolAnswer({"changes": [], "total": 0, "next_page": None}, "The change journal is off (--no-journal).")
     await ctx.writer.settle_pending(args.assistant_id)
+    if args.change_id is not None:
+        return await _one_change(ctx, args)
     entries, total = await ctx.journal.page(args.assistant_id, args.page, args.page_size, args.actor)
+    # Diffs of long lists and texts are CPU work: off the event loop.
+    diffs = await anyio.to_thread.run_sync(lambda: [_entry_changes(e) for e in entries])
     next_page = args.page + 1 if args.page * args.page_size < total else None
     shown = f"{len(entries)} of {total} change(s), newest first"
     return ToolAnswer(
-        {"changes": [_change_row(e) for e in entries], "total": total, "next_page": next_page},
-        f"{shown}{f'; next page {next_page}' if next_page else ''}.",
+        {"changes": [_change_row(e, d) for e, d in zip(entries, diffs, strict=True)], "total": total,
+         "next_page": next_page},
+        f"{shown}{f'; next page {next_page}' if next_page else ''}. Each shows the paths it changed and their "
+        "sizes; change_id shows one change's diff.",
+    )  # fmt: skip
+
+
+async def _one_change(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
+    """One change with its diff from diff_offset, as many entries as fit a page (a longer entry shortened)."""
+    entry = await ctx.journal.get(str(args.change_id))
+    if entry is None:
+        recent, total = await ctx.journal.page(args.assistant_id, 1, 3, args.actor)
+        newest = ", ".join(e.change_id for e in recent) or "none"
+        raise PatchInvalid(
+            [
+                Problem(
+                    path="change_id",
+                    value=shorten(args.change_id),
+                    allowed=f"the id of a change in the journal ({total:,} match the other filters; newest: {newest})",
+                    hint="Copy a change_id from list_changes (without change_id it pages through them all).",
+                )
+            ]
+        )
+    changes = await anyio.to_thread.run_sync(_entry_changes, entry)
+    shown: list[dict[str, Any]] = []
+    used = 0
+    for change in changes[args.diff_offset :]:
+        size = size_of(change)
+        if shown and used + size > ctx.page_bytes:
+            break
+        shown.append(shrink(change, ctx.page_bytes)[0] if size > ctx.page_bytes else change)
+        used += size
+    end = args.diff_offset + len(shown)
+    row = {**_change_row(entry, changes), "changes": shown, "next_diff_offset": end if end < len(changes) else None}
+    rest = f"; diff_offset={end} shows the rest" if end < len(changes) else ""
+    return ToolAnswer(
+        {"changes": [row], "total": 1, "next_page": None},
+        f"Change {entry.change_id} ({entry.status}): diff entries {args.diff_offset:,}-{end:,} of {len(changes):,}"
+        f"{rest}.",
     )
 
 
 GET_ASSISTANT = ToolSpec(
     name="get_assistant",
     title="Get a voice assistant",
-    does="one assistant's whole configuration",
+    does="one assistant's configuration, bounded: long lists and texts in pages (`offset`, `limit`), FAQ "
+    "search (`faq_query`)",
     description=(
         "Read one Revox voice assistant's whole configuration: prompt, voice, LLM, first sentence, calling "
         "windows, integrations, and updated_at (pass it as expected_updated_at when you update)."
@@ -293,6 +448,8 @@ GET_ASSISTANT = ToolSpec(
     answer_model=AssistantAnswer,
     annotations=READ_ONLY,
     handler=get_assistant,
+    bound="Answers <=16 KB (default): long fields in pages (offset, limit); faq_query searches FAQ items.",
+    read_on='Read one field with fields=["..."], a page with offset and limit, or FAQ items with faq_query.',
 )
 
 LIST_ASSISTANTS = ToolSpec(
@@ -304,6 +461,8 @@ LIST_ASSISTANTS = ToolSpec(
     answer_model=ListAssistantsAnswer,
     annotations=READ_ONLY,
     handler=list_assistants,
+    bound="Answers <=16 KB (default).",
+    read_on="Narrow with name_contains.",
 )
 
 UPDATE_ASSISTANT = UpdateAssistantSpec(
@@ -328,20 +487,26 @@ UPDATE_ASSISTANT = UpdateAssistantSpec(
         open_world_hint=True,
     ),
     handler=update_assistant,
+    bound="Answers <=16 KB (default).",
+    read_on="list_changes with change_id (and diff_offset) shows the whole diff; get_assistant with fields the values.",
 )
 
 LIST_CHANGES = ToolSpec(
     name="list_changes",
     title="List recorded changes",
-    does="the change journal, newest first, paged, by assistant",
+    does="the change journal, newest first, paged, by assistant: a summary per change, one change's diff with "
+    "`change_id`",
     description=(
         "The change journal: every change this server made, newest first, with its fields, reason, status and "
-        "diff. Filter by assistant; paged."
+        "the paths it changed. Filter by assistant or person; paged."
     ),
     args_model=ListChangesArgs,
     answer_model=ListChangesAnswer,
     annotations=types.ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
     handler=list_changes,
+    bound="Answers <=16 KB (default): a summary per change; change_id shows one diff.",
+    read_on="Ask again with a smaller page_size (changes left out of this page are not on the next one), or "
+    "change_id (with diff_offset) for one change's diff.",
 )
 
 REVERT_CHANGE = ToolSpec(
@@ -358,4 +523,6 @@ REVERT_CHANGE = ToolSpec(
         read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
     ),
     handler=revert_change,
+    bound="Answers <=16 KB (default).",
+    read_on="list_changes with change_id (and diff_offset) shows the whole diff; get_assistant with fields the values.",
 )

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from revox_mcp.catalog import Catalog
 from revox_mcp.client import RevoxClient
+from revox_mcp.config import DEFAULT_MAX_ANSWER_BYTES, PAGE_SHARE
 from revox_mcp.journal import Journal
 from revox_mcp.policy import Policy
 from revox_mcp.progress import Progress, no_progress
@@ -37,6 +38,13 @@ class ToolContext:
     actor: str | None = None
     # The current call's progress reporter: the server gives each call its own copy of this context.
     progress: Progress = no_progress
+    # The ceiling on every answer (text and structured content, each): tools page themselves under it.
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
+
+    @property
+    def page_bytes(self) -> int:
+        """What one page of a list or a text may take: a share of the ceiling, the rest for the answer's keys."""
+        return int(self.max_answer_bytes * PAGE_SHARE)
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,10 @@ class ToolSpec:
     answer_model: type[BaseModel]
     annotations: types.ToolAnnotations
     handler: Handler
+    # Its answer's bound, in a few words: appended to the description clients see.
+    bound: str = "Answers <=16 KB (default)."
+    # How to ask for what an answer over the ceiling left out (said in that answer).
+    read_on: str = "Ask for less (a filter, a smaller page), or have the operator raise --max-answer-bytes."
     # Whether a detailed input schema is shipped (where compacting leaves rules out; update_assistant's).
     has_detailed_schema: ClassVar[bool] = False
 
@@ -105,7 +117,7 @@ class ToolSpec:
         return types.Tool(
             name=self.name,
             title=self.title,
-            description=self.description,
+            description=f"{self.description} {self.bound}" if self.bound else self.description,
             input_schema=input_schema,
             output_schema=output_schema,
             annotations=self.annotations,

@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+from revox_mcp.answer_bounds import quoted
 from revox_mcp.errors import PatchInvalid, Problem
 from revox_mcp.impact import instant
 from revox_mcp.tool_models import (
@@ -66,7 +67,20 @@ async def list_voices(ctx: ToolContext, args: ListVoicesArgs) -> ToolAnswer:
     shown = rows[: args.limit]
     return ToolAnswer(
         {"voices": shown, "total": len(rows)},
-        f"{len(rows)} voice(s) match; showing {len(shown)}. Use a row's id and provider as voice.id and provider.",
+        f"{len(rows)} voice(s) match; showing {len(shown)}. Use a row's id and provider as voice.id and provider."
+        + _unknown_ids(args.ids, rows),
+    )
+
+
+def _unknown_ids(ids: list[str] | None, rows: list[dict[str, Any]]) -> str:
+    """The asked-for ids no matching voice has: a count and the first few, never the whole list."""
+    missing = [i for i in dict.fromkeys(ids or []) if i not in {r["id"] for r in rows}]
+    if not missing:
+        return ""
+    more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+    return (
+        f" {len(missing)} of the {len(set(ids or []))} ids asked match no voice here: {quoted(missing[:3])}{more} "
+        "(filters apply too; without them, ids looks in the whole catalog)."
     )
 
 
@@ -289,6 +303,8 @@ LIST_VOICES = ToolSpec(
     answer_model=ListVoicesAnswer,
     annotations=READ_ONLY,
     handler=list_voices,
+    bound="Answers <=16 KB (default).",
+    read_on="Add filters or a lower limit.",
 )
 
 LIST_PHONE_NUMBERS = ToolSpec(
@@ -300,6 +316,8 @@ LIST_PHONE_NUMBERS = ToolSpec(
     answer_model=ListPhoneNumbersAnswer,
     annotations=READ_ONLY,
     handler=list_phone_numbers,
+    bound="Answers <=16 KB (default).",
+    read_on="Have the operator raise --max-answer-bytes to see every number.",
 )
 
 SEARCH_CALLS = ToolSpec(
@@ -314,6 +332,8 @@ SEARCH_CALLS = ToolSpec(
     answer_model=SearchCallsAnswer,
     annotations=READ_ONLY,
     handler=search_calls,
+    bound="Answers <=16 KB (default).",
+    read_on="Ask again with a smaller page_size (e.g. 40): calls left out of this page are not on the next one.",
 )
 
 GET_CALL = ToolSpec(
@@ -328,4 +348,6 @@ GET_CALL = ToolSpec(
     answer_model=GetCallAnswer,
     annotations=READ_ONLY,
     handler=get_call,
+    bound="Answers <=16 KB (default).",
+    read_on="Use a smaller max_turns and page with turn_offset.",
 )
