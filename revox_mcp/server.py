@@ -240,7 +240,8 @@ async def read_resource(uri: str, state: ServerState, tools: dict[str, Published
             # As get_assistant would answer; the key is masked whatever path the message took.
             text = scrub(exc.advice("get_assistant", writes=False), {state.settings.api_key})
             raise MCPError(INVALID_PARAMS, text) from None
-        return json.dumps(redact(assistant), ensure_ascii=False)
+        # The whole assistant (megabytes on a large one): masked and encoded off the event loop.
+        return await anyio.to_thread.run_sync(lambda: json.dumps(redact(assistant), ensure_ascii=False))
     raise MCPError(
         INVALID_PARAMS,
         f"Unknown resource {uri!r}. Readable: {ASSISTANT_URI}, {SCHEMA_URI} and {FIELD_SCHEMA_URI} with tool one of "
