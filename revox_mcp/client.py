@@ -151,7 +151,12 @@ class RevoxClient:
     async def _exchange(self, method: str, path: str, json: Any) -> httpx.Response:
         """One request, its answer read whole up to the size cap (an answer is never held unbounded)."""
         cap = self._settings.max_api_answer_bytes
-        async with self._http.stream(method, path, json=json) as response:
+        response = await self._http.send(self._http.build_request(method, path, json=json), stream=True)
+        try:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) <= cap:
+                await response.aread()  # the common case: a stated size within the cap, read at once
+                return response
             chunks, size = [], 0
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
@@ -162,6 +167,8 @@ class RevoxClient:
                         status=response.status_code,
                     )
                 chunks.append(chunk)
+        finally:
+            await response.aclose()
         return httpx.Response(
             response.status_code, headers=response.headers, content=b"".join(chunks), request=response.request
         )
