@@ -89,7 +89,10 @@ def _add_http_options(serve: argparse.ArgumentParser) -> None:
     http.add_argument("--allowed-hosts", default="", help="extra Host values to accept, comma-separated (host:port)")
     http.add_argument("--allowed-origins", default="", help="extra Origin values to accept, comma-separated")
     http.add_argument(
-        "--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES, help="largest request body (default: 1 MiB)"
+        "--max-body-bytes",
+        type=int,
+        default=DEFAULT_MAX_BODY_BYTES,
+        help="largest request body, and over stdio the longest line (default: 1 MiB)",
     )
     http.add_argument(
         "--tokens",
@@ -186,6 +189,7 @@ def _serve(args: argparse.Namespace) -> int:
     from revox_mcp.errors import ConfigError
     from revox_mcp.sandbox import SandboxServer
     from revox_mcp.server import run_stdio
+    from revox_mcp.stdio_transport import StdioLimits
 
     configure_logging(args.log_level)
     try:
@@ -226,7 +230,8 @@ def _serve(args: argparse.Namespace) -> int:
                 private_state_dir(journal.parent, state_dir)
         if args.http:
             return _serve_http(args, settings, policy)
-        anyio.run(run_stdio, settings, policy, args.schema_profile)
+        limits = StdioLimits.from_env(max_line_bytes=args.max_body_bytes)
+        anyio.run(run_stdio, settings, policy, args.schema_profile, limits)
     return 0
 
 
