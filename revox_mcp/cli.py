@@ -22,6 +22,7 @@ from revox_mcp.config import (
     DEFAULT_HTTP_HOST,
     DEFAULT_HTTP_PORT,
     DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_SESSIONS_PER_PERSON,
     JOURNAL_URL_ENV,
     Settings,
     default_state_dir,
@@ -93,6 +94,13 @@ def _add_http_options(serve: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_MAX_BODY_BYTES,
         help="largest request body, and over stdio the longest line (default: 1 MiB)",
+    )
+    http.add_argument(
+        "--sessions-per-person",
+        type=int,
+        default=DEFAULT_SESSIONS_PER_PERSON,
+        help="sessions one person of --tokens may hold open; past it their oldest closes "
+        f"(default: {DEFAULT_SESSIONS_PER_PERSON})",
     )
     http.add_argument(
         "--tokens",
@@ -326,7 +334,7 @@ def _token_problem() -> str | None:
 
 def _serve_http(args: argparse.Namespace, settings: Settings, policy: Any) -> int:
     from revox_mcp.errors import ConfigError
-    from revox_mcp.http_transport import MCP_PATH, TOKEN_ENV, HttpOptions, build_http_app, new_token
+    from revox_mcp.http_transport import MCP_PATH, TOKEN_ENV, HttpLimits, HttpOptions, build_http_app, new_token
     from revox_mcp.serving import AppServer, is_loopback
 
     try:
@@ -344,6 +352,7 @@ def _serve_http(args: argparse.Namespace, settings: Settings, policy: Any) -> in
         allowed_hosts=[h for h in args.allowed_hosts.split(",") if h],
         allowed_origins=[o for o in args.allowed_origins.split(",") if o],
         max_body_bytes=args.max_body_bytes,
+        limits=HttpLimits(sessions_per_person=max(1, args.sessions_per_person)),
     )
     server = AppServer(host=options.host, port=options.port, uvicorn_options=options.limits.uvicorn_options())
     server.app = build_http_app(settings, policy, options, server.port, args.schema_profile)

@@ -34,7 +34,7 @@ DEFAULT_STDIO_MAX_IN_FLIGHT = 16
 # Once the client has closed stdin, answers it does not take within this time are dropped and the server ends.
 DEFAULT_STDIO_DRAIN_S = 10.0
 STDIO_DRAIN_ENV = "REVOX_MCP_STDIO_DRAIN_S"
-# Streamable HTTP sessions one person (token) may hold open; past it, their oldest is closed.
+# Streamable HTTP sessions one person of the tokens file may hold open; past it, their oldest is closed.
 DEFAULT_SESSIONS_PER_PERSON = 20
 # Every log record revox-mcp writes (stderr, and notifications to the client) is cut to this many characters.
 DEFAULT_MAX_LOG_CHARS = 4096
