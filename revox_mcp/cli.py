@@ -184,9 +184,12 @@ def configure_logging(level: str) -> None:
     some log whole messages (sse-starlette every response chunk, the SDK every JSON-RPC message). The
     package's records are all created, because an MCP client may ask for its own requests' records down to
     debug (logging/setLevel), whatever stderr shows."""
+    from revox_mcp.client_logs import CappedFormatter
+
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(level.upper())
-    console.setFormatter(logging.Formatter("revox-mcp %(levelname)s %(message)s"))
+    # Every line cut to a stated size: a 60 MB argument must not become a 60 MB log line.
+    console.setFormatter(CappedFormatter("revox-mcp %(levelname)s %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[console])
     logging.getLogger("revox_mcp").setLevel(logging.DEBUG)
 
