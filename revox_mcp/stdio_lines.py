@@ -83,22 +83,37 @@ class LineSplitter:
         return line or None
 
 
+@dataclass(frozen=True)
+class Refused:
+    """A line the server never sees, and our answer to it (an error the client sent is a message)."""
+
+    answer: SessionMessage
+
+    @property
+    def request_id(self) -> types.RequestId | None:
+        return self.answer.message.id  # type: ignore[union-attr]
+
+
 def error(code: int, message: str, request_id: types.RequestId | None) -> SessionMessage:
     return SessionMessage(
         types.JSONRPCError(jsonrpc="2.0", id=request_id, error=types.ErrorData(code=code, message=message))
     )
 
 
-def oversized_error(line: Oversized, limit: int) -> SessionMessage:
+def _refused(code: int, message: str, request_id: types.RequestId | None) -> Refused:
+    return Refused(error(code, message, request_id))
+
+
+def oversized_error(line: Oversized, limit: int) -> Refused:
     message = (
         f"Invalid Request: the line is {line.size:,} bytes; revox-mcp reads stdio lines of at most {limit:,} bytes "
         "(serve --max-body-bytes), so it was discarded unread. Send a smaller request: change long texts with "
         "edits (replace_text) instead of resending them."
     )
-    return error(INVALID_REQUEST, message, head_id(line.head))
+    return _refused(INVALID_REQUEST, message, head_id(line.head))
 
 
-def decode(line: bytes) -> SessionMessage | None:
+def decode(line: bytes) -> SessionMessage | Refused | None:
     """The message a line holds, or the error that answers it (None: a bad notification, which gets none).
 
     The SDK's parser comes first, so every line it reads is read as it would read it; only what it refuses
@@ -109,12 +124,12 @@ def decode(line: bytes) -> SessionMessage | None:
         return _diagnose(line, exc)
 
 
-def _diagnose(line: bytes, refusal: ValidationError) -> SessionMessage | None:
+def _diagnose(line: bytes, refusal: ValidationError) -> Refused | None:
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
         message = f"Parse error: the line is not valid UTF-8 (byte {exc.start:,}); send UTF-8 JSON, one message a line."
-        return error(PARSE_ERROR, message, head_id(line[:HEAD_BYTES]))
+        return _refused(PARSE_ERROR, message, head_id(line[:HEAD_BYTES]))
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -122,9 +137,9 @@ def _diagnose(line: bytes, refusal: ValidationError) -> SessionMessage | None:
             f"Parse error: the line is not valid JSON ({exc.msg} at character {exc.pos:,}); "
             "send one JSON-RPC message a line."
         )
-        return error(PARSE_ERROR, message, None)
+        return _refused(PARSE_ERROR, message, None)
     except RecursionError:
-        return error(PARSE_ERROR, "Parse error: the line's JSON is nested too deeply.", None)
+        return _refused(PARSE_ERROR, "Parse error: the line's JSON is nested too deeply.", None)
     request_id = _request_id(value)
     found = _lone_surrogate(value)
     if found is not None:
@@ -135,7 +150,7 @@ def _diagnose(line: bytes, refusal: ValidationError) -> SessionMessage | None:
             f"{path} holds a lone surrogate (\\u{ord(char):04x}), which is not valid Unicode: a \\ud800-\\udbff "
             "escape must be followed by a \\udc00-\\udfff one. Send the text again as valid UTF-8."
         )
-        return error(INVALID_PARAMS, message, request_id)
+        return _refused(INVALID_PARAMS, message, request_id)
     detail = refusal.errors(include_url=False, include_input=False)
     where = render_path(str(p) for p in detail[0]["loc"][1:]) if detail else ""
     where = "the message" if where in ("", "(arguments)") else where
@@ -143,7 +158,7 @@ def _diagnose(line: bytes, refusal: ValidationError) -> SessionMessage | None:
         f"Invalid Request: not a JSON-RPC 2.0 message ({where}: {detail[0]['msg'] if detail else 'unreadable'}); "
         'a request is {"jsonrpc": "2.0", "id": ..., "method": ..., "params": {...}}.'
     )
-    return error(INVALID_REQUEST, message, request_id)
+    return _refused(INVALID_REQUEST, message, request_id)
 
 
 def _request_id(value: Any) -> types.RequestId | None:

@@ -12,7 +12,9 @@ write nobody takes, the reader goes on dispatching new requests, so memory grows
 Here: bytes are read in chunks (`stdio_lines.LineSplitter`, a line over the limit is dropped as it arrives),
 each line the SDK's parser refuses gets the error that says why (`stdio_lines.decode`), and every line that
 will be answered takes one of `max_in_flight` slots, freed when its answer has been written to stdout (or
-the SDK settles it unanswered: a request the client cancelled). With no slot free, nothing more is read.
+the SDK settles it unanswered: a request the client cancelled). With no slot free, such lines wait in a
+backlog of as many while notifications and responses are still passed on; with the backlog full too,
+nothing more is read.
 Blocking reads and writes run on daemon threads: a write to a pipe nobody reads blocks for good, and only a
 daemon thread does not then hold the process's exit.
 """
@@ -46,7 +48,7 @@ from revox_mcp.config import (
     DEFAULT_STDIO_MAX_IN_FLIGHT,
     STDIO_DRAIN_ENV,
 )
-from revox_mcp.stdio_lines import LineSplitter, Oversized, decode, error, oversized_error
+from revox_mcp.stdio_lines import LineSplitter, Oversized, Refused, decode, error, oversized_error
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +166,9 @@ class _Transport:
         self._writes = _DaemonCalls("revox-mcp stdout")
         self._writing_since: float | None = None
         self._stdout_gone = False
+        # Requests (and our own answers) in the backlog, and cancels that came for them, by id.
+        self._waiting: Counter[RequestId] = Counter()
+        self._cancelled: Counter[RequestId] = Counter()
 
     async def serve(self, run: Serve) -> None:
         read_send, read_receive = anyio.create_memory_object_stream[SessionMessage | Exception](0)
@@ -195,11 +200,21 @@ class _Transport:
         return 0.0 if self._writing_since is None else anyio.current_time() - self._writing_since
 
     async def _read_loop(self, read_send: ReadSend, own_send: AnswerSend) -> None:
-        # Exits in reverse: read_send closes first (the server sees the end of input), then our own last
-        # errors go out, then own_send closes.
-        async with own_send, anyio.create_task_group() as own_answers, read_send:
-            if await self._read_lines(read_send, own_send, own_answers):
-                await self._answer_what_was_read()
+        """Lines go to the server in order, but what will be answered waits, in a backlog of at most
+        max_in_flight, for one of the slots: meanwhile notifications and responses (a cancel, the answer
+        to a request of the server's) are still read and passed on at once, so a handler waiting for one
+        is not stuck behind a full pipeline. With the backlog full too, nothing more is read."""
+        backlog_send, backlog = anyio.create_memory_object_stream[SessionMessage | Refused](self._limits.max_in_flight)
+        # Exits in reverse: the server sees the end of input once both read_send clones close, then our
+        # own last errors go out, then own_send closes.
+        async with own_send, anyio.create_task_group() as own_answers, anyio.create_task_group() as reading:
+            reading.start_soon(self._read_lines, read_send.clone(), backlog_send)
+            async with read_send, backlog:
+                ended = await self._take_backlog(backlog, read_send, own_send, own_answers)
+                if ended:
+                    reading.cancel_scope.cancel()
+                else:
+                    await self._answer_what_was_read()
 
     async def _answer_what_was_read(self) -> None:
         """At the end of input, the requests already read are answered (for up to drain_s) before the server
@@ -208,21 +223,71 @@ class _Transport:
             while self._slots.owed:
                 await self._slots.wait_freed(_HANGUP_POLL_S)
 
-    async def _read_lines(self, read_send: ReadSend, own_send: AnswerSend, own_answers: TaskGroup) -> bool:
-        """Forward every line until the end of input (True), or until the session must end (False)."""
+    async def _read_lines(self, read_send: ReadSend, backlog: MemoryObjectSendStream[SessionMessage | Refused]) -> None:
+        """Every line until the end of input: notifications and responses to the server, the rest to the
+        backlog (waiting there while it is full)."""
         splitter = LineSplitter(self._limits.max_line_bytes)
-        while True:
-            try:
-                chunk = await self._reads.call(os.read, self._in_fd, self._limits.chunk_bytes)
-            except OSError as exc:
-                logger.warning("stdin could not be read (%s); ending the session", type(exc).__name__)
-                return False
-            for line in splitter.feed(chunk) if chunk else splitter.end():
-                if not await self._room_for_one():
-                    return False
-                await self._forward(line, read_send, own_send, own_answers)
-            if not chunk:
+        async with read_send, backlog:
+            while True:
+                try:
+                    chunk = await self._reads.call(os.read, self._in_fd, self._limits.chunk_bytes)
+                except OSError as exc:
+                    logger.warning("stdin could not be read (%s); ending the session", type(exc).__name__)
+                    return
+                for line in splitter.feed(chunk) if chunk else splitter.end():
+                    message = await self._decoded(line)
+                    if message is None:
+                        continue
+                    if isinstance(message, Refused) or isinstance(message.message, types.JSONRPCRequest):
+                        self._waiting[_id_of(message)] += 1
+                        await backlog.send(message)
+                    else:
+                        self._note_cancel(message)
+                        await read_send.send(message)
+                if not chunk:
+                    return
+
+    async def _decoded(self, line: bytes | Oversized) -> SessionMessage | Refused | None:
+        if isinstance(line, Oversized):
+            return oversized_error(line, self._limits.max_line_bytes)
+        message = await anyio.to_thread.run_sync(decode, line) if len(line) >= _THREAD_PARSE_BYTES else decode(line)
+        if message is None:
+            logger.warning("dropped a notification holding a lone surrogate (a notification gets no answer)")
+        return message
+
+    def _note_cancel(self, message: SessionMessage) -> None:
+        """A cancel for a request still in the backlog: the server never saw it, so it is dropped there."""
+        wire = message.message
+        if isinstance(wire, types.JSONRPCNotification) and wire.method == "notifications/cancelled":
+            request_id = (wire.params or {}).get("requestId")
+            if isinstance(request_id, str | int) and self._waiting[request_id]:
+                self._cancelled[request_id] += 1
+
+    async def _take_backlog(
+        self,
+        backlog: MemoryObjectReceiveStream[SessionMessage | Refused],
+        read_send: ReadSend,
+        own_send: AnswerSend,
+        own_answers: TaskGroup,
+    ) -> bool:
+        """Pass each waiting line on as a slot frees; True once the session must end (stdin closed, and
+        answers not taken for drain_s)."""
+        async for message in backlog:
+            request_id = _id_of(message)
+            self._waiting[request_id] -= 1
+            if self._cancelled[request_id]:
+                self._cancelled[request_id] -= 1
+                continue
+            if not await self._room_for_one():
                 return True
+            self._slots.take(request_id)
+            if isinstance(message, Refused):
+                own_answers.start_soon(own_send.send, message.answer)
+                continue
+            settled = partial(self._slots.settled_unanswered, request_id)
+            message.metadata = ServerMessageMetadata(on_request_unanswered=settled)
+            await read_send.send(message)
+        return False
 
     async def _room_for_one(self) -> bool:
         """Wait for a free slot; False once the client has closed stdin and not read for drain_s."""
@@ -231,30 +296,6 @@ class _Transport:
             if self._slots.full and self._stalled_for() > self._limits.drain_s and _hung_up(self._in_fd):
                 return False  # _drain says so on stderr
         return True
-
-    async def _forward(
-        self, line: bytes | Oversized, read_send: ReadSend, own_send: AnswerSend, own_answers: TaskGroup
-    ) -> None:
-        if isinstance(line, Oversized):
-            message: SessionMessage | None = oversized_error(line, self._limits.max_line_bytes)
-        elif len(line) >= _THREAD_PARSE_BYTES:
-            message = await anyio.to_thread.run_sync(decode, line)
-        else:
-            message = decode(line)
-        if message is None:
-            logger.warning("dropped a notification holding a lone surrogate (a notification gets no answer)")
-            return
-        wire = message.message
-        if isinstance(wire, types.JSONRPCError):  # our own answer to a line the server never sees
-            self._slots.take(wire.id)
-            own_answers.start_soon(own_send.send, message)
-            return
-        if isinstance(wire, types.JSONRPCRequest):
-            self._slots.take(wire.id)
-            message.metadata = ServerMessageMetadata(
-                on_request_unanswered=partial(self._slots.settled_unanswered, wire.id)
-            )
-        await read_send.send(message)
 
     async def _write_loop(self, answers: MemoryObjectReceiveStream[SessionMessage], written: anyio.Event) -> None:
         try:
@@ -279,6 +320,13 @@ class _Transport:
             logger.warning("stdout is closed (%s): answers from now on are dropped", type(exc).__name__)
         finally:
             self._writing_since = None
+
+
+def _id_of(message: SessionMessage | Refused) -> RequestId:
+    if isinstance(message, Refused):
+        return message.request_id
+    wire = message.message
+    return wire.id if isinstance(wire, types.JSONRPCRequest) else None
 
 
 def _encoded(wire: types.JSONRPCMessage) -> bytes:

@@ -6,8 +6,9 @@ import json
 
 import mcp_types as types
 import pytest
+from mcp.shared.message import SessionMessage
 
-from revox_mcp.stdio_lines import HEAD_BYTES, LineSplitter, Oversized, decode, head_id
+from revox_mcp.stdio_lines import HEAD_BYTES, LineSplitter, Oversized, Refused, decode, head_id
 
 
 def test_lines_are_cut_across_chunks_and_blank_lines_skipped() -> None:
@@ -45,13 +46,16 @@ def test_the_top_level_id_is_found_in_a_head(head: bytes, found: object) -> None
 
 def test_decode_reads_what_the_sdk_reads() -> None:
     message = decode(b'{"jsonrpc": "2.0", "id": 3, "method": "ping"}')
-    assert message is not None and isinstance(message.message, types.JSONRPCRequest)
+    assert isinstance(message, SessionMessage) and isinstance(message.message, types.JSONRPCRequest)
+    # An error the client sends (to a request of the server's) is a message, not a refusal of ours.
+    sent = decode(b'{"jsonrpc": "2.0", "id": 4, "error": {"code": -1, "message": "no"}}')
+    assert isinstance(sent, SessionMessage) and isinstance(sent.message, types.JSONRPCError)
 
 
 def _error(line: bytes) -> types.JSONRPCError:
-    message = decode(line)
-    assert message is not None and isinstance(message.message, types.JSONRPCError)
-    return message.message
+    refused = decode(line)
+    assert isinstance(refused, Refused) and isinstance(refused.answer.message, types.JSONRPCError)
+    return refused.answer.message
 
 
 def test_decode_names_a_lone_surrogate_in_a_key_or_a_list() -> None:

@@ -20,7 +20,9 @@ from typing import Any
 import pytest
 
 from revox_mcp.config import API_KEY_ENV, BASE_URL_ENV, STDIO_DRAIN_ENV
+from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
+from tests.conftest import add_fault
 
 ANSWER_TIMEOUT_S = 60.0
 INITIALIZE = {
@@ -32,16 +34,18 @@ INITIALIZE = {
 
 
 def _spawn(tmp_path: Path, *extra: str, env: dict[str, str] | None = None, **popen: Any) -> subprocess.Popen[bytes]:
+    """`serve --sandbox`, or `serve` against the API that `env` names."""
     clean = {k: v for k, v in os.environ.items() if k not in (API_KEY_ENV, BASE_URL_ENV)}
-    command = [sys.executable, "-m", "revox_mcp", "serve", "--sandbox", "--sandbox-db", str(tmp_path / "s.db"), *extra]
+    embedded = [] if env and API_KEY_ENV in env else ["--sandbox", "--sandbox-db", str(tmp_path / "s.db")]
+    command = [sys.executable, "-m", "revox_mcp", "serve", *embedded, *extra]
     return subprocess.Popen(command, env=clean | (env or {}), stdin=subprocess.PIPE, **popen)
 
 
 class RawStdio:
     """A server process, with lines written as given and each line it answers taken off a queue."""
 
-    def __init__(self, tmp_path: Path, *extra: str) -> None:
-        self.process = _spawn(tmp_path, *extra, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    def __init__(self, tmp_path: Path, *extra: str, env: dict[str, str] | None = None) -> None:
+        self.process = _spawn(tmp_path, *extra, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self._lines: queue.Queue[bytes] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
 
@@ -207,3 +211,29 @@ def test_requests_read_before_stdin_closes_are_all_answered(tmp_path: Path) -> N
     answers = [json.loads(line) for line in out.splitlines()]
     assert sorted(str(a["id"]) for a in answers) == sorted(str(i) for i in [0, *range(1, 1001), "read"])
     assert all("result" in a for a in answers)
+
+
+def test_cancelled_requests_free_their_place_and_a_cancel_is_read_while_all_places_are_taken(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    """Twenty reads held by the API (more than the 16 answers that may be owed), each cancelled by the
+    client: a cancelled request is never answered, so only the SDK's word that it settled frees its place;
+    and the cancels themselves must be read while every place is taken."""
+    path = f"/assistants/{SALES_QUALIFIER_ID}"
+    add_fault(sandbox, method="GET", path=path, status=200, apply=True, delay_s=10, times=20)
+    env = {API_KEY_ENV: sandbox.api_key, BASE_URL_ENV: sandbox.url}
+    server = RawStdio(tmp_path, "--no-journal", env=env)
+    try:
+        server.initialize()
+        for i in range(1, 21):
+            server.send(_call(i, "get_assistant", json.dumps({"id": SALES_QUALIFIER_ID})))
+        for i in range(1, 21):
+            cancel = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": i}}
+            server.send(json.dumps(cancel).encode())
+        server.ping(100)  # answered before any held read comes back: the places were freed
+        code, _ = server.close()
+        assert code == 0
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait(timeout=10)
