@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -28,6 +29,8 @@ from revox_mcp.config import DEFAULT_HTTP_PORT, DEFAULT_MAX_BODY_BYTES, DEFAULT_
 from revox_mcp.policy import Policy
 from revox_mcp.server import build_server
 from revox_mcp.serving import is_loopback
+
+logger = logging.getLogger(__name__)
 
 TOKEN_ENV = "REVOX_MCP_TOKEN"
 MCP_PATH = "/mcp"
@@ -305,7 +308,10 @@ class BearerGuard:
             await send(message)
             for oldest in closing:
                 if self._close_session is not None:
-                    await self._close_session(oldest)
+                    try:
+                        await self._close_session(oldest)
+                    except Exception as exc:  # the answer that opened a session must not fail over another
+                        logger.warning("could not close an old session: %s", type(exc).__name__)
 
         return noting
 
