@@ -23,6 +23,7 @@ from revox_mcp.config import (
     DEFAULT_HTTP_PORT,
     DEFAULT_MAX_ANSWER_BYTES,
     DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_SESSIONS_PER_PERSON,
     JOURNAL_URL_ENV,
     MAX_ANSWER_BYTES_ENV,
     Settings,
@@ -99,7 +100,17 @@ def _add_http_options(serve: argparse.ArgumentParser) -> None:
     http.add_argument("--allowed-hosts", default="", help="extra Host values to accept, comma-separated (host:port)")
     http.add_argument("--allowed-origins", default="", help="extra Origin values to accept, comma-separated")
     http.add_argument(
-        "--max-body-bytes", type=int, default=DEFAULT_MAX_BODY_BYTES, help="largest request body (default: 1 MiB)"
+        "--max-body-bytes",
+        type=int,
+        default=DEFAULT_MAX_BODY_BYTES,
+        help="largest request body, and over stdio the longest line (default: 1 MiB)",
+    )
+    http.add_argument(
+        "--sessions-per-person",
+        type=int,
+        default=DEFAULT_SESSIONS_PER_PERSON,
+        help="sessions one person of --tokens may hold open; past it their oldest closes "
+        f"(default: {DEFAULT_SESSIONS_PER_PERSON})",
     )
     http.add_argument(
         "--tokens",
@@ -183,9 +194,12 @@ def configure_logging(level: str) -> None:
     some log whole messages (sse-starlette every response chunk, the SDK every JSON-RPC message). The
     package's records are all created, because an MCP client may ask for its own requests' records down to
     debug (logging/setLevel), whatever stderr shows."""
+    from revox_mcp.client_logs import CappedFormatter
+
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(level.upper())
-    console.setFormatter(logging.Formatter("revox-mcp %(levelname)s %(message)s"))
+    # Every line cut to a stated size: a 60 MB argument must not become a 60 MB log line.
+    console.setFormatter(CappedFormatter("revox-mcp %(levelname)s %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[console])
     logging.getLogger("revox_mcp").setLevel(logging.DEBUG)
 
@@ -196,6 +210,7 @@ def _serve(args: argparse.Namespace) -> int:
     from revox_mcp.errors import ConfigError
     from revox_mcp.sandbox import SandboxServer
     from revox_mcp.server import run_stdio
+    from revox_mcp.stdio_transport import StdioLimits
 
     configure_logging(args.log_level)
     try:
@@ -242,7 +257,8 @@ def _serve(args: argparse.Namespace) -> int:
                 private_state_dir(journal.parent, state_dir)
         if args.http:
             return _serve_http(args, settings, policy)
-        anyio.run(run_stdio, settings, policy, args.schema_profile)
+        limits = StdioLimits.from_env(max_line_bytes=args.max_body_bytes)
+        anyio.run(run_stdio, settings, policy, args.schema_profile, limits)
     return 0
 
 
@@ -337,7 +353,7 @@ def _token_problem() -> str | None:
 
 def _serve_http(args: argparse.Namespace, settings: Settings, policy: Any) -> int:
     from revox_mcp.errors import ConfigError
-    from revox_mcp.http_transport import MCP_PATH, TOKEN_ENV, HttpOptions, build_http_app, new_token
+    from revox_mcp.http_transport import MCP_PATH, TOKEN_ENV, HttpLimits, HttpOptions, build_http_app, new_token
     from revox_mcp.serving import AppServer, is_loopback
 
     try:
@@ -355,6 +371,7 @@ def _serve_http(args: argparse.Namespace, settings: Settings, policy: Any) -> in
         allowed_hosts=[h for h in args.allowed_hosts.split(",") if h],
         allowed_origins=[o for o in args.allowed_origins.split(",") if o],
         max_body_bytes=args.max_body_bytes,
+        limits=HttpLimits(sessions_per_person=max(1, args.sessions_per_person)),
     )
     server = AppServer(host=options.host, port=options.port, uvicorn_options=options.limits.uvicorn_options())
     server.app = build_http_app(settings, policy, options, server.port, args.schema_profile)

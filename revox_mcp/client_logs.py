@@ -7,7 +7,9 @@ sessions no session sees another's records, and on stdio the one client sees its
 outside any request (start-up, shutdown) go to stderr only.
 
 Messages are masked like every answer: the API key, any secret the request carried and anything that
-looks like an `api_key` value are scrubbed, and tracebacks never leave the server.
+looks like an `api_key` value are scrubbed, and tracebacks never leave the server. Every record
+revox-mcp writes, here and on stderr (`CappedFormatter`), is cut to `DEFAULT_MAX_LOG_CHARS` characters
+with a marker saying how much was cut: a 60 MB argument no longer makes a 60 MB log line.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from mcp.server.session import ServerSession
 from mcp_types import LOG_LEVEL_META_KEY
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from revox_mcp.config import DEFAULT_MAX_LOG_CHARS
 from revox_mcp.redaction import mask, scrub, secrets_in
 
 PACKAGE_LOGGER = "revox_mcp"
@@ -44,6 +47,12 @@ LEVELS: dict[str, int] = {
 # Where a connection keeps the level its client set with logging/setLevel.
 _LEVEL_STATE_KEY = "revox_mcp.log_level"
 _API_KEY_VALUE = re.compile(r"""(api_key['"]?\s*[:=]\s*['"]?)([^'"\s,}]+)""")
+# Room kept for the marker of a cut record, so that the whole stays within the limit.
+_MARKER_ROOM = 80
+# A record is cut to the limit plus this before it is masked (masking a 60 MB text would cost more
+# than the record is worth), and to the limit after: a secret that starts within the limit and is
+# shorter than this is whole when masked, so no part of it is kept unmasked.
+_MASK_MARGIN = 1024
 
 
 def mcp_level(levelno: int) -> types.LoggingLevel:
@@ -55,10 +64,34 @@ def mcp_level(levelno: int) -> types.LoggingLevel:
     return name  # type: ignore[return-value]
 
 
-def render(record: logging.LogRecord, secrets: frozenset[str]) -> str:
-    """The record's message with secrets masked; no traceback (it can quote argument values)."""
-    text = scrub(record.getMessage(), secrets)
-    return _API_KEY_VALUE.sub(lambda m: m.group(1) + mask(m.group(2)), text)
+def capped(text: str, limit: int = DEFAULT_MAX_LOG_CHARS, total: int | None = None) -> str:
+    """`text` in at most `limit` characters: cut, with a marker saying how much of `total` (its length
+    before any earlier cut) was cut."""
+    total = len(text) if total is None else total
+    if len(text) <= limit and total == len(text):
+        return text
+    keep = max(0, min(len(text), limit - _MARKER_ROOM))
+    return f"{text[:keep]} …[log record cut: {total - keep:,} of {total:,} characters not shown]"
+
+
+class CappedFormatter(logging.Formatter):
+    """A formatter whose every line (message and traceback together) is cut to `limit` characters."""
+
+    def __init__(self, fmt: str, limit: int = DEFAULT_MAX_LOG_CHARS) -> None:
+        super().__init__(fmt)
+        self._limit = limit
+
+    def format(self, record: logging.LogRecord) -> str:
+        return capped(super().format(record), self._limit)
+
+
+def render(record: logging.LogRecord, secrets: frozenset[str], limit: int = DEFAULT_MAX_LOG_CHARS) -> str:
+    """The record's message with secrets masked, cut to `limit` characters; no traceback (it can quote
+    argument values)."""
+    message = record.getMessage()
+    text = scrub(message[: limit + _MASK_MARGIN], secrets)
+    text = _API_KEY_VALUE.sub(lambda m: m.group(1) + mask(m.group(2)), text)
+    return capped(text, limit, total=len(message) if len(message) > limit else len(text))
 
 
 class _RequestSink:

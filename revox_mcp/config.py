@@ -83,6 +83,17 @@ def _seconds(name: str, raw: str) -> float:
         raise ValueError(f"{name} must be a positive number of seconds, got {raw!r}")
     return value
 
+# Transports: stdio lines, stdio backpressure, HTTP sessions per person, log records.
+# stdio reads at most this many requests ahead of the answers the client has taken (then stops reading).
+DEFAULT_STDIO_MAX_IN_FLIGHT = 16
+# Once the client has closed stdin, answers it does not take within this time are dropped and the server ends.
+DEFAULT_STDIO_DRAIN_S = 10.0
+STDIO_DRAIN_ENV = "REVOX_MCP_STDIO_DRAIN_S"
+# Streamable HTTP sessions one person of the tokens file may hold open; past it, their oldest is closed.
+DEFAULT_SESSIONS_PER_PERSON = 20
+# Every log record revox-mcp writes (stderr, and notifications to the client) is cut to this many characters.
+DEFAULT_MAX_LOG_CHARS = 4096
+
 
 def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
     """Where revox-mcp keeps local data (the sandbox database): XDG state dir, or LOCALAPPDATA on Windows."""

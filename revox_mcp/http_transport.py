@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import logging
 import re
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -24,16 +25,19 @@ from mcp.server.transport_security import TransportSecuritySettings
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from revox_mcp.actors import Actor, actor_for
-from revox_mcp.config import DEFAULT_HTTP_PORT, DEFAULT_MAX_BODY_BYTES, Settings
+from revox_mcp.config import DEFAULT_HTTP_PORT, DEFAULT_MAX_BODY_BYTES, DEFAULT_SESSIONS_PER_PERSON, Settings
 from revox_mcp.policy import Policy
 from revox_mcp.server import build_server
 from revox_mcp.serving import is_loopback
+
+logger = logging.getLogger(__name__)
 
 TOKEN_ENV = "REVOX_MCP_TOKEN"
 MCP_PATH = "/mcp"
 MIN_TOKEN_CHARS = 32
 SESSION_HEADER = b"mcp-session-id"
-MAX_SESSIONS_REMEMBERED = 10_000
+# Sessions open at once, for everyone: the SDK's own default cap (where it answers 503 to a new one).
+MAX_SESSIONS = 10_000
 # Headers a request may carry once: a repeat could be read one way here and another way by the MCP layer.
 SINGLE_HEADERS = frozenset({"mcp-session-id", "authorization", "host", "origin"})
 
@@ -55,6 +59,9 @@ class HttpLimits:
     A connection must finish its request headers within `header_timeout_s` (also each later request on
     a kept-alive connection), and its body within `body_timeout_s`; an idle kept-alive connection is
     closed after `keep_alive_s`. Past `max_connections` open connections a new one is closed at once.
+    A person of the tokens file holds at most `sessions_per_person` sessions, and everyone together
+    `max_sessions`: a session opened past either closes the oldest of them. The shared token is not a
+    person (its clients are not told apart), so only the overall cap applies to it.
     """
 
     header_timeout_s: float = 10.0
@@ -63,6 +70,8 @@ class HttpLimits:
     max_connections: int = 256
     # Request line plus headers: h11's own default, stated here because it is a limit we rely on.
     max_header_bytes: int = 16_384
+    sessions_per_person: int = DEFAULT_SESSIONS_PER_PERSON
+    max_sessions: int = MAX_SESSIONS
 
     def uvicorn_options(self) -> dict[str, Any]:
         return {
@@ -149,8 +158,21 @@ def build_http_app(
         transport_security=options.security(port),
         host=options.host,
         max_request_body_size=options.max_body_bytes,
+        # Above our own cap by the openings that can be under way at once: a new session is admitted by the
+        # SDK first, then BearerGuard closes the oldest, so the SDK never refuses it with a 503.
+        max_sessions=options.limits.max_sessions + options.limits.max_connections + 1,
     )
     security = options.security(port)
+
+    async def close_session(session_id: bytes) -> None:
+        # SDK 2.3 has no public way to end a session but the client's DELETE; its manager's table of
+        # transports is the place. Should it move, the session is only forgotten here (its id answers
+        # 404 at once) and the SDK ends it when idle.
+        instances = getattr(server.session_manager, "_server_instances", {})
+        transport = instances.get(session_id.decode("latin-1"))
+        if transport is not None:
+            await transport.terminate()
+
     return BearerGuard(
         app,
         options.token,
@@ -160,6 +182,9 @@ def build_http_app(
         allowed_origins=security.allowed_origins,
         actors=options.actors,
         sessions=not options.stateless,
+        session_caps=(options.limits.sessions_per_person, options.limits.max_sessions),
+        close_session=close_session,
+        sdk_sessions=lambda: len(getattr(server.session_manager, "_server_instances", {})),
     )
 
 
@@ -179,9 +204,16 @@ class BearerGuard:
         allowed_origins: list[str] | None = None,
         actors: tuple[Actor, ...] = (),
         sessions: bool = True,
+        session_caps: tuple[int, int] = (HttpLimits.sessions_per_person, HttpLimits.max_sessions),
+        close_session: Callable[[bytes], Awaitable[None]] | None = None,
+        sdk_sessions: Callable[[], int] | None = None,
     ) -> None:
         self._app = app
         self._sessions = sessions
+        self._session_caps = session_caps
+        self._close_session = close_session
+        # How many sessions the MCP layer holds open (for tests and benches: the caps close them there too).
+        self.sdk_sessions = sdk_sessions or (lambda: 0)
         self._token = token.encode() if token else None
         self._actors = actors
         self._max_body = max_body_bytes
@@ -189,7 +221,9 @@ class BearerGuard:
         self._hosts = allowed_hosts
         self._origins = allowed_origins
         # Who opened each session (a person's name; None with the shared token): only they may use or end it.
+        # Both in the order opened, oldest first.
         self._owners: dict[bytes, str | None] = {}
+        self._by_person: dict[str | None, dict[bytes, None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -258,22 +292,52 @@ class BearerGuard:
         return None
 
     def _noting_owner(self, send: Send, who: str | None, session: bytes | None, ending: bool) -> Send:
-        """`send`, noting the owner of a session the answer opens, and forgetting one a DELETE ends."""
+        """`send`, noting the owner of a session the answer opens (closing their oldest, or everyone's, past
+        the caps), and forgetting one a DELETE ends."""
 
         async def noting(message: Message) -> None:
+            closing: list[bytes] = []
             if message["type"] == "http.response.start":
                 opened = dict(message.get("headers", [])).get(SESSION_HEADER)
                 if opened is not None and session is None:
-                    while len(self._owners) >= MAX_SESSIONS_REMEMBERED:  # sessions that were never ended
-                        self._owners.pop(next(iter(self._owners)))
-                    self._owners[opened] = who
+                    closing = self._remember(opened, who)
                 elif session is not None and (
                     (ending and message.get("status", 500) < 300) or message.get("status") == 404
                 ):
-                    self._owners.pop(session, None)  # ended, or gone (the MCP layer closed it when idle)
+                    self._forget(session)  # ended, or gone (the MCP layer closed it when idle)
             await send(message)
+            for oldest in closing:
+                if self._close_session is not None:
+                    try:
+                        await self._close_session(oldest)
+                    except Exception as exc:  # the answer that opened a session must not fail over another
+                        logger.warning("could not close an old session: %s", type(exc).__name__)
 
         return noting
+
+    def _remember(self, session: bytes, who: str | None) -> list[bytes]:
+        """Note a new session; the sessions to close for it: the person's oldest past their cap, then
+        everyone's oldest past the overall cap. Forgotten at once, so their ids answer 404 from now on."""
+        per_person, overall = self._session_caps
+        self._owners[session] = who
+        mine = self._by_person.setdefault(who, {})
+        mine[session] = None
+        closing: list[bytes] = []
+        while who is not None and len(mine) > per_person:
+            closing.append(next(iter(mine)))
+            self._forget(closing[-1])
+        while len(self._owners) > overall:
+            closing.append(next(iter(self._owners)))
+            self._forget(closing[-1])
+        return closing
+
+    def _forget(self, session: bytes) -> None:
+        if session in self._owners:
+            who = self._owners.pop(session)
+            mine = self._by_person.get(who, {})
+            mine.pop(session, None)
+            if not mine:
+                self._by_person.pop(who, None)
 
     async def _read_body(self, receive: Receive) -> bytes | int | object:
         """The whole body; its size so far (an int) once over the limit; _SLOW or _GONE."""

@@ -14,7 +14,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import mcp_types as types
@@ -40,6 +40,9 @@ from revox_mcp.redaction import redact, scrub, scrub_json, secrets_in
 from revox_mcp.tool_models import ASSISTANT_ID_PATTERN
 from revox_mcp.tools import TOOLS_BY_NAME, PublishedTool, ToolContext, field_schema, publish, tool_schemas
 from revox_mcp.writer import AssistantWriter
+
+if TYPE_CHECKING:
+    from revox_mcp.stdio_transport import StdioLimits
 
 logger = logging.getLogger(__name__)
 
@@ -330,10 +333,14 @@ def _actor(ctx: ServerRequestContext[ServerState]) -> Actor | None:
     return actor if isinstance(actor, Actor) else None
 
 
-async def run_stdio(settings: Settings, policy: Policy | None = None, profile: str = "portable") -> None:
-    """Serve one client over stdin/stdout until it disconnects. Only protocol goes to stdout."""
-    from mcp.server.stdio import stdio_server
+async def run_stdio(
+    settings: Settings, policy: Policy | None = None, profile: str = "portable", limits: StdioLimits | None = None
+) -> None:
+    """Serve one client over stdin/stdout until it disconnects. Only protocol goes to stdout; revox-mcp's own
+    wiring (stdio_transport: the SDK's stdio_server drops lines it cannot parse) answers every line, bounds
+    lines, and stops reading while answers are not taken."""
+    from revox_mcp.stdio_transport import StdioLimits, serve_stdio
 
     server = build_server(settings, policy, profile)
-    async with stdio_server() as (read_stream, write_stream):
-        await server.run(read_stream, write_stream, server.create_initialization_options())
+    options = server.create_initialization_options()
+    await serve_stdio(lambda read, write: server.run(read, write, options), limits or StdioLimits.from_env())

@@ -11,7 +11,7 @@ import pytest
 from bench.load import connect
 from revox_mcp.actors import Actor, load_tokens
 from revox_mcp.errors import ConfigError
-from revox_mcp.http_transport import MCP_PATH, HttpOptions, build_http_app
+from revox_mcp.http_transport import MCP_PATH, HttpLimits, HttpOptions, build_http_app
 from revox_mcp.policy import Policy
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
@@ -126,10 +126,10 @@ def test_serve_stops_at_start_on_a_bad_tokens_file(tmp_path: Path, capsys: pytes
 BOB = "bob-token-0123456789abcdef0123456789abcd"
 
 
-def _alice_and_bob(sandbox: SandboxServer) -> AppServer:
+def _alice_and_bob(sandbox: SandboxServer, limits: HttpLimits | None = None) -> AppServer:
     server = AppServer()
     actors = (Actor("alice", ALICE), Actor("bob", BOB))
-    options = HttpOptions(token=None, port=server.port, actors=actors)
+    options = HttpOptions(token=None, port=server.port, actors=actors, limits=limits or HttpLimits())
     server.app = build_http_app(fast_settings(sandbox), Policy(), options, server.port)
     return server
 
@@ -182,13 +182,8 @@ def test_a_repeated_session_or_authorization_header_is_refused(sandbox: SandboxS
     assert still.status_code == 200, still.text
 
 
-def test_a_session_the_guard_no_longer_remembers_is_refused_not_handed_over(
-    sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import revox_mcp.http_transport as transport
-
-    monkeypatch.setattr(transport, "MAX_SESSIONS_REMEMBERED", 3)
-    with _alice_and_bob(sandbox) as server:
+def test_a_session_the_guard_no_longer_remembers_is_refused_not_handed_over(sandbox: SandboxServer) -> None:
+    with _alice_and_bob(sandbox, HttpLimits(max_sessions=3)) as server:
         url = server.url + MCP_PATH
         alice = _open(url, ALICE)
         for _ in range(3):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -18,7 +19,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
 from revox_mcp.client_logs import _RequestSink, mcp_level, render
-from revox_mcp.config import Settings
+from revox_mcp.config import DEFAULT_MAX_LOG_CHARS, Settings
 from revox_mcp.http_transport import MCP_PATH, HttpOptions, build_http_app
 from revox_mcp.policy import Policy
 from revox_mcp.sandbox import SandboxServer
@@ -26,6 +27,7 @@ from revox_mcp.sandbox.seed import RECEPTIONIST_ID, SALES_QUALIFIER_ID
 from revox_mcp.server import build_server
 from revox_mcp.serving import AppServer
 from tests.conftest import add_fault
+from tests.test_stdio_raw import RawStdio
 
 pytestmark = [pytest.mark.anyio, pytest.mark.filterwarnings("ignore::mcp.shared.exceptions.MCPDeprecationWarning")]
 TOKEN = "logs-token-0123456789"
@@ -173,3 +175,41 @@ async def test_over_stdio_the_cli_sends_debug_records_when_asked(tmp_path: Path)
         ("info", "revox_mcp.server"),
     ]
     assert inbox.texts()[1] == "list_assistants: 3 assistant(s)."
+
+
+def _record(message: str) -> logging.LogRecord:
+    return logging.LogRecord("revox_mcp.x", logging.INFO, __file__, 1, "%s", (message,), None)
+
+
+def test_a_long_record_is_cut_with_a_marker_and_masked_in_what_is_kept() -> None:
+    message = "x" * 4000 + f" {LLM_KEY} " + "y" * 60_000_000
+    text = render(_record(message), frozenset({LLM_KEY}))
+    assert len(text) <= DEFAULT_MAX_LOG_CHARS
+    assert LLM_KEY not in text and "sk-…1234" not in text[4100:]
+    assert text.endswith(f"of {len(message):,} characters not shown]")
+    # The secret straddling the cut is masked whole, not half kept: nothing of it but its mask shows.
+    assert LLM_KEY[:8] not in text
+    assert render(_record("short"), frozenset()) == "short"
+
+
+async def test_a_log_notification_of_a_huge_argument_is_capped(settings: Settings) -> None:
+    inbox = Inbox()
+    async with Client(build_server(settings), mode="legacy", logging_callback=inbox) as client:
+        await client.set_logging_level("debug")
+        await client.call_tool("list_assistants", {"name_contains": "q" * 300_000})
+    assert inbox.messages, "the call is logged"
+    assert max(len(t) for t in inbox.texts()) <= DEFAULT_MAX_LOG_CHARS
+    assert any(t.endswith("characters not shown]") for t in inbox.texts())
+
+
+def test_a_stderr_log_line_of_a_huge_argument_is_capped(tmp_path: Path) -> None:
+    server = RawStdio(tmp_path, "--log-level", "debug")
+    server.initialize()
+    call = {"name": "list_assistants", "arguments": {"name_contains": "q" * 300_000}}
+    server.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": call}).encode())
+    assert server.answer()["id"] == 1
+    code, stderr = server.close()
+    assert code == 0
+    lines = stderr.splitlines()
+    assert any("list_assistants" in line and line.endswith("characters not shown]") for line in lines), stderr[:2000]
+    assert max(len(line) for line in lines) <= DEFAULT_MAX_LOG_CHARS

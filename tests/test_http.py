@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -14,11 +15,14 @@ import pytest
 from mcp import Client
 
 from bench.load import connect
+from revox_mcp.actors import Actor
 from revox_mcp.config import API_KEY_ENV, BASE_URL_ENV, Settings
-from revox_mcp.http_transport import MCP_PATH, TOKEN_ENV, HttpOptions, build_http_app
+from revox_mcp.http_transport import MCP_PATH, TOKEN_ENV, BearerGuard, HttpLimits, HttpOptions, build_http_app
 from revox_mcp.policy import Policy
+from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
 from revox_mcp.serving import AppServer
+from tests.conftest import fast_settings
 
 pytestmark = pytest.mark.anyio
 TOKEN = "test-token-0123456789"
@@ -129,3 +133,62 @@ def test_serve_http_binds_loopback_and_prints_a_generated_token(tmp_path: Any) -
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def _open_session(url: str, token: str = TOKEN) -> str:
+    opened = httpx.post(url, json=INIT, headers={**MCP_HEADERS, "Authorization": f"Bearer {token}"}, timeout=30)
+    assert opened.status_code == 200, opened.text
+    return opened.headers["mcp-session-id"]
+
+
+def _ping(url: str, session: str, token: str = TOKEN) -> httpx.Response:
+    headers = {**MCP_HEADERS, "Authorization": f"Bearer {token}", "mcp-session-id": session}
+    return httpx.post(url, json={"jsonrpc": "2.0", "id": 9, "method": "ping"}, headers=headers, timeout=30)
+
+
+def test_a_person_past_the_session_cap_loses_their_oldest_session(sandbox: SandboxServer) -> None:
+    alice, bob = (
+        Actor("alice", "alice-token-0123456789abcdef0123456789ab"),
+        Actor("bob", "bob-token-0123456789abcdef0123456789abcd"),
+    )
+    server = AppServer()
+    options = HttpOptions(token=TOKEN, port=server.port, actors=(alice, bob), limits=HttpLimits(sessions_per_person=2))
+    server.app = build_http_app(fast_settings(sandbox), Policy(), options, server.port)
+    with server:
+        url = server.url + MCP_PATH
+        bobs = _open_session(url, bob.token)
+        first, second, third = (_open_session(url, alice.token) for _ in range(3))
+        gone = _ping(url, first, alice.token)
+        assert gone.status_code == 404 and "initialize a new one" in gone.json()["error"]["message"]
+        assert [_ping(url, s, alice.token).status_code for s in (second, third)] == [200, 200]
+        assert _ping(url, bobs, bob.token).status_code == 200, "another person's session is not theirs to lose"
+        # The SDK has ended it too, not only forgotten it: the three kept are all it holds.
+        guard = server.app
+        assert isinstance(guard, BearerGuard)
+        deadline = time.monotonic() + 10
+        while guard.sdk_sessions() > 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert guard.sdk_sessions() == 3
+        # The shared token is no person: only the overall cap applies to its sessions.
+        shared = [_open_session(url) for _ in range(3)]
+        assert [_ping(url, s).status_code for s in shared] == [200, 200, 200]
+
+
+def test_the_overall_session_cap_closes_everyones_oldest(sandbox: SandboxServer) -> None:
+    actors = (
+        Actor("alice", "alice-token-0123456789abcdef0123456789ab"),
+        Actor("bob", "bob-token-0123456789abcdef0123456789abcd"),
+    )
+    server = AppServer()
+    limits = HttpLimits(sessions_per_person=2, max_sessions=3)
+    options = HttpOptions(token=None, port=server.port, actors=actors, limits=limits)
+    server.app = build_http_app(fast_settings(sandbox), Policy(), options, server.port)
+    with server:
+        url = server.url + MCP_PATH
+        alice = [_open_session(url, actors[0].token) for _ in range(2)]
+        bob = _open_session(url, actors[1].token)
+        assert [_ping(url, s, actors[0].token).status_code for s in alice] == [200, 200]
+        newest = _open_session(url, actors[1].token)  # four open: everyone's oldest (Alice's first) goes
+        assert _ping(url, alice[0], actors[0].token).status_code == 404
+        assert _ping(url, alice[1], actors[0].token).status_code == 200
+        assert [_ping(url, s, actors[1].token).status_code for s in (bob, newest)] == [200, 200]
