@@ -83,6 +83,7 @@ def _seconds(name: str, raw: str) -> float:
         raise ValueError(f"{name} must be a positive number of seconds, got {raw!r}")
     return value
 
+
 # Transports: stdio lines, stdio backpressure, HTTP sessions per person, log records.
 # stdio reads at most this many requests ahead of the answers the client has taken (then stops reading).
 DEFAULT_STDIO_MAX_IN_FLIGHT = 16
