@@ -17,7 +17,9 @@ read-modify-write never writes a mask.
 
 from __future__ import annotations
 
+import bisect
 import copy
+import functools
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -29,19 +31,35 @@ SECRET_KEYS = frozenset({"api_key"})
 _SECRET_HEADER = re.compile(r"auth|cookie|(?:key|token)s?$|secret|passw|signature|session|credential")
 _SECRET_PARAM = re.compile(r"key|token|secret|signature|^sig$|passw|^pwd$|^pass$|auth|session|credential")
 KEY_VALUE_LISTS = {"headers": _SECRET_HEADER, "query_params": _SECRET_PARAM}
-# scheme://userinfo@ at the start of a string: the userinfo is the secret.
 # Secrets inside any text (a URL in a field, a link in an FAQ answer, a JSON body template), each with the
 # group that is secret: URL userinfo (up to the last '@' of the authority), the value of a query parameter
 # named like a credential, and the value of a JSON key named like one. {{placeholders}} are not secrets.
-_TEXT_SECRETS = (
-    re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s]+)@(?=[^/?#\s@]*(?:[/?#\s\"']|$))"),
-    re.compile(
-        r"[?&](?:[^=&#\s]*?(?:key|token|secret|signature|passw|auth|session|credential)[^=&#\s]*|sig|pwd|pass)"
-        r"=([^&#\s\"']+)",
-        re.I,
-    ),
-    re.compile(r'"[^"]*?(?:api[_-]?key|token|secret|passw|authorization)[^"]*"\s*:\s*"([^"]+)"', re.I),
+#
+# Every scan is linear in the text: any input arrives here, a 1 MiB argument included. A pattern may start
+# only where its run starts (a lookbehind refuses the middle of a run of scheme or name characters), runs are
+# taken possessively (`*+`) and a keyword search is atomic (`(?>...)`), so no position is read more than a
+# few times. tests/test_redaction_linear.py holds these to the previous patterns' results and to a flat cost.
+_URL_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])[0-9+.-]*+[A-Za-z][A-Za-z0-9+.-]*+://([^/?#\s]+)@")
+_PARAM_WORDS = r"(?>[^=&#\s]*?(?i:key|token|secret|signature|passw|auth|session|credential))[^=&#\s]*+="
+_PARAM_VALUE = r"""([^&#\s"']+)"""
+# A query parameter's name runs from the '&' before it, or from the first '?' of its run, to the '='; a name
+# exactly sig, pwd or pass may start at any '?' or '&'.
+_QUERY_SECRET = re.compile(
+    rf"(?:&{_PARAM_WORDS}|(?<![^=&#\s])[^=&#\s?]*+\?{_PARAM_WORDS}|[?&](?i:sig|pwd|pass)=){_PARAM_VALUE}"
 )
+# Where the previous match ended inside a run of name characters (after a quote), a name may start there.
+_QUERY_SECRET_RESUMED = re.compile(rf"[^=&#\s?]*+\?{_PARAM_WORDS}{_PARAM_VALUE}")
+_JSON_SECRET = re.compile(r'"(?>[^"]*?(?i:api[_-]?key|token|secret|passw|authorization))[^"]*+"\s*+:\s*+"([^"]+)"')
+# The cheap test before a pattern runs: a word it needs, in the text lowered (the two letters `re.I` also
+# matches that lower() keeps apart made plain: long s and dotless i).
+_QUERY_WORDS = ("key", "token", "secret", "sig", "pass", "auth", "session", "credential", "pwd")
+_JSON_WORDS = ("apikey", "api_key", "api-key", "token", "secret", "passw", "authorization")
+
+
+def _has_word(text: str, words: tuple[str, ...]) -> bool:
+    lowered = text.lower().replace("\u017f", "s").replace("\u0131", "i")
+    return any(word in lowered for word in words)
+
 
 Kind = Literal["value", "text"]
 Path = tuple[str | int, ...]
@@ -57,18 +75,53 @@ def mask(secret: str) -> str:
     return f"{prefix}{MASK_MARK}{secret[-4:]}"
 
 
-def _text_parts(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every secret inside `text`, in order, without overlaps."""
+def _url_spans(text: str) -> list[tuple[int, int]]:
+    if "://" not in text or "@" not in text:
+        return []
+    return [match.span(1) for match in _URL_USERINFO.finditer(text)]
+
+
+def _query_spans(text: str) -> list[tuple[int, int]]:
+    """The query secrets `finditer` would find, resuming after each match as it does: a loop, because the
+    start of a name may be where the last match ended, which the lookbehind alone would refuse."""
+    if "=" not in text or ("?" not in text and "&" not in text) or not _has_word(text, _QUERY_WORDS):
+        return []
+    spans: list[tuple[int, int]] = []
+    match, pos = _QUERY_SECRET.search(text), 0
+    while match is not None:
+        spans.append(match.span(1))
+        pos = match.end()
+        match = _QUERY_SECRET_RESUMED.match(text, pos) or _QUERY_SECRET.search(text, pos)
+    return spans
+
+
+def _json_spans(text: str) -> list[tuple[int, int]]:
+    if '"' not in text or ":" not in text or not _has_word(text, _JSON_WORDS):
+        return []
+    return [match.span(1) for match in _JSON_SECRET.finditer(text)]
+
+
+# One answer asks about the same long text several times (is there a secret, where, mask it): the last few
+# texts' spans are kept rather than scanned again.
+@functools.lru_cache(maxsize=16)
+def _text_parts(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of every secret inside `text`, in order, without overlaps: a span overlapping one found
+    by an earlier pattern is left out. Linear in the text (plus a log factor in the secrets found)."""
     parts: list[tuple[int, int]] = []
-    for pattern in _TEXT_SECRETS:
-        for match in pattern.finditer(text):
-            start, end = match.span(1)
-            secret = text[start:end]
-            if secret.startswith("{{") and secret.endswith("}}"):
-                continue
-            if not any(s < end and start < e for s, e in parts):
-                parts.append((start, end))
-    return sorted(parts)
+    for spans in (_url_spans, _query_spans, _json_spans):
+        kept = [(s, e) for s, e in spans(text) if not _is_placeholder(text, s, e) and not _overlaps(parts, s, e)]
+        parts = sorted(parts + kept) if parts and kept else parts or kept
+    return tuple(parts)
+
+
+def _is_placeholder(text: str, start: int, end: int) -> bool:
+    return text.startswith("{{", start, end) and text.endswith("}}", start, end)
+
+
+def _overlaps(parts: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether [start, end) overlaps one of `parts` (sorted, disjoint)."""
+    at = bisect.bisect_left(parts, (end,))
+    return at > 0 and parts[at - 1][1] > start
 
 
 def mask_text(text: str) -> str:
