@@ -27,6 +27,23 @@ DEFAULT_HTTP_HOST = "127.0.0.1"
 DEFAULT_HTTP_PORT = 8000
 # Generous for any patch (a 100,000-character prompt is ~100 KB) and small enough to refuse abuse.
 DEFAULT_MAX_BODY_BYTES = 1_048_576
+# Bounded input: what one argument may hold, checked before any other work on a call (masking, logging,
+# validation), so no string of any size reaches a scan, a difflib call or the log.
+# Any string inside update_assistant's patch or edits (the prompt, an FAQ answer): the SDK states no maximum,
+# so a generous one, twice the longest prompt seen in practice and well under the HTTP body limit.
+MAX_TEXT_CHARS = 200_000
+# An object's key anywhere in the arguments (a field name, a header name, a prompt variable).
+MAX_KEY_CHARS = 1_000
+# A string argument whose schema states no maximum and no enum (none should: a test checks every tool).
+MAX_ARGUMENT_CHARS = 500
+# What a "did you mean" or nearest-passage hint compares: the value cut to this many characters, against at
+# most this many candidates; difflib costs the product of the lengths.
+MAX_HINT_CHARS = 200
+MAX_HINT_CANDIDATES = 500
+# Arguments holding more text than this are scanned for secrets off the event loop.
+LARGE_SCAN_CHARS = 65_536
+# Distinct secrets one call's arguments may hold: each is searched for in everything said back.
+MAX_SECRETS_BY_VALUE = 100
 
 
 def default_state_dir(env: Mapping[str, str] | None = None) -> Path:

@@ -257,14 +257,25 @@ def scrub(text: str, secrets: Iterable[str | None]) -> str:
 def scrub_json(value: Any, secrets: Iterable[str | None]) -> Any:
     """`scrub` applied to every string (keys included) of a JSON value."""
     known = [s for s in secrets if s and len(s) >= 4]
-    if not known:
-        return value
+    if known and isinstance(value, dict | list):
+        # One pass per secret over the value's JSON text, rather than per string of a large answer: only the
+        # secrets that occur (JSON-escaped as they would appear there) are searched for string by string.
+        try:
+            text = json.dumps(value, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            text = None
+        if text is not None:
+            known = [s for s in known if json.dumps(s, ensure_ascii=False)[1:-1] in text]
+    return _scrub_tree(value, known) if known else value
+
+
+def _scrub_tree(value: Any, known: list[str]) -> Any:
     if isinstance(value, str):
         return scrub(value, known)
     if isinstance(value, list):
-        return [scrub_json(item, known) for item in value]
+        return [_scrub_tree(item, known) for item in value]
     if isinstance(value, dict):
-        return {scrub(str(k), known): scrub_json(v, known) for k, v in value.items()}
+        return {scrub(str(k), known): _scrub_tree(v, known) for k, v in value.items()}
     return value
 
 
