@@ -223,7 +223,11 @@ class Change(BaseModel):
     path: str = Field(description="Field path, e.g. 'voice.speed' or 'faq_items[2].answer'.")
     before: Any = Field(default=None, description="Value before (absent for long text, see diff).")
     after: Any = Field(default=None, description="Value after (absent for long text, see diff).")
-    diff: str | None = Field(default=None, description="Unified diff, for long text fields.")
+    diff: str | None = Field(
+        default=None,
+        description="For long text: a unified diff of the lines changed; past 4,000 characters, the passage "
+        "changed ('@@ line, character (offset)'), [the change] between a few words, before (-) and after (+).",
+    )
     added: Any = Field(default=None, description="An item added to a list, at this index now.")
     removed: Any = Field(default=None, description="An item removed from a list, at this index before.")
 
