@@ -43,12 +43,14 @@ _URL_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])[0-9+.-]*+[A-Za-z][A-Za-z0-9+.-]
 _PARAM_WORDS = r"(?>[^=&#\s]*?(?i:key|token|secret|signature|passw|auth|session|credential))[^=&#\s]*+="
 _PARAM_VALUE = r"""([^&#\s"']+)"""
 # A query parameter's name runs from the '&' before it, or from the first '?' of its run, to the '='; a name
-# exactly sig, pwd or pass may start at any '?' or '&'.
-_QUERY_SECRET = re.compile(
-    rf"(?:&{_PARAM_WORDS}|(?<![^=&#\s])[^=&#\s?]*+\?{_PARAM_WORDS}|[?&](?i:sig|pwd|pass)=){_PARAM_VALUE}"
-)
-# Where the previous match ended inside a run of name characters (after a quote), a name may start there.
-_QUERY_SECRET_RESUMED = re.compile(rf"[^=&#\s?]*+\?{_PARAM_WORDS}{_PARAM_VALUE}")
+# exactly sig, pwd or pass may start at any '?' or '&'. Two patterns, each led by a character class so the
+# engine skips ahead in C to where one may start: names after an '&' (and the exact names), and names after
+# another delimiter, matched from that delimiter.
+_QUERY_AFTER_AMP = re.compile(rf"[?&](?:(?<=&){_PARAM_WORDS}|(?i:sig|pwd|pass)=){_PARAM_VALUE}")
+_QUERY_AFTER_DELIMITER = re.compile(rf"[=#\s][^=&#\s?]*+\?{_PARAM_WORDS}{_PARAM_VALUE}")
+# A name whose run starts right here: at the text's start, or where the previous match ended (a value may
+# end inside a run of name characters, at a quote).
+_QUERY_HERE = re.compile(rf"[^=&#\s?]*+\?{_PARAM_WORDS}{_PARAM_VALUE}")
 _JSON_SECRET = re.compile(r'"(?>[^"]*?(?i:api[_-]?key|token|secret|passw|authorization))[^"]*+"\s*+:\s*+"([^"]+)"')
 # The cheap test before a pattern runs: a word it needs, in the text lowered (the two letters `re.I` also
 # matches that lower() keeps apart made plain: long s and dotless i).
@@ -82,17 +84,25 @@ def _url_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _query_spans(text: str) -> list[tuple[int, int]]:
-    """The query secrets `finditer` would find, resuming after each match as it does: a loop, because the
-    start of a name may be where the last match ended, which the lookbehind alone would refuse."""
+    """The query secrets `finditer` of the single pattern would find, resuming after each match as it does:
+    the next match is the earliest of the two patterns' (each searched again only once passed)."""
     if "=" not in text or ("?" not in text and "&" not in text) or not _has_word(text, _QUERY_WORDS):
         return []
     spans: list[tuple[int, int]] = []
-    match, pos = _QUERY_SECRET.search(text), 0
-    while match is not None:
-        spans.append(match.span(1))
-        pos = match.end()
-        match = _QUERY_SECRET_RESUMED.match(text, pos) or _QUERY_SECRET.search(text, pos)
-    return spans
+    pos, amp, other = 0, _QUERY_AFTER_AMP.search(text), _QUERY_AFTER_DELIMITER.search(text)
+    while True:
+        here = _QUERY_HERE.match(text, pos)
+        if here is None:
+            if amp is not None and amp.start() < pos:
+                amp = _QUERY_AFTER_AMP.search(text, pos)
+            if other is not None and other.start() < pos:
+                other = _QUERY_AFTER_DELIMITER.search(text, pos)
+            found = [m for m in (amp, other) if m is not None]
+            if not found:
+                return spans
+            here = min(found, key=lambda m: m.start(1))
+        spans.append(here.span(1))
+        pos = here.end()
 
 
 def _json_spans(text: str) -> list[tuple[int, int]]:
