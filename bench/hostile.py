@@ -35,6 +35,7 @@ import httpx
 import mcp_types as types
 from mcp import Client
 
+from bench.load import connect, services
 from bench.perf import KEY, sandbox
 from revox_mcp.config import Settings
 from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
@@ -49,6 +50,19 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "near-URL": lambda n: ("https://" + "a" * n)[: n - 1] + "@",
     "quotes": lambda n: ('"token":"' * (n // 9 + 1))[:n],
     "mixture": lambda n: ("?key=&@:/ab'\"==&&?" * (n // 18 + 1))[:n],
+    "'?' run + key=": lambda n: "?" * (n - 5) + "key=v",
+}
+# The issue's cases, over HTTP to a server in its own process (each took 10 to 90 s and blocked everyone).
+HTTP_CASES: dict[str, tuple[str, dict[str, Any]]] = {
+    "list_assistants 20,000 '?' and one '='": ("list_assistants", {"name_contains": "?" * 20_000 + "="}),
+    "get_assistant 150,000-letter id": ("get_assistant", {"id": "a" * 150_000}),
+    "get_assistant 1,000,000-letter id": ("get_assistant", {"id": "a" * 1_000_000}),
+    "dry run, 200,000-character prompt, no spaces": (
+        "update_assistant",
+        {"id": ID, "dry_run": True, "patch": {"prompt": "a" * 200_000}},
+    ),
+    "change_impact 100,000-letter success": ("change_impact", {"change_id": "none", "success": "a" * 100_000}),
+    "list_voices 900,000-character query": ("list_voices", {"query": "w" * 900_000}),
 }
 # Arguments a call needs besides the one under test.
 BASE: dict[str, dict[str, Any]] = {
@@ -208,6 +222,24 @@ def print_bounded_work(rows: list[Row], sizes: list[int]) -> bool:
     return met
 
 
+async def over_http(rounds: int = 3) -> list[Row]:
+    """The issue's measured cases over Streamable HTTP (bearer token, the 1 MiB body limit), another HTTP
+    session pinging meanwhile."""
+    rows = []
+    with tempfile.TemporaryDirectory() as folder, services(Path(folder)) as (url, token, _pid):
+        async with connect(url, token) as client, connect(url, token) as other, anyio.create_task_group() as tg:
+            watch = Watch()
+            await warm_up(client, {t.name for t in (await client.list_tools()).tools})
+            tg.start_soon(watch.run, other)
+            for entry, (tool, args) in HTTP_CASES.items():
+                row = Row(f"HTTP: {entry}")
+                for _ in range(rounds):
+                    await timed(row, watch, lambda t=tool, a=args: client.call_tool(t, a))  # type: ignore[misc]
+                rows.append(row)
+            watch.running = False
+    return rows
+
+
 def print_answer_sizes() -> None:
     """The size of every tool's answer on the 3,000-item assistant (issue 20 item 7): its owner's section."""
     print("\nAnswer sizes on the 3,000-item assistant: not measured in this section (bounded answers, item 4).")
@@ -238,6 +270,7 @@ async def main(sizes: list[int]) -> int:
             rows += await logged_calls(logged, http, watch, sizes)
             rows += await completions(client, watch, sizes)
             watch.running = False
+    rows += await over_http()
     met = print_bounded_work(rows, sizes)
     print_answer_sizes()
     print_journal_bytes()
