@@ -40,13 +40,19 @@ KEY_VALUE_LISTS = {"headers": _SECRET_HEADER, "query_params": _SECRET_PARAM}
 # taken possessively (`*+`) and a keyword search is atomic (`(?>...)`), so no position is read more than a
 # few times. tests/test_redaction_linear.py holds these to the previous patterns' results and to a flat cost.
 _URL_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])[0-9+.-]*+[A-Za-z][A-Za-z0-9+.-]*+://([^/?#\s]+)@")
-_PARAM_WORDS = r"(?>[^=&#\s]*?(?i:key|token|secret|signature|passw|auth|session|credential))[^=&#\s]*+="
+_WORDS = r"(?i:key|token|secret|signature|passw|auth|session|credential)"
+# Up to the first keyword of a name, then the rest of it: runs of letters no keyword starts with (under re.I:
+# the Kelvin sign is a k, the long s an s) are taken whole, other letters one at a time where no keyword
+# starts, so a long name costs a few nanoseconds a character.
+_PARAM_WORDS = rf"(?:[^=&#\sAaCcKkPpSsTt\u212a\u017f]++|(?!{_WORDS})[^=&#\s])*+{_WORDS}[^=&#\s]*+="
 _PARAM_VALUE = r"""([^&#\s"']+)"""
 # A query parameter's name runs from the '&' before it, or from the first '?' of its run, to the '='; a name
-# exactly sig, pwd or pass may start at any '?' or '&'. Two patterns, each led by a character class so the
-# engine skips ahead in C to where one may start: names after an '&' (and the exact names), and names after
-# another delimiter, matched from that delimiter.
-_QUERY_AFTER_AMP = re.compile(rf"[?&](?:(?<=&){_PARAM_WORDS}|(?i:sig|pwd|pass)=){_PARAM_VALUE}")
+# exactly sig, pwd or pass may start at any '?' or '&'. Three patterns, each led by a character or a class so
+# the engine skips ahead in C to where one may start: a name after an '&'; an exact name, found from its '=';
+# a name after another delimiter, matched from that delimiter.
+_QUERY_AFTER_AMP = re.compile(rf"&(?=[^=&#\s]){_PARAM_WORDS}{_PARAM_VALUE}")
+_QUERY_EXACT = re.compile(rf"=(?:(?<=[?&](?i:sig|pwd)=)|(?<=[?&](?i:pass)=)){_PARAM_VALUE}")
+_PASS_AT = re.compile(r"[?&](?i:pass)=")
 _QUERY_AFTER_DELIMITER = re.compile(rf"[=#\s][^=&#\s?]*+\?{_PARAM_WORDS}{_PARAM_VALUE}")
 # A name whose run starts right here: at the text's start, or where the previous match ended (a value may
 # end inside a run of name characters, at a quote).
@@ -85,24 +91,41 @@ def _url_spans(text: str) -> list[tuple[int, int]]:
 
 def _query_spans(text: str) -> list[tuple[int, int]]:
     """The query secrets `finditer` of the single pattern would find, resuming after each match as it does:
-    the next match is the earliest of the two patterns' (each searched again only once passed)."""
+    the next match is the earliest of the three patterns' (each searched again only once passed)."""
     if "=" not in text or ("?" not in text and "&" not in text) or not _has_word(text, _QUERY_WORDS):
         return []
     spans: list[tuple[int, int]] = []
-    pos, amp, other = 0, _QUERY_AFTER_AMP.search(text), _QUERY_AFTER_DELIMITER.search(text)
+    pos = 0
+    nexts = [_QUERY_AFTER_AMP.search(text), _next_exact(text, 0), _QUERY_AFTER_DELIMITER.search(text)]
     while True:
         here = _QUERY_HERE.match(text, pos)
         if here is None:
-            if amp is not None and amp.start() < pos:
-                amp = _QUERY_AFTER_AMP.search(text, pos)
-            if other is not None and other.start() < pos:
-                other = _QUERY_AFTER_DELIMITER.search(text, pos)
-            found = [m for m in (amp, other) if m is not None]
+            nexts = [
+                _QUERY_AFTER_AMP.search(text, pos) if i == 0 and m and m.start() < pos else
+                _next_exact(text, pos) if i == 1 and m and _exact_start(m) < pos else
+                _QUERY_AFTER_DELIMITER.search(text, pos) if i == 2 and m and m.start() < pos else m
+                for i, m in enumerate(nexts)
+            ]  # fmt: skip
+            found = [m for m in nexts if m is not None]
             if not found:
                 return spans
             here = min(found, key=lambda m: m.start(1))
         spans.append(here.span(1))
         pos = here.end()
+
+
+def _exact_start(match: re.Match[str]) -> int:
+    """Where an exact name's '?' or '&' is: 4 before its '=' (sig, pwd) or 5 (pass)."""
+    at = match.start() - 5
+    return at if at >= 0 and _PASS_AT.match(match.string, at) else at + 1
+
+
+def _next_exact(text: str, pos: int) -> re.Match[str] | None:
+    """The first exact name whose '?' or '&' is at `pos` or later."""
+    match = _QUERY_EXACT.search(text, pos)
+    while match is not None and _exact_start(match) < pos:
+        match = _QUERY_EXACT.search(text, match.start() + 1)
+    return match
 
 
 def _json_spans(text: str) -> list[tuple[int, int]]:

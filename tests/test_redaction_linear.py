@@ -86,11 +86,15 @@ PIECES = [
     "tokın",  # dotless i
     "\u212aey",  # Kelvin sign: re.I matches it as k
     "İ",
+    "\u017f",
+    "\u212a",
+    "pa",
+    "=&",
 ]
 texts = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
 
 
-@settings(max_examples=2500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=4000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts)
 def test_the_scan_masks_exactly_what_the_previous_patterns_masked(text: str) -> None:
     assert mask_text(text) == previous_mask_text(text)
