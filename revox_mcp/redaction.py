@@ -37,8 +37,9 @@ KEY_VALUE_LISTS = {"headers": _SECRET_HEADER, "query_params": _SECRET_PARAM}
 #
 # Every scan is linear in the text: any input arrives here, a 1 MiB argument included. A pattern may start
 # only where its run starts (a lookbehind refuses the middle of a run of scheme or name characters), runs are
-# taken possessively (`*+`) and a keyword search is atomic (`(?>...)`), so no position is read more than a
-# few times. tests/test_redaction_linear.py holds these to the previous patterns' results and to a flat cost.
+# taken possessively (`*+`) and a keyword search never backtracks (a possessive loop, or `(?>...)`), so no
+# position is read more than a few times. tests/test_redaction_linear.py holds these to the previous
+# patterns' results and to a flat cost.
 _URL_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])[0-9+.-]*+[A-Za-z][A-Za-z0-9+.-]*+://([^/?#\s]+)@")
 _WORDS = r"(?i:key|token|secret|signature|passw|auth|session|credential)"
 # Up to the first keyword of a name, then the rest of it: runs of letters no keyword starts with (under re.I:
