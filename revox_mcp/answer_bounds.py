@@ -19,7 +19,7 @@ from typing import Any
 import anyio
 import mcp_types as types
 
-from revox_mcp.config import NEAREST_CHARS, NEAREST_POOL, NEAREST_SHOWN
+from revox_mcp.config import MAX_HINT_CHARS, NEAREST_CHARS, NEAREST_POOL, NEAREST_SHOWN
 from revox_mcp.messages import render_path
 from revox_mcp.views import CUT_MARK
 
@@ -57,7 +57,10 @@ def nearest(value: str, options: Iterable[str], shown: int = NEAREST_SHOWN) -> l
     best = sorted(scored, key=lambda s: (-s[0], s[1]))[:_RERANKED]
     ranked = sorted(
         best,
-        key=lambda s: -(difflib.SequenceMatcher(None, probe, s[2][:NEAREST_CHARS].casefold()).ratio() + s[0]),
+        # difflib only on a short cut of each (its ratio grows faster than the square of the length).
+        key=lambda s: (
+            -(difflib.SequenceMatcher(None, probe[:MAX_HINT_CHARS], s[2][:MAX_HINT_CHARS].casefold()).ratio() + s[0])
+        ),
     )
     return [option for score, _, option in ranked if score > 0][:shown]
 

@@ -10,18 +10,18 @@ skipped and the answer says so.
 
 from __future__ import annotations
 
-import difflib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 import anyio
 
 from revox_mcp.client import RevoxClient
-from revox_mcp.config import DEFAULT_CATALOG_TTL_S
+from revox_mcp.config import DEFAULT_CATALOG_TTL_S, MAX_HINT_CANDIDATES
 from revox_mcp.errors import ApiError, PatchInvalid, Problem
-from revox_mcp.messages import shorten
+from revox_mcp.messages import shorten, similarity
 
 Row = dict[str, Any]
 DEFAULT_CARTESIA_MODEL = "sonic-3"
@@ -179,13 +179,13 @@ def _suggest(rows: list[Row], given: str, provider: Any, model: Any, like: Row |
         return r.get("provider") == provider and (provider != "cartesia" or compat in ("universal", model))
 
     def score(r: Row) -> float:
-        text = difflib.SequenceMatcher(None, given.lower(), str(r.get("name")).lower()).ratio()
-        text = max(text, difflib.SequenceMatcher(None, given, str(r.get("id"))).ratio())
+        text = max(similarity(given.lower(), str(r.get("name")).lower()), similarity(given, str(r.get("id"))))
         if like is not None:
             text += 0.3 * (r.get("language") == like.get("language")) + 0.2 * (r.get("gender") == like.get("gender"))
         return text
 
-    best = sorted(filter(usable, rows), key=score, reverse=True)[:3]
+    # A stated number of candidates, each compared cut short (messages.similarity): bounded work.
+    best = sorted(islice(filter(usable, rows), MAX_HINT_CANDIDATES), key=score, reverse=True)[:3]
     return (
         "; ".join(
             f"'{r.get('name')}' (id {r.get('id')}, {r.get('language')}, {r.get('gender') or 'any gender'}"

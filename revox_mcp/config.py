@@ -96,6 +96,34 @@ DEFAULT_SESSIONS_PER_PERSON = 20
 DEFAULT_MAX_LOG_CHARS = 4096
 
 
+# Bounded input: what one argument may hold, checked before any other work on a call (masking, logging,
+# validation), so no string of any size reaches a scan, a difflib call or the log.
+# Any string inside update_assistant's patch or edits (the prompt, an FAQ answer): the SDK states no maximum,
+# so a generous one, twice the longest prompt seen in practice and well under the HTTP body limit.
+MAX_TEXT_CHARS = 200_000
+# An object's key anywhere in the arguments (a field name, a header name, a prompt variable).
+MAX_KEY_CHARS = 1_000
+# A string argument whose schema states no maximum and no enum (none should: a test checks every tool).
+MAX_ARGUMENT_CHARS = 500
+# What a "did you mean" hint compares: the value and each candidate cut to this many characters, at most this
+# many candidates screened (difflib's quick ratios, linear), and the full ratio for the few best of them only.
+# difflib's ratio grows faster than the square of the length on repetitive text (measured: 2.5 ms for two
+# 32-character strings, 40 ms at 80, 150 ms at 200), hence a short cut.
+MAX_HINT_CHARS = 48
+MAX_HINT_CANDIDATES = 1_000
+MAX_HINT_RATIOS = 20
+# A text longer than this is diffed by passage (where it changed, and a few words around), in linear time,
+# instead of a unified diff of its lines (a 45-character edit of a 95 KB prompt made 6.1 KB of diff).
+PASSAGE_DIFF_CHARS = 4_000
+# Of a passage diff: the characters of context on each side, and of each side of the change shown.
+PASSAGE_CONTEXT_CHARS = 60
+PASSAGE_SHOWN_CHARS = 600
+# Arguments holding more text than this are scanned for secrets off the event loop.
+LARGE_SCAN_CHARS = 65_536
+# Distinct secrets one call's arguments may hold: each is searched for in everything said back.
+MAX_SECRETS_BY_VALUE = 100
+
+
 def default_state_dir(env: Mapping[str, str] | None = None) -> Path:
     """Where revox-mcp keeps local data (the sandbox database): XDG state dir, or LOCALAPPDATA on Windows."""
     env = os.environ if env is None else env

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from revox_mcp.answer_bounds import nearest, quoted
+from revox_mcp.config import PASSAGE_CONTEXT_CHARS, PASSAGE_DIFF_CHARS, PASSAGE_SHOWN_CHARS
 from revox_mcp.errors import PatchInvalid, Problem
 from revox_mcp.messages import render_path, shorten
 from revox_mcp.models import LIST_KEYS, VOICE_SPEED_RANGES
@@ -386,6 +387,8 @@ def _diff_value(path: list[str | int], old: Any, new: Any, out: list[dict[str, A
             _diff_value([*path, index], a, b, out)
     elif isinstance(old, list) and isinstance(new, list) and _has_objects(old, new):
         _diff_items(path, old, new, out)
+    elif isinstance(old, str) and isinstance(new, str) and max(len(old), len(new)) > PASSAGE_DIFF_CHARS:
+        out.append({"path": render_path(path), "diff": passage_diff(old, new)})
     elif isinstance(old, str) and isinstance(new, str) and _is_long(old, new):
         lines = difflib.unified_diff(
             old.splitlines(keepends=True), new.splitlines(keepends=True), "before", "after", n=1
@@ -395,6 +398,79 @@ def _diff_value(path: list[str | int], old: Any, new: Any, out: list[dict[str, A
         )
     else:
         out.append({"path": render_path(path), "before": old, "after": new})
+
+
+def passage_diff(old: str, new: str) -> str:
+    """Where two long texts differ, in linear time: the passage from the first to the last changed character,
+    its line, character and offset, with a few words around it, before and after; each side of the change
+    cut to PASSAGE_SHOWN_CHARS. Two changes far apart show as one passage spanning both."""
+    start = _common_prefix(old, new)
+    end = _common_suffix(old[start:], new[start:])
+    removed, added = old[start : len(old) - end], new[start : len(new) - end]
+    line_start = old.rfind("\n", 0, start) + 1
+    where = f"line {old.count(chr(10), 0, start) + 1}, character {start - line_start + 1} (offset {start:,})"
+    if not removed:
+        what = f"{len(added):,} characters inserted"
+    elif not added:
+        what = f"{len(removed):,} characters removed"
+    else:
+        what = f"{len(removed):,} characters replaced by {len(added):,}"
+    lead = _words_before(old, start, max(line_start, start - PASSAGE_CONTEXT_CHARS))
+    tail = _words_after(old, len(old) - end, PASSAGE_CONTEXT_CHARS)
+    return f"@@ {where}: {what}\n-{lead}{_cut(removed)}{tail}\n+{lead}{_cut(added)}{tail}\n"
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """Length of the common prefix, by halving with slice comparisons (C speed): O(n log n) at worst."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[low:middle] == b[low:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _common_suffix(a: str, b: str) -> int:
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[len(a) - middle : len(a) - low] == b[len(b) - middle : len(b) - low]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _words_before(text: str, at: int, limit: int) -> str:
+    """The text just before `at`, back to `limit` (not past the line's start), from a word's first letter."""
+    piece = text[limit:at]
+    space = piece.find(" ")
+    cut = limit > 0 and text[limit - 1] not in " \n"
+    piece = piece[space + 1 :] if cut and space != -1 and space < len(piece) - 1 else piece
+    return f"…{piece}" if limit > 0 and text[limit - 1] != "\n" else piece
+
+
+def _words_after(text: str, at: int, size: int) -> str:
+    """The text just after `at`, up to `size` characters and the line's end, ending on a word's last letter."""
+    newline = text.find("\n", at, at + size)
+    if newline != -1:
+        return text[at:newline]
+    piece = text[at : at + size]
+    if at + size >= len(text):
+        return piece
+    space = piece.rfind(" ")
+    return f"{piece[:space] if space > 0 else piece}…"
+
+
+def _cut(passage: str) -> str:
+    """A side of the change as shown: whole up to PASSAGE_SHOWN_CHARS, else its head and tail."""
+    if len(passage) > PASSAGE_SHOWN_CHARS:
+        half = PASSAGE_SHOWN_CHARS // 2
+        passage = f"{passage[:half]}… ({len(passage) - 2 * half:,} characters not shown) …{passage[-half:]}"
+    # One line per side: a line break inside the change is written as \n.
+    return "[" + passage.replace("\n", "\\n") + "]"
 
 
 def _in_place(old: list[Any], new: list[Any]) -> bool:

@@ -5,10 +5,13 @@ depends on nothing of revox-mcp but the masking."""
 from __future__ import annotations
 
 import difflib
+import heapq
 import json
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
+from revox_mcp.config import MAX_HINT_CANDIDATES, MAX_HINT_CHARS, MAX_HINT_RATIOS
 from revox_mcp.redaction import redact
 
 MAX_VALUE_CHARS = 80
@@ -44,5 +47,29 @@ INTENTS = {
 def did_you_mean(key: str, known: Iterable[str]) -> str:
     if key.lower() in INTENTS and key not in known:
         return INTENTS[key.lower()]
-    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
-    return f"Did you mean `{close[0]}`?" if close else "Remove it."
+    close = closest(key, known, cutoff=0.6)
+    return f"Did you mean `{close}`?" if close is not None else "Remove it."
+
+
+def closest(value: str, options: Iterable[str], cutoff: float) -> str | None:
+    """The option most like `value` (difflib's ratio at least `cutoff`), as difflib.get_close_matches picks
+    it, with bounded work whatever the input: both sides cut to MAX_HINT_CHARS, the first
+    MAX_HINT_CANDIDATES options screened by the quick ratios, the full ratio for the MAX_HINT_RATIOS best."""
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(value[:MAX_HINT_CHARS])
+    screened: list[tuple[float, str]] = []
+    for option in islice(options, MAX_HINT_CANDIDATES):
+        matcher.set_seq1(option[:MAX_HINT_CHARS])
+        if matcher.real_quick_ratio() >= cutoff and matcher.quick_ratio() >= cutoff:
+            screened.append((matcher.quick_ratio(), option))
+    scored = []
+    for _, option in heapq.nlargest(MAX_HINT_RATIOS, screened):
+        matcher.set_seq1(option[:MAX_HINT_CHARS])
+        if (ratio := matcher.ratio()) >= cutoff:
+            scored.append((ratio, option))
+    return max(scored)[1] if scored else None
+
+
+def similarity(a: str, b: str) -> float:
+    """difflib's ratio of the two, cut to MAX_HINT_CHARS: bounded work whatever their lengths."""
+    return difflib.SequenceMatcher(None, a[:MAX_HINT_CHARS], b[:MAX_HINT_CHARS]).ratio()

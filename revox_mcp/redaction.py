@@ -17,7 +17,9 @@ read-modify-write never writes a mask.
 
 from __future__ import annotations
 
+import bisect
 import copy
+import functools
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -29,19 +31,44 @@ SECRET_KEYS = frozenset({"api_key"})
 _SECRET_HEADER = re.compile(r"auth|cookie|(?:key|token)s?$|secret|passw|signature|session|credential")
 _SECRET_PARAM = re.compile(r"key|token|secret|signature|^sig$|passw|^pwd$|^pass$|auth|session|credential")
 KEY_VALUE_LISTS = {"headers": _SECRET_HEADER, "query_params": _SECRET_PARAM}
-# scheme://userinfo@ at the start of a string: the userinfo is the secret.
 # Secrets inside any text (a URL in a field, a link in an FAQ answer, a JSON body template), each with the
 # group that is secret: URL userinfo (up to the last '@' of the authority), the value of a query parameter
 # named like a credential, and the value of a JSON key named like one. {{placeholders}} are not secrets.
-_TEXT_SECRETS = (
-    re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s]+)@(?=[^/?#\s@]*(?:[/?#\s\"']|$))"),
-    re.compile(
-        r"[?&](?:[^=&#\s]*?(?:key|token|secret|signature|passw|auth|session|credential)[^=&#\s]*|sig|pwd|pass)"
-        r"=([^&#\s\"']+)",
-        re.I,
-    ),
-    re.compile(r'"[^"]*?(?:api[_-]?key|token|secret|passw|authorization)[^"]*"\s*:\s*"([^"]+)"', re.I),
-)
+#
+# Every scan is linear in the text: any input arrives here, a 1 MiB argument included. A pattern may start
+# only where its run starts (a lookbehind refuses the middle of a run of scheme or name characters), runs are
+# taken possessively (`*+`) and a keyword search never backtracks (a possessive loop, or `(?>...)`), so no
+# position is read more than a few times. tests/test_redaction_linear.py holds these to the previous
+# patterns' results and to a flat cost.
+_URL_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])[0-9+.-]*+[A-Za-z][A-Za-z0-9+.-]*+://([^/?#\s]+)@")
+_WORDS = r"(?i:key|token|secret|signature|passw|auth|session|credential)"
+# Up to the first keyword of a name, then the rest of it: runs of letters no keyword starts with (under re.I:
+# the Kelvin sign is a k, the long s an s) are taken whole, other letters one at a time where no keyword
+# starts, so a long name costs a few nanoseconds a character.
+_PARAM_WORDS = rf"(?:[^=&#\sAaCcKkPpSsTt\u212a\u017f]++|(?!{_WORDS})[^=&#\s])*+{_WORDS}[^=&#\s]*+="
+_PARAM_VALUE = r"""([^&#\s"']+)"""
+# A query parameter's name runs from the '&' before it, or from the first '?' of its run, to the '='; a name
+# exactly sig, pwd or pass may start at any '?' or '&'. Three patterns, each led by a character or a class so
+# the engine skips ahead in C to where one may start: a name after an '&'; an exact name, found from its '=';
+# a name after another delimiter, matched from that delimiter.
+_QUERY_AFTER_AMP = re.compile(rf"&(?=[^=&#\s]){_PARAM_WORDS}{_PARAM_VALUE}")
+_QUERY_EXACT = re.compile(rf"=(?:(?<=[?&](?i:sig|pwd)=)|(?<=[?&](?i:pass)=)){_PARAM_VALUE}")
+_PASS_AT = re.compile(r"[?&](?i:pass)=")
+_QUERY_AFTER_DELIMITER = re.compile(rf"[=#\s][^=&#\s?]*+\?{_PARAM_WORDS}{_PARAM_VALUE}")
+# A name whose run starts right here: at the text's start, or where the previous match ended (a value may
+# end inside a run of name characters, at a quote).
+_QUERY_HERE = re.compile(rf"[^=&#\s?]*+\?{_PARAM_WORDS}{_PARAM_VALUE}")
+_JSON_SECRET = re.compile(r'"(?>[^"]*?(?i:api[_-]?key|token|secret|passw|authorization))[^"]*+"\s*+:\s*+"([^"]+)"')
+# The cheap test before a pattern runs: a word it needs, in the text lowered (the two letters `re.I` also
+# matches that lower() keeps apart made plain: long s and dotless i).
+_QUERY_WORDS = ("key", "token", "secret", "sig", "pass", "auth", "session", "credential", "pwd")
+_JSON_WORDS = ("apikey", "api_key", "api-key", "token", "secret", "passw", "authorization")
+
+
+def _has_word(text: str, words: tuple[str, ...]) -> bool:
+    lowered = text.lower().replace("\u017f", "s").replace("\u0131", "i")
+    return any(word in lowered for word in words)
+
 
 Kind = Literal["value", "text"]
 Path = tuple[str | int, ...]
@@ -57,18 +84,78 @@ def mask(secret: str) -> str:
     return f"{prefix}{MASK_MARK}{secret[-4:]}"
 
 
-def _text_parts(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every secret inside `text`, in order, without overlaps."""
+def _url_spans(text: str) -> list[tuple[int, int]]:
+    if "://" not in text or "@" not in text:
+        return []
+    return [match.span(1) for match in _URL_USERINFO.finditer(text)]
+
+
+def _query_spans(text: str) -> list[tuple[int, int]]:
+    """The query secrets `finditer` of the single pattern would find, resuming after each match as it does:
+    the next match is the earliest of the three patterns' (each searched again only once passed)."""
+    if "=" not in text or ("?" not in text and "&" not in text) or not _has_word(text, _QUERY_WORDS):
+        return []
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    nexts = [_QUERY_AFTER_AMP.search(text), _next_exact(text, 0), _QUERY_AFTER_DELIMITER.search(text)]
+    while True:
+        here = _QUERY_HERE.match(text, pos)
+        if here is None:
+            nexts = [
+                _QUERY_AFTER_AMP.search(text, pos) if i == 0 and m and m.start() < pos else
+                _next_exact(text, pos) if i == 1 and m and _exact_start(m) < pos else
+                _QUERY_AFTER_DELIMITER.search(text, pos) if i == 2 and m and m.start() < pos else m
+                for i, m in enumerate(nexts)
+            ]  # fmt: skip
+            found = [m for m in nexts if m is not None]
+            if not found:
+                return spans
+            here = min(found, key=lambda m: m.start(1))
+        spans.append(here.span(1))
+        pos = here.end()
+
+
+def _exact_start(match: re.Match[str]) -> int:
+    """Where an exact name's '?' or '&' is: 4 before its '=' (sig, pwd) or 5 (pass)."""
+    at = match.start() - 5
+    return at if at >= 0 and _PASS_AT.match(match.string, at) else at + 1
+
+
+def _next_exact(text: str, pos: int) -> re.Match[str] | None:
+    """The first exact name whose '?' or '&' is at `pos` or later."""
+    match = _QUERY_EXACT.search(text, pos)
+    while match is not None and _exact_start(match) < pos:
+        match = _QUERY_EXACT.search(text, match.start() + 1)
+    return match
+
+
+def _json_spans(text: str) -> list[tuple[int, int]]:
+    if '"' not in text or ":" not in text or not _has_word(text, _JSON_WORDS):
+        return []
+    return [match.span(1) for match in _JSON_SECRET.finditer(text)]
+
+
+# One answer asks about the same long text several times (is there a secret, where, mask it): the last few
+# texts' spans are kept rather than scanned again.
+@functools.lru_cache(maxsize=16)
+def _text_parts(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of every secret inside `text`, in order, without overlaps: a span overlapping one found
+    by an earlier pattern is left out. Linear in the text (plus a log factor in the secrets found)."""
     parts: list[tuple[int, int]] = []
-    for pattern in _TEXT_SECRETS:
-        for match in pattern.finditer(text):
-            start, end = match.span(1)
-            secret = text[start:end]
-            if secret.startswith("{{") and secret.endswith("}}"):
-                continue
-            if not any(s < end and start < e for s, e in parts):
-                parts.append((start, end))
-    return sorted(parts)
+    for spans in (_url_spans, _query_spans, _json_spans):
+        kept = [(s, e) for s, e in spans(text) if not _is_placeholder(text, s, e) and not _overlaps(parts, s, e)]
+        parts = sorted(parts + kept) if parts and kept else parts or kept
+    return tuple(parts)
+
+
+def _is_placeholder(text: str, start: int, end: int) -> bool:
+    return text.startswith("{{", start, end) and text.endswith("}}", start, end)
+
+
+def _overlaps(parts: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether [start, end) overlaps one of `parts` (sorted, disjoint)."""
+    at = bisect.bisect_left(parts, (end,))
+    return at > 0 and parts[at - 1][1] > start
 
 
 def mask_text(text: str) -> str:
@@ -204,14 +291,25 @@ def scrub(text: str, secrets: Iterable[str | None]) -> str:
 def scrub_json(value: Any, secrets: Iterable[str | None]) -> Any:
     """`scrub` applied to every string (keys included) of a JSON value."""
     known = [s for s in secrets if s and len(s) >= 4]
-    if not known:
-        return value
+    if known and isinstance(value, dict | list):
+        # One pass per secret over the value's JSON text, rather than per string of a large answer: only the
+        # secrets that occur (JSON-escaped as they would appear there) are searched for string by string.
+        try:
+            text = json.dumps(value, ensure_ascii=False, default=str)
+        except (TypeError, ValueError):
+            text = None
+        if text is not None:
+            known = [s for s in known if json.dumps(s, ensure_ascii=False)[1:-1] in text]
+    return _scrub_tree(value, known) if known else value
+
+
+def _scrub_tree(value: Any, known: list[str]) -> Any:
     if isinstance(value, str):
         return scrub(value, known)
     if isinstance(value, list):
-        return [scrub_json(item, known) for item in value]
+        return [_scrub_tree(item, known) for item in value]
     if isinstance(value, dict):
-        return {scrub(str(k), known): scrub_json(v, known) for k, v in value.items()}
+        return {scrub(str(k), known): _scrub_tree(v, known) for k, v in value.items()}
     return value
 
 

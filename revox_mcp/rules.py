@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from revox_mcp.config import MAX_TEXT_CHARS
 from revox_mcp.editing import lookup, new_items
 from revox_mcp.models import E164_PATTERN
 
@@ -166,6 +167,13 @@ RULES: tuple[Rule, ...] = (
         "refused",
     ),
     Rule("voice.volume", "0.5 to 2.0", f"{SDK} (Voice.volume)", "refused"),
+    # Checked where arguments enter (bounds.py), before any other work; the SDK states no maximum.
+    Rule(
+        "prompt, and every string in a patch or edit",
+        f"at most {MAX_TEXT_CHARS:,} characters",
+        "bounded input (the SDK states no maximum; generous, against abuse)",
+        "refused",
+    ),
     Rule(
         "voice.model",
         "only meaningful for Cartesia",

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from revox_mcp.config import MAX_TEXT_CHARS
 from revox_mcp.models import AssistantUpdate
 
 JsonSchema = dict[str, Any]
@@ -92,7 +93,16 @@ def partial_patch(strict: JsonSchema) -> JsonSchema:
     patch = copy.deepcopy(strict)
     for prop in patch["properties"].values():
         _drop_required(prop)
+        _bound_text(prop)
     return patch
+
+
+def _bound_text(prop: JsonSchema) -> None:
+    """A text field states its bound (MAX_TEXT_CHARS: the SDK states none); the arguments check refuses a
+    longer one, and any longer string nested deeper, before any other work."""
+    types = prop.get("type")
+    if (types == "string" or (isinstance(types, list) and "string" in types)) and "maxLength" not in prop:
+        prop["maxLength"] = MAX_TEXT_CHARS
 
 
 def _drop_required(node: JsonSchema) -> None:

@@ -11,10 +11,10 @@ import dataclasses
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import mcp_types as types
@@ -26,10 +26,11 @@ from mcp_types import INVALID_PARAMS
 from revox_mcp import __version__, client_logs
 from revox_mcp.actors import Actor
 from revox_mcp.answer_bounds import within_ceiling
+from revox_mcp.bounds import measure
 from revox_mcp.catalog import Catalog
 from revox_mcp.client import RevoxClient
 from revox_mcp.completions import AssistantDirectory, Completer
-from revox_mcp.config import Settings
+from revox_mcp.config import LARGE_SCAN_CHARS, MAX_SECRETS_BY_VALUE, Settings
 from revox_mcp.errors import RevoxMcpError
 from revox_mcp.journal import open_journal
 from revox_mcp.messages import shorten
@@ -39,12 +40,14 @@ from revox_mcp.prompts import PROMPTS
 from revox_mcp.redaction import redact, scrub, scrub_json, secrets_in
 from revox_mcp.tool_models import ASSISTANT_ID_PATTERN
 from revox_mcp.tools import TOOLS_BY_NAME, PublishedTool, ToolContext, field_schema, publish, tool_schemas
+from revox_mcp.tools.base import ToolAnswer
 from revox_mcp.writer import AssistantWriter
 
 if TYPE_CHECKING:
     from revox_mcp.stdio_transport import StdioLimits
 
 logger = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 SERVER_NAME = "revox-mcp"
 INSTRUCTIONS = (
@@ -259,9 +262,22 @@ async def call_tool(
     progress: Progress = no_progress,
     actor: str | None = None,
 ) -> types.CallToolResult:
-    # Secrets the agent sent (a custom LLM key) are masked in anything we say, whatever path they took.
-    secrets = {state.settings.api_key, *secrets_in(arguments)}
     name = tool.spec.name
+    # Before any other work (masking, logging, validation): no string of any size reaches a scan or the log.
+    measured = measure(arguments, tool.spec.detailed_schema)
+    if measured.oversized is not None:
+        logger.info("%s refused: an argument over its length bound", name)
+        return _error_result(measured.oversized.message(name))
+    # Secrets the agent sent (a custom LLM key) are masked in anything we say, whatever path they took. A
+    # large text is scanned off the event loop, so other sessions are served meanwhile.
+    found = await _maybe_off_loop(measured.chars > LARGE_SCAN_CHARS, secrets_in, arguments)
+    if len(found) > MAX_SECRETS_BY_VALUE:
+        return _error_result(
+            f"{name} refused: the arguments hold {len(found):,} distinct credentials (URL userinfo, keys, tokens); "
+            f"at most {MAX_SECRETS_BY_VALUE} are accepted in one call, as each is masked in everything said "
+            "back. Nothing was done. Send fewer at once."
+        )
+    secrets = {state.settings.api_key, *found}
     logger.debug("%s called with %s", name, _Shortened(arguments))
     try:
         args = tool.validator.validate(arguments)
@@ -284,14 +300,23 @@ async def call_tool(
             f"{name} failed inside revox-mcp ({type(exc).__name__}); the server log has details. "
             "Call get_assistant to see the current state before trying again."
         )
-    # Masked by place (stored secrets) and by value (what the agent sent, wherever it was echoed).
-    structured = scrub_json(redact(answer.structured), secrets)
     logger.info("%s: %s", name, scrub(answer.summary.splitlines()[0], secrets))
+    # Masking and rendering the answer, whatever its size, off the event loop.
+    return await anyio.to_thread.run_sync(_formatted, answer, frozenset(s for s in secrets if s))
+
+
+def _formatted(answer: ToolAnswer, secrets: frozenset[str]) -> types.CallToolResult:
+    """The answer masked by place (stored secrets) and by value (what the agent sent, wherever it was echoed)."""
+    structured = scrub_json(redact(answer.structured), secrets)
     text = f"{answer.summary}\n{json.dumps(structured, ensure_ascii=False, separators=(',', ':'))}"
     return types.CallToolResult(
         content=[types.TextContent(type="text", text=scrub(text, secrets))],
         structured_content=structured,
     )
+
+
+async def _maybe_off_loop(off: bool, work: Callable[[Any], _T], value: Any) -> _T:
+    return await anyio.to_thread.run_sync(work, value) if off else work(value)
 
 
 class _Shortened:

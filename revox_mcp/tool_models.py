@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Discriminator, Field, Tag
 
+from revox_mcp.config import MAX_TEXT_CHARS
 from revox_mcp.models import (
     PATTERN_MEANINGS,
     Assistant,
@@ -25,6 +26,7 @@ AssistantId = Annotated[
     str,
     Field(
         pattern=ASSISTANT_ID_PATTERN,
+        max_length=128,
         description="Assistant id (letters, digits, '-' and '_'), as returned by list_assistants or get_assistant.",
     ),
 ]
@@ -93,7 +95,7 @@ class UpsertCallingWindow(Strict):
 class RemoveItem(Strict):
     op: Literal["remove"] = Field(description="Remove one item from a list.")
     list: KeyedList = Field(description="Which list.")
-    key: str | int = Field(
+    key: Annotated[str, Field(max_length=10_000)] | int = Field(
         description="The item's key: question (faq_items), name (structured_output_config, custom_tools), "
         "label (transfer_destinations), or 0-based index (call_retry_config.calling_windows)."
     )
@@ -107,7 +109,9 @@ class ReplaceText(Strict):
         max_length=10_000,
         description="Exact text to find (at most 10,000 characters); it must occur exactly once in the field.",
     )
-    replace: str = Field(description="Text to put in its place (may be empty to delete the passage).")
+    replace: str = Field(
+        max_length=MAX_TEXT_CHARS, description="Text to put in its place (may be empty to delete the passage)."
+    )
 
 
 def _edit_tag(value: Any) -> str | None:
@@ -199,6 +203,7 @@ class UpdateAssistantArgs(Strict):
     return_assistant: ReturnAssistant = False
     expected_updated_at: str | None = Field(
         default=None,
+        max_length=64,
         description="Version guard: the updated_at you read. If the assistant changed since, nothing is written.",
     )
     reason: Reason = None
@@ -208,7 +213,7 @@ class ListAssistantsArgs(Strict):
     """Arguments of list_assistants."""
 
     name_contains: str | None = Field(
-        default=None, description="Only assistants whose name or id contains this (any case)."
+        default=None, max_length=200, description="Only assistants whose name or id contains this (any case)."
     )
 
 
@@ -246,7 +251,11 @@ class Change(BaseModel):
     path: str = Field(description="Field path, e.g. 'voice.speed' or 'faq_items[2].answer'.")
     before: Any = Field(default=None, description="Value before (absent for long text, see diff).")
     after: Any = Field(default=None, description="Value after (absent for long text, see diff).")
-    diff: str | None = Field(default=None, description="Unified diff, for long text fields.")
+    diff: str | None = Field(
+        default=None,
+        description="For long text: a unified diff of the lines changed; past 4,000 characters, the passage "
+        "changed ('@@ line, character (offset)'), [the change] between a few words, before (-) and after (+).",
+    )
     added: Any = Field(default=None, description="An item added to a list, at this index now.")
     removed: Any = Field(default=None, description="An item removed from a list, at this index before.")
 
@@ -381,16 +390,22 @@ class ListVoicesArgs(Strict):
     """Arguments of list_voices."""
 
     provider: str | None = Field(
-        default=None, description="Only this provider's voices: cartesia, elevenlabs, gradium, or any newer one."
+        default=None,
+        max_length=64,
+        description="Only this provider's voices: cartesia, elevenlabs, gradium, or any newer one.",
     )
     language: Language | None = Field(default=None, description="Only voices speaking this language.")
     gender: Literal["male", "female", "neutral"] | None = Field(default=None, description="Only this gender.")
-    accent: str | None = Field(default=None, description="Only this accent, e.g. 'british', 'american', 'quebec'.")
+    accent: str | None = Field(
+        default=None, max_length=64, description="Only this accent, e.g. 'british', 'american', 'quebec'."
+    )
     cloned: bool | None = Field(default=None, description="true: only the organization's cloned voices; false: none.")
     model: Literal["sonic-3", "sonic-3.5"] | None = Field(
         default=None, description="Only voices that work with this Cartesia model (universal voices included)."
     )
-    query: str | None = Field(default=None, description="Words to find in the name or description, e.g. 'warm'.")
+    query: str | None = Field(
+        default=None, max_length=200, description="Words to find in the name or description, e.g. 'warm'."
+    )
     ids: list[Annotated[str, Field(max_length=128)]] | None = Field(
         default=None, max_length=100, description="Only these voice ids (e.g. the assistant's voice.id)."
     )
@@ -446,9 +461,15 @@ class SearchCallsArgs(Strict):
         default_factory=list, description="Only calls whose last attempt ended this way (human, voicemail, IVR, ...)."
     )
     direction: Literal["inbound", "outbound"] | None = Field(default=None, description="Only this direction.")
-    created_after: str | None = Field(default=None, description="Only calls created at or after this ISO-8601 time.")
-    created_before: str | None = Field(default=None, description="Only calls created before this ISO-8601 time.")
-    query: str | None = Field(default=None, description="Text to find in the call (names, summary, transcript).")
+    created_after: str | None = Field(
+        default=None, max_length=40, description="Only calls created at or after this ISO-8601 time."
+    )
+    created_before: str | None = Field(
+        default=None, max_length=40, description="Only calls created before this ISO-8601 time."
+    )
+    query: str | None = Field(
+        default=None, max_length=200, description="Text to find in the call (names, summary, transcript)."
+    )
     page: int = Field(default=1, ge=1, le=10_000, description="Page number, 1-10000.")
     page_size: int = Field(default=20, ge=1, le=100, description="Calls per page, 1-100.")
 

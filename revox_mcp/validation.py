@@ -149,6 +149,8 @@ def _from_schema_error(error: jsonschema.ValidationError, prefix: list[str | int
         ]
     if kind == "anyOf" and isinstance(instance, dict):
         return _from_union_error(error, path, prefix)
+    if kind == "pattern" and isinstance(instance, str) and len(instance) > schema.get("maxLength", len(instance)):
+        return []  # the length is the problem, said once by the maxLength error
     return [Problem(path=render_path(path), value=shorten(instance), allowed=_allowed(kind, schema))]
 
 

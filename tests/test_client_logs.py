@@ -198,8 +198,9 @@ async def test_a_log_notification_of_a_huge_argument_is_capped(settings: Setting
         await client.set_logging_level("debug")
         await client.call_tool("list_assistants", {"name_contains": "q" * 300_000})
     assert inbox.messages, "the call is logged"
+    # The argument is refused over its length bound before anything logs it; any record is capped anyway
+    # (test_a_long_record_is_cut_with_a_marker_and_masked_in_what_is_kept shows the cut itself).
     assert max(len(t) for t in inbox.texts()) <= DEFAULT_MAX_LOG_CHARS
-    assert any(t.endswith("characters not shown]") for t in inbox.texts())
 
 
 def test_a_stderr_log_line_of_a_huge_argument_is_capped(tmp_path: Path) -> None:
@@ -211,5 +212,5 @@ def test_a_stderr_log_line_of_a_huge_argument_is_capped(tmp_path: Path) -> None:
     code, stderr = server.close()
     assert code == 0
     lines = stderr.splitlines()
-    assert any("list_assistants" in line and line.endswith("characters not shown]") for line in lines), stderr[:2000]
+    assert any("list_assistants" in line for line in lines), stderr[:2000]
     assert max(len(line) for line in lines) <= DEFAULT_MAX_LOG_CHARS

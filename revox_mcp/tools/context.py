@@ -3,7 +3,6 @@ numbers, and what happened on calls (search, then one call with its transcript, 
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from revox_mcp.answer_bounds import quoted
 from revox_mcp.errors import PatchInvalid, Problem
 from revox_mcp.impact import instant
+from revox_mcp.messages import similarity
 from revox_mcp.tool_models import (
     GetCallAnswer,
     GetCallArgs,
@@ -60,7 +60,8 @@ async def list_voices(ctx: ToolContext, args: ListVoicesArgs) -> ToolAnswer:
 
         def relevance(r: dict[str, Any]) -> float:
             text = f"{r['name']} {r['description']}".casefold()
-            return sum(w in text for w in words) + difflib.SequenceMatcher(None, query, text).ratio()
+            # The ratio on the two cut short (messages.similarity): a long query or description costs no more.
+            return sum(w in text for w in words) + similarity(query, text)
 
         rows = sorted((r for r in rows if any(w in f"{r['name']} {r['description']}".casefold() for w in words)),
                       key=relevance, reverse=True)  # fmt: skip
