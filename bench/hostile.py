@@ -15,13 +15,15 @@ For each entry point, adversarial strings at 1 KB, 100 KB and 1 MiB (the HTTP bo
 Meanwhile another session pings the same server in a loop (prompts/list: the server has no ping
 handler); the worst latency seen during each entry
 point is printed with its worst call time. Targets: every call <= 1 s at 1 MiB, the other session's latency
-<= 100 ms. The answer-size and journal-bytes sections of the issue's benchmark have their own functions
-below, filled in by their owners. The sandbox runs in its own process; the machine is shared and noisy.
+<= 100 ms. Then every tool's answer size on the 3,000-item assistant (target <= 16 KB per copy) and the
+journal bytes of a one-item edit there (target <= 4 KB). The sandbox runs in its own process; the machine
+is shared and noisy.
 """
 
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 import tempfile
 import time
@@ -244,14 +246,38 @@ async def over_http(rounds: int = 3) -> list[Row]:
     return rows
 
 
-def print_answer_sizes() -> None:
-    """The size of every tool's answer on the 3,000-item assistant (issue 20 item 7): its owner's section."""
-    print("\nAnswer sizes on the 3,000-item assistant: not measured in this section (bounded answers, item 4).")
+async def print_answer_sizes(client: Client, http: httpx.AsyncClient) -> None:
+    """The size of every tool's answer on the 3,000-item assistant (issue 20 item 7)."""
+    from bench.agent_session import answer_sizes
+    from bench.agent_session import print_answer_sizes as print_sizes
+
+    print_sizes(await answer_sizes(client, http))
 
 
-def print_journal_bytes() -> None:
-    """Journal bytes per one-item edit (issue 20 item 7): its owner's section."""
-    print("Journal bytes per one-item edit: not measured in this section (journal of changes, item 5).")
+async def print_journal_bytes(client: Client, http: httpx.AsyncClient, journal: Path) -> None:
+    """Journal bytes of a one-item FAQ upsert and a 45-character prompt edit on the 3,000-item assistant: the
+    row's stored JSON (body, before, after, patch, edits). Target: at most 4 KB each."""
+    from bench.agent_session import large_assistant
+
+    (await http.patch(f"/assistants/{SALES_QUALIFIER_ID}", json=large_assistant(3_000))).raise_for_status()
+    upsert = {"op": "upsert", "list": "faq_items", "item": {"question": "Is there parking?", "answer": "Yes."}}
+    sentence = {"op": "replace_text", "field": "prompt", "find": "Line 5: be warm, concise and helpful with every",
+                "replace": "Line 5: be warm, brief and helpful with every"}  # fmt: skip
+    print("\nJournal bytes per one-item edit on the 3,000-item assistant (target <= 4,096)")
+    for label, edit in (("FAQ upsert", upsert), ("45-character replace_text", sentence)):
+        result = await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "edits": [edit]})
+        if result.is_error:
+            print(f"  {label:<28} failed: {result.content[0].text[:100]}")  # type: ignore[union-attr]
+            continue
+        db = sqlite3.connect(journal)
+        try:
+            row = db.execute(
+                "SELECT length(body) + length(before) + length(COALESCE(after, '')) + length(patch) + length(edits) "
+                "FROM changes ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+        finally:
+            db.close()
+        print(f"  {label:<28} {row[0]:>8,} bytes")
 
 
 async def main(sizes: list[int]) -> int:
@@ -274,10 +300,10 @@ async def main(sizes: list[int]) -> int:
             rows += await logged_calls(logged, http, watch, sizes)
             rows += await completions(client, watch, sizes)
             watch.running = False
+            await print_answer_sizes(client, http)
+            await print_journal_bytes(client, http, Path(folder) / "journal.db")
     rows += await over_http()
     met = print_bounded_work(rows, sizes)
-    print_answer_sizes()
-    print_journal_bytes()
     return 0 if met else 1
 
 
