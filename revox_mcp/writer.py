@@ -65,6 +65,7 @@ from revox_mcp.tool_models import ReplaceText, RevertChangeArgs, UpdateAssistant
 from revox_mcp.validation import ArgumentValidator
 
 State = dict[str, Any]
+Secrets = Callable[[], set[str]]
 # Statuses that are not the API's own answer: a gateway gave up waiting, the API may still be working on it.
 _NO_ANSWER_STATUSES = frozenset({504})
 
@@ -291,7 +292,9 @@ class AssistantWriter:
             or None
         )
         await self._confirm_lock(assistant_id, change_id)
-        secrets = secrets_in(current) | secrets_in(body)
+        # Every secret the assistant holds, found only when an error text needs scrubbing (a walk of the
+        # whole assistant, megabytes on a large one, is not paid on the common path).
+        secrets = cache(lambda: secrets_in(current) | secrets_in(body))
         after, landed = await self._deliver(assistant_id, body, change_id, warnings, secrets)
         if change_id is not None:
             # What the API holds is what was sent, in all but the keys it assigns: the row's body says it
@@ -304,7 +307,7 @@ class AssistantWriter:
         return WriteOutcome(assistant=after, changes=changes, dry_run=False, change_id=change_id, warnings=warnings)
 
     async def _deliver(
-        self, assistant_id: str, body: State, change_id: str | None, warnings: list[str], secrets: set[str]
+        self, assistant_id: str, body: State, change_id: str | None, warnings: list[str], secrets: Secrets
     ) -> tuple[State, State]:
         """PATCH `body` and return what the API holds after it, with the body's fields in sendable form. A PATCH
         is sent again only after a re-read decided that the previous one did not land (and cannot land
@@ -332,8 +335,8 @@ class AssistantWriter:
                 last_error = exc  # decided: it did not land, and will not; safe to send again
             except ApiError as exc:
                 if change_id is not None:
-                    await self._journal.finish(change_id, "failed", reason=_reason(exc, secrets))
-                raise _scrubbed(exc, secrets) from None
+                    await self._journal.finish(change_id, "failed", reason=_reason(exc, secrets()))
+                raise _scrubbed(exc, secrets()) from None
             except BaseException:
                 # Cancelled (the client gave up), or a body that could not be sent: the write may have landed,
                 # or may still land. Look now, shielded from the cancellation; a row that cannot be decided yet
@@ -343,9 +346,9 @@ class AssistantWriter:
                         await self._settle_own(change_id, "the call was cancelled mid-write")
                 raise
         if change_id is not None:
-            reason = f"{_reason(last_error, secrets)}; a re-read shows it did not land"
+            reason = f"{_reason(last_error, secrets())}; a re-read shows it did not land"
             await self._journal.finish(change_id, "failed", reason=reason)
-        raise _scrubbed(_did_not_land(last_error, attempts), secrets)
+        raise _scrubbed(_did_not_land(last_error, attempts), secrets())
 
     async def _checked_answer(
         self, assistant_id: str, body: State, answer: State, warnings: list[str]
@@ -373,11 +376,11 @@ class AssistantWriter:
         return reread, _sendable(reread, body)
 
     async def _undecided(
-        self, change_id: str | None, verdict: Verdict, since: datetime, exc: ApiError, secrets: set[str]
+        self, change_id: str | None, verdict: Verdict, since: datetime, exc: ApiError, secrets: Secrets
     ) -> WriteUndecided:
         words = undecided_words(verdict, since)
         if change_id is not None:
-            reason = scrub(f"{_no_decisive_answer(exc)}; {words}", secrets)
+            reason = scrub(f"{_no_decisive_answer(exc)}; {words}", secrets())
             await self._journal.settle(change_id, "pending", None, reason)
         recorded = (
             f"list_changes shows {change_id} as pending until it is decided, and the next write to this assistant "
