@@ -105,23 +105,43 @@ def holds(value: Any, recorded: Any) -> bool:
     return bool(redact(value) == redact(recorded))
 
 
-def undo(value: Any, recorded: dict[str, Any]) -> Any | None:
+def undo(value: Any, recorded: dict[str, Any], force: bool = False) -> Any | None:
     """The value before the change, rebuilt from what it left (`value`); None where it cannot be rebuilt
-    exactly (the value changed again since)."""
+    exactly (the value changed again since). `force`: undo this change's part only, over later changes (the
+    items it added removed, those it replaced or removed put back, by key; its passage put back where it
+    is found once), or None where even that part cannot be found."""
     if fingerprint(value) != recorded["after"]:
-        return None
-    before: Any
-    if recorded[MARK] == "text":
-        at, inserted = recorded["at"], recorded["inserted"]
-        before = value[:at] + recorded["removed"] + value[at + len(inserted) :]
-    else:
-        key = recorded["key"]
-        added = {item[key] for _, item in recorded["added"]}
-        old_of = {new[key]: old for _, old, new in recorded["replaced"]}
-        before = [old_of.get(item[key], item) for item in value if item[key] not in added]
-        for index, item in sorted(recorded["removed"], key=lambda pair: pair[0]):
-            before.insert(index, item)
+        return _undo_part(value, recorded) if force else None
+    before = _undo_part(value, recorded)
     return before if fingerprint(before) == recorded["before"] else None
+
+
+def _undo_part(value: Any, recorded: dict[str, Any]) -> Any | None:
+    if recorded[MARK] == "text":
+        if not isinstance(value, str):
+            return None
+        at, inserted, removed = recorded["at"], recorded["inserted"], recorded["removed"]
+        if value[at : at + len(inserted)] == inserted:
+            return value[:at] + removed + value[at + len(inserted) :]
+        if inserted and value.count(inserted) == 1:
+            where = value.index(inserted)
+            return value[:where] + removed + value[where + len(inserted) :]
+        return None
+    if not isinstance(value, list):
+        return None
+    key = recorded["key"]
+    added = {item[key] for _, item in recorded["added"]}
+    old_of = {new[key]: old for _, old, new in recorded["replaced"]}
+    before = [old_of.get(_key(item, key), item) for item in value if _key(item, key) not in added]
+    present = {_key(item, key) for item in before}
+    for index, item in sorted(recorded["removed"], key=lambda pair: pair[0]):
+        if item[key] not in present:
+            before.insert(min(index, len(before)), item)
+    return before
+
+
+def _key(item: Any, key: str) -> Any:
+    return item.get(key) if isinstance(item, dict) else None
 
 
 def changes(field: str, recorded: dict[str, Any]) -> list[dict[str, Any]]:

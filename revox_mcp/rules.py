@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from revox_mcp.config import MAX_TEXT_CHARS
 from revox_mcp.editing import lookup, new_items
+from revox_mcp.messages import shorten
 from revox_mcp.models import E164_PATTERN
 
 State = dict[str, Any]
@@ -55,6 +56,39 @@ def _http_url_or_empty(value: Any, parent: dict[str, Any], state: State) -> str 
 
 def _non_empty(value: Any, _parent: dict[str, Any], _state: State) -> str | None:
     return "is empty" if isinstance(value, str) and not value.strip() else None
+
+
+def _question_key(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _unique_question(value: Any, _parent: dict[str, Any], state: State) -> str | None:
+    """Two items with one question (or one that differs only in case, spaces or punctuation): an upsert or
+    remove by question reaches the first only, and the phone agent holds two answers to one question."""
+    if not isinstance(value, str) or not _question_key(value):
+        return None
+    stored = state.get("faq_items")
+    twins = _questions_by_key(stored if isinstance(stored, list) else []).get(_question_key(value), [])
+    if len(twins) < 2:
+        return None
+    other = next((q for q in twins if q != value), value)
+    return f"repeats another FAQ item's question ({shorten(other)}): edits by question reach only the first"
+
+
+_by_key_memo: list[tuple[list[Any], dict[str, list[str]]]] = []
+
+
+def _questions_by_key(items: list[Any]) -> dict[str, list[str]]:
+    """The list's questions by their key, computed once per list (a bulk upsert judges each new item against
+    the same 3,000)."""
+    if _by_key_memo and _by_key_memo[0][0] is items:
+        return _by_key_memo[0][1]
+    grouped: dict[str, list[str]] = {}
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("question"), str):
+            grouped.setdefault(_question_key(item["question"]), []).append(item["question"])
+    _by_key_memo[:] = [(items, grouped)]
+    return grouped
 
 
 def _cartesia_only(value: Any, parent: dict[str, Any], _state: State) -> str | None:
@@ -200,6 +234,14 @@ RULES: tuple[Rule, ...] = (
     Rule("logo_url", "an http(s) URL", OURS, "warned", _http_url),
     Rule("name", "not empty", OURS, "warned", _non_empty),
     Rule("faq_items[].question", "not empty", OURS, "warned", _non_empty),
+    Rule(
+        "faq_items[].question",
+        "unique (case, spaces and punctuation aside)",
+        OURS,
+        "warned",
+        _unique_question,
+    ),
+    Rule("prompt", "not empty", OURS, "warned", _non_empty),
     Rule("transfer_destinations[].label", "not empty", OURS, "warned", _non_empty),
     Rule("structured_output_config[].name", "not empty", OURS, "warned", _non_empty),
     Rule("structured_output_config[]", "enum_options when type is 'enum'", OURS, "warned", _enum_has_options),

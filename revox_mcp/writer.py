@@ -440,11 +440,11 @@ def _restore_before(entry: JournalEntry, force: bool) -> Callable[[State], tuple
             if not is_delta(recorded):
                 state[f] = copy.deepcopy(entry.before.get(f))
                 continue
-            state[f] = undo(comparable(f, current.get(f)), recorded)
+            state[f] = undo(comparable(f, current.get(f)), recorded, force)
             if state[f] is None:
                 raise RevertRefused(
-                    f"Not reverted: {f} changed again after {entry.change_id}, and the journal keeps only the part "
-                    "of it this change touched, so its earlier value cannot be rebuilt. Review it with list_changes "
+                    f"Not reverted: {f} changed again after {entry.change_id} in the part this change touched (the "
+                    "passage it wrote is no longer there once), so it cannot be undone. Review it with list_changes "
                     "and set the value you want with update_assistant."
                 )
         return state, set(entry.fields)
@@ -676,6 +676,17 @@ def check_version(expected: str | None, stored: Any) -> None:
     # the API sends) must then match exactly.
     if expected is None or expected == stored or _instant(expected) == _instant(stored) is not None:
         return
+    if _instant(expected) is None and _instant(stored) is not None:
+        raise PatchInvalid(
+            [
+                Problem(
+                    path="expected_updated_at",
+                    value=shorten(expected),
+                    allowed="an ISO-8601 time: the updated_at of get_assistant's answer, copied as it is",
+                    hint=f"The assistant's updated_at is now {stored}.",
+                )
+            ]
+        )
     expected_at, stored_at = _instant(expected), _instant(stored)
     newer = expected_at is not None and stored_at is not None and expected_at > stored_at
     if newer:

@@ -154,3 +154,24 @@ async def test_a_one_item_upsert_on_3000_items_journals_a_few_hundred_bytes_and_
     now = stored(sandbox, RECEPTIONIST_ID)
     assert now["prompt"] == prompt
     assert [(i["question"], i["answer"]) for i in now["faq_items"]] == [(i["question"], i["answer"]) for i in items]
+
+
+def test_a_forced_undo_takes_back_only_this_changes_part_of_a_list_changed_since() -> None:
+    old = [faq(1), faq(2)]
+    new = [faq(1, "Changed."), faq(2), faq(3)]
+    recorded = delta("faq_items", old, new)
+    assert recorded is not None
+    later = [*new, faq(4)]
+    assert undo(later, recorded) is None, "not without force: a later change is there"
+    assert undo(later, recorded, force=True) == [faq(1), faq(2), faq(4)]
+
+
+def test_a_forced_undo_of_a_passage_finds_it_once_or_refuses() -> None:
+    old = "x" * 3000 + " keep this " + "y" * 3000
+    new = "x" * 3000 + " write this " + "y" * 3000
+    recorded = delta("prompt", old, new)
+    assert recorded is not None
+    moved = "A new first line. " + new
+    assert undo(moved, recorded) is None
+    assert undo(moved, recorded, force=True) == "A new first line. " + old
+    assert undo(moved.replace(" write this ", " gone "), recorded, force=True) is None
