@@ -290,7 +290,12 @@ class FieldPage(BaseModel):
     edit_key: str | None = Field(default=None, description="Lists: what an edit names an item by.")
     items: list[PageRow] | None = Field(default=None, description="Lists: this page's items, with their index.")
     text: str | None = Field(
-        default=None, description="Texts: this page's characters, then a cut mark unless it is the whole text."
+        default=None,
+        description="Texts: this page's characters, then a cut mark unless it is the whole text (strip the mark "
+        "before joining pages).",
+    )
+    limited: str | None = Field(
+        default=None, description="Why the page holds fewer than the limit asked (the answer ceiling)."
     )
     query: str | None = Field(default=None, description="faq_query, when this page holds its matches.")
     list_total: int | None = Field(default=None, description="With faq_query: how many items the list has.")

@@ -102,6 +102,7 @@ def list_page(field: str, items: list[Any], indexes: list[int], ask: PageAsk, ke
         "next_offset": end if end < len(indexes) else None,
         "edit_key": key if key is not None else "index",
         "items": rows,
+        **_limited(ask, len(rows), len(indexes) - ask.offset),
     }
 
 
@@ -133,6 +134,17 @@ def text_page(field: str, text: str, ask: PageAsk) -> dict[str, Any]:
         "total": len(text),
         "next_offset": next_offset,
         "text": chunk + mark,
+        **_limited(ask, len(chunk), len(text) - ask.offset),
+    }
+
+
+def _limited(ask: PageAsk, shown: int, left: int) -> dict[str, str]:
+    """Say so when a page holds fewer than the limit asked for: the answer ceiling, not the end, stopped it."""
+    if ask.limit is None or shown >= min(ask.limit, left):
+        return {}
+    return {
+        "limited": f"{shown:,} of the {ask.limit:,} asked: a page holds what fits the answer ceiling "
+        f"({ask.budget:,} bytes of it); next_offset reads on"
     }
 
 

@@ -68,3 +68,12 @@ async def test_a_faq_addition_is_undone_with_force_after_the_list_changed_again(
         assert not forced.is_error, text_of(forced)
     questions = [i["question"] for i in stored(sandbox, RECEPTIONIST_ID)["faq_items"]]
     assert "Parking?" not in questions and "Wifi?" in questions
+
+
+async def test_a_page_smaller_than_its_limit_says_why(sandbox: SandboxServer) -> None:
+    items = [{"question": f"Question {n}?", "answer": "A long enough answer. " * 10} for n in range(300)]
+    sandbox.store.update(RECEPTIONIST_ID, {"faq_items": items})
+    async with mcp_client(fast_settings(sandbox)) as client:
+        result = await client.call_tool("get_assistant", {"id": RECEPTIONIST_ID, "fields": ["faq_items"], "limit": 200})
+    (page,) = (result.structured_content or {})["pages"]
+    assert page["shown"] < 200 and "answer ceiling" in page["limited"] and page["next_offset"] == page["shown"]
