@@ -122,7 +122,9 @@ class RevoxClient:
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
-                response = await self._exchange(method, path, json)
+                # A whole deadline too: an answer trickled a byte at a time never trips the read timeout.
+                with anyio.fail_after(self._settings.connect_timeout_s + self._settings.read_timeout_s):
+                    response = await self._exchange(method, path, json)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 if last:
                     raise ApiUnreachable(
@@ -131,7 +133,7 @@ class RevoxClient:
                     ) from None
                 await self._pause(method, path, attempt, f"{type(exc).__name__}", None)
                 continue
-            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError, TimeoutError) as exc:
                 # The request left us: a write may have landed, or may still land. Reads are repeated; a
                 # write goes back to the writer, which looks before anything is sent again.
                 if write or last:
@@ -153,30 +155,39 @@ class RevoxClient:
         cap = self._settings.max_api_answer_bytes
         response = await self._http.send(self._http.build_request(method, path, json=json), stream=True)
         try:
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) <= cap:
-                await response.aread()  # the common case: a stated size within the cap, read at once
-                return response
-            chunks, size = [], 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > cap:
-                    raise ServerFault(
-                        f"The Revox API's answer to {method} {path} is over {cap:,} bytes; revox-mcp does not read "
-                        "answers that large.",
-                        status=response.status_code,
-                    )
-                chunks.append(chunk)
+            return await self._read_capped(method, path, response, cap)
+        except httpx.DecodingError as exc:
+            raise ServerFault(
+                f"The Revox API's answer to {method} {path} could not be decoded ({exc}).", status=response.status_code
+            ) from None
         finally:
             await response.aclose()
+
+    @staticmethod
+    async def _read_capped(method: str, path: str, response: httpx.Response, cap: int) -> httpx.Response:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) <= cap:
+            await response.aread()  # the common case: a stated size within the cap, read at once
+            return response
+        chunks, size = [], 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > cap:
+                raise ServerFault(
+                    f"The Revox API's answer to {method} {path} is over {cap:,} bytes; revox-mcp does not read "
+                    "answers that large.",
+                    status=response.status_code,
+                )
+            chunks.append(chunk)
         return httpx.Response(
             response.status_code, headers=response.headers, content=b"".join(chunks), request=response.request
         )
 
-    async def pause_before_retry(self, method: str, path: str, attempt: int) -> None:
+    async def pause_before_retry(self, method: str, path: str, attempt: int, retry_after: float | None = None) -> None:
         """The backoff before a caller sends a request again itself (the writer, once a re-read decided that a
         write did not land)."""
-        await self._pause(method, path, attempt, "not carried out", None)
+        wait = retry_after if retry_after is not None and retry_after <= self._settings.retry_after_max_s else None
+        await self._pause(method, path, attempt, "not carried out", wait)
 
     async def _pause(self, method: str, path: str, attempt: int, cause: str, retry_after: float | None) -> None:
         s = self._settings
@@ -210,12 +221,17 @@ def _json(response: httpx.Response) -> Any:
         ) from None
 
 
+def _said_retry(response: httpx.Response) -> bool | None:
+    said = str(response.headers.get("x-should-retry", "")).strip().lower()
+    return said == "true" if said in ("true", "false") else None
+
+
 def _should_retry(response: httpx.Response, write: bool) -> bool:
     """The API's own `x-should-retry` wins (the official SDK honours it too); otherwise a read is retried on
     408/409/429/5xx, a write only where the status says it was not carried out."""
-    said = str(response.headers.get("x-should-retry", "")).strip().lower()
-    if said in ("true", "false"):
-        return said == "true"
+    said = _said_retry(response)
+    if said is not None:
+        return said
     status = response.status_code
     return status in NOT_CARRIED_OUT or (not write and status >= 500)
 
@@ -301,4 +317,7 @@ def _error_for(response: httpx.Response, attempts: int, about: tuple[str, str]) 
     retried = f" after {attempts} attempts" if attempts > 1 else ""
     if status == 429:
         return RateLimited(f"The Revox API is rate limiting requests (429{retried}): {message}", status=status)
-    return ServerFault(f"The Revox API failed ({status}{retried}): {message}", status=status)
+    fault = ServerFault(f"The Revox API failed ({status}{retried}): {message}", status=status)
+    # What the answer says about sending it again, for a caller that decides a resend itself (the writer).
+    fault.retry_after, fault.should_retry = _retry_after(response), _said_retry(response)
+    return fault

@@ -56,9 +56,12 @@ def _list_delta(key: str | None, old: list[Any], new: list[Any]) -> dict[str, An
     if key is None or old_keys is None or new_keys is None:
         return None
     old_at, new_at = {k: i for i, k in enumerate(old_keys)}, {k: i for i, k in enumerate(new_keys)}
+    # Reordered (the API sorting a list, say): both orders of keys are kept, so the list is rebuilt exactly.
+    orders = {}
     if [k for k in old_keys if k in new_at] != [k for k in new_keys if k in old_at]:
-        return None  # reordered: kept whole
+        orders = {"before_order": old_keys}
     return {
+        **orders,
         MARK: "list",
         "key": key,
         "added": [[i, new[i]] for i, k in enumerate(new_keys) if k not in old_at],
@@ -137,6 +140,9 @@ def _undo_part(value: Any, recorded: dict[str, Any]) -> Any | None:
     for index, item in sorted(recorded["removed"], key=lambda pair: pair[0]):
         if item[key] not in present:
             before.insert(min(index, len(before)), item)
+    if "before_order" in recorded:
+        rank = {k: i for i, k in enumerate(recorded["before_order"])}
+        before.sort(key=lambda item: rank.get(_key(item, key), len(rank)))  # stable: later items keep their order
     return before
 
 

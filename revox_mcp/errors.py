@@ -109,6 +109,10 @@ class RevertRefused(RevoxMcpError):
 
 
 class ApiError(RevoxMcpError):
+    # What the API's answer said about sending the request again: Retry-After (seconds) and x-should-retry.
+    retry_after: float | None = None
+    should_retry: bool | None = None
+
     def __init__(self, message: str, *, status: int | None = None, field: str | None = None) -> None:
         self.message = message
         self.status = status

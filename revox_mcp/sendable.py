@@ -21,7 +21,7 @@ def comparable(field_name: str, value: Any) -> Any:
 
 def holds(state: State, body: State) -> bool:
     """Whether `state` holds every value of `body` (a write's sendable values)."""
-    return all(f in state and comparable(f, state.get(f)) == v for f, v in body.items())
+    return all((f in state or v is None) and comparable(f, state.get(f)) == v for f, v in body.items())
 
 
 def journalled(state: State, body: State) -> State:

@@ -49,7 +49,8 @@ def sent_at(entry: JournalEntry) -> datetime:
     stamp to the second (rows of earlier releases) is rounded up, so that no grace ends early."""
     text = entry.sent_at or entry.created_at
     moment = _instant(text)
-    return moment if "." in text else moment + timedelta(seconds=1)
+    # To the second: no fraction, or the `.000000` the journal's migration gave such rows.
+    return moment + timedelta(seconds=1) if moment.microsecond == 0 else moment
 
 
 class Settler:
@@ -74,7 +75,8 @@ class Settler:
         journal row's (secrets masked), compared masked with masked."""
         reread = await self.reread(assistant_id)
         decide_at = since + self.grace
-        if reread is None:
+        # A re-read lacking a field the write set (to something other than null) decides nothing: partial.
+        if reread is None or any(f not in reread and v is not None for f, v in body.items()):
             return Verdict(None, None, None if answered else decide_at)
         if _holds(reread, body, masked):
             return Verdict(True, reread)
@@ -151,4 +153,4 @@ def _holds(state: State, body: State, masked: bool) -> bool:
     secrets masked and long lists and texts kept as deltas) as recorded."""
     if not masked:
         return holds(state, body)
-    return all(f in state and recorded_holds(comparable(f, state.get(f)), v) for f, v in body.items())
+    return all((f in state or v is None) and recorded_holds(comparable(f, state.get(f)), v) for f, v in body.items())

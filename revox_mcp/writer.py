@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -64,10 +65,12 @@ from revox_mcp.settling import Settler, Verdict, undecided_words
 from revox_mcp.tool_models import ReplaceText, RevertChangeArgs, UpdateAssistantArgs
 from revox_mcp.validation import ArgumentValidator
 
+logger = logging.getLogger(__name__)
 State = dict[str, Any]
 Secrets = Callable[[], set[str]]
-# Statuses that are not the API's own answer: a gateway gave up waiting, the API may still be working on it.
-_NO_ANSWER_STATUSES = frozenset({504})
+# Statuses that are not the API's own answer but a gateway's (502, 504, and the 52x of some CDNs): the API
+# behind it may still be working on the write.
+_GATEWAY_STATUSES = frozenset({502, 504, *range(520, 531)})
 
 
 @cache
@@ -205,13 +208,13 @@ class AssistantWriter:
         journal_fields: dict[str, Any],
         progress: Progress = no_progress,
         held: State | None = None,
-        needs: frozenset[str] = frozenset(),
+        needs: dict[str, type] | None = None,
     ) -> WriteOutcome:
         # A row of this assistant left pending (a cancelled call, a crash) is decided before the next write,
         # so the journal never lags behind what the API holds, and no write goes out over an undecided one.
         await self._settler.settle_before_write(assistant_id, progress)
         current = await self._client.get_assistant(assistant_id)
-        _check_read(assistant_id, current, needs)
+        _check_read(assistant_id, current, needs or {})
         await progress(1, WRITE_STEPS, f"Read {assistant_id}")
         check_version(expected_updated_at, current.get("updated_at"))
         # Off the event loop: edits on a long prompt are CPU work, and other sessions must not wait.
@@ -295,7 +298,7 @@ class AssistantWriter:
         # Every secret the assistant holds, found only when an error text needs scrubbing (a walk of the
         # whole assistant, megabytes on a large one, is not paid on the common path).
         secrets = cache(lambda: secrets_in(current) | secrets_in(body))
-        after, landed = await self._deliver(assistant_id, body, change_id, warnings, secrets)
+        after, landed = await self._deliver(assistant_id, stored, body, change_id, warnings, secrets)
         if change_id is not None:
             # What the API holds is what was sent, in all but the keys it assigns: the row's body says it
             # already (a large list is not written to the journal a third time).
@@ -307,16 +310,24 @@ class AssistantWriter:
         return WriteOutcome(assistant=after, changes=changes, dry_run=False, change_id=change_id, warnings=warnings)
 
     async def _deliver(
-        self, assistant_id: str, body: State, change_id: str | None, warnings: list[str], secrets: Secrets
+        self,
+        assistant_id: str,
+        stored: State,
+        body: State,
+        change_id: str | None,
+        warnings: list[str],
+        secrets: Secrets,
     ) -> tuple[State, State]:
         """PATCH `body` and return what the API holds after it, with the body's fields in sendable form. A PATCH
         is sent again only after a re-read decided that the previous one did not land (and cannot land
-        later); an undecided one raises WriteUndecided with the row left pending."""
+        later), and where the API did not say not to; an undecided one raises WriteUndecided with the row
+        left pending."""
         last_error: ApiError = ApiTimeout("no attempt was made")
         attempts = self._client.settings.max_retries + 1
         for attempt in range(attempts):
             if attempt:
-                await self._client.pause_before_retry("PATCH", f"/assistants/{assistant_id}", attempt - 1)
+                path = f"/assistants/{assistant_id}"
+                await self._client.pause_before_retry("PATCH", path, attempt - 1, last_error.retry_after)
                 if change_id is not None:
                     await self._journal.mark_sent(change_id)
             since = datetime.now(UTC)
@@ -325,14 +336,12 @@ class AssistantWriter:
                 warnings += _unpatched_calls(answer.get("unpatchedCallsNotice"))
                 return await self._checked_answer(assistant_id, body, answer, warnings)
             except (ApiTimeout, ServerFault) as exc:
-                answered = isinstance(exc, ServerFault) and exc.status not in _NO_ANSWER_STATUSES
-                verdict = await self._settler.decide_waiting(assistant_id, body, since, answered=answered)
-                if verdict.landed and verdict.reread is not None:
-                    warnings.append(f"{_no_decisive_answer(exc)}, but a re-read shows the change landed as sent.")
-                    return verdict.reread, _sendable(verdict.reread, body)
-                if verdict.landed is None:
-                    raise await self._undecided(change_id, verdict, since, exc, secrets) from None
-                last_error = exc  # decided: it did not land, and will not; safe to send again
+                found = await self._look_after(assistant_id, stored, body, since, exc, change_id, warnings, secrets)
+                if found is not None:
+                    return found
+                last_error = exc  # decided: it did not land, and will not
+                if exc.should_retry is False:
+                    break  # the API said not to send it again
             except ApiError as exc:
                 if change_id is not None:
                     await self._journal.finish(change_id, "failed", reason=_reason(exc, secrets()))
@@ -348,7 +357,39 @@ class AssistantWriter:
         if change_id is not None:
             reason = f"{_reason(last_error, secrets())}; a re-read shows it did not land"
             await self._journal.finish(change_id, "failed", reason=reason)
-        raise _scrubbed(_did_not_land(last_error, attempts), secrets())
+        raise _scrubbed(_did_not_land(last_error, attempt + 1), secrets())
+
+    async def _look_after(
+        self,
+        assistant_id: str,
+        stored: State,
+        body: State,
+        since: datetime,
+        exc: ApiError,
+        change_id: str | None,
+        warnings: list[str],
+        secrets: Secrets,
+    ) -> tuple[State, State] | None:
+        """After a write without a decisive answer: what the API holds (the write landed, or its fields moved),
+        or None where it did not land and may be sent again; raises WriteUndecided where that is not known."""
+        answered = isinstance(exc, ServerFault) and not _from_a_gateway(exc.status)
+        verdict = await self._settler.decide_waiting(assistant_id, body, since, answered=answered)
+        if verdict.landed is None or verdict.reread is None:
+            raise await self._undecided(change_id, verdict, since, exc, secrets) from None
+        if verdict.landed:
+            warnings.append(f"{_no_decisive_answer(exc)}, but a re-read shows the change landed as sent.")
+            return verdict.reread, _sendable(verdict.reread, body)
+        moved = sorted(f for f in body if comparable(f, verdict.reread.get(f)) != stored.get(f))
+        if moved:
+            # Sent again, the body built from the first read would undo whatever moved them (the API normalising
+            # what was sent, or another writer): not sent again, and said.
+            warnings.append(
+                f"{_no_decisive_answer(exc)}, and a re-read shows {', '.join(moved)} changed, but not to what was "
+                "sent (the API may have normalised the values, or another writer changed them). It was not sent "
+                "again: check with get_assistant."
+            )
+            return verdict.reread, _sendable(verdict.reread, body)
+        return None
 
     async def _checked_answer(
         self, assistant_id: str, body: State, answer: State, warnings: list[str]
@@ -359,7 +400,7 @@ class AssistantWriter:
         if not isinstance(after, dict):
             raise ServerFault("The Revox API answered the write without the assistant", status=200)
         landed = _sendable(after, body)
-        if landed == body and all(f in after for f in body):
+        if landed == body and all(f in after for f in body) and after.get("id") in (assistant_id, None):
             return after, landed
         reread = await self._settler.reread(assistant_id)
         if reread is None:
@@ -381,7 +422,10 @@ class AssistantWriter:
         words = undecided_words(verdict, since)
         if change_id is not None:
             reason = scrub(f"{_no_decisive_answer(exc)}; {words}", secrets())
-            await self._journal.settle(change_id, "pending", None, reason)
+            try:
+                await self._journal.settle(change_id, "pending", None, reason)
+            except Exception as failure:  # the row stays pending all the same; the agent must still be told
+                logger.warning("could not record why %s is undecided: %s", change_id, type(failure).__name__)
         recorded = (
             f"list_changes shows {change_id} as pending until it is decided, and the next write to this assistant "
             "waits for it or says when it can go"
@@ -436,11 +480,17 @@ def _restore_before(entry: JournalEntry, force: bool) -> Callable[[State], tuple
             )
         state = dict(current)
         for f in entry.fields:
-            recorded = left.get(f)
+            recorded, sent = left.get(f), entry.body.get(f)
+            if not is_delta(recorded) and f not in entry.before and is_delta(sent):
+                # What landed was kept whole, what was sent as a delta (the API stored something else than
+                # sent): the change's own part is undone by key, never a null restored for a missing value.
+                recorded, by_part = sent, True
+            else:
+                by_part = force
             if not is_delta(recorded):
                 state[f] = copy.deepcopy(entry.before.get(f))
                 continue
-            state[f] = undo(comparable(f, current.get(f)), recorded, force)
+            state[f] = undo(comparable(f, current.get(f)), recorded, by_part)
             if state[f] is None:
                 raise RevertRefused(
                     f"Not reverted: {f} changed again after {entry.change_id} in the part this change touched (the "
@@ -715,6 +765,10 @@ def _reason(exc: Exception, secrets: set[str]) -> str:
     return scrub(f"{type(exc).__name__}: {exc}", secrets)
 
 
+def _from_a_gateway(status: int | None) -> bool:
+    return status in _GATEWAY_STATUSES
+
+
 def _sendable(state: State, body: State) -> State:
     return {f: comparable(f, state.get(f)) for f in body}
 
@@ -731,7 +785,7 @@ def _did_not_land(exc: ApiError, attempts: int) -> ApiError:
 def _no_decisive_answer(exc: ApiError) -> str:
     if isinstance(exc, ApiTimeout):
         return "The Revox API did not answer the write in time"
-    if exc.status in _NO_ANSWER_STATUSES:
+    if _from_a_gateway(exc.status):
         return f"A gateway answered {exc.status} for the write (the Revox API did not answer it in time)"
     if exc.status is not None and exc.status < 300:
         return "The Revox API's answer to the write could not be read"
@@ -744,21 +798,30 @@ def _oddities(answer: State, body: State) -> str:
     said = ([f"lacked {', '.join(missing)}"] if missing else []) + (
         [f"showed other values for {', '.join(other)}"] if other else []
     )
+    if not said:  # trusted in every field but its id
+        said = [f"was about another assistant ({shorten(answer.get('id'))})"]
     return " and ".join(said)
 
 
-def _read_needs(args: UpdateAssistantArgs) -> frozenset[str]:
-    """The fields a read must hold for this change, which builds on what is stored: lists and texts it edits
-    (a list left out of the answer is not an empty list), and objects it merges into that every read holds
-    (an object left out of the answer is null, and the merge is then the patch's object alone)."""
-    merged = {f for f, v in args.patch.items() if isinstance(v, dict) and f in ALWAYS_READ}
-    edited = {e.field if isinstance(e, ReplaceText) else e.list.split(".")[0] for e in args.edits}
-    return frozenset(merged | edited)
+def _read_needs(args: UpdateAssistantArgs) -> dict[str, type]:
+    """The fields a read must hold for this change, which builds on what is stored, and the type each must
+    have: lists and texts it edits (a list left out of the answer is not an empty list), objects holding a
+    list it edits, and objects it merges into that every read holds (an object left out of the answer is
+    null, and the merge is then the patch's object alone)."""
+    needs: dict[str, type] = {f: dict for f, v in args.patch.items() if isinstance(v, dict) and f in ALWAYS_READ}
+    for edit in args.edits:
+        if isinstance(edit, ReplaceText):
+            needs[edit.field] = str
+        else:
+            top, _, nested = edit.list.partition(".")
+            needs[top] = dict if nested else list
+    return needs
 
 
-def _check_read(assistant_id: str, current: State, needs: frozenset[str]) -> None:
-    """Never write from a partial read: a change merged into, or edited on, a field the answer lacks would
-    replace what is stored with what revox-mcp could not see."""
+def _check_read(assistant_id: str, current: State, needs: dict[str, type]) -> None:
+    """Never write from a partial read: a change merged into, or edited on, a field the answer lacks (or
+    holds as something else than a list, a text or an object) would replace what is stored with what
+    revox-mcp could not see."""
     if current.get("id") != assistant_id:
         raise IncompleteRead(
             f"The Revox API's answer for assistant {assistant_id} is not that assistant (its id is "
@@ -772,6 +835,17 @@ def _check_read(assistant_id: str, current: State, needs: frozenset[str]) -> Non
             "Try again shortly; if the answer keeps lacking it (the assistant has none yet), set the whole value "
             "in the patch instead of editing it."
         )
+    odd = sorted(f for f, kind in needs.items() if current[f] is not None and not isinstance(current[f], kind))
+    if odd:
+        kinds = ", ".join(f"{f} ({shorten(current[f])}, not {_KIND_NAMES[needs[f]]})" for f in odd)
+        raise IncompleteRead(
+            f"The Revox API's answer for assistant {assistant_id} holds {kinds}, which this change edits: writing "
+            "from it would replace what is stored. Nothing was sent. Try again shortly; to replace the value, set "
+            "it whole in the patch."
+        )
+
+
+_KIND_NAMES: dict[type, str] = {list: "a list", str: "a text", dict: "an object"}
 
 
 def _check_revertible(entry: JournalEntry, force: bool) -> None:

@@ -41,7 +41,8 @@ KEEP_OPEN = 64
 
 
 def lock_folder(journal_path: Path) -> Path:
-    return Path(f"{journal_path}.locks")
+    # Beside the journal file itself: two paths to one file (a symlink) must reach one lock.
+    return Path(f"{os.path.realpath(journal_path)}.locks")
 
 
 def lock_name(lock_scope: str, assistant_id: str) -> str:
