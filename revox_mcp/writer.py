@@ -690,9 +690,11 @@ def _instant(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
     except ValueError:
         return None
+    # The API writes UTC; a naive time compared with an aware one would raise TypeError.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _reason(exc: Exception, secrets: set[str]) -> str:
