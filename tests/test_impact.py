@@ -374,3 +374,31 @@ async def test_a_candidate_is_judged_as_update_assistant_judges_it_under_the_pol
     assert update.is_error and test_call.is_error
     denied = [line for line in text_of(update).splitlines() if line.startswith("- patch.webhook_url")]
     assert denied and denied[0] in text_of(test_call), text_of(test_call)
+
+
+@pytest.mark.anyio
+async def test_an_extra_fields_masked_secret_sent_back_on_a_test_call_is_the_stored_one(sandbox: SandboxServer) -> None:
+    """The call carries the candidate as update_assistant would write it: a mask sent back is never sent on."""
+    import httpx
+
+    from revox_mcp.policy import Policy
+    from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
+    from revox_mcp.server import build_server
+
+    headers = {"Authorization": f"Bearer {sandbox.api_key}"}
+    httpx.post(f"{sandbox.url}/_sandbox/newer-fields", json={"fields": ["crm_sync"]}, headers=headers)
+    secret = "sk-live-abcdef1234567890"
+    sandbox.store.update(SALES_QUALIFIER_ID, {"crm_sync": {"enabled": False, "api_key": secret}})
+    settings = fast_settings(sandbox)
+    policy = Policy.load(test_numbers=TEST_NUMBER, extra_fields="crm_sync", env={})
+    async with mcp_client(settings, server=build_server(settings, policy)) as client:
+        read = await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID})
+        shown = read.structured_content["assistant"]["crm_sync"]
+        assert shown["api_key"] != secret
+        patch = {"crm_sync": {**shown, "enabled": True}}
+        placed = await client.call_tool(
+            "place_test_call", {"assistant_id": SALES_QUALIFIER_ID, "phone_number": TEST_NUMBER, "patch": patch}
+        )
+    assert not placed.is_error, text_of(placed)
+    config = sandbox.app.state.sandbox.test_call_configs[placed.structured_content["call_id"]]
+    assert config["crm_sync"] == {"enabled": True, "api_key": secret}

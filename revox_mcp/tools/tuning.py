@@ -244,8 +244,10 @@ async def place_test_call(ctx: ToolContext, args: PlaceTestCallArgs) -> ToolAnsw
     )
     preview = await ctx.writer.update(update)
     config = inline_config(preview.assistant)
-    # An operator's extra field the candidate sets is sent as update_assistant would send it: heard on the call.
-    config.update({f: args.patch[f] for f in sorted(ctx.policy.extra_fields & set(args.patch))})
+    # An operator's extra field the candidate sets is sent as update_assistant would send it (merged, a masked
+    # secret sent back restored): heard on the call.
+    extras = sorted(ctx.policy.extra_fields & set(args.patch) & set(preview.assistant))
+    config.update({f: preview.assistant[f] for f in extras})
     body = {
         "phone_number": args.phone_number,
         "assistant": config,
