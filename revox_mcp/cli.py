@@ -221,7 +221,7 @@ def _serve(args: argparse.Namespace) -> int:
     except (ConfigError, ValueError) as exc:
         print(f"revox-mcp: {exc}", file=sys.stderr)
         return 2
-    problem = (_token_problem() if args.http else None) or (_journal_problem(journal_url) if journal_url else None)
+    problem = (_token_problem(args) if args.http else None) or (_journal_problem(journal_url) if journal_url else None)
     if problem:
         print(f"revox-mcp: {problem}", file=sys.stderr)
         return 2
@@ -336,10 +336,18 @@ def _journal_problem(url: str) -> str | None:
     return None
 
 
-def _token_problem() -> str | None:
+def _token_problem(args: argparse.Namespace) -> str | None:
+    from revox_mcp.actors import TOKENS_FILE_ENV
     from revox_mcp.http_transport import MIN_TOKEN_CHARS, TOKEN_ENV
 
     chosen = os.environ.get(TOKEN_ENV)
+    if chosen and (args.tokens or os.environ.get(TOKENS_FILE_ENV)):
+        # A shared token beside the people's would write unattributed and past read-only: one way only.
+        given = "--tokens" if args.tokens else f"${TOKENS_FILE_ENV}"
+        return (
+            f"{TOKEN_ENV} and a tokens file ({given}) are both set: use one way to authenticate. Unset "
+            f"{TOKEN_ENV} to give each person their own token from the file, or remove {given} to use one shared token."
+        )
     if chosen and len(chosen) < MIN_TOKEN_CHARS:
         return (
             f"{TOKEN_ENV} is {len(chosen)} characters; use at least {MIN_TOKEN_CHARS} random ones (or unset it to "

@@ -22,6 +22,7 @@ from functools import cache
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 
 from revox_mcp.catalog import Catalog
 from revox_mcp.client import RevoxClient
@@ -284,17 +285,26 @@ class AssistantWriter:
     ) -> WriteOutcome:
         # None when nothing is recorded (--no-journal): the answer then says 'not journalled'.
         recorded, before = _journal_form(current, stored, body)
-        change_id = (
-            await self._journal.begin(
-                assistant_id=assistant_id,
-                fields=sorted(body),
-                body=redact(recorded),
-                before=redact(before),
-                **redact(journal_fields),
+        # Shielded: a call cancelled while its row is written still learns the row's id, and ends it below.
+        with anyio.CancelScope(shield=True):
+            change_id = (
+                await self._journal.begin(
+                    assistant_id=assistant_id,
+                    fields=sorted(body),
+                    body=redact(recorded),
+                    before=redact(before),
+                    **redact(journal_fields),
+                )
+                or None
             )
-            or None
-        )
-        await self._confirm_lock(assistant_id, change_id)
+        try:
+            await anyio.lowlevel.checkpoint()  # a cancellation pending since the row was written lands here
+            await self._confirm_lock(assistant_id, change_id)
+        except anyio.get_cancelled_exc_class():
+            if change_id is not None:  # nothing was sent: the row says so, and blocks no later write
+                with anyio.CancelScope(shield=True), contextlib.suppress(JournalUnavailable):
+                    await self._journal.finish(change_id, "failed", reason="cancelled before the PATCH was sent")
+            raise
         # Every secret the assistant holds, found only when an error text needs scrubbing (a walk of the
         # whole assistant, megabytes on a large one, is not paid on the common path).
         secrets = cache(lambda: secrets_in(current) | secrets_in(body))
@@ -754,9 +764,11 @@ def _instant(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
     except ValueError:
         return None
+    # The API writes UTC; a naive time compared with an aware one would raise TypeError.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _reason(exc: Exception, secrets: set[str]) -> str:

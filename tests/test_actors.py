@@ -195,3 +195,29 @@ def test_a_session_the_guard_no_longer_remembers_is_refused_not_handed_over(sand
     for refused in (ended, used, made_up):
         assert refused.status_code == 404, refused.text
         assert "initialize a new one" in refused.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("by", ["--tokens", "REVOX_MCP_TOKENS_FILE"])
+def test_a_shared_token_beside_a_tokens_file_stops_the_server_at_start(tmp_path: Path, by: str) -> None:
+    """Issue 21: with both, the shared token wrote unattributed and past read-only. One line names which to remove."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "tokens"
+    path.write_text(f"alice {ALICE}\nauditor {AUDITOR} read-only\n")
+    path.chmod(0o600)
+    shared = "shared-token-0123456789abcdef0123456789"
+    env = {**os.environ, "REVOX_MCP_TOKEN": shared, "XDG_STATE_HOME": str(tmp_path / "state")}
+    command = [sys.executable, "-m", "revox_mcp", "serve", "--http", "--sandbox", "--port", "0", "--no-journal"]
+    if by == "--tokens":
+        command += ["--tokens", str(path)]
+    else:
+        env["REVOX_MCP_TOKENS_FILE"] = str(path)
+    done = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    given = "--tokens" if by == "--tokens" else "$REVOX_MCP_TOKENS_FILE"
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"revox-mcp: REVOX_MCP_TOKEN and a tokens file ({given}) are both set"), line
+    assert "Unset REVOX_MCP_TOKEN" in line and f"remove {given}" in line
+    assert shared not in done.stderr and ALICE not in done.stderr

@@ -78,8 +78,11 @@ def test_lists_that_cannot_be_keyed_are_kept_whole(items: list[Any]) -> None:
     assert delta("faq_items", items, [*items, faq(3)]) is None
 
 
-def test_a_reordered_list_and_an_unkeyed_list_are_kept_whole() -> None:
-    assert delta("faq_items", [faq(1), faq(2)], [faq(2), faq(1)]) is None
+def test_a_reordered_list_keeps_its_order_of_keys_and_an_unkeyed_list_is_kept_whole() -> None:
+    old, new = [faq(1), faq(2), faq(3)], [faq(3), faq(1, "Changed."), faq(2)]  # the API sorted it, say
+    recorded = delta("faq_items", old, new)
+    assert recorded is not None and recorded["before_order"] == ["Question 1?", "Question 2?", "Question 3?"]
+    assert undo(new, recorded) == old
     assert delta("call_retry_config", [1], [2]) is None
 
 

@@ -484,13 +484,6 @@ async def test_a_row_is_decided_with_its_senders_grace_not_a_shorter_one_of_anot
 # --- 15. a write cancelled before its PATCH left blocks the next write as "sent, may still land" ---------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known gap (fault hunt): the send time is the row's start: a write cancelled before its "
-        "PATCH left counts as sent"
-    ),
-)
 async def test_a_write_cancelled_before_its_patch_was_sent_does_not_block_the_next_one(
     sandbox: SandboxServer, proxy: HuntProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -335,3 +335,70 @@ async def test_changes_stored_to_the_same_second_keep_their_order_of_writing(
     assert _window(first).endswith(f"to {same} (the next change, or until)")
     assert _window(revert) == f"from {same} (the change before) to now"
     assert third.structured_content["verdict"] == "unmeasurable"
+
+
+@pytest.mark.anyio
+async def test_a_candidate_is_judged_as_update_assistant_judges_it_under_the_policy(sandbox: SandboxServer) -> None:
+    """Issue 21.6: place_test_call checked its candidate without the policy's published schema, so an
+    operator's extra field was refused there and accepted by update_assistant."""
+    import httpx
+
+    from revox_mcp.policy import Policy
+    from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
+    from revox_mcp.server import build_server
+
+    # The API (the sandbox) knows a field this release does not; the operator lets agents set it.
+    headers = {"Authorization": f"Bearer {sandbox.api_key}"}
+    httpx.post(f"{sandbox.url}/_sandbox/newer-fields", json={"fields": ["voicemail_script"]}, headers=headers)
+    settings = fast_settings(sandbox)
+    policy = Policy.load(test_numbers=TEST_NUMBER, extra_fields="voicemail_script", deny="webhook_url", env={})
+    call = {"assistant_id": SALES_QUALIFIER_ID, "phone_number": TEST_NUMBER}
+    async with mcp_client(settings, server=build_server(settings, policy)) as client:
+        outcomes = {}
+        for name, patch in (
+            ("extra", {"voicemail_script": "Call us back."}),
+            ("denied", {"webhook_url": "https://x.example/h"}),
+        ):
+            update = await client.call_tool(
+                "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": patch, "dry_run": True}
+            )
+            test_call = await client.call_tool("place_test_call", {**call, "patch": patch})
+            outcomes[name] = (update, test_call)
+    update, test_call = outcomes["extra"]
+    assert not update.is_error, text_of(update)
+    assert not test_call.is_error, text_of(test_call)
+    assert [c["path"] for c in test_call.structured_content["candidate"]] == ["voicemail_script"]
+    config = sandbox.app.state.sandbox.test_call_configs[test_call.structured_content["call_id"]]
+    assert config["voicemail_script"] == "Call us back."
+    update, test_call = outcomes["denied"]
+    assert update.is_error and test_call.is_error
+    denied = [line for line in text_of(update).splitlines() if line.startswith("- patch.webhook_url")]
+    assert denied and denied[0] in text_of(test_call), text_of(test_call)
+
+
+@pytest.mark.anyio
+async def test_an_extra_fields_masked_secret_sent_back_on_a_test_call_is_the_stored_one(sandbox: SandboxServer) -> None:
+    """The call carries the candidate as update_assistant would write it: a mask sent back is never sent on."""
+    import httpx
+
+    from revox_mcp.policy import Policy
+    from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
+    from revox_mcp.server import build_server
+
+    headers = {"Authorization": f"Bearer {sandbox.api_key}"}
+    httpx.post(f"{sandbox.url}/_sandbox/newer-fields", json={"fields": ["crm_sync"]}, headers=headers)
+    secret = "sk-live-abcdef1234567890"
+    sandbox.store.update(SALES_QUALIFIER_ID, {"crm_sync": {"enabled": False, "api_key": secret}})
+    settings = fast_settings(sandbox)
+    policy = Policy.load(test_numbers=TEST_NUMBER, extra_fields="crm_sync", env={})
+    async with mcp_client(settings, server=build_server(settings, policy)) as client:
+        read = await client.call_tool("get_assistant", {"id": SALES_QUALIFIER_ID})
+        shown = read.structured_content["assistant"]["crm_sync"]
+        assert shown["api_key"] != secret
+        patch = {"crm_sync": {**shown, "enabled": True}}
+        placed = await client.call_tool(
+            "place_test_call", {"assistant_id": SALES_QUALIFIER_ID, "phone_number": TEST_NUMBER, "patch": patch}
+        )
+    assert not placed.is_error, text_of(placed)
+    config = sandbox.app.state.sandbox.test_call_configs[placed.structured_content["call_id"]]
+    assert config["crm_sync"] == {"enabled": True, "api_key": secret}

@@ -12,11 +12,12 @@ from pydantic import ValidationError
 
 from revox_mcp.answer_bounds import nearest, quoted, shrink, size_of
 from revox_mcp.editing import ANSWER_ONLY_KEYS, leaf_paths
-from revox_mcp.errors import PatchInvalid, Problem
+from revox_mcp.errors import PatchInvalid, Problem, RevoxMcpError
 from revox_mcp.journal import JournalEntry
 from revox_mcp.messages import shorten
 from revox_mcp.models import LIST_KEYS, AssistantUpdate
 from revox_mcp.policy import Policy
+from revox_mcp.redaction import mask_text, scrub, secrets_in
 from revox_mcp.schemas import JsonSchema, body_schema, for_profile, partial_patch, portable_schema
 from revox_mcp.tool_models import (
     AssistantAnswer,
@@ -356,13 +357,13 @@ async def revert_change(ctx: ToolContext, args: RevertChangeArgs) -> ToolAnswer:
 SUMMARY_PATHS = 20
 
 
-def _change_row(entry: JournalEntry, changes: list[dict[str, Any]]) -> dict[str, Any]:
+def _change_row(entry: JournalEntry, changes: list[dict[str, Any]], secrets: set[str]) -> dict[str, Any]:
     return {
         "change_id": entry.change_id,
         "created_at": entry.created_at,
         "assistant_id": entry.assistant_id,
         "status": entry.status,
-        "status_reason": entry.status_reason,
+        "status_reason": _shown_reason(entry.status_reason, secrets),
         "fields": entry.fields,
         "reason": entry.reason,
         "reverts": entry.reverts,
@@ -370,6 +371,27 @@ def _change_row(entry: JournalEntry, changes: list[dict[str, Any]]) -> dict[str,
         "paths": [{"path": c["path"], "kind": _kind(c), "bytes": size_of(c)} for c in changes[:SUMMARY_PATHS]],
         "paths_total": len(changes),
     }
+
+
+def _shown_reason(reason: str | None, secrets: set[str]) -> str | None:
+    """A failed write's reason, masked again on the way out: a row an older release wrote may quote a stored
+    secret in clear (an API error echoing the custom LLM key or an Authorization header)."""
+    return None if reason is None else mask_text(scrub(reason, secrets))
+
+
+async def _stored_secrets(ctx: ToolContext, assistant_id: str | None) -> set[str]:
+    """Every secret of one assistant as stored now (and the API key), to scrub its rows' reasons with. An
+    unfiltered list reads no assistant (a read per assistant of the page); a read that fails scrubs with
+    what is known."""
+    known = {ctx.client.settings.api_key or ""} - {""}
+    if assistant_id is None:
+        return known
+    try:
+        stored = await ctx.client.get_assistant(assistant_id)
+    except RevoxMcpError:
+        return known
+    # Walking a large assistant for its secrets is CPU work: off the event loop.
+    return known | await anyio.to_thread.run_sync(secrets_in, stored)
 
 
 def _kind(change: dict[str, Any]) -> str:
@@ -388,12 +410,13 @@ async def list_changes(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
     if args.change_id is not None:
         return await _one_change(ctx, args)
     entries, total = await ctx.journal.page(args.assistant_id, args.page, args.page_size, args.actor)
+    secrets = await _stored_secrets(ctx, args.assistant_id)
     # Diffs of long lists and texts are CPU work: off the event loop.
     diffs = await anyio.to_thread.run_sync(lambda: [_entry_changes(e) for e in entries])
     next_page = args.page + 1 if args.page * args.page_size < total else None
     shown = f"{len(entries)} of {total} change(s), newest first"
     return ToolAnswer(
-        {"changes": [_change_row(e, d) for e, d in zip(entries, diffs, strict=True)], "total": total,
+        {"changes": [_change_row(e, d, secrets) for e, d in zip(entries, diffs, strict=True)], "total": total,
          "next_page": next_page},
         f"{shown}{f'; next page {next_page}' if next_page else ''}. Each shows the paths it changed and their "
         "sizes; change_id shows one change's diff.",
@@ -417,6 +440,7 @@ async def _one_change(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
             ]
         )
     changes = await anyio.to_thread.run_sync(_entry_changes, entry)
+    secrets = await _stored_secrets(ctx, entry.assistant_id)
     shown: list[dict[str, Any]] = []
     used = 0
     for change in changes[args.diff_offset :]:
@@ -426,7 +450,8 @@ async def _one_change(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
         shown.append(shrink(change, ctx.page_bytes)[0] if size > ctx.page_bytes else change)
         used += size
     end = args.diff_offset + len(shown)
-    row = {**_change_row(entry, changes), "changes": shown, "next_diff_offset": end if end < len(changes) else None}
+    row = _change_row(entry, changes, secrets)
+    row.update(changes=shown, next_diff_offset=end if end < len(changes) else None)
     rest = f"; diff_offset={end} shows the rest" if end < len(changes) else ""
     return ToolAnswer(
         {"changes": [row], "total": 1, "next_page": None},

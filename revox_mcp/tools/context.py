@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from revox_mcp.answer_bounds import quoted
-from revox_mcp.errors import PatchInvalid, Problem
 from revox_mcp.impact import instant
+from revox_mcp.instants import instant_argument
 from revox_mcp.messages import similarity
 from revox_mcp.tool_models import (
     GetCallAnswer,
@@ -150,13 +150,7 @@ def _in_range(call: dict[str, Any], after: datetime | None, before: datetime | N
 
 
 def _instant(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise PatchInvalid([Problem(name, repr(value), "an ISO-8601 time such as 2026-11-01T00:00:00Z")]) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.now().astimezone().tzinfo)
+    return instant_argument(value, name, naive=datetime.now().astimezone().tzinfo or UTC)
 
 
 async def search_calls(ctx: ToolContext, args: SearchCallsArgs) -> ToolAnswer:

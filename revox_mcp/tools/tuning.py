@@ -11,11 +11,14 @@ import mcp_types as types
 
 from revox_mcp import impact
 from revox_mcp.errors import NotFound, PatchInvalid, Problem
+from revox_mcp.instants import instant_argument
 from revox_mcp.journal import JournalEntry
+from revox_mcp.policy import Policy
 from revox_mcp.redaction import redact
 from revox_mcp.tool_models import ChangeImpactAnswer, ChangeImpactArgs, PlaceTestCallAnswer, PlaceTestCallArgs
 from revox_mcp.tools.assistants import UPDATE_ASSISTANT
 from revox_mcp.tools.base import READ_ONLY, ToolAnswer, ToolContext, ToolSpec
+from revox_mcp.validation import ArgumentValidator
 from revox_mcp.writer import inline_config
 
 logger = logging.getLogger(__name__)
@@ -25,13 +28,14 @@ MAX_SCANNED = 2_000
 
 
 async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
-    assistant_id, moment, stamp, change_id = await _the_change(ctx, args)
+    # Both times are read before anything else: one out of range is the agent's to fix, not a failure inside.
+    given_at, given_until = instant_argument(args.at, "at"), instant_argument(args.until, "until")
+    assistant_id, moment, stamp, change_id = await _the_change(ctx, args, given_at)
     entries = await _changes_of(ctx, assistant_id)
     earlier, later = _neighbours(entries, change_id, moment)
     lookback = moment - timedelta(days=args.lookback_days)
     since = max([*earlier, lookback])
     # An explicit until wins over the next journalled change: the after side then measures them together.
-    given_until = impact.instant(args.until) if args.until else None
     until = given_until or (later[0][0] if later else None)
     grouped = [cid for t, cid in later if given_until and t < given_until]
     calls, capped = await _calls(ctx, assistant_id, since)
@@ -138,24 +142,22 @@ def _closed_window(
     return None
 
 
-async def _the_change(ctx: ToolContext, args: ChangeImpactArgs) -> tuple[str, datetime, Any, str | None]:
-    """(assistant, the moment of the change, the assistant's updated_at before it, change id)."""
+async def _the_change(
+    ctx: ToolContext, args: ChangeImpactArgs, moment: datetime | None
+) -> tuple[str, datetime, Any, str | None]:
+    """(assistant, the moment of the change, the assistant's updated_at before it, change id); `moment` is
+    args.at, read."""
     if args.change_id:
         entry = await ctx.journal.get(args.change_id)
         if entry is None:
             message = f"No change '{args.change_id}' in {ctx.journal.where}. list_changes shows them."
             raise NotFound("change", args.change_id, message)
-        moment = impact.instant(entry.created_at)
-        if moment is None:
+        written = impact.instant(entry.created_at)
+        if written is None:
             raise NotFound(
                 "change", entry.change_id, f"Change {entry.change_id} has no readable time ({entry.created_at!r})."
             )
-        return entry.assistant_id, moment, entry.before.get("updated_at"), entry.change_id
-    moment = impact.instant(args.at) if args.at else None
-    if args.assistant_id and args.at and moment is None:
-        raise PatchInvalid(
-            [Problem(path="at", value=repr(args.at), allowed="an ISO-8601 time, e.g. 2026-11-10T12:00:00Z")]
-        )
+        return entry.assistant_id, written, entry.before.get("updated_at"), entry.change_id
     if moment is not None and moment > datetime.now(moment.tzinfo):
         raise PatchInvalid(
             [Problem(path="at", value=repr(args.at), allowed="a moment in the past: calls after it have yet to run")]
@@ -218,7 +220,7 @@ CHANGE_IMPACT = ToolSpec(
 )
 
 
-async def place_test_call(ctx: ToolContext, args: PlaceTestCallArgs) -> ToolAnswer:
+def _check_number(ctx: ToolContext, args: PlaceTestCallArgs) -> None:
     allowed = ctx.policy.test_numbers
     if args.phone_number not in allowed:
         raise PatchInvalid(
@@ -231,13 +233,21 @@ async def place_test_call(ctx: ToolContext, args: PlaceTestCallArgs) -> ToolAnsw
                 )
             ]
         )
+
+
+async def place_test_call(ctx: ToolContext, args: PlaceTestCallArgs) -> ToolAnswer:
+    _check_number(ctx, args)
     # The candidate goes through exactly what a dry run of update_assistant does: the same arguments check,
     # merge, validation, policy and catalog checks. Nothing is written to the assistant.
-    update = UPDATE_ASSISTANT.validator.validate(
+    update = _update_validator(ctx.policy).validate(
         {"id": args.assistant_id, "patch": args.patch, "edits": args.edits, "dry_run": True}
     )
     preview = await ctx.writer.update(update)
     config = inline_config(preview.assistant)
+    # An operator's extra field the candidate sets is sent as update_assistant would send it (merged, a masked
+    # secret sent back restored): heard on the call.
+    extras = sorted(ctx.policy.extra_fields & set(args.patch) & set(preview.assistant))
+    config.update({f: preview.assistant[f] for f in extras})
     body = {
         "phone_number": args.phone_number,
         "assistant": config,
@@ -278,6 +288,23 @@ async def place_test_call(ctx: ToolContext, args: PlaceTestCallArgs) -> ToolAnsw
         f'get_call {{"id": "{call.get("id")}"}} shows the attempt and transcript once they exist.'
     )
     return ToolAnswer(answer, summary)
+
+
+# update_assistant's arguments check per policy (by identity: a Policy holds a dict, so it is not hashable).
+_UPDATE_VALIDATORS: dict[int, tuple[Policy, ArgumentValidator]] = {}
+
+
+def _update_validator(policy: Policy) -> ArgumentValidator:
+    """update_assistant's arguments check as a server with `policy` publishes it: the schema with the
+    operator's extra fields, and the policy's own checks (denied fields, limits). A candidate is judged
+    exactly as update_assistant would judge it; compiled once per policy."""
+    cached = _UPDATE_VALIDATORS.get(id(policy))
+    if cached is None or cached[0] is not policy:
+        if len(_UPDATE_VALIDATORS) >= 16:
+            _UPDATE_VALIDATORS.clear()  # a process runs one server; only tests make many policies
+        cached = (policy, UPDATE_ASSISTANT.publish(policy).validator)
+        _UPDATE_VALIDATORS[id(policy)] = cached
+    return cached[1]
 
 
 PLACE_TEST_CALL = ToolSpec(
