@@ -57,6 +57,12 @@ class Settler:
     def __init__(self, client: RevoxClient, journal: Journal) -> None:
         self._client = client
         self._journal = journal
+        # Undecided writes no journal row remembers (--no-journal): this server still waits for them.
+        self._unjournalled: dict[str, tuple[State, datetime]] = {}
+
+    def remember(self, assistant_id: str, body: State, since: datetime) -> None:
+        """An undecided write without a journal row: the next write to the assistant here waits for it."""
+        self._unjournalled[assistant_id] = (body, since)
 
     @property
     def grace(self) -> timedelta:
@@ -113,6 +119,7 @@ class Settler:
     async def settle_before_write(self, assistant_id: str, progress: Progress = no_progress) -> None:
         """Rows of this assistant left pending are decided before the next write, waiting (within the budget)
         for one whose grace has not passed: a write sent over an undecided one could be overwritten by it."""
+        await self._wait_for_unjournalled(assistant_id)
         for entry in await self._journal.pending(assistant_id):
             verdict = await self.settle(entry, "found pending before a write")
             if verdict.landed is not None:
@@ -131,6 +138,19 @@ class Settler:
                 "nothing was written. Call again after that time; list_changes shows its outcome once decided.",
                 change_id=entry.change_id,
             )
+
+    async def _wait_for_unjournalled(self, assistant_id: str) -> None:
+        if assistant_id not in self._unjournalled:
+            return
+        body, since = self._unjournalled[assistant_id]
+        verdict = await self.decide_waiting(assistant_id, body, since, answered=False)
+        if verdict.landed is None:
+            raise WriteUndecided(
+                f"An earlier change to this assistant was sent without a decisive answer and "
+                f"{undecided_words(verdict, since)}. Writing now could be overwritten when it lands, so nothing was "
+                "written. Call again after that time."
+            )
+        del self._unjournalled[assistant_id]
 
     async def _wait_for(self, entry: JournalEntry, until: datetime) -> bool:
         """Wait until `until`, or until the row's own writer (another replica) decided it: True in that case."""

@@ -385,7 +385,7 @@ class AssistantWriter:
         answered = isinstance(exc, ServerFault) and not _from_a_gateway(exc.status)
         verdict = await self._settler.decide_waiting(assistant_id, body, since, answered=answered)
         if verdict.landed is None or verdict.reread is None:
-            raise await self._undecided(change_id, verdict, since, exc, secrets) from None
+            raise await self._undecided(assistant_id, body, change_id, verdict, since, exc, secrets) from None
         if verdict.landed:
             warnings.append(f"{_no_decisive_answer(exc)}, but a re-read shows the change landed as sent.")
             return verdict.reread, _sendable(verdict.reread, body)
@@ -427,10 +427,19 @@ class AssistantWriter:
         return reread, _sendable(reread, body)
 
     async def _undecided(
-        self, change_id: str | None, verdict: Verdict, since: datetime, exc: ApiError, secrets: Secrets
+        self,
+        assistant_id: str,
+        body: State,
+        change_id: str | None,
+        verdict: Verdict,
+        since: datetime,
+        exc: ApiError,
+        secrets: Secrets,
     ) -> WriteUndecided:
         words = undecided_words(verdict, since)
-        if change_id is not None:
+        if change_id is None:
+            self._settler.remember(assistant_id, body, since)
+        else:
             reason = scrub(f"{_no_decisive_answer(exc)}; {words}", secrets())
             try:
                 await self._journal.settle(change_id, "pending", None, reason)
@@ -440,7 +449,8 @@ class AssistantWriter:
             f"list_changes shows {change_id} as pending until it is decided, and the next write to this assistant "
             "waits for it or says when it can go"
             if change_id
-            else "this server keeps no journal, so wait until then before changing this assistant again"
+            else "this server keeps no journal: its own next write to this assistant waits for it, but another "
+            "server cannot know, so wait until then before changing this assistant elsewhere"
         )
         return WriteUndecided(
             f"{_no_decisive_answer(exc)}: the change was sent but not confirmed, and it {words}. Do not send it "

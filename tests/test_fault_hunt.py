@@ -299,13 +299,6 @@ async def test_a_revert_of_a_short_secret_change_in_a_list_item_restores_it_or_r
 # --- 7. --no-journal: nothing remembers an undecided write, the next one goes out over it -------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known gap (fault hunt): with --no-journal nothing remembers an undecided write (the agent "
-        "is told to wait; the server does not enforce it)"
-    ),
-)
 async def test_without_a_journal_a_later_write_in_the_same_server_is_not_overwritten_by_an_undecided_one(
     sandbox: SandboxServer, proxy: HuntProxy, tmp_path: Path
 ) -> None:
