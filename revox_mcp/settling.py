@@ -75,12 +75,19 @@ class Settler:
             return None
 
     async def decide(
-        self, assistant_id: str, body: State, since: datetime, *, answered: bool, masked: bool = False
+        self,
+        assistant_id: str,
+        body: State,
+        since: datetime,
+        *,
+        answered: bool,
+        masked: bool = False,
+        grace: timedelta | None = None,
     ) -> Verdict:
         """One look. `answered`: the API itself answered, so a re-read decides now. `masked`: `body` is a
-        journal row's (secrets masked), compared masked with masked."""
+        journal row's (secrets masked), compared masked with masked. `grace`: the sender's, where known."""
         reread = await self.reread(assistant_id)
-        decide_at = since + self.grace
+        decide_at = since + (grace or self.grace)
         # A re-read lacking a field the write set (to something other than null) decides nothing: partial.
         if reread is None or any(f not in reread and v is not None for f, v in body.items()):
             return Verdict(None, None, None if answered else decide_at)
@@ -98,19 +105,23 @@ class Settler:
             verdict = await self.decide(assistant_id, body, since, answered=answered)
         return verdict
 
+    def _grace_of(self, entry: JournalEntry) -> timedelta:
+        """The row's sender's grace (its own timeouts), or this server's for a row that does not say."""
+        return timedelta(seconds=entry.grace_s) if entry.grace_s is not None else self.grace
+
     def _within_budget(self, decide_at: datetime) -> bool:
         remaining = (decide_at - datetime.now(UTC)).total_seconds()
         return remaining <= self._client.settings.settle_wait_max_s
 
     async def settle(self, entry: JournalEntry, why: str) -> Verdict:
         """Decide a pending row if it can be decided now, and record what is known either way."""
-        since = sent_at(entry)
-        verdict = await self.decide(entry.assistant_id, entry.body, since, answered=False, masked=True)
+        since, grace = sent_at(entry), self._grace_of(entry)
+        verdict = await self.decide(entry.assistant_id, entry.body, since, answered=False, masked=True, grace=grace)
         if verdict.landed is True:
             # It holds what the row's body says: the body is what it left, as when a write finishes as sent.
             await self._journal.settle(entry.change_id, "applied", None, f"{why}; a re-read shows it landed")
         elif verdict.landed is False:
-            reason = f"{why}; a re-read after its grace ({stamp(since + self.grace)}) shows it did not land"
+            reason = f"{why}; a re-read after its grace ({stamp(since + grace)}) shows it did not land"
             await self._journal.settle(entry.change_id, "failed", None, reason)
         else:
             await self._journal.settle(entry.change_id, "pending", None, f"{why}; {undecided_words(verdict, since)}")

@@ -293,6 +293,7 @@ class AssistantWriter:
                     fields=sorted(body),
                     body=redact(recorded),
                     before=redact(before),
+                    grace_s=self._client.settings.grace_s,
                     **redact(journal_fields),
                 )
                 or None

@@ -449,10 +449,6 @@ async def test_a_trickled_patch_answer_does_not_hold_the_write_unbounded(
 # --- 14. a row is settled with the settler's grace, not its sender's -----------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=("known gap (fault hunt): a row is decided with the settling server's grace; its sender's is not recorded"),
-)
 async def test_a_row_is_decided_with_its_senders_grace_not_a_shorter_one_of_another_server(
     sandbox: SandboxServer, proxy: HuntProxy, tmp_path: Path
 ) -> None:

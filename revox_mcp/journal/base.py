@@ -51,6 +51,9 @@ class JournalEntry:
     # moved by `mark_sent` when the write is sent again. None for rows written before it was recorded:
     # created_at is then the best known send time.
     sent_at: str | None = None
+    # The sender's grace in seconds (how long after sent_at its PATCH may still land): a row is decided by its
+    # own sender's timeouts, not those of whichever server settles it. None for older rows.
+    grace_s: float | None = None
 
 
 class JournalUnavailable(RevoxMcpError):
@@ -145,6 +148,7 @@ class Journal(ABC):
         reason: str | None,
         reverts: str | None = None,
         actor: str | None = None,
+        grace_s: float | None = None,
     ) -> str:
         """A pending row, written before the PATCH; its change id."""
 
@@ -224,7 +228,7 @@ class NullJournal(Journal):
 # The columns every backend stores, in the order `entry` reads them.
 COLUMNS = (
     "change_id, created_at, assistant_id, status, fields, patch, edits, body, reason, reverts, before, after, "
-    "status_reason, actor, sent_at"
+    "status_reason, actor, sent_at, grace_s"
 )
 TEST_CALL_KEYS = ("created_at", "phone_number", "call_id", "candidate", "reason", "actor")
 
@@ -265,6 +269,7 @@ def entry(row: tuple[Any, ...] | list[Any]) -> JournalEntry:
         why,
         actor,
         sent_at,
+        grace_s,
     ) = row
     return JournalEntry(
         change_id=change_id,
@@ -282,6 +287,7 @@ def entry(row: tuple[Any, ...] | list[Any]) -> JournalEntry:
         status_reason=why,
         actor=actor,
         sent_at=sent_at,
+        grace_s=float(grace_s) if grace_s is not None else None,
     )
 
 

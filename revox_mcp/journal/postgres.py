@@ -80,6 +80,10 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE test_calls SET created_at = left(created_at, 19) || '.000000Z'
         WHERE created_at ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$';
     """,
+    # The sender's grace: a row is decided by its own sender's timeouts.
+    """
+    ALTER TABLE changes ADD COLUMN grace_s DOUBLE PRECISION;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # Advisory-lock key of the migration (any constant that no assistant's key is likely to be).

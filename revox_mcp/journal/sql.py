@@ -74,13 +74,14 @@ class SqlJournal(Journal):
         reason: str | None,
         reverts: str | None = None,
         actor: str | None = None,
+        grace_s: float | None = None,
     ) -> str:
         change_id, created_at = new_change_id(), now()
         stored = [json.dumps(value) for value in (fields, patch, edits, body)]
         # sent_at in the same row, same statement: a normal write costs no extra round trip for it.
         await self._run(
             "INSERT INTO changes (change_id, scope, created_at, sent_at, assistant_id, status, fields, patch, edits, "
-            "body, reason, reverts, before, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "body, reason, reverts, before, actor, grace_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 change_id,
                 self.scope,
@@ -93,6 +94,7 @@ class SqlJournal(Journal):
                 reverts,
                 json.dumps(before),
                 actor,
+                grace_s,
             ),
         )
         return change_id
