@@ -15,7 +15,7 @@ import hashlib
 import json
 from typing import Any, TypeGuard
 
-from revox_mcp.editing import diff
+from revox_mcp.editing import common_prefix, common_suffix, diff
 from revox_mcp.messages import shorten
 from revox_mcp.models import LIST_KEYS
 from revox_mcp.redaction import redact
@@ -77,8 +77,8 @@ def _list_delta(key: str | None, old: list[Any], new: list[Any]) -> dict[str, An
 
 
 def _text_delta(old: str, new: str) -> dict[str, Any]:
-    start = _common_prefix(old, new)
-    end = _common_prefix(old[start:][::-1], new[start:][::-1])
+    start = common_prefix(old, new)
+    end = common_suffix(old[start:], new[start:])
     return {
         MARK: "text",
         "at": start,
@@ -87,18 +87,6 @@ def _text_delta(old: str, new: str) -> dict[str, Any]:
         "before": fingerprint(old),
         "after": fingerprint(new),
     }
-
-
-def _common_prefix(a: str, b: str) -> int:
-    """The length of the common prefix, by halving (each comparison runs in C): linear in all."""
-    low, high = 0, min(len(a), len(b))
-    while low < high:
-        middle = (low + high + 1) // 2
-        if a[low:middle] == b[low:middle]:
-            low = middle
-        else:
-            high = middle - 1
-    return low
 
 
 def holds(value: Any, recorded: Any) -> bool:

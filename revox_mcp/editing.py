@@ -404,8 +404,8 @@ def passage_diff(old: str, new: str) -> str:
     """Where two long texts differ, in linear time: the passage from the first to the last changed character,
     its line, character and offset, with a few words around it, before and after; each side of the change
     cut to PASSAGE_SHOWN_CHARS. Two changes far apart show as one passage spanning both."""
-    start = _common_prefix(old, new)
-    end = _common_suffix(old[start:], new[start:])
+    start = common_prefix(old, new)
+    end = common_suffix(old[start:], new[start:])
     removed, added = old[start : len(old) - end], new[start : len(new) - end]
     line_start = old.rfind("\n", 0, start) + 1
     where = f"line {old.count(chr(10), 0, start) + 1}, character {start - line_start + 1} (offset {start:,})"
@@ -420,7 +420,7 @@ def passage_diff(old: str, new: str) -> str:
     return f"@@ {where}: {what}\n-{lead}{_cut(removed)}{tail}\n+{lead}{_cut(added)}{tail}\n"
 
 
-def _common_prefix(a: str, b: str) -> int:
+def common_prefix(a: str, b: str) -> int:
     """Length of the common prefix, by halving with slice comparisons (C speed): O(n log n) at worst."""
     low, high = 0, min(len(a), len(b))
     while low < high:
@@ -432,7 +432,7 @@ def _common_prefix(a: str, b: str) -> int:
     return low
 
 
-def _common_suffix(a: str, b: str) -> int:
+def common_suffix(a: str, b: str) -> int:
     low, high = 0, min(len(a), len(b))
     while low < high:
         middle = (low + high + 1) // 2
