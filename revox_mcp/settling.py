@@ -131,7 +131,7 @@ class Settler:
         """Rows of this assistant left pending are decided before the next write, waiting (within the budget)
         for one whose grace has not passed: a write sent over an undecided one could be overwritten by it."""
         await self._wait_for_unjournalled(assistant_id)
-        for entry in await self._journal.pending(assistant_id):
+        for entry in await self._journal.pending_under_lock(assistant_id):
             verdict = await self.settle(entry, "found pending before a write")
             if verdict.landed is not None:
                 continue
@@ -167,8 +167,8 @@ class Settler:
         """Wait until `until`, or until the row's own writer (another replica) decided it: True in that case."""
         while (remaining := (until - datetime.now(UTC)).total_seconds()) > 0:
             await anyio.sleep(min(_POLL_S, remaining))
-            now = await self._journal.get(entry.change_id)
-            if now is None or now.status != "pending":
+            still = await self._journal.pending_under_lock(entry.assistant_id)
+            if all(other.change_id != entry.change_id for other in still):
                 return True
         return False
 

@@ -208,13 +208,6 @@ async def test_a_gateway_502_whose_upstream_finishes_later_does_not_overwrite_a_
 # --- 4. a key rotation: a server on the new key does not see the old key's undecided write ------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known gap (fault hunt): pending rows are scoped by API and key, the lock by API only: a "
-        "server on a new key does not see the old key's undecided write"
-    ),
-)
 async def test_a_server_on_a_rotated_key_waits_for_the_old_keys_undecided_write(
     sandbox: SandboxServer, proxy: HuntProxy, tmp_path: Path
 ) -> None:

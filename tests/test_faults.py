@@ -200,6 +200,7 @@ async def test_a_server_killed_mid_write_leaves_a_row_that_is_settled_later(
     add_fault(sandbox, method="PATCH", path=PATH, apply=landed, status=200, delay_s=3.0)
     env = {k: v for k, v in os.environ.items() if not k.startswith("REVOX_")}
     env |= {"REVOX_API_KEY": sandbox.api_key, "REVOX_BASE_URL": sandbox.url, "XDG_STATE_HOME": str(tmp_path)}
+    env["REVOX_MCP_WRITE_GRACE_S"] = "0.05"  # its row is decided by its own grace: long past when listed
     process = subprocess.Popen(
         [sys.executable, "-m", "revox_mcp", "serve"],
         env=env,

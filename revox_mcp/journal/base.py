@@ -96,6 +96,8 @@ class Journal(ABC):
 
     def __init__(self, scope: str) -> None:
         self.scope = scope
+        # What the write lock across processes is keyed on (the API, not the key); backends that share one set it.
+        self.lock_scope = scope
         self._locks: dict[str, anyio.Lock] = {}
 
     @asynccontextmanager
@@ -167,6 +169,11 @@ class Journal(ABC):
 
     @abstractmethod
     async def pending(self, assistant_id: str | None = None) -> list[JournalEntry]: ...
+
+    async def pending_under_lock(self, assistant_id: str) -> list[JournalEntry]:
+        """The assistant's pending rows of every key that shares this journal's write lock (a server on a
+        rotated key must still wait for the old key's undecided write); this scope's alone by default."""
+        return await self.pending(assistant_id)
 
     @abstractmethod
     async def get(self, change_id: str) -> JournalEntry | None: ...

@@ -121,6 +121,16 @@ class SqlJournal(Journal):
         rows = await self._fetch(f"SELECT {COLUMNS} FROM changes WHERE {where} ORDER BY seq", params)
         return [entry(row) for row in rows]
 
+    async def pending_under_lock(self, assistant_id: str) -> list[JournalEntry]:
+        # Scopes are "<lock scope> key:<hash>": rows of other keys on the same API share the lock's prefix.
+        prefix = f"{self.lock_scope} key:"
+        rows = await self._fetch(
+            f"SELECT {COLUMNS} FROM changes WHERE (scope = ? OR substr(scope, 1, ?) = ?) AND assistant_id = ? "
+            "AND status = 'pending' ORDER BY seq",
+            (self.scope, len(prefix), prefix, assistant_id),
+        )
+        return [entry(row) for row in rows]
+
     async def get(self, change_id: str) -> JournalEntry | None:
         rows = await self._fetch(
             f"SELECT {COLUMNS} FROM changes WHERE scope = ? AND change_id = ?", (self.scope, change_id)
