@@ -301,8 +301,37 @@ async def call_tool(
             "Call get_assistant to see the current state before trying again."
         )
     logger.info("%s: %s", name, scrub(answer.summary.splitlines()[0], secrets))
-    # Masking and rendering the answer, whatever its size, off the event loop.
-    return await anyio.to_thread.run_sync(_formatted, answer, frozenset(s for s in secrets if s))
+    known = frozenset(s for s in secrets if s)
+    if _small(answer.structured):  # most answers (a write's is a few hundred bytes): no thread hop for them
+        return _formatted(answer, known)
+    # Masking and rendering a large answer off the event loop.
+    return await anyio.to_thread.run_sync(_formatted, answer, known)
+
+
+# Below this many characters an answer is masked and rendered on the event loop (well under a millisecond).
+_SMALL_ANSWER_CHARS = 16_384
+
+
+def _small(value: Any) -> bool:
+    """Whether a JSON value holds fewer than _SMALL_ANSWER_CHARS characters, by a walk that stops as soon as
+    it knows it does not (each key, item and number counted as a few)."""
+    budget, stack = _SMALL_ANSWER_CHARS, [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            budget -= len(node) + 2
+        elif isinstance(node, dict):
+            budget -= 2 * len(node)
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            budget -= len(node)
+            stack.extend(node)
+        else:
+            budget -= 8
+        if budget < 0:
+            return False
+    return True
 
 
 def _formatted(answer: ToolAnswer, secrets: frozenset[str]) -> types.CallToolResult:
