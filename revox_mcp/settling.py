@@ -124,7 +124,9 @@ class Settler:
             reason = f"{why}; a re-read after its grace ({stamp(since + grace)}) shows it did not land"
             await self._journal.settle(entry.change_id, "failed", None, reason)
         else:
-            await self._journal.settle(entry.change_id, "pending", None, f"{why}; {undecided_words(verdict, since)}")
+            reason = f"{why}; {undecided_words(verdict, since)}"
+            if reason != entry.status_reason:  # each write while it is pending would write the same words again
+                await self._journal.settle(entry.change_id, "pending", None, reason)
         return verdict
 
     async def settle_before_write(self, assistant_id: str, progress: Progress = no_progress) -> None:
@@ -143,12 +145,7 @@ class Settler:
                 verdict = await self.settle(entry, "found pending before a write")
                 if verdict.landed is not None:
                     continue
-            raise WriteUndecided(
-                f"An earlier change to this assistant, {entry.change_id}, was sent without a decisive answer and "
-                f"{undecided_words(verdict, sent_at(entry))}. Writing now could be overwritten when it lands, so "
-                "nothing was written. Call again after that time; list_changes shows its outcome once decided.",
-                change_id=entry.change_id,
-            )
+            raise _blocked(verdict, sent_at(entry), entry.change_id)
 
     async def _wait_for_unjournalled(self, assistant_id: str) -> None:
         if assistant_id not in self._unjournalled:
@@ -156,11 +153,7 @@ class Settler:
         body, since = self._unjournalled[assistant_id]
         verdict = await self.decide_waiting(assistant_id, body, since, answered=False)
         if verdict.landed is None:
-            raise WriteUndecided(
-                f"An earlier change to this assistant was sent without a decisive answer and "
-                f"{undecided_words(verdict, since)}. Writing now could be overwritten when it lands, so nothing was "
-                "written. Call again after that time."
-            )
+            raise _blocked(verdict, since, None)
         del self._unjournalled[assistant_id]
 
     async def _wait_for(self, entry: JournalEntry, until: datetime) -> bool:
@@ -171,6 +164,18 @@ class Settler:
             if all(other.change_id != entry.change_id for other in still):
                 return True
         return False
+
+
+def _blocked(verdict: Verdict, since: datetime, change_id: str | None) -> WriteUndecided:
+    """The refusal of a write that would go out over an earlier undecided one."""
+    which = f", {change_id}," if change_id else ""
+    shown = "; list_changes shows its outcome once decided" if change_id else ""
+    return WriteUndecided(
+        f"An earlier change to this assistant{which} was sent without a decisive answer and "
+        f"{undecided_words(verdict, since)}. Writing now could be overwritten when it lands, so nothing was "
+        f"written. Call again after that time{shown}.",
+        change_id=change_id,
+    )
 
 
 def undecided_words(verdict: Verdict, since: datetime) -> str:

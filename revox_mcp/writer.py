@@ -60,7 +60,7 @@ from revox_mcp.progress import Progress, no_progress
 from revox_mcp.redaction import may_hold_secrets, redact, restore_secrets, scrub, secrets_in
 from revox_mcp.rules import warnings_for
 from revox_mcp.schemas import body_schema
-from revox_mcp.sendable import UPDATE_FIELDS, comparable, holds, journalled
+from revox_mcp.sendable import UPDATE_FIELDS, comparable, journalled
 from revox_mcp.settling import WRITE_STEPS as WRITE_STEPS
 from revox_mcp.settling import Settler, Verdict, undecided_words
 from revox_mcp.tool_models import ReplaceText, RevertChangeArgs, UpdateAssistantArgs
@@ -420,12 +420,13 @@ class AssistantWriter:
                 "get_assistant to see what it holds."
             )
             return after, landed
-        if holds(reread, body):
+        landed = _sendable(reread, body)
+        if landed == body and all(f in reread or v is None for f, v in body.items()):
             warnings.append(
                 f"The API's answer to the write {_oddities(after, body)}, but a re-read confirms the change landed "
                 "as sent."
             )
-        return reread, _sendable(reread, body)
+        return reread, landed
 
     async def _undecided(
         self,

@@ -113,16 +113,21 @@ def landed(sandbox: SandboxServer) -> int:
 # --- 1. an API that keeps FAQ items in its own order: the revert restores nothing -------------------------
 
 
-def _sorted_faq(body: dict[str, Any]) -> dict[str, Any]:
-    if isinstance(body.get("faq_items"), list):
-        body["faq_items"] = sorted(body["faq_items"], key=lambda item: item["question"])
-    return body
+def _sorted(field: str, key: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """An API that stores the list `field` sorted by each item's `key`."""
+
+    def transform(body: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(body.get(field), list):
+            body[field] = sorted(body[field], key=lambda item: item[key])
+        return body
+
+    return transform
 
 
 async def test_revert_of_an_faq_upsert_the_api_reordered_restores_the_items(
     sandbox: SandboxServer, proxy: HuntProxy, tmp_path: Path
 ) -> None:
-    proxy.transform = _sorted_faq  # the API stores FAQ items sorted by question
+    proxy.transform = _sorted("faq_items", "question")  # the API stores FAQ items sorted by question
     settings = via(proxy, sandbox, tmp_path)
     before = [i["question"] for i in stored(sandbox, RECEPTIONIST_ID)["faq_items"]]
     edit = {"op": "upsert", "list": "faq_items", "item": {"question": "Is there parking?", "answer": "Yes."}}
@@ -136,16 +141,10 @@ async def test_revert_of_an_faq_upsert_the_api_reordered_restores_the_items(
     assert sorted(now) == sorted(before)
 
 
-def _sorted_destinations(body: dict[str, Any]) -> dict[str, Any]:
-    if isinstance(body.get("transfer_destinations"), list):
-        body["transfer_destinations"] = sorted(body["transfer_destinations"], key=lambda item: item["label"])
-    return body
-
-
 async def test_revert_of_a_reordered_list_that_accepts_null_does_not_wipe_it(
     sandbox: SandboxServer, proxy: HuntProxy, tmp_path: Path
 ) -> None:
-    proxy.transform = _sorted_destinations  # the API keeps transfer destinations sorted by label
+    proxy.transform = _sorted("transfer_destinations", "label")  # the API keeps transfer destinations sorted by label
     settings = via(proxy, sandbox, tmp_path)
     before = stored(sandbox, RECEPTIONIST_ID)["transfer_destinations"]
     item = {"label": "Billing", "phone_number": "+33478000003"}
