@@ -1,18 +1,18 @@
 """Secrets out of everything revox-mcp says: answers, diffs, journal rows, errors and logs.
 
-What counts as a secret, wherever it appears in an assistant (or a patch, edit or journal row):
-- the value of an `api_key` key (the custom LLM key);
-- the value of a custom tool header whose name contains `auth` (`Authorization`), `cookie`,
-  `secret`, `passw`, `signature`, `session` or `credential`, or ends in `key` or `token`
-  (`X-Api-Key`, `X-Auth-Token`); `headers` items are `{key, value}`;
-- the value of a query parameter whose name contains `key`, `token`, `secret`, `signature`,
-  `passw`, `auth`, `session` or `credential`, or is `sig` (`query_params` items are `{key, value}`);
-- the userinfo of any URL (`https://user:password@host/...`).
+What counts as a secret, wherever it appears in an assistant (a known field, an extra or unknown one, a
+patch, an edit, a journal row):
+- every string under a key named like a credential (`api_key`, `access_token`, `password`; the one list
+  and its reading are in `secret_names`);
+- the value of a `{key, value}` entry (a header, a query parameter) whose key is named like one;
+- inside any text: URL userinfo, query, fragment and matrix parameters and JSON keys named like one, an
+  `Authorization:` value after its scheme, and header lines (`X-Api-Key: ...`) named like one.
 
-A mask keeps a short prefix and the last four characters (`sk-…abcd`) so a person can tell keys
-apart without being able to use one; a URL keeps everything but its userinfo (`https://…@host/`).
-A masked value sent back at the same place means "keep the stored value" (`restore_secrets`), so a
-read-modify-write never writes a mask.
+A mask keeps a short prefix and the last four characters (`sk-…abcd`) so a person can tell keys apart
+without being able to use one; a secret under 12 characters is `…`; a URL keeps everything but its
+userinfo (`https://…@host/`). A value sent back that is the mask of the secret stored at the same place
+means "keep the stored value" (`restore_secrets`), so a read-modify-write never writes a mask; any other
+text holding "…" is text.
 """
 
 from __future__ import annotations
@@ -25,49 +25,39 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
+from revox_mcp.secret_names import CREDENTIAL_HINTS, credential_item, credential_name
+
 MASK_MARK = "…"
-SECRET_KEYS = frozenset({"api_key"})
-# Lists of {key, value} entries whose value is secret when the key is named like one.
-_SECRET_HEADER = re.compile(r"auth|cookie|(?:key|token)s?$|secret|passw|signature|session|credential")
-_SECRET_PARAM = re.compile(r"key|token|secret|signature|^sig$|passw|^pwd$|^pass$|auth|session|credential")
-KEY_VALUE_LISTS = {"headers": _SECRET_HEADER, "query_params": _SECRET_PARAM}
-# Secrets inside any text (a URL in a field, a link in an FAQ answer, a JSON body template), each with the
-# group that is secret: URL userinfo (up to the last '@' of the authority), the value of a query parameter
-# named like a credential, and the value of a JSON key named like one. {{placeholders}} are not secrets.
+# Secrets inside any text (a URL in a field, a link in an FAQ answer, a body template, a prompt), each with
+# the part that is secret: URL userinfo (up to the last '@' of the authority); the value of a query, fragment
+# or matrix parameter (after `?`, `&`, `#`, `;`, a space or the text's start; up to the next of them) and of
+# a JSON key, when the name is a credential's (secret_names); an `Authorization:` (or `Proxy-Authorization:`)
+# value after its scheme, in any text; the value of a header line (`X-Api-Key: ...`, `Cookie: ...`) named
+# like one.
+# {{placeholders}} are not secrets.
 #
 # Every scan is linear in the text: any input arrives here, a 1 MiB argument included. A pattern may start
-# only where its run starts (a lookbehind refuses the middle of a run of scheme or name characters), runs are
-# taken possessively (`*+`) and a keyword search never backtracks (a possessive loop, or `(?>...)`), so no
-# position is read more than a few times. tests/test_redaction_linear.py holds these to the previous
-# patterns' results and to a flat cost.
+# only where its run starts (a lookbehind refuses the middle of a run), runs are taken possessively (`*+`)
+# and bounded where a failed attempt could be retried from inside them, so no position is read more than
+# a few times; names are judged in Python, once per distinct name (secret_names caches them).
+# tests/test_redaction_linear.py holds these to a flat cost per KB.
 _URL_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])[0-9+.-]*+[A-Za-z][A-Za-z0-9+.-]*+://([^/?#\s]+)@")
-_WORDS = r"(?i:key|token|secret|signature|passw|auth|session|credential)"
-# Up to the first keyword of a name, then the rest of it: runs of letters no keyword starts with (under re.I:
-# the Kelvin sign is a k, the long s an s) are taken whole, other letters one at a time where no keyword
-# starts, so a long name costs a few nanoseconds a character.
-_PARAM_WORDS = rf"(?:[^=&#\sAaCcKkPpSsTt\u212a\u017f]++|(?!{_WORDS})[^=&#\s])*+{_WORDS}[^=&#\s]*+="
-_PARAM_VALUE = r"""([^&#\s"']+)"""
-# A query parameter's name runs from the '&' before it, or from the first '?' of its run, to the '='; a name
-# exactly sig, pwd or pass may start at any '?' or '&'. Three patterns, each led by a character or a class so
-# the engine skips ahead in C to where one may start: a name after an '&'; an exact name, found from its '=';
-# a name after another delimiter, matched from that delimiter.
-_QUERY_AFTER_AMP = re.compile(rf"&(?=[^=&#\s]){_PARAM_WORDS}{_PARAM_VALUE}")
-_QUERY_EXACT = re.compile(rf"=(?:(?<=[?&](?i:sig|pwd)=)|(?<=[?&](?i:pass)=)){_PARAM_VALUE}")
-_PASS_AT = re.compile(r"[?&](?i:pass)=")
-_QUERY_AFTER_DELIMITER = re.compile(rf"[=#\s][^=&#\s?]*+\?{_PARAM_WORDS}{_PARAM_VALUE}")
-# A name whose run starts right here: at the text's start, or where the previous match ended (a value may
-# end inside a run of name characters, at a quote).
-_QUERY_HERE = re.compile(rf"[^=&#\s?]*+\?{_PARAM_WORDS}{_PARAM_VALUE}")
-_JSON_SECRET = re.compile(r'"(?>[^"]*?(?i:api[_-]?key|token|secret|passw|authorization))[^"]*+"\s*+:\s*+"([^"]+)"')
-# The cheap test before a pattern runs: a word it needs, in the text lowered (the two letters `re.I` also
-# matches that lower() keeps apart made plain: long s and dotless i).
-_QUERY_WORDS = ("key", "token", "secret", "sig", "pass", "auth", "session", "credential", "pwd")
-_JSON_WORDS = ("apikey", "api_key", "api-key", "token", "secret", "passw", "authorization")
+_PARAM_NAME = re.compile(r"""(?:^|(?<=[?&#;\s]))([^\s=&#;?/"'<>{}]{1,200}+)=""")
+_PARAM_VALUE = re.compile(r"""[^&#;?\s"'<>]++""")
+_JSON_PAIR = re.compile(r'(?<!\\)"([^"\\\n]{1,200}+)"\s*+:\s*+"((?:[^"\\]++|\\.)*+)"')
+_AUTHORIZATION = re.compile(
+    r"(?<![\w-])(?i:(?:proxy-)?authorization)[ \t]*+[:=][ \t]*+(?:(?i:bearer|basic|token|digest)[ \t]++)?"
+    r"""([^\s"',;<>]++)"""
+)
+_HEADER_LINE = re.compile(
+    r"(?m)^[ \t]*+([A-Za-z0-9][A-Za-z0-9_]*+(?:-[A-Za-z0-9_]++)*+)[ \t]*+:[ \t]*+"
+    r"(?:(?i:bearer|basic|token)[ \t]++)?([^\r\n]++)"
+)
 
 
-def _has_word(text: str, words: tuple[str, ...]) -> bool:
-    lowered = text.lower().replace("\u017f", "s").replace("\u0131", "i")
-    return any(word in lowered for word in words)
+def _has_hint(text: str) -> bool:
+    lowered = text.lower().replace("\u017f", "s").replace("\u212a", "k")
+    return any(hint in lowered for hint in CREDENTIAL_HINTS)
 
 
 Kind = Literal["value", "text"]
@@ -90,49 +80,38 @@ def _url_spans(text: str) -> list[tuple[int, int]]:
     return [match.span(1) for match in _URL_USERINFO.finditer(text)]
 
 
-def _query_spans(text: str) -> list[tuple[int, int]]:
-    """The query secrets `finditer` of the single pattern would find, resuming after each match as it does:
-    the next match is the earliest of the three patterns' (each searched again only once passed)."""
-    if "=" not in text or ("?" not in text and "&" not in text) or not _has_word(text, _QUERY_WORDS):
-        return []
+def _param_spans(text: str) -> list[tuple[int, int]]:
+    """Values of parameters named like a credential. After any other name the search goes on right after its
+    '=' (a value may hold a URL with its own parameters: `?next=https://x/?token=...`); after a credential's,
+    past its value, which is masked whole, so no character is read by more than one value."""
     spans: list[tuple[int, int]] = []
-    pos = 0
-    nexts = [_QUERY_AFTER_AMP.search(text), _next_exact(text, 0), _QUERY_AFTER_DELIMITER.search(text)]
-    while True:
-        here = _QUERY_HERE.match(text, pos)
-        if here is None:
-            nexts = [
-                _QUERY_AFTER_AMP.search(text, pos) if i == 0 and m and m.start() < pos else
-                _next_exact(text, pos) if i == 1 and m and _exact_start(m) < pos else
-                _QUERY_AFTER_DELIMITER.search(text, pos) if i == 2 and m and m.start() < pos else m
-                for i, m in enumerate(nexts)
-            ]  # fmt: skip
-            found = [m for m in nexts if m is not None]
-            if not found:
-                return spans
-            here = min(found, key=lambda m: m.start(1))
-        spans.append(here.span(1))
-        pos = here.end()
-
-
-def _exact_start(match: re.Match[str]) -> int:
-    """Where an exact name's '?' or '&' is: 4 before its '=' (sig, pwd) or 5 (pass)."""
-    at = match.start() - 5
-    return at if at >= 0 and _PASS_AT.match(match.string, at) else at + 1
-
-
-def _next_exact(text: str, pos: int) -> re.Match[str] | None:
-    """The first exact name whose '?' or '&' is at `pos` or later."""
-    match = _QUERY_EXACT.search(text, pos)
-    while match is not None and _exact_start(match) < pos:
-        match = _QUERY_EXACT.search(text, match.start() + 1)
-    return match
+    pos = 0 if "=" in text else len(text)
+    while (name := _PARAM_NAME.search(text, pos)) is not None:
+        pos = name.end()
+        if credential_item(name.group(1)) and (value := _PARAM_VALUE.match(text, pos)) is not None:
+            spans.append(value.span())
+            pos = value.end()
+    return spans
 
 
 def _json_spans(text: str) -> list[tuple[int, int]]:
-    if '"' not in text or ":" not in text or not _has_word(text, _JSON_WORDS):
+    if '"' not in text or ":" not in text:
         return []
-    return [match.span(1) for match in _JSON_SECRET.finditer(text)]
+    return [m.span(2) for m in _JSON_PAIR.finditer(text) if m.end(2) > m.start(2) and credential_item(m.group(1))]
+
+
+def _header_spans(text: str) -> list[tuple[int, int]]:
+    if ":" not in text and "=" not in text:
+        return []
+    spans = [m.span(1) for m in _AUTHORIZATION.finditer(text)] if "uthorization" in text.lower() else []
+    for match in _HEADER_LINE.finditer(text) if ":" in text else ():
+        name = match.group(1)
+        if ("-" in name or "_" in name or name.lower() == "cookie") and credential_item(name):
+            start, end = match.span(2)
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            spans.append((start, end))
+    return sorted(spans)
 
 
 # One answer asks about the same long text several times (is there a secret, where, mask it): the last few
@@ -142,8 +121,13 @@ def _text_parts(text: str) -> tuple[tuple[int, int], ...]:
     """(start, end) of every secret inside `text`, in order, without overlaps: a span overlapping one found
     by an earlier pattern is left out. Linear in the text (plus a log factor in the secrets found)."""
     parts: list[tuple[int, int]] = []
-    for spans in (_url_spans, _query_spans, _json_spans):
-        kept = [(s, e) for s, e in spans(text) if not _is_placeholder(text, s, e) and not _overlaps(parts, s, e)]
+    scans = [_url_spans] + ([_param_spans, _json_spans, _header_spans] if _has_hint(text) else [])
+    for spans in scans:
+        kept: list[tuple[int, int]] = []
+        for s, e in spans(text):  # in order: one overlapping the last kept of this scan is left out too
+            fits = e > s and (not kept or kept[-1][1] <= s) and not _overlaps(parts, s, e)
+            if fits and not _is_placeholder(text, s, e):
+                kept.append((s, e))
         parts = sorted(parts + kept) if parts and kept else parts or kept
     return tuple(parts)
 
@@ -173,67 +157,72 @@ def is_masked(value: Any) -> bool:
     return isinstance(value, str) and MASK_MARK in value
 
 
-def _masked(kind: Kind, value: str) -> str:
-    return mask_text(value) if kind == "text" else mask(value)
-
-
-def _is_masked_as(kind: Kind, value: str) -> bool:
-    if kind == "text":
-        return any(MASK_MARK in value[start:end] for start, end in _text_parts(value))
-    return is_masked(value)
-
-
-# In a value's JSON text, a sign that it may hold a secret: one of the keys above, or a URL with userinfo.
-_SECRET_KEY_MARKS = ('"api_key"', '"headers"', '"query_params"')
+# The two shapes `mask` gives: "…" for a short secret, else an optional type prefix, "…" and four characters.
+# Only a value in one of them can be a mask sent back; any other text holding "…" is text.
+_MASK_SHAPE = re.compile(rf"(?s)(?:..[-_])?{MASK_MARK}.{{4}}|{MASK_MARK}")
+_LONG_MASK_SHAPE = re.compile(rf"(?s)(?:..[-_])?{MASK_MARK}.{{4}}")
+_JSON_KEY = re.compile(r'(?<!\\)"([^"\\\n]{1,200}+)"\s*+:')
 
 
 def may_hold_secrets(value: Any) -> bool:
-    """A fast, conservative test: False only when `value` holds no secret. Walking a large assistant
-    (thousands of FAQ items) node by node costs far more than dumping it once and searching the text."""
+    """A fast, conservative test: False only when `value` holds no secret (and no mask). Walking a large
+    assistant (thousands of FAQ items) node by node costs far more than dumping it once and searching the
+    text: its keys are few and judged once each, its texts scanned as one."""
     if isinstance(value, str | int | float | bool) or value is None:
         return isinstance(value, str) and bool(_text_parts(value))
     text = json.dumps(value, default=str, ensure_ascii=False)
-    if any(mark in text for mark in _SECRET_KEY_MARKS):
+    if MASK_MARK in text:
         return True
-    # Cheap signs first: a URL with userinfo needs '@', a query secret '=', a JSON pair '\\"'.
-    return ("@" in text or "=" in text or '\\"' in text) and bool(_text_parts(text.replace('\\"', '"')))
+    if not _has_hint(text):
+        return ("@" in text and "://" in text) and bool(_url_spans(text.replace('\\"', '"')))
+    # Texts inside the value are JSON-escaped here: their quotes and line breaks are made plain again.
+    plain = text.replace('\\"', '"').replace("\\n", "\n")
+    if any(credential_item(name) for name in set(_JSON_KEY.findall(plain))):
+        return True
+    return bool(_text_parts(plain))
 
 
 def secret_spots(value: Any, path: Path = ()) -> Iterator[tuple[Path, Kind]]:
-    """Where the secrets are in a JSON value: (path, kind) with kind 'value' (the whole string is
-    secret) or 'url' (its userinfo is)."""
+    """Where the secrets are in a JSON value: (path, kind) with kind 'value' (the whole string is secret:
+    under a key named like a credential, or a {key, value} entry whose key is) or 'text' (parts of it are)."""
     if not path and not may_hold_secrets(value):
         return
     if isinstance(value, dict):
         for key, item in value.items():
             here = (*path, key)
-            if key in SECRET_KEYS and isinstance(item, str):
-                yield here, "value"
-            elif key in KEY_VALUE_LISTS and isinstance(item, list):
-                yield from _key_value_spots(item, here, KEY_VALUE_LISTS[key])
+            if isinstance(key, str) and credential_name(key):
+                yield from _every_string(item, here)
             else:
                 yield from secret_spots(item, here)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from secret_spots(item, (*path, index))
+            if _names_a_secret(item):
+                yield (*path, index, "value"), "value"
+            else:
+                yield from secret_spots(item, (*path, index))
     elif isinstance(value, str) and _text_parts(value):
         yield path, "text"
 
 
-def _key_value_spots(entries: list[Any], path: Path, secret_name: re.Pattern[str]) -> Iterator[tuple[Path, Kind]]:
-    for index, entry in enumerate(entries):
-        name = entry.get("key") if isinstance(entry, dict) else None
-        value = entry.get("value") if isinstance(entry, dict) else None
-        named = isinstance(name, str) and secret_name.search(name.lower())
-        # A value in a mask's shape is one of ours wherever it sits (a header renamed around it): it must be
-        # restored from its own place, or refused, never written as it is.
-        if isinstance(value, str) and (named or _MASK_SHAPE.match(value)):
-            yield (*path, index, "value"), "value"
-        else:
-            yield from secret_spots(entry, (*path, index))
+def _every_string(value: Any, path: Path) -> Iterator[tuple[Path, Kind]]:
+    """Under a credential's name, every string is secret (`"auth": {"user": ..., "token": ...}`)."""
+    if isinstance(value, str):
+        yield path, "value"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _every_string(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _every_string(item, (*path, index))
 
 
-_MASK_SHAPE = re.compile(rf"^(?:\w\w[-_])?{MASK_MARK}\S{{0,4}}$")
+def _names_a_secret(entry: Any) -> bool:
+    """A {key, value} entry (a header, a query parameter) whose value is secret: its key is named like a
+    credential, or its value has a mask's shape (a mask moved under another name is one of ours: restored
+    from its own place, or reported)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("value"), str) or not isinstance(entry.get("key"), str):
+        return False
+    return credential_item(entry["key"]) or bool(_MASK_SHAPE.fullmatch(entry["value"]))
 
 
 def _get(value: Any, path: Path) -> Any:
@@ -252,12 +241,13 @@ def redact(value: Any) -> Any:
     spots = list(secret_spots(value))
     if spots == [((), "text")]:
         return mask_text(value)
-    entry_is_secret = isinstance(value, dict) and str(value.get("path", "")).rsplit(".", 1)[-1] in SECRET_KEYS
+    entry_is_secret = isinstance(value, dict) and credential_name(str(value.get("path", "")).rsplit(".", 1)[-1])
     if not spots and not entry_is_secret:
         return value
     out = copy.deepcopy(value)
     for path, kind in spots:
-        _set(out, path, _masked(kind, _get(out, path)))
+        text = _get(out, path)
+        _set(out, path, mask_text(text) if kind == "text" else mask(text))
     if entry_is_secret:
         for key in ("before", "after"):
             if isinstance(out.get(key), str):
@@ -314,20 +304,75 @@ def _scrub_tree(value: Any, known: list[str]) -> Any:
 
 
 def restore_secrets(candidate: dict[str, Any], stored: dict[str, Any]) -> list[tuple[Path, str]]:
-    """Swap the stored secret in wherever `candidate` holds the mask of the secret stored at the same
-    logical place (list items matched by their name/key, else by position). Returns the masked values
-    that match nothing stored: they cannot be written."""
-    unmatched: list[tuple[Path, str]] = []
+    """Swap the stored secret in wherever `candidate` holds its mask at the same logical place (list items
+    matched by their name/key, else by position): a read sent back keeps its secrets. In a text, each masked
+    part is matched to the stored text's secrets with that mask, in order. Returns the values in a mask's
+    shape that match nothing stored there (a whole value in either shape, a part of a text in the long one):
+    they are whatever the sender wrote, and the caller decides whether that is text or a lost secret."""
+    left: list[tuple[Path, str]] = []
     for path, kind in list(secret_spots(candidate)):
         sent = _get(candidate, path)
-        if not _is_masked_as(kind, sent):
+        if MASK_MARK not in sent:
             continue
         original = _counterpart(candidate, stored, path)
-        if isinstance(original, str) and _masked(kind, original) == sent:
-            _set(candidate, path, original)
-        else:
-            unmatched.append((path, sent))
-    return unmatched
+        if kind == "value":
+            if isinstance(original, str) and mask(original) == sent:
+                _set(candidate, path, original)
+            elif _MASK_SHAPE.fullmatch(sent):
+                left.append((path, sent))
+            continue
+        restored, unmatched = _restored_text(sent, original if isinstance(original, str) else "")
+        _set(candidate, path, restored)
+        left += [(path, piece) for piece in unmatched]
+    return left
+
+
+def _restored_text(sent: str, original: str) -> tuple[str, list[str]]:
+    """`sent` with each masked secret part replaced by the stored text's secret of the same kind and mask in
+    the same place: the same URL up to it (a URL's userinfo: the same host after it), so an edit elsewhere in
+    a prompt keeps its link's token, and a secret never moves to another host or parameter."""
+    if original and mask_text(original) == sent:
+        return original, []
+    stored: dict[tuple[bool, str, str, str], list[str]] = {}
+    for start, end in _text_parts(original):
+        stored.setdefault(_part_key(original, start, end), []).append(original[start:end])
+    out, last, unmatched = [], 0, []
+    for start, end in _text_parts(sent):
+        piece = sent[start:end]
+        if MASK_MARK not in piece:
+            continue
+        same = stored.get(_part_key(sent, start, end, masked=True))
+        if same:
+            out += [sent[last:start], same.pop(0)]
+            last = end
+        elif _LONG_MASK_SHAPE.fullmatch(piece) or (piece == MASK_MARK and sent[end : end + 1] == "@"):
+            unmatched.append(piece)
+    return "".join(out) + sent[last:], unmatched
+
+
+# What ends the word a secret part sits in (a URL has none of these), and how far back it is looked for.
+_WORD_ENDS = re.compile(r"""[\s"'()<>\[\],]""")
+_CONTEXT_CHARS = 2_000
+
+
+def _part_key(text: str, start: int, end: int, masked: bool = False) -> tuple[bool, str, str, str]:
+    """A secret part's kind (URL userinfo or not), mask and place: its word up to it (`https://x/a?token=`)
+    and, for userinfo, the host after it. `masked`: the part is already a mask."""
+    userinfo = text[end : end + 1] == "@"
+    piece = text[start:end]
+    begin = max(0, start - _CONTEXT_CHARS)
+    before = text[begin:start]
+    ends = [m.end() for m in _WORD_ENDS.finditer(before)]
+    host = _HOST.match(text, end + 1) if userinfo else None
+    return (
+        userinfo,
+        piece if masked else (MASK_MARK if userinfo else mask(piece)),
+        before[ends[-1] :] if ends else before,
+        host.group() if host else "",
+    )
+
+
+_HOST = re.compile(r"[^/?#\s]{0,300}")
 
 
 # Keys that identify a list item, in the order they are tried: custom tools by name, headers by key...

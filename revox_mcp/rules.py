@@ -27,6 +27,7 @@ Check = Callable[[Any, dict[str, Any], State], str | None]
 
 SDK = "SDK docstring"
 OURS = "revox-mcp (nothing in the SDK or the original page)"
+MASKING = "secret masking (Security): answers never show a secret, so a read sent back must keep it"
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,27 @@ RULES: tuple[Rule, ...] = (
     Rule("first_sentence_mode", "a static first sentence has text", OURS, "warned", _static_needs_text),
     Rule("first_sentence", "a static first sentence has text", OURS, "warned", _static_needs_text),
     Rule("call_retry_config.calling_windows[]", "ends after it starts", OURS, "warned", _window_in_order),
+    # Not rules of the API: how values revox-mcp itself showed shortened or masked are read when sent back.
+    Rule(
+        "any secret",
+        "the mask of the secret stored at that place keeps it; a value in a mask's shape that matches nothing "
+        "stored there is written as sent, with a warning; any other text holding '…' is text",
+        MASKING,
+        "warned",
+    ),
+    Rule(
+        "any secret (revert_change)",
+        "not a mask that matches nothing stored there",
+        f"{MASKING}; the journal keeps secrets masked, so a revert cannot restore a replaced one",
+        "refused",
+    ),
+    Rule(
+        "any text",
+        "not holding get_assistant's whole cut mark ('…[cut by revox-mcp: … more characters; …]' and its page "
+        "forms); a text only mentioning it is text",
+        "bounded reads (Security): a shortened text is not the value, and writing it would cut the stored one",
+        "refused",
+    ),
 )
 
 

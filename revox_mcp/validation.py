@@ -19,8 +19,9 @@ from pydantic import BaseModel, ValidationError
 from revox_mcp.errors import PatchInvalid, Problem
 from revox_mcp.messages import did_you_mean, render_path, shorten
 from revox_mcp.models import LLM_MODEL_TYPES, PATTERN_MEANINGS
-from revox_mcp.redaction import SECRET_KEYS, mask
+from revox_mcp.redaction import mask
 from revox_mcp.schemas import JsonSchema
+from revox_mcp.secret_names import credential_name
 
 if TYPE_CHECKING:
     import jsonschema
@@ -99,7 +100,7 @@ def _covered(path: str, reported: Sequence[str]) -> bool:
 
 def _masked(problem: Problem, document: Any) -> Problem:
     """A problem about a secret itself shows the secret masked."""
-    if problem.path.rsplit(".", 1)[-1] not in SECRET_KEYS:
+    if not credential_name(problem.path.rsplit(".", 1)[-1].split("[", 1)[0]):
         return problem
     return Problem(problem.path, mask(problem.value.strip('"')), problem.allowed, problem.hint)
 

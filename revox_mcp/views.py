@@ -11,6 +11,7 @@ sent, and a sentence where a list belongs fails its type.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,13 @@ from revox_mcp.config import MAX_PAGE_CHARS, MAX_PAGE_ITEMS
 MAX_TEXT_CHARS = 2_000
 MAX_LIST_ITEMS = 20
 CUT_MARK = "…[cut by revox-mcp:"
+# The marks as get_assistant (and the answer ceiling) write them, whole: only a text holding one of these
+# came from a shortened read; any other text mentioning the mark is text.
+_CUT_MARKS = re.compile(
+    re.escape(CUT_MARK)
+    + r" (?:[\d,]+ more characters; [^\]\n]{1,300}+|characters [\d,]+-[\d,]+ of [\d,]+; [^\]\n]{1,300}+"
+    r"|[\d,]+ characters, shown in pages\[\] of this answer|shortened to fit the answer ceiling)\]"
+)
 # Always shown, whatever `fields` asks for: what an agent needs to name the assistant and guard a write.
 ALWAYS = ("id", "name", "updated_at")
 
@@ -51,7 +59,7 @@ def selected(assistant: dict[str, Any], fields: list[str]) -> tuple[dict[str, An
 def holds_cut_mark(value: Any) -> list[str]:
     """Paths of the strings in `value` that came from a shortened read (so must not be written back)."""
     if isinstance(value, str):
-        return [""] if CUT_MARK in value else []
+        return [""] if CUT_MARK in value and _CUT_MARKS.search(value) else []
     if isinstance(value, dict):
         return [f".{k}{p}" for k, v in value.items() for p in holds_cut_mark(v)]
     if isinstance(value, list):

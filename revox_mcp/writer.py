@@ -222,9 +222,8 @@ class AssistantWriter:
         state, touched = await anyio.to_thread.run_sync(build, current)
         extras = self._extra_fields(touched, prefix, state)
         candidate = {f: comparable(f, state.get(f)) for f in sorted(touched)}
-        warnings = _leave_out_nulls(candidate)
         # Extra fields too: a masked secret inside one is restored like any other, never written.
-        _unmask_secrets(candidate, current, prefix)
+        warnings = _leave_out_nulls(candidate) + _unmask_secrets(candidate, current, prefix, revert=held is not None)
         stored = {f: comparable(f, current.get(f)) for f in candidate}
         checked = {f: v for f, v in candidate.items() if f not in extras}
         _validate_changes(checked, stored, prefix, held)
@@ -704,25 +703,31 @@ def masked_diff(before: State, after: State, fields: set[str] | list[str]) -> li
     return [{k: scrub(v, known) if isinstance(v, str) else v for k, v in c.items()} for c in changes]
 
 
-def _unmask_secrets(candidate: State, current: State, prefix: str) -> None:
-    """A masked secret sent back means "keep the stored one": swap the real one in. A mask that matches
-    nothing stored at that place (from an old answer or the journal, which never keeps secrets) cannot
-    be written."""
+def _unmask_secrets(candidate: State, current: State, prefix: str, revert: bool) -> list[str]:
+    """A masked secret sent back means "keep the stored one": swap the real one in. A value in a mask's shape
+    that matches nothing stored at that place is text an agent wrote: written, with a warning. In a revert it
+    comes from the journal, which never keeps secrets: it cannot be written."""
     unmatched = restore_secrets(candidate, current)
-    if unmatched:
+    if unmatched and revert:
         raise PatchInvalid(
             [
                 Problem(
                     path=f"{prefix}.{render_path(path)}",
                     value=shorten(value),
-                    allowed="the real value, or the masked form of the secret stored there now",
-                    hint="revox-mcp never shows or keeps secrets, so a masked key cannot be written back unless "
-                    "it stands for the value stored at the same place. Send the real value, or leave it out to "
-                    "keep the stored one.",
+                    allowed="the secret stored there now, or a new one sent in full",
+                    hint="The journal keeps secrets masked, and the secret stored at this place is not the one this "
+                    "change replaced, so the revert cannot restore it. Set the secret you want with "
+                    "update_assistant, in full.",
                 )
                 for path, value in unmatched
             ]
         )
+    return [
+        f"{prefix}.{render_path(path)} holds {shorten(value)}, the shape of a masked secret, but the secret stored "
+        "there masks otherwise (or there is none), so it is taken as written. To keep a stored secret, send back "
+        "the mask read from this assistant at this place (or leave the field out); to set one, send it in full."
+        for path, value in unmatched
+    ]
 
 
 def _not_applied(body: State, after: State, landed: State) -> list[str]:

@@ -7,8 +7,7 @@ log notifications) runs every tool, reads every resource and prompt, asks for co
 fail with an API error quoting the stored values; the journal's raw rows are read on both backends. Every
 planted value is searched for in all of it: a value seen anywhere is a leak.
 
-Adding a shape is one line in SHAPES. A shape that leaks today carries `xfail(strict=True)`: the day it
-stops leaking the test fails until the mark is removed.
+Adding a shape is one line in SHAPES. A shape that leaks is a failing test.
 """
 
 from __future__ import annotations
@@ -57,25 +56,23 @@ class Shape:
     place: Callable[[str], Fields]
 
 
-# Seen today, on both backends: stored values in answers, log notifications, stderr and journal rows; sent
-# values in answers and journal rows.
-LEAKS = pytest.mark.xfail(strict=True, reason="issue 21 item 2: a shape the masking misses (answers, logs, journal)")
-# One line per shape. The first seven are the issue's shapes the masking misses; the last four are masked today.
+# One line per shape. The first seven are the shapes the masking missed before issue 21 (stored values were
+# seen in answers, log notifications, stderr and journal rows on both backends; sent ones in answers and rows).
 SHAPES = [
     pytest.param(Shape("fragment", lambda v: tool("frag", url=f"https://hooks.acme.example/a#access_token={v}")),
-                 id="url fragment #access_token=", marks=LEAKS),
+                 id="url fragment #access_token="),
     pytest.param(Shape("matrix", lambda v: tool("matrix", url=f"https://hooks.acme.example/b;jsessionid={v}")),
-                 id="matrix ;jsessionid=", marks=LEAKS),
+                 id="matrix ;jsessionid="),
     pytest.param(Shape("pass", lambda v: tool("pass", headers=[{"key": "X-Webhook-Pass", "value": v}])),
-                 id="header X-Webhook-Pass", marks=LEAKS),
+                 id="header X-Webhook-Pass"),
     pytest.param(Shape("spaced", lambda v: tool("spaced", headers=[{"key": "X-Api-Key ", "value": v}])),
-                 id="header 'X-Api-Key ' (trailing space)", marks=LEAKS),
+                 id="header 'X-Api-Key ' (trailing space)"),
     pytest.param(Shape("jwt", lambda v: tool("jwt", url=f"https://hooks.acme.example/c?jwt={v}")),
-                 id="query jwt=", marks=LEAKS),
+                 id="query jwt="),
     pytest.param(Shape("body", lambda v: tool("body", body=f"POST /book\nAuthorization: Bearer {v}\n\n{{{{slot}}}}")),
-                 id="Authorization: Bearer in a non-JSON body template", marks=LEAKS),
+                 id="Authorization: Bearer in a non-JSON body template"),
     pytest.param(Shape("unknown", lambda v: {EXTRA: {"access_token": v, "password": v[::-1]}}),
-                 id="unknown object hubspot access_token/password", marks=LEAKS),
+                 id="unknown object hubspot access_token/password"),
     pytest.param(Shape("llm", llm), id="custom LLM api_key"),
     pytest.param(Shape("auth", lambda v: tool("auth", headers=[{"key": "Authorization", "value": f"Bearer {v}"}])),
                  id="header Authorization"),

@@ -69,11 +69,26 @@ async def test_the_masked_key_sent_back_keeps_the_stored_key(sandbox: SandboxSer
             "update_assistant", {"id": RECEPTIONIST_ID, "patch": {"llm_model": {**model, "model_name": "acme-8b"}}}
         )
         assert not renamed.is_error
+    assert stored(sandbox, RECEPTIONIST_ID)["llm_model"] == {**CUSTOM, "model_name": "acme-8b"}
+
+
+async def test_a_mask_of_nothing_stored_there_is_text_written_with_a_warning(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    """Issue 21 item 5: only the mask of the secret stored at that place is a mask sent back. Anything else
+    holding "…" is what the agent wrote; a value in a mask's exact shape is written with a warning."""
+    sandbox.store.update(RECEPTIONIST_ID, {"llm_model": CUSTOM})
+    async with mcp_client(settings) as client:
         other_mask = await client.call_tool(
             "update_assistant", {"id": RECEPTIONIST_ID, "patch": {"llm_model": {"api_key": "sk-…0000"}}}
         )
-    assert stored(sandbox, RECEPTIONIST_ID)["llm_model"] == {**CUSTOM, "model_name": "acme-8b"}
-    assert other_mask.is_error and "masked key cannot be written" in everything(other_mask)
+        ellipsis = await client.call_tool(
+            "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"llm_model": {**CUSTOM, "api_key": "…"}}}
+        )
+    assert not other_mask.is_error and "the shape of a masked secret" in everything(other_mask)
+    assert stored(sandbox, RECEPTIONIST_ID)["llm_model"]["api_key"] == "sk-…0000"
+    assert not ellipsis.is_error and "the shape of a masked secret" in everything(ellipsis)
+    assert stored(sandbox, SALES_QUALIFIER_ID)["llm_model"]["api_key"] == "…"
 
 
 async def test_reverting_a_key_change_cannot_restore_a_key_the_journal_never_kept(
@@ -263,19 +278,22 @@ async def test_masked_headers_and_urls_sent_back_keep_the_stored_values(
             "update_assistant", {"id": RECEPTIONIST_ID, "patch": {"custom_tools": [edited]}}
         )
         assert not changed.is_error, everything(changed)
+        # A mask of nothing stored there is what the agent wrote: it would be written, with a warning.
         wrong = {**edited, "headers": [{"key": "Authorization", "value": "…0000"}]}
-        refused = await client.call_tool(
-            "update_assistant", {"id": RECEPTIONIST_ID, "patch": {"custom_tools": [wrong]}}
+        warned = await client.call_tool(
+            "update_assistant", {"id": RECEPTIONIST_ID, "patch": {"custom_tools": [wrong]}, "dry_run": True}
         )
         moved = await client.call_tool(
-            "update_assistant", {"id": RECEPTIONIST_ID, "patch": {"webhook_url": "https://…@evil.example/calls"}}
+            "update_assistant",
+            {"id": RECEPTIONIST_ID, "patch": {"webhook_url": "https://…@evil.example/calls"}, "dry_run": True},
         )
     tool = stored(sandbox, RECEPTIONIST_ID)["custom_tools"][0]
     assert tool["description"] == "Book a slot now." and tool["url"] == TOOL_URL
     assert sorted(tool["headers"], key=lambda h: h["key"]) == sorted(HEADERS, key=lambda h: h["key"])
     assert tool["query_params"] == PARAMS and stored(sandbox, RECEPTIONIST_ID)["webhook_url"] == WEBHOOK
-    assert refused.is_error and "patch.custom_tools[0].headers[0].value" in everything(refused)
-    assert moved.is_error and "patch.webhook_url" in everything(moved)
+    for result, path in ((warned, "patch.custom_tools[0].headers[0].value"), (moved, "patch.webhook_url")):
+        assert not result.is_error and f"{path} holds" in everything(result), everything(result)
+        assert "the shape of a masked secret" in everything(result)
 
 
 async def test_a_secret_the_agent_sends_is_masked_in_structured_content_too(
@@ -413,8 +431,12 @@ async def test_a_new_key_that_masks_like_the_old_one_is_still_reported(sandbox: 
     assert stored(sandbox, SALES_QUALIFIER_ID)["llm_model"]["api_key"] == new
 
 
-async def test_a_mask_moved_under_another_header_name_is_refused(sandbox: SandboxServer, settings: Settings) -> None:
-    """Review finding: renaming the header around a masked value wrote the mask itself."""
+async def test_a_mask_moved_under_another_header_name_is_written_with_a_warning(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    """A review once found the mask written silently under a renamed header. Only the mask of the secret
+    stored at the same place is restored (issue 21 item 5), so it is written as sent, and the answer says
+    it has a mask's shape and how to keep or set the secret."""
     tool = {"name": "crm", "description": "d", "method": "GET", "url": "https://crm.example/x", "body_template": None,
             "headers": [{"key": "Authorization", "value": "Bearer tok-0123456789"}], "query_params": [],
             "input_schema": []}  # fmt: skip
@@ -427,8 +449,9 @@ async def test_a_mask_moved_under_another_header_name_is_refused(sandbox: Sandbo
             "update_assistant",
             {"id": SALES_QUALIFIER_ID, "edits": [{"op": "upsert", "list": "custom_tools", "item": renamed}]},
         )
-    assert result.is_error and "custom_tools[0].headers[0].value" in everything(result)
-    assert stored(sandbox, SALES_QUALIFIER_ID)["custom_tools"][0]["headers"][0]["value"] == "Bearer tok-0123456789"
+    assert not result.is_error
+    assert "custom_tools[0].headers[0].value" in everything(result) and "shape of a masked secret" in everything(result)
+    assert stored(sandbox, SALES_QUALIFIER_ID)["custom_tools"][0]["headers"][0]["value"] == shown["headers"][0]["value"]
 
 
 async def test_another_key_on_the_same_journal_sees_none_of_its_rows(sandbox: SandboxServer, tmp_path: Path) -> None:
