@@ -210,6 +210,12 @@ class Settings:
         return f"{self.lock_scope} key:{digest}"
 
     @property
+    def digest_key(self) -> str:
+        """What the journal's digests of secrets are keyed with (secret_digests): the API key, which a journal's
+        reader does not have, and which every server of the row's scope shares."""
+        return self.api_key or ""
+
+    @property
     def lock_scope(self) -> str:
         """What the write lock across replicas is keyed on, with the assistant id: the API (its base URL
         without userinfo), not the key, so that replicas on an old and a new key exclude each other."""

@@ -20,6 +20,7 @@ from revox_mcp.deltas import holds as recorded_holds
 from revox_mcp.errors import ApiError, WriteUndecided
 from revox_mcp.journal import Journal, JournalEntry
 from revox_mcp.progress import Progress, no_progress
+from revox_mcp.secret_digests import fields_of, not_held
 from revox_mcp.sendable import comparable, holds
 
 State = dict[str, Any]
@@ -83,15 +84,17 @@ class Settler:
         answered: bool,
         masked: bool = False,
         grace: timedelta | None = None,
+        digests: dict[str, str] | None = None,
     ) -> Verdict:
         """One look. `answered`: the API itself answered, so a re-read decides now. `masked`: `body` is a
-        journal row's (secrets masked), compared masked with masked. `grace`: the sender's, where known."""
+        journal row's (secrets masked), compared masked with masked, and `digests` the row's keyed digests of
+        the secrets that mask like the ones they replaced. `grace`: the sender's, where known."""
         reread = await self.reread(assistant_id)
         decide_at = since + (grace or self.grace)
         # A re-read lacking a field the write set (to something other than null) decides nothing: partial.
         if reread is None or any(f not in reread and v is not None for f, v in body.items()):
             return Verdict(None, None, None if answered else decide_at)
-        if _holds(reread, body, masked):
+        if _holds(reread, body, masked) and not self._secrets_differ(reread, digests):
             return Verdict(True, reread)
         if answered or datetime.now(UTC) >= decide_at:
             return Verdict(False, reread)
@@ -105,6 +108,12 @@ class Settler:
             verdict = await self.decide(assistant_id, body, since, answered=answered)
         return verdict
 
+    def _secrets_differ(self, reread: State, digests: dict[str, str] | None) -> bool:
+        if not digests:
+            return False
+        projected = {f: comparable(f, reread.get(f)) for f in fields_of(digests)}
+        return bool(not_held(self._client.settings.digest_key, projected, digests))
+
     def _grace_of(self, entry: JournalEntry) -> timedelta:
         """The row's sender's grace (its own timeouts), or this server's for a row that does not say."""
         return timedelta(seconds=entry.grace_s) if entry.grace_s is not None else self.grace
@@ -116,7 +125,10 @@ class Settler:
     async def settle(self, entry: JournalEntry, why: str) -> Verdict:
         """Decide a pending row if it can be decided now, and record what is known either way."""
         since, grace = sent_at(entry), self._grace_of(entry)
-        verdict = await self.decide(entry.assistant_id, entry.body, since, answered=False, masked=True, grace=grace)
+        digests = (entry.secret_digests or {}).get("body")
+        verdict = await self.decide(
+            entry.assistant_id, entry.body, since, answered=False, masked=True, grace=grace, digests=digests
+        )
         if verdict.landed is True:
             # It holds what the row's body says: the body is what it left, as when a write finishes as sent.
             await self._journal.settle(entry.change_id, "applied", None, f"{why}; a re-read shows it landed")

@@ -60,6 +60,7 @@ from revox_mcp.progress import Progress, no_progress
 from revox_mcp.redaction import may_hold_secrets, redact, restore_secrets, scrub, secrets_in
 from revox_mcp.rules import warnings_for
 from revox_mcp.schemas import body_schema
+from revox_mcp.secret_digests import hidden_changes, not_held
 from revox_mcp.sendable import UPDATE_FIELDS, comparable, journalled
 from revox_mcp.settling import WRITE_STEPS as WRITE_STEPS
 from revox_mcp.settling import Settler, Verdict, undecided_words
@@ -165,6 +166,7 @@ class AssistantWriter:
                 },
                 progress=progress,
                 held=entry.before,
+                held_secrets=(entry.secret_digests or {}).get("before"),
             )
         except NotFound as exc:
             if exc.kind != "assistant":
@@ -209,6 +211,7 @@ class AssistantWriter:
         journal_fields: dict[str, Any],
         progress: Progress = no_progress,
         held: State | None = None,
+        held_secrets: dict[str, str] | None = None,
         needs: dict[str, type] | None = None,
     ) -> WriteOutcome:
         # A row of this assistant left pending (a cancelled call, a crash) is decided before the next write,
@@ -224,6 +227,7 @@ class AssistantWriter:
         candidate = {f: comparable(f, state.get(f)) for f in sorted(touched)}
         # Extra fields too: a masked secret inside one is restored like any other, never written.
         warnings = _leave_out_nulls(candidate) + _unmask_secrets(candidate, current, prefix, revert=held is not None)
+        self._check_restored(candidate, held_secrets, prefix)
         stored = {f: comparable(f, current.get(f)) for f in candidate}
         checked = {f: v for f, v in candidate.items() if f not in extras}
         _validate_changes(checked, stored, prefix, held)
@@ -242,6 +246,18 @@ class AssistantWriter:
                 assistant=preview, changes=_diff(current, preview, stored, body), dry_run=True, warnings=warnings
             )
         return await self._send(assistant_id, current, stored, body, warnings, journal_fields)
+
+    def _check_restored(self, candidate: State, digests: dict[str, str] | None, prefix: str) -> None:
+        """A revert of a change that replaced a secret by one masking the same: the secret now in the candidate
+        (the stored one, restored from its mask) must be the one from before the change, by its digest."""
+        missing = not_held(self._client.settings.digest_key, candidate, digests) if digests else []
+        if missing:
+            places = ", ".join(f"{prefix}.{render_path(p)}" for p in missing)
+            raise RevertRefused(
+                f"Not reverted: the change replaced the secret at {places} by one that masks the same, and the "
+                "journal keeps only masks, so the old secret cannot be restored. Set it with update_assistant, "
+                "in full."
+            )
 
     def _extra_fields(self, touched: set[str], prefix: str, state: State) -> set[str]:
         """Fields newer than this release that the operator allows, passed as they are; any other unknown
@@ -284,6 +300,7 @@ class AssistantWriter:
     ) -> WriteOutcome:
         # None when nothing is recorded (--no-journal): the answer then says 'not journalled'.
         recorded, before = _journal_form(current, stored, body)
+        hidden = hidden_changes(self._client.settings.digest_key, stored, body)
         # Shielded: a call cancelled while its row is written still learns the row's id, and ends it below.
         with anyio.CancelScope(shield=True):
             change_id = (
@@ -293,6 +310,7 @@ class AssistantWriter:
                     body=redact(recorded),
                     before=redact(before),
                     grace_s=self._client.settings.grace_s,
+                    secret_digests=hidden,
                     **redact(journal_fields),
                 )
                 or None

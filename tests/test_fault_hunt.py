@@ -264,13 +264,6 @@ def _tool(token: str, description: str = "Look up a lead") -> dict[str, Any]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known gap (fault hunt): two short secrets mask alike, so the masked journal cannot tell "
-        "the change apart (issue 21: masks)"
-    ),
-)
 async def test_a_revert_of_a_short_secret_change_in_a_list_item_restores_it_or_refuses(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
@@ -568,13 +561,6 @@ async def test_x_should_retry_false_on_a_patch_5xx_is_honoured(
 # --- 19. a pending row is settled masked: a secret change that never landed is "applied" ----------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known gap (fault hunt): two short secrets mask alike, so settling by masked values cannot "
-        "decide (issue 21: masks)"
-    ),
-)
 async def test_a_pending_secret_rotation_that_never_landed_is_not_settled_as_applied(
     sandbox: SandboxServer, proxy: HuntProxy, tmp_path: Path
 ) -> None:

@@ -54,6 +54,9 @@ class JournalEntry:
     # The sender's grace in seconds (how long after sent_at its PATCH may still land): a row is decided by its
     # own sender's timeouts, not those of whichever server settles it. None for older rows.
     grace_s: float | None = None
+    # Keyed digests where the change replaced a secret by one that masks the same (secret_digests): what the
+    # masked body and before cannot tell. None for most rows, and for rows written before it was recorded.
+    secret_digests: dict[str, dict[str, str]] | None = None
 
 
 class JournalUnavailable(RevoxMcpError):
@@ -151,6 +154,7 @@ class Journal(ABC):
         reverts: str | None = None,
         actor: str | None = None,
         grace_s: float | None = None,
+        secret_digests: dict[str, dict[str, str]] | None = None,
     ) -> str:
         """A pending row, written before the PATCH; its change id."""
 
@@ -235,7 +239,7 @@ class NullJournal(Journal):
 # The columns every backend stores, in the order `entry` reads them.
 COLUMNS = (
     "change_id, created_at, assistant_id, status, fields, patch, edits, body, reason, reverts, before, after, "
-    "status_reason, actor, sent_at, grace_s"
+    "status_reason, actor, sent_at, grace_s, secret_digests"
 )
 TEST_CALL_KEYS = ("created_at", "phone_number", "call_id", "candidate", "reason", "actor")
 
@@ -277,6 +281,7 @@ def entry(row: tuple[Any, ...] | list[Any]) -> JournalEntry:
         actor,
         sent_at,
         grace_s,
+        digests,
     ) = row
     return JournalEntry(
         change_id=change_id,
@@ -295,6 +300,7 @@ def entry(row: tuple[Any, ...] | list[Any]) -> JournalEntry:
         actor=actor,
         sent_at=sent_at,
         grace_s=float(grace_s) if grace_s is not None else None,
+        secret_digests=json.loads(digests) if digests else None,
     )
 
 

@@ -84,6 +84,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE changes ADD COLUMN grace_s DOUBLE PRECISION;
     """,
+    # Keyed digests where a change replaced a secret by one that masks the same.
+    """
+    ALTER TABLE changes ADD COLUMN secret_digests TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # Advisory-lock key of the migration (any constant that no assistant's key is likely to be).

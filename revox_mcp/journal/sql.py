@@ -75,13 +75,15 @@ class SqlJournal(Journal):
         reverts: str | None = None,
         actor: str | None = None,
         grace_s: float | None = None,
+        secret_digests: dict[str, dict[str, str]] | None = None,
     ) -> str:
         change_id, created_at = new_change_id(), now()
         stored = [json.dumps(value) for value in (fields, patch, edits, body)]
         # sent_at in the same row, same statement: a normal write costs no extra round trip for it.
         await self._run(
             "INSERT INTO changes (change_id, scope, created_at, sent_at, assistant_id, status, fields, patch, edits, "
-            "body, reason, reverts, before, actor, grace_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "body, reason, reverts, before, actor, grace_s, secret_digests) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 change_id,
                 self.scope,
@@ -95,6 +97,7 @@ class SqlJournal(Journal):
                 json.dumps(before),
                 actor,
                 grace_s,
+                dumps(secret_digests),
             ),
         )
         return change_id

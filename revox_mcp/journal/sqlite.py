@@ -60,6 +60,7 @@ _MIGRATIONS = {
     "actor": "ALTER TABLE changes ADD COLUMN actor TEXT",
     "sent_at": "ALTER TABLE changes ADD COLUMN sent_at TEXT",
     "grace_s": "ALTER TABLE changes ADD COLUMN grace_s REAL",
+    "secret_digests": "ALTER TABLE changes ADD COLUMN secret_digests TEXT",
 }
 # Times stored to the second by older releases ('...T12:00:05Z'), rewritten to the same instant in today's
 # form ('...T12:00:05.000000Z'), so that text order is time order. Only that exact shape is touched, so
