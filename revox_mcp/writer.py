@@ -495,13 +495,20 @@ class AssistantWriter:
                     await self._journal.finish(change_id, "failed", reason=reason)
             raise
 
-    async def settle_pending(self, assistant_id: str | None = None) -> None:
+    async def settle_pending(self, assistant_id: str | None = None, wait: bool = True) -> None:
         """Settle journal rows left pending (a crash mid-write, an answer that never came): applied if a
-        re-read holds what was sent, failed once its grace has passed without it, pending until then."""
+        re-read holds what was sent, failed once its grace has passed without it, pending until then.
+        `wait` False (a read): a row whose assistant's lock is held now is left as it is, for the write
+        holding it, which decides the row before it sends."""
         for entry in await self._journal.pending(assistant_id):
             # Under the assistant's lock: a write in flight (here or in another replica) finishes its own row first.
-            async with self._journal.assistant_lock(entry.assistant_id):
-                await self._settle_own(entry.change_id, "found pending (stopped mid-write)")
+            if wait:
+                async with self._journal.assistant_lock(entry.assistant_id):
+                    await self._settle_own(entry.change_id, "found pending (stopped mid-write)")
+                continue
+            async with self._journal.assistant_lock_if_free(entry.assistant_id) as free:
+                if free:
+                    await self._settle_own(entry.change_id, "found pending (stopped mid-write)")
 
 
 def _restore_before(entry: JournalEntry, force: bool) -> Callable[[State], tuple[State, set[str]]]:

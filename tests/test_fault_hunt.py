@@ -484,13 +484,6 @@ async def test_a_write_cancelled_before_its_patch_was_sent_does_not_block_the_ne
 # --- 16. list_changes (a read) blocks behind a write waiting for an undecided one ----------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known gap (fault hunt): list_changes settles under the assistant's lock and so waits "
-        "behind a write waiting for an undecided one"
-    ),
-)
 async def test_list_changes_answers_while_another_write_waits_for_an_undecided_one(
     sandbox: SandboxServer, proxy: HuntProxy, tmp_path: Path
 ) -> None:

@@ -19,7 +19,7 @@ import json
 import secrets
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -71,9 +71,13 @@ class LockLost(JournalUnavailable):
 LOCK_TIMEOUT_S = 30
 
 
+class LockBusy(JournalUnavailable):
+    """Another holder has the assistant's lock across processes, and the caller would not wait (long)."""
+
+
 def lock_wait_refused(assistant_id: str) -> JournalUnavailable:
     """What a write is told after LOCK_TIMEOUT_S of another server holding the assistant's lock."""
-    return JournalUnavailable(
+    return LockBusy(
         f"Another server sharing this journal (a replica, or another process on the same journal file) has been "
         f"writing to {assistant_id} for over {LOCK_TIMEOUT_S} s (the shared journal's write lock). Nothing was "
         "changed. Try again in a minute."
@@ -109,8 +113,29 @@ class Journal(ABC):
         async with self._locks.setdefault(assistant_id, anyio.Lock()), self._shared_lock(assistant_id):
             yield
 
-    def _shared_lock(self, assistant_id: str) -> AbstractAsyncContextManager[None]:
-        """The lock across processes sharing this journal; none for a journal only one process uses."""
+    @asynccontextmanager
+    async def assistant_lock_if_free(self, assistant_id: str) -> AsyncIterator[bool]:
+        """The assistant's lock if nobody holds it now, else False at once: for a read that settles rows on its
+        way (list_changes) and must not wait behind a write, which decides those rows itself before it sends."""
+        lock = self._locks.setdefault(assistant_id, anyio.Lock())
+        if lock.locked():  # no await between this look and the take: nothing can take it in between
+            yield False
+            return
+        lock.acquire_nowait()
+        try:
+            async with AsyncExitStack() as stack:
+                try:
+                    await stack.enter_async_context(self._shared_lock(assistant_id, wait=False))
+                except LockBusy:
+                    yield False
+                    return
+                yield True
+        finally:
+            lock.release()
+
+    def _shared_lock(self, assistant_id: str, wait: bool = True) -> AbstractAsyncContextManager[None]:
+        """The lock across processes sharing this journal; none for a journal only one process uses. `wait`
+        False: LockBusy at once if another process holds it."""
         return nullcontext()
 
     async def confirm_lock(self, assistant_id: str) -> None:

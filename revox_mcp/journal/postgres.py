@@ -244,12 +244,12 @@ class PostgresJournal(SqlJournal):
         await self._pool.close()
 
     @asynccontextmanager
-    async def _shared_lock(self, assistant_id: str) -> AsyncIterator[None]:
+    async def _shared_lock(self, assistant_id: str, wait: bool = True) -> AsyncIterator[None]:
         done = False
         async with self._lock_slots, self._connection() as conn:
             try:
                 async with conn.transaction():
-                    await self._take_lock(conn, assistant_id)
+                    await self._take_lock(conn, assistant_id, wait)
                     self._holding[assistant_id] = conn
                     try:
                         yield  # held until this transaction ends: after the PATCH and the journal row
@@ -262,13 +262,19 @@ class PostgresJournal(SqlJournal):
                     raise LockLost("the write lock's transaction could not commit") from None
                 raise unavailable(exc, self.url) from None
 
-    async def _take_lock(self, conn: psycopg.AsyncConnection[Any], assistant_id: str) -> None:
+    async def _take_lock(self, conn: psycopg.AsyncConnection[Any], assistant_id: str, wait: bool = True) -> None:
         # A PATCH may take long: no server timeout may end the transaction (and so the lock) under it.
         await conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
         await conn.execute("SET LOCAL statement_timeout = 0")
+        key = lock_key(self.lock_scope, assistant_id)
+        if not wait:
+            (taken,) = await (await conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (key,))).fetchone() or (False,)
+            if not taken:
+                raise lock_wait_refused(assistant_id)
+            return
         await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'")
         try:
-            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(self.lock_scope, assistant_id),))
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
         except psycopg.errors.LockNotAvailable:
             raise lock_wait_refused(assistant_id) from None
 

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 import anyio
 
+from revox_mcp.journal.base import LOCK_TIMEOUT_S
 from revox_mcp.journal.file_lock import LockFiles, lock_folder, lock_name
 from revox_mcp.journal.sql import Row, SqlJournal
 from revox_mcp.sqlite_files import connect, create_private, private_side_files, transaction
@@ -113,8 +114,9 @@ class SqliteJournal(SqlJournal):
         self._db = db
 
     @asynccontextmanager
-    async def _shared_lock(self, assistant_id: str) -> AsyncIterator[None]:
-        async with self._lock_files.hold(lock_name(self.lock_scope, assistant_id), assistant_id):
+    async def _shared_lock(self, assistant_id: str, wait: bool = True) -> AsyncIterator[None]:
+        timeout_s = LOCK_TIMEOUT_S if wait else 0.0
+        async with self._lock_files.hold(lock_name(self.lock_scope, assistant_id), assistant_id, timeout_s):
             yield
 
     async def aclose(self) -> None:

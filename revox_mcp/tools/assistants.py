@@ -406,7 +406,7 @@ def _entry_changes(entry: JournalEntry) -> list[dict[str, Any]]:
 async def list_changes(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
     if not ctx.journal.records:
         return ToolAnswer({"changes": [], "total": 0, "next_page": None}, "The change journal is off (--no-journal).")
-    await ctx.writer.settle_pending(args.assistant_id)
+    await ctx.writer.settle_pending(args.assistant_id, wait=False)
     if args.change_id is not None:
         return await _one_change(ctx, args)
     entries, total = await ctx.journal.page(args.assistant_id, args.page, args.page_size, args.actor)
