@@ -22,8 +22,9 @@ from revox_mcp.messages import shorten
 from revox_mcp.models import E164_PATTERN
 
 State = dict[str, Any]
-# (value at the path, the object holding it, the whole resulting state) -> a warning, or None when fine.
-Check = Callable[[Any, dict[str, Any], State], str | None]
+# (value at the path, the object holding it, the whole resulting state, the state before the change) -> a
+# warning, or None when fine.
+Check = Callable[[Any, dict[str, Any], State, State], str | None]
 
 SDK = "SDK docstring"
 OURS = "revox-mcp (nothing in the SDK or the original page)"
@@ -39,23 +40,23 @@ class Rule:
     check: Check | None = None
 
 
-def _http_url(value: Any, _parent: dict[str, Any], _state: State) -> str | None:
+def _http_url(value: Any, _parent: dict[str, Any], _state: State, _before: State) -> str | None:
     if isinstance(value, str) and not re.match(r"^https?://\S+$", value):
         return "is not an absolute http(s) URL, so the API's servers will likely fail to reach it"
     return None
 
 
-def _http_url_or_placeholder(value: Any, parent: dict[str, Any], state: State) -> str | None:
+def _http_url_or_placeholder(value: Any, parent: dict[str, Any], state: State, _before: State) -> str | None:
     if isinstance(value, str) and value.startswith("{{"):
         return None  # a {{variable}} base is filled in at call time
-    return _http_url(value, parent, state)
+    return _http_url(value, parent, state, _before)
 
 
-def _http_url_or_empty(value: Any, parent: dict[str, Any], state: State) -> str | None:
-    return None if value == "" else _http_url(value, parent, state)
+def _http_url_or_empty(value: Any, parent: dict[str, Any], state: State, _before: State) -> str | None:
+    return None if value == "" else _http_url(value, parent, state, _before)
 
 
-def _non_empty(value: Any, _parent: dict[str, Any], _state: State) -> str | None:
+def _non_empty(value: Any, _parent: dict[str, Any], _state: State, _before: State) -> str | None:
     return "is empty" if isinstance(value, str) and not value.strip() else None
 
 
@@ -63,7 +64,7 @@ def _question_key(text: str) -> str:
     return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
-def _unique_question(value: Any, _parent: dict[str, Any], state: State) -> str | None:
+def _unique_question(value: Any, _parent: dict[str, Any], state: State, _before: State) -> str | None:
     """Two items with one question (or one that differs only in case, spaces or punctuation): an upsert or
     remove by question reaches the first only, and the phone agent holds two answers to one question."""
     if not isinstance(value, str) or not _question_key(value):
@@ -92,35 +93,35 @@ def _questions_by_key(items: list[Any]) -> dict[str, list[str]]:
     return grouped
 
 
-def _cartesia_only(value: Any, parent: dict[str, Any], _state: State) -> str | None:
+def _cartesia_only(value: Any, parent: dict[str, Any], _state: State, _before: State) -> str | None:
     provider = parent.get("provider")
     if value is not None and provider != "cartesia":
         return f"is a Cartesia setting; the API ignores it for provider {provider!r}"
     return None
 
 
-def _at_least_zero(value: Any, _parent: dict[str, Any], _state: State) -> str | None:
+def _at_least_zero(value: Any, _parent: dict[str, Any], _state: State, _before: State) -> str | None:
     return "is negative" if isinstance(value, int | float) and value < 0 else None
 
 
-def _positive(value: Any, _parent: dict[str, Any], _state: State) -> str | None:
+def _positive(value: Any, _parent: dict[str, Any], _state: State, _before: State) -> str | None:
     return "is not positive: calls would end at once" if isinstance(value, int | float) and value <= 0 else None
 
 
-def _enum_has_options(value: Any, _parent: dict[str, Any], _state: State) -> str | None:
+def _enum_has_options(value: Any, _parent: dict[str, Any], _state: State, _before: State) -> str | None:
     if isinstance(value, dict) and value.get("type") == "enum" and not value.get("enum_options"):
         return "has type 'enum' but no enum_options, so nothing tells the model which values are allowed"
     return None
 
 
-def _legacy_transfer(value: Any, _parent: dict[str, Any], _state: State) -> str | None:
+def _legacy_transfer(value: Any, _parent: dict[str, Any], _state: State, _before: State) -> str | None:
     legacy = "comes from the API's original page; the current API (SDK 0.5) lists transfer_destinations instead"
     if isinstance(value, str) and not re.match(E164_PATTERN, value):
         return f"{legacy}, and it is not an E.164 number"
     return legacy
 
 
-def _static_needs_text(value: Any, _parent: dict[str, Any], state: State) -> str | None:
+def _static_needs_text(value: Any, _parent: dict[str, Any], state: State, _before: State) -> str | None:
     mode, text = state.get("first_sentence_mode"), state.get("first_sentence")
     if mode == "static" and not (isinstance(text, str) and text.strip()):
         return (
@@ -141,7 +142,36 @@ def _minutes(text: Any) -> int | None:
     return hours * 60 + minutes
 
 
-def _window_in_order(value: Any, _parent: dict[str, Any], _state: State) -> str | None:
+def _openrouter_provider_kept(value: Any, parent: dict[str, Any], _state: State, before: State) -> str | None:
+    """A new OpenRouter model with the provider of the old one: the provider must serve the new model."""
+    old = before.get("llm_model")
+    if not isinstance(old, dict) or old.get("type") != "openrouter" or parent.get("type") != "openrouter":
+        return None
+    provider = parent.get("openrouter_provider")
+    if old.get("openrouter_model_id") == value or old.get("openrouter_provider") != provider:
+        return None
+    return (
+        f"is a new model, and llm_model.openrouter_provider stays {shorten(provider)} from the old one: check "
+        "that this provider serves it (providers are hosts, e.g. nebius, openai, azure, not the model's author)"
+    )
+
+
+def _realtime_voice_kept(value: Any, parent: dict[str, Any], _state: State, before: State) -> str | None:
+    """A realtime provider switch with the old provider's voice: voices are per provider."""
+    old = before.get("llm_model")
+    voice = parent.get("realtime_voice_id")
+    if not isinstance(old, dict) or old.get("type") != "realtime" or parent.get("type") != "realtime":
+        return None
+    if old.get("provider") == value or voice is None or old.get("realtime_voice_id") != voice:
+        return None
+    return (
+        f"switches the realtime provider to {shorten(value)}, and llm_model.realtime_voice_id stays "
+        f"{shorten(voice)} from {shorten(old.get('provider'))}: voices are per provider (e.g. OpenAI: marin; "
+        "Gemini: Puck)"
+    )
+
+
+def _window_in_order(value: Any, _parent: dict[str, Any], _state: State, _before: State) -> str | None:
     if not isinstance(value, dict):
         return None
     start, end = _minutes(value.get("calling_window_start_time")), _minutes(value.get("calling_window_end_time"))
@@ -150,13 +180,13 @@ def _window_in_order(value: Any, _parent: dict[str, Any], _state: State) -> str 
     return None
 
 
-def _not_own_number(value: Any, _parent: dict[str, Any], state: State) -> str | None:
+def _not_own_number(value: Any, _parent: dict[str, Any], state: State, _before: State) -> str | None:
     if value and value == state.get("from_phone_number"):
         return "is the assistant's own outbound number (from_phone_number): a transfer there loops back to it"
     return None
 
 
-def _not_a_transfer_destination(value: Any, _parent: dict[str, Any], state: State) -> str | None:
+def _not_a_transfer_destination(value: Any, _parent: dict[str, Any], state: State, _before: State) -> str | None:
     listed = state.get("transfer_destinations")
     numbers = [d.get("phone_number") for d in listed if isinstance(d, dict)] if isinstance(listed, list) else []
     if value and value in numbers:
@@ -265,6 +295,14 @@ RULES: tuple[Rule, ...] = (
     Rule("first_sentence_mode", "a static first sentence has text", OURS, "warned", _static_needs_text),
     Rule("first_sentence", "a static first sentence has text", OURS, "warned", _static_needs_text),
     Rule("call_retry_config.calling_windows[]", "ends after it starts", OURS, "warned", _window_in_order),
+    Rule(
+        "llm_model.openrouter_model_id",
+        "a new model with a provider chosen for it",
+        OURS,
+        "warned",
+        _openrouter_provider_kept,
+    ),
+    Rule("llm_model.provider", "a new realtime provider with a voice of its own", OURS, "warned", _realtime_voice_kept),
     # Not rules of the API: how values revox-mcp itself showed shortened or masked are read when sent back.
     Rule(
         "any secret",
@@ -329,7 +367,7 @@ def warnings_for(body: State, current: State) -> list[str]:
             if lookup(current, concrete) == (True, value) or not isinstance(parent, dict | list):
                 continue
             holder = parent if isinstance(parent, dict) else {}
-            message = rule.check(value, holder, after)
+            message = rule.check(value, holder, after, current)
             if message and (rule.check, message) not in seen:  # one rule seen from two fields: said once
                 seen.add((rule.check, message))
                 out.append(f"{concrete} {message}. (A check of revox-mcp, not a rule of the API: {rule.rule}.)")

@@ -104,6 +104,35 @@ def test_a_value_already_stored_is_not_judged_again() -> None:
     )
 
 
+OPENROUTER = {"type": "openrouter", "openrouter_model_id": "openai/gpt-4.1", "openrouter_provider": "azure"}
+REALTIME = {"type": "realtime", "provider": "openai", "realtime_model_id": "gpt-4.1", "realtime_voice_id": "marin"}
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "warned"),
+    [
+        (OPENROUTER, {**OPENROUTER, "openrouter_model_id": "meta-llama/llama-3.3-70b"}, True),
+        (
+            OPENROUTER,
+            {**OPENROUTER, "openrouter_model_id": "meta-llama/llama-3.3-70b", "openrouter_provider": "x"},
+            False,
+        ),
+        (OPENROUTER, {**OPENROUTER, "openrouter_provider": "nebius"}, False),
+        (REALTIME, {**REALTIME, "provider": "google"}, True),
+        (REALTIME, {**REALTIME, "provider": "google", "realtime_voice_id": "Puck"}, False),
+        ({"type": "dedicated-instance", "name": "gpt-4.1"}, OPENROUTER, False),
+    ],
+    ids=["new model, old provider", "both new", "provider only", "new provider, old voice", "voice too", "new type"],
+)
+def test_a_companion_key_kept_from_before_is_warned_about(
+    before: dict[str, Any], after: dict[str, Any], warned: bool
+) -> None:
+    """Issue 22 item 5: a change that leaves a companion key that may no longer fit."""
+    found = warnings_for({"llm_model": after}, {"llm_model": before})
+    assert bool(found) is warned, found
+    assert all("stays" in w and "(A check of revox-mcp" in w for w in found)
+
+
 # --- through MCP, against the sandbox: what the API accepts goes through; what its types refuse does not ---
 
 ACCEPTED = [
@@ -190,3 +219,18 @@ async def test_a_sonic_3_only_voice_without_a_model_is_accepted(sandbox: Sandbox
         refused = await client.call_tool("update_assistant", {"id": RECEPTIONIST_ID, "patch": {"voice": wrong}})
     assert refused.is_error and "patch.voice.model" in text_of(refused)
     assert stored(sandbox, RECEPTIONIST_ID)["voice"] == {**voice, "speed": 0.95}, "the speed fits Cartesia too"
+
+
+@pytest.mark.anyio
+async def test_a_new_openrouter_model_alone_keeps_the_provider_and_says_so(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    """The issue's case: only a new model id sent; the old provider stays, and the answer says to check it."""
+    sandbox.store.update(SALES_QUALIFIER_ID, {"llm_model": OPENROUTER})
+    patch = {"llm_model": {"openrouter_model_id": "meta-llama/llama-3.3-70b-instruct"}}
+    async with mcp_client(settings) as client:
+        result = await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": patch})
+    assert not result.is_error, text_of(result)
+    assert stored(sandbox, SALES_QUALIFIER_ID)["llm_model"]["openrouter_provider"] == "azure"
+    (warning,) = result.structured_content["warnings"]  # type: ignore[index]
+    assert warning.startswith("llm_model.openrouter_model_id is a new model") and 'stays "azure"' in warning
