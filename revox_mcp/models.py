@@ -85,7 +85,9 @@ class Calendly(Strict):
     """Calendly integration used to book meetings during a call."""
 
     connection_id: str = Field(description="Id of the Calendly connection in the Revox workspace.")
-    event_type_id: str = Field(description="Id of the Calendly event type to book.")
+    event_type_id: str = Field(
+        description="The Calendly event type to book, as its URI, e.g. 'https://api.calendly.com/event_types/<uuid>'."
+    )
 
 
 class CallingWindow(Strict):
@@ -154,8 +156,10 @@ class DedicatedInstanceModel(Strict):
 
 class OpenRouterModel(Strict):
     type: Literal["openrouter"] = Field(description="A model reached through OpenRouter.")
-    openrouter_model_id: str = Field(description="OpenRouter model id, e.g. 'anthropic/claude-sonnet-4'.")
-    openrouter_provider: str = Field(description="OpenRouter provider to route to.")
+    openrouter_model_id: str = Field(description="OpenRouter model id, e.g. 'openai/gpt-4.1'.")
+    openrouter_provider: str = Field(
+        description="Required: the OpenRouter host serving that model, e.g. nebius, openai, azure (not its author)."
+    )
 
 
 class CustomModel(Strict):
@@ -167,9 +171,11 @@ class CustomModel(Strict):
 
 class RealtimeModel(Strict):
     type: Literal["realtime"] = Field(description="A speech-to-speech realtime model.")
-    provider: Literal["openai", "google"] = Field(description="Realtime model provider.")
-    realtime_model_id: str = Field(description="Provider's realtime model id.")
-    realtime_voice_id: str = Field(default=None, description="Provider's voice id for the realtime model.")
+    provider: Literal["openai", "google"] = Field(description="Realtime model provider; voices differ per provider.")
+    realtime_model_id: str = Field(description="That provider's realtime model id, e.g. 'gpt-4.1'.")
+    realtime_voice_id: str = Field(
+        default=None, description="That provider's output voice, e.g. OpenAI: marin; Gemini: Puck."
+    )
 
 
 LlmModel = Annotated[
@@ -309,7 +315,9 @@ class AssistantUpdate(Strict):
     background_sound_volume: Probability = Field(
         default=None, description="Volume of the background sound, 0 (silent) to 1 (full)."
     )
-    calendly: Calendly | None = Field(default=None, description="Calendly booking: connection_id and event_type_id.")
+    calendly: Calendly | None = Field(
+        default=None, description="Calendly booking: connection_id and event_type_id (the event type's URI)."
+    )
     call_retry_config: CallRetryConfig = Field(
         default=None,
         description=(
@@ -361,9 +369,10 @@ class AssistantUpdate(Strict):
     llm_model: LlmModel = Field(
         default=None,
         description=(
-            "The language model, by type: dedicated-instance (name), openrouter (openrouter_model_id, "
-            "openrouter_provider), custom (api_url, api_key, model_name), realtime (provider, "
-            "realtime_model_id, realtime_voice_id). A new type replaces the object: send all its keys."
+            "The language model, by type: dedicated-instance (name), openrouter (openrouter_model_id e.g. "
+            "'openai/gpt-4.1', and openrouter_provider: the host serving it, e.g. nebius, openai, azure), custom "
+            "(api_url, api_key, model_name), realtime (provider, realtime_model_id, realtime_voice_id: that "
+            "provider's voice, e.g. OpenAI marin, Gemini Puck). A new type replaces the object: send all its keys."
         ),
     )
     logo_url: Url | None = Field(default=None, description="Logo shown for the assistant in the dashboard.")
