@@ -270,7 +270,7 @@ def project(value: Any, schema: JsonSchema, where: str = "") -> Any:
     if isinstance(value, list) and "items" in schema:
         return [project(item, schema["items"], f"{where}[]") for item in value]
     if not isinstance(value, dict):
-        return value
+        return _as_integer(value, schema)
     if "anyOf" in schema:
         branch = _branch_for(value, schema["anyOf"])
         return project(value, branch, where) if branch else value
@@ -287,8 +287,17 @@ def project(value: Any, schema: JsonSchema, where: str = "") -> Any:
         elif isinstance(sub, dict | list):  # only containers need a look inside (thousands of items: speed)
             kept[key] = project(sub, known[key], f"{where}.{key}")
         elif sub is not None or key in required or accepts_null(known[key]):
-            kept[key] = sub
+            kept[key] = _as_integer(sub, known[key])
     return kept
+
+
+def _as_integer(value: Any, schema: JsonSchema) -> Any:
+    """An integral float where the SDK types say int (`5.0` for max_retry_attempts) sent as the integer."""
+    if not isinstance(value, float) or not value.is_integer():
+        return value
+    types = [schema.get("type"), *(b.get("type") for b in schema.get("anyOf", ()))]
+    flat = {t for entry in types for t in (entry if isinstance(entry, list) else [entry])}
+    return int(value) if "integer" in flat and "number" not in flat else value
 
 
 def known_only(value: Any, schema: JsonSchema) -> Any:

@@ -21,7 +21,14 @@ TIME_PATTERN = r"^(?:(?:[01]?[0-9]|2[0-3]):[0-5][0-9]|(?:1[0-2]|0?[1-9])(?::[0-5
 # No control characters (NUL, escape, DEL): RFC 3986 allows none in a URI, and they can hide what a
 # URL really points to in a log or a terminal. The only rule on these URLs; the scheme is a warning (rules.py).
 URL_CHARS_PATTERN = r"^[^\x00-\x1f\x7f]*$"
-PRECALL_URL_PATTERN = r"^https?://[^\s\x00-\x1f\x7f/$.?#][^\s\x00-\x1f\x7f]*\{\{phone\}\}[^\s\x00-\x1f\x7f]*$"
+# The scheme in any case (RFC 3986: schemes are case-insensitive); {{phone}} anywhere after it, the host too
+# (either the host starts with it, or a usual first character comes before it). No inline flags and no
+# look-around: JSON Schema publishes ECMA-262 patterns, and pydantic-core runs them with Rust's regex.
+_URL_CHAR = r"[^\s\x00-\x1f\x7f]"
+PRECALL_URL_PATTERN = (
+    rf"^[Hh][Tt][Tt][Pp][Ss]?://(?:\{{\{{phone\}}\}}{_URL_CHAR}*"
+    rf"|[^\s\x00-\x1f\x7f/$.?#]{_URL_CHAR}*\{{\{{phone\}}\}}{_URL_CHAR}*)$"
+)
 SNAKE_CASE_PATTERN = r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$"
 
 PATTERN_MEANINGS: dict[str, str] = {
@@ -56,9 +63,13 @@ Url = Annotated[str, Field(pattern=URL_CHARS_PATTERN)]
 Probability = Annotated[float, Field(ge=0, le=1)]
 
 
+# Files of the host's zoneinfo folder that are not IANA names (`localtime` is this machine's own zone).
+_HOST_ALIASES = frozenset({"localtime", "posixrules"})
+
+
 @cache
 def _timezones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+    return frozenset(zoneinfo.available_timezones()) - _HOST_ALIASES
 
 
 def _check_timezone(value: str | None) -> str | None:

@@ -27,6 +27,7 @@ State = dict[str, Any]
 Check = Callable[[Any, dict[str, Any], State, State], str | None]
 
 SDK = "SDK docstring"
+SDK_TYPES = "the SDK's types"
 OURS = "revox-mcp (nothing in the SDK or the original page)"
 MASKING = "secret masking (Security): answers never show a secret, so a read sent back must keep it"
 
@@ -41,7 +42,7 @@ class Rule:
 
 
 def _http_url(value: Any, _parent: dict[str, Any], _state: State, _before: State) -> str | None:
-    if isinstance(value, str) and not re.match(r"^https?://\S+$", value):
+    if isinstance(value, str) and not re.match(r"^https?://\S+$", value, re.I):
         return "is not an absolute http(s) URL, so the API's servers will likely fail to reach it"
     return None
 
@@ -303,6 +304,12 @@ RULES: tuple[Rule, ...] = (
         _openrouter_provider_kept,
     ),
     Rule("llm_model.provider", "a new realtime provider with a voice of its own", OURS, "warned", _realtime_voice_kept),
+    Rule(
+        "faq_items",
+        "a write sends the whole list: the API gives every item a new id and resets needs_human_answer and source",
+        f"{SDK_TYPES} (the update's FaqItem has question and answer only)",
+        "warned",
+    ),
     # Not rules of the API: how values revox-mcp itself showed shortened or masked are read when sent back.
     Rule(
         "any secret",
@@ -372,6 +379,25 @@ def warnings_for(body: State, current: State) -> list[str]:
                 seen.add((rule.check, message))
                 out.append(f"{concrete} {message}. (A check of revox-mcp, not a rule of the API: {rule.rule}.)")
     return out
+
+
+def faq_rewrite(stored_items: Any, body: State) -> list[str]:
+    """What the API does to every FAQ item when a change sends the list (its update takes only question and
+    answer per item): new ids, and the flags an answer carries reset. Said where a flag is lost (ids alone
+    change on every FAQ write, and every edit addresses items by question)."""
+    if "faq_items" not in body or not isinstance(stored_items, list) or not stored_items:
+        return []
+    items = [i for i in stored_items if isinstance(i, dict)]
+    flagged = sum(1 for i in items if i.get("needs_human_answer"))
+    sourced = sum(1 for i in items if i.get("source") is not None)
+    resets = [f"{name} on {count:,}" for name, count in (("needs_human_answer", flagged), ("source", sourced)) if count]
+    if not resets:
+        return []
+    reset = f", and resets {' and '.join(resets)} item(s)"
+    return [
+        "faq_items is sent whole (the API's update takes question and answer per item): the API gives every item "
+        f"a new id{reset}. Address items by question, not by id."
+    ]
 
 
 def markdown_table() -> str:

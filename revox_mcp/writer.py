@@ -58,7 +58,7 @@ from revox_mcp.models import ALWAYS_READ, AssistantUpdate
 from revox_mcp.policy import Policy, changed_paths, with_secret_destinations
 from revox_mcp.progress import Progress, no_progress
 from revox_mcp.redaction import may_hold_secrets, redact, restore_secrets, scrub, secrets_in
-from revox_mcp.rules import warnings_for
+from revox_mcp.rules import faq_rewrite, warnings_for
 from revox_mcp.schemas import body_schema
 from revox_mcp.secret_digests import hidden_changes, not_held
 from revox_mcp.sendable import UPDATE_FIELDS, comparable, journalled
@@ -234,6 +234,7 @@ class AssistantWriter:
         body = {f: v for f, v in candidate.items() if v != stored[f]}
         self._enforce_policy(current, body, prefix)
         warnings += warnings_for(body, {**current, **stored}) + _voice_switch(current.get("voice"), body)
+        warnings += faq_rewrite(current.get("faq_items"), body)
         if not body:
             return WriteOutcome(assistant=current, changes=[], dry_run=dry_run, warnings=warnings)
         # What a revert restores was the API's own value: the catalog does not judge it again.

@@ -265,7 +265,8 @@ async def test_removing_an_item_does_not_judge_the_items_it_shifts(sandbox: Sand
     remove = {"op": "remove", "list": "faq_items", "key": "What are your opening hours?"}
     async with mcp_client(settings) as client:
         result = ok(await client.call_tool("update_assistant", {"id": R, "edits": [remove]}))
-    assert result["warnings"] == [], "the shifted item was stored as it is; the agent did not set it"
+    judged = [w for w in result["warnings"] if not w.startswith("faq_items is sent whole")]
+    assert judged == [], "the shifted item was stored as it is; the agent did not set it"
     assert [f.get("category") for f in stored(sandbox, R)["faq_items"]] == [None, "pricing"]
 
 

@@ -238,6 +238,8 @@ async def test_a_candidate_is_heard_on_a_test_call_without_changing_the_assistan
     assert {c["path"] for c in answer["candidate"]} == {"voice.speed", "first_sentence"}
     config = sandbox.app.state.sandbox.test_call_configs[answer["call_id"]]
     assert config["voice"]["speed"] == 0.9 and config["first_sentence"].endswith("Hi!") and "name" not in config
+    # A "call now" dial (issue 23 item 6): outside the calling window it would otherwise wait for it.
+    assert sandbox.app.state.sandbox.call_requests[-1]["skip_calling_window"] is True
     assert stored(sandbox, SALES_QUALIFIER_ID) == before, "the stored assistant is not changed"
     assert not call.is_error and "no phone call was placed" in text_of(call)
     raw = next(c for c in sandbox.app.state.sandbox.calls if c["id"] == answer["call_id"])

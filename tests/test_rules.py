@@ -234,3 +234,28 @@ async def test_a_new_openrouter_model_alone_keeps_the_provider_and_says_so(
     assert stored(sandbox, SALES_QUALIFIER_ID)["llm_model"]["openrouter_provider"] == "azure"
     (warning,) = result.structured_content["warnings"]  # type: ignore[index]
     assert warning.startswith("llm_model.openrouter_model_id is a new model") and 'stays "azure"' in warning
+
+
+@pytest.mark.anyio
+async def test_a_faq_write_says_which_flags_the_api_resets(sandbox: SandboxServer, settings: Settings) -> None:
+    """Issue 23 item 5: the API's update takes question and answer per item, so every FAQ write resets the
+    flags an answer carries; the answer says how many."""
+    items = stored(sandbox, RECEPTIONIST_ID)["faq_items"]
+    items[0] = {**items[0], "needs_human_answer": True, "source": "ai"}
+    sandbox.store.update(RECEPTIONIST_ID, {"faq_items": items})
+    flagged = sum(1 for i in items if i.get("needs_human_answer"))
+    sourced = sum(1 for i in items if i.get("source") is not None)
+    edit = {"op": "upsert", "list": "faq_items", "item": {"question": "Do you take walk-ins?", "answer": "Yes."}}
+    async with mcp_client(settings) as client:
+        result = await client.call_tool("update_assistant", {"id": RECEPTIONIST_ID, "edits": [edit], "dry_run": True})
+    warnings = result.structured_content["warnings"]  # type: ignore[index]
+    assert any(
+        f"needs_human_answer on {flagged} and source on {sourced} item(s)" in w and "new id" in w for w in warnings
+    ), warnings
+
+
+def test_a_faq_write_without_flags_says_nothing() -> None:
+    from revox_mcp.rules import faq_rewrite
+
+    assert faq_rewrite([{"id": "f1", "question": "Q", "answer": "A"}], {"faq_items": []}) == []
+    assert faq_rewrite([{"question": "Q", "answer": "A", "source": "human"}], {"prompt": "x"}) == []

@@ -78,6 +78,8 @@ class SandboxState:
     newer_fields: set[str] = field(default_factory=set)
     # POST /call: the configuration each call placed here would have run with, by call id.
     test_call_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Each POST /call body as received (tests check what a client sends, e.g. skip_calling_window).
+    call_requests: list[dict[str, Any]] = field(default_factory=list)
 
     def knows(self, problem: Any) -> bool:
         path = re.sub(r"\[\d+\]", "[]", problem.path)
@@ -350,6 +352,7 @@ async def create_call(request: Request) -> Response:
             return _validation_error(exc)
     call = placed_call(f"call_test_{len(state.test_call_configs) + 1:03d}", body, config, store.organization_id)
     state.test_call_configs[call["id"]] = config
+    state.call_requests.append(body)
     state.calls.insert(0, call)
     return JSONResponse({"call": call}, status_code=201)
 

@@ -253,6 +253,8 @@ async def place_test_call(ctx: ToolContext, args: PlaceTestCallArgs) -> ToolAnsw
         "assistant": config,
         "prompt_variables": args.prompt_variables,
         "metadata": {"placed_by": "revox-mcp place_test_call"},
+        # A test call is a "call now" dial (the SDK's words): outside the calling window it would wait for it.
+        "skip_calling_window": True,
     }
     call = await ctx.client.create_call(body)
     warnings = list(preview.warnings)
