@@ -65,13 +65,23 @@ Path = tuple[str | int, ...]
 
 
 def mask(secret: str) -> str:
-    if MASK_MARK in secret:
+    """`sk-…abcd`: a conventional type prefix and the last four characters, or `…` under 12 characters; an
+    Authorization value keeps its scheme (`Bearer …abcd`). A mask is its own mask; any other value holding
+    `…` is masked like the rest (else an ellipsis put before a stored token would show it)."""
+    if _MASK_SHAPE.fullmatch(secret):
         return secret
+    scheme = _SCHEME.match(secret)
+    if scheme:
+        return scheme.group() + mask(secret[scheme.end() :])
     if len(secret) < 12:
         return MASK_MARK
     # Keep a conventional type prefix ("sk-", "pk_") and nothing else of the start.
     prefix = secret[:3] if secret[2:3] in ("-", "_") else ""
     return f"{prefix}{MASK_MARK}{secret[-4:]}"
+
+
+# An Authorization value's scheme (`Bearer `, `Basic `...), kept in front of its mask.
+_SCHEME = re.compile(r"(?i:bearer|basic|token|digest|bot|apikey|api-key|sso-key|ssws) (?=\S)")
 
 
 def _url_spans(text: str) -> list[tuple[int, int]]:
@@ -106,7 +116,8 @@ def _header_spans(text: str) -> list[tuple[int, int]]:
     spans = [m.span(1) for m in _AUTHORIZATION.finditer(text)] if "uthorization" in text.lower() else []
     for match in _HEADER_LINE.finditer(text) if ":" in text else ():
         name = match.group(1)
-        if ("-" in name or "_" in name or name.lower() == "cookie") and credential_item(name):
+        # A line's name as a field's (`X-Api-Key`, not `Session-Length: 30 minutes`).
+        if ("-" in name or "_" in name or name.lower() == "cookie") and credential_name(name):
             start, end = match.span(2)
             while end > start and text[end - 1].isspace():
                 end -= 1
@@ -159,8 +170,9 @@ def is_masked(value: Any) -> bool:
 
 # The two shapes `mask` gives: "…" for a short secret, else an optional type prefix, "…" and four characters.
 # Only a value in one of them can be a mask sent back; any other text holding "…" is text.
-_MASK_SHAPE = re.compile(rf"(?s)(?:..[-_])?{MASK_MARK}.{{4}}|{MASK_MARK}")
-_LONG_MASK_SHAPE = re.compile(rf"(?s)(?:..[-_])?{MASK_MARK}.{{4}}")
+_SCHEMES = r"(?:(?i:bearer|basic|token|digest|bot|apikey|api-key|sso-key|ssws) )?"
+_MASK_SHAPE = re.compile(rf"(?s){_SCHEMES}(?:(?:..[-_])?{MASK_MARK}.{{4}}|{MASK_MARK})")
+_LONG_MASK_SHAPE = re.compile(rf"(?s){_SCHEMES}(?:..[-_])?{MASK_MARK}.{{4}}")
 _JSON_KEY = re.compile(r'(?<!\\)"([^"\\\n]{1,200}+)"\s*+:')
 
 
@@ -179,21 +191,26 @@ def may_hold_secrets(value: Any) -> bool:
     plain = text.replace('\\"', '"').replace("\\n", "\n")
     if any(credential_item(name) for name in set(_JSON_KEY.findall(plain))):
         return True
-    return bool(_text_parts(plain))
+    # Each string of the dump starts after a quote, not at a text's start or a line's: made a line start
+    # for the scans that begin there (a prompt opening with `X-Api-Key: ...`, a form body `api_key=...`).
+    starts = plain.replace('"', '"\n')
+    return bool(_text_parts(plain)) or bool(_param_spans(starts) or _header_spans(starts))
 
 
-def secret_spots(value: Any, path: Path = ()) -> Iterator[tuple[Path, Kind]]:
+def secret_spots(value: Any, path: Path = (), headers: bool = False) -> Iterator[tuple[Path, Kind]]:
     """Where the secrets are in a JSON value: (path, kind) with kind 'value' (the whole string is secret:
     under a key named like a credential, or a {key, value} entry whose key is) or 'text' (parts of it are)."""
     if not path and not may_hold_secrets(value):
         return
     if isinstance(value, dict):
+        named = credential_item if headers else credential_name
         for key, item in value.items():
             here = (*path, key)
-            if isinstance(key, str) and credential_name(key):
+            if isinstance(key, str) and named(key):
                 yield from _every_string(item, here)
             else:
-                yield from secret_spots(item, here)
+                # A map of headers ({"X-Auth-Key": ...}) has its keys read as header names.
+                yield from secret_spots(item, here, isinstance(key, str) and key.lower().endswith("headers"))
     elif isinstance(value, list):
         for index, item in enumerate(value):
             if _names_a_secret(item):
@@ -220,9 +237,12 @@ def _names_a_secret(entry: Any) -> bool:
     """A {key, value} entry (a header, a query parameter) whose value is secret: its key is named like a
     credential, or its value has a mask's shape (a mask moved under another name is one of ours: restored
     from its own place, or reported)."""
-    if not isinstance(entry, dict) or not isinstance(entry.get("value"), str) or not isinstance(entry.get("key"), str):
+    if not isinstance(entry, dict) or not isinstance(entry.get("value"), str):
         return False
-    return credential_item(entry["key"]) or bool(_MASK_SHAPE.fullmatch(entry["value"]))
+    name = entry.get("key", entry.get("name"))  # {key, value}; {name, value} as in HAR and OpenAPI
+    if not isinstance(name, str):
+        return False
+    return credential_item(name) or bool(_MASK_SHAPE.fullmatch(entry["value"]))
 
 
 def _get(value: Any, path: Path) -> Any:

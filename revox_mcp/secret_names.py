@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import re
+from urllib.parse import unquote
 
 # Whole words (after splitting) that name a credential on their own.
 CREDENTIAL_WORDS = frozenset(
@@ -29,6 +30,7 @@ CREDENTIAL_WORDS = frozenset(
         "passphrase",
         "auth",
         "authorization",
+        "authentication",
         "jwt",
         "session",
         "sessionid",
@@ -52,13 +54,21 @@ CREDENTIAL_ENDINGS = (
     "passwd",
     "passphrase",
     "apikey",
+    "authkey",
+    "passkey",
+    "appkey",
+    "userkey",
+    "writekey",
+    "licensekey",
+    "masterkey",
+    "hmackey",
+    "subscriptionkey",
     "privatekey",
     "secretkey",
     "accesskey",
     "signingkey",
     "sessionid",
     "sessid",
-    "signature",
     "credential",
     "credentials",
     "cookie",
@@ -69,6 +79,14 @@ CREDENTIAL_ENDINGS = (
 CREDENTIAL_PAIRS = frozenset(
     {
         ("api", "key"),
+        ("auth", "key"),
+        ("write", "key"),
+        ("subscription", "key"),
+        ("license", "key"),
+        ("master", "key"),
+        ("hmac", "key"),
+        ("app", "key"),
+        ("user", "key"),
         ("private", "key"),
         ("secret", "key"),
         ("access", "key"),
@@ -87,8 +105,10 @@ _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
 def words(name: str) -> tuple[str, ...]:
-    """The name's words, lowered, trailing numbers left out: `X-Hub-Signature-256` -> (x, hub, signature)."""
-    found = [w.lower() for w in _WORD.findall(name.replace("\u017f", "s").replace("\u212a", "K"))]
+    """The name's words, lowered, trailing numbers left out: `X-Hub-Signature-256` -> (x, hub, signature). A
+    percent-encoded name is read decoded (`api%5Fkey`)."""
+    plain = unquote(name) if "%" in name else name
+    found = [w.lower() for w in _WORD.findall(plain.replace("\u017f", "s").replace("\u212a", "K"))]
     while found and found[-1].isdigit():
         found.pop()
     return tuple(found)
@@ -103,6 +123,8 @@ def credential_name(name: str) -> bool:
     if not found:
         return False
     squashed = "".join(found)
+    if found[-1] in _ITEM_ONLY_WORDS:
+        return False
     return (
         found[-1] in CREDENTIAL_WORDS
         or squashed.endswith(CREDENTIAL_ENDINGS)
@@ -125,11 +147,14 @@ def credential_item(name: str) -> bool:
     )
 
 
+# Words that say credential for a header or a parameter (`X-Signature`, `?sig=`) but not for a field, where
+# they are as likely settings (an email `signature`).
+_ITEM_ONLY_WORDS = frozenset({"signature", "sig"})
 # A header may end in a plural (`X-Api-Keys`, `X-Access-Tokens`); a parameter so named is a count
 # (`max_tokens`).
 _HEADER_PLURALS = frozenset({"keys", "tokens", "secrets", "passwords", "cookies", "signatures"})
 
 
 def _hinted(name: str) -> bool:
-    lowered = name.lower().replace("\u017f", "s").replace("\u212a", "k")
+    lowered = (unquote(name) if "%" in name else name).lower().replace("\u017f", "s").replace("\u212a", "k")
     return any(hint in lowered for hint in CREDENTIAL_HINTS)

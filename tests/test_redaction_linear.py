@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from revox_mcp.redaction import mask, mask_text, may_hold_secrets, redact, restore_secrets, secrets_in
-from revox_mcp.secret_names import credential_item
+from revox_mcp.secret_names import credential_item, credential_name
 
 _USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])[0-9+.-]*[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s]+)@")
 _JSON = re.compile(r'(?<!\\)"([^"\\\n]{1,200})"\s*:\s*"((?:[^"\\]|\\.)*)"')
@@ -75,7 +75,7 @@ def reference_parts(text: str) -> list[tuple[int, int]]:
                 (m.start(2), m.start(2) + len(m.group(2).rstrip()))
                 for m in _HEADER_LINE.finditer(text)
                 if ("-" in m.group(1) or "_" in m.group(1) or m.group(1).lower() == "cookie")
-                and credential_item(m.group(1))
+                and credential_name(m.group(1))
             ]
         ),
     ]

@@ -152,7 +152,6 @@ async def test_renaming_the_parameter_around_a_stored_token_does_not_show_it(
     assert SECRET not in everything(read)
 
 
-@pytest.mark.xfail(strict=True, reason="review: mask() returns a secret holding '…' unmasked; an edit can add one")
 async def test_an_ellipsis_put_before_a_stored_token_does_not_unmask_it(
     sandbox: SandboxServer, settings: Settings
 ) -> None:
@@ -165,7 +164,6 @@ async def test_an_ellipsis_put_before_a_stored_token_does_not_unmask_it(
     assert SECRET not in everything(result) and SECRET not in everything(read)
 
 
-@pytest.mark.xfail(strict=True, reason="review: mask() returns a secret holding '…' unmasked")
 @pytest.mark.parametrize(
     "value",
     [
@@ -250,9 +248,6 @@ async def test_a_stored_curl_header_in_a_faq_answer_is_not_shown(sandbox: Sandbo
     assert SECRET not in json.dumps([getattr(r, "text", "") for r in resource.contents])
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: parameter names the URL decodes to a credential (api%5Fkey, authkey) are missed"
-)
 @pytest.mark.parametrize("name", ["api%5Fkey", "%6Bey", "authkey", "passkey", "appkey", "userkey"])
 def test_a_credential_parameter_spelled_otherwise_is_masked(name: str) -> None:
     assert SECRET not in mask_text(f"https://api.example/v1?{name}={SECRET}")
@@ -273,18 +268,11 @@ def test_the_shapes_the_commit_names_are_masked() -> None:
 # --- Credential names missed in structured values ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: a field ending in '_key' (auth_key, write_key, subscription_key) is not a secret"
-)
 @pytest.mark.parametrize("name", ["auth_key", "write_key", "subscription_key", "license_key", "master_key", "hmac_key"])
 def test_a_key_field_of_an_unknown_object_is_a_secret(name: str) -> None:
     assert credential_name(name) or SECRET not in json.dumps(redact({"integration": {name: SECRET}}))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: a header map keyed by header names (Ocp-Apim-Subscription-Key) is read with field strictness",
-)
 def test_a_header_map_in_an_unknown_object_is_masked() -> None:
     value = {"webhook": {"headers": {"Ocp-Apim-Subscription-Key": SECRET, "X-Auth-Key": SECRET[::-1]}}}
     shown = json.dumps(redact(value))
@@ -306,9 +294,6 @@ def test_a_numeric_password_is_masked() -> None:
     assert "90817263544536" not in json.dumps(redact({"pbx": {"password": 90817263544536}}))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: a stored unknown object's header map is shown in clear by get_assistant"
-)
 async def test_a_stored_header_map_is_not_shown(sandbox: SandboxServer, settings: Settings) -> None:
     sandbox.store.update(SALES, {"hubspot": {"headers": {"Ocp-Apim-Subscription-Key": SECRET}}})
     async with client(settings) as c:
@@ -564,10 +549,6 @@ def test_masking_a_secret_dense_text_is_fast() -> None:
 # --- False positives that damage a read-modify-write ------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: prompt lines like 'Session-Length: 30 minutes' are masked, and removing one moves its value",
-)
 def test_settings_lines_in_a_prompt_survive_removing_one() -> None:
     original = "Rules:\nSession-Length: 30 minutes\nAuth-Required: yes\nBe brief.\n"
     shown = mask_text(original)
@@ -633,9 +614,6 @@ async def test_a_page_starting_inside_a_secret_does_not_show_it(
     assert SECRET[into:] not in everything(page)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: a page ending in a secret glues the cut mark's '…' to it, and mask() then shows it"
-)
 async def test_a_page_ending_inside_a_secret_does_not_show_it(sandbox: SandboxServer, settings: Settings) -> None:
     prompt = "Be kind. " * 50 + f"Book at https://book.example/s?access_token={SECRET} now. " + "Be brief. " * 50
     sandbox.store.update(SALES, {"prompt": prompt})
@@ -653,9 +631,6 @@ async def test_a_page_ending_inside_a_secret_does_not_show_it(sandbox: SandboxSe
 # A text alone is scanned as itself and masked; inside any field it is not.
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: a field opening with a header line or a param (api_key=...) is not masked"
-)
 @pytest.mark.parametrize(
     "text",
     [f"X-Api-Key: {SECRET}\nBe kind.", f"api_key={SECRET}&lead={{{{lead}}}}", f"token={SECRET}"],
@@ -667,7 +642,6 @@ def test_a_field_starting_with_a_secret_shape_is_masked(text: str) -> None:
     assert SECRET not in json.dumps(redact([{"answer": text}]))
 
 
-@pytest.mark.xfail(strict=True, reason="review: a stored form body template api_key=... is shown by get_assistant")
 async def test_a_stored_form_body_template_is_not_shown(sandbox: SandboxServer, settings: Settings) -> None:
     sandbox.store.update(SALES, {"custom_tools": [tool(body=f"api_key={SECRET}&lead={{{{lead}}}}")]})
     async with client(settings) as c:
@@ -677,7 +651,6 @@ async def test_a_stored_form_body_template_is_not_shown(sandbox: SandboxServer, 
     assert SECRET not in json.dumps([getattr(r, "text", "") for r in resource.contents])
 
 
-@pytest.mark.xfail(strict=True, reason="review: a stored prompt opening with 'X-Api-Key: ...' is shown in clear")
 async def test_a_stored_prompt_opening_with_a_header_line_is_not_shown(
     sandbox: SandboxServer, settings: Settings
 ) -> None:
@@ -770,7 +743,6 @@ def mask_text_value(secret: str) -> str:
     return mask(secret)
 
 
-@pytest.mark.xfail(strict=True, reason="review: 'Bearer …cdef' for a masked Authorization header is written silently")
 def test_a_mask_sent_with_its_scheme_is_restored_or_reported() -> None:
     current = {"custom_tools": [tool(headers=[{"key": "Authorization", "value": f"Bearer {SECRET}"}])]}
     candidate = {"custom_tools": [tool(headers=[{"key": "Authorization", "value": "Bearer …cdef"}])]}
@@ -863,9 +835,6 @@ def test_the_credential_after_any_authorization_scheme_is_masked(header: str, sc
     assert SECRET not in mask_text(f"POST /v1/leads\n{header}: {scheme} {SECRET}\n\n{{{{lead}}}}")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: a prompt opening with a header line is journalled in clear (raw rows, both backends)"
-)
 async def test_a_prompt_opening_with_a_header_line_is_journalled_masked(
     sandbox: SandboxServer, journal_on: dict[str, Any]
 ) -> None:
@@ -881,16 +850,11 @@ async def test_a_prompt_opening_with_a_header_line_is_journalled_masked(
     assert SECRET not in journal_rows(journal_on)
 
 
-@pytest.mark.xfail(strict=True, reason="review: header names X-Authentication / Authentication are not credentials")
 @pytest.mark.parametrize("name", ["X-Authentication", "Authentication"])
 def test_an_authentication_header_is_a_secret(name: str) -> None:
     assert credential_item(name)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: a text setting named *_signature (email/SMS signature) is masked; appending to it loses it",
-)
 def test_an_email_signature_setting_is_not_masked_and_survives_an_append() -> None:
     current = {"email": {"email_signature": "Best regards, the ACME Solar team"}}
     shown = redact(current)
@@ -935,9 +899,6 @@ def test_two_entries_with_the_same_key_keep_their_secrets() -> None:
 # --- A secret an agent sends, in every channel ------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: a sent prompt opening with 'X-Api-Key: ...' is echoed in the answer and journalled"
-)
 async def test_a_sent_header_line_prompt_is_masked_everywhere(
     sandbox: SandboxServer, journal_on: dict[str, Any], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -251,7 +251,7 @@ async def test_header_query_and_url_secrets_are_masked_everywhere(sandbox: Sandb
             assert secret.encode() not in file.read_bytes(), f"{file.name} keeps {secret}"
     tool = read.structured_content["assistant"]["custom_tools"][0]  # type: ignore[index]
     assert tool["url"] == "https://…@hooks.acme.example/book"
-    assert [h["value"] for h in tool["headers"]] == ["…3456", "…4321", "application/json"]
+    assert [h["value"] for h in tool["headers"]] == ["Bearer …3456", "…4321", "application/json"]
     assert [p["value"] for p in tool["query_params"]] == ["qp-…6666", "fr"]
     assert read.structured_content["assistant"]["webhook_url"] == "https://…@hooks.acme.example/calls"  # type: ignore[index]
 
