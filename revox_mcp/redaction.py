@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import copy
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -128,26 +129,33 @@ def _header_spans(text: str) -> list[tuple[int, int]]:
 # One answer asks about the same long text several times (is there a secret, where, mask it): the last few
 # texts' spans are kept rather than scanned again.
 @functools.lru_cache(maxsize=16)
-def _text_parts(text: str) -> tuple[tuple[int, int], ...]:
-    """(start, end) of every secret inside `text`, in order, without overlaps: a span overlapping one found
-    by an earlier pattern is left out. Linear in the text (plus a log factor in the secrets found)."""
-    parts: list[tuple[int, int]] = []
-    scans = [_url_spans] + ([_param_spans, _json_spans, _header_spans] if _has_hint(text) else [])
-    for spans in scans:
-        kept: list[tuple[int, int]] = []
+def _scan(text: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, kind) of every secret inside `text`, in order, without overlaps: a span overlapping one
+    found by an earlier pattern is left out. Kinds: url (userinfo), param, json, header. Linear in the text
+    (plus a log factor in the secrets found)."""
+    parts: list[tuple[int, int, str]] = []
+    scans = [("url", _url_spans)]
+    if _has_hint(text):
+        scans += [("param", _param_spans), ("json", _json_spans), ("header", _header_spans)]
+    for kind, spans in scans:
+        kept: list[tuple[int, int, str]] = []
         for s, e in spans(text):  # in order: one overlapping the last kept of this scan is left out too
             fits = e > s and (not kept or kept[-1][1] <= s) and not _overlaps(parts, s, e)
             if fits and not _is_placeholder(text, s, e):
-                kept.append((s, e))
+                kept.append((s, e, kind))
         parts = sorted(parts + kept) if parts and kept else parts or kept
     return tuple(parts)
+
+
+def _text_parts(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple((s, e) for s, e, _ in _scan(text))
 
 
 def _is_placeholder(text: str, start: int, end: int) -> bool:
     return text.startswith("{{", start, end) and text.endswith("}}", start, end)
 
 
-def _overlaps(parts: list[tuple[int, int]], start: int, end: int) -> bool:
+def _overlaps(parts: list[tuple[int, int, str]], start: int, end: int) -> bool:
     """Whether [start, end) overlaps one of `parts` (sorted, disjoint)."""
     at = bisect.bisect_left(parts, (end,))
     return at > 0 and parts[at - 1][1] > start
@@ -348,51 +356,84 @@ def restore_secrets(candidate: dict[str, Any], stored: dict[str, Any]) -> list[t
 
 
 def _restored_text(sent: str, original: str) -> tuple[str, list[str]]:
-    """`sent` with each masked secret part replaced by the stored text's secret of the same kind and mask in
-    the same place: the same URL up to it (a URL's userinfo: the same host after it), so an edit elsewhere in
-    a prompt keeps its link's token, and a secret never moves to another host or parameter."""
+    """`sent` with each masked secret part replaced by the stored text's secret of the same kind and mask at
+    the same place, read on the masked texts: a URL part's whole word up to it (its scheme, host, path and
+    parameter name; userinfo with the host after it), a JSON or header part's line up to it. Where the
+    number of parts with one place and mask differs between the two texts (a line removed, a copy added),
+    none of them is restored: which is which cannot be told. So an edit elsewhere keeps a link's token, and a
+    secret never moves to another host, parameter, key or line."""
     if original and mask_text(original) == sent:
         return original, []
-    stored: dict[tuple[bool, str, str, str], list[str]] = {}
-    for start, end in _text_parts(original):
-        stored.setdefault(_part_key(original, start, end), []).append(original[start:end])
+    stored: dict[tuple[str, ...], list[str]] = {}
+    for key, _start, _end, secret in _placed_parts(original, masked=False):
+        stored.setdefault(key, []).append(secret)
+    placed = [p for p in _placed_parts(sent, masked=True) if MASK_MARK in p[3]]
+    counts: dict[tuple[str, ...], int] = {}
+    for key, *_ in placed:
+        counts[key] = counts.get(key, 0) + 1
     out, last, unmatched = [], 0, []
-    for start, end in _text_parts(sent):
-        piece = sent[start:end]
-        if MASK_MARK not in piece:
-            continue
-        same = stored.get(_part_key(sent, start, end, masked=True))
-        if same:
-            out += [sent[last:start], same.pop(0)]
+    taken: dict[tuple[str, ...], int] = {}
+    for key, start, end, piece in placed:
+        same = stored.get(key, [])
+        if same and len(same) == counts[key]:
+            at = taken.get(key, 0)
+            taken[key] = at + 1
+            out += [sent[last:start], same[at]]
             last = end
-        elif _LONG_MASK_SHAPE.fullmatch(piece) or (piece == MASK_MARK and sent[end : end + 1] == "@"):
-            unmatched.append(piece)
+        elif same or _LONG_MASK_SHAPE.fullmatch(piece) or (piece == MASK_MARK and sent[end : end + 1] == "@"):
+            unmatched.append(piece)  # a secret was stored at this place (or it looks like one of ours)
     return "".join(out) + sent[last:], unmatched
 
 
-# What ends the word a secret part sits in (a URL has none of these), and how far back it is looked for.
-_WORD_ENDS = re.compile(r"""[\s"'()<>\[\],]""")
-_CONTEXT_CHARS = 2_000
-
-
-def _part_key(text: str, start: int, end: int, masked: bool = False) -> tuple[bool, str, str, str]:
-    """A secret part's kind (URL userinfo or not), mask and place: its word up to it (`https://x/a?token=`)
-    and, for userinfo, the host after it. `masked`: the part is already a mask."""
-    userinfo = text[end : end + 1] == "@"
-    piece = text[start:end]
-    begin = max(0, start - _CONTEXT_CHARS)
-    before = text[begin:start]
-    ends = [m.end() for m in _WORD_ENDS.finditer(before)]
-    host = _HOST.match(text, end + 1) if userinfo else None
-    return (
-        userinfo,
-        piece if masked else (MASK_MARK if userinfo else mask(piece)),
-        before[ends[-1] :] if ends else before,
-        host.group() if host else "",
-    )
-
-
+# How far back the place of a line's secret part (a JSON pair, a header) is read.
+_LINE_CHARS = 300
+_WORD = re.compile(r"\S+")
 _HOST = re.compile(r"[^/?#\s]{0,300}")
+
+
+def _placed_parts(text: str, masked: bool) -> list[tuple[tuple[str, ...], int, int, str]]:
+    """(place key, start, end, the part) of each secret part of `text`; the key is read on the text as
+    masked (`masked`: it already is), so a stored text and its masked read agree. A URL part's place is a
+    digest of its whole word up to it, taken as the word is read (one pass, however long the URL); a line's
+    place is its text up to the part, read back at most _LINE_CHARS."""
+    parts = _scan(text)
+    if not parts:
+        return []
+    shown, offsets = _masked_offsets(text, parts) if not masked else (text, [(s, e) for s, e, _ in parts])
+    words = [m.span() for m in _WORD.finditer(shown)]
+    starts = [w[0] for w in words]
+    placed = []
+    word_at, read_to, digest = -1, 0, hashlib.sha256()
+    for (start, end, kind), (m_start, m_end) in zip(parts, offsets, strict=True):
+        piece = shown[m_start:m_end]
+        if kind in ("url", "param"):
+            here = bisect.bisect_right(starts, m_start) - 1
+            if here != word_at:
+                word_at, read_to, digest = here, words[here][0], hashlib.sha256()
+            digest.update(shown[read_to:m_start].encode())
+            read_to = m_start
+            host = _HOST.match(shown, m_end + 1).group() if kind == "url" else ""  # type: ignore[union-attr]
+            key: tuple[str, ...] = (kind, piece, digest.copy().hexdigest(), host)
+        else:
+            line = shown.rfind("\n", max(0, m_start - _LINE_CHARS), m_start) + 1
+            # A line too long to read back is never the same place: the two sides' markers differ.
+            key = (kind, piece, shown[line:m_start] if line or m_start <= _LINE_CHARS else f"\0too far {masked}")
+        placed.append((key, start, end, text[start:end]))
+    return placed
+
+
+def _masked_offsets(text: str, parts: tuple[tuple[int, int, str], ...]) -> tuple[str, list[tuple[int, int]]]:
+    """The text masked as mask_text masks it, and where each part's mask is in it."""
+    out, offsets, last, at = [], [], 0, 0
+    for start, end, _kind in parts:
+        shown = MASK_MARK if text[end : end + 1] == "@" else mask(text[start:end])
+        out.append(text[last:start])
+        at += start - last
+        offsets.append((at, at + len(shown)))
+        out.append(shown)
+        at += len(shown)
+        last = end
+    return "".join(out) + text[last:], offsets
 
 
 # Keys that identify a list item, in the order they are tried: custom tools by name, headers by key...

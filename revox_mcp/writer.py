@@ -57,7 +57,7 @@ from revox_mcp.messages import render_path, shorten
 from revox_mcp.models import ALWAYS_READ, AssistantUpdate
 from revox_mcp.policy import Policy, changed_paths, with_secret_destinations
 from revox_mcp.progress import Progress, no_progress
-from revox_mcp.redaction import may_hold_secrets, redact, restore_secrets, scrub, secrets_in
+from revox_mcp.redaction import may_hold_secrets, redact, restore_secrets, scrub, scrub_json, secrets_in
 from revox_mcp.rules import faq_rewrite, warnings_for
 from revox_mcp.schemas import body_schema
 from revox_mcp.secret_digests import hidden_changes, not_held
@@ -221,12 +221,18 @@ class AssistantWriter:
         _check_read(assistant_id, current, needs or {})
         await progress(1, WRITE_STEPS, f"Read {assistant_id}")
         check_version(expected_updated_at, current.get("updated_at"))
-        # Off the event loop: edits on a long prompt are CPU work, and other sessions must not wait.
-        state, touched = await anyio.to_thread.run_sync(build, current)
+
+        def prepare(current: State) -> tuple[State, set[str], State, list[str]]:
+            state, touched = build(current)
+            candidate = {f: comparable(f, state.get(f)) for f in sorted(touched)}
+            # Extra fields too: a masked secret inside one is restored like any other, never written.
+            unmasked = _unmask_secrets(candidate, current, prefix, revert=held is not None)
+            return state, touched, candidate, _leave_out_nulls(candidate) + unmasked
+
+        # Off the event loop: edits on a long prompt, and restoring the secrets of a long text, are CPU work,
+        # and other sessions must not wait.
+        state, touched, candidate, warnings = await anyio.to_thread.run_sync(prepare, current)
         extras = self._extra_fields(touched, prefix, state)
-        candidate = {f: comparable(f, state.get(f)) for f in sorted(touched)}
-        # Extra fields too: a masked secret inside one is restored like any other, never written.
-        warnings = _leave_out_nulls(candidate) + _unmask_secrets(candidate, current, prefix, revert=held is not None)
         self._check_restored(candidate, held_secrets, prefix)
         stored = {f: comparable(f, current.get(f)) for f in candidate}
         checked = {f: v for f, v in candidate.items() if f not in extras}
@@ -302,6 +308,11 @@ class AssistantWriter:
         # None when nothing is recorded (--no-journal): the answer then says 'not journalled'.
         recorded, before = _journal_form(current, stored, body)
         hidden = hidden_changes(self._client.settings.digest_key, stored, body)
+        # A reason or an edit may quote a secret the change sets (a reason naming the new key, a replace_text
+        # that fills a header line): scrubbed with the secrets of what is sent.
+        quotes = journal_fields.get("reason") or journal_fields.get("edits")
+        quoted = secrets_in(body) if quotes and may_hold_secrets(body) else set()
+        kept_fields = scrub_json(redact(journal_fields), quoted)
         # Shielded: a call cancelled while its row is written still learns the row's id, and ends it below.
         with anyio.CancelScope(shield=True):
             change_id = (
@@ -312,7 +323,7 @@ class AssistantWriter:
                     before=redact(before),
                     grace_s=self._client.settings.grace_s,
                     secret_digests=hidden,
-                    **redact(journal_fields),
+                    **kept_fields,
                 )
                 or None
             )

@@ -17,7 +17,7 @@ from revox_mcp.journal import JournalEntry
 from revox_mcp.messages import shorten
 from revox_mcp.models import LIST_KEYS, AssistantUpdate
 from revox_mcp.policy import Policy
-from revox_mcp.redaction import mask_text, scrub, secrets_in
+from revox_mcp.redaction import mask_text, redact, scrub, secrets_in
 from revox_mcp.schemas import JsonSchema, body_schema, for_profile, partial_patch, portable_schema
 from revox_mcp.tool_models import (
     AssistantAnswer,
@@ -223,16 +223,19 @@ def _last_step(outcome: WriteOutcome) -> str:
 
 async def get_assistant(ctx: ToolContext, args: GetAssistantArgs) -> ToolAnswer:
     stored = await ctx.client.get_assistant(args.id)
+    # Masked before anything is cut, paged or searched: a page starting (or a cut ending) inside a secret
+    # would show its characters, and a search of the clear text would answer whether a guess is in it.
+    shown = await anyio.to_thread.run_sync(redact, stored)
     answer: dict[str, Any] = {}
     lines = [f"Assistant {_label(stored)}, updated_at {stored.get('updated_at')}."]
     if args.fields is None and args.faq_query is None:
-        answer["assistant"], answer["cut"] = bounded(stored)
+        answer["assistant"], answer["cut"] = bounded(shown)
         lines += [_cut_line(c) for c in answer["cut"]]
     else:
         fields = list(args.fields or [])
         if args.faq_query is not None and "faq_items" not in fields:
             fields.append("faq_items")
-        answer["assistant"], answer["missing"] = selected(stored, fields)
+        answer["assistant"], answer["missing"] = selected(shown, fields)
         # Sizing, searching and slicing a long list is CPU work that grows with the assistant: off the loop.
         answer["pages"] = await anyio.to_thread.run_sync(_pages, ctx, args, answer["assistant"], fields)
         lines += [_page_line(p) for p in answer["pages"]]
