@@ -14,7 +14,7 @@ SUITE_PKG="@modelcontextprotocol/conformance@0.1.16"
 CACHE=.cache/conformance
 BASELINE=scripts/conformance-baseline.yml
 # The scenarios that apply to revox-mcp: each must run and pass (a guard against a suite that skips one).
-REQUIRED="server-initialize ping tools-list tools-call-error server-sse-multiple-streams dns-rebinding-protection
+REQUIRED="server-initialize ping tools-list server-sse-multiple-streams dns-rebinding-protection
 resources-list prompts-list logging-set-level completion-complete"
 
 say() { echo "conformance: $*" >&2; }
