@@ -40,7 +40,7 @@ from revox_mcp.progress import Progress, no_progress
 from revox_mcp.prompts import PROMPTS
 from revox_mcp.redaction import redact, scrub, scrub_json, secrets_in
 from revox_mcp.tool_models import ASSISTANT_ID_PATTERN
-from revox_mcp.tools import TOOLS_BY_NAME, PublishedTool, ToolContext, field_schema, publish, tool_schemas
+from revox_mcp.tools import PublishedTool, ToolContext, field_schema, publish, tool_schemas, why_not_offered
 from revox_mcp.tools.base import ToolAnswer
 from revox_mcp.writer import AssistantWriter
 
@@ -137,7 +137,7 @@ class RevoxServer:
     ) -> types.CallToolResult:
         tool = self.tools.get(params.name)
         if tool is None:
-            raise MCPError(INVALID_PARAMS, unknown_tool(params.name, self.tools))
+            raise MCPError(INVALID_PARAMS, unknown_tool(params.name, self.tools, self.policy))
         actor = _actor(ctx)
         if actor is not None and actor.read_only and not tool.spec.read_only:
             return _error_result(
@@ -229,11 +229,12 @@ async def on_completion(
     return await ctx.lifespan_context.completer.complete(params)
 
 
-def unknown_tool(name: str, tools: dict[str, PublishedTool]) -> str:
+def unknown_tool(name: str, tools: dict[str, PublishedTool], policy: Policy) -> str:
     """Why a tools/call names no tool offered here (a protocol error, -32602, as the 2025-11-25 spec says): the
-    name, the nearest offered names, and all of them."""
-    if name in TOOLS_BY_NAME:
-        return f"{name} is disabled: this server is read-only (operator policy). Read tools: {', '.join(tools)}."
+    name, the nearest offered names, and all of them; for a tool of ours the policy leaves out, why."""
+    reason = why_not_offered(name, policy)
+    if reason is not None:
+        return f"{name} is disabled: {reason}. Tools here: {', '.join(tools)}."
     near = nearest(name, tools, 2)
     hint = f" Did you mean {' or '.join(near)}?" if near else ""
     return f"Unknown tool {shorten(name)}.{hint} Tools here: {', '.join(tools)}."

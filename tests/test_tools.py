@@ -219,6 +219,12 @@ async def test_an_unknown_tool_is_a_protocol_error_naming_the_nearest_tools(sett
     assert unlike.value.message.startswith('Unknown tool "xxx') and len(unlike.value.message) < 600
 
 
+async def test_a_tool_the_operator_did_not_enable_says_why(settings: Settings) -> None:
+    async with mcp_client(settings) as client:  # no test numbers: place_test_call is not offered
+        with pytest.raises(MCPError, match="place_test_call is disabled: the operator named no test numbers"):
+            await client.call_tool("place_test_call", {"assistant_id": SALES_QUALIFIER_ID, "phone_number": "+1415"})
+
+
 @pytest.mark.parametrize("mode", MODES)
 async def test_tool_annotations(settings: Settings, mode: str) -> None:
     async with mcp_client(settings, mode) as client:
