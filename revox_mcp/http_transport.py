@@ -26,6 +26,8 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from revox_mcp.actors import Actor, actor_for
 from revox_mcp.config import DEFAULT_HTTP_PORT, DEFAULT_MAX_BODY_BYTES, DEFAULT_SESSIONS_PER_PERSON, Settings
+from revox_mcp.event_store import EventBudget, EventLimits, resume_sessions
+from revox_mcp.messages import shorten
 from revox_mcp.policy import Policy
 from revox_mcp.server import build_server
 from revox_mcp.serving import is_loopback
@@ -36,6 +38,7 @@ TOKEN_ENV = "REVOX_MCP_TOKEN"
 MCP_PATH = "/mcp"
 MIN_TOKEN_CHARS = 32
 SESSION_HEADER = b"mcp-session-id"
+LAST_EVENT_ID_HEADER = "last-event-id"
 # Sessions open at once, for everyone: the SDK's own default cap (where it answers 503 to a new one).
 MAX_SESSIONS = 10_000
 # Headers a request may carry once: a repeat could be read one way here and another way by the MCP layer.
@@ -72,6 +75,8 @@ class HttpLimits:
     max_header_bytes: int = 16_384
     sessions_per_person: int = DEFAULT_SESSIONS_PER_PERSON
     max_sessions: int = MAX_SESSIONS
+    # What is kept of each session's streams for a client to resume (not with `stateless`: see BearerGuard).
+    events: EventLimits = field(default_factory=EventLimits)
 
     def uvicorn_options(self) -> dict[str, Any]:
         return {
@@ -152,9 +157,13 @@ def build_http_app(
     settings: Settings, policy: Policy, options: HttpOptions, port: int, profile: str = "portable"
 ) -> ASGIApp:
     server = build_server(settings, policy, profile)
+    # Replicas share no streams, so a stateless server keeps none: it sends no priming event (clients then
+    # do not try to resume) and BearerGuard answers a Last-Event-ID with why not.
+    events = None if options.stateless else EventBudget(options.limits.events)
     app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         stateless_http=options.stateless,
+        retry_interval=events.limits.retry_ms if events else None,
         transport_security=options.security(port),
         host=options.host,
         max_request_body_size=options.max_body_bytes,
@@ -163,6 +172,8 @@ def build_http_app(
         max_sessions=options.limits.max_sessions + options.limits.max_connections + 1,
     )
     security = options.security(port)
+    if events is not None and not resume_sessions(server.session_manager, events):
+        events = None
 
     async def close_session(session_id: bytes) -> None:
         # SDK 2.3 has no public way to end a session but the client's DELETE; its manager's table of
@@ -185,6 +196,7 @@ def build_http_app(
         session_caps=(options.limits.sessions_per_person, options.limits.max_sessions),
         close_session=close_session,
         sdk_sessions=lambda: len(getattr(server.session_manager, "_server_instances", {})),
+        events=events,
     )
 
 
@@ -207,8 +219,11 @@ class BearerGuard:
         session_caps: tuple[int, int] = (HttpLimits.sessions_per_person, HttpLimits.max_sessions),
         close_session: Callable[[bytes], Awaitable[None]] | None = None,
         sdk_sessions: Callable[[], int] | None = None,
+        events: EventBudget | None = None,
     ) -> None:
         self._app = app
+        # The streams' events kept for resumption (None: stateless, or none kept); public for tests and benches.
+        self.events = events
         self._sessions = sessions
         self._session_caps = session_caps
         self._close_session = close_session
@@ -256,7 +271,8 @@ class BearerGuard:
         scope.setdefault("state", {})["revox_actor"] = actor if scheme.lower() == b"bearer" else None
         who = actor.name if actor is not None else None
         session = headers.get(SESSION_HEADER.decode())
-        refused = self._session_refusal(session, who)
+        resuming = headers.get(LAST_EVENT_ID_HEADER) if scope.get("method") == "GET" else None
+        refused = self._session_refusal(session, who) or self._resume_refusal(resuming, session)
         if refused is not None:
             await _json(send, refused[0], _rpc_error(refused[1]))
             return
@@ -290,6 +306,27 @@ class BearerGuard:
                 "Open your own session (initialize without an mcp-session-id header)."
             )
         return None
+
+    def _resume_refusal(self, last: bytes | None, session: bytes | None) -> tuple[int, str] | None:
+        """400 for a GET's Last-Event-ID that cannot be resumed here, with why: the SDK would answer it with an
+        empty stream (or, stateless, with none), which leaves a client waiting for an answer that never comes."""
+        if last is None:
+            return None
+        again = "Send the request again; for a write, first call list_changes to see whether it landed."
+        if not self._sessions:
+            return 400, (
+                "This server runs with --stateless: replicas keep no streams (they share only the journal), so a "
+                f"dropped stream cannot be resumed with Last-Event-ID. {again}"
+            )
+        events, wanted = self.events, last.decode("latin-1")
+        if events is None:
+            return 400, f"This server keeps no streams to resume with Last-Event-ID. {again}"
+        if session is not None and events.holds(session.decode("latin-1"), wanted):
+            return None
+        return 400, (
+            f"Event {shorten(wanted)} of this session is not held (events are kept {events.limits.max_age_s:g} s, "
+            f"and only the newest part of a long stream): the rest of that stream cannot be replayed. {again}"
+        )
 
     def _noting_owner(self, send: Send, who: str | None, session: bytes | None, ending: bool) -> Send:
         """`send`, noting the owner of a session the answer opens (closing their oldest, or everyone's, past
@@ -332,6 +369,8 @@ class BearerGuard:
         return closing
 
     def _forget(self, session: bytes) -> None:
+        if self.events is not None:
+            self.events.end_session(session.decode("latin-1"))
         if session in self._owners:
             who = self._owners.pop(session)
             mine = self._by_person.get(who, {})

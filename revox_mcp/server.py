@@ -1,8 +1,9 @@
 """The MCP server: tools/list publishes each tool's schema exactly; tools/call validates, calls, answers.
 
 Built on the SDK's low-level `Server` because it publishes the schema we give it byte for byte
-(the high-level MCPServer derives its own from signatures). Every failure becomes a tool result
-with `isError` and advice; no traceback and no API key ever reaches the client.
+(the high-level MCPServer derives its own from signatures). Every failure of a call becomes a tool result
+with `isError` and advice; a tool or resource that is not here is a protocol error (-32602) with advice. No
+traceback and no API key ever reaches the client.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from mcp_types import INVALID_PARAMS
 
 from revox_mcp import __version__, client_logs
 from revox_mcp.actors import Actor
-from revox_mcp.answer_bounds import within_ceiling
+from revox_mcp.answer_bounds import nearest, within_ceiling
 from revox_mcp.bounds import measure
 from revox_mcp.catalog import Catalog
 from revox_mcp.client import RevoxClient
@@ -39,7 +40,7 @@ from revox_mcp.progress import Progress, no_progress
 from revox_mcp.prompts import PROMPTS
 from revox_mcp.redaction import redact, scrub, scrub_json, secrets_in
 from revox_mcp.tool_models import ASSISTANT_ID_PATTERN
-from revox_mcp.tools import TOOLS_BY_NAME, PublishedTool, ToolContext, field_schema, publish, tool_schemas
+from revox_mcp.tools import PublishedTool, ToolContext, field_schema, publish, tool_schemas, why_not_offered
 from revox_mcp.tools.base import ToolAnswer
 from revox_mcp.writer import AssistantWriter
 
@@ -134,15 +135,9 @@ class RevoxServer:
     async def on_call_tool(
         self, ctx: ServerRequestContext[ServerState], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        tools = self.tools
-        tool = tools.get(params.name)
-        if tool is None and params.name in TOOLS_BY_NAME:
-            return _error_result(
-                f"{params.name} is disabled: this server is read-only (operator policy). Read tools: "
-                f"{', '.join(tools)}."
-            )
+        tool = self.tools.get(params.name)
         if tool is None:
-            return _error_result(f"Unknown tool '{params.name}'. Available tools: {', '.join(tools)}.")
+            raise MCPError(INVALID_PARAMS, unknown_tool(params.name, self.tools, self.policy))
         actor = _actor(ctx)
         if actor is not None and actor.read_only and not tool.spec.read_only:
             return _error_result(
@@ -171,7 +166,13 @@ class RevoxServer:
     async def on_read_resource(
         self, ctx: ServerRequestContext[ServerState], params: types.ReadResourceRequestParams
     ) -> types.ReadResourceResult:
-        text = await read_resource(str(params.uri), ctx.lifespan_context, self.tools)
+        uri = str(params.uri)
+        try:
+            text = await read_resource(uri, ctx.lifespan_context, self.tools)
+        except MCPError as exc:
+            # The URI asked for, in `data.uri` (2025-11-25, resources: error handling), so a client can tell
+            # which read failed; masked like any text we send (a URL's userinfo or token parameter).
+            raise MCPError(exc.code, exc.message, {"uri": scrub(uri, secrets_in(uri))}) from None
         return types.ReadResourceResult(
             contents=[types.TextResourceContents(uri=str(params.uri), mime_type="application/json", text=text)]
         )
@@ -228,6 +229,17 @@ async def on_completion(
     return await ctx.lifespan_context.completer.complete(params)
 
 
+def unknown_tool(name: str, tools: dict[str, PublishedTool], policy: Policy) -> str:
+    """Why a tools/call names no tool offered here (a protocol error, -32602, as the 2025-11-25 spec says): the
+    name, the nearest offered names, and all of them; for a tool of ours the policy leaves out, why."""
+    reason = why_not_offered(name, policy)
+    if reason is not None:
+        return f"{name} is disabled: {reason}. Tools here: {', '.join(tools)}."
+    near = nearest(name, tools, 2)
+    hint = f" Did you mean {' or '.join(near)}?" if near else ""
+    return f"Unknown tool {shorten(name)}.{hint} Tools here: {', '.join(tools)}."
+
+
 async def read_resource(uri: str, state: ServerState, tools: dict[str, PublishedTool]) -> str:
     """The JSON text of a resource; an unknown URI or a failed read is a protocol error with advice."""
     kind, _, name = uri.removeprefix("revox://").partition("/")
@@ -250,8 +262,8 @@ async def read_resource(uri: str, state: ServerState, tools: dict[str, Published
         return await anyio.to_thread.run_sync(lambda: json.dumps(redact(assistant), ensure_ascii=False))
     raise MCPError(
         INVALID_PARAMS,
-        f"Unknown resource {uri!r}. Readable: {ASSISTANT_URI}, {SCHEMA_URI} and {FIELD_SCHEMA_URI} with tool one of "
-        f"{', '.join(tools)}.",
+        f"Unknown resource {shorten(uri)}. Readable: {ASSISTANT_URI}, {SCHEMA_URI} and {FIELD_SCHEMA_URI} with tool "
+        f"one of {', '.join(tools)}.",
     )
 
 

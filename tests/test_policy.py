@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult
 
 from revox_mcp.cli import main
@@ -93,8 +94,9 @@ async def test_read_only_lists_only_read_tools_and_refuses_writes(sandbox: Sandb
             "list_assistants", "get_assistant", "list_changes", "list_voices", "list_phone_numbers", "search_calls",
             "get_call", "change_impact",
         }  # fmt: skip
-        result = await client.call_tool("update_assistant", {"id": SALES, "patch": {"name": "x"}})
-    assert result.is_error and "read-only" in text_of(result)
+        # Not offered, so an unknown tool to the protocol (-32602), with the reason it is not offered.
+        with pytest.raises(MCPError, match="update_assistant is disabled: this server is read-only"):
+            await client.call_tool("update_assistant", {"id": SALES, "patch": {"name": "x"}})
     assert sandbox.app.state.sandbox.requests == []
 
 

@@ -11,7 +11,7 @@ import anyio
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
-from mcp_types import CallToolResult
+from mcp_types import INVALID_PARAMS, CallToolResult
 
 from revox_mcp import schema_files
 from revox_mcp.config import Settings
@@ -483,12 +483,19 @@ async def test_resources_for_assistants_and_schemas(settings: Settings) -> None:
         # One field's detailed schema: what a nested error points to, about a kilobyte instead of 45.
         voice = json.loads(text_of_resource(await client.read_resource("revox://schemas/update_assistant/voice")))
         size = json.loads(text_of_resource(await client.read_resource("revox://schemas/search_calls/page_size")))
-        with pytest.raises(MCPError, match="Unknown resource"):
+        with pytest.raises(MCPError, match="Unknown resource") as unknown:
             await client.read_resource("revox://schemas/drop_tables")
+        # 2025-11-25, resources: -32602 with the URI asked for in data.uri (every failed read), masked.
+        assert (unknown.value.code, unknown.value.data) == (INVALID_PARAMS, {"uri": "revox://schemas/drop_tables"})
+        with pytest.raises(MCPError) as keyed:
+            await client.read_resource("https://bob:hunter2-secret@example.com/x?token=abcdef123456")
+        assert keyed.value.data == {"uri": "https://…cret@example.com/x?token=…3456"}
+        assert "hunter2" not in keyed.value.message and "abcdef" not in keyed.value.message
         with pytest.raises(MCPError, match="update_assistant has no field 'colour'"):
             await client.read_resource("revox://schemas/update_assistant/colour")
-        with pytest.raises(MCPError, match="No assistant"):
+        with pytest.raises(MCPError, match="No assistant") as missing:
             await client.read_resource("revox://assistants/nope")
+        assert missing.value.data == {"uri": "revox://assistants/nope"}
     assert voice == published["detailed_input"]["properties"]["patch"]["properties"]["voice"]
     assert "speed" in json.dumps(voice) and size["maximum"] == 100
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import jsonschema
 import pytest
-from mcp_types import CallToolResult
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS, CallToolResult
 
 from revox_mcp.config import Settings
 from revox_mcp.models import AssistantUpdate
@@ -203,9 +204,25 @@ async def test_text_content_carries_the_same_answer_for_clients_without_structur
     assert json.loads(payload) == result.structured_content
 
 
-async def test_unknown_tool_is_an_error_result(settings: Settings) -> None:
-    result = await call(settings, "delete_assistant", {"id": SALES_QUALIFIER_ID})
-    assert result.is_error and "get_assistant" in text_of(result)
+@pytest.mark.parametrize("mode", MODES)
+async def test_an_unknown_tool_is_a_protocol_error_naming_the_nearest_tools(settings: Settings, mode: str) -> None:
+    # 2025-11-25, tools: an unknown tool is a JSON-RPC error (-32602), not a tool result with isError.
+    async with mcp_client(settings, mode) as client:
+        with pytest.raises(MCPError) as raised:
+            await client.call_tool("get_asistant", {"id": SALES_QUALIFIER_ID})
+        with pytest.raises(MCPError) as unlike:
+            await client.call_tool("x" * 5_000, {})
+    assert raised.value.code == INVALID_PARAMS
+    assert raised.value.message.startswith('Unknown tool "get_asistant". Did you mean get_assistant or ')
+    assert "Tools here: list_assistants, get_assistant, update_assistant" in raised.value.message
+    # A long name is shortened, not echoed whole.
+    assert unlike.value.message.startswith('Unknown tool "xxx') and len(unlike.value.message) < 600
+
+
+async def test_a_tool_the_operator_did_not_enable_says_why(settings: Settings) -> None:
+    async with mcp_client(settings) as client:  # no test numbers: place_test_call is not offered
+        with pytest.raises(MCPError, match="place_test_call is disabled: the operator named no test numbers"):
+            await client.call_tool("place_test_call", {"assistant_id": SALES_QUALIFIER_ID, "phone_number": "+1415"})
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -29,16 +29,22 @@ TOOLS_BY_NAME: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}
 def publish(policy: Policy, profile: str = "portable") -> dict[str, PublishedTool]:
     """The tools a server with `policy` offers (read-only mode keeps only tools marked read-only), with
     input schemas in the dialect `profile` names."""
-    return {
-        t.name: t.publish(policy, profile)
-        for t in TOOLS
-        if (t.read_only or not policy.read_only) and _offered(t, policy)
-    }
+    return {t.name: t.publish(policy, profile) for t in TOOLS if _offered(t, policy)}
 
 
 def _offered(tool: ToolSpec, policy: Policy) -> bool:
     """Test calls ring real phones: offered only when the operator named numbers that may be called."""
-    return tool is not PLACE_TEST_CALL or bool(policy.test_numbers)
+    return (tool.read_only or not policy.read_only) and (tool is not PLACE_TEST_CALL or bool(policy.test_numbers))
+
+
+def why_not_offered(name: str, policy: Policy) -> str | None:
+    """Why a tool of revox-mcp is not offered under `policy` (None: it is, or no such tool exists)."""
+    tool = TOOLS_BY_NAME.get(name)
+    if tool is None or _offered(tool, policy):
+        return None
+    if not tool.read_only and policy.read_only:
+        return "this server is read-only (operator policy)"
+    return "the operator named no test numbers (serve --test-numbers, REVOX_MCP_TEST_NUMBERS or the policy file)"
 
 
 def markdown_table() -> str:
