@@ -11,14 +11,14 @@ import mcp_types as types
 from pydantic import ValidationError
 
 from revox_mcp.answer_bounds import nearest, quoted, shrink, size_of
-from revox_mcp.editing import ANSWER_ONLY_KEYS, leaf_paths
+from revox_mcp.editing import leaf_paths
 from revox_mcp.errors import PatchInvalid, Problem, RevoxMcpError
 from revox_mcp.journal import JournalEntry
 from revox_mcp.messages import shorten
 from revox_mcp.models import LIST_KEYS, AssistantUpdate
 from revox_mcp.policy import Policy
 from revox_mcp.redaction import mask_text, scrub, secrets_in
-from revox_mcp.schemas import JsonSchema, body_schema, for_profile, partial_patch, portable_schema
+from revox_mcp.schemas import JsonSchema, body_schema, partial_patch, portable_schema
 from revox_mcp.tool_models import (
     AssistantAnswer,
     GetAssistantArgs,
@@ -30,7 +30,7 @@ from revox_mcp.tool_models import (
     UpdateAnswer,
     UpdateAssistantArgs,
 )
-from revox_mcp.tools.base import READ_ONLY, PublishedTool, ToolAnswer, ToolContext, ToolSpec
+from revox_mcp.tools.base import READ_ONLY, PublishedTool, ToolAnswer, ToolContext, ToolSpec, published
 from revox_mcp.validation import ArgumentValidator, pydantic_problems
 from revox_mcp.views import (
     ALWAYS,
@@ -45,9 +45,11 @@ from revox_mcp.views import (
 )
 from revox_mcp.writer import WRITE_STEPS, WriteOutcome, recorded_changes
 
-# A FAQ item copied from get_assistant carries keys the API assigns; taking them back is no mistake.
+# A FAQ item copied from get_assistant carries keys the API assigns (ANSWER_ONLY_KEYS); taking them back is no
+# mistake. Typed as the API returns them (the SDK's AssistantFaqItem), so that every property has a type.
 RETURNED_FAQ_KEYS = {
-    key: {"description": "Assigned by the API; ignored."} for key in sorted(ANSWER_ONLY_KEYS["faq_items[]"])
+    key: {"description": "Assigned by the API; ignored.", "type": [kind, "null"]}
+    for key, kind in (("id", "string"), ("needs_human_answer", "boolean"), ("source", "string"))
 }
 
 
@@ -74,6 +76,7 @@ def _patch_field_checks(arguments: dict[str, Any]) -> list[Problem]:
     if not isinstance(patch, dict):
         return _marked_edits(arguments.get("edits"))
     _refuse_a_whole_assistant(patch)
+    _refuse_a_strict_conversion(patch)
     marked = [
         Problem(
             path=f"patch.{name}{where}",
@@ -148,6 +151,32 @@ def _shape_update_for_policy(schema: JsonSchema, policy: Policy) -> JsonSchema:
     return schema
 
 
+# A patch naming this share of the update's fields is a strict conversion's call, not a change.
+STRICT_SHAPED_SHARE = 0.75
+
+
+def _refuse_a_strict_conversion(patch: dict[str, Any]) -> None:
+    """A client that made every property required (OpenAI strict function calling) sends every field, null
+    where allowed: here null clears, so that call would wipe the assistant. One line naming the profile."""
+    fields = AssistantUpdate.model_fields
+    named = [name for name in patch if name in fields]
+    if len(named) < STRICT_SHAPED_SHARE * len(fields):
+        return
+    nulls = sum(1 for name in named if patch[name] is None)
+    raise PatchInvalid(
+        [
+            Problem(
+                path="patch",
+                value=f"{len(named)} of the {len(fields)} fields ({nulls} of them null)",
+                allowed="only the fields to change",
+                hint="That is the shape of a strict function-calling conversion (every property required), and "
+                "here null clears a field: nothing was written. Send only the fields to change, or have the "
+                "operator serve with --schema-profile strict, where null leaves a field as it is.",
+            )
+        ]
+    )
+
+
 def _update_policy_checks(arguments: dict[str, Any], policy: Policy) -> list[Problem]:
     patch = arguments.get("patch")
     problems = []
@@ -177,7 +206,7 @@ class UpdateAssistantSpec(ToolSpec):
 
     def publish(self, policy: Policy, profile: str = "portable") -> PublishedTool:
         if policy.is_default:
-            return super().publish(policy, profile)
+            return published(self, self.input_schema, self.validator, profile, self.detailed_schema)
         schema = _shape_update_for_policy(copy.deepcopy(self.input_schema), policy)
 
         def checks(arguments: dict[str, Any]) -> list[Problem]:
@@ -190,7 +219,7 @@ class UpdateAssistantSpec(ToolSpec):
         full = copy.deepcopy(self.detailed_schema)
         full["properties"]["patch"] = policy.with_extra_fields(full["properties"]["patch"])
         validator = ArgumentValidator(full, self.args_model, extra_checks=checks)
-        return PublishedTool(self, for_profile(schema, profile), validator)
+        return published(self, schema, validator, profile, full)
 
 
 def _label(assistant: dict[str, Any]) -> str:
