@@ -213,3 +213,35 @@ def test_a_map_is_a_list_of_name_value_pairs_under_strict() -> None:
         }
     )
     assert read == {"assistant_id": "a", "phone_number": "+14155550999", "prompt_variables": {"first_name": "Ada"}}
+
+
+@pytest.mark.anyio
+async def test_under_a_policy_the_strict_profile_shows_and_reads_only_what_is_offered(sandbox: Any) -> None:
+    policy = Policy(deny=frozenset({"voicemail_message", "voice.id"}))
+    schema = publish(policy, "strict")["update_assistant"].input_schema
+    assert "voicemail_message" not in schema["properties"]["patch"]["properties"]
+    assert "voicemail_message" not in schema["properties"]["clear"]["items"]["enum"]
+    assert converted(schema) == schema
+    settings = fast_settings(sandbox)
+    async with mcp_client(settings, server=build_server(settings, policy, "strict")) as client:
+        result = await client.call_tool("update_assistant", strict_call(schema, SPEED))
+        # Past what is published, as a model that was not shown the schema might send it: refused as denied.
+        sneaky = strict_call(schema, SPEED)
+        sneaky["patch"]["voice"]["id"] = "other"
+        denied = await client.call_tool("update_assistant", sneaky)
+    assert not result.is_error, text_of(result)
+    assert denied.is_error and "patch.voice.id" in text_of(denied)
+
+
+@pytest.mark.anyio
+async def test_a_strict_conversions_call_is_refused_under_an_allow_list_too(sandbox: Any) -> None:
+    allowed = ["voice", "name", "prompt", "first_sentence", "voicemail_message", "from_phone_number", "calendly",
+               "background_sound", "thinking_sound", "human_transfer_mode"]  # fmt: skip
+    policy = Policy(allow=frozenset(allowed))
+    schema = converted(publish(policy, "portable")["update_assistant"].input_schema)
+    call = strict_call(schema, SPEED, {"patch": stored(sandbox, "asst_sales_qualifier")})
+    settings = fast_settings(sandbox)
+    async with mcp_client(settings, server=build_server(settings, policy)) as client:
+        result = await client.call_tool("update_assistant", call)
+    assert result.is_error and "- patch: got 10 of the 10 fields" in text_of(result)
+    assert requests_to(sandbox, "PATCH") == []

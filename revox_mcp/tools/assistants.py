@@ -69,14 +69,15 @@ def _without_returned_keys(patch: dict[str, Any]) -> dict[str, Any]:
     return {**patch, "faq_items": kept}
 
 
-def _patch_field_checks(arguments: dict[str, Any]) -> list[Problem]:
+def _patch_field_checks(arguments: dict[str, Any], offered: int = len(AssistantUpdate.model_fields)) -> list[Problem]:
     """Rules the schema cannot state (IANA timezones, per-provider ranges) checked on the patch as sent,
-    before any request. Keys missing from a partial object are fine here: the merge fills them in."""
+    before any request. Keys missing from a partial object are fine here: the merge fills them in. `offered`:
+    how many patch fields the server publishes (its policy may deny some)."""
     patch = arguments.get("patch")
     if not isinstance(patch, dict):
         return _marked_edits(arguments.get("edits"))
     _refuse_a_whole_assistant(patch)
-    _refuse_a_strict_conversion(patch)
+    _refuse_a_strict_conversion(patch, offered)
     marked = [
         Problem(
             path=f"patch.{name}{where}",
@@ -151,23 +152,24 @@ def _shape_update_for_policy(schema: JsonSchema, policy: Policy) -> JsonSchema:
     return schema
 
 
-# A patch naming this share of the update's fields is a strict conversion's call, not a change.
+# A patch naming this share of the fields the server publishes (and at least STRICT_SHAPED_FIELDS of them) is a
+# strict conversion's call, not a change.
 STRICT_SHAPED_SHARE = 0.75
+STRICT_SHAPED_FIELDS = 8
 
 
-def _refuse_a_strict_conversion(patch: dict[str, Any]) -> None:
+def _refuse_a_strict_conversion(patch: dict[str, Any], offered: int) -> None:
     """A client that made every property required (OpenAI strict function calling) sends every field, null
     where allowed: here null clears, so that call would wipe the assistant. One line naming the profile."""
-    fields = AssistantUpdate.model_fields
-    named = [name for name in patch if name in fields]
-    if len(named) < STRICT_SHAPED_SHARE * len(fields):
+    named = [name for name in patch if name in AssistantUpdate.model_fields]
+    if len(named) < max(STRICT_SHAPED_FIELDS, STRICT_SHAPED_SHARE * offered):
         return
     nulls = sum(1 for name in named if patch[name] is None)
     raise PatchInvalid(
         [
             Problem(
                 path="patch",
-                value=f"{len(named)} of the {len(fields)} fields ({nulls} of them null)",
+                value=f"{len(named)} of the {offered} fields ({nulls} of them null)",
                 allowed="only the fields to change",
                 hint="That is the shape of a strict function-calling conversion (every property required), and "
                 "here null clears a field: nothing was written. Send only the fields to change, or have the "
@@ -204,14 +206,23 @@ class UpdateAssistantSpec(ToolSpec):
     def validator(self) -> ArgumentValidator:
         return ArgumentValidator(self.detailed_schema, self.args_model, extra_checks=_patch_field_checks)
 
+    def shaped(self, policy: Policy) -> JsonSchema:
+        """The input schema a server with `policy` publishes, before its profile's dialect."""
+        return (
+            self.input_schema
+            if policy.is_default
+            else _shape_update_for_policy(copy.deepcopy(self.input_schema), policy)
+        )
+
     def publish(self, policy: Policy, profile: str = "portable") -> PublishedTool:
         if policy.is_default:
             return published(self, self.input_schema, self.validator, profile, self.detailed_schema)
-        schema = _shape_update_for_policy(copy.deepcopy(self.input_schema), policy)
+        schema = self.shaped(policy)
+        offered = len(schema["properties"].get("patch", {}).get("properties", {}))
 
         def checks(arguments: dict[str, Any]) -> list[Problem]:
             return _update_policy_checks(arguments, policy) + _patch_field_checks(
-                policy.without_extra_fields(arguments)
+                policy.without_extra_fields(arguments), offered
             )
 
         # Validation runs against the full schema so that a denied field is reported as denied,

@@ -315,8 +315,7 @@ class PlaceTestCallSpec(ToolSpec):
     def publish(self, policy: Policy, profile: str = "portable") -> PublishedTool:
         if profile != "strict":
             return super().publish(policy, profile)
-        update = UPDATE_ASSISTANT.publish(policy)
-        schema = _with_candidate(self.input_schema, update.input_schema)
+        schema = _with_candidate(self.input_schema, UPDATE_ASSISTANT.shaped(policy))
         checked = _with_candidate(self.detailed_schema, UPDATE_ASSISTANT.detailed_schema)
         return published(self, schema, self.validator, profile, checked)
 
