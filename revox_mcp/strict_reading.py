@@ -9,24 +9,22 @@ Under `--schema-profile strict` every property is present, so null cannot mean "
 - `clear` names the patch paths to empty explicitly: null for a field that takes null, [] for a list;
 - a map (prompt_variables) is published as a list of {name, value} and read back into an object.
 
-What comes out is checked by the default profile's validator, policy and writer, unchanged: there is no
-second validator, only this reading in front of it.
+What comes out is what the server then bounds, logs, checks (the default profile's validator and policy) and
+writes, unchanged: there is no second validator, only this reading in front of everything.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from revox_mcp.errors import PatchInvalid, Problem
 from revox_mcp.messages import did_you_mean, shorten
 
 JsonSchema = dict[str, Any]
 CLEAR = "clear"
-
-
-class Validates(Protocol):
-    def validate(self, document: dict[str, Any]) -> Any: ...
+# Deeper than any tool's schema: below it nothing is read (and a hostile nesting costs no deep recursion).
+MAX_READ_DEPTH = 32
 
 
 def allows_null(node: JsonSchema) -> bool:
@@ -85,19 +83,19 @@ class StrictReading:
             read["patch"] = self._cleared(read.get("patch", {}), cleared)
         return read
 
-    def _value(self, value: Any, path: str, in_item: bool) -> Any:
+    def _value(self, value: Any, path: str, in_item: bool, depth: int = 0) -> Any:
+        if depth > MAX_READ_DEPTH or not isinstance(value, list | dict):
+            return value  # no schema is that deep: passed on as sent, for the default check to judge
         if isinstance(value, list) and path in self.maps:
             return _as_map(value)
         if isinstance(value, list):
-            return [self._value(item, f"{path}[]", True) for item in value]
-        if not isinstance(value, dict):
-            return value
+            return [self._value(item, f"{path}[]", True, depth + 1) for item in value]
         kept = {}
         for key, item in value.items():
             where = f"{path}.{key}"
             if item is None and not (in_item and where in self.nullable):
                 continue
-            read = self._value(item, where, in_item)
+            read = self._value(item, where, in_item, depth + 1)
             if read == {} and item != {} and not in_item:
                 continue  # a merged object whose keys were all null changes nothing: left as it is
             kept[key] = read
@@ -171,14 +169,3 @@ def clearable_paths(patch: JsonSchema) -> dict[str, Any]:
             stack.append((where, sub))
         stack += [(path, branch) for branch in node.get("anyOf", [])]
     return dict(sorted(found.items()))
-
-
-class StrictValidator:
-    """A strict-profile tool's arguments check: the reading, then the default profile's own validator."""
-
-    def __init__(self, reading: StrictReading, validator: Validates) -> None:
-        self.reading = reading
-        self.validator = validator
-
-    def validate(self, document: dict[str, Any]) -> Any:
-        return self.validator.validate(self.reading.read(document))

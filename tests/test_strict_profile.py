@@ -183,7 +183,8 @@ async def test_the_default_profile_refuses_a_strict_conversions_call_in_one_line
 
 
 def test_null_means_left_alone_in_merged_objects_and_no_value_inside_list_items() -> None:
-    reading = publish(POLICY, "strict")["update_assistant"].validator.reading  # type: ignore[attr-defined]
+    reading = publish(POLICY, "strict")["update_assistant"].reading
+    assert reading is not None
     spec = {"name": "plan", "required": True, "type": "string", "description": None, "enum_options": None}
     tool = {"name": "lookup", "description": "d", "method": "GET", "url": "https://x.example/{{id}}", "headers": [],
             "query_params": [], "body_template": None, "input_schema": [spec]}  # fmt: skip
@@ -205,7 +206,8 @@ def test_a_map_is_a_list_of_name_value_pairs_under_strict() -> None:
     tool = publish(POLICY, "strict")["place_test_call"]
     pairs = tool.input_schema["properties"]["prompt_variables"]
     assert pairs["type"] == ["array", "null"] and pairs["items"]["required"] == ["name", "value"]
-    read = tool.validator.reading.read(  # type: ignore[attr-defined]
+    assert tool.reading is not None
+    read = tool.reading.read(
         {
             "assistant_id": "a",
             "phone_number": "+14155550999",
@@ -245,3 +247,29 @@ async def test_a_strict_conversions_call_is_refused_under_an_allow_list_too(sand
         result = await client.call_tool("update_assistant", call)
     assert result.is_error and "- patch: got 10 of the 10 fields" in text_of(result)
     assert requests_to(sandbox, "PATCH") == []
+
+
+@pytest.mark.anyio
+async def test_a_strict_test_call_reads_its_candidate_and_variables_as_the_default_does(sandbox: Any) -> None:
+    """The reading comes before everything: a variable's value is held to its own bound (2,000), not to a
+    top-level argument's; the candidate patch leaves alone what is null."""
+    schema = converted(tools("strict")["place_test_call"])
+    want = {"assistant_id": "asst_sales_qualifier", "phone_number": "+14155550999", "patch": {"voice": {"speed": 1.1}}}
+    call = strict_call(schema, want)
+    call["prompt_variables"] = [{"name": "first_name", "value": "A" * 1_500}]
+    jsonschema.Draft202012Validator(schema).validate(call)
+    settings = fast_settings(sandbox)
+    async with mcp_client(settings, server=build_server(settings, POLICY, "strict")) as client:
+        result = await client.call_tool("place_test_call", call)
+    assert not result.is_error, text_of(result)
+    assert result.structured_content is not None
+    assert result.structured_content["candidate"] == [{"path": "voice.speed", "before": 1, "after": 1.1}]
+
+
+def test_a_nesting_deeper_than_any_schema_is_passed_on_unread() -> None:
+    reading = publish(POLICY, "strict")["update_assistant"].reading
+    assert reading is not None
+    deep: Any = None
+    for _ in range(5_000):
+        deep = [deep]
+    assert reading.read({"id": "a", "patch": {"faq_items": deep}})["patch"]["faq_items"] is not None

@@ -19,7 +19,7 @@ from revox_mcp.policy import Policy
 from revox_mcp.progress import Progress, no_progress
 from revox_mcp.schema_files import packaged_schema
 from revox_mcp.schemas import JsonSchema, compact, compact_output, for_profile, portable_schema
-from revox_mcp.strict_reading import CLEAR, StrictReading, StrictValidator, Validates, clearable_paths
+from revox_mcp.strict_reading import CLEAR, StrictReading, clearable_paths
 from revox_mcp.validation import ArgumentValidator
 from revox_mcp.writer import AssistantWriter
 
@@ -148,10 +148,16 @@ class PublishedTool:
 
     spec: ToolSpec
     input_schema: JsonSchema
-    validator: Validates
+    validator: ArgumentValidator
+    # The strict profile's reading of a call into the default profile's arguments; None: taken as sent.
+    reading: StrictReading | None = None
 
     def to_mcp(self) -> types.Tool:
         return self.spec.listing(self.input_schema, self.spec.output_schema)
+
+    def arguments(self, sent: dict[str, Any]) -> dict[str, Any]:
+        """The arguments everything after is given (bounds, log, validator): as sent, or as strict reads them."""
+        return sent if self.reading is None else self.reading.read(sent)
 
 
 STRICT_PATCH = (
@@ -163,7 +169,7 @@ STRICT_CLEAR = "Patch fields to empty: null where a field takes null, [] for a l
 
 
 def published(
-    spec: ToolSpec, schema: JsonSchema, validator: Validates, profile: str, checked: JsonSchema
+    spec: ToolSpec, schema: JsonSchema, validator: ArgumentValidator, profile: str, checked: JsonSchema
 ) -> PublishedTool:
     """`spec` as shown in `profile`, checked by `validator`. The strict profile reads its arguments into the
     default profile's first (strict_reading: what its nulls and `clear` mean, learnt from `checked`, the
@@ -171,7 +177,7 @@ def published(
     if profile != "strict":
         return PublishedTool(spec, for_profile(schema, profile), validator)
     reading = StrictReading.of(checked)
-    return PublishedTool(spec, for_profile(_with_clear(schema, reading), profile), StrictValidator(reading, validator))
+    return PublishedTool(spec, for_profile(_with_clear(schema, reading), profile), validator, reading)
 
 
 def _with_clear(schema: JsonSchema, reading: StrictReading) -> JsonSchema:

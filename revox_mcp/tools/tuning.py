@@ -16,10 +16,10 @@ from revox_mcp.journal import JournalEntry
 from revox_mcp.policy import Policy
 from revox_mcp.redaction import redact
 from revox_mcp.schemas import JsonSchema
-from revox_mcp.strict_reading import Validates
 from revox_mcp.tool_models import ChangeImpactAnswer, ChangeImpactArgs, PlaceTestCallAnswer, PlaceTestCallArgs
 from revox_mcp.tools.assistants import UPDATE_ASSISTANT
 from revox_mcp.tools.base import READ_ONLY, PublishedTool, ToolAnswer, ToolContext, ToolSpec, published
+from revox_mcp.validation import ArgumentValidator
 from revox_mcp.writer import inline_config
 
 logger = logging.getLogger(__name__)
@@ -292,10 +292,10 @@ async def place_test_call(ctx: ToolContext, args: PlaceTestCallArgs) -> ToolAnsw
 
 
 # update_assistant's arguments check per policy (by identity: a Policy holds a dict, so it is not hashable).
-_UPDATE_VALIDATORS: dict[int, tuple[Policy, Validates]] = {}
+_UPDATE_VALIDATORS: dict[int, tuple[Policy, ArgumentValidator]] = {}
 
 
-def _update_validator(policy: Policy) -> Validates:
+def _update_validator(policy: Policy) -> ArgumentValidator:
     """update_assistant's arguments check as a server with `policy` publishes it: the schema with the
     operator's extra fields, and the policy's own checks (denied fields, limits). A candidate is judged
     exactly as update_assistant would judge it; compiled once per policy."""
