@@ -73,7 +73,8 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--schema-profile",
         choices=SCHEMA_PROFILES,
         default=DEFAULT_SCHEMA_PROFILE,
-        help="dialect of the published input schemas: portable JSON Schema (default), or gemini (OpenAPI 3.0 subset)",
+        help="dialect of the published input schemas: portable JSON Schema (default), strict (every property "
+        "required, null leaves a field as it is: OpenAI strict function calling), or gemini (OpenAPI 3.0 subset)",
     )
     serve.add_argument(
         "--catalog-ttl", type=float, default=DEFAULT_CATALOG_TTL_S, help="seconds to trust the voice/number catalogs"

@@ -167,16 +167,55 @@ GEMINI_KEYWORDS = frozenset(
         "maxItems", "minimum", "maximum", "minLength", "maxLength", "pattern", "anyOf",
     }
 )  # fmt: skip
-SCHEMA_PROFILES = ("portable", "gemini")
+SCHEMA_PROFILES = ("portable", "strict", "gemini")
 
 
 def for_profile(schema: JsonSchema, profile: str) -> JsonSchema:
-    """A published input schema in the dialect a client needs; `portable` (the default) is unchanged."""
+    """A tool's input schema as published in the dialect a client needs, from the form arguments are checked
+    against (tool_schemas/<tool>.input.json)."""
     if profile == "portable":
-        return schema
+        return _portable(schema)
+    if profile == "strict":
+        return _strict(schema)
     if profile == "gemini":
         return _gemini(schema)
     raise ValueError(f"unknown schema profile {profile!r}; choose from {', '.join(SCHEMA_PROFILES)}")
+
+
+def _portable(node: JsonSchema) -> JsonSchema:
+    """What every client family tested takes (tests/test_client_rules.py, tests/test_genai.py): null as an
+    `anyOf` branch, not a `type` list (Gemini's `parameters` refuses lists); `const` as a one-value enum (and
+    `propertyNames`: Gemini's Schema has neither); no boolean `additionalProperties` (genai's MCP conversion
+    reads it as a schema and fails; the server refuses unknown keys itself)."""
+    out: JsonSchema = {}
+    for key, value in node.items():
+        if key == "propertyNames" or (key == "additionalProperties" and isinstance(value, bool)):
+            continue
+        if key == "properties":
+            out[key] = {name: _portable(sub) for name, sub in value.items()}
+        elif key in ("items", "additionalProperties"):
+            out[key] = _portable(value)
+        elif key == "anyOf":
+            out[key] = [_portable(sub) for sub in value]
+        elif key == "const":
+            out["enum"] = [value]
+        else:
+            out[key] = value
+    return _null_branch(out)
+
+
+def _null_branch(node: JsonSchema) -> JsonSchema:
+    """`type: [X, "null"]` as `anyOf: [{type: X, ...its keywords}, {type: "null"}]`, the description outside."""
+    type_ = node.get("type")
+    if not (isinstance(type_, list) and "null" in type_):
+        return node
+    others = [t for t in type_ if t != "null"]
+    branch = {k: v for k, v in node.items() if k != "description"}
+    branch["type"] = others[0] if len(others) == 1 else others
+    if "enum" in branch:
+        branch["enum"] = [v for v in branch["enum"] if v is not None]
+    described = {"description": node["description"]} if "description" in node else {}
+    return {**described, "anyOf": [branch, {"type": "null"}]}
 
 
 def _gemini(node: JsonSchema) -> JsonSchema:
@@ -209,4 +248,55 @@ def _gemini(node: JsonSchema) -> JsonSchema:
             out[key] = [_gemini(sub) for sub in value]
         else:
             out[key] = value
+    return out
+
+
+# Length keywords OpenAI's strict mode does not take; the server still holds every string to its bound.
+_STRICT_DROPPED = frozenset({"minLength", "maxLength", "minProperties", "maxProperties", "propertyNames"})
+
+
+def _strict(node: JsonSchema) -> JsonSchema:
+    """OpenAI Structured Outputs style: every property required, the ones the default lets be omitted
+    nullable instead (strict_reading gives null its meaning), `additionalProperties: false` on every object,
+    and a map of free keys as a list of {name, value}."""
+    if isinstance(node.get("additionalProperties"), dict) and not node.get("properties"):
+        return _strict_map(node)
+    out = {k: v for k, v in node.items() if k not in _STRICT_DROPPED and k != "additionalProperties"}
+    if "properties" in node:
+        required = set(node.get("required", []))
+        out["properties"] = {
+            name: _strict(sub) if name in required else _nullable(_strict(sub))
+            for name, sub in node["properties"].items()
+        }
+        out["required"] = list(node["properties"])
+        out["additionalProperties"] = False
+    if isinstance(node.get("items"), dict):
+        out["items"] = _strict(node["items"])
+    if "anyOf" in node:
+        out["anyOf"] = [_strict(sub) for sub in node["anyOf"]]
+    return out
+
+
+def _strict_map(node: JsonSchema) -> JsonSchema:
+    entry = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "value": _strict(node["additionalProperties"])},
+        "required": ["name", "value"],
+        "additionalProperties": False,
+    }
+    described = {"description": node["description"]} if "description" in node else {}
+    return {**described, "type": "array", "items": entry}
+
+
+def _nullable(node: JsonSchema) -> JsonSchema:
+    """The node with null allowed too (a one-value `const` becomes an enum, which can then hold null)."""
+    if "anyOf" in node:
+        return node if {"type": "null"} in node["anyOf"] else {**node, "anyOf": [*node["anyOf"], {"type": "null"}]}
+    if "type" not in node:
+        return node  # untyped: null is already allowed
+    out = {**node, "type": _with_null(node["type"])}
+    if "const" in out:
+        out["enum"] = [out.pop("const")]
+    if "enum" in out and None not in out["enum"]:
+        out["enum"] = [*out["enum"], None]
     return out

@@ -275,6 +275,12 @@ async def call_tool(
     actor: str | None = None,
 ) -> types.CallToolResult:
     name = tool.spec.name
+    try:
+        # The strict profile's call read as the default's (a walk that copies, never scans a string): what is
+        # bounded, logged and checked below is then the same in every profile.
+        arguments = tool.arguments(arguments)
+    except RevoxMcpError as exc:
+        return _error_result(scrub(exc.advice(name, writes=not tool.spec.read_only), {state.settings.api_key}))
     # Before any other work (masking, logging, validation): no string of any size reaches a scan or the log.
     measured = measure(arguments, tool.spec.detailed_schema)
     if measured.oversized is not None:

@@ -56,9 +56,10 @@ class ReturnedFaqItem(FaqItem):
     """A FAQ item as get_assistant shows it may come back whole: the keys the API assigns are taken and
     dropped (they are the API's to set)."""
 
-    id: Any = Field(default=None, description="Assigned by the API; ignored.")
-    needs_human_answer: Any = Field(default=None, description="Assigned by the API; ignored.")
-    source: Any = Field(default=None, description="Assigned by the API; ignored.")
+    # Typed as the API returns them (the SDK's AssistantFaqItem), so that every property has a type.
+    id: str | None = Field(default=None, description="Assigned by the API; ignored.")
+    needs_human_answer: bool | None = Field(default=None, description="Assigned by the API; ignored.")
+    source: str | None = Field(default=None, description="Assigned by the API; ignored.")
 
 
 class UpsertFaqItem(Strict):

@@ -1,6 +1,6 @@
 """Every published tool schema against the rules of the clients people use, each rule with its source.
 
-Rules (checked on what tools/list publishes, by default and with --schema-profile gemini):
+Rules (checked on what tools/list publishes, by default and with --schema-profile strict and gemini):
 
 1. inputSchema is a JSON Schema object whose root has "type": "object".
    Source: MCP specification, Tools, "inputSchema: JSON Schema defining expected parameters".
@@ -20,6 +20,16 @@ Rules (checked on what tools/list publishes, by default and with --schema-profil
 6. --schema-profile gemini: only keywords of the OpenAPI 3.0 subset Gemini's `parameters` accepts, one
    `type` per node (nullability as `nullable`), enums of strings.
    Source: Gemini API reference, Schema object ("a select subset of an OpenAPI 3.0 schema object").
+7. portable (the default): one `type` per node (null as an `anyOf` branch), every property typed, no `const`
+   and no boolean `additionalProperties`.
+   Source: google-genai 3.6: `FunctionDeclaration(parameters=...)` fails on a type list ("'list' object has no
+   attribute 'upper'") and on `const`; `mcp_to_gemini_tool` reads `additionalProperties: false` as a schema
+   ("'bool' object has no attribute 'items'"). tests/test_genai.py runs all three routes.
+8. --schema-profile strict: every property required, `additionalProperties: false` on every object, no
+   length keywords.
+   Source: OpenAI Structured Outputs guide ("all fields must be required", "additionalProperties: false must
+   always be set in objects"); openai-agents' ensure_strict_json_schema, which tests/test_strict_profile.py
+   runs and which finds nothing to change.
 """
 
 from __future__ import annotations
@@ -31,7 +41,7 @@ from typing import Any
 import pytest
 
 from revox_mcp.config import Settings
-from revox_mcp.schemas import GEMINI_KEYWORDS
+from revox_mcp.schemas import GEMINI_KEYWORDS, SCHEMA_PROFILES
 from revox_mcp.server import build_server
 from tests.conftest import mcp_client
 
@@ -69,7 +79,7 @@ def object_depth(schema: dict[str, Any]) -> int:
     return (1 if is_object else 0) + max(below, default=0)
 
 
-@pytest.mark.parametrize("profile", ["portable", "gemini"])
+@pytest.mark.parametrize("profile", SCHEMA_PROFILES)
 async def test_every_schema_follows_the_common_rules(profile: str) -> None:
     for tool in await published(profile):
         name = tool["name"]
@@ -99,6 +109,24 @@ async def test_the_gemini_profile_uses_only_the_openapi_subset() -> None:
             if "type" in node:
                 assert isinstance(node["type"], str), (tool["name"], node)
             assert all(isinstance(v, str) for v in node.get("enum", [])), (tool["name"], node)
+
+
+async def test_the_portable_profile_has_one_type_per_node_and_every_property_typed() -> None:
+    for tool in await published("portable"):
+        for node in nodes(tool["inputSchema"]):
+            assert not isinstance(node.get("type"), list), (tool["name"], node)
+            assert "const" not in node and not isinstance(node.get("additionalProperties"), bool), tool["name"]
+            for name, prop in (node.get("properties") or {}).items():
+                assert {"type", "anyOf", "enum"} & set(prop), (tool["name"], name)
+
+
+async def test_the_strict_profile_requires_every_property_and_closes_every_object() -> None:
+    for tool in await published("strict"):
+        for node in nodes(tool["inputSchema"]):
+            if "properties" in node:
+                assert node["required"] == list(node["properties"]), tool["name"]
+                assert node["additionalProperties"] is False, tool["name"]
+            assert not {"minLength", "maxLength"} & set(node), tool["name"]
 
 
 async def test_the_gemini_profile_keeps_the_meaning() -> None:

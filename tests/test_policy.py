@@ -111,7 +111,7 @@ async def test_denied_fields_vanish_from_the_published_schema(settings: Settings
     patch = schema["properties"]["patch"]["properties"]
     assert not {"webhook_url", "custom_tools", "transfer_destinations", "faq_items"} & set(patch)
     assert "id" not in patch["voice"]["properties"] and "speed" in patch["voice"]["properties"]
-    custom = next(b for b in patch["llm_model"]["anyOf"] if b["properties"]["type"].get("const") == "custom")
+    custom = next(b for b in patch["llm_model"]["anyOf"] if b["properties"]["type"].get("enum") == ["custom"])
     assert "api_url" not in custom["properties"] and "api_key" not in custom["properties"]
     assert patch["max_call_duration_secs"]["maximum"] == 900
     edit_lists = {

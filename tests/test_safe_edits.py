@@ -17,6 +17,7 @@ from revox_mcp import schema_files
 from revox_mcp.config import Settings
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import RECEPTIONIST_ID, REMINDER_ID, SALES_QUALIFIER_ID
+from revox_mcp.schemas import for_profile
 from tests.conftest import add_fault, fast_settings, mcp_client, requests_to, stored, text_of, writes
 
 pytestmark = pytest.mark.anyio
@@ -479,7 +480,9 @@ async def test_resources_for_assistants_and_schemas(settings: Settings) -> None:
         schemas = await client.read_resource("revox://schemas/update_assistant")
         published = json.loads(schemas.contents[0].text)  # type: ignore[union-attr]
         folder = schema_files.DEFAULT_SCHEMA_DIR
-        assert published["input"] == json.loads((folder / "update_assistant.input.json").read_text())
+        assert published["input"] == for_profile(
+            json.loads((folder / "update_assistant.input.json").read_text()), "portable"
+        )
         # One field's detailed schema: what a nested error points to, about a kilobyte instead of 45.
         voice = json.loads(text_of_resource(await client.read_resource("revox://schemas/update_assistant/voice")))
         size = json.loads(text_of_resource(await client.read_resource("revox://schemas/search_calls/page_size")))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from revox_mcp.config import API_KEY_ENV, BASE_URL_ENV
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID, SANDBOX_ORGANIZATION_ID
 from revox_mcp.sandbox.store import AssistantStore
-from revox_mcp.schemas import dumps
+from revox_mcp.schemas import dumps, for_profile
 from tests.conftest import offered_tools
 
 pytestmark = pytest.mark.anyio
@@ -42,7 +43,8 @@ async def test_serve_sandbox_over_stdio_lists_reads_and_updates(tmp_path: Path) 
         tools = (await client.list_tools()).tools
         assert sorted(t.name for t in tools) == sorted(offered_tools())
         for tool in tools:
-            assert dumps(tool.input_schema) == (schema_files.DEFAULT_SCHEMA_DIR / f"{tool.name}.input.json").read_text()
+            checked = json.loads((schema_files.DEFAULT_SCHEMA_DIR / f"{tool.name}.input.json").read_text())
+            assert dumps(tool.input_schema) == dumps(for_profile(checked, "portable"))
 
         result = await client.call_tool(
             "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"voice": {"speed": 1.2}}}

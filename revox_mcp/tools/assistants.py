@@ -11,14 +11,14 @@ import mcp_types as types
 from pydantic import ValidationError
 
 from revox_mcp.answer_bounds import nearest, quoted, shrink, size_of
-from revox_mcp.editing import ANSWER_ONLY_KEYS, leaf_paths
+from revox_mcp.editing import leaf_paths
 from revox_mcp.errors import PatchInvalid, Problem, RevoxMcpError
 from revox_mcp.journal import JournalEntry
 from revox_mcp.messages import shorten
 from revox_mcp.models import LIST_KEYS, AssistantUpdate
 from revox_mcp.policy import Policy
 from revox_mcp.redaction import mask_text, redact, scrub, secrets_in
-from revox_mcp.schemas import JsonSchema, body_schema, for_profile, partial_patch, portable_schema
+from revox_mcp.schemas import JsonSchema, body_schema, partial_patch, portable_schema
 from revox_mcp.tool_models import (
     AssistantAnswer,
     GetAssistantArgs,
@@ -30,7 +30,7 @@ from revox_mcp.tool_models import (
     UpdateAnswer,
     UpdateAssistantArgs,
 )
-from revox_mcp.tools.base import READ_ONLY, PublishedTool, ToolAnswer, ToolContext, ToolSpec
+from revox_mcp.tools.base import READ_ONLY, PublishedTool, ToolAnswer, ToolContext, ToolSpec, published
 from revox_mcp.validation import ArgumentValidator, pydantic_problems
 from revox_mcp.views import (
     ALWAYS,
@@ -45,9 +45,11 @@ from revox_mcp.views import (
 )
 from revox_mcp.writer import WRITE_STEPS, WriteOutcome, recorded_changes
 
-# A FAQ item copied from get_assistant carries keys the API assigns; taking them back is no mistake.
+# A FAQ item copied from get_assistant carries keys the API assigns (ANSWER_ONLY_KEYS); taking them back is no
+# mistake. Typed as the API returns them (the SDK's AssistantFaqItem), so that every property has a type.
 RETURNED_FAQ_KEYS = {
-    key: {"description": "Assigned by the API; ignored."} for key in sorted(ANSWER_ONLY_KEYS["faq_items[]"])
+    key: {"description": "Assigned by the API; ignored.", "type": [kind, "null"]}
+    for key, kind in (("id", "string"), ("needs_human_answer", "boolean"), ("source", "string"))
 }
 
 
@@ -67,13 +69,15 @@ def _without_returned_keys(patch: dict[str, Any]) -> dict[str, Any]:
     return {**patch, "faq_items": kept}
 
 
-def _patch_field_checks(arguments: dict[str, Any]) -> list[Problem]:
+def _patch_field_checks(arguments: dict[str, Any], offered: int = len(AssistantUpdate.model_fields)) -> list[Problem]:
     """Rules the schema cannot state (IANA timezones, per-provider ranges) checked on the patch as sent,
-    before any request. Keys missing from a partial object are fine here: the merge fills them in."""
+    before any request. Keys missing from a partial object are fine here: the merge fills them in. `offered`:
+    how many patch fields the server publishes (its policy may deny some)."""
     patch = arguments.get("patch")
     if not isinstance(patch, dict):
         return _marked_edits(arguments.get("edits"))
     _refuse_a_whole_assistant(patch)
+    _refuse_a_strict_conversion(patch, offered)
     marked = [
         Problem(
             path=f"patch.{name}{where}",
@@ -148,6 +152,33 @@ def _shape_update_for_policy(schema: JsonSchema, policy: Policy) -> JsonSchema:
     return schema
 
 
+# A patch naming this share of the fields the server publishes (and at least STRICT_SHAPED_FIELDS of them) is a
+# strict conversion's call, not a change.
+STRICT_SHAPED_SHARE = 0.75
+STRICT_SHAPED_FIELDS = 8
+
+
+def _refuse_a_strict_conversion(patch: dict[str, Any], offered: int) -> None:
+    """A client that made every property required (OpenAI strict function calling) sends every field, null
+    where allowed: here null clears, so that call would wipe the assistant. One line naming the profile."""
+    named = [name for name in patch if name in AssistantUpdate.model_fields]
+    if len(named) < max(STRICT_SHAPED_FIELDS, STRICT_SHAPED_SHARE * offered):
+        return
+    nulls = sum(1 for name in named if patch[name] is None)
+    raise PatchInvalid(
+        [
+            Problem(
+                path="patch",
+                value=f"{len(named)} of the {offered} fields ({nulls} of them null)",
+                allowed="only the fields to change",
+                hint="That is the shape of a strict function-calling conversion (every property required), and "
+                "here null clears a field: nothing was written. Send only the fields to change, or have the "
+                "operator serve with --schema-profile strict, where null leaves a field as it is.",
+            )
+        ]
+    )
+
+
 def _update_policy_checks(arguments: dict[str, Any], policy: Policy) -> list[Problem]:
     patch = arguments.get("patch")
     problems = []
@@ -175,14 +206,23 @@ class UpdateAssistantSpec(ToolSpec):
     def validator(self) -> ArgumentValidator:
         return ArgumentValidator(self.detailed_schema, self.args_model, extra_checks=_patch_field_checks)
 
+    def shaped(self, policy: Policy) -> JsonSchema:
+        """The input schema a server with `policy` publishes, before its profile's dialect."""
+        return (
+            self.input_schema
+            if policy.is_default
+            else _shape_update_for_policy(copy.deepcopy(self.input_schema), policy)
+        )
+
     def publish(self, policy: Policy, profile: str = "portable") -> PublishedTool:
         if policy.is_default:
-            return super().publish(policy, profile)
-        schema = _shape_update_for_policy(copy.deepcopy(self.input_schema), policy)
+            return published(self, self.input_schema, self.validator, profile, self.detailed_schema)
+        schema = self.shaped(policy)
+        offered = len(schema["properties"].get("patch", {}).get("properties", {}))
 
         def checks(arguments: dict[str, Any]) -> list[Problem]:
             return _update_policy_checks(arguments, policy) + _patch_field_checks(
-                policy.without_extra_fields(arguments)
+                policy.without_extra_fields(arguments), offered
             )
 
         # Validation runs against the full schema so that a denied field is reported as denied,
@@ -190,7 +230,7 @@ class UpdateAssistantSpec(ToolSpec):
         full = copy.deepcopy(self.detailed_schema)
         full["properties"]["patch"] = policy.with_extra_fields(full["properties"]["patch"])
         validator = ArgumentValidator(full, self.args_model, extra_checks=checks)
-        return PublishedTool(self, for_profile(schema, profile), validator)
+        return published(self, schema, validator, profile, full)
 
 
 def _label(assistant: dict[str, Any]) -> str:

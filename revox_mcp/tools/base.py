@@ -19,6 +19,7 @@ from revox_mcp.policy import Policy
 from revox_mcp.progress import Progress, no_progress
 from revox_mcp.schema_files import packaged_schema
 from revox_mcp.schemas import JsonSchema, compact, compact_output, for_profile, portable_schema
+from revox_mcp.strict_reading import CLEAR, StrictReading, clearable_paths
 from revox_mcp.validation import ArgumentValidator
 from revox_mcp.writer import AssistantWriter
 
@@ -126,7 +127,7 @@ class ToolSpec:
     def snapshot(self) -> dict[str, Any]:
         """The tool as tools/list shows it under the default policy, generated from the models: what the
         checked-in snapshot (tool_schemas/snaps/) holds."""
-        tool = self.listing(self.generated_input_schema, self.generated_output_schema)
+        tool = self.listing(for_profile(self.generated_input_schema, "portable"), self.generated_output_schema)
         listed: dict[str, Any] = tool.model_dump(mode="json", by_alias=True, exclude_none=True)
         return listed
 
@@ -138,7 +139,7 @@ class ToolSpec:
 
     def publish(self, policy: Policy, profile: str = "portable") -> PublishedTool:
         """This tool as shown and checked under `policy`, its input schema in the dialect `profile` names."""
-        return PublishedTool(self, for_profile(self.input_schema, profile), self.validator)
+        return published(self, self.input_schema, self.validator, profile, self.detailed_schema)
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,44 @@ class PublishedTool:
     spec: ToolSpec
     input_schema: JsonSchema
     validator: ArgumentValidator
+    # The strict profile's reading of a call into the default profile's arguments; None: taken as sent.
+    reading: StrictReading | None = None
 
     def to_mcp(self) -> types.Tool:
         return self.spec.listing(self.input_schema, self.spec.output_schema)
+
+    def arguments(self, sent: dict[str, Any]) -> dict[str, Any]:
+        """The arguments everything after is given (bounds, log, validator): as sent, or as strict reads them."""
+        return sent if self.reading is None else self.reading.read(sent)
+
+
+STRICT_PATCH = (
+    "Fields to change. Every field is present: null leaves it as it is, in a nested object too; to empty "
+    "one, name it in clear. A nested object is merged onto the current one; a list is replaced whole (inside "
+    "a list item, null means no value)."
+)
+STRICT_CLEAR = "Patch fields to empty: null where a field takes null, [] for a list. null: none."
+
+
+def published(
+    spec: ToolSpec, schema: JsonSchema, validator: ArgumentValidator, profile: str, checked: JsonSchema
+) -> PublishedTool:
+    """`spec` as shown in `profile`, checked by `validator`. The strict profile reads its arguments into the
+    default profile's first (strict_reading: what its nulls and `clear` mean, learnt from `checked`, the
+    schema `validator` holds arguments to), so every check after that is the default one."""
+    if profile != "strict":
+        return PublishedTool(spec, for_profile(schema, profile), validator)
+    reading = StrictReading.of(checked)
+    return PublishedTool(spec, for_profile(_with_clear(schema, reading), profile), validator, reading)
+
+
+def _with_clear(schema: JsonSchema, reading: StrictReading) -> JsonSchema:
+    """A tool that takes a patch says, under the strict profile, what null means there and takes `clear`."""
+    properties = schema.get("properties", {})
+    if "patch" not in properties or not reading.clearable:
+        return schema
+    patch = {**properties["patch"], "description": STRICT_PATCH}
+    # Only what this server publishes: a field its operator denied vanishes from `clear` too.
+    shown = [path for path in clearable_paths(properties["patch"]) if path in reading.clearable]
+    clear = {"description": STRICT_CLEAR, "items": {"enum": shown, "type": "string"}, "type": "array"}
+    return {**schema, "properties": {**properties, "patch": patch, CLEAR: clear}}

@@ -15,9 +15,10 @@ from revox_mcp.instants import instant_argument
 from revox_mcp.journal import JournalEntry
 from revox_mcp.policy import Policy
 from revox_mcp.redaction import redact
+from revox_mcp.schemas import JsonSchema
 from revox_mcp.tool_models import ChangeImpactAnswer, ChangeImpactArgs, PlaceTestCallAnswer, PlaceTestCallArgs
 from revox_mcp.tools.assistants import UPDATE_ASSISTANT
-from revox_mcp.tools.base import READ_ONLY, ToolAnswer, ToolContext, ToolSpec
+from revox_mcp.tools.base import READ_ONLY, PublishedTool, ToolAnswer, ToolContext, ToolSpec, published
 from revox_mcp.validation import ArgumentValidator
 from revox_mcp.writer import inline_config
 
@@ -309,7 +310,30 @@ def _update_validator(policy: Policy) -> ArgumentValidator:
     return cached[1]
 
 
-PLACE_TEST_CALL = ToolSpec(
+class PlaceTestCallSpec(ToolSpec):
+    """place_test_call takes update_assistant's patch and edits: under the strict profile it publishes their
+    shapes (a strict converter refuses an object of free keys) and reads them as update_assistant does."""
+
+    def publish(self, policy: Policy, profile: str = "portable") -> PublishedTool:
+        if profile != "strict":
+            return super().publish(policy, profile)
+        schema = _with_candidate(self.input_schema, UPDATE_ASSISTANT.shaped(policy))
+        checked = _with_candidate(self.detailed_schema, UPDATE_ASSISTANT.detailed_schema)
+        return published(self, schema, self.validator, profile, checked)
+
+
+def _with_candidate(schema: JsonSchema, update: JsonSchema) -> JsonSchema:
+    """`schema` with update_assistant's patch and edits shapes, each keeping its own description."""
+    properties = dict(schema["properties"])
+    for name in ("patch", "edits"):
+        if name in update["properties"]:
+            properties[name] = {**update["properties"][name], "description": properties[name]["description"]}
+        else:
+            del properties[name]
+    return {**schema, "properties": properties}
+
+
+PLACE_TEST_CALL = PlaceTestCallSpec(
     name="place_test_call",
     title="Place a test call",
     does=(
