@@ -366,13 +366,23 @@ def lookup(state: Any, path: str) -> tuple[bool, Any]:
 
 def is_unchanged(path: str, new: Any, old: Any) -> bool:
     """Whether the value at `path` is the same in both states, so a check there judges stored data, not the
-    change. A key missing from both counts as unchanged only when the object that should hold it is."""
+    change. A key missing from both counts as unchanged when the object that should hold it is, or when
+    both states hold that object (of one variant) and lack the key."""
     found_new, value_new = lookup(new, path)
     found_old, value_old = lookup(old, path)
     if found_new or found_old:
         return found_new and found_old and value_new == value_old
     parent = path[: max(path.rfind("."), path.rfind("["), 0)]
-    return bool(parent) and is_unchanged(parent, new, old)
+    if not parent:
+        return False
+    # A key an object both states hold lacks in both (a stored object older or newer than these types): the
+    # change did not remove it, so it is not the change's to judge; a list item, or an object of another
+    # variant (`type`), is judged as the change made it.
+    (held_new, object_new), (held_old, object_old) = lookup(new, parent), lookup(old, parent)
+    both = held_new and held_old and isinstance(object_new, dict) and isinstance(object_old, dict)
+    if both and not parent.endswith("]") and object_new.get("type") == object_old.get("type"):
+        return True
+    return is_unchanged(parent, new, old)
 
 
 def diff(before: State, after: State, fields: Iterable[str] | None = None) -> list[dict[str, Any]]:

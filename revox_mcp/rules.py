@@ -151,9 +151,12 @@ def _openrouter_provider_kept(value: Any, parent: dict[str, Any], _state: State,
     provider = parent.get("openrouter_provider")
     if old.get("openrouter_model_id") == value or old.get("openrouter_provider") != provider:
         return None
+    if isinstance(value, str) and isinstance(provider, str) and value.split("/", 1)[0] == provider:
+        return None  # the model's author hosts it too (openai/gpt-4.1 on openai)
     return (
         f"is a new model, and llm_model.openrouter_provider stays {shorten(provider)} from the old one: check "
-        "that this provider serves it (providers are hosts, e.g. nebius, openai, azure, not the model's author)"
+        "that this provider serves it (providers are hosts, e.g. nebius, openai, azure, not the model's author); "
+        'to change it, send {"llm_model": {"openrouter_provider": "..."}}'
     )
 
 
@@ -385,11 +388,14 @@ def faq_rewrite(stored_items: Any, body: State) -> list[str]:
     """What the API does to every FAQ item when a change sends the list (its update takes only question and
     answer per item): new ids, and the flags an answer carries reset. Said where a flag is lost (ids alone
     change on every FAQ write, and every edit addresses items by question)."""
-    if "faq_items" not in body or not isinstance(stored_items, list) or not stored_items:
+    sent = body.get("faq_items")
+    if not isinstance(sent, list) or not isinstance(stored_items, list) or not stored_items:
         return []
-    items = [i for i in stored_items if isinstance(i, dict)]
+    # The items this write keeps (by question) whose flags differ from what the API gives a new item.
+    kept = {i.get("question") for i in sent if isinstance(i, dict)}
+    items = [i for i in stored_items if isinstance(i, dict) and i.get("question") in kept]
     flagged = sum(1 for i in items if i.get("needs_human_answer"))
-    sourced = sum(1 for i in items if i.get("source") is not None)
+    sourced = sum(1 for i in items if i.get("source") not in (None, "human"))
     resets = [f"{name} on {count:,}" for name, count in (("needs_human_answer", flagged), ("source", sourced)) if count]
     if not resets:
         return []

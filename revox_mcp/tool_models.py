@@ -314,6 +314,10 @@ class AssistantAnswer(BaseModel):
     pages: list[FieldPage] = Field(
         default_factory=list, description="Fields too long for one answer, or searched: one page of each."
     )
+    masked: bool = Field(
+        default=False,
+        description="true: some values are masked secrets ('…abcd'); sent back unchanged, they keep the stored ones.",
+    )
 
 
 class UpdateAnswer(BaseModel):

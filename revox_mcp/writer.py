@@ -236,7 +236,7 @@ class AssistantWriter:
         self._check_restored(candidate, held_secrets, prefix)
         stored = {f: comparable(f, current.get(f)) for f in candidate}
         checked = {f: v for f, v in candidate.items() if f not in extras}
-        _validate_changes(checked, stored, prefix, held)
+        warnings += _validate_changes(checked, stored, prefix, held)
         body = {f: v for f, v in candidate.items() if v != stored[f]}
         self._enforce_policy(current, body, prefix)
         warnings += warnings_for(body, {**current, **stored}) + _voice_switch(current.get("voice"), body)
@@ -622,7 +622,7 @@ def _leave_out_nulls(candidate: State) -> list[str]:
     ]
 
 
-def _validate_changes(candidate: State, stored: State, prefix: str, held: State | None) -> None:
+def _validate_changes(candidate: State, stored: State, prefix: str, held: State | None) -> list[str]:
     """Check the values to send, reporting only what the change sets: a stored value left alone (a voice
     provider, a key or an enum value newer than this release) is the API's business, not ours, and so is
     a value a revert restores (`held`: what the API held before the change). Keys this release does not
@@ -643,6 +643,17 @@ def _validate_changes(candidate: State, stored: State, prefix: str, held: State 
         new = [p for p in problems if not any(is_unchanged(p.path[strip:], mine, base) for base in baselines)]
         if new:
             raise PatchInvalid(new) from None
+        return [_stored_gap(p) for p in problems if "key missing" in p.value]
+    return []
+
+
+def _stored_gap(problem: Problem) -> str:
+    """A required key the stored object lacks, left alone by the change: not refused, but the API replaces
+    the object whole, so it may refuse it; said, with what the key takes."""
+    return (
+        f"{problem.path} is missing from the stored object, and this change does not set it; the API replaces "
+        f"the object whole and may refuse it without the key ({problem.allowed}). Add it to the patch if so."
+    )
 
 
 # Lists with a rule over the whole list (unique tool names): always checked whole.

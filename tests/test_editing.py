@@ -279,7 +279,10 @@ def test_lookup(path: str, found: tuple[bool, Any]) -> None:
         ("voice.speed", {"voice": VOICE}, {"voice": VOICE}, True),
         ("voice.speed", {"voice": {**VOICE, "speed": 1.0}}, {"voice": VOICE}, False),
         ("voice.model", {"voice": VOICE}, {"voice": VOICE}, True),
-        ("voice.model", {"voice": VOICE}, {"voice": {**VOICE, "speed": 1.0}}, False),
+        # Missing from both objects (both held, one variant): the change did not remove it (issue 23 item 3).
+        ("voice.model", {"voice": VOICE}, {"voice": {**VOICE, "speed": 1.0}}, True),
+        ("llm_model.api_key", {"llm_model": {"type": "custom"}}, {"llm_model": {"type": "openrouter"}}, False),
+        ("voice.model", {"voice": VOICE}, {"voice": None}, False),
     ],
 )
 def test_is_unchanged(path: str, new: dict[str, Any], old: dict[str, Any], unchanged: bool) -> None:

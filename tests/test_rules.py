@@ -118,11 +118,24 @@ REALTIME = {"type": "realtime", "provider": "openai", "realtime_model_id": "gpt-
             False,
         ),
         (OPENROUTER, {**OPENROUTER, "openrouter_provider": "nebius"}, False),
+        (
+            {**OPENROUTER, "openrouter_provider": "openai"},
+            {**OPENROUTER, "openrouter_provider": "openai", "openrouter_model_id": "openai/gpt-4.1-mini"},
+            False,
+        ),
         (REALTIME, {**REALTIME, "provider": "google"}, True),
         (REALTIME, {**REALTIME, "provider": "google", "realtime_voice_id": "Puck"}, False),
         ({"type": "dedicated-instance", "name": "gpt-4.1"}, OPENROUTER, False),
     ],
-    ids=["new model, old provider", "both new", "provider only", "new provider, old voice", "voice too", "new type"],
+    ids=[
+        "new model, old provider",
+        "both new",
+        "provider only",
+        "author hosts it",
+        "new provider, old voice",
+        "voice too",
+        "new type",
+    ],
 )
 def test_a_companion_key_kept_from_before_is_warned_about(
     before: dict[str, Any], after: dict[str, Any], warned: bool
@@ -242,9 +255,9 @@ async def test_a_faq_write_says_which_flags_the_api_resets(sandbox: SandboxServe
     flags an answer carries; the answer says how many."""
     items = stored(sandbox, RECEPTIONIST_ID)["faq_items"]
     items[0] = {**items[0], "needs_human_answer": True, "source": "ai"}
+    items[1] = {**items[1], "source": "ai"}
     sandbox.store.update(RECEPTIONIST_ID, {"faq_items": items})
-    flagged = sum(1 for i in items if i.get("needs_human_answer"))
-    sourced = sum(1 for i in items if i.get("source") is not None)
+    flagged, sourced = 1, 2  # what differs from a new item's defaults (needs_human_answer false, source human)
     edit = {"op": "upsert", "list": "faq_items", "item": {"question": "Do you take walk-ins?", "answer": "Yes."}}
     async with mcp_client(settings) as client:
         result = await client.call_tool("update_assistant", {"id": RECEPTIONIST_ID, "edits": [edit], "dry_run": True})
@@ -258,4 +271,7 @@ def test_a_faq_write_without_flags_says_nothing() -> None:
     from revox_mcp.rules import faq_rewrite
 
     assert faq_rewrite([{"id": "f1", "question": "Q", "answer": "A"}], {"faq_items": []}) == []
-    assert faq_rewrite([{"question": "Q", "answer": "A", "source": "human"}], {"prompt": "x"}) == []
+    assert faq_rewrite([{"question": "Q", "answer": "A", "source": "human"}], {"faq_items": [{"question": "Q"}]}) == []
+    assert faq_rewrite([{"question": "Q", "answer": "A", "source": "ai"}], {"prompt": "x"}) == []
+    removed = [{"question": "Q", "answer": "A", "source": "ai"}]
+    assert faq_rewrite(removed, {"faq_items": []}) == [], "a removed item's flags are not reset, they are gone"

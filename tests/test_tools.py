@@ -85,7 +85,7 @@ INVALID_PATCHES: list[tuple[str, dict[str, Any], str]] = [
     (
         "speed out of the provider's range",
         {"voice": {"id": "v", "provider": "elevenlabs", "speed": 1.4}},
-        "patch.voice",
+        "patch.voice.speed",
     ),
     (
         "bad timezone",

@@ -79,7 +79,7 @@ def test_rules_beyond_the_schema_are_checked_too() -> None:
         "voice": {"id": "v", "provider": "elevenlabs", "speed": 1.3},
         "custom_tools": [custom_tool("lookup"), custom_tool("lookup")],
     }))  # fmt: skip
-    assert "0.7-1.2" in problems["patch.voice"].allowed
+    assert "0.7-1.2" in problems["patch.voice.speed"].allowed
     assert "unique names (repeated: lookup)" in problems["patch.custom_tools"].allowed
 
 

@@ -268,6 +268,9 @@ async def get_assistant(ctx: ToolContext, args: GetAssistantArgs) -> ToolAnswer:
     shown = await anyio.to_thread.run_sync(redact, stored)
     answer: dict[str, Any] = {}
     lines = [f"Assistant {_label(stored)}, updated_at {stored.get('updated_at')}."]
+    if shown is not stored:  # redact returns the value itself when it holds no secret
+        answer["masked"] = True
+        lines.append("Values shown as '…abcd' are masked secrets: sent back unchanged, they keep the stored ones.")
     if args.fields is None and args.faq_query is None:
         answer["assistant"], answer["cut"] = bounded(shown)
         lines += [_cut_line(c) for c in answer["cut"]]
