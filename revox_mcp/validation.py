@@ -167,6 +167,12 @@ def _from_union_error(
     branches: list[JsonSchema] = schema["anyOf"]
     instance: Any = error.instance
     chosen = [i for i, b in enumerate(branches) if all(instance.get(k, v) == v for k, v in _consts(b).items())]
+    if len(chosen) > 1 and any(k not in instance for i in chosen for k in _consts(branches[i])):
+        # No tag sent (a partial object merged onto the stored one): the keys sent say which variant is meant.
+        fitting = [i for i in chosen if set(instance) <= set(branches[i].get("properties", {}))]
+        if not fitting:
+            return [_fits_no_variant(instance, [branches[i] for i in chosen], path)]
+        chosen = fitting
     if len(chosen) == 1:
         return [
             p for sub in error.context or [] if sub.schema_path[0] == chosen[0] for p in _from_schema_error(sub, prefix)
@@ -198,6 +204,21 @@ def _from_union_error(
     if best is None:
         return [Problem(path=render_path(path), value=shorten(instance), allowed="one of the variants in the schema")]
     return _from_schema_error(best, prefix)
+
+
+def _fits_no_variant(instance: dict[str, Any], branches: list[JsonSchema], path: list[str | int]) -> Problem:
+    """Keys sent without the tag that no variant takes all of: each variant's keys, never one variant's alone."""
+    variants = "; ".join(
+        f"{', '.join(f'{k}={v!r}' for k, v in _consts(b).items())}: {', '.join(sorted(b.get('properties', {})))}"
+        for b in branches
+    )
+    return Problem(
+        path=render_path(path),
+        value=shorten(sorted(instance)),
+        allowed=f"the keys of one variant ({variants})",
+        hint="Without its tag the keys sent must all belong to one variant (the stored object's); a key of another "
+        "variant needs the tag and all that variant's keys.",
+    )
 
 
 def _known_keys_text(known: list[str]) -> str:

@@ -54,7 +54,7 @@ from revox_mcp.errors import (
 from revox_mcp.journal import Journal, JournalEntry
 from revox_mcp.journal.base import JournalUnavailable, LockLost
 from revox_mcp.messages import render_path, shorten
-from revox_mcp.models import ALWAYS_READ, AssistantUpdate
+from revox_mcp.models import ALWAYS_READ, LLM_MODEL_TYPES, AssistantUpdate
 from revox_mcp.policy import Policy, changed_paths, with_secret_destinations
 from revox_mcp.progress import Progress, no_progress
 from revox_mcp.redaction import may_hold_secrets, redact, restore_secrets, scrub, scrub_json, secrets_in
@@ -236,7 +236,7 @@ class AssistantWriter:
         self._check_restored(candidate, held_secrets, prefix)
         stored = {f: comparable(f, current.get(f)) for f in candidate}
         checked = {f: v for f, v in candidate.items() if f not in extras}
-        warnings += _validate_changes(checked, stored, prefix, held)
+        warnings += _validate_changes(checked, stored, prefix, held) + _newer_variant(checked)
         body = {f: v for f, v in candidate.items() if v != stored[f]}
         self._enforce_policy(current, body, prefix)
         warnings += warnings_for(body, {**current, **stored}) + _voice_switch(current.get("voice"), body)
@@ -645,6 +645,18 @@ def _validate_changes(candidate: State, stored: State, prefix: str, held: State 
             raise PatchInvalid(new) from None
         return [_stored_gap(p) for p in problems if "key missing" in p.value]
     return []
+
+
+def _newer_variant(candidate: State) -> list[str]:
+    """An llm_model of a type newer than this release (stored so, the change left its type alone): its keys go
+    as they are, judged by the API only."""
+    model = candidate.get("llm_model")
+    if not isinstance(model, dict) or model.get("type") in (*LLM_MODEL_TYPES, None):
+        return []
+    return [
+        f"llm_model is of type {shorten(model.get('type'))}, newer than this release: its keys are sent as given, "
+        f"unchecked by revox-mcp (the API judges them; this release knows the types {', '.join(LLM_MODEL_TYPES)})."
+    ]
 
 
 def _stored_gap(problem: Problem) -> str:

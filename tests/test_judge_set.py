@@ -73,3 +73,31 @@ async def test_a_drifted_llm_type_key_is_passed_with_a_warning(sandbox: SandboxS
     sandbox.store.update(S, {"llm_model": {"type": "anthropic", "model": "claude-x"}})
     result = await update(settings, {"patch": {"llm_model": {"model": "claude-y"}}, "dry_run": True})
     assert not result.is_error, text_of(result)
+    assert any("newer than this release" in w for w in result.structured_content["warnings"])
+
+
+async def test_an_error_in_a_partial_llm_model_names_the_variant_its_keys_fit(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    """From a walkthrough: a partial openrouter object with a null provider was told 'allowed: the keys name,
+    type' (the first variant's), which would lead an agent to delete a correct key."""
+    model = {"type": "openrouter", "openrouter_model_id": "openai/gpt-4.1", "openrouter_provider": "azure"}
+    sandbox.store.update(S, {"llm_model": model})
+    patch = {"llm_model": {"openrouter_model_id": "anthropic/claude-3.5-haiku", "openrouter_provider": None}}
+    result = await update(settings, {"patch": patch, "dry_run": True})
+    assert result.is_error and "patch.llm_model.openrouter_provider" in text_of(result), text_of(result)
+    assert "the keys name, type" not in text_of(result)
+
+
+async def test_a_key_of_no_variant_names_every_variants_keys(sandbox: SandboxServer, settings: Settings) -> None:
+    model = {
+        "type": "custom",
+        "api_url": "https://llm.example/v1",
+        "api_key": "sk-live-0123456789abcd",
+        "model_name": "m",
+    }
+    sandbox.store.update(S, {"llm_model": model})
+    result = await update(settings, {"patch": {"llm_model": {"model": "x"}}, "dry_run": True})
+    assert result.is_error and "patch.llm_model" in text_of(result), text_of(result)
+    assert "type='custom': api_key, api_url, model_name, type" in text_of(result)
+    assert stored(sandbox, S)["llm_model"] == model
