@@ -283,18 +283,26 @@ def redact(value: Any) -> Any:
     return out
 
 
-def secrets_in(value: Any) -> set[str]:
-    """Every secret value inside a JSON value (to scrub from free text such as an API error message)."""
-    found: set[str] = set()
+def located_secrets(value: Any) -> Iterator[tuple[Path, Kind, str]]:
+    """(path, kind, secret) of every secret inside a JSON value that is not a mask: a whole value, or each
+    secret part of a text (several may share a path)."""
     for path, kind in secret_spots(value):
         text = _get(value, path)
-        if kind == "value" and not is_masked(text):
-            found.add(text)
-        elif kind == "text":
-            for start, end in _text_parts(text):
-                secret = text[start:end]
-                if MASK_MARK not in secret:
-                    found |= {secret, secret.partition(":")[2]}
+        if kind == "value":
+            if not is_masked(text):
+                yield path, kind, text
+            continue
+        for start, end in _text_parts(text):
+            if MASK_MARK not in text[start:end]:
+                yield path, kind, text[start:end]
+
+
+def secrets_in(value: Any) -> set[str]:
+    """Every secret value inside a JSON value (to scrub from free text such as an API error message); a
+    userinfo's password on its own too."""
+    found: set[str] = set()
+    for _path, kind, secret in located_secrets(value):
+        found |= {secret, secret.partition(":")[2]} if kind == "text" else {secret}
     return {s for s in found if s}
 
 

@@ -29,6 +29,7 @@ from revox_mcp.client import RevoxClient
 from revox_mcp.deltas import changes as delta_changes
 from revox_mcp.deltas import delta, is_delta, undo
 from revox_mcp.deltas import holds as still_holds
+from revox_mcp.destinations import DESTINATION_FIELDS, moved_secrets
 from revox_mcp.editing import (
     accepts_null,
     apply_edits,
@@ -239,6 +240,7 @@ class AssistantWriter:
         _validate_changes(checked, stored, prefix, held)
         body = {f: v for f, v in candidate.items() if v != stored[f]}
         self._enforce_policy(current, body, prefix)
+        await _check_destinations(stored, body, journal_fields, prefix)
         warnings += warnings_for(body, {**current, **stored}) + _voice_switch(current.get("voice"), body)
         warnings += faq_rewrite(current.get("faq_items"), body)
         if not body:
@@ -738,6 +740,17 @@ def masked_diff(before: State, after: State, fields: set[str] | list[str]) -> li
     if not known:
         return changes
     return [{k: scrub(v, known) if isinstance(v, str) else v for k, v in c.items()} for c in changes]
+
+
+async def _check_destinations(stored: State, body: State, journal_fields: dict[str, Any], prefix: str) -> None:
+    """A stored secret the change keeps never goes to another host (destinations): refused before anything
+    is sent. After the policy, whose refusal says more to an operator who denied the secret."""
+    if not DESTINATION_FIELDS.keys() & body.keys():
+        return
+    sent = [journal_fields.get("patch"), journal_fields.get("edits")]
+    problems = await anyio.to_thread.run_sync(moved_secrets, stored, body, sent, prefix)
+    if problems:
+        raise PatchInvalid(problems)
 
 
 def _unmask_secrets(candidate: State, current: State, prefix: str, revert: bool) -> list[str]:

@@ -398,9 +398,6 @@ def test_a_mask_of_the_stored_secret_at_its_place_is_restored_and_others_reporte
 # --- Where a restored secret goes: the destination changes, the mask is kept ------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: a tool's url re-pointed at an attacker keeps its masked header's secret"
-)
 async def test_a_masked_header_is_not_restored_when_its_tool_calls_another_host(
     sandbox: SandboxServer, settings: Settings
 ) -> None:
@@ -415,9 +412,6 @@ async def test_a_masked_header_is_not_restored_when_its_tool_calls_another_host(
     assert not (after["url"].startswith(EVIL) and after["headers"][0]["value"] == SECRET)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: with body_template denied, re-pointing url still sends its secret elsewhere"
-)
 async def test_denying_a_body_template_denies_moving_its_secret(sandbox: SandboxServer, settings: Settings) -> None:
     body = f'{{"api_key": "{SECRET}", "lead": "{{{{lead}}}}"}}'
     sandbox.store.update(SALES, {"custom_tools": [tool(body=body)]})
@@ -430,9 +424,6 @@ async def test_denying_a_body_template_denies_moving_its_secret(sandbox: Sandbox
     assert result.is_error and "operator policy" in text_of(result), text_of(result)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: with custom_tools.url denied, swapping two tools' names swaps their secrets' hosts"
-)
 async def test_denying_urls_keeps_each_secret_with_its_host(sandbox: SandboxServer, settings: Settings) -> None:
     tools = [tool("crm", url="https://crm.example/leads", headers=[{"key": "X-Api-Key", "value": SECRET}]),
              tool("erp", url="https://erp.example/orders",
@@ -914,9 +905,6 @@ async def test_denying_the_llm_key_denies_moving_it(sandbox: SandboxServer, sett
     assert stored(sandbox, SALES)["llm_model"]["api_url"] == "https://llm.good.example/v1"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: by default a merge patch of llm_model.api_url alone sends the stored key elsewhere"
-)
 async def test_re_pointing_the_llm_url_does_not_keep_the_key(sandbox: SandboxServer, settings: Settings) -> None:
     sandbox.store.update(SALES, {"llm_model": _llm("https://llm.good.example/v1", SECRET)})
     async with client(settings) as c:
