@@ -341,16 +341,18 @@ def _scrub_tree(value: Any, known: list[str]) -> Any:
 
 def restore_secrets(candidate: dict[str, Any], stored: dict[str, Any]) -> list[tuple[Path, str]]:
     """Swap the stored secret in wherever `candidate` holds its mask at the same logical place (list items
-    matched by their name/key, else by position): a read sent back keeps its secrets. In a text, each masked
-    part is matched to the stored text's secrets with that mask, in order. Returns the values in a mask's
-    shape that match nothing stored there (a whole value in either shape, a part of a text in the long one):
-    they are whatever the sender wrote, and the caller decides whether that is text or a lost secret."""
+    matched by their name/key, the n-th of several namesakes with the n-th stored, else by position): a read
+    sent back keeps its secrets. In a text, each masked part is matched to the stored text's secrets with
+    that mask, in order. Returns the values in a mask's shape that match nothing stored there (a whole value
+    in either shape, a part of a text in the long one, a short one where the stored text had one): they are
+    whatever the sender wrote, and the caller decides whether that is text or a lost secret."""
     left: list[tuple[Path, str]] = []
+    items = _Items()
     for path, kind in list(secret_spots(candidate)):
         sent = _get(candidate, path)
         if MASK_MARK not in sent:
             continue
-        original = _counterpart(candidate, stored, path)
+        original = _counterpart(candidate, stored, path, items)
         if kind == "value":
             if isinstance(original, str) and mask(original) == sent:
                 _set(candidate, path, original)
@@ -375,6 +377,7 @@ def _restored_text(sent: str, original: str) -> tuple[str, list[str]]:
     stored: dict[tuple[str, ...], list[str]] = {}
     for key, _start, _end, secret in _placed_parts(original, masked=False):
         stored.setdefault(key, []).append(secret)
+    masks = {key[:2] for key in stored}  # (kind, mask) of every stored part
     placed = [p for p in _placed_parts(sent, masked=True) if MASK_MARK in p[3]]
     counts: dict[tuple[str, ...], int] = {}
     for key, *_ in placed:
@@ -388,9 +391,15 @@ def _restored_text(sent: str, original: str) -> tuple[str, list[str]]:
             taken[key] = at + 1
             out += [sent[last:start], same[at]]
             last = end
-        elif same or _LONG_MASK_SHAPE.fullmatch(piece) or (piece == MASK_MARK and sent[end : end + 1] == "@"):
-            unmatched.append(piece)  # a secret was stored at this place (or it looks like one of ours)
+        elif same or key[:2] in masks or _LONG_MASK_SHAPE.fullmatch(piece) or _masked_userinfo(sent, end, piece):
+            # A secret was stored at this place, or one of this kind masking the same elsewhere in the text
+            # (a short one's `…` at a link whose host or path changed), or it looks like one of ours.
+            unmatched.append(piece)
     return "".join(out) + sent[last:], unmatched
+
+
+def _masked_userinfo(sent: str, end: int, piece: str) -> bool:
+    return piece == MASK_MARK and sent[end : end + 1] == "@"
 
 
 # How far back the place of a line's secret part (a JSON pair, a header) is read.
@@ -446,27 +455,73 @@ def _masked_offsets(text: str, parts: tuple[tuple[int, int, str], ...]) -> tuple
 
 # Keys that identify a list item, in the order they are tried: custom tools by name, headers by key...
 _IDENTITY_KEYS = ("name", "key", "label", "question")
+Identity = tuple[str, Any]
 
 
-def _counterpart(candidate: Any, stored: Any, path: Path) -> Any:
+class _Items:
+    """List items matched as a read sent back is: by the first identity key an item has (compared as masked,
+    so a question holding a masked link is its stored namesake), the n-th of several sharing it with the
+    n-th stored; an item without one by position. Each pair of lists is indexed once per restore."""
+
+    def __init__(self) -> None:
+        self._lists: dict[tuple[int, int], tuple[list[tuple[Identity | None, int]], dict[Identity, list[Any]]]] = {}
+
+    def match(self, items: list[Any], stored: list[Any], index: int) -> Any:
+        pair = (id(items), id(stored))
+        if pair not in self._lists:
+            self._lists[pair] = (_ranks(items), _by_identity(stored))
+        ranks, by_identity = self._lists[pair]
+        identity, rank = ranks[index]
+        if identity is None:
+            return stored[index] if index < len(stored) else None
+        same = by_identity.get(identity, [])
+        return same[rank] if rank < len(same) else None
+
+
+def _identity_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_text(value)
+    if value is None or isinstance(value, int | float | bool):
+        return value
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _ranks(items: list[Any]) -> list[tuple[Identity | None, int]]:
+    """Each item's identity and how many items before it share it."""
+    seen: dict[Identity, int] = {}
+    ranks: list[tuple[Identity | None, int]] = []
+    for item in items:
+        key = next((k for k in _IDENTITY_KEYS if k in item), None) if isinstance(item, dict) else None
+        if key is None:
+            ranks.append((None, 0))
+            continue
+        identity = (key, _identity_value(item[key]))
+        ranks.append((identity, seen.get(identity, 0)))
+        seen[identity] = seen.get(identity, 0) + 1
+    return ranks
+
+
+def _by_identity(stored: list[Any]) -> dict[Identity, list[Any]]:
+    """The stored items under each identity they have (an item with a name and a key is found by either)."""
+    found: dict[Identity, list[Any]] = {}
+    for item in stored:
+        if isinstance(item, dict):
+            for key in _IDENTITY_KEYS:
+                if key in item:
+                    found.setdefault((key, _identity_value(item[key])), []).append(item)
+    return found
+
+
+def _counterpart(candidate: Any, stored: Any, path: Path, items: _Items) -> Any:
     """The stored value at the place `path` names in `candidate`."""
     for part in path:
         if isinstance(part, int):
             if not isinstance(stored, list):
                 return None
-            stored = _matching_item(candidate[part], stored, part)
+            stored = items.match(candidate, stored, part)
         else:
             if not isinstance(stored, dict):
                 return None
             stored = stored.get(part)
         candidate = candidate[part]
     return stored
-
-
-def _matching_item(item: Any, stored: list[Any], index: int) -> Any:
-    if isinstance(item, dict):
-        for key in _IDENTITY_KEYS:
-            if key in item:
-                same = [s for s in stored if isinstance(s, dict) and s.get(key) == item[key]]
-                return same[0] if same else None
-    return stored[index] if index < len(stored) else None
