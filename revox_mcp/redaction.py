@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
-from revox_mcp.secret_names import CREDENTIAL_HINTS, credential_item, credential_name
+from revox_mcp.secret_names import CREDENTIAL_HINTS, credential_item, credential_name, words
 
 MASK_MARK = "…"
 # Secrets inside any text (a URL in a field, a link in an FAQ answer, a body template, a prompt), each with
@@ -46,14 +46,31 @@ _URL_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])[0-9+.-]*+[A-Za-z][A-Za-z0-9+.-]
 _PARAM_NAME = re.compile(r"""(?:^|(?<=[?&#;\s]))([^\s=&#;?/"'<>{}]{1,200}+)=""")
 _PARAM_VALUE = re.compile(r"""[^&#;?\s"'<>]++""")
 _JSON_PAIR = re.compile(r'(?<!\\)"([^"\\\n]{1,200}+)"\s*+:\s*+"((?:[^"\\]++|\\.)*+)"')
+# An Authorization value's scheme is any word before it (`Bearer`, `ApiKey`, `SSWS`, `Zoho-oauthtoken`).
 _AUTHORIZATION = re.compile(
-    r"(?<![\w-])(?i:(?:proxy-)?authorization)[ \t]*+[:=][ \t]*+(?:(?i:bearer|basic|token|digest)[ \t]++)?"
+    r"(?<![\w-])(?i:(?:proxy-)?authorization)[ \t]*+[:=][ \t]*+(?:[A-Za-z][A-Za-z0-9._~+/-]*+[ \t]++)?"
     r"""([^\s"',;<>]++)"""
 )
-_HEADER_LINE = re.compile(
-    r"(?m)^[ \t]*+([A-Za-z0-9][A-Za-z0-9_]*+(?:-[A-Za-z0-9_]++)*+)[ \t]*+:[ \t]*+"
-    r"(?:(?i:bearer|basic|token)[ \t]++)?([^\r\n]++)"
+_HEADER_NAME = r"([A-Za-z0-9][A-Za-z0-9_]*+(?:-[A-Za-z0-9_]++)*+)[ \t]*+:[ \t]*+(?:(?i:bearer|basic|token)[ \t]++)?"
+_HEADER_LINE = re.compile(rf"(?m)^[ \t]*+{_HEADER_NAME}([^\r\n]++)")
+# A header quoted inside a line (`curl -H "X-Api-Key: ..."`): its value runs to the next quote.
+_QUOTED_HEADER = re.compile(rf"""["']{_HEADER_NAME}([^"'\r\n]++)""")
+# A quoted value after a name and `=` or `:` (`API_KEY="..."`, `api_key = '...'`, `{'token': '...'}`): the
+# name starts where its run starts (not after a `.` or `-` inside one), so no run is read twice.
+_QUOTED_ASSIGNMENT = re.compile(
+    r"""(?<![\w.-])(["']?)([A-Za-z_][\w.-]{0,199}+)\1[ \t]*+[:=][ \t]*+(?:"([^"\r\n]*+)"|'([^'\r\n]*+)')"""
 )
+# An XML element named like a field holding a credential (`<Password>...</Password>`, a SOAP body).
+_XML_ELEMENT = re.compile(r"<([A-Za-z_][\w.:-]{0,199}+)(?:[ \t\r\n][^<>]*+)?>([^<]++)</\1[ \t\r\n]*+>")
+# Webhook URLs whose path is the credential: Slack's and Discord's whole path after the prefix, Telegram's
+# bot token (up to the next `/`). Found whatever the text's words: such a URL need not hold a hint.
+_WEBHOOK = re.compile(
+    r"""(?<![\w.-])(?:(?i:hooks\.slack\.com/(?:services|workflows|triggers)/|discord(?:app)?\.com/api/webhooks/)"""
+    r"""([^\s?#"'<>]++)|(?i:api\.telegram\.org/(?:file/)?bot)([^\s/?#"'<>]++))"""
+)
+# One-word names a line (`Password: ...`, `token: ...`) is masked after only when its value is one word:
+# `Session: 30 minutes` is a setting, and these words name settings as often as secrets.
+_ONE_WORD_SETTINGS = frozenset({"session", "auth", "authentication", "signature", "sig", "bearer"})
 
 
 def _has_hint(text: str) -> bool:
@@ -115,15 +132,53 @@ def _header_spans(text: str) -> list[tuple[int, int]]:
     if ":" not in text and "=" not in text:
         return []
     spans = [m.span(1) for m in _AUTHORIZATION.finditer(text)] if "uthorization" in text.lower() else []
-    for match in _HEADER_LINE.finditer(text) if ":" in text else ():
-        name = match.group(1)
-        # A line's name as a field's (`X-Api-Key`, not `Session-Length: 30 minutes`).
-        if ("-" in name or "_" in name or name.lower() == "cookie") and credential_name(name):
-            start, end = match.span(2)
-            while end > start and text[end - 1].isspace():
-                end -= 1
+    lines = _HEADER_LINE.finditer(text) if ":" in text else iter(())
+    quoted = _QUOTED_HEADER.finditer(text) if ":" in text and ('"' in text or "'" in text) else iter(())
+    for match in (*lines, *quoted):
+        start, end = match.span(2)
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if _header_named(match.group(1), text[start:end]):
             spans.append((start, end))
     return sorted(spans)
+
+
+def _header_named(name: str, value: str) -> bool:
+    """A line's name as a field's (`X-Api-Key`, not `Session-Length: 30 minutes`); a one-word name
+    (`Password`, `token`) only before a one-word value."""
+    if "-" in name or "_" in name or name.lower() == "cookie":
+        return credential_name(name)
+    one_word = not any(c.isspace() for c in value)
+    return one_word and credential_name(name) and words(name)[-1] not in _ONE_WORD_SETTINGS
+
+
+def _quoted_spans(text: str) -> list[tuple[int, int]]:
+    if ('"' not in text and "'" not in text) or ("=" not in text and ":" not in text):
+        return []
+    spans = []
+    for match in _QUOTED_ASSIGNMENT.finditer(text):
+        group = 3 if match.group(3) is not None else 4
+        if credential_item(match.group(2)):
+            spans.append(match.span(group))
+    return spans
+
+
+def _xml_spans(text: str) -> list[tuple[int, int]]:
+    if "</" not in text:
+        return []
+    spans = []
+    for match in _XML_ELEMENT.finditer(text):
+        inner = match.group(2)
+        if credential_name(match.group(1)) and inner.strip():
+            start = match.start(2) + len(inner) - len(inner.lstrip())
+            spans.append((start, match.end(2) - len(inner) + len(inner.rstrip())))
+    return spans
+
+
+def _webhook_spans(text: str) -> list[tuple[int, int]]:
+    if "/" not in text:
+        return []
+    return [m.span(1) if m.group(1) is not None else m.span(2) for m in _WEBHOOK.finditer(text)]
 
 
 # One answer asks about the same long text several times (is there a secret, where, mask it): the last few
@@ -134,9 +189,10 @@ def _scan(text: str) -> tuple[tuple[int, int, str], ...]:
     found by an earlier pattern is left out. Kinds: url (userinfo), param, json, header. Linear in the text
     (plus a log factor in the secrets found)."""
     parts: list[tuple[int, int, str]] = []
-    scans = [("url", _url_spans)]
+    scans = [("url", _url_spans), ("path", _webhook_spans)]
     if _has_hint(text):
         scans += [("param", _param_spans), ("json", _json_spans), ("header", _header_spans)]
+        scans += [("quoted", _quoted_spans), ("xml", _xml_spans)]
     for kind, spans in scans:
         kept: list[tuple[int, int, str]] = []
         for s, e in spans(text):  # in order: one overlapping the last kept of this scan is left out too
@@ -194,7 +250,8 @@ def may_hold_secrets(value: Any) -> bool:
     if MASK_MARK in text:
         return True
     if not _has_hint(text):
-        return ("@" in text and "://" in text) and bool(_url_spans(text.replace('\\"', '"')))
+        unescaped = text.replace('\\"', '"')
+        return bool(("@" in text and "://" in text) and _url_spans(unescaped)) or bool(_webhook_spans(unescaped))
     # Texts inside the value are JSON-escaped here: their quotes and line breaks are made plain again.
     plain = text.replace('\\"', '"').replace("\\n", "\n")
     if any(credential_item(name) for name in set(_JSON_KEY.findall(plain))):
@@ -304,6 +361,28 @@ def secrets_in(value: Any) -> set[str]:
     for _path, kind, secret in located_secrets(value):
         found |= {secret, secret.partition(":")[2]} if kind == "text" else {secret}
     return {s for s in found if s}
+
+
+# A stored secret shorter than this is not looked for in a new text: a short one ("pw") is found in words.
+_EXPOSED_MIN = 8
+
+
+def exposed_secrets(old: str, new: str) -> list[str]:
+    """The secrets of `old` that `new` holds outside every secret part (an edit that renamed `?token=` around
+    one, or its header's name): the next read would show them. Only the secrets `new` has fewer parts of are
+    looked for, so an edit elsewhere costs one scan of each text."""
+    kept: dict[str, int] = {}
+    for start, end in _text_parts(new):
+        kept[new[start:end]] = kept.get(new[start:end], 0) + 1
+    lost: dict[str, int] = {}
+    for start, end in _text_parts(old):
+        secret = old[start:end]
+        if kept.get(secret, 0) > 0:
+            kept[secret] -= 1
+        elif len(secret) >= _EXPOSED_MIN and MASK_MARK not in secret:
+            lost[secret] = 1
+    shown = mask_text(new) if lost else ""
+    return [secret for secret in lost if secret in shown]
 
 
 def scrub(text: str, secrets: Iterable[str | None]) -> str:
@@ -423,7 +502,7 @@ def _placed_parts(text: str, masked: bool) -> list[tuple[tuple[str, ...], int, i
     word_at, read_to, digest = -1, 0, hashlib.sha256()
     for (start, end, kind), (m_start, m_end) in zip(parts, offsets, strict=True):
         piece = shown[m_start:m_end]
-        if kind in ("url", "param"):
+        if kind in ("url", "param", "path"):
             here = bisect.bisect_right(starts, m_start) - 1
             if here != word_at:
                 word_at, read_to, digest = here, words[here][0], hashlib.sha256()

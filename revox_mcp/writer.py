@@ -58,7 +58,16 @@ from revox_mcp.messages import render_path, shorten
 from revox_mcp.models import ALWAYS_READ, AssistantUpdate
 from revox_mcp.policy import Policy, changed_paths, with_secret_destinations
 from revox_mcp.progress import Progress, no_progress
-from revox_mcp.redaction import may_hold_secrets, redact, restore_secrets, scrub, scrub_json, secrets_in
+from revox_mcp.redaction import (
+    exposed_secrets,
+    mask,
+    may_hold_secrets,
+    redact,
+    restore_secrets,
+    scrub,
+    scrub_json,
+    secrets_in,
+)
 from revox_mcp.rules import faq_rewrite, warnings_for
 from revox_mcp.schemas import body_schema
 from revox_mcp.secret_digests import hidden_changes, not_held
@@ -228,6 +237,7 @@ class AssistantWriter:
             candidate = {f: comparable(f, state.get(f)) for f in sorted(touched)}
             # Extra fields too: a masked secret inside one is restored like any other, never written.
             unmasked = _unmask_secrets(candidate, current, prefix, revert=held is not None)
+            _refuse_exposed(candidate, current, prefix)
             return state, touched, candidate, _leave_out_nulls(candidate) + unmasked
 
         # Off the event loop: edits on a long prompt, and restoring the secrets of a long text, are CPU work,
@@ -749,6 +759,26 @@ async def _check_destinations(stored: State, body: State, journal_fields: dict[s
         return
     sent = [journal_fields.get("patch"), journal_fields.get("edits")]
     problems = await anyio.to_thread.run_sync(moved_secrets, stored, body, sent, prefix)
+    if problems:
+        raise PatchInvalid(problems)
+
+
+def _refuse_exposed(candidate: State, current: State, prefix: str) -> None:
+    """A text edited on its stored value (replace_text) can rename what marks a secret (`?token=` to
+    `?tokn=`, a header's name): the secret would then be shown on every read. Refused, naming the field."""
+    problems = [
+        Problem(
+            path=f"{prefix}.{name}",
+            value=mask(secret),
+            allowed="a text that keeps each stored secret after a name that marks it as one",
+            hint="This change leaves a stored secret outside any place read as a secret (its parameter or header "
+            "renamed, or its quote or tag removed), so every read would show it. Keep the name before it, or "
+            "remove the secret with its name.",
+        )
+        for name, text in candidate.items()
+        if isinstance(text, str) and isinstance(current.get(name), str) and text != current[name]
+        for secret in exposed_secrets(current[name], text)
+    ]
     if problems:
         raise PatchInvalid(problems)
 

@@ -130,9 +130,6 @@ def test_userinfo_at_another_host_is_not_restored() -> None:
 # shows the stored secret in clear: mask() returns any value holding "…" as it is.
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: replace_text renaming ?token= around a stored token shows it on the next read"
-)
 async def test_renaming_the_parameter_around_a_stored_token_does_not_show_it(
     sandbox: SandboxServer, settings: Settings
 ) -> None:
@@ -141,8 +138,8 @@ async def test_renaming_the_parameter_around_a_stored_token_does_not_show_it(
     async with client(settings) as c:
         result = await c.call_tool("update_assistant", {"id": SALES, "edits": [edit]})
         read = await c.call_tool("get_assistant", {"id": SALES, "fields": ["prompt"]})
-    assert not result.is_error, text_of(result)
-    # The write's own answer is scrubbed of the secrets stored before it; the next read is not.
+    # Refused, naming the field: the renamed text would show the token on every read.
+    assert result.is_error and "result.prompt" in text_of(result), text_of(result)
     assert SECRET not in everything(result)
     assert SECRET not in everything(read)
 
@@ -176,13 +173,11 @@ def test_a_secret_holding_an_ellipsis_is_masked(value: dict[str, Any]) -> None:
 # --- Secret shapes in a text that are not masked ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason='review: a header quoted mid-line (curl -H "X-Api-Key: ...") is not masked')
 @pytest.mark.parametrize("quote", ['"', "'"])
 def test_a_curl_header_in_a_text_is_masked(quote: str) -> None:
     assert SECRET not in mask_text(f"Look it up with: curl -H {quote}X-Api-Key: {SECRET}{quote} https://api.example/v1")
 
 
-@pytest.mark.xfail(strict=True, reason='review: a quoted value after \'=\' (API_KEY="...", token="...") is not masked')
 @pytest.mark.parametrize(
     "text",
     [f'API_KEY="{SECRET}"', f"export API_KEY='{SECRET}'", f'api_key = "{SECRET}"', f"{{'api_key': '{SECRET}'}}",
@@ -193,13 +188,11 @@ def test_a_quoted_assignment_is_masked(text: str) -> None:
     assert SECRET not in mask_text(text)
 
 
-@pytest.mark.xfail(strict=True, reason="review: a one-word header/YAML line (Password: ..., token: ...) is not masked")
 @pytest.mark.parametrize("name", ["Password", "password", "token", "apikey", "apiKey", "Secret"])
 def test_a_one_word_credential_line_is_masked(name: str) -> None:
     assert SECRET not in mask_text(f"For the staff portal:\n{name}: {SECRET}\nThanks.")
 
 
-@pytest.mark.xfail(strict=True, reason="review: a secret in an XML element (SOAP body template) is not masked")
 @pytest.mark.parametrize("tag", ["Password", "Authorization", "api_key", "SessionToken"])
 def test_an_xml_credential_element_is_masked(tag: str) -> None:
     body = (
@@ -208,9 +201,6 @@ def test_an_xml_credential_element_is_masked(tag: str) -> None:
     assert SECRET not in mask_text(body)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: webhook URLs whose path is the credential (Slack, Discord, Telegram) show it"
-)
 @pytest.mark.parametrize(
     "url",
     [f"https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/{SECRET}",
@@ -222,7 +212,6 @@ def test_a_credential_in_a_webhook_path_is_masked(url: str) -> None:
     assert SECRET not in mask_text(url)
 
 
-@pytest.mark.xfail(strict=True, reason="review: a Slack webhook_url is shown in clear by get_assistant")
 async def test_a_stored_slack_webhook_url_is_not_shown(sandbox: SandboxServer, settings: Settings) -> None:
     sandbox.store.update(SALES, {"webhook_url": f"https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/{SECRET}"})
     async with client(settings) as c:
@@ -230,7 +219,6 @@ async def test_a_stored_slack_webhook_url_is_not_shown(sandbox: SandboxServer, s
     assert SECRET not in everything(read)
 
 
-@pytest.mark.xfail(strict=True, reason="review: a stored curl header in a FAQ answer is shown in clear")
 async def test_a_stored_curl_header_in_a_faq_answer_is_not_shown(sandbox: SandboxServer, settings: Settings) -> None:
     faq = [
         {"question": "How do staff check a lead?", "answer": f'Run curl -H "X-Api-Key: {SECRET}" https://crm.example'}
@@ -773,10 +761,6 @@ async def test_faq_query_is_no_oracle_for_a_stored_token(sandbox: SandboxServer,
     assert right == wrong, (right, wrong)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: an Authorization scheme other than Bearer/Basic/Token/Digest is masked, not its credential",
-)
 @pytest.mark.parametrize("scheme", ["ApiKey", "SSWS", "Bot", "Zoho-oauthtoken", "Klaviyo-API-Key", "Key"])
 @pytest.mark.parametrize("header", ["Authorization", "Proxy-Authorization"])
 def test_the_credential_after_any_authorization_scheme_is_masked(header: str, scheme: str) -> None:
