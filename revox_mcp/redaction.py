@@ -238,6 +238,7 @@ _SCHEMES = r"(?:(?i:bearer|basic|token|digest|bot|apikey|api-key|sso-key|ssws) )
 _MASK_SHAPE = re.compile(rf"(?s){_SCHEMES}(?:(?:..[-_])?{MASK_MARK}.{{4}}|{MASK_MARK})")
 _LONG_MASK_SHAPE = re.compile(rf"(?s){_SCHEMES}(?:..[-_])?{MASK_MARK}.{{4}}")
 _JSON_KEY = re.compile(r'(?<!\\)"([^"\\\n]{1,200}+)"\s*+:')
+_ENTRY_NAME = re.compile(r'(?<!\\)"name"\s*+:\s*+"([^"\\\n]{1,200}+)"')
 
 
 def may_hold_secrets(value: Any) -> bool:
@@ -254,7 +255,11 @@ def may_hold_secrets(value: Any) -> bool:
         return bool(("@" in text and "://" in text) and _url_spans(unescaped)) or bool(_webhook_spans(unescaped))
     # Texts inside the value are JSON-escaped here: their quotes and line breaks are made plain again.
     plain = text.replace('\\"', '"').replace("\\n", "\n")
-    if any(credential_item(name) for name in set(_JSON_KEY.findall(plain))):
+    names = set(_JSON_KEY.findall(plain))
+    if any(credential_item(name) for name in names):
+        return True
+    # A {name, value} entry (HAR, OpenAPI) is named by a value, not a key.
+    if "value" in names and any(credential_item(name) for name in set(_ENTRY_NAME.findall(plain))):
         return True
     # Each string of the dump starts after a quote, not at a text's start or a line's: made a line start
     # for the scans that begin there (a prompt opening with `X-Api-Key: ...`, a form body `api_key=...`).
@@ -280,6 +285,8 @@ def secret_spots(value: Any, path: Path = (), headers: bool = False) -> Iterator
         for index, item in enumerate(value):
             if _names_a_secret(item):
                 yield (*path, index, "value"), "value"
+            elif _names_a_credential(item):  # a structured value (a list, an object, a number) under such a key
+                yield from _every_string(item["value"], (*path, index, "value"))
             else:
                 yield from secret_spots(item, (*path, index))
     elif isinstance(value, str) and _text_parts(value):
@@ -287,8 +294,9 @@ def secret_spots(value: Any, path: Path = (), headers: bool = False) -> Iterator
 
 
 def _every_string(value: Any, path: Path) -> Iterator[tuple[Path, Kind]]:
-    """Under a credential's name, every string is secret (`"auth": {"user": ..., "token": ...}`)."""
-    if isinstance(value, str):
+    """Under a credential's name, every string is secret (`"auth": {"user": ..., "token": ...}`), and every
+    number (a PIN, a numeric password): shown as the mask of its digits, and restored as the number."""
+    if isinstance(value, str) or _is_number(value):
         yield path, "value"
     elif isinstance(value, dict):
         for key, item in value.items():
@@ -296,6 +304,18 @@ def _every_string(value: Any, path: Path) -> Iterator[tuple[Path, Kind]]:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _every_string(item, (*path, index))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _names_a_credential(entry: Any) -> bool:
+    """A {key, value} or {name, value} entry whose name is a credential's, whatever its value."""
+    if not isinstance(entry, dict) or "value" not in entry:
+        return False
+    name = entry.get("key", entry.get("name"))
+    return isinstance(name, str) and credential_item(name)
 
 
 def _names_a_secret(entry: Any) -> bool:
@@ -332,7 +352,7 @@ def redact(value: Any) -> Any:
     out = copy.deepcopy(value)
     for path, kind in spots:
         text = _get(out, path)
-        _set(out, path, mask_text(text) if kind == "text" else mask(text))
+        _set(out, path, mask_text(text) if kind == "text" else mask(str(text)))
     if entry_is_secret:
         for key in ("before", "after"):
             if isinstance(out.get(key), str):
@@ -347,7 +367,7 @@ def located_secrets(value: Any) -> Iterator[tuple[Path, Kind, str]]:
         text = _get(value, path)
         if kind == "value":
             if not is_masked(text):
-                yield path, kind, text
+                yield path, kind, str(text)
             continue
         for start, end in _text_parts(text):
             if MASK_MARK not in text[start:end]:
@@ -429,11 +449,11 @@ def restore_secrets(candidate: dict[str, Any], stored: dict[str, Any]) -> list[t
     items = _Items()
     for path, kind in list(secret_spots(candidate)):
         sent = _get(candidate, path)
-        if MASK_MARK not in sent:
+        if not isinstance(sent, str) or MASK_MARK not in sent:
             continue
         original = _counterpart(candidate, stored, path, items)
         if kind == "value":
-            if isinstance(original, str) and mask(original) == sent:
+            if (isinstance(original, str) or _is_number(original)) and mask(str(original)) == sent:
                 _set(candidate, path, original)
             elif _MASK_SHAPE.fullmatch(sent):
                 left.append((path, sent))
