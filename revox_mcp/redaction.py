@@ -68,6 +68,7 @@ _WEBHOOK = re.compile(
     r"""(?<![\w.-])(?:(?i:hooks\.slack\.com/(?:services|workflows|triggers)/|discord(?:app)?\.com/api/webhooks/)"""
     r"""([^\s?#"'<>]++)|(?i:api\.telegram\.org/(?:file/)?bot)([^\s/?#"'<>]++))"""
 )
+_WEBHOOK_HOSTS = ("hooks.slack.com", "/api/webhooks/", "api.telegram.org")
 # One-word names a line (`Password: ...`, `token: ...`) is masked after only when its value is one word:
 # `Session: 30 minutes` is a setting, and these words name settings as often as secrets.
 _ONE_WORD_SETTINGS = frozenset({"session", "auth", "authentication", "signature", "sig", "bearer"})
@@ -148,8 +149,13 @@ def _header_named(name: str, value: str) -> bool:
     (`Password`, `token`) only before a one-word value."""
     if "-" in name or "_" in name or name.lower() == "cookie":
         return credential_name(name)
-    one_word = not any(c.isspace() for c in value)
-    return one_word and credential_name(name) and words(name)[-1] not in _ONE_WORD_SETTINGS
+    return len(value.split(None, 1)) == 1 and _one_word_credential(name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _one_word_credential(name: str) -> bool:
+    # Judged once per distinct name, as secret_names judges its names: a long text repeats a few.
+    return credential_name(name) and words(name)[-1] not in _ONE_WORD_SETTINGS
 
 
 def _quoted_spans(text: str) -> list[tuple[int, int]]:
@@ -176,7 +182,9 @@ def _xml_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _webhook_spans(text: str) -> list[tuple[int, int]]:
-    if "/" not in text:
+    # A plain search first: the pattern tried at every '/' of a long path-dense text costs ~50 ms per MiB.
+    lowered = text.lower() if "/" in text else ""
+    if not any(host in lowered for host in _WEBHOOK_HOSTS):
         return []
     return [m.span(1) if m.group(1) is not None else m.span(2) for m in _WEBHOOK.finditer(text)]
 

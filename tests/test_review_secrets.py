@@ -504,7 +504,9 @@ def test_settings_lines_in_a_prompt_survive_removing_one() -> None:
 
 
 @pytest.mark.xfail(
-    strict=True, reason="review: a link's ?auth=google is masked, and moving the link's domain writes '…' silently"
+    strict=True,
+    reason="review: a link's ?auth=google is masked (auth names a credential); moving the link's domain "
+    "now warns, but a secret is never restored at another host, so the value is lost",
 )
 async def test_a_non_secret_parameter_survives_an_edit_of_its_link(sandbox: SandboxServer, settings: Settings) -> None:
     faq = [{"question": "Where do I sign up?", "answer": "At https://app.example.com/signup?auth=google today."}]
