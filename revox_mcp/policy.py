@@ -362,10 +362,11 @@ def _values(value: Any, parts: list[str], where: str) -> Iterable[tuple[str, Any
 
 # Where a stored secret is sent: changing the destination changes what the secret does, so a policy that
 # denies the secret denies moving it too (a hijacked agent could point api_url at itself and keep the key).
+_TOOL_SECRETS = ("custom_tools.headers.value", "custom_tools.query_params.value", "custom_tools.body_template")
 SECRET_DESTINATIONS = {
     "llm_model.api_url": ("llm_model.api_key",),
-    "custom_tools.url": ("custom_tools.headers.value", "custom_tools.query_params.value"),
-    "custom_tools.method": ("custom_tools.headers.value", "custom_tools.query_params.value"),
+    "custom_tools.url": _TOOL_SECRETS,
+    "custom_tools.method": _TOOL_SECRETS,
 }
 
 

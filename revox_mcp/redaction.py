@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
-from revox_mcp.secret_names import CREDENTIAL_HINTS, credential_item, credential_name
+from revox_mcp.secret_names import CREDENTIAL_HINTS, credential_item, credential_name, words
 
 MASK_MARK = "…"
 # Secrets inside any text (a URL in a field, a link in an FAQ answer, a body template, a prompt), each with
@@ -46,14 +46,32 @@ _URL_USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])[0-9+.-]*+[A-Za-z][A-Za-z0-9+.-]
 _PARAM_NAME = re.compile(r"""(?:^|(?<=[?&#;\s]))([^\s=&#;?/"'<>{}]{1,200}+)=""")
 _PARAM_VALUE = re.compile(r"""[^&#;?\s"'<>]++""")
 _JSON_PAIR = re.compile(r'(?<!\\)"([^"\\\n]{1,200}+)"\s*+:\s*+"((?:[^"\\]++|\\.)*+)"')
+# An Authorization value's scheme is any word before it (`Bearer`, `ApiKey`, `SSWS`, `Zoho-oauthtoken`).
 _AUTHORIZATION = re.compile(
-    r"(?<![\w-])(?i:(?:proxy-)?authorization)[ \t]*+[:=][ \t]*+(?:(?i:bearer|basic|token|digest)[ \t]++)?"
+    r"(?<![\w-])(?i:(?:proxy-)?authorization)[ \t]*+[:=][ \t]*+(?:[A-Za-z][A-Za-z0-9._~+/-]*+[ \t]++)?"
     r"""([^\s"',;<>]++)"""
 )
-_HEADER_LINE = re.compile(
-    r"(?m)^[ \t]*+([A-Za-z0-9][A-Za-z0-9_]*+(?:-[A-Za-z0-9_]++)*+)[ \t]*+:[ \t]*+"
-    r"(?:(?i:bearer|basic|token)[ \t]++)?([^\r\n]++)"
+_HEADER_NAME = r"([A-Za-z0-9][A-Za-z0-9_]*+(?:-[A-Za-z0-9_]++)*+)[ \t]*+:[ \t]*+(?:(?i:bearer|basic|token)[ \t]++)?"
+_HEADER_LINE = re.compile(rf"(?m)^[ \t]*+{_HEADER_NAME}([^\r\n]++)")
+# A header quoted inside a line (`curl -H "X-Api-Key: ..."`): its value runs to the next quote.
+_QUOTED_HEADER = re.compile(rf"""["']{_HEADER_NAME}([^"'\r\n]++)""")
+# A quoted value after a name and `=` or `:` (`API_KEY="..."`, `api_key = '...'`, `{'token': '...'}`): the
+# name starts where its run starts (not after a `.` or `-` inside one), so no run is read twice.
+_QUOTED_ASSIGNMENT = re.compile(
+    r"""(?<![\w.-])(["']?)([A-Za-z_][\w.-]{0,199}+)\1[ \t]*+[:=][ \t]*+(?:"([^"\r\n]*+)"|'([^'\r\n]*+)')"""
 )
+# An XML element named like a field holding a credential (`<Password>...</Password>`, a SOAP body).
+_XML_ELEMENT = re.compile(r"<([A-Za-z_][\w.:-]{0,199}+)(?:[ \t\r\n][^<>]*+)?>([^<]++)</\1[ \t\r\n]*+>")
+# Webhook URLs whose path is the credential: Slack's and Discord's whole path after the prefix, Telegram's
+# bot token (up to the next `/`). Found whatever the text's words: such a URL need not hold a hint.
+_WEBHOOK = re.compile(
+    r"""(?<![\w.-])(?:(?i:hooks\.slack\.com/(?:services|workflows|triggers)/|discord(?:app)?\.com/api/webhooks/)"""
+    r"""([^\s?#"'<>]++)|(?i:api\.telegram\.org/(?:file/)?bot)([^\s/?#"'<>]++))"""
+)
+_WEBHOOK_HOSTS = ("hooks.slack.com", "/api/webhooks/", "api.telegram.org")
+# One-word names a line (`Password: ...`, `token: ...`) is masked after only when its value is one word:
+# `Session: 30 minutes` is a setting, and these words name settings as often as secrets.
+_ONE_WORD_SETTINGS = frozenset({"session", "auth", "authentication", "signature", "sig", "bearer"})
 
 
 def _has_hint(text: str) -> bool:
@@ -115,15 +133,60 @@ def _header_spans(text: str) -> list[tuple[int, int]]:
     if ":" not in text and "=" not in text:
         return []
     spans = [m.span(1) for m in _AUTHORIZATION.finditer(text)] if "uthorization" in text.lower() else []
-    for match in _HEADER_LINE.finditer(text) if ":" in text else ():
-        name = match.group(1)
-        # A line's name as a field's (`X-Api-Key`, not `Session-Length: 30 minutes`).
-        if ("-" in name or "_" in name or name.lower() == "cookie") and credential_name(name):
-            start, end = match.span(2)
-            while end > start and text[end - 1].isspace():
-                end -= 1
+    lines = _HEADER_LINE.finditer(text) if ":" in text else iter(())
+    quoted = _QUOTED_HEADER.finditer(text) if ":" in text and ('"' in text or "'" in text) else iter(())
+    for match in (*lines, *quoted):
+        start, end = match.span(2)
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if _header_named(match.group(1), text[start:end]):
             spans.append((start, end))
     return sorted(spans)
+
+
+def _header_named(name: str, value: str) -> bool:
+    """A line's name as a field's (`X-Api-Key`, not `Session-Length: 30 minutes`); a one-word name
+    (`Password`, `token`) only before a one-word value."""
+    if "-" in name or "_" in name or name.lower() == "cookie":
+        return credential_name(name)
+    return len(value.split(None, 1)) == 1 and _one_word_credential(name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _one_word_credential(name: str) -> bool:
+    # Judged once per distinct name, as secret_names judges its names: a long text repeats a few.
+    return credential_name(name) and words(name)[-1] not in _ONE_WORD_SETTINGS
+
+
+def _quoted_spans(text: str) -> list[tuple[int, int]]:
+    if ('"' not in text and "'" not in text) or ("=" not in text and ":" not in text):
+        return []
+    spans = []
+    for match in _QUOTED_ASSIGNMENT.finditer(text):
+        group = 3 if match.group(3) is not None else 4
+        if credential_item(match.group(2)):
+            spans.append(match.span(group))
+    return spans
+
+
+def _xml_spans(text: str) -> list[tuple[int, int]]:
+    if "</" not in text:
+        return []
+    spans = []
+    for match in _XML_ELEMENT.finditer(text):
+        inner = match.group(2)
+        if credential_name(match.group(1)) and inner.strip():
+            start = match.start(2) + len(inner) - len(inner.lstrip())
+            spans.append((start, match.end(2) - len(inner) + len(inner.rstrip())))
+    return spans
+
+
+def _webhook_spans(text: str) -> list[tuple[int, int]]:
+    # A plain search first: the pattern tried at every '/' of a long path-dense text costs ~50 ms per MiB.
+    lowered = text.lower() if "/" in text else ""
+    if not any(host in lowered for host in _WEBHOOK_HOSTS):
+        return []
+    return [m.span(1) if m.group(1) is not None else m.span(2) for m in _WEBHOOK.finditer(text)]
 
 
 # One answer asks about the same long text several times (is there a secret, where, mask it): the last few
@@ -134,9 +197,10 @@ def _scan(text: str) -> tuple[tuple[int, int, str], ...]:
     found by an earlier pattern is left out. Kinds: url (userinfo), param, json, header. Linear in the text
     (plus a log factor in the secrets found)."""
     parts: list[tuple[int, int, str]] = []
-    scans = [("url", _url_spans)]
+    scans = [("url", _url_spans), ("path", _webhook_spans)]
     if _has_hint(text):
         scans += [("param", _param_spans), ("json", _json_spans), ("header", _header_spans)]
+        scans += [("quoted", _quoted_spans), ("xml", _xml_spans)]
     for kind, spans in scans:
         kept: list[tuple[int, int, str]] = []
         for s, e in spans(text):  # in order: one overlapping the last kept of this scan is left out too
@@ -182,6 +246,7 @@ _SCHEMES = r"(?:(?i:bearer|basic|token|digest|bot|apikey|api-key|sso-key|ssws) )
 _MASK_SHAPE = re.compile(rf"(?s){_SCHEMES}(?:(?:..[-_])?{MASK_MARK}.{{4}}|{MASK_MARK})")
 _LONG_MASK_SHAPE = re.compile(rf"(?s){_SCHEMES}(?:..[-_])?{MASK_MARK}.{{4}}")
 _JSON_KEY = re.compile(r'(?<!\\)"([^"\\\n]{1,200}+)"\s*+:')
+_ENTRY_NAME = re.compile(r'(?<!\\)"name"\s*+:\s*+"([^"\\\n]{1,200}+)"')
 
 
 def may_hold_secrets(value: Any) -> bool:
@@ -194,10 +259,15 @@ def may_hold_secrets(value: Any) -> bool:
     if MASK_MARK in text:
         return True
     if not _has_hint(text):
-        return ("@" in text and "://" in text) and bool(_url_spans(text.replace('\\"', '"')))
+        unescaped = text.replace('\\"', '"')
+        return bool(("@" in text and "://" in text) and _url_spans(unescaped)) or bool(_webhook_spans(unescaped))
     # Texts inside the value are JSON-escaped here: their quotes and line breaks are made plain again.
     plain = text.replace('\\"', '"').replace("\\n", "\n")
-    if any(credential_item(name) for name in set(_JSON_KEY.findall(plain))):
+    names = set(_JSON_KEY.findall(plain))
+    if any(credential_item(name) for name in names):
+        return True
+    # A {name, value} entry (HAR, OpenAPI) is named by a value, not a key.
+    if "value" in names and any(credential_item(name) for name in set(_ENTRY_NAME.findall(plain))):
         return True
     # Each string of the dump starts after a quote, not at a text's start or a line's: made a line start
     # for the scans that begin there (a prompt opening with `X-Api-Key: ...`, a form body `api_key=...`).
@@ -223,6 +293,8 @@ def secret_spots(value: Any, path: Path = (), headers: bool = False) -> Iterator
         for index, item in enumerate(value):
             if _names_a_secret(item):
                 yield (*path, index, "value"), "value"
+            elif _names_a_credential(item):  # a structured value (a list, an object, a number) under such a key
+                yield from _every_string(item["value"], (*path, index, "value"))
             else:
                 yield from secret_spots(item, (*path, index))
     elif isinstance(value, str) and _text_parts(value):
@@ -230,8 +302,9 @@ def secret_spots(value: Any, path: Path = (), headers: bool = False) -> Iterator
 
 
 def _every_string(value: Any, path: Path) -> Iterator[tuple[Path, Kind]]:
-    """Under a credential's name, every string is secret (`"auth": {"user": ..., "token": ...}`)."""
-    if isinstance(value, str):
+    """Under a credential's name, every string is secret (`"auth": {"user": ..., "token": ...}`), and every
+    number (a PIN, a numeric password): shown as the mask of its digits, and restored as the number."""
+    if isinstance(value, str) or _is_number(value):
         yield path, "value"
     elif isinstance(value, dict):
         for key, item in value.items():
@@ -239,6 +312,18 @@ def _every_string(value: Any, path: Path) -> Iterator[tuple[Path, Kind]]:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _every_string(item, (*path, index))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _names_a_credential(entry: Any) -> bool:
+    """A {key, value} or {name, value} entry whose name is a credential's, whatever its value."""
+    if not isinstance(entry, dict) or "value" not in entry:
+        return False
+    name = entry.get("key", entry.get("name"))
+    return isinstance(name, str) and credential_item(name)
 
 
 def _names_a_secret(entry: Any) -> bool:
@@ -275,7 +360,7 @@ def redact(value: Any) -> Any:
     out = copy.deepcopy(value)
     for path, kind in spots:
         text = _get(out, path)
-        _set(out, path, mask_text(text) if kind == "text" else mask(text))
+        _set(out, path, mask_text(text) if kind == "text" else mask(str(text)))
     if entry_is_secret:
         for key in ("before", "after"):
             if isinstance(out.get(key), str):
@@ -283,19 +368,49 @@ def redact(value: Any) -> Any:
     return out
 
 
-def secrets_in(value: Any) -> set[str]:
-    """Every secret value inside a JSON value (to scrub from free text such as an API error message)."""
-    found: set[str] = set()
+def located_secrets(value: Any) -> Iterator[tuple[Path, Kind, str]]:
+    """(path, kind, secret) of every secret inside a JSON value that is not a mask: a whole value, or each
+    secret part of a text (several may share a path)."""
     for path, kind in secret_spots(value):
         text = _get(value, path)
-        if kind == "value" and not is_masked(text):
-            found.add(text)
-        elif kind == "text":
-            for start, end in _text_parts(text):
-                secret = text[start:end]
-                if MASK_MARK not in secret:
-                    found |= {secret, secret.partition(":")[2]}
+        if kind == "value":
+            if not is_masked(text):
+                yield path, kind, str(text)
+            continue
+        for start, end in _text_parts(text):
+            if MASK_MARK not in text[start:end]:
+                yield path, kind, text[start:end]
+
+
+def secrets_in(value: Any) -> set[str]:
+    """Every secret value inside a JSON value (to scrub from free text such as an API error message); a
+    userinfo's password on its own too."""
+    found: set[str] = set()
+    for _path, kind, secret in located_secrets(value):
+        found |= {secret, secret.partition(":")[2]} if kind == "text" else {secret}
     return {s for s in found if s}
+
+
+# A stored secret shorter than this is not looked for in a new text: a short one ("pw") is found in words.
+_EXPOSED_MIN = 8
+
+
+def exposed_secrets(old: str, new: str) -> list[str]:
+    """The secrets of `old` that `new` holds outside every secret part (an edit that renamed `?token=` around
+    one, or its header's name): the next read would show them. Only the secrets `new` has fewer parts of are
+    looked for, so an edit elsewhere costs one scan of each text."""
+    kept: dict[str, int] = {}
+    for start, end in _text_parts(new):
+        kept[new[start:end]] = kept.get(new[start:end], 0) + 1
+    lost: dict[str, int] = {}
+    for start, end in _text_parts(old):
+        secret = old[start:end]
+        if kept.get(secret, 0) > 0:
+            kept[secret] -= 1
+        elif len(secret) >= _EXPOSED_MIN and MASK_MARK not in secret:
+            lost[secret] = 1
+    shown = mask_text(new) if lost else ""
+    return [secret for secret in lost if secret in shown]
 
 
 def scrub(text: str, secrets: Iterable[str | None]) -> str:
@@ -333,18 +448,20 @@ def _scrub_tree(value: Any, known: list[str]) -> Any:
 
 def restore_secrets(candidate: dict[str, Any], stored: dict[str, Any]) -> list[tuple[Path, str]]:
     """Swap the stored secret in wherever `candidate` holds its mask at the same logical place (list items
-    matched by their name/key, else by position): a read sent back keeps its secrets. In a text, each masked
-    part is matched to the stored text's secrets with that mask, in order. Returns the values in a mask's
-    shape that match nothing stored there (a whole value in either shape, a part of a text in the long one):
-    they are whatever the sender wrote, and the caller decides whether that is text or a lost secret."""
+    matched by their name/key, the n-th of several namesakes with the n-th stored, else by position): a read
+    sent back keeps its secrets. In a text, each masked part is matched to the stored text's secrets with
+    that mask, in order. Returns the values in a mask's shape that match nothing stored there (a whole value
+    in either shape, a part of a text in the long one, a short one where the stored text had one): they are
+    whatever the sender wrote, and the caller decides whether that is text or a lost secret."""
     left: list[tuple[Path, str]] = []
+    items = _Items()
     for path, kind in list(secret_spots(candidate)):
         sent = _get(candidate, path)
-        if MASK_MARK not in sent:
+        if not isinstance(sent, str) or MASK_MARK not in sent:
             continue
-        original = _counterpart(candidate, stored, path)
+        original = _counterpart(candidate, stored, path, items)
         if kind == "value":
-            if isinstance(original, str) and mask(original) == sent:
+            if (isinstance(original, str) or _is_number(original)) and mask(str(original)) == sent:
                 _set(candidate, path, original)
             elif _MASK_SHAPE.fullmatch(sent):
                 left.append((path, sent))
@@ -367,6 +484,7 @@ def _restored_text(sent: str, original: str) -> tuple[str, list[str]]:
     stored: dict[tuple[str, ...], list[str]] = {}
     for key, _start, _end, secret in _placed_parts(original, masked=False):
         stored.setdefault(key, []).append(secret)
+    masks = {key[:2] for key in stored}  # (kind, mask) of every stored part
     placed = [p for p in _placed_parts(sent, masked=True) if MASK_MARK in p[3]]
     counts: dict[tuple[str, ...], int] = {}
     for key, *_ in placed:
@@ -380,9 +498,15 @@ def _restored_text(sent: str, original: str) -> tuple[str, list[str]]:
             taken[key] = at + 1
             out += [sent[last:start], same[at]]
             last = end
-        elif same or _LONG_MASK_SHAPE.fullmatch(piece) or (piece == MASK_MARK and sent[end : end + 1] == "@"):
-            unmatched.append(piece)  # a secret was stored at this place (or it looks like one of ours)
+        elif same or key[:2] in masks or _LONG_MASK_SHAPE.fullmatch(piece) or _masked_userinfo(sent, end, piece):
+            # A secret was stored at this place, or one of this kind masking the same elsewhere in the text
+            # (a short one's `…` at a link whose host or path changed), or it looks like one of ours.
+            unmatched.append(piece)
     return "".join(out) + sent[last:], unmatched
+
+
+def _masked_userinfo(sent: str, end: int, piece: str) -> bool:
+    return piece == MASK_MARK and sent[end : end + 1] == "@"
 
 
 # How far back the place of a line's secret part (a JSON pair, a header) is read.
@@ -406,7 +530,7 @@ def _placed_parts(text: str, masked: bool) -> list[tuple[tuple[str, ...], int, i
     word_at, read_to, digest = -1, 0, hashlib.sha256()
     for (start, end, kind), (m_start, m_end) in zip(parts, offsets, strict=True):
         piece = shown[m_start:m_end]
-        if kind in ("url", "param"):
+        if kind in ("url", "param", "path"):
             here = bisect.bisect_right(starts, m_start) - 1
             if here != word_at:
                 word_at, read_to, digest = here, words[here][0], hashlib.sha256()
@@ -438,27 +562,73 @@ def _masked_offsets(text: str, parts: tuple[tuple[int, int, str], ...]) -> tuple
 
 # Keys that identify a list item, in the order they are tried: custom tools by name, headers by key...
 _IDENTITY_KEYS = ("name", "key", "label", "question")
+Identity = tuple[str, Any]
 
 
-def _counterpart(candidate: Any, stored: Any, path: Path) -> Any:
+class _Items:
+    """List items matched as a read sent back is: by the first identity key an item has (compared as masked,
+    so a question holding a masked link is its stored namesake), the n-th of several sharing it with the
+    n-th stored; an item without one by position. Each pair of lists is indexed once per restore."""
+
+    def __init__(self) -> None:
+        self._lists: dict[tuple[int, int], tuple[list[tuple[Identity | None, int]], dict[Identity, list[Any]]]] = {}
+
+    def match(self, items: list[Any], stored: list[Any], index: int) -> Any:
+        pair = (id(items), id(stored))
+        if pair not in self._lists:
+            self._lists[pair] = (_ranks(items), _by_identity(stored))
+        ranks, by_identity = self._lists[pair]
+        identity, rank = ranks[index]
+        if identity is None:
+            return stored[index] if index < len(stored) else None
+        same = by_identity.get(identity, [])
+        return same[rank] if rank < len(same) else None
+
+
+def _identity_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_text(value)
+    if value is None or isinstance(value, int | float | bool):
+        return value
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _ranks(items: list[Any]) -> list[tuple[Identity | None, int]]:
+    """Each item's identity and how many items before it share it."""
+    seen: dict[Identity, int] = {}
+    ranks: list[tuple[Identity | None, int]] = []
+    for item in items:
+        key = next((k for k in _IDENTITY_KEYS if k in item), None) if isinstance(item, dict) else None
+        if key is None:
+            ranks.append((None, 0))
+            continue
+        identity = (key, _identity_value(item[key]))
+        ranks.append((identity, seen.get(identity, 0)))
+        seen[identity] = seen.get(identity, 0) + 1
+    return ranks
+
+
+def _by_identity(stored: list[Any]) -> dict[Identity, list[Any]]:
+    """The stored items under each identity they have (an item with a name and a key is found by either)."""
+    found: dict[Identity, list[Any]] = {}
+    for item in stored:
+        if isinstance(item, dict):
+            for key in _IDENTITY_KEYS:
+                if key in item:
+                    found.setdefault((key, _identity_value(item[key])), []).append(item)
+    return found
+
+
+def _counterpart(candidate: Any, stored: Any, path: Path, items: _Items) -> Any:
     """The stored value at the place `path` names in `candidate`."""
     for part in path:
         if isinstance(part, int):
             if not isinstance(stored, list):
                 return None
-            stored = _matching_item(candidate[part], stored, part)
+            stored = items.match(candidate, stored, part)
         else:
             if not isinstance(stored, dict):
                 return None
             stored = stored.get(part)
         candidate = candidate[part]
     return stored
-
-
-def _matching_item(item: Any, stored: list[Any], index: int) -> Any:
-    if isinstance(item, dict):
-        for key in _IDENTITY_KEYS:
-            if key in item:
-                same = [s for s in stored if isinstance(s, dict) and s.get(key) == item[key]]
-                return same[0] if same else None
-    return stored[index] if index < len(stored) else None

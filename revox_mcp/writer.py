@@ -29,6 +29,7 @@ from revox_mcp.client import RevoxClient
 from revox_mcp.deltas import changes as delta_changes
 from revox_mcp.deltas import delta, is_delta, undo
 from revox_mcp.deltas import holds as still_holds
+from revox_mcp.destinations import DESTINATION_FIELDS, moved_secrets
 from revox_mcp.editing import (
     accepts_null,
     apply_edits,
@@ -57,7 +58,16 @@ from revox_mcp.messages import render_path, shorten
 from revox_mcp.models import ALWAYS_READ, LLM_MODEL_TYPES, AssistantUpdate
 from revox_mcp.policy import Policy, changed_paths, with_secret_destinations
 from revox_mcp.progress import Progress, no_progress
-from revox_mcp.redaction import may_hold_secrets, redact, restore_secrets, scrub, scrub_json, secrets_in
+from revox_mcp.redaction import (
+    exposed_secrets,
+    mask,
+    may_hold_secrets,
+    redact,
+    restore_secrets,
+    scrub,
+    scrub_json,
+    secrets_in,
+)
 from revox_mcp.rules import faq_rewrite, warnings_for
 from revox_mcp.schemas import body_schema
 from revox_mcp.secret_digests import hidden_changes, not_held
@@ -227,6 +237,7 @@ class AssistantWriter:
             candidate = {f: comparable(f, state.get(f)) for f in sorted(touched)}
             # Extra fields too: a masked secret inside one is restored like any other, never written.
             unmasked = _unmask_secrets(candidate, current, prefix, revert=held is not None)
+            _refuse_exposed(candidate, current, prefix)
             return state, touched, candidate, _leave_out_nulls(candidate) + unmasked
 
         # Off the event loop: edits on a long prompt, and restoring the secrets of a long text, are CPU work,
@@ -239,6 +250,7 @@ class AssistantWriter:
         warnings += _validate_changes(checked, stored, prefix, held) + _newer_variant(checked)
         body = {f: v for f, v in candidate.items() if v != stored[f]}
         self._enforce_policy(current, body, prefix)
+        await _check_destinations(stored, body, journal_fields, prefix)
         warnings += warnings_for(body, {**current, **stored}) + _voice_switch(current.get("voice"), body)
         warnings += faq_rewrite(current.get("faq_items"), body)
         if not body:
@@ -761,6 +773,37 @@ def masked_diff(before: State, after: State, fields: set[str] | list[str]) -> li
     if not known:
         return changes
     return [{k: scrub(v, known) if isinstance(v, str) else v for k, v in c.items()} for c in changes]
+
+
+async def _check_destinations(stored: State, body: State, journal_fields: dict[str, Any], prefix: str) -> None:
+    """A stored secret the change keeps never goes to another host (destinations): refused before anything
+    is sent. After the policy, whose refusal says more to an operator who denied the secret."""
+    if not DESTINATION_FIELDS.keys() & body.keys():
+        return
+    sent = [journal_fields.get("patch"), journal_fields.get("edits")]
+    problems = await anyio.to_thread.run_sync(moved_secrets, stored, body, sent, prefix)
+    if problems:
+        raise PatchInvalid(problems)
+
+
+def _refuse_exposed(candidate: State, current: State, prefix: str) -> None:
+    """A text edited on its stored value (replace_text) can rename what marks a secret (`?token=` to
+    `?tokn=`, a header's name): the secret would then be shown on every read. Refused, naming the field."""
+    problems = [
+        Problem(
+            path=f"{prefix}.{name}",
+            value=mask(secret),
+            allowed="a text that keeps each stored secret after a name that marks it as one",
+            hint="This change leaves a stored secret outside any place read as a secret (its parameter or header "
+            "renamed, or its quote or tag removed), so every read would show it. Keep the name before it, or "
+            "remove the secret with its name.",
+        )
+        for name, text in candidate.items()
+        if isinstance(text, str) and isinstance(current.get(name), str) and text != current[name]
+        for secret in exposed_secrets(current[name], text)
+    ]
+    if problems:
+        raise PatchInvalid(problems)
 
 
 def _unmask_secrets(candidate: State, current: State, prefix: str, revert: bool) -> list[str]:

@@ -21,16 +21,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from revox_mcp.redaction import mask, mask_text, may_hold_secrets, redact, restore_secrets, secrets_in
-from revox_mcp.secret_names import credential_item, credential_name
+from revox_mcp.secret_names import credential_item, credential_name, words
 
 _USERINFO = re.compile(r"(?<![A-Za-z0-9+.-])[0-9+.-]*[A-Za-z][A-Za-z0-9+.-]*://([^/?#\s]+)@")
 _JSON = re.compile(r'(?<!\\)"([^"\\\n]{1,200})"\s*:\s*"((?:[^"\\]|\\.)*)"')
 _AUTHORIZATION = re.compile(
-    r"(?<![\w-])(?i:(?:proxy-)?authorization)[ \t]*[:=][ \t]*(?:(?i:bearer|basic|token|digest)[ \t]+)?"
+    r"(?<![\w-])(?i:(?:proxy-)?authorization)[ \t]*[:=][ \t]*(?:[A-Za-z][A-Za-z0-9._~+/-]*[ \t]+)?"
     r"""([^\s"',;<>]+)"""
 )
-_HEADER_LINE = re.compile(
-    r"(?m)^[ \t]*([A-Za-z0-9][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)[ \t]*:[ \t]*(?:(?i:bearer|basic|token)[ \t]+)?([^\r\n]+)"
+_HEADER = r"([A-Za-z0-9][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)[ \t]*:[ \t]*(?:(?i:bearer|basic|token)[ \t]+)?"
+_HEADER_LINE = re.compile(rf"(?m)^[ \t]*{_HEADER}([^\r\n]+)")
+_QUOTED_HEADER = re.compile(rf"""["']{_HEADER}([^"'\r\n]+)""")
+_QUOTED = re.compile(r"""(?<![\w.-])(["']?)([A-Za-z_][\w.-]{0,199})\1[ \t]*[:=][ \t]*(?:"([^"\r\n]*)"|'([^'\r\n]*)')""")
+_XML = re.compile(r"<([A-Za-z_][\w.:-]{0,199})(?:[ \t\r\n][^<>]*)?>([^<]+)</\1[ \t\r\n]*>")
+_WEBHOOK = re.compile(
+    r"""(?<![\w.-])(?:(?i:hooks\.slack\.com/(?:services|workflows|triggers)/|discord(?:app)?\.com/api/webhooks/)"""
+    r"""([^\s?#"'<>]+)|(?i:api\.telegram\.org/(?:file/)?bot)([^\s/?#"'<>]+))"""
 )
 _NAME_STOPS = set("=&#;?/\"'<>{}")
 _VALUE_STOPS = set("&#;?\"'<>")
@@ -64,20 +70,50 @@ def _stops(char: str, stops: set[str]) -> bool:
     return char in stops or char.isspace()
 
 
+def reference_header(name: str, value: str) -> bool:
+    """A hyphenated or underscored name (or Cookie) named like a credential field; a one-word one only before
+    a one-word value, and not a word that names settings as often (`Session: 30 minutes`)."""
+    if "-" in name or "_" in name or name.lower() == "cookie":
+        return credential_name(name)
+    settings_words = {"session", "auth", "authentication", "signature", "sig", "bearer"}
+    return len(value.split()) <= 1 and credential_name(name) and words(name)[-1] not in settings_words
+
+
+def reference_headers(text: str) -> list[tuple[int, int]]:
+    lines = [*_HEADER_LINE.finditer(text), *_QUOTED_HEADER.finditer(text)]
+    return sorted(
+        [m.span(1) for m in _AUTHORIZATION.finditer(text)]
+        + [
+            (m.start(2), m.start(2) + len(m.group(2).rstrip()))
+            for m in lines
+            if reference_header(m.group(1), m.group(2).rstrip())
+        ]
+    )
+
+
+def reference_xml(text: str) -> list[tuple[int, int]]:
+    spans = []
+    for m in _XML.finditer(text):
+        inner = m.group(2)
+        if credential_name(m.group(1)) and inner.strip():
+            leading = len(inner) - len(inner.lstrip())
+            spans.append((m.start(2) + leading, m.start(2) + leading + len(inner.strip())))
+    return spans
+
+
 def reference_parts(text: str) -> list[tuple[int, int]]:
     found = [
         [m.span(1) for m in _USERINFO.finditer(text)],
+        [m.span(1) if m.group(1) is not None else m.span(2) for m in _WEBHOOK.finditer(text)],
         reference_params(text),
         [m.span(2) for m in _JSON.finditer(text) if m.group(2) and credential_item(m.group(1))],
-        sorted(
-            [m.span(1) for m in _AUTHORIZATION.finditer(text)]
-            + [
-                (m.start(2), m.start(2) + len(m.group(2).rstrip()))
-                for m in _HEADER_LINE.finditer(text)
-                if ("-" in m.group(1) or "_" in m.group(1) or m.group(1).lower() == "cookie")
-                and credential_name(m.group(1))
-            ]
-        ),
+        reference_headers(text),
+        [
+            m.span(3) if m.group(3) is not None else m.span(4)
+            for m in _QUOTED.finditer(text)
+            if credential_item(m.group(2))
+        ],
+        reference_xml(text),
     ]
     parts: list[tuple[int, int]] = []
     for spans in found:
@@ -134,6 +170,17 @@ PIECES = [
     "İ",
     "pa",
     "=&",
+    "Password",
+    "<Password>",
+    "</Password>",
+    "<a x>",
+    "hooks.slack.com/services/",
+    "discord.com/api/webhooks/",
+    "api.telegram.org/bot",
+    "ApiKey ",
+    "API_KEY",
+    " = ",
+    "curl -H ",
 ]
 texts = st.lists(st.sampled_from(PIECES), max_size=40).map("".join)
 
@@ -220,6 +267,18 @@ SHAPES = [
     "X-Api-Key",
     '"a":"',
     '"token":"\\',
+    "<Password>",
+    "<a ",
+    "</",
+    "<a>v</a>",
+    "hooks.slack.com/services/",
+    "api.telegram.org/bot",
+    'a="',
+    "'a':'",
+    'token="',
+    '"X-Api-Key: ',
+    "Authorization: ApiKey ",
+    "Password: v\n",
 ]
 SMALL, LARGE = 256 * 1024, 1024 * 1024
 FLAT = 12  # 4x the input may take at most 12x the time: linear is ~4x, quadratic 16x

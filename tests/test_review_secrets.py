@@ -130,9 +130,6 @@ def test_userinfo_at_another_host_is_not_restored() -> None:
 # shows the stored secret in clear: mask() returns any value holding "…" as it is.
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: replace_text renaming ?token= around a stored token shows it on the next read"
-)
 async def test_renaming_the_parameter_around_a_stored_token_does_not_show_it(
     sandbox: SandboxServer, settings: Settings
 ) -> None:
@@ -141,8 +138,8 @@ async def test_renaming_the_parameter_around_a_stored_token_does_not_show_it(
     async with client(settings) as c:
         result = await c.call_tool("update_assistant", {"id": SALES, "edits": [edit]})
         read = await c.call_tool("get_assistant", {"id": SALES, "fields": ["prompt"]})
-    assert not result.is_error, text_of(result)
-    # The write's own answer is scrubbed of the secrets stored before it; the next read is not.
+    # Refused, naming the field: the renamed text would show the token on every read.
+    assert result.is_error and "result.prompt" in text_of(result), text_of(result)
     assert SECRET not in everything(result)
     assert SECRET not in everything(read)
 
@@ -176,13 +173,11 @@ def test_a_secret_holding_an_ellipsis_is_masked(value: dict[str, Any]) -> None:
 # --- Secret shapes in a text that are not masked ---------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason='review: a header quoted mid-line (curl -H "X-Api-Key: ...") is not masked')
 @pytest.mark.parametrize("quote", ['"', "'"])
 def test_a_curl_header_in_a_text_is_masked(quote: str) -> None:
     assert SECRET not in mask_text(f"Look it up with: curl -H {quote}X-Api-Key: {SECRET}{quote} https://api.example/v1")
 
 
-@pytest.mark.xfail(strict=True, reason='review: a quoted value after \'=\' (API_KEY="...", token="...") is not masked')
 @pytest.mark.parametrize(
     "text",
     [f'API_KEY="{SECRET}"', f"export API_KEY='{SECRET}'", f'api_key = "{SECRET}"', f"{{'api_key': '{SECRET}'}}",
@@ -193,13 +188,11 @@ def test_a_quoted_assignment_is_masked(text: str) -> None:
     assert SECRET not in mask_text(text)
 
 
-@pytest.mark.xfail(strict=True, reason="review: a one-word header/YAML line (Password: ..., token: ...) is not masked")
 @pytest.mark.parametrize("name", ["Password", "password", "token", "apikey", "apiKey", "Secret"])
 def test_a_one_word_credential_line_is_masked(name: str) -> None:
     assert SECRET not in mask_text(f"For the staff portal:\n{name}: {SECRET}\nThanks.")
 
 
-@pytest.mark.xfail(strict=True, reason="review: a secret in an XML element (SOAP body template) is not masked")
 @pytest.mark.parametrize("tag", ["Password", "Authorization", "api_key", "SessionToken"])
 def test_an_xml_credential_element_is_masked(tag: str) -> None:
     body = (
@@ -208,9 +201,6 @@ def test_an_xml_credential_element_is_masked(tag: str) -> None:
     assert SECRET not in mask_text(body)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: webhook URLs whose path is the credential (Slack, Discord, Telegram) show it"
-)
 @pytest.mark.parametrize(
     "url",
     [f"https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/{SECRET}",
@@ -222,7 +212,6 @@ def test_a_credential_in_a_webhook_path_is_masked(url: str) -> None:
     assert SECRET not in mask_text(url)
 
 
-@pytest.mark.xfail(strict=True, reason="review: a Slack webhook_url is shown in clear by get_assistant")
 async def test_a_stored_slack_webhook_url_is_not_shown(sandbox: SandboxServer, settings: Settings) -> None:
     sandbox.store.update(SALES, {"webhook_url": f"https://hooks.slack.com/services/T0AAAAAAA/B0BBBBBBB/{SECRET}"})
     async with client(settings) as c:
@@ -230,7 +219,6 @@ async def test_a_stored_slack_webhook_url_is_not_shown(sandbox: SandboxServer, s
     assert SECRET not in everything(read)
 
 
-@pytest.mark.xfail(strict=True, reason="review: a stored curl header in a FAQ answer is shown in clear")
 async def test_a_stored_curl_header_in_a_faq_answer_is_not_shown(sandbox: SandboxServer, settings: Settings) -> None:
     faq = [
         {"question": "How do staff check a lead?", "answer": f'Run curl -H "X-Api-Key: {SECRET}" https://crm.example'}
@@ -274,19 +262,22 @@ def test_a_header_map_in_an_unknown_object_is_masked() -> None:
     assert SECRET not in shown and SECRET[::-1] not in shown
 
 
-@pytest.mark.xfail(strict=True, reason="review: a {name, value} header entry (HAR/OpenAPI shape) is not a secret entry")
 def test_a_name_value_header_entry_is_masked() -> None:
     assert SECRET not in json.dumps(redact({"webhook": {"headers": [{"name": "X-Api-Key", "value": SECRET}]}}))
 
 
-@pytest.mark.xfail(strict=True, reason="review: a {key, value} entry whose value is not a string shows it")
 def test_a_secret_entry_with_a_structured_value_is_masked() -> None:
     assert SECRET not in json.dumps(redact({"webhook": {"headers": [{"key": "X-Api-Key", "value": [SECRET]}]}}))
 
 
-@pytest.mark.xfail(strict=True, reason="review: a number under a credential's name (password, pin) is shown")
 def test_a_numeric_password_is_masked() -> None:
     assert "90817263544536" not in json.dumps(redact({"pbx": {"password": 90817263544536}}))
+
+
+def test_a_masked_numeric_password_sent_back_restores_the_number() -> None:
+    current = {"pbx": {"password": 90817263544536, "pin": 1234}}
+    candidate = redact(current)
+    assert restore_secrets(candidate, current) == [] and candidate == current
 
 
 async def test_a_stored_header_map_is_not_shown(sandbox: SandboxServer, settings: Settings) -> None:
@@ -346,9 +337,6 @@ def test_a_json_secret_is_not_restored_under_another_name() -> None:
     assert SECRET not in restored(sent, original)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: a short secret's '…' at a changed place in a text is written over it without a warning"
-)
 async def test_a_short_token_lost_by_an_edit_of_its_url_is_warned(sandbox: SandboxServer, settings: Settings) -> None:
     sandbox.store.update(SALES, {"webhook_url": "https://hooks.good.example/in?token=short1234"})
     async with client(settings) as c:
@@ -398,9 +386,6 @@ def test_a_mask_of_the_stored_secret_at_its_place_is_restored_and_others_reporte
 # --- Where a restored secret goes: the destination changes, the mask is kept ------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: a tool's url re-pointed at an attacker keeps its masked header's secret"
-)
 async def test_a_masked_header_is_not_restored_when_its_tool_calls_another_host(
     sandbox: SandboxServer, settings: Settings
 ) -> None:
@@ -415,9 +400,6 @@ async def test_a_masked_header_is_not_restored_when_its_tool_calls_another_host(
     assert not (after["url"].startswith(EVIL) and after["headers"][0]["value"] == SECRET)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: with body_template denied, re-pointing url still sends its secret elsewhere"
-)
 async def test_denying_a_body_template_denies_moving_its_secret(sandbox: SandboxServer, settings: Settings) -> None:
     body = f'{{"api_key": "{SECRET}", "lead": "{{{{lead}}}}"}}'
     sandbox.store.update(SALES, {"custom_tools": [tool(body=body)]})
@@ -430,9 +412,6 @@ async def test_denying_a_body_template_denies_moving_its_secret(sandbox: Sandbox
     assert result.is_error and "operator policy" in text_of(result), text_of(result)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: with custom_tools.url denied, swapping two tools' names swaps their secrets' hosts"
-)
 async def test_denying_urls_keeps_each_secret_with_its_host(sandbox: SandboxServer, settings: Settings) -> None:
     tools = [tool("crm", url="https://crm.example/leads", headers=[{"key": "X-Api-Key", "value": SECRET}]),
              tool("erp", url="https://erp.example/orders",
@@ -525,7 +504,9 @@ def test_settings_lines_in_a_prompt_survive_removing_one() -> None:
 
 
 @pytest.mark.xfail(
-    strict=True, reason="review: a link's ?auth=google is masked, and moving the link's domain writes '…' silently"
+    strict=True,
+    reason="review: a link's ?auth=google is masked (auth names a credential); moving the link's domain "
+    "now warns, but a secret is never restored at another host, so the value is lost",
 )
 async def test_a_non_secret_parameter_survives_an_edit_of_its_link(sandbox: SandboxServer, settings: Settings) -> None:
     faq = [{"question": "Where do I sign up?", "answer": "At https://app.example.com/signup?auth=google today."}]
@@ -785,10 +766,6 @@ async def test_faq_query_is_no_oracle_for_a_stored_token(sandbox: SandboxServer,
     assert right == wrong, (right, wrong)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: an Authorization scheme other than Bearer/Basic/Token/Digest is masked, not its credential",
-)
 @pytest.mark.parametrize("scheme", ["ApiKey", "SSWS", "Bot", "Zoho-oauthtoken", "Klaviyo-API-Key", "Key"])
 @pytest.mark.parametrize("header", ["Authorization", "Proxy-Authorization"])
 def test_the_credential_after_any_authorization_scheme_is_masked(header: str, scheme: str) -> None:
@@ -826,9 +803,6 @@ def test_an_email_signature_setting_is_not_masked_and_survives_an_append() -> No
 # --- Items sharing an identity key ------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: the 2nd of two items sharing a question/key is matched to the 1st: its secret is lost"
-)
 async def test_a_read_written_back_with_duplicate_questions_keeps_both_tokens(
     sandbox: SandboxServer, settings: Settings
 ) -> None:
@@ -845,9 +819,6 @@ async def test_a_read_written_back_with_duplicate_questions_keeps_both_tokens(
     assert [i["answer"] for i in stored(sandbox, SALES)["faq_items"]] == [i["answer"] for i in faq], text_of(result)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: two {key, value} entries with the same key: the 2nd is matched to the 1st"
-)
 def test_two_entries_with_the_same_key_keep_their_secrets() -> None:
     current = {
         "hubspot": {"headers": [{"key": "X-Api-Key", "value": SECRET}, {"key": "X-Api-Key", "value": SECRET[::-1]}]}
@@ -914,9 +885,6 @@ async def test_denying_the_llm_key_denies_moving_it(sandbox: SandboxServer, sett
     assert stored(sandbox, SALES)["llm_model"]["api_url"] == "https://llm.good.example/v1"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: by default a merge patch of llm_model.api_url alone sends the stored key elsewhere"
-)
 async def test_re_pointing_the_llm_url_does_not_keep_the_key(sandbox: SandboxServer, settings: Settings) -> None:
     sandbox.store.update(SALES, {"llm_model": _llm("https://llm.good.example/v1", SECRET)})
     async with client(settings) as c:

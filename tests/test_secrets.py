@@ -473,7 +473,7 @@ async def test_an_api_error_quoting_a_stored_secret_is_masked(sandbox: SandboxSe
     async with mcp_client(settings) as client:
         result = await client.call_tool(
             "update_assistant",
-            {"id": SALES_QUALIFIER_ID, "patch": {"llm_model": {"api_url": "https://llm2.example/v1"}}},
+            {"id": SALES_QUALIFIER_ID, "patch": {"llm_model": {"model_name": "acme-405b"}}},
         )
     assert result.is_error and "refused by the provider" in everything(result)
     assert SECRET not in everything(result)
