@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 
-from revox_mcp.secret_names import CREDENTIAL_HINTS, credential_item, credential_name, words
+from revox_mcp.secret_names import credential_item, credential_name, mentions_credential, words
 
 MASK_MARK = "…"
 # Secrets inside any text (a URL in a field, a link in an FAQ answer, a body template, a prompt), each with
@@ -72,11 +72,6 @@ _WEBHOOK_HOSTS = ("hooks.slack.com", "/api/webhooks/", "api.telegram.org")
 # One-word names a line (`Password: ...`, `token: ...`) is masked after only when its value is one word:
 # `Session: 30 minutes` is a setting, and these words name settings as often as secrets.
 _ONE_WORD_SETTINGS = frozenset({"session", "auth", "authentication", "signature", "sig", "bearer"})
-
-
-def _has_hint(text: str) -> bool:
-    lowered = text.lower().replace("\u017f", "s").replace("\u212a", "k")
-    return any(hint in lowered for hint in CREDENTIAL_HINTS)
 
 
 Kind = Literal["value", "text"]
@@ -198,7 +193,7 @@ def _scan(text: str) -> tuple[tuple[int, int, str], ...]:
     (plus a log factor in the secrets found)."""
     parts: list[tuple[int, int, str]] = []
     scans = [("url", _url_spans), ("path", _webhook_spans)]
-    if _has_hint(text):
+    if mentions_credential(text):
         scans += [("param", _param_spans), ("json", _json_spans), ("header", _header_spans)]
         scans += [("quoted", _quoted_spans), ("xml", _xml_spans)]
     for kind, spans in scans:
@@ -258,7 +253,7 @@ def may_hold_secrets(value: Any) -> bool:
     text = json.dumps(value, default=str, ensure_ascii=False)
     if MASK_MARK in text:
         return True
-    if not _has_hint(text):
+    if not mentions_credential(text):
         unescaped = text.replace('\\"', '"')
         return bool(("@" in text and "://" in text) and _url_spans(unescaped)) or bool(_webhook_spans(unescaped))
     # Texts inside the value are JSON-escaped here: their quotes and line breaks are made plain again.

@@ -117,7 +117,7 @@ def words(name: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=4096)
 def credential_name(name: str) -> bool:
     """Whether a field (a JSON key) with this name holds a credential: it ends in one."""
-    if len(name) > 200 or not _hinted(name):
+    if len(name) > 200 or not mentions_credential(name):
         return False
     found = words(name)
     if not found:
@@ -136,7 +136,7 @@ def credential_name(name: str) -> bool:
 def credential_item(name: str) -> bool:
     """Whether a header or a parameter with this name carries a credential: any word is one, or it ends
     in `key`."""
-    if len(name) > 200 or not _hinted(name):
+    if len(name) > 200 or not mentions_credential(name):
         return False
     found = words(name)
     return bool(found) and (
@@ -155,6 +155,8 @@ _ITEM_ONLY_WORDS = frozenset({"signature", "sig"})
 _HEADER_PLURALS = frozenset({"keys", "tokens", "secrets", "passwords", "cookies", "signatures"})
 
 
-def _hinted(name: str) -> bool:
-    lowered = (unquote(name) if "%" in name else name).lower().replace("\u017f", "s").replace("\u212a", "k")
+def mentions_credential(text: str) -> bool:
+    """The quick test before a name is split or a text scanned: a hint of a credential name in it, read
+    without case and percent-decoded (`%6Bey` is `key`). False only when no name in it can be a credential."""
+    lowered = (unquote(text) if "%" in text else text).lower().replace("\u017f", "s").replace("\u212a", "k")
     return any(hint in lowered for hint in CREDENTIAL_HINTS)

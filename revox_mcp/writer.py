@@ -323,7 +323,7 @@ class AssistantWriter:
         # A reason or an edit may quote a secret the change sets (a reason naming the new key, a replace_text
         # that fills a header line): scrubbed with the secrets of what is sent.
         quotes = journal_fields.get("reason") or journal_fields.get("edits")
-        quoted = secrets_in(body) if quotes and may_hold_secrets(body) else set()
+        quoted = secrets_in(body) if quotes else set()  # secrets_in looks first whether body may hold any
         kept_fields = scrub_json(redact(journal_fields), quoted)
         # Shielded: a call cancelled while its row is written still learns the row's id, and ends it below.
         with anyio.CancelScope(shield=True):

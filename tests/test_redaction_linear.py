@@ -215,6 +215,7 @@ def test_a_masked_text_sent_back_restores_the_original(text: str) -> None:
         ("Authorization: Bearer {{token}}", "Authorization: Bearer {{token}}"),
         ("?token_url=https://auth.example/token&max_tokens=5", "?token_url=…oken&max_tokens=5"),
         ("Note: the auth_type is bearer", "Note: the auth_type is bearer"),
+        ("https://x/a?%6Bey=0123456789abcdef", "https://x/a?%6Bey=…cdef"),
     ],
 )
 def test_chosen_shapes_mask_as_documented(text: str, masked: str) -> None:

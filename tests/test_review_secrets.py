@@ -130,14 +130,20 @@ def test_userinfo_at_another_host_is_not_restored() -> None:
 # shows the stored secret in clear: mask() returns any value holding "…" as it is.
 
 
-async def test_renaming_the_parameter_around_a_stored_token_does_not_show_it(
-    sandbox: SandboxServer, settings: Settings
-) -> None:
+async def edit_a_stored_link(sandbox: SandboxServer, settings: Settings, replace: str) -> tuple[Any, Any]:
+    """replace_text of `?token=` in a stored prompt holding a token: the write's answer, then a read."""
     sandbox.store.update(SALES, {"prompt": f"Send callers to https://book.example/s?token={SECRET} now."})
-    edit = {"op": "replace_text", "field": "prompt", "find": "?token=", "replace": "?tokn="}
+    edit = {"op": "replace_text", "field": "prompt", "find": "?token=", "replace": replace}
     async with client(settings) as c:
         result = await c.call_tool("update_assistant", {"id": SALES, "edits": [edit]})
         read = await c.call_tool("get_assistant", {"id": SALES, "fields": ["prompt"]})
+    return result, read
+
+
+async def test_renaming_the_parameter_around_a_stored_token_does_not_show_it(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    result, read = await edit_a_stored_link(sandbox, settings, "?tokn=")
     # Refused, naming the field: the renamed text would show the token on every read.
     assert result.is_error and "result.prompt" in text_of(result), text_of(result)
     assert SECRET not in everything(result)
@@ -147,11 +153,7 @@ async def test_renaming_the_parameter_around_a_stored_token_does_not_show_it(
 async def test_an_ellipsis_put_before_a_stored_token_does_not_unmask_it(
     sandbox: SandboxServer, settings: Settings
 ) -> None:
-    sandbox.store.update(SALES, {"prompt": f"Send callers to https://book.example/s?token={SECRET} now."})
-    edit = {"op": "replace_text", "field": "prompt", "find": "?token=", "replace": "?token=…"}
-    async with client(settings) as c:
-        result = await c.call_tool("update_assistant", {"id": SALES, "edits": [edit]})
-        read = await c.call_tool("get_assistant", {"id": SALES, "fields": ["prompt"]})
+    result, read = await edit_a_stored_link(sandbox, settings, "?token=…")
     assert not result.is_error, text_of(result)
     assert SECRET not in everything(result) and SECRET not in everything(read)
 
