@@ -6,9 +6,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Discriminator, Field, Tag
 
-from revox_mcp.config import MAX_TEXT_CHARS
+from revox_mcp.config import MAX_PREVIEW_AUDIO_BYTES, MAX_PREVIEW_TEXT_CHARS, MAX_TEXT_CHARS
 from revox_mcp.models import (
     PATTERN_MEANINGS,
+    VOICE_SPEED_RANGES,
     Assistant,
     CallingWindow,
     CustomTool,
@@ -607,3 +608,65 @@ class PlaceTestCallAnswer(BaseModel):
     candidate: list[Change] = Field(description="How the configuration used differs from the stored one.")
     warnings: list[str] = Field(description="Things to know about the candidate.")
     status: Any = Field(description="The call's status as the API reported it.")
+
+
+# preview_voice's speed in its schema: the widest of the per-provider ranges (each provider's own is judged
+# by models.Voice, as update_assistant judges voice.speed).
+_PREVIEW_SPEED = (
+    min(low for low, _ in VOICE_SPEED_RANGES.values()),
+    max(high for _, high in VOICE_SPEED_RANGES.values()),
+)
+
+
+class PreviewVoiceArgs(Strict):
+    """Arguments of preview_voice."""
+
+    voice_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="Voice to hear (a list_voices id). Default: the assistant's.",
+    )
+    assistant_id: AssistantId | None = Field(
+        default=None, description="Assistant whose voice, settings and first sentence are the defaults."
+    )
+    provider: Literal["cartesia", "elevenlabs", "gradium"] | None = Field(
+        default=None, description="The voice's provider. Default: the assistant's, or the catalog's for voice_id."
+    )
+    speed: float | None = Field(
+        default=None,
+        ge=_PREVIEW_SPEED[0],
+        le=_PREVIEW_SPEED[1],
+        description="1.0 is normal; Cartesia and Gradium 0.6-1.5, ElevenLabs 0.7-1.2. Default: the assistant's.",
+    )
+    model: Literal["sonic-3", "sonic-3.5"] | None = Field(
+        default=None, description="Cartesia model. Default: the assistant's, else sonic-3."
+    )
+    volume: float | None = Field(default=None, ge=0.5, le=2.0, description="Cartesia loudness, 0.5-2.0, 1.0 normal.")
+    text: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_PREVIEW_TEXT_CHARS,
+        description=f"What to say, at most {MAX_PREVIEW_TEXT_CHARS} characters. Default: the assistant's first "
+        "sentence, else a short stock sentence.",
+    )
+
+
+class PreviewVoiceAnswer(BaseModel):
+    """What preview_voice returns beside its audio block (complete without it)."""
+
+    voice_id: str = Field(description="The voice heard.")
+    provider: str = Field(description="Its provider.")
+    voice_name: str | None = Field(description="Its name in the catalog, if found there.")
+    model: str | None = Field(description="The Cartesia model sent; null: the API's default.")
+    speed: float | None = Field(description="The speed sent; null: the API's default, 1.0.")
+    volume: float | None = Field(description="The volume sent; null: the API's default.")
+    text: str = Field(description="What was spoken.")
+    source: Literal["text", "first_sentence", "stock"] = Field(
+        description="Where the text came from: the text argument, the assistant's first_sentence, or a stock sentence."
+    )
+    assistant_id: str | None = Field(description="The assistant named, if any.")
+    mime_type: str = Field(description="The audio's MIME type, as the audio content block carries it.")
+    bytes: int = Field(description=f"The audio's size (at most {MAX_PREVIEW_AUDIO_BYTES:,}).")
+    seconds: float | None = Field(description="The audio's length, where its format tells it (WAV).")
+    notes: list[str] = Field(description="What to know about this preview.")

@@ -29,6 +29,7 @@ from revox_mcp.models import AssistantUpdate
 from revox_mcp.sandbox.catalog_seed import PHONE_NUMBERS, VOICES, generate_calls, tuning_history
 from revox_mcp.sandbox.seed import REMINDER_ID, SEED_ASSISTANTS
 from revox_mcp.sandbox.store import AssistantStore
+from revox_mcp.sandbox.voice import preview_voice
 from revox_mcp.validation import pydantic_problems
 
 
@@ -307,6 +308,11 @@ async def get_voice(request: Request) -> Response:
     return _error(404, "Voice not found")
 
 
+async def voice_preview(request: Request) -> Response:
+    """POST /voices/preview: audio synthesized here (sandbox/voice.py), marked as the sandbox's own voice."""
+    return await preview_voice(await _json_body(request), _sandbox(request).voices)
+
+
 async def list_phone_numbers(request: Request) -> Response:
     state = _sandbox(request)
     store = state.store
@@ -408,6 +414,7 @@ def create_app(store: AssistantStore, api_key: str) -> Starlette:
             Route("/assistants/{id}", delete_assistant, methods=["DELETE"]),
             Route("/assistants/{id}/clone", clone_assistant, methods=["POST"]),
             Route("/voices", list_voices, methods=["GET"]),
+            Route("/voices/preview", voice_preview, methods=["POST"]),
             Route("/voices/{id}", get_voice, methods=["GET"]),
             Route("/phone-numbers", list_phone_numbers, methods=["GET"]),
             Route("/call/search", call_search, methods=["POST"]),

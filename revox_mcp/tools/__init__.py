@@ -9,6 +9,7 @@ from revox_mcp.tools.assistants import GET_ASSISTANT, LIST_ASSISTANTS, LIST_CHAN
 from revox_mcp.tools.base import PublishedTool, ToolAnswer, ToolContext, ToolSpec
 from revox_mcp.tools.context import GET_CALL, LIST_PHONE_NUMBERS, LIST_VOICES, SEARCH_CALLS
 from revox_mcp.tools.tuning import CHANGE_IMPACT, PLACE_TEST_CALL
+from revox_mcp.tools.voices import PREVIEW_VOICE
 
 TOOLS: tuple[ToolSpec, ...] = (
     LIST_ASSISTANTS,
@@ -22,6 +23,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     GET_CALL,
     CHANGE_IMPACT,
     PLACE_TEST_CALL,
+    PREVIEW_VOICE,
 )
 TOOLS_BY_NAME: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}
 
