@@ -19,9 +19,11 @@ from mcp_types import CallToolResult
 from revox_mcp.answer_bounds import within_ceiling
 from revox_mcp.client import _audio_type
 from revox_mcp.config import MAX_PREVIEW_AUDIO_BYTES, MAX_PREVIEW_TEXT_CHARS, Settings
+from revox_mcp.policy import Policy
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import RECEPTIONIST_ID, REMINDER_ID, SALES_QUALIFIER_ID
-from tests.conftest import add_fault, fast_settings, mcp_client, requests_to, stored, text_of
+from revox_mcp.server import build_server
+from tests.conftest import MODES, add_fault, fast_settings, mcp_client, requests_to, stored, text_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 # Only the tests that hear audio need espeak-ng (scripts/setup.sh installs it); the checks before any
@@ -217,3 +219,16 @@ def test_the_audio_type_is_the_apis_or_sniffed() -> None:
     assert _audio_type("", b"OggS") == "audio/ogg"
     assert _audio_type("application/json", b"RIFF") is None
     assert _audio_type("", b"{}") is None
+
+
+@needs_espeak
+@pytest.mark.parametrize("mode", MODES)
+async def test_the_audio_arrives_on_both_protocols_and_in_the_strict_profile(sandbox: SandboxServer, mode: str) -> None:
+    settings = fast_settings(sandbox)
+    server = build_server(settings, Policy(), "strict")
+    nulls = dict.fromkeys(("voice_id", "provider", "speed", "model", "volume", "text"))
+    async with mcp_client(settings, mode, server) as client:
+        result = await client.call_tool("preview_voice", {**nulls, "assistant_id": SALES_QUALIFIER_ID, "speed": 1.2})
+    seconds, rms = heard(audio_of(result)[1])
+    assert seconds > 1.0 and rms > 300
+    assert result.structured_content is not None and result.structured_content["speed"] == 1.2
