@@ -232,3 +232,14 @@ async def test_the_audio_arrives_on_both_protocols_and_in_the_strict_profile(san
     seconds, rms = heard(audio_of(result)[1])
     assert seconds > 1.0 and rms > 300
     assert result.structured_content is not None and result.structured_content["speed"] == 1.2
+
+
+async def test_the_assistants_stored_voice_is_sent_as_stored_not_judged(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    # A speed the API once took, out of the range the SDK documents now: the agent did not choose it.
+    sandbox.store.update(RECEPTIONIST_ID, {"voice": {"id": RACHEL, "provider": "elevenlabs", "speed": 1.35}})
+    result = await preview(settings, assistant_id=RECEPTIONIST_ID)
+    assert previews_sent(sandbox) == 1, "sent: revox-mcp did not refuse it"
+    # The sandbox judges its previews as the SDK types them, so here the API's own refusal comes back.
+    assert result.is_error and "The Revox API rejected the request (400)" in text_of(result)

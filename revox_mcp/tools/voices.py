@@ -51,8 +51,8 @@ async def preview_voice(ctx: ToolContext, args: PreviewVoiceArgs) -> ToolAnswer:
         )
     assistant = await ctx.client.get_assistant(args.assistant_id) if args.assistant_id else {}
     stored: dict[str, Any] = assistant["voice"] if isinstance(assistant.get("voice"), dict) else {}
-    voice, given = await _voice(ctx, args, stored)
-    notes = await _checked(ctx, voice, given, stored)
+    voice, chosen = await _voice(ctx, args, stored)
+    notes = await _checked(ctx, voice, chosen, stored)
     text, source, said = _text(args.text, assistant)
     described = await ctx.catalog.describe_voice(voice)
     try:
@@ -78,8 +78,8 @@ async def preview_voice(ctx: ToolContext, args: PreviewVoiceArgs) -> ToolAnswer:
 
 
 async def _voice(ctx: ToolContext, args: PreviewVoiceArgs, stored: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
-    """The voice to hear with its settings, and the settings the agent set: the assistant's voice lends its
-    settings only to a preview of that same voice (its speed was tuned for it)."""
+    """The voice to hear with its settings, and the keys of it the agent chose (judged): the assistant's voice
+    lends its settings only to a preview of that same voice (its speed was tuned for it)."""
     voice_id = args.voice_id or stored.get("id")
     if not isinstance(voice_id, str):
         raise PatchInvalid(
@@ -92,7 +92,8 @@ async def _voice(ctx: ToolContext, args: PreviewVoiceArgs, stored: dict[str, Any
     voice |= {key: stored[key] for key in SETTINGS if same and stored.get(key) is not None}
     given = {key for key in SETTINGS if getattr(args, key) is not None}
     voice |= {key: getattr(args, key) for key in given}
-    return voice, given
+    # The assistant's own voice is not judged (the API took it, perhaps of a provider newer than this release).
+    return voice, given | (set() if same else {"id", "provider"})
 
 
 async def _catalog_provider(ctx: ToolContext, voice_id: str) -> str:
@@ -110,15 +111,17 @@ async def _catalog_provider(ctx: ToolContext, voice_id: str) -> str:
     raise PatchInvalid([Problem("voice_id", shorten(voice_id), "a voice id in the catalog", hint)])
 
 
-async def _checked(ctx: ToolContext, voice: dict[str, Any], given: set[str], stored: dict[str, Any]) -> list[str]:
-    """What the agent set, judged as update_assistant judges a voice: the SDK's types and per-provider ranges
+async def _checked(ctx: ToolContext, voice: dict[str, Any], chosen: set[str], stored: dict[str, Any]) -> list[str]:
+    """What the agent chose, judged as update_assistant judges a voice: the SDK's types and per-provider ranges
     (models.Voice), then the catalog (a known voice, a Cartesia model it works with). The notes: the
     Cartesia-only settings sent to another provider, a catalog that could not be fetched."""
-    judged = {key: value for key, value in voice.items() if key in given or key in ("id", "provider")}
+    judged = {key: value for key, value in voice.items() if key in chosen or key in ("id", "provider")}
     try:
         Voice.model_validate(judged)
     except ValidationError as exc:
-        raise PatchInvalid([_about_argument(p) for p in pydantic_problems(exc)]) from None
+        problems = [p for p in pydantic_problems(exc) if p.path.split(".")[0] in chosen]
+        if problems:
+            raise PatchInvalid([_about_argument(p) for p in problems]) from None
     try:
         notes = await ctx.catalog.check({"voice": stored}, {}, {"voice": voice}, "")
     except PatchInvalid as exc:
