@@ -14,7 +14,9 @@ from typing import Any
 
 import mcp_types as types
 import pytest
+import revox
 from mcp_types import CallToolResult
+from revox.types import VoicePreviewParams
 
 from revox_mcp.answer_bounds import within_ceiling
 from revox_mcp.client import _audio_type
@@ -243,3 +245,19 @@ async def test_the_assistants_stored_voice_is_sent_as_stored_not_judged(
     assert previews_sent(sandbox) == 1, "sent: revox-mcp did not refuse it"
     # The sandbox judges its previews as the SDK types them, so here the API's own refusal comes back.
     assert result.is_error and "The Revox API rejected the request (400)" in text_of(result)
+
+
+@needs_espeak
+async def test_the_body_sent_is_the_one_the_sdk_sends(sandbox: SandboxServer, settings: Settings) -> None:
+    """Every argument reaches POST /voices/preview under the SDK's own key (voice_id as voiceId), and the SDK's
+    params type has no key preview_voice cannot send."""
+    arguments = {"voice_id": KATIE, "provider": "cartesia", "model": "sonic-3.5", "speed": 0.9, "volume": 1.2}
+    audio_of(await preview(settings, **arguments, text="Hi."))
+    sdk = revox.Revox(api_key=sandbox.api_key, base_url=sandbox.url, max_retries=0)
+    try:
+        sdk.voices.preview(**arguments, text="Hi.")
+    finally:
+        sdk.close()
+    ours, theirs = sandbox.app.state.sandbox.preview_requests
+    assert ours == theirs and set(ours) == {"voiceId", "provider", "model", "speed", "volume", "text"}
+    assert set(VoicePreviewParams.__annotations__) == {*arguments, "text"}

@@ -81,6 +81,8 @@ class SandboxState:
     test_call_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Each POST /call body as received (tests check what a client sends, e.g. skip_calling_window).
     call_requests: list[dict[str, Any]] = field(default_factory=list)
+    # Each POST /voices/preview body as received (tests compare it with what the SDK sends).
+    preview_requests: list[Any] = field(default_factory=list)
 
     def knows(self, problem: Any) -> bool:
         path = re.sub(r"\[\d+\]", "[]", problem.path)
@@ -310,7 +312,9 @@ async def get_voice(request: Request) -> Response:
 
 async def voice_preview(request: Request) -> Response:
     """POST /voices/preview: audio synthesized here (sandbox/voice.py), marked as the sandbox's own voice."""
-    return await preview_voice(await _json_body(request), _sandbox(request).voices)
+    state, body = _sandbox(request), await _json_body(request)
+    state.preview_requests.append(body)
+    return await preview_voice(body, state.voices)
 
 
 async def list_phone_numbers(request: Request) -> Response:

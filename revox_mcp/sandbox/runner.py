@@ -51,6 +51,7 @@ class SandboxServer:
         state.requests.clear()
         state.newer_fields.clear()
         state.test_call_configs.clear()
+        state.preview_requests.clear()
         self.store.reset(SEED_ASSISTANTS)
         state.reseed()
 
