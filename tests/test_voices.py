@@ -18,13 +18,16 @@ import revox
 from mcp_types import CallToolResult
 from revox.types import VoicePreviewParams
 
+from bench.load import connect
 from revox_mcp.answer_bounds import within_ceiling
 from revox_mcp.client import _audio_type
 from revox_mcp.config import MAX_PREVIEW_AUDIO_BYTES, MAX_PREVIEW_TEXT_CHARS, Settings
+from revox_mcp.http_transport import MCP_PATH, HttpOptions, build_http_app
 from revox_mcp.policy import Policy
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import RECEPTIONIST_ID, REMINDER_ID, SALES_QUALIFIER_ID
 from revox_mcp.server import build_server
+from revox_mcp.serving import AppServer
 from tests.conftest import MODES, add_fault, fast_settings, mcp_client, requests_to, stored, text_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
@@ -33,6 +36,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
 RACHEL = "21m00Tcm4TlvDq8ikWAM"  # ElevenLabs, the receptionist's voice
 KATIE = "f786b574-daa5-4673-aa0c-cbe3e8534c02"  # Cartesia, the sales qualifier's
+TOKEN = "test-token-0123456789"
 READING_LADY = "c2ac25f9-ecc4-4f56-9095-651354df60c0"  # Cartesia, sonic-3.5 only
 
 
@@ -261,3 +265,19 @@ async def test_the_body_sent_is_the_one_the_sdk_sends(sandbox: SandboxServer, se
     ours, theirs = sandbox.app.state.sandbox.preview_requests
     assert ours == theirs and set(ours) == {"voiceId", "provider", "model", "speed", "volume", "text"}
     assert set(VoicePreviewParams.__annotations__) == {*arguments, "text"}
+
+
+@needs_espeak
+async def test_a_large_preview_arrives_whole_over_streamable_http(settings: Settings) -> None:
+    """Over a megabyte of audio (more than a session's resumption store holds) on a live stream."""
+    server = AppServer()
+    server.app = build_http_app(settings, Policy(), HttpOptions(token=TOKEN, port=server.port), server.port)
+    server.start()
+    try:
+        async with connect(server.url + MCP_PATH, TOKEN) as client:
+            result = await client.call_tool("preview_voice", {"voice_id": KATIE, "speed": 0.6, "text": "word " * 58})
+    finally:
+        server.stop()
+    _, audio = audio_of(result)
+    assert len(audio) > 1_048_576 and heard(audio)[0] > 20
+    assert result.structured_content is not None and result.structured_content["bytes"] == len(audio)
