@@ -281,3 +281,19 @@ async def test_a_large_preview_arrives_whole_over_streamable_http(settings: Sett
     _, audio = audio_of(result)
     assert len(audio) > 1_048_576 and heard(audio)[0] > 20
     assert result.structured_content is not None and result.structured_content["bytes"] == len(audio)
+
+
+@needs_espeak
+async def test_a_long_first_sentence_is_cut_at_a_word_and_an_empty_one_gives_the_stock(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    long = "Hello and welcome to Bright Smile, " * 12  # 420 characters
+    sandbox.store.update(RECEPTIONIST_ID, {"first_sentence": long, "first_sentence_mode": "none"})
+    answer = (await preview(settings, assistant_id=RECEPTIONIST_ID)).structured_content
+    assert answer is not None and answer["source"] == "first_sentence"
+    assert len(answer["text"]) <= MAX_PREVIEW_TEXT_CHARS and long.startswith(answer["text"] + " ")
+    notes = " ".join(answer["notes"])
+    assert "'none'" in notes and f"is {len(long)} characters: its first {len(answer['text'])} were spoken" in notes
+    sandbox.store.update(RECEPTIONIST_ID, {"first_sentence": "  "})
+    empty = (await preview(settings, assistant_id=RECEPTIONIST_ID)).structured_content
+    assert empty is not None and empty["source"] == "stock" and "no first sentence" in " ".join(empty["notes"])
