@@ -33,6 +33,7 @@ from revox.types import (
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import RECEPTIONIST_ID, SALES_QUALIFIER_ID, SANDBOX_ORGANIZATION_ID
 from tests.conftest import add_fault
+from tests.test_sdk_campaigns import drive_campaign_routes
 
 M = TypeVar("M", bound=BaseModel)
 _NO_FILTERS: dict[str, Any] = {
@@ -228,6 +229,7 @@ def test_every_route_the_sandbox_serves_was_driven_by_the_sdk(sandbox: SandboxSe
     sdk.call.retrieve(search(sdk, page_size=1).calls[0].id)
     placed = sdk.call.with_raw_response.create(phone_number="+14155550999", assistant={"prompt": "Say hi."})
     strict(placed, CallCreateResponse)
+    drive_campaign_routes(sdk)
 
     served = {
         (method, route.path, route.path_regex)

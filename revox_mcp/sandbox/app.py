@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from revox_mcp.editing import is_unchanged
 from revox_mcp.models import AssistantUpdate
+from revox_mcp.sandbox.campaigns import CAMPAIGN_ROUTES, CampaignStore
 from revox_mcp.sandbox.catalog_seed import PHONE_NUMBERS, VOICES, generate_calls, tuning_history
 from revox_mcp.sandbox.seed import REMINDER_ID, SEED_ASSISTANTS
 from revox_mcp.sandbox.store import AssistantStore
@@ -413,6 +414,7 @@ def create_app(store: AssistantStore, api_key: str) -> Starlette:
             Route("/call/search", call_search, methods=["POST"]),
             Route("/call", create_call, methods=["POST"]),
             Route("/call/{id}", get_call, methods=["GET"]),
+            *CAMPAIGN_ROUTES,
             Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
             Route("/_sandbox/requests", request_log, methods=["GET", "DELETE"]),
             Route("/_sandbox/newer-fields", newer_fields, methods=["GET", "POST"]),
@@ -420,6 +422,7 @@ def create_app(store: AssistantStore, api_key: str) -> Starlette:
         exception_handlers={BadBody: _bad_body},
     )
     app.state.sandbox = state
+    app.state.campaigns = CampaignStore(store)
     app.add_middleware(SandboxGate, state=state)
     return app
 

@@ -79,6 +79,7 @@ def _next_timestamp(previous: str | None) -> str:
 class AssistantStore:
     def __init__(self, path: str | Path, organization_id: str) -> None:
         self.organization_id = organization_id
+        self.path = Path(path)
         self._lock = threading.Lock()
         create_private(path)
         self._db = connect(path)
