@@ -113,6 +113,34 @@ class RevoxClient:
         data = await self._request("GET", f"/call/{quote(call_id, safe='')}", about=("call", call_id))
         return dict(data["call"])
 
+    # Campaigns (the answers unchecked beyond their wrapping: the tools read them tolerantly).
+
+    async def list_campaigns(self) -> list[dict[str, Any]]:
+        data = _object(await self._request("GET", "/campaigns"), "the campaign list")
+        return [item for item in data.get("campaigns") or [] if isinstance(item, dict)]
+
+    async def get_campaign(self, campaign_id: str) -> dict[str, Any]:
+        answer = _object(
+            await self._request("GET", _campaign_path(campaign_id), about=("campaign", campaign_id)), "the campaign"
+        )
+        return _object(answer.get("campaign"), "the campaign")
+
+    async def campaign_statistics(self, campaign_id: str) -> dict[str, Any]:
+        path = f"{_campaign_path(campaign_id)}/statistics"
+        answer = _object(await self._request("GET", path, about=("campaign", campaign_id)), "the statistics")
+        return _object(answer.get("statistics"), "the statistics")
+
+    async def campaign_rows(self, campaign_id: str) -> list[dict[str, Any]]:
+        """Every row of the campaign (the API's get_rows has no paging)."""
+        path = f"{_campaign_path(campaign_id)}/rows"
+        answer = _object(await self._request("GET", path, about=("campaign", campaign_id)), "the rows")
+        return [row for row in answer.get("rows") or [] if isinstance(row, dict)]
+
+    async def campaign_action(self, campaign_id: str, action: str) -> dict[str, Any]:
+        """POST /campaigns/{id}/pause or /resume; the answer (`success`)."""
+        path = f"{_campaign_path(campaign_id)}/{action}"
+        return _object(await self._request("POST", path, about=("campaign", campaign_id)), f"the {action}")
+
     async def _request(self, method: str, path: str, *, json: Any = None, about: tuple[str, str] | None = None) -> Any:
         """The answer's JSON. `about`: the kind and id of what the path names, for a 404's NotFound."""
         if not self._settings.api_key:
@@ -238,6 +266,10 @@ def _should_retry(response: httpx.Response, write: bool) -> bool:
 
 def _assistant_path(assistant_id: str) -> str:
     return f"/assistants/{quote(assistant_id, safe='')}"
+
+
+def _campaign_path(campaign_id: str) -> str:
+    return f"/campaigns/{quote(campaign_id, safe='')}"
 
 
 def _ambiguous_message(method: str, exc: Exception) -> str:

@@ -607,3 +607,101 @@ class PlaceTestCallAnswer(BaseModel):
     candidate: list[Change] = Field(description="How the configuration used differs from the stored one.")
     warnings: list[str] = Field(description="Things to know about the candidate.")
     status: Any = Field(description="The call's status as the API reported it.")
+
+
+# --- campaigns -------------------------------------------------------------------------------------------
+
+CAMPAIGN_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+PATTERN_MEANINGS[CAMPAIGN_ID_PATTERN] = "a campaign id: 1-128 letters, digits, '-' or '_'"
+CampaignId = Annotated[
+    str, Field(pattern=CAMPAIGN_ID_PATTERN, max_length=128, description="Campaign id, from list_campaigns.")
+]
+# A campaign's state as these tools show it: the API's status, with a cancelled campaign (completed, is_cancelled)
+# shown as cancelled.
+CampaignState = Literal["running", "paused", "completed", "cancelled"]
+
+
+class ListCampaignsArgs(Strict):
+    """Arguments of list_campaigns."""
+
+    assistant_id: AssistantId | None = Field(default=None, description="Only campaigns of this assistant.")
+    status: CampaignState | None = Field(default=None, description="Only campaigns in this state.")
+    name_contains: str | None = Field(
+        default=None, max_length=200, description="Only names containing this (any case)."
+    )
+    page: int = Field(default=1, ge=1, le=10_000, description="Page number, 1-10000.")
+    page_size: int = Field(default=20, ge=1, le=50, description="Campaigns per page, 1-50.")
+
+
+class CampaignRow(BaseModel):
+    id: Any = Field(description="Campaign id, for get_campaign.")
+    name: Any = Field(description="Its name.")
+    status: Any = Field(description="running, paused, completed or cancelled.")
+    assistant_id: Any = Field(description="The assistant placing its calls.")
+    assistant_name: Any = Field(description="That assistant's name.")
+    own_settings: list[str] = Field(
+        description="Settings it holds over its assistant's (call_retry_config, from_phone_number)."
+    )
+    rows: Any = Field(description="Contacts imported.")
+    completed: Any = Field(description="Rows whose call completed.")
+    talked_to_human: Any = Field(description="Contacts a human answered.")
+    hot_leads: Any = Field(description="Hot leads.")
+    updated_at: Any = Field(description="Time of the last change.")
+
+
+class ListCampaignsAnswer(BaseModel):
+    """What list_campaigns returns."""
+
+    campaigns: list[CampaignRow] = Field(description="Matching campaigns, in the API's order.")
+    total: int = Field(description="How many campaigns match in all.")
+    next_page: int | None = Field(description="The next page number, or null on the last page.")
+    counts: dict[str, int] = Field(description="Matching campaigns per state.")
+
+
+class GetCampaignArgs(Strict):
+    """Arguments of get_campaign."""
+
+    id: CampaignId
+    rows: bool = Field(default=False, description="true: also a page of the campaign's contact rows.")
+    row_offset: int = Field(default=0, ge=0, le=1_000_000, description="First row of the page (0-based).")
+    row_limit: int = Field(default=25, ge=1, le=100, description="Most rows in the page, 1-100.")
+    row_status: str | None = Field(
+        default=None, max_length=40, description="Only rows whose call has this status (e.g. errored, scheduled)."
+    )
+
+
+class GetCampaignAnswer(BaseModel):
+    """What get_campaign returns."""
+
+    campaign: dict[str, Any] = Field(
+        description="Its configuration: status, assistant, retry config and number (its own or the assistant's), "
+        "concurrency, row counts."
+    )
+    statistics: dict[str, Any] | None = Field(
+        description="Funnel (called, reached, real exchanges, hot leads), outcomes, effort, leads (first few); "
+        "null when it could not be read."
+    )
+    rows: list[dict[str, Any]] | None = Field(description="With rows=true: this page of contact rows.")
+    rows_total: int | None = Field(description="With rows=true: how many rows match.")
+    next_row_offset: int | None = Field(description="Pass as row_offset for the next page; null on the last one.")
+    notes: list[str] = Field(description="What was shortened or could not be read.")
+
+
+class CampaignActionArgs(Strict):
+    """Arguments of pause_campaign and resume_campaign."""
+
+    id: CampaignId
+    reason: Reason = None
+
+
+class CampaignActionAnswer(BaseModel):
+    """What pause_campaign and resume_campaign return."""
+
+    campaign_id: str = Field(description="The campaign.")
+    outcome: Literal["applied", "unchanged", "undecided", "failed"] = Field(
+        description="applied: done; unchanged: it already was; undecided: the API did not say, see words; failed."
+    )
+    status_before: Any = Field(description="Its state before.")
+    status_now: Any = Field(description="Its state as last read.")
+    change_id: str | None = Field(description="Journal id (revert_change undoes it); null when nothing was sent.")
+    words: str = Field(description="What happened, in a sentence.")

@@ -7,6 +7,7 @@ import json
 from revox_mcp.policy import Policy
 from revox_mcp.tools.assistants import GET_ASSISTANT, LIST_ASSISTANTS, LIST_CHANGES, REVERT_CHANGE, UPDATE_ASSISTANT
 from revox_mcp.tools.base import PublishedTool, ToolAnswer, ToolContext, ToolSpec
+from revox_mcp.tools.campaigns import GET_CAMPAIGN, LIST_CAMPAIGNS
 from revox_mcp.tools.context import GET_CALL, LIST_PHONE_NUMBERS, LIST_VOICES, SEARCH_CALLS
 from revox_mcp.tools.tuning import CHANGE_IMPACT, PLACE_TEST_CALL
 
@@ -22,6 +23,8 @@ TOOLS: tuple[ToolSpec, ...] = (
     GET_CALL,
     CHANGE_IMPACT,
     PLACE_TEST_CALL,
+    LIST_CAMPAIGNS,
+    GET_CAMPAIGN,
 )
 TOOLS_BY_NAME: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}
 

@@ -11,6 +11,7 @@ import mcp_types as types
 from pydantic import ValidationError
 
 from revox_mcp.answer_bounds import nearest, quoted, shrink, size_of
+from revox_mcp.campaign_overrides import changed_fields, override_notice
 from revox_mcp.editing import leaf_paths
 from revox_mcp.errors import PatchInvalid, Problem, RevoxMcpError
 from revox_mcp.journal import JournalEntry
@@ -387,6 +388,9 @@ def _some_names(needle: str, every: list[dict[str, Any]]) -> str:
 
 async def update_assistant(ctx: ToolContext, args: UpdateAssistantArgs) -> ToolAnswer:
     outcome = await ctx.writer.update(args, ctx.progress, ctx.actor)
+    # Campaigns that hold their own call_retry_config (or number) are not reached by this change: say which.
+    notice = await override_notice(ctx.client, args.id, changed_fields(outcome.changes), dry_run=outcome.dry_run)
+    outcome.warnings += [notice] if notice else []
     await ctx.progress(WRITE_STEPS, WRITE_STEPS, _last_step(outcome))
     return ToolAnswer(outcome.structured(args.return_assistant), _write_summary(outcome, "Updated"))
 

@@ -1,0 +1,311 @@
+"""Campaigns: the organization's outbound campaigns (list), one campaign's configuration and statistics (funnel,
+outcomes, leads) with its contact rows on request (paged), and pausing or resuming one (journalled).
+
+Launch, cancel and delete are not offered: a launch dials real people, cancel and delete cannot be undone.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from revox_mcp.answer_bounds import nearest, quoted, size_of
+from revox_mcp.campaign_overrides import OVERRIDABLE, own_settings, state_of
+from revox_mcp.errors import ApiError, NotFound, RevoxMcpError
+from revox_mcp.tool_models import (
+    GetCampaignAnswer,
+    GetCampaignArgs,
+    ListCampaignsAnswer,
+    ListCampaignsArgs,
+)
+from revox_mcp.tools.base import READ_ONLY, ToolAnswer, ToolContext, ToolSpec
+
+# How many leads of each kind get_campaign shows (the statistics count them all), and how long a text may be.
+LEADS_SHOWN = 5
+TEXT_CHARS = 160
+FIELDS_SHOWN = 20
+
+
+class CampaignNotFound(RevoxMcpError):
+    def __init__(self, campaign_id: str, known: list[str]) -> None:
+        self.campaign_id = campaign_id
+        self.known = known
+        super().__init__(f"No campaign with id '{campaign_id}' in this organization.")
+
+    def advice(self, tool: str, *, writes: bool) -> str:
+        close = nearest(self.campaign_id, self.known)
+        hint = f" Closest ids: {quoted(close)}." if close else ""
+        unchanged = " Nothing was changed." if writes else ""
+        return f"{self}{unchanged}{hint} list_campaigns shows the organization's campaigns (filter by assistant_id)."
+
+
+def _cut(value: Any, chars: int = TEXT_CHARS) -> Any:
+    if isinstance(value, str) and len(value) > chars:
+        return f"{value[: chars - 1]}…"
+    return value
+
+
+def _count(value: Any) -> Any:
+    """A count as the SDK types it (float), shown as an integer when it is one."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _part(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+async def read_campaign(ctx: ToolContext, campaign_id: str) -> dict[str, Any]:
+    """The campaign as the API holds it; a 404 names the closest ids there are."""
+    try:
+        return await ctx.client.get_campaign(campaign_id)
+    except NotFound:
+        try:
+            known = [str(c.get("id")) for c in await ctx.client.list_campaigns()]
+        except RevoxMcpError:
+            known = []
+        raise CampaignNotFound(campaign_id, known) from None
+
+
+# --- list_campaigns ------------------------------------------------------------------------------------------
+
+
+def _assistant_name(campaign: dict[str, Any]) -> Any:
+    return _cut(_part(campaign.get("assistant")).get("name"), 80)
+
+
+def _campaign_row(campaign: dict[str, Any]) -> dict[str, Any]:
+    rows, funnel = _part(campaign.get("row_stats")), _part(campaign.get("funnel_stats"))
+    return {
+        "id": campaign.get("id"),
+        "name": _cut(campaign.get("name"), 100),
+        "status": state_of(campaign),
+        "assistant_id": campaign.get("assistant_id"),
+        "assistant_name": _assistant_name(campaign),
+        "own_settings": own_settings(campaign),
+        "rows": _count(rows.get("total")),
+        "completed": _count(rows.get("completed")),
+        "talked_to_human": _count(funnel.get("talked_to_human")),
+        "hot_leads": _count(funnel.get("hot")),
+        "updated_at": campaign.get("updated_at"),
+    }
+
+
+async def list_campaigns(ctx: ToolContext, args: ListCampaignsArgs) -> ToolAnswer:
+    everything = [_campaign_row(c) for c in await ctx.client.list_campaigns()]
+    rows = everything
+    if args.assistant_id:
+        rows = [r for r in rows if r["assistant_id"] == args.assistant_id]
+    if args.status:
+        rows = [r for r in rows if r["status"] == args.status]
+    if args.name_contains:
+        needle = args.name_contains.casefold()
+        rows = [r for r in rows if needle in str(r["name"] or "").casefold()]
+    page = rows[(args.page - 1) * args.page_size : args.page * args.page_size]
+    next_page = args.page + 1 if args.page * args.page_size < len(rows) else None
+    counts = dict(Counter(str(r["status"]) for r in rows))
+    by_state = ", ".join(f"{n} {s}" for s, n in Counter(str(r["status"]) for r in rows).most_common())
+    if rows:
+        summary = f"{len(rows)} campaign(s) match ({by_state}); page {args.page} shows {len(page)}."
+        summary += " own_settings: what a campaign holds over its assistant's (get_campaign shows them)."
+    else:
+        there = ", ".join(f"{n} {s}" for s, n in Counter(str(r["status"]) for r in everything).most_common())
+        summary = f"No campaign matches. The organization has {len(everything)} campaign(s)" + (
+            f" ({there})." if everything else "."
+        )
+    return ToolAnswer({"campaigns": page, "total": len(rows), "next_page": next_page, "counts": counts}, summary)
+
+
+# --- get_campaign --------------------------------------------------------------------------------------------
+
+
+def _config(campaign: dict[str, Any]) -> dict[str, Any]:
+    """What the campaign runs with: each overridable setting with where it comes from (campaign or assistant)."""
+    assistant = _part(campaign.get("assistant"))
+    config: dict[str, Any] = {
+        "id": campaign.get("id"),
+        "name": _cut(campaign.get("name"), 200),
+        "status": state_of(campaign),
+        "assistant_id": campaign.get("assistant_id"),
+        "assistant_name": _assistant_name(campaign),
+    }
+    for name in OVERRIDABLE:
+        own = campaign.get(name) not in (None, "", {})
+        config[name] = campaign.get(name) if own else assistant.get(name)
+        config[f"{name}_from"] = "campaign" if own else ("assistant" if assistant else "assistant (not read)")
+    config.update(
+        {
+            "max_concurrent_calls": _count(campaign.get("max_concurrent_calls")),
+            "row_stats": {k: _count(v) for k, v in _part(campaign.get("row_stats")).items()},
+            "created_at": campaign.get("created_at"),
+            "updated_at": campaign.get("updated_at"),
+            "scheduled_at": campaign.get("scheduled_at"),
+            "created_by": _part(campaign.get("created_by")).get("email"),
+        }
+    )
+    return config
+
+
+def _lead(lead: Any) -> dict[str, Any]:
+    lead = _part(lead)
+    return {
+        "name": _cut(lead.get("name"), 80),
+        "phone": lead.get("phone"),
+        "call_id": lead.get("call_id"),
+        "summary": _cut(lead.get("summary")),
+        "last_activity_at": lead.get("last_activity_at"),
+    }
+
+
+def _funnel(funnel: dict[str, Any]) -> dict[str, Any]:
+    called, reached = _part(funnel.get("called")), _part(funnel.get("reached"))
+    exchanges, hot = _part(funnel.get("real_exchanges")), _part(funnel.get("hot_leads"))
+    return {
+        "imported_rows": _count(called.get("imported_rows")),
+        "called": _count(called.get("count")),
+        "reached": _count(reached.get("count")),
+        "reached_pct_of_called": reached.get("pct_of_called"),
+        "real_exchanges": _count(exchanges.get("count")),
+        "real_exchanges_pct_of_reached": exchanges.get("pct_of_reached"),
+        "hot_leads": _count(hot.get("count")),
+        "hot_leads_pct_of_reached": hot.get("pct_of_reached"),
+    }
+
+
+def _statistics(report: dict[str, Any]) -> dict[str, Any]:
+    """The statistics, compact: the funnel's four steps, outcomes as counts, effort, the first few leads."""
+    about, leads = _part(report.get("campaign")), _part(report.get("leads"))
+    outcomes = {
+        str(_part(o).get("outcome")): _count(_part(o).get("count")) for o in report.get("outcome_breakdown") or []
+    }
+    shown: dict[str, Any] = {}
+    for kind in ("interested", "callback_requested"):
+        listed = leads.get(kind)
+        found: list[Any] = listed if isinstance(listed, list) else []
+        shown[kind] = [_lead(lead) for lead in found[:LEADS_SHOWN]]
+        shown[f"{kind}_total"] = len(found)
+    fields = _part(report.get("data_extraction")).get("fields") or []
+    return {
+        "funnel": _funnel(_part(report.get("funnel"))),
+        "outcomes": outcomes,
+        "hot_lead_outcomes": report.get("hot_lead_outcomes"),
+        "effort": {k: _count(v) for k, v in _part(report.get("effort")).items()},
+        "leads": shown,
+        "activity": {
+            "first": about.get("first_activity_at"),
+            "last": about.get("last_activity_at"),
+            "timezone": about.get("timezone"),
+            "max_attempts_per_contact": _count(about.get("max_attempts_per_contact")),
+        },
+        "data_extraction_fields": [_cut(f, 80) for f in fields[:FIELDS_SHOWN]],
+    }
+
+
+def _contact_row(row: dict[str, Any]) -> dict[str, Any]:
+    call = _part(row.get("call"))
+    data = _part(row.get("input_data"))
+    attempt = _part(call.get("last_call_attempt"))
+    name = " ".join(str(data[k]) for k in ("first_name", "last_name") if data.get(k)) or None
+    return {
+        "index": _count(row.get("row_index")),
+        "row_id": row.get("id"),
+        "phone_number": row.get("phone_number"),
+        "contact": _cut(name, 80),
+        "call_id": call.get("id"),
+        "status": call.get("status") or "no call",
+        "attempts": _count(call.get("calls_count")),
+        "result": attempt.get("result") or ("none" if call else None),
+        "outcome": (call.get("outcome") or "none") if call else None,
+        "scheduled_at": call.get("scheduled_at") if call.get("status") in ("scheduled", "paused") else None,
+    }
+
+
+def _rows_page(rows: list[dict[str, Any]], args: GetCampaignArgs, budget: int) -> tuple[list[dict[str, Any]], int]:
+    """The page asked for, held under `budget` bytes; and where the next page starts."""
+    page: list[dict[str, Any]] = []
+    used = 0
+    for row in rows[args.row_offset : args.row_offset + args.row_limit]:
+        shown = _contact_row(row)
+        used += size_of(shown)
+        if page and used > budget:
+            break
+        page.append(shown)
+    return page, args.row_offset + len(page)
+
+
+async def _statistics_or_note(ctx: ToolContext, campaign_id: str, notes: list[str]) -> dict[str, Any] | None:
+    try:
+        return _statistics(await ctx.client.campaign_statistics(campaign_id))
+    except ApiError as exc:
+        notes.append(f"Statistics could not be read ({str(exc).splitlines()[0][:200]}); the configuration stands.")
+        return None
+
+
+async def get_campaign(ctx: ToolContext, args: GetCampaignArgs) -> ToolAnswer:
+    campaign = await read_campaign(ctx, args.id)
+    notes: list[str] = []
+    config = _config(campaign)
+    statistics = await _statistics_or_note(ctx, args.id, notes)
+    answer: dict[str, Any] = {"campaign": config, "statistics": statistics, "rows": None, "rows_total": None}
+    answer["next_row_offset"] = None
+    if args.rows:
+        rows = await ctx.client.campaign_rows(args.id)
+        if args.row_status:
+            rows = [r for r in rows if (_part(r.get("call")).get("status") or "no call") == args.row_status]
+        budget = max(ctx.page_bytes - size_of(config) - size_of(statistics), ctx.page_bytes // 4)
+        page, end = _rows_page(rows, args, budget)
+        answer.update(rows=page, rows_total=len(rows), next_row_offset=end if end < len(rows) else None)
+        if len(page) < min(args.row_limit, len(rows) - args.row_offset):
+            notes.append(
+                f"This page holds {len(page)} rows to stay under the answer ceiling; row_offset={end} reads on."
+            )
+    answer["notes"] = notes
+    return ToolAnswer(answer, _campaign_summary(config, statistics, answer))
+
+
+def _campaign_summary(config: dict[str, Any], statistics: dict[str, Any] | None, answer: dict[str, Any]) -> str:
+    rows = config["row_stats"]
+    text = (
+        f"{config['name']} ({config['status']}) on {config['assistant_name'] or config['assistant_id']}: "
+        f"{rows.get('total', '?')} rows, {rows.get('completed', '?')} completed."
+    )
+    if statistics:
+        f = statistics["funnel"]
+        text += (
+            f" Funnel: called {f['called']} -> reached {f['reached']} -> real exchanges {f['real_exchanges']} -> "
+            f"hot leads {f['hot_leads']}."
+        )
+    own = [name for name in OVERRIDABLE if config[f"{name}_from"] == "campaign"]
+    if own:
+        text += f" It holds its own {', '.join(own)}: the assistant's does not apply to its calls."
+    if answer["rows"] is not None:
+        start = answer["rows"][0]["index"] if answer["rows"] else "-"
+        more = f"; row_offset={answer['next_row_offset']} for more" if answer["next_row_offset"] is not None else ""
+        text += f" Rows: {len(answer['rows'])} of {answer['rows_total']} shown (from {start}){more}."
+    return text
+
+
+LIST_CAMPAIGNS = ToolSpec(
+    name="list_campaigns",
+    title="List campaigns",
+    does="outbound campaigns by assistant, state, name; compact rows with counts and the settings each holds itself",
+    description="The organization's outbound campaigns: state, assistant, row and lead counts, settings they hold "
+    "over the assistant's. Filter by assistant, state, name.",
+    args_model=ListCampaignsArgs,
+    answer_model=ListCampaignsAnswer,
+    annotations=READ_ONLY,
+    handler=list_campaigns,
+    read_on="Ask again with a smaller page_size or a filter (assistant_id, status, name_contains).",
+)
+
+GET_CAMPAIGN = ToolSpec(
+    name="get_campaign",
+    title="Get a campaign",
+    does="one campaign's configuration and statistics (funnel, outcomes, leads); contact rows paged on request",
+    description="One campaign: what it runs with (its own settings or the assistant's) and its statistics (funnel, "
+    "outcomes, leads). rows=true adds a page of contact rows.",
+    args_model=GetCampaignArgs,
+    answer_model=GetCampaignAnswer,
+    annotations=READ_ONLY,
+    handler=get_campaign,
+    read_on="Ask for fewer rows (row_limit) and page with row_offset.",
+)
