@@ -698,10 +698,11 @@ class CampaignActionAnswer(BaseModel):
     """What pause_campaign and resume_campaign return."""
 
     campaign_id: str = Field(description="The campaign.")
-    outcome: Literal["applied", "unchanged", "undecided", "failed"] = Field(
-        description="applied: done; unchanged: it already was; undecided: the API did not say, see words; failed."
+    name: Any = Field(description="Its name.")
+    outcome: Literal["applied", "unchanged"] = Field(
+        description="applied: done; unchanged: it already was, nothing sent."
     )
     status_before: Any = Field(description="Its state before.")
-    status_now: Any = Field(description="Its state as last read.")
+    status_now: Any = Field(description="Its state as read after.")
     change_id: str | None = Field(description="Journal id (revert_change undoes it); null when nothing was sent.")
-    words: str = Field(description="What happened, in a sentence.")
+    warnings: list[str] = Field(description="Things to know: a lost answer settled by a re-read, an odd state after.")

@@ -7,7 +7,7 @@ import json
 from revox_mcp.policy import Policy
 from revox_mcp.tools.assistants import GET_ASSISTANT, LIST_ASSISTANTS, LIST_CHANGES, REVERT_CHANGE, UPDATE_ASSISTANT
 from revox_mcp.tools.base import PublishedTool, ToolAnswer, ToolContext, ToolSpec
-from revox_mcp.tools.campaigns import GET_CAMPAIGN, LIST_CAMPAIGNS
+from revox_mcp.tools.campaigns import GET_CAMPAIGN, LIST_CAMPAIGNS, PAUSE_CAMPAIGN, RESUME_CAMPAIGN
 from revox_mcp.tools.context import GET_CALL, LIST_PHONE_NUMBERS, LIST_VOICES, SEARCH_CALLS
 from revox_mcp.tools.tuning import CHANGE_IMPACT, PLACE_TEST_CALL
 
@@ -25,6 +25,8 @@ TOOLS: tuple[ToolSpec, ...] = (
     PLACE_TEST_CALL,
     LIST_CAMPAIGNS,
     GET_CAMPAIGN,
+    PAUSE_CAMPAIGN,
+    RESUME_CAMPAIGN,
 )
 TOOLS_BY_NAME: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}
 

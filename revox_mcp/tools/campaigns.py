@@ -9,10 +9,16 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import mcp_types as types
+
+from revox_mcp.actions import Action, ActionKind, RevertContext, reads, register
 from revox_mcp.answer_bounds import nearest, quoted, size_of
 from revox_mcp.campaign_overrides import OVERRIDABLE, own_settings, state_of
-from revox_mcp.errors import ApiError, NotFound, RevoxMcpError
+from revox_mcp.client import RevoxClient
+from revox_mcp.errors import ApiError, NotFound, RevertRefused, RevoxMcpError
 from revox_mcp.tool_models import (
+    CampaignActionAnswer,
+    CampaignActionArgs,
     GetCampaignAnswer,
     GetCampaignArgs,
     ListCampaignsAnswer,
@@ -308,4 +314,168 @@ GET_CAMPAIGN = ToolSpec(
     annotations=READ_ONLY,
     handler=get_campaign,
     read_on="Ask for fewer rows (row_limit) and page with row_offset.",
+)
+
+
+# --- pause_campaign and resume_campaign ----------------------------------------------------------------------
+
+
+class CampaignRefused(RevoxMcpError):
+    """The campaign's state does not allow the action: nothing was sent."""
+
+    def advice(self, tool: str, *, writes: bool) -> str:
+        return f"{self} Nothing was sent. get_campaign shows its state."
+
+
+def campaign_view(campaign: dict[str, Any]) -> dict[str, Any]:
+    """What the journal keeps of a campaign: its state and name."""
+    return {"status": state_of(campaign), "name": _cut(campaign.get("name"), 100)}
+
+
+async def _campaign_or_none(client: RevoxClient, campaign_id: str) -> dict[str, Any] | None:
+    try:
+        return await client.get_campaign(campaign_id)
+    except NotFound:
+        return None
+
+
+# What each action does: (path's last part, the state it needs, the state it leaves).
+_MOVES = {"pause": ("pause", "running", "paused"), "resume": ("resume", "paused", "running")}
+
+
+def _move(verb: str, campaign: dict[str, Any], reverts: str | None = None) -> Action:
+    action, _, after = _MOVES[verb]
+    campaign_id = str(campaign.get("id"))
+    return Action(
+        kind=PAUSE if verb == "pause" else RESUME,
+        target_id=campaign_id,
+        method="POST",
+        path=f"/campaigns/{campaign_id}/{action}",
+        body=None,
+        expect={"status": after},
+        before=campaign_view(campaign),
+        assistant_id=_text_or_none(campaign.get("assistant_id")),
+        fields=["status"],
+        reverts=reverts,
+    )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _refusal(verb: str, campaign: dict[str, Any]) -> str | None:
+    """Why the campaign's state does not allow `verb` (None: it does, or it is there already)."""
+    _, needed, after = _MOVES[verb]
+    state = state_of(campaign)
+    if state in (needed, after):
+        return None
+    return f"Campaign {campaign.get('id')} is {state}: only a {needed} campaign can be {verb}d."
+
+
+def _undo(verb: str) -> Any:
+    """The reverter of a `verb` row: the opposite move, while the campaign is still where the row left it."""
+
+    async def revert(ctx: RevertContext) -> Action:
+        campaign_id = ctx.entry.target_id or ""
+        campaign = await _campaign_or_none(ctx.client, campaign_id)
+        if campaign is None:
+            raise RevertRefused(f"Campaign {campaign_id} no longer exists: there is nothing to {verb}.")
+        _, needed, _ = _MOVES[verb]
+        if state_of(campaign) != needed:
+            raise RevertRefused(
+                f"Campaign {campaign_id} is {state_of(campaign)} now, not {needed} as change {ctx.entry.change_id} "
+                f"left it: there is nothing to undo ({verb} needs a {needed} campaign)."
+            )
+        return _move(verb, campaign)
+
+    return revert
+
+
+PAUSE = register(
+    ActionKind(
+        name="pause_campaign",
+        target_type="campaign",
+        observe=reads(_campaign_or_none, campaign_view),
+        view=campaign_view,
+        # The API answers {"success": true}, not the campaign: success means the state asked for.
+        unwrap=lambda answer: {"status": "paused"} if answer.get("success") is True else {},
+        revert=_undo("resume"),
+    )
+)
+RESUME = register(
+    ActionKind(
+        name="resume_campaign",
+        target_type="campaign",
+        observe=reads(_campaign_or_none, campaign_view),
+        view=campaign_view,
+        unwrap=lambda answer: {"status": "running"} if answer.get("success") is True else {},
+        revert=_undo("pause"),
+    )
+)
+
+
+async def _act(ctx: ToolContext, args: CampaignActionArgs, verb: str) -> ToolAnswer:
+    campaign = await read_campaign(ctx, args.id)
+    before, target = state_of(campaign), _MOVES[verb][2]
+    name = _cut(campaign.get("name"), 100)
+    refusal = _refusal(verb, campaign)
+    if refusal:
+        raise CampaignRefused(refusal)
+    answer: dict[str, Any] = {"campaign_id": args.id, "name": name, "status_before": before, "change_id": None}
+    if before == target:
+        answer.update(outcome="unchanged", status_now=before, warnings=[])
+        return ToolAnswer(answer, f"{name} ({args.id}) is already {target}: nothing was sent.")
+    outcome = await ctx.writer.actions.perform(_move(verb, campaign), reason=args.reason, actor=ctx.actor)
+    warnings = list(outcome.warnings)
+    try:
+        now = state_of(await ctx.client.get_campaign(args.id))
+    except ApiError as exc:
+        now = str((outcome.after or {}).get("status") or target)
+        warnings.append(f"Done, but the campaign could not be read again ({str(exc).splitlines()[0][:120]}).")
+    if now != target:
+        warnings.append(f"The API accepted the {verb}, but the campaign reads {now} now.")
+    answer.update(outcome="applied", status_now=now, change_id=outcome.change_id, warnings=warnings)
+    undo = "resume_campaign" if verb == "pause" else "pause_campaign"
+    journal = f" (change {outcome.change_id}; revert_change or {undo} undoes it)" if outcome.change_id else ""
+    summary = f"{verb.capitalize()}d {name} ({args.id}): {before} -> {now}{journal}."
+    return ToolAnswer(answer, "\n".join([summary, *(f"Warning: {w}" for w in warnings)]))
+
+
+async def pause_campaign(ctx: ToolContext, args: CampaignActionArgs) -> ToolAnswer:
+    return await _act(ctx, args, "pause")
+
+
+async def resume_campaign(ctx: ToolContext, args: CampaignActionArgs) -> ToolAnswer:
+    return await _act(ctx, args, "resume")
+
+
+_ACTION_ANNOTATIONS = types.ToolAnnotations(
+    # It changes live calling, but resume (or revert_change) undoes it; asking it twice changes nothing more.
+    read_only_hint=False,
+    destructive_hint=False,
+    idempotent_hint=True,
+    open_world_hint=True,
+)
+
+PAUSE_CAMPAIGN = ToolSpec(
+    name="pause_campaign",
+    title="Pause a campaign",
+    does="hold a running campaign's calls (in-progress ones finish); journalled, undone by resume",
+    description="Pause a running campaign: no new calls until it is resumed (calls under way finish). Journalled.",
+    args_model=CampaignActionArgs,
+    answer_model=CampaignActionAnswer,
+    annotations=_ACTION_ANNOTATIONS,
+    handler=pause_campaign,
+)
+
+RESUME_CAMPAIGN = ToolSpec(
+    name="resume_campaign",
+    title="Resume a campaign",
+    does="resume a paused campaign's held calls; journalled, undone by pause",
+    description="Resume a paused campaign: held calls go out in their next calling window. Journalled.",
+    args_model=CampaignActionArgs,
+    answer_model=CampaignActionAnswer,
+    annotations=_ACTION_ANNOTATIONS,
+    handler=resume_campaign,
 )
