@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pytest
 
 from revox_mcp.config import Settings
@@ -190,3 +191,20 @@ async def test_a_failing_campaign_read_does_not_fail_the_write(sandbox: SandboxS
     (notice,) = notices(answer)
     assert notice.startswith("Could not check whether this assistant's campaigns hold their own call_retry_config")
     assert sandbox.store.get(SALES_QUALIFIER_ID)["call_retry_config"]["allowed_days"][-1] == "friday"  # type: ignore[index]
+
+
+async def test_an_answer_without_its_assistant_reads_the_assistant(sandbox: SandboxServer, settings: Settings) -> None:
+    # The SDK makes a campaign's `assistant` optional: without it, the settings that apply are still shown.
+    headers = {"Authorization": f"Bearer {sandbox.api_key}"}
+    one = httpx.get(f"{sandbox.url}/campaigns/{FEBRUARY_ID}", headers=headers).json()
+    listed = httpx.get(f"{sandbox.url}/campaigns", headers=headers).json()
+    one["campaign"]["assistant"] = None
+    for campaign in listed["campaigns"]:
+        del campaign["assistant"]
+    add_fault(sandbox, method="GET", path=f"/campaigns/{FEBRUARY_ID}", status=200, body=one)
+    add_fault(sandbox, method="GET", path="/campaigns", status=200, body=listed)
+    config = ok(await call(settings, "get_campaign", {"id": FEBRUARY_ID}))["campaign"]
+    assert config["call_retry_config_from"] == "assistant" and config["call_retry_config"]["max_retry_attempts"] == 3
+    assert config["assistant_name"] == "Solar lead qualifier (outbound)"
+    rows = ok(await call(settings, "list_campaigns", {}))["campaigns"]
+    assert {r["assistant_name"] for r in rows} == {"Solar lead qualifier (outbound)", "Appointment reminder"}

@@ -119,6 +119,10 @@ def test_row_stats_and_statistics_are_computed_from_the_rows(sdk: revox.Revox) -
     assert {lead.call_id for lead in report.leads.interested} == interested and interested
     assert report.campaign.status == "running" and report.campaign.timezone == "America/Los_Angeles"
     assert sum(o.count for o in report.outcome_breakdown) == report.funnel.real_exchanges.count
+    # One count of hot leads: the funnel's and the campaign's.
+    assert report.funnel.hot_leads.count == campaign.funnel_stats.hot > 0  # type: ignore[union-attr]
+    funnel = report.funnel
+    assert funnel.called.count >= funnel.reached.count > funnel.real_exchanges.count >= funnel.hot_leads.count
 
 
 def test_pause_and_resume_move_the_status_and_refuse_what_it_does_not_allow(sdk: revox.Revox) -> None:

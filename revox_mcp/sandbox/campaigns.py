@@ -12,8 +12,9 @@ What is assumed of the real API, where the SDK does not say:
   cancelled campaign is `completed` with `is_cancelled` true.
 - GET /campaigns/{id}/rows answers every row (the SDK's get_rows takes no paging); readers page themselves.
 - Statistics are over distinct phone numbers: called = numbers with an attempt, reached = a human answered,
-  real exchanges = reached with a conversation of at least four turns, hot leads = an outcome in
-  `hot_lead_outcomes` (interested, requested_callback_later). Percentages are 0-100, one decimal.
+  real exchanges = reached where the contact spoke (not a pick-up and hang-up), hot leads = real exchanges with
+  an outcome in `hot_lead_outcomes` (interested, requested_callback_later), the same count as the campaign's
+  `funnel_stats.hot`: a cascade, each step within the one before. Percentages are 0-100, one decimal.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from revox_mcp.sandbox.catalog_seed import (
     _reminder_call,
     _sales_call,
     _stamp,
+    _turn,
 )
 from revox_mcp.sandbox.seed import REMINDER_ID, SALES_QUALIFIER_ID, SANDBOX_ORGANIZATION_ID, SEED_ASSISTANTS
 from revox_mcp.sandbox.store import AssistantStore
@@ -96,7 +98,16 @@ CAMPAIGN_SEEDS: list[Row] = [
         "from_phone_number": "+14155550100",
         "max_concurrent_calls": 5,
         "created_at": "2026-11-02T09:00:00.000000Z",
-        "plan": {"completed": 16, "calling": 2, "retry": 4, "scheduled": 3, "not_launched": 3, "errored": 1, "none": 1},
+        "plan": {
+            "completed": 14,
+            "hangup": 2,
+            "calling": 2,
+            "retry": 4,
+            "scheduled": 3,
+            "not_launched": 3,
+            "errored": 1,
+            "none": 1,
+        },
     },
     {
         "id": FEBRUARY_ID,
@@ -108,7 +119,7 @@ CAMPAIGN_SEEDS: list[Row] = [
         "from_phone_number": None,
         "max_concurrent_calls": 3,
         "created_at": "2026-10-01T09:00:00.000000Z",
-        "plan": {"completed": 12},
+        "plan": {"completed": 11, "hangup": 1},
     },
     {
         "id": WINTER_ID,
@@ -275,16 +286,7 @@ def _row_call(
     (`scheduled`, `not_launched`, `cancelled`)."""
     row_id, index, first, last, phone = who
     from_number = seed["from_phone_number"] or assistant.get("from_phone_number") or "+14155550100"
-    result, end_reason, outcome, summary, transcript, structured = make(rng, first)
-    if state == "retry":
-        result, end_reason, outcome, summary, transcript, structured = (
-            "unknown",
-            "user_unavailable",
-            None,
-            "Nobody answered; a retry is scheduled.",
-            [],
-            {},
-        )
+    result, end_reason, outcome, summary, transcript, structured = _conversation(rng, state, first, make)
     attempt = _attempt(f"att_{row_id}", phone, when, result, end_reason, transcript, structured)
     if state == "errored":
         attempt = {
@@ -305,16 +307,32 @@ def _row_call(
         (from_number, phone),
         (first, last),
         assistant,
-        (outcome if state == "completed" else None, summary),
+        (outcome if state in ("completed", "hangup") else None, summary),
         when,
         [attempt],
     )
     call["campaign"] = {"id": seed["id"], "name": seed["name"]}
     call["call_retry_config"] = copy.deepcopy(seed["call_retry_config"] or assistant.get("call_retry_config"))
     call["metadata"] = {"campaign_row": str(index)}
-    if state != "completed":
+    if state not in ("completed", "hangup"):
         _unfinished(call, state, when)
     return call
+
+
+def _conversation(
+    rng: random.Random,
+    state: str,
+    first: str,
+    make: Callable[[random.Random, str], tuple[str, str, str | None, str, list[Row], Row]],
+) -> tuple[str, str, str | None, str, list[Row], Row]:
+    """(result, end_reason, outcome, summary, transcript, structured_output) of a row's last attempt."""
+    conversation = make(rng, first)  # drawn for every row, so the seed's sequence does not depend on the plan
+    if state == "retry":
+        return "unknown", "user_unavailable", None, "Nobody answered; a retry is scheduled.", [], {}
+    if state == "hangup":
+        opener = _turn("assistant", f"Hi {first}, this is a call about your request. Do you have a quick minute?")
+        return "human", "user_rejected", None, "Picked up and hung up at once.", [opener], {}
+    return conversation
 
 
 def _unfinished(call: Row, state: str, when: datetime) -> None:
@@ -403,7 +421,12 @@ def _reached(call: Row) -> bool:
 
 
 def _real_exchange(call: Row) -> bool:
-    return _reached(call) and any(len(a.get("transcript") or []) >= 4 for a in call["call_attempts"])
+    spoke = (t["role"] == "user" for a in call["call_attempts"] for t in a.get("transcript") or [])
+    return _reached(call) and any(spoke)
+
+
+def _hot(call: Row) -> bool:
+    return _real_exchange(call) and _outcome_of(call) in HOT_LEAD_OUTCOMES
 
 
 def campaign_answer(campaign: Row, rows: list[Row], assistant: Row | None) -> Row:
@@ -417,7 +440,7 @@ def campaign_answer(campaign: Row, rows: list[Row], assistant: Row | None) -> Ro
         "assistant": assistant,
         "created_by": _CREATOR,
         "funnel_stats": {
-            "hot": len(_numbers(attempted, lambda c: _outcome_of(c) in HOT_LEAD_OUTCOMES)),
+            "hot": len(_numbers(attempted, _hot)),
             "talked_to_human": len(_numbers(attempted, _reached)),
             "total_leads": len(rows),
         },
@@ -454,7 +477,7 @@ def statistics_answer(campaign: Row, rows: list[Row], assistant: Row | None) -> 
     attempted = [c for c in calls if c["call_attempts"]]
     called, reached = _numbers(attempted, lambda c: True), _numbers(attempted, _reached)
     exchanges = [c for c in attempted if _real_exchange(c)]
-    hot = _numbers(exchanges, lambda c: _outcome_of(c) in HOT_LEAD_OUTCOMES)
+    hot = _numbers(attempted, _hot)
     moments = sorted(a["started_at"] for _, a in _attempts(rows))
     ended = sorted(a["ended_at"] or a["started_at"] for _, a in _attempts(rows))
     config = campaign["call_retry_config"] or (assistant or {}).get("call_retry_config") or {}

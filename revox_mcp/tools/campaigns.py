@@ -96,6 +96,19 @@ def _campaign_row(campaign: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def _named_assistants(ctx: ToolContext, rows: list[dict[str, Any]]) -> None:
+    """Assistant names for rows whose campaign did not carry its assistant: one list read, only then."""
+    if all(r["assistant_name"] is not None or not r["assistant_id"] for r in rows):
+        return
+    try:
+        names = {a.get("id"): a.get("name") for a in await ctx.client.list_assistants()}
+    except RevoxMcpError:
+        return
+    for row in rows:
+        if row["assistant_name"] is None:
+            row["assistant_name"] = _cut(names.get(row["assistant_id"]), 80)
+
+
 async def list_campaigns(ctx: ToolContext, args: ListCampaignsArgs) -> ToolAnswer:
     everything = [_campaign_row(c) for c in await ctx.client.list_campaigns()]
     rows = everything
@@ -107,6 +120,7 @@ async def list_campaigns(ctx: ToolContext, args: ListCampaignsArgs) -> ToolAnswe
         needle = args.name_contains.casefold()
         rows = [r for r in rows if needle in str(r["name"] or "").casefold()]
     page = rows[(args.page - 1) * args.page_size : args.page * args.page_size]
+    await _named_assistants(ctx, page)
     next_page = args.page + 1 if args.page * args.page_size < len(rows) else None
     counts = dict(Counter(str(r["status"]) for r in rows))
     by_state = ", ".join(f"{n} {s}" for s, n in Counter(str(r["status"]) for r in rows).most_common())
@@ -246,9 +260,22 @@ async def _statistics_or_note(ctx: ToolContext, campaign_id: str, notes: list[st
         return None
 
 
+async def _with_assistant(ctx: ToolContext, campaign: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    """The campaign with its assistant, read when the API's answer does not carry it (the SDK makes it optional):
+    the settings the campaign does not hold are the assistant's."""
+    assistant_id = campaign.get("assistant_id")
+    if isinstance(campaign.get("assistant"), dict) or not isinstance(assistant_id, str) or not assistant_id:
+        return campaign
+    try:
+        return {**campaign, "assistant": await ctx.client.get_assistant(assistant_id)}
+    except RevoxMcpError as exc:
+        notes.append(f"Its assistant could not be read ({str(exc).splitlines()[0][:160]}).")
+        return campaign
+
+
 async def get_campaign(ctx: ToolContext, args: GetCampaignArgs) -> ToolAnswer:
-    campaign = await read_campaign(ctx, args.id)
     notes: list[str] = []
+    campaign = await _with_assistant(ctx, await read_campaign(ctx, args.id), notes)
     config = _config(campaign)
     statistics = await _statistics_or_note(ctx, args.id, notes)
     answer: dict[str, Any] = {"campaign": config, "statistics": statistics, "rows": None, "rows_total": None}
