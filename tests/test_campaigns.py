@@ -208,3 +208,12 @@ async def test_an_answer_without_its_assistant_reads_the_assistant(sandbox: Sand
     assert config["assistant_name"] == "Solar lead qualifier (outbound)"
     rows = ok(await call(settings, "list_campaigns", {}))["campaigns"]
     assert {r["assistant_name"] for r in rows} == {"Solar lead qualifier (outbound)", "Appointment reminder"}
+
+
+async def test_a_rows_call_id_opens_with_get_call(settings: Settings) -> None:
+    async with mcp_client(settings) as client:
+        page = ok(await client.call_tool("get_campaign", {"id": MARCH_ID, "rows": True, "row_limit": 3}))
+        call_id = page["rows"][1]["call_id"]
+        call = ok(await client.call_tool("get_call", {"id": call_id}))
+    assert call["call"]["id"] == call_id and call["call"]["campaign"] == {"id": MARCH_ID, "name": "March solar leads"}
+    assert call["transcript_total_turns"] > 0

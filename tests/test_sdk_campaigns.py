@@ -13,6 +13,7 @@ import pytest
 import revox
 from pydantic import BaseModel, ValidationError
 from revox.types import (
+    CallRetrieveResponse,
     CampaignGetRowsResponse,
     CampaignListResponse,
     CampaignPauseResponse,
@@ -210,3 +211,14 @@ def drive_campaign_routes(sdk: revox.Revox) -> None:
     sdk.campaigns.get_rows(MARCH_ID)
     sdk.campaigns.pause(MARCH_ID)
     sdk.campaigns.resume(MARCH_ID)
+
+
+def test_a_rows_call_is_read_by_its_id_as_the_row_shows_it(sdk: revox.Revox) -> None:
+    rows = sdk.campaigns.get_rows(WINTER_ID).rows
+    held = next(r.call for r in rows if r.call and r.call.status == "paused")
+    one = strict(sdk.call.with_raw_response.retrieve(held.id), CallRetrieveResponse).call
+    assert one.model_dump() == held.model_dump() and one.campaign is not None and one.campaign.id == WINTER_ID
+    sdk.campaigns.resume(WINTER_ID)
+    assert sdk.call.retrieve(held.id).call.status == "scheduled"
+    with pytest.raises(revox.NotFoundError):
+        sdk.call.retrieve("call_row_nope")

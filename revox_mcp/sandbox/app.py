@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from revox_mcp.editing import is_unchanged
 from revox_mcp.models import AssistantUpdate
-from revox_mcp.sandbox.campaigns import CAMPAIGN_ROUTES, CampaignStore
+from revox_mcp.sandbox.campaigns import CAMPAIGN_ROUTES, CampaignStore, campaign_call
 from revox_mcp.sandbox.catalog_seed import PHONE_NUMBERS, VOICES, generate_calls, tuning_history
 from revox_mcp.sandbox.seed import REMINDER_ID, SEED_ASSISTANTS
 from revox_mcp.sandbox.store import AssistantStore
@@ -390,7 +390,8 @@ async def get_call(request: Request) -> Response:
     for call in state.calls:
         if call["id"] == request.path_params["id"]:
             return JSONResponse({"call": with_live_assistant(call, await _run(_assistants_by_id, store))})
-    return _error(404, "Call not found")
+    found = await campaign_call(request, request.path_params["id"])  # a campaign row's call
+    return JSONResponse({"call": found}) if found else _error(404, "Call not found")
 
 
 async def faults(request: Request) -> Response:

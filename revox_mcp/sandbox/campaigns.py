@@ -545,6 +545,21 @@ async def _served(store: CampaignStore, campaign: Row) -> tuple[list[Row], Row |
     return rows_as_served(campaign, store.rows.get(campaign["id"], []), assistant), assistant
 
 
+async def campaign_call(request: Request, call_id: str) -> Row | None:
+    """A campaign row's call as GET /call/{id} answers it (the campaign's state shown, its assistant as stored
+    now), or None. Campaign calls are not in the call search's history (its seeded totals stay as they are)."""
+    store = _store(request)
+    for campaign_id, rows in store.rows.items():
+        if any(row["call"] and row["call"]["id"] == call_id for row in rows):
+            campaign = await anyio.to_thread.run_sync(store.get, campaign_id)
+            if campaign is None:
+                return None
+            served, _ = await _served(store, campaign)
+            found: Row = next(row["call"] for row in served if row["call"] and row["call"]["id"] == call_id)
+            return found
+    return None
+
+
 async def list_campaigns(request: Request) -> Response:
     store = _store(request)
     answers = []
