@@ -665,9 +665,22 @@ class GetCampaignArgs(Strict):
     rows: bool = Field(default=False, description="true: also a page of the campaign's contact rows.")
     row_offset: int = Field(default=0, ge=0, le=1_000_000, description="First row of the page (0-based).")
     row_limit: int = Field(default=25, ge=1, le=100, description="Most rows in the page, 1-100.")
-    row_status: str | None = Field(
-        default=None, max_length=40, description="Only rows whose call has this status (e.g. errored, scheduled)."
-    )
+    row_status: (
+        Literal[
+            "initializing",
+            "queued_for_calling",
+            "calling",
+            "post_processing",
+            "not_launched",
+            "scheduled",
+            "paused",
+            "completed",
+            "cancelled",
+            "errored",
+            "no call",
+        ]
+        | None
+    ) = Field(default=None, description="Only rows whose call has this status ('no call': rows without one).")
 
 
 class GetCampaignAnswer(BaseModel):

@@ -217,3 +217,11 @@ async def test_a_rows_call_id_opens_with_get_call(settings: Settings) -> None:
         call = ok(await client.call_tool("get_call", {"id": call_id}))
     assert call["call"]["id"] == call_id and call["call"]["campaign"] == {"id": MARCH_ID, "name": "March solar leads"}
     assert call["transcript_total_turns"] > 0
+
+
+async def test_a_row_status_that_does_not_exist_is_refused_with_the_allowed_ones(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    result = await call(settings, "get_campaign", {"id": MARCH_ID, "rows": True, "row_status": "failed"})
+    assert result.is_error and "row_status" in text_of(result) and "errored" in text_of(result)
+    assert sandbox.app.state.sandbox.requests == []
