@@ -9,6 +9,8 @@ from revox_mcp.tools.assistants import GET_ASSISTANT, LIST_ASSISTANTS, LIST_CHAN
 from revox_mcp.tools.base import PublishedTool, ToolAnswer, ToolContext, ToolSpec
 from revox_mcp.tools.campaigns import GET_CAMPAIGN, LIST_CAMPAIGNS, PAUSE_CAMPAIGN, RESUME_CAMPAIGN
 from revox_mcp.tools.context import GET_CALL, LIST_PHONE_NUMBERS, LIST_VOICES, SEARCH_CALLS
+from revox_mcp.tools.copies import CLONE_ASSISTANT, CREATE_ASSISTANT
+from revox_mcp.tools.numbers import UPDATE_PHONE_NUMBER
 from revox_mcp.tools.tuning import CHANGE_IMPACT, PLACE_TEST_CALL
 
 TOOLS: tuple[ToolSpec, ...] = (
@@ -23,6 +25,9 @@ TOOLS: tuple[ToolSpec, ...] = (
     GET_CALL,
     CHANGE_IMPACT,
     PLACE_TEST_CALL,
+    CLONE_ASSISTANT,
+    CREATE_ASSISTANT,
+    UPDATE_PHONE_NUMBER,
     LIST_CAMPAIGNS,
     GET_CAMPAIGN,
     PAUSE_CAMPAIGN,
