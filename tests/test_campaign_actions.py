@@ -177,3 +177,21 @@ def test_pause_and_resume_are_writes_a_read_only_server_does_not_offer() -> None
         assert not tool.read_only and tool.annotations.destructive_hint is False
     offered = set(publish(Policy(read_only=True)))
     assert {"list_campaigns", "get_campaign"} <= offered and not {"pause_campaign", "resume_campaign"} & offered
+
+
+async def test_revert_change_resumes_a_paused_campaign_and_list_changes_shows_the_rows(
+    sandbox: SandboxServer, journalled: Settings
+) -> None:
+    async with mcp_client(journalled) as client:
+        paused = (await client.call_tool("pause_campaign", {"id": MARCH_ID, "reason": "tonight"})).structured_content
+        assert paused is not None and status(sandbox, MARCH_ID) == "paused"
+        plan = await client.call_tool("revert_change", {"change_id": paused["change_id"], "dry_run": True})
+        assert not plan.is_error and status(sandbox, MARCH_ID) == "paused", text_of(plan)
+        undone = await client.call_tool("revert_change", {"change_id": paused["change_id"], "reason": "morning"})
+        assert not undone.is_error, text_of(undone)
+        listed = (await client.call_tool("list_changes", {"assistant_id": SALES_QUALIFIER_ID})).structured_content
+    assert status(sandbox, MARCH_ID) == "running"
+    assert "resume_campaign of campaign camp_march_solar" in text_of(undone)
+    assert listed is not None
+    kinds = [(c.get("kind"), c["reverts"]) for c in listed["changes"]]
+    assert kinds == [("resume_campaign", paused["change_id"]), ("pause_campaign", None)]
