@@ -442,10 +442,10 @@ def create_app(store: AssistantStore, api_key: str) -> Starlette:
             Route("/call/search", call_search, methods=["POST"]),
             Route("/call", create_call, methods=["POST"]),
             Route("/call/{id}", get_call, methods=["GET"]),
-            *CAMPAIGN_ROUTES,
             Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
             Route("/_sandbox/requests", request_log, methods=["GET", "DELETE"]),
             Route("/_sandbox/newer-fields", newer_fields, methods=["GET", "POST"]),
+            *CAMPAIGN_ROUTES,
         ],
         exception_handlers={BadBody: _bad_body},
     )
