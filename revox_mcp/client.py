@@ -143,11 +143,6 @@ class RevoxClient:
         answer = _object(await self._request("GET", path, about=("campaign", campaign_id)), "the rows")
         return [row for row in answer.get("rows") or [] if isinstance(row, dict)]
 
-    async def campaign_action(self, campaign_id: str, action: str) -> dict[str, Any]:
-        """POST /campaigns/{id}/pause or /resume; the answer (`success`)."""
-        path = f"{_campaign_path(campaign_id)}/{action}"
-        return _object(await self._request("POST", path, about=("campaign", campaign_id)), f"the {action}")
-
     async def _request(self, method: str, path: str, *, json: Any = None, about: tuple[str, str] | None = None) -> Any:
         """The answer's JSON. `about`: the kind and id of what the path names, for a 404's NotFound."""
         if not self._settings.api_key:
