@@ -195,3 +195,13 @@ async def test_revert_change_resumes_a_paused_campaign_and_list_changes_shows_th
     assert listed is not None
     kinds = [(c.get("kind"), c["reverts"]) for c in listed["changes"]]
     assert kinds == [("resume_campaign", paused["change_id"]), ("pause_campaign", None)]
+
+
+async def test_without_a_journal_a_pause_still_works_and_says_it_is_not_journalled(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    async with mcp_client(settings) as client:
+        result = await client.call_tool("pause_campaign", {"id": MARCH_ID})
+    answer = result.structured_content or {}
+    assert not result.is_error and answer["outcome"] == "applied" and answer["change_id"] is None, text_of(result)
+    assert status(sandbox, MARCH_ID) == "paused" and "revert_change" not in text_of(result).splitlines()[0]
