@@ -91,6 +91,13 @@ class RevoxClient:
         path = _assistant_path(assistant_id)
         return _object(await self._request("PATCH", path, json=body, about=("assistant", assistant_id)), "the update")
 
+    async def write(
+        self, method: str, path: str, body: dict[str, Any] | None = None, *, about: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
+        """One write other than an assistant update (revox_mcp.actions sends it): POST, PATCH or DELETE, the
+        answer's object unchecked. `about`: the kind and id of what the path names, for a 404's NotFound."""
+        return _object(await self._request(method, path, json=body, about=about), f"the answer to {method} {path}")
+
     async def list_assistants(self) -> list[dict[str, Any]]:
         data = _object(await self._request("GET", "/assistants"), "the assistant list")
         return [item for item in data.get("assistants") or [] if isinstance(item, dict)]
@@ -159,6 +166,29 @@ class RevoxClient:
         said = response.headers.get(SANDBOX_NOTE_HEADER)
         note = "".join(ch for ch in said if ch.isprintable())[:_NOTE_CHARS] if said else None
         return VoicePreview(audio, mime_type, note)
+
+    # Campaigns (the answers unchecked beyond their wrapping: the tools read them tolerantly).
+
+    async def list_campaigns(self) -> list[dict[str, Any]]:
+        data = _object(await self._request("GET", "/campaigns"), "the campaign list")
+        return [item for item in data.get("campaigns") or [] if isinstance(item, dict)]
+
+    async def get_campaign(self, campaign_id: str) -> dict[str, Any]:
+        answer = _object(
+            await self._request("GET", _campaign_path(campaign_id), about=("campaign", campaign_id)), "the campaign"
+        )
+        return _object(answer.get("campaign"), "the campaign")
+
+    async def campaign_statistics(self, campaign_id: str) -> dict[str, Any]:
+        path = f"{_campaign_path(campaign_id)}/statistics"
+        answer = _object(await self._request("GET", path, about=("campaign", campaign_id)), "the statistics")
+        return _object(answer.get("statistics"), "the statistics")
+
+    async def campaign_rows(self, campaign_id: str) -> list[dict[str, Any]]:
+        """Every row of the campaign (the API's get_rows has no paging)."""
+        path = f"{_campaign_path(campaign_id)}/rows"
+        answer = _object(await self._request("GET", path, about=("campaign", campaign_id)), "the rows")
+        return [row for row in answer.get("rows") or [] if isinstance(row, dict)]
 
     async def _request(self, method: str, path: str, *, json: Any = None, about: tuple[str, str] | None = None) -> Any:
         """The answer's JSON. `about`: the kind and id of what the path names, for a 404's NotFound."""
@@ -303,6 +333,10 @@ def _should_retry(response: httpx.Response, write: bool) -> bool:
 
 def _assistant_path(assistant_id: str) -> str:
     return f"/assistants/{quote(assistant_id, safe='')}"
+
+
+def _campaign_path(campaign_id: str) -> str:
+    return f"/campaigns/{quote(campaign_id, safe='')}"
 
 
 def _ambiguous_message(method: str, exc: Exception) -> str:
