@@ -113,6 +113,18 @@ class RevoxClient:
         data = await self._request("GET", f"/call/{quote(call_id, safe='')}", about=("call", call_id))
         return dict(data["call"])
 
+    async def call_action(self, call_id: str, action: str) -> dict[str, Any]:
+        """POST /call/{id}/cancel, /pause or /resume (`action`): the answer, `{"success": bool}`. Sent once: a
+        timeout or a 5xx raises for the caller to settle by reading the call."""
+        path = f"/call/{quote(call_id, safe='')}/{action}"
+        return _object(await self._request("POST", path, about=("call", call_id)), f"the call {action}")
+
+    async def phone_history(self) -> dict[str, Any]:
+        """GET /calls/phone-history: the organization's map of contact numbers to what calls reached them."""
+        answer = _object(await self._request("GET", "/calls/phone-history"), "the phone history")
+        history = answer.get("phone_history")
+        return history if isinstance(history, dict) else {}
+
     async def _request(self, method: str, path: str, *, json: Any = None, about: tuple[str, str] | None = None) -> Any:
         """The answer's JSON. `about`: the kind and id of what the path names, for a 404's NotFound."""
         if not self._settings.api_key:

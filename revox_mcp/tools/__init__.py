@@ -7,6 +7,7 @@ import json
 from revox_mcp.policy import Policy
 from revox_mcp.tools.assistants import GET_ASSISTANT, LIST_ASSISTANTS, LIST_CHANGES, REVERT_CHANGE, UPDATE_ASSISTANT
 from revox_mcp.tools.base import PublishedTool, ToolAnswer, ToolContext, ToolSpec
+from revox_mcp.tools.calls import GET_PHONE_HISTORY
 from revox_mcp.tools.context import GET_CALL, LIST_PHONE_NUMBERS, LIST_VOICES, SEARCH_CALLS
 from revox_mcp.tools.tuning import CHANGE_IMPACT, PLACE_TEST_CALL
 
@@ -20,6 +21,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     LIST_PHONE_NUMBERS,
     SEARCH_CALLS,
     GET_CALL,
+    GET_PHONE_HISTORY,
     CHANGE_IMPACT,
     PLACE_TEST_CALL,
 )
