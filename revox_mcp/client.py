@@ -90,6 +90,13 @@ class RevoxClient:
         path = _assistant_path(assistant_id)
         return _object(await self._request("PATCH", path, json=body, about=("assistant", assistant_id)), "the update")
 
+    async def write(
+        self, method: str, path: str, body: dict[str, Any] | None = None, *, about: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
+        """One write other than an assistant update (revox_mcp.actions sends it): POST, PATCH or DELETE, the
+        answer's object unchecked. `about`: the kind and id of what the path names, for a 404's NotFound."""
+        return _object(await self._request(method, path, json=body, about=about), f"the answer to {method} {path}")
+
     async def list_assistants(self) -> list[dict[str, Any]]:
         data = _object(await self._request("GET", "/assistants"), "the assistant list")
         return [item for item in data.get("assistants") or [] if isinstance(item, dict)]

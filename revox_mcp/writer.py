@@ -24,6 +24,7 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 
+from revox_mcp.actions import ActionRunner
 from revox_mcp.catalog import Catalog
 from revox_mcp.client import RevoxClient
 from revox_mcp.deltas import changes as delta_changes
@@ -127,6 +128,8 @@ class AssistantWriter:
         self._policy = policy
         self._catalog = catalog
         self._settler = Settler(client, journal)
+        # Every other write (creates, phone numbers, campaigns, calls): journalled the same way (actions.py).
+        self.actions = ActionRunner(client, journal)
 
     async def update(
         self, args: UpdateAssistantArgs, progress: Progress = no_progress, actor: str | None = None
@@ -159,6 +162,8 @@ class AssistantWriter:
         if entry is None:
             message = f"No change '{args.change_id}' in {self._journal.where}. list_changes shows the recorded ones."
             raise NotFound("change", args.change_id, message)
+        if not entry.is_update:
+            raise RevertRefused(f"Change {entry.change_id} is a {entry.kind}, not an update: actions revert it.")
         _check_revertible(entry, args.force)
         try:
             return await self._change(
@@ -523,7 +528,8 @@ class AssistantWriter:
         """Settle journal rows left pending (a crash mid-write, an answer that never came): applied if a
         re-read holds what was sent, failed once its grace has passed without it, pending until then.
         `wait` False (a read): a row whose assistant's lock is held now is left as it is, for the write
-        holding it, which decides the row before it sends."""
+        holding it, which decides the row before it sends. Action rows left pending are settled too."""
+        await self.actions.settle_pending(wait=wait)
         for entry in await self._journal.pending(assistant_id):
             # Under the assistant's lock: a write in flight (here or in another replica) finishes its own row first.
             if wait:

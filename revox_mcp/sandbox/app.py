@@ -294,6 +294,32 @@ async def list_phone_numbers(request: Request) -> Response:
     return JSONResponse({"phone_numbers": numbers})
 
 
+_NUMBER_FIELDS = frozenset({"inbound_assistant_id", "label"})
+
+
+async def update_phone_number(request: Request) -> Response:
+    """PATCH /phone-numbers/{id} (PhoneNumberUpdateParams: inbound_assistant_id, label; each nullable)."""
+    state = _sandbox(request)
+    body = await _object_body(request)
+    number = next((n for n in state.phone_numbers if n["id"] == request.path_params["id"]), None)
+    if number is None:
+        return _error(404, "Phone number not found")
+    extra = sorted(set(body) - _NUMBER_FIELDS)
+    if extra:
+        return _error(400, f"{extra[0]}: Extra inputs are not permitted", field=extra[0])
+    for key, value in body.items():
+        if value is not None and not isinstance(value, str):
+            return _error(400, f"{key}: Input should be a valid string", field=key)
+    inbound = body.get("inbound_assistant_id", number["inbound_assistant"])
+    if inbound is not None and await _run(state.store.get, inbound) is None:
+        return _error(404, "Assistant not found")
+    number["inbound_assistant"] = inbound
+    if "label" in body:
+        number["label"] = body["label"]
+    shown = {**number, "inbound_assistant": await _run(state.store.get, inbound) if inbound else None}
+    return JSONResponse({"phone_number": shown})
+
+
 async def call_search(request: Request) -> Response:
     state = _sandbox(request)
     store = state.store
@@ -410,6 +436,7 @@ def create_app(store: AssistantStore, api_key: str) -> Starlette:
             Route("/voices", list_voices, methods=["GET"]),
             Route("/voices/{id}", get_voice, methods=["GET"]),
             Route("/phone-numbers", list_phone_numbers, methods=["GET"]),
+            Route("/phone-numbers/{id}", update_phone_number, methods=["PATCH"]),
             Route("/call/search", call_search, methods=["POST"]),
             Route("/call", create_call, methods=["POST"]),
             Route("/call/{id}", get_call, methods=["GET"]),

@@ -139,7 +139,7 @@ class AssistantStore:
         if source is None:
             return None
         fields = {k: v for k, v in source.items() if k not in ("id", "created_at", "updated_at", "organization_id")}
-        fields["name"] = f"{source.get('name', 'Assistant')} (copy)"
+        fields["name"] = f"{source.get('name', 'Assistant')} (Copy)"
         return self.create(fields, created_by=source.get("created_by"))
 
     def seed_if_empty(self, assistants: Iterable[Row]) -> None:
