@@ -674,3 +674,27 @@ class GetPhoneHistoryAnswer(BaseModel):
     never_called: list[str] = Field(description="Numbers asked that no call has reached yet.")
     total: int = Field(description="Numbers in the organization's history.")
     next_offset: int | None = Field(description="With no numbers asked: the offset of the next page, or null.")
+
+
+class CallActionArgs(Strict):
+    """Arguments of cancel_call, pause_call and resume_call."""
+
+    id: SearchId = Field(description="Call id from search_calls (statuses: scheduled, queued_for_calling, paused).")
+    reason: Reason = None
+    dry_run: bool = Field(
+        default=False, description="true: check the call's status and say what would happen; send nothing."
+    )
+
+
+class CallActionAnswer(BaseModel):
+    """What cancel_call, pause_call and resume_call return."""
+
+    call_id: str = Field(description="The call acted on.")
+    action: str = Field(description="cancel, pause or resume.")
+    status_before: Any = Field(description="The call's status before.")
+    status_after: Any = Field(description="Its status after, as read back (null: not read; dry run: expected).")
+    assistant_id: Any = Field(description="The call's assistant.")
+    change_id: str | None = Field(description="The journal row (list_changes); null on a dry run or without journal.")
+    dry_run: bool = Field(description="true: nothing was sent.")
+    undo: str = Field(description="How to undo it, or why it cannot be.")
+    warnings: list[str] = Field(description="Things to know.")

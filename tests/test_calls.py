@@ -3,18 +3,23 @@ the SDK's CallSearchParams, the phone history, and the actions on a call order."
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp_types import CallToolResult
 
+from revox_mcp.actions import ActionRunner
+from revox_mcp.client import RevoxClient
 from revox_mcp.config import Settings
+from revox_mcp.errors import RevertRefused
+from revox_mcp.journal import JournalEntry, open_journal
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.catalog_seed import PENDING_PLAN, REMINDER_CAMPAIGN, SALES_ASSIGNEE
 from revox_mcp.sandbox.seed import RECEPTIONIST_ID, REMINDER_ID, SALES_QUALIFIER_ID
-from tests.conftest import mcp_client, text_of
+from tests.conftest import add_fault, fast_settings, mcp_client, text_of
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 PENDING = {call_id for call_id, *_ in PENDING_PLAN}
 
 
@@ -202,3 +207,194 @@ async def test_do_not_contact_hot_and_campaigns(settings: Settings, sandbox: San
 async def test_phone_history_refuses_a_number_not_in_e164(settings: Settings) -> None:
     bad = await call(settings, "get_phone_history", {"phone_numbers": ["415 555 8408"]})
     assert bad.is_error and "phone_numbers" in text_of(bad) and "E.164" in text_of(bad)
+
+
+# --- cancel_call, pause_call, resume_call ------------------------------------------------------------------------
+
+
+def status_of(sandbox: SandboxServer, call_id: str) -> str:
+    return str(next(c["status"] for c in raw_calls(sandbox) if c["id"] == call_id))
+
+
+def posts(sandbox: SandboxServer) -> list[str]:
+    return [r.path for r in sandbox.app.state.sandbox.requests if r.method == "POST" and "/call/" in r.path]
+
+
+async def rows(settings: Settings) -> list[JournalEntry]:
+    journal = await open_journal(settings)
+    try:
+        return (await journal.page(None, 1, 50))[0]
+    finally:
+        await journal.aclose()
+
+
+@pytest.fixture
+def journalled(sandbox: SandboxServer, tmp_path: Path) -> Settings:
+    return fast_settings(sandbox, journal_path=tmp_path / "journal.db")
+
+
+async def test_pause_then_resume_a_queued_call(sandbox: SandboxServer, journalled: Settings) -> None:
+    async with mcp_client(journalled) as client:
+        paused = await client.call_tool("pause_call", {"id": "call_queued_01", "reason": "the office is closed"})
+        assert not paused.is_error, text_of(paused)
+        assert status_of(sandbox, "call_queued_01") == "paused"
+        resumed = await client.call_tool("resume_call", {"id": "call_queued_01"})
+        assert not resumed.is_error, text_of(resumed)
+    assert status_of(sandbox, "call_queued_01") == "queued_for_calling"
+    first, second = paused.structured_content, resumed.structured_content
+    assert first is not None and second is not None
+    assert (first["status_before"], first["status_after"]) == ("queued_for_calling", "paused")
+    assert (second["status_before"], second["status_after"]) == ("paused", "queued_for_calling")
+    assert first["assistant_id"] == REMINDER_ID and first["change_id"] and "resume_call" in first["undo"]
+    assert "Call call_queued_01 paused: queued_for_calling -> paused." in text_of(paused)
+    newest, oldest = await rows(journalled)
+    assert (oldest.kind, oldest.target_type, oldest.target_id, oldest.status) == (
+        "pause_call", "call", "call_queued_01", "applied"
+    )  # fmt: skip
+    assert oldest.change_id == first["change_id"] and oldest.assistant_id == REMINDER_ID
+    assert oldest.reason == "the office is closed" and oldest.fields == ["status"]
+    assert oldest.before == {"paused": False, "status": "queued_for_calling"}
+    assert oldest.after == {"paused": True, "status": "paused"}
+    assert oldest.action == {"method": "POST", "path": "/call/call_queued_01/pause", "expect": {"paused": True}}
+    assert (newest.kind, newest.before, newest.after) == ("resume_call", {"paused": True, "status": "paused"},
+                                                         {"paused": False})  # fmt: skip
+
+
+async def test_cancel_a_scheduled_call(sandbox: SandboxServer, journalled: Settings) -> None:
+    result = await call(journalled, "cancel_call", {"id": "call_sched_02", "reason": "patient rebooked"})
+    assert not result.is_error, text_of(result)
+    assert status_of(sandbox, "call_sched_02") == "cancelled"
+    data = result.structured_content
+    assert data is not None and (data["status_before"], data["status_after"]) == ("scheduled", "cancelled")
+    assert "cannot be brought back" in data["undo"]
+    (row,) = await rows(journalled)
+    assert (row.kind, row.status, row.after) == ("cancel_call", "applied", {"paused": False, "status": "cancelled"})
+
+
+@pytest.mark.parametrize(
+    ("tool", "call_id", "status"),
+    [
+        ("cancel_call", "call_000", "completed"),
+        ("cancel_call", "call_cancelled_01", "cancelled"),
+        ("cancel_call", "call_errored_01", "errored"),
+        ("pause_call", "call_paused_01", "paused"),
+        ("pause_call", "call_000", "completed"),
+        ("resume_call", "call_sched_01", "scheduled"),
+        ("resume_call", "call_000", "completed"),
+    ],
+)
+async def test_a_call_in_another_state_is_refused_and_nothing_sent(
+    sandbox: SandboxServer, journalled: Settings, tool: str, call_id: str, status: str
+) -> None:
+    result = await call(journalled, tool, {"id": call_id})
+    text = text_of(result)
+    assert result.is_error and f"call {call_id}, whose status is '{status}'" in text, text
+    assert "allowed: a call in status" in text and "search_calls with statuses" in text
+    assert posts(sandbox) == [] and status_of(sandbox, call_id) == status
+    assert await rows(journalled) == []
+
+
+async def test_the_api_refusing_a_call_that_moved_meanwhile_is_a_failed_row(
+    sandbox: SandboxServer, journalled: Settings
+) -> None:
+    """The check before is not the API's: a call that moved between the read and the POST is refused by the API
+    (400 naming its status), and the row says failed."""
+    moved = {**next(c for c in raw_calls(sandbox) if c["id"] == "call_000"), "status": "scheduled"}
+    add_fault(sandbox, method="GET", path="/call/call_000", times=1, status=200, body={"call": moved})
+    result = await call(journalled, "pause_call", {"id": "call_000"})
+    assert result.is_error and "cannot be paused: its status is 'completed'" in text_of(result)
+    (row,) = await rows(journalled)
+    assert row.status == "failed" and "cannot be paused" in (row.status_reason or "")
+
+
+@pytest.mark.parametrize("tool", ["cancel_call", "pause_call", "resume_call"])
+async def test_an_unknown_call_is_refused(sandbox: SandboxServer, journalled: Settings, tool: str) -> None:
+    result = await call(journalled, tool, {"id": "call_nope"})
+    assert result.is_error and "No call with id 'call_nope'. Find call ids with search_calls." in text_of(result)
+    assert posts(sandbox) == [] and await rows(journalled) == []
+
+
+async def test_a_dry_run_sends_nothing(sandbox: SandboxServer, journalled: Settings) -> None:
+    result = await call(journalled, "cancel_call", {"id": "call_sched_03", "dry_run": True})
+    assert not result.is_error and "would be cancelled" in text_of(result)
+    data = result.structured_content
+    assert data is not None and (data["dry_run"], data["status_after"], data["change_id"]) == (True, "cancelled", None)
+    assert posts(sandbox) == [] and status_of(sandbox, "call_sched_03") == "scheduled"
+    assert await rows(journalled) == []
+
+
+async def test_a_lost_answer_is_settled_by_reading_the_call(sandbox: SandboxServer, journalled: Settings) -> None:
+    """The POST lands but its answer is lost (the connection drops): a re-read of the call shows it paused,
+    so the row is applied, never failed, and the answer says how it was decided."""
+    add_fault(sandbox, method="POST", path="/call/call_sched_01/pause", apply=True, drop=True)
+    result = await call(journalled, "pause_call", {"id": "call_sched_01"})
+    assert not result.is_error, text_of(result)
+    assert status_of(sandbox, "call_sched_01") == "paused"
+    data = result.structured_content
+    assert data is not None and any("a re-read shows it landed" in w for w in data["warnings"])
+    (row,) = await rows(journalled)
+    assert row.status == "applied" and "re-read shows it landed" in (row.status_reason or "")
+
+
+async def test_a_post_without_an_answer_that_may_still_land_stays_undecided(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    """No answer, and the call still reads scheduled while the request may still land (its grace has not
+    passed): undecided, said so; the row stays pending and the next action on the call is refused, unsent."""
+    settings = fast_settings(sandbox, journal_path=tmp_path / "journal.db", write_grace_s=600, settle_wait_max_s=0)
+    add_fault(sandbox, method="POST", path="/call/call_sched_01/cancel", drop=True)
+    result = await call(settings, "cancel_call", {"id": "call_sched_01"})
+    text = text_of(result)
+    assert result.is_error and "not confirmed" in text and "Do not send it again" in text, text
+    (row,) = await rows(settings)
+    assert row.status == "pending" and row.change_id in text
+    again = await call(settings, "pause_call", {"id": "call_sched_01"})
+    assert again.is_error and f"An earlier change to this call, {row.change_id}" in text_of(again)
+    assert posts(sandbox) == ["/call/call_sched_01/cancel"] and status_of(sandbox, "call_sched_01") == "scheduled"
+
+
+async def test_a_post_without_an_answer_that_did_not_land_is_failed(
+    sandbox: SandboxServer, journalled: Settings
+) -> None:
+    add_fault(sandbox, method="POST", path="/call/call_sched_01/pause", drop=True)
+    result = await call(journalled, "pause_call", {"id": "call_sched_01"})
+    assert result.is_error and "did not land: nothing changed. It is safe to call again." in text_of(result)
+    (row,) = await rows(journalled)
+    assert row.status == "failed" and "did not land" in (row.status_reason or "")
+    assert not (await call(journalled, "pause_call", {"id": "call_sched_01"})).is_error
+
+
+# --- reverting (the journalled actions' core; revert_change routes action rows to it) ------------------------------
+
+
+async def test_a_pause_is_reverted_by_a_resume_and_a_cancel_is_not(
+    sandbox: SandboxServer, journalled: Settings
+) -> None:
+    async with mcp_client(journalled) as client:
+        paused = (await client.call_tool("pause_call", {"id": "call_sched_01"})).structured_content
+        cancelled = (await client.call_tool("cancel_call", {"id": "call_sched_02"})).structured_content
+    assert paused is not None and cancelled is not None
+    journal = await open_journal(journalled)
+    try:
+        async with RevoxClient(journalled) as client:
+            runner = ActionRunner(client, journal)
+            plan = await runner.revert(paused["change_id"], dry_run=True)
+            assert (plan.kind, plan.dry_run, plan.after) == ("resume_call", True, {"paused": False})
+            assert status_of(sandbox, "call_sched_01") == "paused"
+            undone = await runner.revert(paused["change_id"], reason="back on", actor="alice")
+            assert status_of(sandbox, "call_sched_01") == "scheduled"
+            with pytest.raises(RevertRefused, match="cannot be brought back"):
+                await runner.revert(cancelled["change_id"])
+            # The resume can be reverted in turn (a pause again) ...
+            assert (await runner.revert(str(undone.change_id))).kind == "pause_call"
+            assert status_of(sandbox, "call_sched_01") == "paused"
+            # ... and a revert of a call that moved on since is refused, unsent.
+            next(c for c in raw_calls(sandbox) if c["id"] == "call_sched_01")["status"] = "completed"
+            with pytest.raises(RevertRefused, match="its status is 'completed'"):
+                await runner.revert(paused["change_id"], force=True)
+        row = await journal.get(str(undone.change_id))
+    finally:
+        await journal.aclose()
+    assert row is not None and (row.kind, row.reverts, row.actor, row.reason) == (
+        "resume_call", paused["change_id"], "alice", "back on"
+    )  # fmt: skip

@@ -344,7 +344,7 @@ async def call_action(request: Request) -> Response:
     try:
         call_orders.act(call, request.url.path.rsplit("/", 1)[-1], state.paused_from)
     except call_orders.ActionRefused as exc:
-        return _error(400, str(exc), field="status")
+        return _error(400, str(exc))
     return JSONResponse({"success": True})
 
 

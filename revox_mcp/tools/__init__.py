@@ -7,7 +7,7 @@ import json
 from revox_mcp.policy import Policy
 from revox_mcp.tools.assistants import GET_ASSISTANT, LIST_ASSISTANTS, LIST_CHANGES, REVERT_CHANGE, UPDATE_ASSISTANT
 from revox_mcp.tools.base import PublishedTool, ToolAnswer, ToolContext, ToolSpec
-from revox_mcp.tools.calls import GET_PHONE_HISTORY
+from revox_mcp.tools.calls import CANCEL_CALL, GET_PHONE_HISTORY, PAUSE_CALL, RESUME_CALL
 from revox_mcp.tools.context import GET_CALL, LIST_PHONE_NUMBERS, LIST_VOICES, SEARCH_CALLS
 from revox_mcp.tools.tuning import CHANGE_IMPACT, PLACE_TEST_CALL
 
@@ -22,6 +22,9 @@ TOOLS: tuple[ToolSpec, ...] = (
     SEARCH_CALLS,
     GET_CALL,
     GET_PHONE_HISTORY,
+    CANCEL_CALL,
+    PAUSE_CALL,
+    RESUME_CALL,
     CHANGE_IMPACT,
     PLACE_TEST_CALL,
 )
