@@ -9,17 +9,23 @@ from typing import Any
 import pytest
 from mcp_types import CallToolResult
 
+from bench.load import connect
 from revox_mcp.actions import ActionRunner
+from revox_mcp.actors import Actor
 from revox_mcp.client import RevoxClient
 from revox_mcp.config import Settings
 from revox_mcp.errors import RevertRefused
+from revox_mcp.http_transport import MCP_PATH, HttpOptions, build_http_app
 from revox_mcp.journal import JournalEntry, open_journal
+from revox_mcp.policy import Policy
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.catalog_seed import PENDING_PLAN, REMINDER_CAMPAIGN, SALES_ASSIGNEE
 from revox_mcp.sandbox.seed import RECEPTIONIST_ID, REMINDER_ID, SALES_QUALIFIER_ID
+from revox_mcp.serving import AppServer
 from tests.conftest import add_fault, fast_settings, mcp_client, text_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
+ALICE = "alice-token-0123456789abcdef0123456789"
 PENDING = {call_id for call_id, *_ in PENDING_PLAN}
 
 
@@ -398,3 +404,26 @@ async def test_a_pause_is_reverted_by_a_resume_and_a_cancel_is_not(
     assert row is not None and (row.kind, row.reverts, row.actor, row.reason) == (
         "resume_call", paused["change_id"], "alice", "back on"
     )  # fmt: skip
+
+
+async def test_each_action_says_who_made_it_on_both_journals(
+    sandbox: SandboxServer, journal_on: dict[str, Any]
+) -> None:
+    """Over HTTP with the operator's tokens file, on SQLite and PostgreSQL: the row names the person."""
+    settings = fast_settings(sandbox, **journal_on)
+    server = AppServer()
+    actors = (Actor("alice", ALICE),)
+    server.app = build_http_app(
+        settings, Policy(), HttpOptions(token=None, port=server.port, actors=actors), server.port
+    )
+    server.start()
+    try:
+        async with connect(server.url + MCP_PATH, ALICE) as alice:
+            paused = await alice.call_tool("pause_call", {"id": "call_queued_02", "reason": "storm tonight"})
+            listed = await alice.call_tool("list_changes", {"change_id": paused.structured_content["change_id"]})  # type: ignore[index]
+    finally:
+        server.stop()
+    assert not paused.is_error, text_of(paused)
+    assert not listed.is_error, text_of(listed)
+    (row,) = await rows(settings)
+    assert (row.kind, row.actor, row.reason, row.status) == ("pause_call", "alice", "storm tonight", "applied")

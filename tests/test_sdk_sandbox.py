@@ -309,6 +309,7 @@ def test_every_route_the_sandbox_serves_was_driven_by_the_sdk(sandbox: SandboxSe
     voice = sdk.voices.list().voices[0]
     sdk.voices.retrieve(voice.id, provider=voice.provider)
     sdk.phone_numbers.list()
+    sdk.phone_numbers.update("pn_01", label="Route check")
     sdk.call.retrieve(search(sdk, page_size=1).calls[0].id)
     placed = sdk.call.with_raw_response.create(phone_number="+14155550999", assistant={"prompt": "Say hi."})
     strict(placed, CallCreateResponse)
