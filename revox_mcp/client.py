@@ -120,12 +120,6 @@ class RevoxClient:
         data = await self._request("GET", f"/call/{quote(call_id, safe='')}", about=("call", call_id))
         return dict(data["call"])
 
-    async def call_action(self, call_id: str, action: str) -> dict[str, Any]:
-        """POST /call/{id}/cancel, /pause or /resume (`action`): the answer, `{"success": bool}`. Sent once: a
-        timeout or a 5xx raises for the caller to settle by reading the call."""
-        path = f"/call/{quote(call_id, safe='')}/{action}"
-        return _object(await self._request("POST", path, about=("call", call_id)), f"the call {action}")
-
     async def phone_history(self) -> dict[str, Any]:
         """GET /calls/phone-history: the organization's map of contact numbers to what calls reached them."""
         answer = _object(await self._request("GET", "/calls/phone-history"), "the phone history")

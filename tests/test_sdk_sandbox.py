@@ -35,7 +35,7 @@ from revox.types import (
 )
 
 from revox_mcp.sandbox import SandboxServer
-from revox_mcp.sandbox.catalog_seed import PENDING_PLAN
+from revox_mcp.sandbox.catalog_seed import PENDING_PLAN, REMINDER_CAMPAIGN
 from revox_mcp.sandbox.seed import RECEPTIONIST_ID, SALES_QUALIFIER_ID, SANDBOX_ORGANIZATION_ID
 from tests.conftest import add_fault
 
@@ -231,7 +231,7 @@ def test_the_phone_history_answers_the_sdk_shape_from_the_calls(sdk: revox.Revox
     assert entry.count == 1 and entry.last_outcome == earlier.outcome
     assert entry.reached_human == (earlier.call_attempts[0].result == "human")
     # The paused call's missed attempt counts, with its campaign; a number only scheduled is not there.
-    assert history["+14155554417"].campaigns[0].id == "camp_reminders_nov25"
+    assert history["+14155554417"].campaigns[0].id == REMINDER_CAMPAIGN["id"]
     assert not history["+14155554417"].reached_human and "+14155552231" not in history
 
 

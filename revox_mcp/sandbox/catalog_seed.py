@@ -460,8 +460,8 @@ def tuning_history(assistant: Row, organization_id: str) -> list[Row]:
     return calls
 
 
-# Calls not finished yet, for the call actions (cancel, pause, resume) to act on: the reminder's calls for the
-# appointments of 25 November, created days before and scheduled for the calling window, one of them paused
+# Calls not finished yet, for the call actions (cancel, pause, resume) to act on: the reminder's calls of its
+# December check-ups campaign, created days before and scheduled for the calling window, one of them paused
 # after a missed attempt; and, for the status filter, one that errored and one cancelled. They were created on
 # 18 November, before the reminder's newest finished call: the newest calls, of all and of the reminder, stay
 # finished ones (tests take the newest as a template of a finished call).
@@ -476,9 +476,9 @@ PENDING_PLAN: list[tuple[str, str, str, str]] = [
     ("call_errored_01", "errored", "+1415555000", "2026-11-24T10:30:00Z"),
     ("call_cancelled_01", "cancelled", "+14155559120", "2026-11-24T11:00:00Z"),
 ]
-# The campaign the pending reminders belong to (the campaign sandbox seeds it), and the team member who
-# follows up on interested sales leads: for the campaign_ids and assignee_ids filters.
-REMINDER_CAMPAIGN: Row = {"id": "camp_reminders_nov25", "name": "Reminders for 25 November"}
+# The campaign the pending reminders belong to (the campaign sandbox seeds it by this id and name), and the
+# team member who follows up on interested sales leads: for the campaign_ids and assignee_ids filters.
+REMINDER_CAMPAIGN: Row = {"id": "camp_december_reminders", "name": "December check-up reminders"}
 SALES_ASSIGNEE: Row = {"id": "user_02", "email": "jordan@acme-solar.example", "first_name": "Jordan",
                        "last_name": "Lee"}  # fmt: skip
 
@@ -517,7 +517,7 @@ def pending_calls(assistants: dict[str, Row], organization_id: str) -> list[Row]
             calls_count=len(attempts),
             call_attempts=attempts,
             last_call_attempt=attempts[0] if attempts else None,
-            prompt_variables={"first_name": first, "appointment_date": "25 November", "appointment_time": "11:00"},
+            prompt_variables={"first_name": first, "appointment_date": "1 December", "appointment_time": "11:00"},
         )
         calls.append(call)
     return sorted(calls, key=lambda c: c["created_at"], reverse=True)
