@@ -491,24 +491,22 @@ class SearchCallsArgs(Strict):
         default=None, max_length=200, description="Text to find in the call (names, summary, transcript)."
     )
     statuses: list[CallStatus] = Field(
-        default_factory=list, max_length=10, description="Only calls in one of these statuses (errored, paused, ...)."
+        default_factory=list, max_length=10, description="Call statuses to keep (e.g. errored, scheduled)."
     )
-    assistant_ids: list[AssistantId] = Field(
-        default_factory=list, max_length=50, description="Only calls of one of these assistants (with assistant_id)."
+    assistant_ids: list[SearchId] = Field(
+        default_factory=list, max_length=50, description="More assistants (with assistant_id)."
     )
-    campaign_ids: list[SearchId] = Field(
-        default_factory=list, max_length=50, description="Only calls of one of these campaigns."
-    )
+    campaign_ids: list[SearchId] = Field(default_factory=list, max_length=50, description="Campaign ids.")
     assignee_ids: list[SearchId] = Field(
-        default_factory=list, max_length=50, description="Only calls assigned to one of these team members."
+        default_factory=list, max_length=50, description="Ids of the team members the calls are assigned to."
     )
-    call_ids: list[SearchId] = Field(default_factory=list, max_length=100, description="Only these calls.")
+    call_ids: list[SearchId] = Field(default_factory=list, max_length=100, description="These calls only.")
     from_phone_numbers: list[PhoneNumber] = Field(
-        default_factory=list, max_length=50, description="Only calls made from one of these numbers (E.164)."
+        default_factory=list, max_length=50, description="Calling numbers (E.164)."
     )
-    to_phone_number: PhoneNumber | None = Field(default=None, description="Only calls to this number (E.164).")
-    sort_by: CallSort = Field(default="created_at", description="Order by this time, or by attempts made.")
-    sort_direction: Literal["asc", "desc"] = Field(default="desc", description="desc: newest (or most) first.")
+    to_phone_number: PhoneNumber | None = Field(default=None, description="The number called (E.164).")
+    sort_by: CallSort = Field(default="created_at", description="Sort key.")
+    sort_direction: Literal["asc", "desc"] = Field(default="desc", description="desc: newest or most first.")
     page: int = Field(default=1, ge=1, le=10_000, description="Page number, 1-10000.")
     page_size: int = Field(default=20, ge=1, le=100, description="Calls per page, 1-100.")
 
@@ -679,11 +677,9 @@ class GetPhoneHistoryAnswer(BaseModel):
 class CallActionArgs(Strict):
     """Arguments of cancel_call, pause_call and resume_call."""
 
-    id: SearchId = Field(description="Call id from search_calls (statuses: scheduled, queued_for_calling, paused).")
+    id: SearchId = Field(description="Call id, from search_calls.")
     reason: Reason = None
-    dry_run: bool = Field(
-        default=False, description="true: check the call's status and say what would happen; send nothing."
-    )
+    dry_run: bool = Field(default=False, description="true: check, say what would happen, send nothing.")
 
 
 class CallActionAnswer(BaseModel):
