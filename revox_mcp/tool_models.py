@@ -11,6 +11,7 @@ from revox_mcp.models import (
     E164_PATTERN,
     PATTERN_MEANINGS,
     Assistant,
+    AssistantCreate,
     CallingWindow,
     CustomTool,
     FaqItem,
@@ -362,7 +363,14 @@ class ChangedPath(BaseModel):
 class ChangeRow(BaseModel):
     change_id: str = Field(description="Journal id; pass it to revert_change.")
     created_at: str = Field(description="When the change was recorded (ISO-8601, UTC).")
-    assistant_id: str = Field(description="The assistant changed.")
+    assistant_id: str | None = Field(description="The assistant changed or concerned (null: none).")
+    kind: str = Field(
+        default="update",
+        description="update (an assistant's fields), or another write: create_assistant, clone_assistant, "
+        "delete_assistant, update_phone_number, ...",
+    )
+    target_type: str = Field(default="assistant", description="What the change wrote to: assistant, phone_number, ...")
+    target_id: str | None = Field(default=None, description="Its id (null: a create whose new id is not known).")
     status: Literal["applied", "pending", "failed"] = Field(
         description="applied; failed (the API refused); pending (outcome unknown: the server stopped mid-write)."
     )
@@ -447,6 +455,7 @@ class ListPhoneNumbersArgs(Strict):
 
 
 class PhoneNumberRow(BaseModel):
+    id: Any = Field(default=None, description="The number's id (update_phone_number takes it).")
     phone_number: Any = Field(description="E.164 number; usable as from_phone_number.")
     label: Any = Field(description="The organization's name for it.")
     type: Any = Field(description="owned_number or verified_caller_id.")
@@ -694,3 +703,92 @@ class CallActionAnswer(BaseModel):
     dry_run: bool = Field(description="true: nothing was sent.")
     undo: str = Field(description="How to undo it, or why it cannot be.")
     warnings: list[str] = Field(description="Things to know.")
+
+
+# --- copies and numbers: clone_assistant, create_assistant, update_phone_number -------------------------------
+
+
+class CloneAssistantArgs(Strict):
+    """Arguments of clone_assistant."""
+
+    id: AssistantId
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, description="The copy's name; default: the source's + ' (Copy)'."
+    )
+    # Loose here, as place_test_call's: checked exactly as update_assistant's (tools/copies.py).
+    patch: dict[str, Any] = Field(
+        default_factory=dict, description="Changes for the copy, as update_assistant's patch."
+    )
+    edits: list[dict[str, Any]] = Field(
+        default_factory=list, max_length=100, description="Edits for the copy, as update_assistant's edits."
+    )
+    dry_run: bool = Field(default=False, description="true: check the patch against the source; create nothing.")
+    reason: Reason = None
+
+
+class CreateAssistantArgs(Strict):
+    """Arguments of create_assistant."""
+
+    assistant: AssistantCreate = Field(
+        description="The new assistant: name and prompt, and any other field of update_assistant's patch (whole "
+        "objects: nothing is merged). Fields left out take the API's defaults."
+    )
+    dry_run: DryRun = False
+    reason: Reason = None
+
+
+class CopyAnswer(BaseModel):
+    """What clone_assistant and create_assistant return."""
+
+    assistant_id: Any = Field(description="The new assistant's id (null on a dry run).")
+    name: Any = Field(description="Its name.")
+    source_id: str | None = Field(default=None, description="clone_assistant: the assistant copied.")
+    change_id: str | None = Field(
+        description="Journal id of the creation: revert_change with it deletes the new assistant."
+    )
+    update_change_id: str | None = Field(
+        default=None, description="clone_assistant: journal id of the patch applied to the copy."
+    )
+    fields: list[str] = Field(description="create_assistant: the fields set; clone_assistant: the fields patched.")
+    changes: list[Change] = Field(
+        default_factory=list, description="clone_assistant: how the copy differs from the source."
+    )
+    warnings: list[str] = Field(description="Things to know (the update's rules, an answer re-read).")
+    dry_run: bool = Field(description="true when nothing was created.")
+
+
+class UpdatePhoneNumberArgs(Strict):
+    """Arguments of update_phone_number."""
+
+    id: str = Field(
+        min_length=1, max_length=128, description="The number's id (list_phone_numbers) or the number itself (E.164)."
+    )
+    inbound_assistant_id: AssistantId | None = Field(
+        default=None, description="The assistant that answers calls to the number; null: none does. Omit to keep."
+    )
+    label: str | None = Field(
+        default=None, max_length=200, description="The organization's name for the number; null clears. Omit to keep."
+    )
+    dry_run: bool = Field(default=False, description="true: check and show the change; write nothing.")
+    reason: Reason = None
+
+
+class PhoneNumberChangeAnswer(BaseModel):
+    """What update_phone_number returns."""
+
+    phone_number_id: Any = Field(description="The number's id.")
+    phone_number: Any = Field(description="The number (E.164).")
+    label: Any = Field(description="Its label after the change (or as it would be).")
+    inbound_assistant_id: Any = Field(description="The assistant answering it after the change.")
+    changes: list[Change] = Field(description="What changed, before and after.")
+    warnings: list[str] = Field(description="Things to know (calls that now reach another assistant).")
+    dry_run: bool = Field(description="true when nothing was written.")
+    change_id: str | None = Field(description="Journal id (for revert_change); null on a dry run or no change.")
+
+
+class RevertAnswer(UpdateAnswer):
+    """What revert_change returns: an update's revert, or another write's (a create's undo deletes)."""
+
+    kind: str = Field(default="update", description="The kind of change reverted (list_changes' kind).")
+    target_type: str = Field(default="assistant", description="What the revert wrote to.")
+    target_id: Any = Field(default=None, description="Its id.")

@@ -271,6 +271,18 @@ class AssistantWriter:
             )
         return await self._send(assistant_id, current, stored, body, warnings, journal_fields)
 
+    async def check_new(self, config: State, prefix: str = "assistant") -> tuple[State, list[str]]:
+        """A new assistant's whole configuration (create_assistant), checked as an update's change is: every value
+        it sets validated against the update body, the operator policy (denied fields, limits) on every field it
+        sets, the rules' warnings, and the catalog's checks of a voice or a number. Its body as sent, and the
+        warnings."""
+        body = {f: comparable(f, v) for f, v in config.items()}
+        warnings = _validate_changes(body, {}, prefix, None) + _newer_variant(body)
+        self._enforce_policy({}, body, prefix)
+        warnings += warnings_for(body, {}) + faq_rewrite(None, body)
+        warnings += await self._catalog.check({}, body, body, prefix)
+        return body, warnings
+
     def _check_restored(self, candidate: State, digests: dict[str, str] | None, prefix: str) -> None:
         """A revert of a change that replaced a secret by one masking the same: the secret now in the candidate
         (the stored one, restored from its mask) must be the one from before the change, by its digest."""

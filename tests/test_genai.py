@@ -48,7 +48,7 @@ def declare(route: str, tool: types.Tool) -> Any:
 @pytest.mark.parametrize("profile", SCHEMA_PROFILES)
 async def test_every_tool_through_every_genai_route(profile: str) -> None:
     tools = await listed(profile)
-    assert len(tools) == 15
+    assert len(tools) == 18
     for route in ROUTES:
         failed = []
         for tool in tools:

@@ -30,6 +30,7 @@ from revox.types import (
     CallRetrieveResponse,
     CallSearchResponse,
     PhoneNumberListResponse,
+    PhoneNumberUpdateResponse,
     VoiceListResponse,
     VoiceRetrieveResponse,
 )
@@ -120,6 +121,31 @@ def test_phone_numbers_answer_the_sdk_shape_with_whole_inbound_assistants(sdk: r
     assert len(numbers) == 3
     inbound = [n.inbound_assistant for n in numbers if n.inbound_assistant]
     assert [a.id for a in inbound] == [RECEPTIONIST_ID] and inbound[0].prompt
+
+
+def test_a_phone_number_update_answers_the_sdk_shape_and_routes_the_number(sdk: revox.Revox) -> None:
+    number = sdk.phone_numbers.list().phone_numbers[0]
+    routed = strict(
+        sdk.phone_numbers.with_raw_response.update(number.id, inbound_assistant_id=SALES_QUALIFIER_ID, label="Sales"),
+        PhoneNumberUpdateResponse,
+    ).phone_number
+    assert routed.inbound_assistant is not None and routed.inbound_assistant.id == SALES_QUALIFIER_ID
+    assert routed.label == "Sales" and routed.id == number.id
+    cleared = strict(
+        sdk.phone_numbers.with_raw_response.update(number.id, inbound_assistant_id=None), PhoneNumberUpdateResponse
+    ).phone_number
+    assert cleared.inbound_assistant is None and cleared.label == "Sales", "a key left out keeps its value"
+    with pytest.raises(revox.NotFoundError):
+        sdk.phone_numbers.update(number.id, inbound_assistant_id="asst_nobody")
+    with pytest.raises(revox.NotFoundError):
+        sdk.phone_numbers.update("pn_nobody", label="x")
+
+
+def test_a_clone_of_a_seeded_assistant_answers_the_sdk_shape_with_its_faq(sdk: revox.Revox) -> None:
+    source = sdk.assistants.retrieve(RECEPTIONIST_ID)
+    clone = strict(sdk.assistants.with_raw_response.clone(RECEPTIONIST_ID), AssistantCloneResponse).assistant
+    assert clone.name == f"{source.name} (Copy)" and clone.prompt == source.prompt
+    assert [f.question for f in clone.faq_items or []] == [f.question for f in source.faq_items or []]
 
 
 # --- calls -------------------------------------------------------------------------------------------------
@@ -309,7 +335,7 @@ def test_every_route_the_sandbox_serves_was_driven_by_the_sdk(sandbox: SandboxSe
     voice = sdk.voices.list().voices[0]
     sdk.voices.retrieve(voice.id, provider=voice.provider)
     sdk.phone_numbers.list()
-    sdk.phone_numbers.update("pn_01", label="Route check")
+    sdk.phone_numbers.update(sdk.phone_numbers.list().phone_numbers[0].id, label="Route check")
     sdk.call.retrieve(search(sdk, page_size=1).calls[0].id)
     placed = sdk.call.with_raw_response.create(phone_number="+14155550999", assistant={"prompt": "Say hi."})
     strict(placed, CallCreateResponse)

@@ -9,6 +9,8 @@ from revox_mcp.tools.assistants import GET_ASSISTANT, LIST_ASSISTANTS, LIST_CHAN
 from revox_mcp.tools.base import PublishedTool, ToolAnswer, ToolContext, ToolSpec
 from revox_mcp.tools.calls import CANCEL_CALL, GET_PHONE_HISTORY, PAUSE_CALL, RESUME_CALL
 from revox_mcp.tools.context import GET_CALL, LIST_PHONE_NUMBERS, LIST_VOICES, SEARCH_CALLS
+from revox_mcp.tools.copies import CLONE_ASSISTANT, CREATE_ASSISTANT
+from revox_mcp.tools.numbers import UPDATE_PHONE_NUMBER
 from revox_mcp.tools.tuning import CHANGE_IMPACT, PLACE_TEST_CALL
 
 TOOLS: tuple[ToolSpec, ...] = (
@@ -27,6 +29,9 @@ TOOLS: tuple[ToolSpec, ...] = (
     RESUME_CALL,
     CHANGE_IMPACT,
     PLACE_TEST_CALL,
+    CLONE_ASSISTANT,
+    CREATE_ASSISTANT,
+    UPDATE_PHONE_NUMBER,
 )
 TOOLS_BY_NAME: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}
 
