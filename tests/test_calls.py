@@ -4,10 +4,11 @@ the SDK's CallSearchParams, the phone history, and the actions on a call order."
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Required, get_origin, get_type_hints
 
 import pytest
 from mcp_types import CallToolResult
+from revox.types import CallSearchParams
 
 from bench.load import connect
 from revox_mcp.actions import ActionRunner
@@ -22,6 +23,8 @@ from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.catalog_seed import PENDING_PLAN, REMINDER_CAMPAIGN, SALES_ASSIGNEE
 from revox_mcp.sandbox.seed import RECEPTIONIST_ID, REMINDER_ID, SALES_QUALIFIER_ID
 from revox_mcp.serving import AppServer
+from revox_mcp.tool_models import SearchCallsArgs
+from revox_mcp.tools.context import search_body
 from tests.conftest import add_fault, fast_settings, mcp_client, text_of
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
@@ -427,3 +430,47 @@ async def test_each_action_says_who_made_it_on_both_journals(
     assert not listed.is_error, text_of(listed)
     (row,) = await rows(settings)
     assert (row.kind, row.actor, row.reason, row.status) == ("pause_call", "alice", "storm tonight", "applied")
+
+
+async def test_revert_change_and_list_changes_through_mcp(sandbox: SandboxServer, journalled: Settings) -> None:
+    async with mcp_client(journalled) as client:
+        paused = (await client.call_tool("pause_call", {"id": "call_queued_02"})).structured_content
+        cancelled = (await client.call_tool("cancel_call", {"id": "call_sched_03"})).structured_content
+        assert paused is not None and cancelled is not None
+        listed = await client.call_tool("list_changes", {"assistant_id": REMINDER_ID})
+        undone = await client.call_tool("revert_change", {"change_id": paused["change_id"]})
+        refused = await client.call_tool("revert_change", {"change_id": cancelled["change_id"]})
+    assert not listed.is_error and listed.structured_content is not None, text_of(listed)
+    kinds = [(r.get("kind"), r.get("target_id")) for r in listed.structured_content["changes"]]
+    assert kinds == [("cancel_call", "call_sched_03"), ("pause_call", "call_queued_02")]
+    assert not undone.is_error, text_of(undone)
+    assert status_of(sandbox, "call_queued_02") == "queued_for_calling"
+    assert refused.is_error and "cannot be brought back" in text_of(refused)
+    assert status_of(sandbox, "call_sched_03") == "cancelled"
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [{}, {"statuses": ["errored"], "call_ids": ["call_1"], "to_phone_number": "+14155550100", "query": "x",
+          "sort_by": "calls_count", "sort_direction": "asc", "assistant_id": "a", "assistant_ids": ["b", "a"]}],
+)  # fmt: skip
+def test_the_search_body_is_the_sdks(arguments: dict[str, Any]) -> None:
+    """Every list CallSearchParams requires is sent (empty: any), optional keys only when given, nothing else;
+    page and page_size are added per request."""
+    body = search_body(SearchCallsArgs(**arguments))
+    # The SDK's module defers its annotations, so __required_keys__ is empty: Required[...] read from the hints.
+    hints = get_type_hints(CallSearchParams, include_extras=True)
+    marked = {k for k, v in hints.items() if get_origin(v) is Required}
+    required = marked - {"page", "page_size"}
+    assert len(required) == 8
+    assert required <= set(body) <= set(CallSearchParams.__annotations__)
+    assert all(isinstance(body[k], list) for k in required)
+    if arguments:
+        assert body["assistant_ids"] == ["a", "b"] and body["call_ids"] == ["call_1"]
+        assert (body["sort_by"], body["sort_direction"], body["to_phone_number"]) == (
+            "calls_count",
+            "asc",
+            "+14155550100",
+        )
+    else:
+        assert set(body) == required | {"sort_by", "sort_direction"} and not any(body[k] for k in required)
