@@ -474,3 +474,17 @@ def test_the_search_body_is_the_sdks(arguments: dict[str, Any]) -> None:
         )
     else:
         assert set(body) == required | {"sort_by", "sort_direction"} and not any(body[k] for k in required)
+
+
+async def test_an_answer_without_success_is_said(sandbox: SandboxServer, journalled: Settings) -> None:
+    add_fault(sandbox, method="POST", path="/call/call_sched_01/pause", status=200, body={"success": False})
+    result = await call(journalled, "pause_call", {"id": "call_sched_01"})
+    assert not result.is_error, text_of(result)
+    data = result.structured_content
+    assert data is not None and data["status_after"] == "scheduled"
+    assert text_of(result).startswith("Call call_sched_01 was not paused: it reads status 'scheduled'.")
+    assert data["warnings"] == [
+        "The API did not answer success: true, and the call now reads status 'scheduled': it was not paused."
+    ]
+    (row,) = await rows(journalled)
+    assert row.after == {"success": False}

@@ -130,6 +130,10 @@ NOT_UNDONE = (
 )
 
 
+# What the journal keeps of an answer that is not {"success": true}: the tool reads the call back and says so.
+REFUSED: State = {"success": False}
+
+
 async def _read_call(client: RevoxClient, call_id: str) -> State | None:
     try:
         return await client.get_call(call_id)
@@ -140,6 +144,8 @@ async def _read_call(client: RevoxClient, call_id: str) -> State | None:
 def call_view(call: State) -> State:
     """What the journal keeps of a call: its status, and whether it is paused (what a resume asks for: the
     status a resumed call goes back to is the API's to choose)."""
+    if call == REFUSED:
+        return dict(REFUSED)
     status = call.get("status")
     view: State = {"paused": status == "paused"}
     if status is not None:
@@ -234,7 +240,7 @@ def _kind(name: str, after: State, revert: Any = None, not_revertible: str = "")
             target_type="call",
             observe=reads(_read_call, call_view),
             view=call_view,
-            unwrap=lambda answer: dict(after) if answer.get("success") is True else {},
+            unwrap=lambda answer: dict(after) if answer.get("success") is True else dict(REFUSED),
             revert=revert,
             not_revertible=not_revertible or "This kind of change cannot be undone through revert_change.",
         )
@@ -269,16 +275,29 @@ async def _act(ctx: ToolContext, args: CallActionArgs, action: CallAction) -> To
         return ToolAnswer(answer, f"Dry run: call {args.id} ({status}) would be {action.done}. Nothing was sent.")
     outcome = await ctx.writer.actions.perform(planned, reason=args.reason, actor=ctx.actor)
     after, warnings = await _status_now(ctx, args.id)
-    if after is not None and not _holds(after, action):
-        warnings.append(f"The API said it was done, but the call now reads status '{after}'.")
+    done = after is None or _holds(after, action)
+    warnings += _read_back(outcome.answer == REFUSED, after, done, action)
     answer.update(status_after=after, change_id=outcome.change_id, dry_run=False,
                   warnings=[*outcome.warnings, *warnings])  # fmt: skip
     recorded = f" Recorded as {outcome.change_id}." if outcome.change_id else ""
+    if not done:
+        return ToolAnswer(answer, f"Call {args.id} was not {action.done}: it reads status '{after}'.{recorded}")
     return ToolAnswer(answer, f"Call {args.id} {action.done}: {status} -> {after}.{recorded} Undo: {action.undo}")
 
 
 def _holds(status: Any, action: CallAction) -> bool:
     return all(call_view({"status": status}).get(k) == v for k, v in action.expect.items())
+
+
+def _read_back(refused: bool, after: Any, done: bool, action: CallAction) -> list[str]:
+    """What the call read back after the answer says, where the two disagree (or the answer said no success)."""
+    said = "did not answer success: true" if refused else "said it was done"
+    if not done:
+        return [f"The API {said}, and the call now reads status '{after}': it was not {action.done}."]
+    if refused:
+        where = f"the call now reads status '{after}'" if after is not None else "get_call shows whether it was"
+        return [f"The API did not answer success: true, but {where}."]
+    return []
 
 
 async def cancel_call(ctx: ToolContext, args: CallActionArgs) -> ToolAnswer:
