@@ -529,6 +529,7 @@ class CallRow(BaseModel):
     outcome: Any = Field(description="The call's outcome, or null.")
     outcome_summary: Any = Field(description="One-line summary of what happened.")
     status: Any = Field(default=None, description="The call order's status: scheduled, paused, completed, ...")
+    scheduled_at: Any = Field(default=None, description="When the call order is (or was) to start.")
     to_phone_number: Any = Field(default=None, description="The number called (E.164).")
     duration_secs: float | None = Field(description="Length of the last attempt in seconds.")
     end_reason: Any = Field(description="Why the last attempt ended.")

@@ -125,6 +125,10 @@ async def test_sort_by_and_direction(settings: Settings, sandbox: SandboxServer)
     by_schedule = await ids(settings, campaign_ids=[REMINDER_CAMPAIGN["id"]], sort_by="scheduled_at")
     planned = sorted(PENDING_PLAN, key=lambda p: p[3], reverse=True)
     assert by_schedule == [call_id for call_id, *_ in planned]
+    first = (await answer(settings, "search_calls", {"statuses": ["scheduled"], "sort_by": "scheduled_at"}))["calls"]
+    assert [c["scheduled_at"] for c in first] == sorted(
+        (p[3] for p in PENDING_PLAN if p[1] == "scheduled"), reverse=True
+    )
     counts = {c["id"]: c["calls_count"] for c in raw_calls(sandbox)}
     retried = sum(1 for n in counts.values() if n == 2)
     most_tried = await answer(settings, "search_calls", {"sort_by": "calls_count", "page_size": retried + 1})

@@ -139,6 +139,7 @@ def _call_row(call: dict[str, Any]) -> dict[str, Any]:
         "outcome": call.get("outcome") or "none",
         "outcome_summary": call.get("outcome_summary"),
         "status": call.get("status"),
+        "scheduled_at": call.get("scheduled_at"),
         "to_phone_number": call.get("to_phone_number"),
         "duration_secs": _duration(attempt),
         "end_reason": attempt.get("end_reason"),
