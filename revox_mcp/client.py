@@ -190,6 +190,12 @@ class RevoxClient:
         answer = _object(await self._request("GET", path, about=("campaign", campaign_id)), "the rows")
         return [row for row in answer.get("rows") or [] if isinstance(row, dict)]
 
+    async def phone_history(self) -> dict[str, Any]:
+        """GET /calls/phone-history: the organization's map of contact numbers to what calls reached them."""
+        answer = _object(await self._request("GET", "/calls/phone-history"), "the phone history")
+        history = answer.get("phone_history")
+        return history if isinstance(history, dict) else {}
+
     async def _request(self, method: str, path: str, *, json: Any = None, about: tuple[str, str] | None = None) -> Any:
         """The answer's JSON. `about`: the kind and id of what the path names, for a 404's NotFound."""
         return _json(await self._send(method, path, json=json, about=about))

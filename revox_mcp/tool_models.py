@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, Discriminator, Field, Tag
 
 from revox_mcp.config import MAX_PREVIEW_AUDIO_BYTES, MAX_PREVIEW_TEXT_CHARS, MAX_TEXT_CHARS
 from revox_mcp.models import (
+    E164_PATTERN,
     PATTERN_MEANINGS,
     VOICE_SPEED_RANGES,
     Assistant,
@@ -470,6 +471,15 @@ class ListPhoneNumbersAnswer(BaseModel):
     phone_numbers: list[PhoneNumberRow] = Field(description="The organization's numbers.")
 
 
+CallStatus = Literal[
+    "initializing", "queued_for_calling", "calling", "post_processing", "not_launched", "scheduled", "paused",
+    "completed", "cancelled", "errored",
+]  # fmt: skip
+CallSort = Literal["created_at", "scheduled_at", "updated_at", "calls_count"]
+SearchId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+PhoneNumber = Annotated[str, Field(pattern=E164_PATTERN, max_length=16)]
+
+
 class SearchCallsArgs(Strict):
     """Arguments of search_calls."""
 
@@ -490,6 +500,23 @@ class SearchCallsArgs(Strict):
     query: str | None = Field(
         default=None, max_length=200, description="Text to find in the call (names, summary, transcript)."
     )
+    statuses: list[CallStatus] = Field(
+        default_factory=list, max_length=10, description="Call statuses to keep (e.g. errored, scheduled)."
+    )
+    assistant_ids: list[SearchId] = Field(
+        default_factory=list, max_length=50, description="More assistants (with assistant_id)."
+    )
+    campaign_ids: list[SearchId] = Field(default_factory=list, max_length=50, description="Campaign ids.")
+    assignee_ids: list[SearchId] = Field(
+        default_factory=list, max_length=50, description="Ids of the team members the calls are assigned to."
+    )
+    call_ids: list[SearchId] = Field(default_factory=list, max_length=100, description="These calls only.")
+    from_phone_numbers: list[PhoneNumber] = Field(
+        default_factory=list, max_length=50, description="Calling numbers (E.164)."
+    )
+    to_phone_number: PhoneNumber | None = Field(default=None, description="The number called (E.164).")
+    sort_by: CallSort = Field(default="created_at", description="Sort key.")
+    sort_direction: Literal["asc", "desc"] = Field(default="desc", description="desc: newest or most first.")
     page: int = Field(default=1, ge=1, le=10_000, description="Page number, 1-10000.")
     page_size: int = Field(default=20, ge=1, le=100, description="Calls per page, 1-100.")
 
@@ -502,6 +529,9 @@ class CallRow(BaseModel):
     result: Any = Field(description="How the last attempt ended: human, voicemail, IVR, ...")
     outcome: Any = Field(description="The call's outcome, or null.")
     outcome_summary: Any = Field(description="One-line summary of what happened.")
+    status: Any = Field(default=None, description="The call order's status: scheduled, paused, completed, ...")
+    scheduled_at: Any = Field(default=None, description="When the call order is (or was) to start.")
+    to_phone_number: Any = Field(default=None, description="The number called (E.164).")
     duration_secs: float | None = Field(description="Length of the last attempt in seconds.")
     end_reason: Any = Field(description="Why the last attempt ended.")
     contact: Any = Field(description="Contact name.")
@@ -791,6 +821,64 @@ class CampaignActionAnswer(BaseModel):
     status_now: Any = Field(description="Its state as read after.")
     change_id: str | None = Field(description="Journal id (revert_change undoes it); null when nothing was sent.")
     warnings: list[str] = Field(description="Things to know: a lost answer settled by a re-read, an odd state after.")
+
+
+# --- calls: the phone history and the actions on a call order --------------------------------------------
+
+
+class GetPhoneHistoryArgs(Strict):
+    """Arguments of get_phone_history."""
+
+    phone_numbers: list[PhoneNumber] = Field(
+        default_factory=list,
+        max_length=50,
+        description="The numbers to look up (E.164); none: the organization's history, most recently called first.",
+    )
+    offset: int = Field(default=0, ge=0, le=1_000_000, description="With no numbers: the first entry to show.")
+    limit: int = Field(default=20, ge=1, le=100, description="Most entries to show, 1-100.")
+
+
+class PhoneHistoryRow(BaseModel):
+    phone_number: str = Field(description="The contact's number.")
+    calls: Any = Field(description="How many calls reached or came from it.")
+    last_called_at: Any = Field(description="When it was last called (ISO-8601), or null.")
+    last_outcome: Any = Field(description="The last call's outcome, or null.")
+    reached_human: Any = Field(description="Whether a person ever answered.")
+    hot: Any = Field(description="Whether the API flags it as a hot lead.")
+    do_not_contact: Any = Field(description="Whether it must not be called again.")
+    campaigns: list[dict[str, Any]] = Field(description="Campaigns that called it (id, name; the first 5).")
+    campaigns_total: int = Field(description="How many campaigns called it.")
+
+
+class GetPhoneHistoryAnswer(BaseModel):
+    """What get_phone_history returns."""
+
+    numbers: list[PhoneHistoryRow] = Field(description="The history of each number asked (or of this page).")
+    never_called: list[str] = Field(description="Numbers asked that no call has reached yet.")
+    total: int = Field(description="Numbers in the organization's history.")
+    next_offset: int | None = Field(description="With no numbers asked: the offset of the next page, or null.")
+
+
+class CallActionArgs(Strict):
+    """Arguments of cancel_call, pause_call and resume_call."""
+
+    id: SearchId = Field(description="Call id, from search_calls.")
+    reason: Reason = None
+    dry_run: bool = Field(default=False, description="true: check, say what would happen, send nothing.")
+
+
+class CallActionAnswer(BaseModel):
+    """What cancel_call, pause_call and resume_call return."""
+
+    call_id: str = Field(description="The call acted on.")
+    action: str = Field(description="cancel, pause or resume.")
+    status_before: Any = Field(description="The call's status before.")
+    status_after: Any = Field(description="Its status after, as read back (null: not read; dry run: expected).")
+    assistant_id: Any = Field(description="The call's assistant.")
+    change_id: str | None = Field(description="The journal row (list_changes); null on a dry run or without journal.")
+    dry_run: bool = Field(description="true: nothing was sent.")
+    undo: str = Field(description="How to undo it, or why it cannot be.")
+    warnings: list[str] = Field(description="Things to know.")
 
 
 # --- copies and numbers: clone_assistant, create_assistant, update_phone_number -------------------------------

@@ -25,7 +25,11 @@ from revox.types import (
     AssistantListResponse,
     AssistantRetrieveResponse,
     AssistantUpdateResponse,
+    CallCancelResponse,
     CallCreateResponse,
+    CallPauseResponse,
+    CallPhoneHistoryResponse,
+    CallResumeResponse,
     CallRetrieveResponse,
     CallSearchResponse,
     PhoneNumberListResponse,
@@ -35,6 +39,7 @@ from revox.types import (
 )
 
 from revox_mcp.sandbox import SandboxServer
+from revox_mcp.sandbox.catalog_seed import PENDING_PLAN, REMINDER_CAMPAIGN
 from revox_mcp.sandbox.seed import RECEPTIONIST_ID, SALES_QUALIFIER_ID, SANDBOX_ORGANIZATION_ID
 from tests.conftest import add_fault
 from tests.test_sdk_campaigns import drive_campaign_routes
@@ -173,7 +178,8 @@ def test_a_clone_of_a_seeded_assistant_answers_the_sdk_shape_with_its_faq(sdk: r
 
 def test_call_search_and_every_call_answer_the_sdk_shapes(sdk: revox.Revox) -> None:
     found = search(sdk)
-    assert found.total_count == 60 and len(found.calls) == 60
+    # The 60 calls of the history and the unfinished ones the call actions act on.
+    assert found.total_count == 60 + len(PENDING_PLAN) and len(found.calls) == found.total_count
     assistants = {a.id: a for a in sdk.assistants.list().assistants}
     for listed in found.calls:
         call = strict(sdk.call.with_raw_response.retrieve(listed.id), CallRetrieveResponse).call
@@ -185,6 +191,9 @@ def test_call_search_and_every_call_answer_the_sdk_shapes(sdk: revox.Revox) -> N
         # Attempts most recent first, the last one repeated as last_call_attempt.
         starts = [a.started_at for a in call.call_attempts]
         assert starts == sorted(starts, reverse=True) and call.calls_count == len(call.call_attempts)
+        if not call.call_attempts:  # a call not placed yet
+            assert call.status in ("scheduled", "queued_for_calling", "cancelled") and call.last_call_attempt is None
+            continue
         assert call.last_call_attempt is not None and call.last_call_attempt.id == call.call_attempts[0].id
         for attempt in call.call_attempts:
             assert attempt.phone_number == call.to_phone_number
@@ -217,6 +226,81 @@ def test_a_call_shows_its_assistant_as_it_is_now_but_keeps_what_it_ran_with(sdk:
     # The LLM and delay the call ran with stay what they were.
     assert again.llm_model.model_dump() == call.llm_model.model_dump()
     assert again.first_sentence_delay_ms == 300
+
+
+def test_a_call_can_be_placed_with_any_stored_assistant(sandbox: SandboxServer, sdk: revox.Revox) -> None:
+    """Issue 23: POST /call with an assistant whose stored FAQ items carry ids (as every stored item does)
+    answered 400 'faq_items.0.id: Extra inputs are not permitted'."""
+    stored = sdk.assistants.retrieve(RECEPTIONIST_ID)
+    assert stored.faq_items and all(item.id for item in stored.faq_items)
+    placed = strict(
+        sdk.call.with_raw_response.create(phone_number="+14155550999", assistant_id=RECEPTIONIST_ID), CallCreateResponse
+    )
+    assert placed.call.status == "not_launched"
+    assert sandbox.app.state.sandbox.test_call_configs[placed.call.id]["id"] == RECEPTIONIST_ID
+    # An inline assistant is still checked as CallCreateParams types it: its FAQ items take no id.
+    with pytest.raises(revox.BadRequestError, match=r"faq_items\.0\.id"):
+        sdk.call.create(
+            phone_number="+14155550999",
+            assistant={"prompt": "Hi.", "faq_items": [{"question": "q", "answer": "a", "id": "faq_1"}]},  # type: ignore[list-item]
+        )
+    with pytest.raises(revox.NotFoundError):
+        sdk.call.create(phone_number="+14155550999", assistant_id="asst_nope")
+
+
+def test_call_actions_answer_the_sdk_shapes_and_refuse_calls_they_do_not_apply_to(sdk: revox.Revox) -> None:
+    paused = strict(sdk.call.with_raw_response.pause("call_queued_01"), CallPauseResponse)
+    assert paused.success is True and sdk.call.retrieve("call_queued_01").call.status == "paused"
+    with pytest.raises(revox.BadRequestError, match="cannot be paused: its status is 'paused'"):
+        sdk.call.pause("call_queued_01")
+    resumed = strict(sdk.call.with_raw_response.resume("call_queued_01"), CallResumeResponse)
+    # Back to the status it had before the pause.
+    assert resumed.success is True and sdk.call.retrieve("call_queued_01").call.status == "queued_for_calling"
+    with pytest.raises(revox.BadRequestError, match="cannot be resumed: its status is 'queued_for_calling'"):
+        sdk.call.resume("call_queued_01")
+    cancelled = strict(sdk.call.with_raw_response.cancel("call_paused_01"), CallCancelResponse)
+    call = sdk.call.retrieve("call_paused_01").call
+    assert cancelled.success is True and (call.status, call.is_cancelled) == ("cancelled", True)
+    for action in (sdk.call.cancel, sdk.call.pause, sdk.call.resume):
+        with pytest.raises(revox.BadRequestError, match="its status is 'completed'"):
+            action("call_000")
+        with pytest.raises(revox.NotFoundError):
+            action("call_nope")
+    # The search sees the new statuses.
+    assert {c.id for c in search(sdk, statuses=["cancelled"]).calls} == {"call_paused_01", "call_cancelled_01"}
+
+
+def test_the_phone_history_answers_the_sdk_shape_from_the_calls(sdk: revox.Revox) -> None:
+    history = strict(sdk.call.with_raw_response.phone_history(), CallPhoneHistoryResponse).phone_history
+    calls = search(sdk).calls
+    attempted = [c for c in calls if c.call_attempts]
+    contacts = {c.to_phone_number if c.direction == "outbound" else c.from_phone_number for c in attempted}
+    assert set(history) == contacts
+    # A number called by a finished reminder and scheduled again: one call so far, and its campaign-less past.
+    (earlier,) = [c for c in attempted if c.to_phone_number == "+14155558408"]
+    entry = history["+14155558408"]
+    assert entry.count == 1 and entry.last_outcome == earlier.outcome
+    assert entry.reached_human == (earlier.call_attempts[0].result == "human")
+    # The paused call's missed attempt counts, with its campaign; a number only scheduled is not there.
+    assert history["+14155554417"].campaigns[0].id == REMINDER_CAMPAIGN["id"]
+    assert not history["+14155554417"].reached_human and "+14155552231" not in history
+
+
+def test_the_search_refuses_what_the_sdk_types_refuse(sandbox: SandboxServer) -> None:
+    headers = {"Authorization": f"Bearer {sandbox.api_key}"}
+    url = f"{sandbox.url}/call/search"
+    body = {**_NO_FILTERS, "page": 1, "page_size": 5}
+    assert httpx.post(url, json=body, headers=headers).status_code == 200
+    for broken, field in [
+        ({k: v for k, v in body.items() if k != "statuses"}, "statuses"),
+        ({**body, "statuses": ["done"]}, "statuses"),
+        ({**body, "campaign_ids": "camp"}, "campaign_ids"),
+        ({**body, "sort_by": "transcript"}, "sort_by"),
+        ({**body, "sort_direction": "up"}, "sort_direction"),
+        ({k: v for k, v in body.items() if k != "page_size"}, "page_size"),
+    ]:
+        answer = httpx.post(url, json=broken, headers=headers)
+        assert (answer.status_code, answer.json()["field"]) == (400, field), broken
 
 
 # --- the checks can fail -----------------------------------------------------------------------------------
@@ -284,6 +368,10 @@ def test_every_route_the_sandbox_serves_was_driven_by_the_sdk(sandbox: SandboxSe
     if espeak:
         sdk.voices.preview(provider=voice.provider, voice_id=voice.id, text="Hi.")
     drive_campaign_routes(sdk)
+    sdk.call.pause("call_sched_01")
+    sdk.call.resume("call_sched_01")
+    sdk.call.cancel("call_sched_01")
+    sdk.call.phone_history()
 
     served = {
         (method, route.path, route.path_regex)

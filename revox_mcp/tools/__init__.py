@@ -7,6 +7,7 @@ import json
 from revox_mcp.policy import Policy
 from revox_mcp.tools.assistants import GET_ASSISTANT, LIST_ASSISTANTS, LIST_CHANGES, REVERT_CHANGE, UPDATE_ASSISTANT
 from revox_mcp.tools.base import PublishedTool, ToolAnswer, ToolContext, ToolSpec
+from revox_mcp.tools.calls import CANCEL_CALL, GET_PHONE_HISTORY, PAUSE_CALL, RESUME_CALL
 from revox_mcp.tools.campaigns import GET_CAMPAIGN, LIST_CAMPAIGNS, PAUSE_CAMPAIGN, RESUME_CAMPAIGN
 from revox_mcp.tools.context import GET_CALL, LIST_PHONE_NUMBERS, LIST_VOICES, SEARCH_CALLS
 from revox_mcp.tools.copies import CLONE_ASSISTANT, CREATE_ASSISTANT
@@ -24,6 +25,10 @@ TOOLS: tuple[ToolSpec, ...] = (
     LIST_PHONE_NUMBERS,
     SEARCH_CALLS,
     GET_CALL,
+    GET_PHONE_HISTORY,
+    CANCEL_CALL,
+    PAUSE_CALL,
+    RESUME_CALL,
     CHANGE_IMPACT,
     PLACE_TEST_CALL,
     PREVIEW_VOICE,
