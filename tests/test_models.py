@@ -13,7 +13,8 @@ from revox_mcp.sandbox.seed import SEED_ASSISTANTS
 SEED_FIELDS = {
     "background_sound", "calendly", "call_retry_config", "end_of_call_sentence", "first_sentence",
     "first_sentence_delay_ms", "first_sentence_mode", "ivr_navigation_enabled", "llm_model",
-    "max_call_duration_secs", "name", "prompt", "structured_output_config", "voice", "voicemail_message", "webhook_url", "faq_items",
+    "max_call_duration_secs", "name", "prompt", "structured_output_config", "voice", "voicemail_message",
+    "webhook_url", "faq_items",
 }  # fmt: skip
 
 
