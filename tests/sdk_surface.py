@@ -109,7 +109,7 @@ def test_call_body() -> Shape:
 
 def search_body() -> Shape:
     """The body search_calls and change_impact build (tools/context.py, tools/tuning.py), with the enums of
-    search_calls' arguments. The `calls` helper adds call_ids and to_phone_number: update this at merge."""
+    search_calls' arguments; call_ids and to_phone_number as the `calls` helper's search_calls sends them."""
     strings = _array(_scalar("string"))
     directions = _array(_scalar("string", enum=_enum_of(SearchCallsArgs, "direction") - {None}))
     return _object(
@@ -129,6 +129,8 @@ def search_body() -> Shape:
             "query": _scalar("string"),
             "sort_by": _scalar("string"),
             "sort_direction": _scalar("string", enum={"asc", "desc"}),
+            "call_ids": strings,
+            "to_phone_number": _scalar("string"),
         },
     )
 
@@ -221,7 +223,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ("search_calls", "change_impact"),
         search_body,
         params="call_search_params.CallSearchParams",
-        unsent=frozenset({"call_ids", "to_phone_number"}),
     ),
     Endpoint("call.retrieve", "GET /call/{id}", ("get_call",), path_args=ID),
     Endpoint("call.phone_history", "GET /calls/phone-history", ("get_phone_history",), source="recorded"),
