@@ -381,7 +381,6 @@ async def _drive_the_planned_tools(client: Any) -> set[str]:
 async def test_every_body_the_built_tools_send_fits_the_sdk(
     sandbox: SandboxServer, proxy: FaultProxy, tmp_path: Path
 ) -> None:
-    sandbox.app.state.sandbox.add_tuning_history()
     settings = fast_settings(sandbox, base_url=proxy.url, journal_path=tmp_path / "journal.db")
     server = build_server(settings, Policy.load(test_numbers=TEST_NUMBER, env={}))
     async with mcp_client(settings, server=server) as client:
