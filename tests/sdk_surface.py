@@ -377,84 +377,98 @@ class DocRule:
     where: str  # module.Class.field of revox.types
     says: str  # the words our rule relies on (whitespace aside)
     backs: str  # what revox-mcp does on them
+    rule: str = ""  # the path of the rules table's row (rules.RULES) it backs, if one does
     fact: Callable[[str], Any] | None = None  # the fact, read from the SDK's docstring
     ours: Callable[[], Any] | None = None  # the same fact as revox-mcp enforces it
 
 
 _SPEED = "Range depends on provider: Cartesia 0.6–1.5, ElevenLabs 0.7–1.2, Gradium 0.6–1.5."
-_VOLUME = "0.5–2.0"
+_UPDATE = "assistant_update_params.AssistantUpdateParams"
+_WINDOW = "assistant_update_params.CallRetryConfigCallingWindow"
+_IGNORED = "Ignored for other providers."
+
+
+def _voice_speed(where: str) -> DocRule:
+    return DocRule(
+        f"{where}.speed",
+        _SPEED,
+        "voice.speed refused outside its provider's range (models.VOICE_SPEED_RANGES)",
+        "voice.speed",
+        speed_ranges,
+        lambda: dict(models.VOICE_SPEED_RANGES),
+    )
+
+
+def _unit_range(name: str, says: str) -> DocRule:
+    return DocRule(
+        f"{_UPDATE}.{name}", says, f"{name} refused outside 0 to 1", name, one_range, lambda: schema_bounds(name)
+    )
+
+
+def _window(end: str) -> DocRule:
+    name = f"calling_window_{end}_time"
+    says = "Format: 'HH:mm' (24-hour) or 'H:mma' (12-hour)."
+    return DocRule(
+        f"{_WINDOW}.{name}", says, "a time in one of these two forms", f"call_retry_config.calling_windows[].{name}"
+    )
+
+
 DOC_RULES: tuple[DocRule, ...] = (
-    *(
-        DocRule(
-            f"{where}.speed",
-            _SPEED,
-            "voice.speed refused outside its provider's range (models.VOICE_SPEED_RANGES)",
-            speed_ranges,
-            lambda: dict(models.VOICE_SPEED_RANGES),
-        )
-        for where in (
-            "assistant_update_params.Voice",
-            "assistant_create_params.Voice",
-            "call_create_params.AssistantVoice",
-        )
-    ),
+    _voice_speed("assistant_update_params.Voice"),
+    _voice_speed("assistant_create_params.Voice"),
+    _voice_speed("call_create_params.AssistantVoice"),
     DocRule(
         "voice_preview_params.VoicePreviewParams.speed",
         "Cartesia 0.6–1.5, ElevenLabs 0.7–1.2",
         "preview_voice's speed checked as update_assistant checks voice.speed (the ranges it states)",
-        speed_ranges,
-        lambda: {p: models.VOICE_SPEED_RANGES[p] for p in ("cartesia", "elevenlabs")},
+        fact=speed_ranges,
+        ours=lambda: {p: models.VOICE_SPEED_RANGES[p] for p in ("cartesia", "elevenlabs")},
     ),
     DocRule(
         "assistant_update_params.Voice.volume",
-        _VOLUME,
+        "0.5–2.0",
         "voice.volume refused outside 0.5-2.0",
+        "voice.volume",
         one_range,
         lambda: schema_bounds("voice.volume"),
     ),
-    DocRule("assistant_update_params.Voice.volume", "Ignored for other providers.", "a warning off Cartesia"),
+    DocRule("assistant_update_params.Voice.volume", _IGNORED, "a warning off Cartesia", "voice.volume"),
+    DocRule("assistant_update_params.Voice.model", _IGNORED, "a warning off Cartesia", "voice.model"),
     DocRule(
         "voice_preview_params.VoicePreviewParams.volume",
-        "(0.5–2.0). Ignored for other providers.",
+        f"(0.5–2.0). {_IGNORED}",
         "preview_voice's volume checked as voice.volume",
-        one_range,
-        lambda: schema_bounds("voice.volume"),
+        fact=one_range,
+        ours=lambda: schema_bounds("voice.volume"),
     ),
-    *(
-        DocRule(
-            f"assistant_update_params.AssistantUpdateParams.{name}",
-            says,
-            f"{name} refused outside 0 to 1",
-            one_range,
-            lambda name=name: schema_bounds(name),
-        )
-        for name, says in (
-            ("background_sound_volume", "(0 = silent, 1 = max)"),
-            ("thinking_sound_volume", "(0 = silent, 1 = max)"),
-            ("thinking_sound_probability", "Probability [0..1]"),
-        )
-    ),
+    _unit_range("background_sound_volume", "(0 = silent, 1 = max)"),
+    _unit_range("thinking_sound_volume", "(0 = silent, 1 = max)"),
+    _unit_range("thinking_sound_probability", "Probability [0..1]"),
     DocRule(
-        "assistant_update_params.AssistantUpdateParams.precall_lookup_url",
+        f"{_UPDATE}.precall_lookup_url",
         "Must be an http(s) URL containing `{{phone}}`.",
         "precall_lookup_url refused unless an http(s) URL holding {{phone}} (models.PRECALL_URL_PATTERN)",
+        "precall_lookup_url",
         _precall_fact,
         lambda: _precall_rule(""),
     ),
-    DocRule("assistant_update_params.AssistantUpdateParams.from_phone_number", "in E.164 format", "an E.164 number"),
-    DocRule("assistant_update_params.TransferDestination.phone_number", "in E.164 format", "an E.164 number"),
-    *(
-        DocRule(
-            f"assistant_update_params.CallRetryConfigCallingWindow.calling_window_{end}_time",
-            "Format: 'HH:mm' (24-hour) or 'H:mma' (12-hour).",
-            "a time in one of these two forms",
-        )
-        for end in ("start", "end")
-    ),
-    DocRule("assistant_update_params.CallRetryConfig.timezone", "IANA timezone identifier", "an IANA name"),
+    DocRule(f"{_UPDATE}.from_phone_number", "in E.164 format", "an E.164 number", "from_phone_number"),
     DocRule(
-        "assistant_update_params.CustomTool.name", "Unique tool name in lowercase_snake_case", "unique, snake_case"
+        "assistant_update_params.TransferDestination.phone_number",
+        "in E.164 format",
+        "an E.164 number",
+        "transfer_destinations[].phone_number",
     ),
+    _window("start"),
+    _window("end"),
+    DocRule(
+        "assistant_update_params.CallRetryConfig.timezone",
+        "IANA timezone identifier",
+        "an IANA name",
+        "call_retry_config.timezone",
+    ),
+    DocRule("assistant_update_params.CustomTool.name", "lowercase_snake_case", "snake_case", "custom_tools[].name"),
+    DocRule("assistant_update_params.CustomTool.name", "Unique tool name", "names unique", "custom_tools"),
     DocRule(
         "call_create_params.CallCreateParams.skip_calling_window",
         "Use for immediate 'call now' dials.",

@@ -220,6 +220,14 @@ def test_every_docstring_rule_still_holds() -> None:
     assert doc_drift() == [], "\n".join(doc_drift())
 
 
+def test_every_rule_the_sdk_docstrings_back_is_registered() -> None:
+    """A row of the rules table sourced 'SDK docstring' needs its DocRule, so its words are watched."""
+    from revox_mcp.rules import RULES, SDK
+
+    backed = {rule.path for rule in RULES if rule.source.startswith(SDK)}
+    assert backed - {rule.rule for rule in DOC_RULES} == set()
+
+
 def test_every_docstring_rule_reads_a_real_docstring() -> None:
     for rule in DOC_RULES:
         assert field_doc(rule.where), rule.where
