@@ -142,6 +142,11 @@ PASSAGE_SHOWN_CHARS = 600
 LARGE_SCAN_CHARS = 65_536
 # Distinct secrets one call's arguments may hold: each is searched for in everything said back.
 MAX_SECRETS_BY_VALUE = 100
+# preview_voice: the longest text a preview speaks (about 20 s of speech at normal speed), and the most audio
+# one answer carries (read from the API up to this, and never counted against the answer ceiling: a text-only
+# host still gets the whole text and structured content).
+MAX_PREVIEW_TEXT_CHARS = 300
+MAX_PREVIEW_AUDIO_BYTES = 2 * 1_048_576
 
 
 def default_state_dir(env: Mapping[str, str] | None = None) -> Path:

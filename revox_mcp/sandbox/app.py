@@ -26,9 +26,11 @@ from starlette.routing import Route
 
 from revox_mcp.editing import is_unchanged
 from revox_mcp.models import AssistantUpdate
+from revox_mcp.sandbox.campaigns import CAMPAIGN_ROUTES, CampaignStore, campaign_call
 from revox_mcp.sandbox.catalog_seed import PHONE_NUMBERS, VOICES, generate_calls, tuning_history
 from revox_mcp.sandbox.seed import REMINDER_ID, SEED_ASSISTANTS
 from revox_mcp.sandbox.store import AssistantStore
+from revox_mcp.sandbox.voice import preview_voice
 from revox_mcp.validation import pydantic_problems
 
 
@@ -80,6 +82,8 @@ class SandboxState:
     test_call_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Each POST /call body as received (tests check what a client sends, e.g. skip_calling_window).
     call_requests: list[dict[str, Any]] = field(default_factory=list)
+    # Each POST /voices/preview body as received (tests compare it with what the SDK sends).
+    preview_requests: list[Any] = field(default_factory=list)
 
     def knows(self, problem: Any) -> bool:
         path = re.sub(r"\[\d+\]", "[]", problem.path)
@@ -308,6 +312,13 @@ async def get_voice(request: Request) -> Response:
     return _error(404, "Voice not found")
 
 
+async def voice_preview(request: Request) -> Response:
+    """POST /voices/preview: audio synthesized here (sandbox/voice.py), marked as the sandbox's own voice."""
+    state, body = _sandbox(request), await _json_body(request)
+    state.preview_requests.append(body)
+    return await preview_voice(body, state.voices)
+
+
 async def list_phone_numbers(request: Request) -> Response:
     state = _sandbox(request)
     store = state.store
@@ -316,6 +327,32 @@ async def list_phone_numbers(request: Request) -> Response:
         inbound = number["inbound_assistant"]
         numbers.append({**number, "inbound_assistant": await _run(store.get, inbound) if inbound else None})
     return JSONResponse({"phone_numbers": numbers})
+
+
+_NUMBER_FIELDS = frozenset({"inbound_assistant_id", "label"})
+
+
+async def update_phone_number(request: Request) -> Response:
+    """PATCH /phone-numbers/{id} (PhoneNumberUpdateParams: inbound_assistant_id, label; each nullable)."""
+    state = _sandbox(request)
+    body = await _object_body(request)
+    number = next((n for n in state.phone_numbers if n["id"] == request.path_params["id"]), None)
+    if number is None:
+        return _error(404, "Phone number not found")
+    extra = sorted(set(body) - _NUMBER_FIELDS)
+    if extra:
+        return _error(400, f"{extra[0]}: Extra inputs are not permitted", field=extra[0])
+    for key, value in body.items():
+        if value is not None and not isinstance(value, str):
+            return _error(400, f"{key}: Input should be a valid string", field=key)
+    inbound = body.get("inbound_assistant_id", number["inbound_assistant"])
+    if inbound is not None and await _run(state.store.get, inbound) is None:
+        return _error(404, "Assistant not found")
+    number["inbound_assistant"] = inbound
+    if "label" in body:
+        number["label"] = body["label"]
+    shown = {**number, "inbound_assistant": await _run(state.store.get, inbound) if inbound else None}
+    return JSONResponse({"phone_number": shown})
 
 
 async def call_search(request: Request) -> Response:
@@ -364,7 +401,8 @@ async def get_call(request: Request) -> Response:
     for call in state.calls:
         if call["id"] == request.path_params["id"]:
             return JSONResponse({"call": with_live_assistant(call, await _run(_assistants_by_id, store))})
-    return _error(404, "Call not found")
+    found = await campaign_call(request, request.path_params["id"])  # a campaign row's call
+    return JSONResponse({"call": found}) if found else _error(404, "Call not found")
 
 
 async def faults(request: Request) -> Response:
@@ -409,18 +447,22 @@ def create_app(store: AssistantStore, api_key: str) -> Starlette:
             Route("/assistants/{id}", delete_assistant, methods=["DELETE"]),
             Route("/assistants/{id}/clone", clone_assistant, methods=["POST"]),
             Route("/voices", list_voices, methods=["GET"]),
+            Route("/voices/preview", voice_preview, methods=["POST"]),
             Route("/voices/{id}", get_voice, methods=["GET"]),
             Route("/phone-numbers", list_phone_numbers, methods=["GET"]),
+            Route("/phone-numbers/{id}", update_phone_number, methods=["PATCH"]),
             Route("/call/search", call_search, methods=["POST"]),
             Route("/call", create_call, methods=["POST"]),
             Route("/call/{id}", get_call, methods=["GET"]),
             Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
             Route("/_sandbox/requests", request_log, methods=["GET", "DELETE"]),
             Route("/_sandbox/newer-fields", newer_fields, methods=["GET", "POST"]),
+            *CAMPAIGN_ROUTES,
         ],
         exception_handlers={BadBody: _bad_body},
     )
     app.state.sandbox = state
+    app.state.campaigns = CampaignStore(store)
     app.add_middleware(SandboxGate, state=state)
     return app
 

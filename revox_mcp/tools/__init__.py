@@ -8,8 +8,12 @@ from revox_mcp.config import TOOL_FAMILIES
 from revox_mcp.policy import Policy, family_of
 from revox_mcp.tools.assistants import GET_ASSISTANT, LIST_ASSISTANTS, LIST_CHANGES, REVERT_CHANGE, UPDATE_ASSISTANT
 from revox_mcp.tools.base import PublishedTool, ToolAnswer, ToolContext, ToolSpec
+from revox_mcp.tools.campaigns import GET_CAMPAIGN, LIST_CAMPAIGNS, PAUSE_CAMPAIGN, RESUME_CAMPAIGN
 from revox_mcp.tools.context import GET_CALL, LIST_PHONE_NUMBERS, LIST_VOICES, SEARCH_CALLS
+from revox_mcp.tools.copies import CLONE_ASSISTANT, CREATE_ASSISTANT
+from revox_mcp.tools.numbers import UPDATE_PHONE_NUMBER
 from revox_mcp.tools.tuning import CHANGE_IMPACT, PLACE_TEST_CALL
+from revox_mcp.tools.voices import PREVIEW_VOICE
 
 TOOLS: tuple[ToolSpec, ...] = (
     LIST_ASSISTANTS,
@@ -23,6 +27,14 @@ TOOLS: tuple[ToolSpec, ...] = (
     GET_CALL,
     CHANGE_IMPACT,
     PLACE_TEST_CALL,
+    PREVIEW_VOICE,
+    CLONE_ASSISTANT,
+    CREATE_ASSISTANT,
+    UPDATE_PHONE_NUMBER,
+    LIST_CAMPAIGNS,
+    GET_CAMPAIGN,
+    PAUSE_CAMPAIGN,
+    RESUME_CAMPAIGN,
 )
 TOOLS_BY_NAME: dict[str, ToolSpec] = {tool.name: tool for tool in TOOLS}
 

@@ -93,6 +93,7 @@ async def list_phone_numbers(ctx: ToolContext, args: ListPhoneNumbersArgs) -> To
         inbound = number.get("inbound_assistant") or {}
         rows.append(
             {
+                "id": number.get("id"),
                 "phone_number": number.get("phone_number"),
                 "label": number.get("label"),
                 "type": number.get("type", ""),
