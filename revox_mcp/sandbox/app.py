@@ -284,7 +284,8 @@ async def get_voice(request: Request) -> Response:
     provider = request.query_params.get("provider")
     for voice in state.voices:
         if voice["id"] == request.path_params["id"] and provider in (None, voice["provider"]):
-            return JSONResponse({"voice": voice})
+            # The SDK's VoiceRetrieveResponse: id, name, description; the catalog's other keys are the list's.
+            return JSONResponse({"voice": {k: voice[k] for k in ("id", "name", "description") if k in voice}})
     return _error(404, "Voice not found")
 
 
