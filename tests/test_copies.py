@@ -77,6 +77,11 @@ async def test_a_number_is_routed_journalled_listed_and_routed_back(
         row = changes["changes"][0]
         assert (row["kind"], row["target_type"], row["target_id"]) == ("update_phone_number", "phone_number", "pn_01")
         assert {p["path"] for p in row["paths"]} == {"inbound_assistant_id", "label"}
+        one = (await ok(client, "list_changes", {"change_id": answer["change_id"]}))["changes"][0]
+        assert {(c["path"], c["before"], c["after"]) for c in one["changes"]} == {
+            ("inbound_assistant_id", None, SALES_QUALIFIER_ID),
+            ("label", "Acme Solar sales line", "Solar inbound"),
+        }
         undone = await ok(client, "revert_change", {"change_id": answer["change_id"]})
         assert undone["kind"] == "update_phone_number" and undone["target_id"] == "pn_01"
     number = numbers(sandbox)["pn_01"]
@@ -358,3 +363,19 @@ async def test_a_created_assistant_deleted_elsewhere_is_not_deleted_again(
         refused = await call(client, "revert_change", {"change_id": made["change_id"]})
     assert refused.is_error and "no longer exists" in text_of(refused)
     assert not any(r.method == "DELETE" for r in writes(sandbox))
+
+
+async def test_a_patched_clone_reports_progress_that_only_grows(sandbox: SandboxServer, settings: Settings) -> None:
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def steps(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total, message))
+
+    async with mcp_client(settings) as client:
+        result = await client.call_tool(
+            "clone_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"first_sentence": "Hi"}}, progress_callback=steps
+        )
+    assert not result.is_error, text_of(result)
+    done = [p for p, _, _ in seen]
+    assert done == sorted(set(done)) and done[-1] == seen[-1][1] == 7, seen
+    assert any("Copied" in (m or "") for _, _, m in seen)
