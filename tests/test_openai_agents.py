@@ -42,7 +42,7 @@ def serve(db: Path, profile: str, structured: bool = False) -> MCPServerStdio:
 async def test_a_strict_model_changes_one_field_through_the_sdk(tmp_path: Path) -> None:
     async with serve(tmp_path / "s.db", "strict") as server:
         tools = await function_tools(server)
-        assert len(tools) == 10 and all(t.strict_json_schema for t in tools.values())
+        assert len(tools) == 13 and all(t.strict_json_schema for t in tools.values())
         update = tools["update_assistant"]
         said = await invoke(update, strict_call(update.params_json_schema, SPEED))
         read = await invoke(tools["get_assistant"], strict_call(tools["get_assistant"].params_json_schema, SPEED))
