@@ -298,7 +298,9 @@ class ActionRunner:
             return await self._undecisive(action, outcome, exc, since)
         except ApiError as exc:
             if outcome.change_id is not None:
-                await self._journal.finish(outcome.change_id, "failed", reason=f"{type(exc).__name__}: {exc}")
+                # The API's words may quote a secret the body sent (a custom LLM key): masked in the journal.
+                why = scrub(f"{type(exc).__name__}: {exc}", secrets_in(action.body or {}))
+                await self._journal.finish(outcome.change_id, "failed", reason=why)
             raise
         except BaseException:
             # Cancelled mid-request: it may have landed, or may still land. Looked at shielded; undecided stays

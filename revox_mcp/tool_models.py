@@ -939,8 +939,12 @@ class UpdatePhoneNumberArgs(Strict):
     id: str = Field(
         min_length=1, max_length=128, description="The number's id (list_phone_numbers) or the number itself (E.164)."
     )
-    inbound_assistant_id: AssistantId | None = Field(
-        default=None, description="The assistant that answers calls to the number; null: none does. Omit to keep."
+    # Any text: an id that names no assistant is refused with the nearest ones (a pattern here would cost the
+    # compact schema its equality with the detailed one).
+    inbound_assistant_id: str | None = Field(
+        default=None,
+        max_length=128,
+        description='The assistant that answers calls to the number; null or "": none does. Omit to keep.',
     )
     label: str | None = Field(
         default=None, max_length=200, description="The organization's name for the number; null clears. Omit to keep."

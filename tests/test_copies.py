@@ -3,6 +3,7 @@ sandbox over real HTTP, the journal on both backends; their reverts through reve
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from revox_mcp.sandbox.seed import RECEPTIONIST_ID, SALES_QUALIFIER_ID
 from revox_mcp.schemas import body_schema
 from revox_mcp.server import build_server
 from tests.conftest import add_fault, fast_settings, mcp_client, stored, text_of, writes
+from tests.fault_proxy import FaultProxy, Rule
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
 
@@ -75,6 +77,11 @@ async def test_a_number_is_routed_journalled_listed_and_routed_back(
         row = changes["changes"][0]
         assert (row["kind"], row["target_type"], row["target_id"]) == ("update_phone_number", "phone_number", "pn_01")
         assert {p["path"] for p in row["paths"]} == {"inbound_assistant_id", "label"}
+        one = (await ok(client, "list_changes", {"change_id": answer["change_id"]}))["changes"][0]
+        assert {(c["path"], c["before"], c["after"]) for c in one["changes"]} == {
+            ("inbound_assistant_id", None, SALES_QUALIFIER_ID),
+            ("label", "Acme Solar sales line", "Solar inbound"),
+        }
         undone = await ok(client, "revert_change", {"change_id": answer["change_id"]})
         assert undone["kind"] == "update_phone_number" and undone["target_id"] == "pn_01"
     number = numbers(sandbox)["pn_01"]
@@ -90,8 +97,10 @@ async def test_a_number_is_routed_journalled_listed_and_routed_back(
 async def test_a_number_dry_run_writes_nothing(sandbox: SandboxServer, settings: Settings) -> None:
     async with mcp_client(settings) as client:
         answer = await ok(client, "update_phone_number", {"id": "pn_02", "inbound_assistant_id": None, "dry_run": True})
+        empty = await ok(client, "update_phone_number", {"id": "pn_02", "inbound_assistant_id": "", "dry_run": True})
     assert answer["dry_run"] and answer["inbound_assistant_id"] is None and answer["change_id"] is None
-    assert [c["path"] for c in answer["changes"]] == ["inbound_assistant_id"]
+    assert [c["path"] for c in answer["changes"]] == ["inbound_assistant_id"] and empty["changes"] == answer["changes"]
+    assert any("no assistant answers it now" in w for w in answer["warnings"])
     assert numbers(sandbox)["pn_02"]["inbound_assistant"] == RECEPTIONIST_ID and writes(sandbox) == []
 
 
@@ -297,3 +306,76 @@ async def test_read_only_offers_none_of_these_writes(settings: Settings) -> None
         listed = {t.name for t in (await client.list_tools()).tools}
     assert not {"clone_assistant", "create_assistant", "update_phone_number"} & listed
     assert "list_phone_numbers" in listed
+
+
+# --- answers lost on the way: a re-read decides ----------------------------------------------------------------
+
+
+@pytest.fixture
+async def proxy(sandbox: SandboxServer) -> AsyncIterator[FaultProxy]:
+    async with FaultProxy(sandbox.url) as running:
+        yield running
+
+
+async def test_a_clone_whose_answer_is_lost_is_found_by_a_re_read_and_patched(
+    sandbox: SandboxServer, proxy: FaultProxy, journal_on: dict[str, Any]
+) -> None:
+    settings = fast_settings(sandbox, base_url=proxy.url, **journal_on)
+    async with mcp_client(settings) as client:
+        earlier = await ok(client, "clone_assistant", {"id": SALES_QUALIFIER_ID})  # a copy of the same name exists
+        proxy.add(Rule("POST", f"/assistants/{SALES_QUALIFIER_ID}/clone", "forward_then_drop"))
+        answer = await ok(client, "clone_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"first_sentence": "Copy!"}})
+    copy_id = answer["assistant_id"]
+    assert copy_id not in (None, earlier["assistant_id"]) and proxy.landed["POST"] == 2
+    assert stored(sandbox, copy_id)["first_sentence"] == "Copy!"
+    assert any("a re-read shows it landed" in w for w in answer["warnings"]), answer["warnings"]
+    rows = await journal_rows(settings)
+    assert [(r.kind, r.status, r.target_id) for r in rows[:2]] == [
+        ("update", "applied", copy_id),
+        ("clone_assistant", "applied", copy_id),
+    ]
+
+
+async def test_a_create_whose_answer_is_lost_is_applied_and_one_never_delivered_is_failed(
+    sandbox: SandboxServer, proxy: FaultProxy, journal_on: dict[str, Any]
+) -> None:
+    settings = fast_settings(sandbox, base_url=proxy.url, write_grace_s=0.2, **journal_on)
+    config = {"name": "Lost answer", "prompt": "p"}
+    async with mcp_client(settings) as client:
+        proxy.add(Rule("POST", "/assistants", "forward_then_drop"))
+        landed = await ok(client, "create_assistant", {"assistant": config})
+        assert stored(sandbox, landed["assistant_id"])["name"] == "Lost answer"
+        proxy.add(Rule("POST", "/assistants", "reset"))
+        never = await call(client, "create_assistant", {"assistant": {**config, "name": "Never sent"}})
+        assert never.is_error and "safe to call again" in text_of(never), text_of(never)
+    assert "Never sent" not in names(sandbox)
+    rows = await journal_rows(settings)
+    assert [(r.kind, r.status) for r in rows] == [("create_assistant", "failed"), ("create_assistant", "applied")]
+    assert rows[1].target_id == landed["assistant_id"] and rows[1].assistant_id == landed["assistant_id"]
+
+
+async def test_a_created_assistant_deleted_elsewhere_is_not_deleted_again(
+    sandbox: SandboxServer, journalled: Settings
+) -> None:
+    async with mcp_client(journalled) as client:
+        made = await ok(client, "create_assistant", {"assistant": {"name": "Short-lived", "prompt": "p"}})
+        sandbox.store.delete(made["assistant_id"])
+        refused = await call(client, "revert_change", {"change_id": made["change_id"]})
+    assert refused.is_error and "no longer exists" in text_of(refused)
+    assert not any(r.method == "DELETE" for r in writes(sandbox))
+
+
+async def test_a_patched_clone_reports_progress_that_only_grows(sandbox: SandboxServer, settings: Settings) -> None:
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def steps(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total, message))
+
+    async with mcp_client(settings) as client:
+        result = await client.call_tool(
+            "clone_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"first_sentence": "Hi"}}, progress_callback=steps
+        )
+    assert not result.is_error, text_of(result)
+    done = [p for p, _, _ in seen]
+    assert done == sorted(set(done)) and done[-1] == seen[-1][1] == 7, seen
+    assert any("Copied" in (m or "") for _, _, m in seen)

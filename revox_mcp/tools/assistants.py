@@ -536,7 +536,7 @@ async def _one_change(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
             ]
         )
     changes = await anyio.to_thread.run_sync(_entry_changes, entry)
-    secrets = await _stored_secrets(ctx, entry.assistant_id)
+    secrets = await _stored_secrets(ctx, entry.assistant_id or None)  # "": an action concerning no assistant
     shown: list[dict[str, Any]] = []
     used = 0
     for change in changes[args.diff_offset :]:

@@ -27,6 +27,7 @@ from revox_mcp.editing import leaf_paths
 from revox_mcp.errors import ApiError, NotFound, PatchInvalid, Problem, RevertRefused, RevoxMcpError
 from revox_mcp.messages import shorten
 from revox_mcp.policy import Policy
+from revox_mcp.progress import Progress
 from revox_mcp.schemas import JsonSchema, compact
 from revox_mcp.tool_models import CloneAssistantArgs, CopyAnswer, CreateAssistantArgs, UpdateAssistantArgs
 from revox_mcp.tools.base import PublishedTool, ToolAnswer, ToolContext, ToolSpec, published
@@ -164,6 +165,19 @@ CLONE = register(
 )
 
 
+# A clone's progress: the patch checked on the source (the writer's steps), the copy made, the patch written.
+CLONE_STEPS = 2 * WRITE_STEPS + 1
+
+
+def _shifted(progress: Progress, offset: int) -> Progress:
+    """The writer's progress as steps of a whole clone (progress only ever grows, as MCP asks)."""
+
+    async def report(done: float, total: float | None = None, message: str | None = None) -> None:
+        await progress(offset + done, CLONE_STEPS, message)
+
+    return report
+
+
 class CopyPatchFailed(RevoxMcpError):
     """The copy was created, but the patch or edits for it could not be applied."""
 
@@ -204,7 +218,7 @@ async def clone_assistant(ctx: ToolContext, args: CloneAssistantArgs) -> ToolAns
     changes: list[dict[str, Any]] = []
     warnings: list[str] = []
     if patch or args.edits:
-        preview = await ctx.writer.update(update, ctx.progress, ctx.actor)
+        preview = await ctx.writer.update(update, _shifted(ctx.progress, 0), ctx.actor)
         changes, warnings = preview.changes, preview.warnings
     name = patch.get("name", f"{source.get('name')}{COPY_SUFFIX}")
     fields = sorted({str(c["path"]).split(".")[0].split("[")[0] for c in changes})
@@ -227,6 +241,7 @@ async def clone_assistant(ctx: ToolContext, args: CloneAssistantArgs) -> ToolAns
         fields=["id", "name"],
     )
     made = await ctx.writer.actions.perform(action, reason=args.reason, actor=ctx.actor)
+    await ctx.progress(WRITE_STEPS + 1, CLONE_STEPS, f"Copied {args.id}")
     answer.update(assistant_id=made.target_id, change_id=made.change_id, warnings=[*made.warnings])
     if made.target_id is None:
         answer["warnings"].append("The copy's id is not known: list_assistants shows it.")
@@ -239,7 +254,7 @@ async def clone_assistant(ctx: ToolContext, args: CloneAssistantArgs) -> ToolAns
         f"Copied {_label(source)} to '{answer['name']}' ({made.target_id}), change {made.change_id}{patched}. "
         f"revert_change {made.change_id} deletes the copy."
     )
-    await ctx.progress(WRITE_STEPS, WRITE_STEPS, f"Created {made.target_id}")
+    await ctx.progress(CLONE_STEPS, CLONE_STEPS, f"Created {made.target_id}")
     return ToolAnswer(answer, _lines(summary, answer["warnings"]))
 
 
@@ -248,7 +263,7 @@ async def _patch_the_copy(ctx: ToolContext, update: UpdateAssistantArgs, answer:
     copy exists, holds the source's configuration, and what failed."""
     copy_id = str(answer["assistant_id"])
     try:
-        outcome = await ctx.writer.update(update, ctx.progress, ctx.actor)
+        outcome = await ctx.writer.update(update, _shifted(ctx.progress, WRITE_STEPS + 1), ctx.actor)
     except RevoxMcpError as exc:
         raise CopyPatchFailed(
             f"The copy was created: assistant {copy_id} ('{answer['name']}', change {answer['change_id']}). It holds "

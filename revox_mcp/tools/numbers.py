@@ -132,6 +132,8 @@ async def _check_assistant(ctx: ToolContext, assistant_id: str) -> State:
 
 def _asked(args: UpdatePhoneNumberArgs) -> State:
     asked = {f: getattr(args, f) for f in NUMBER_FIELDS if f in args.model_fields_set}
+    if asked.get("inbound_assistant_id") == "":
+        asked["inbound_assistant_id"] = None  # "" says none where null means "leave it" (the strict profile)
     if not asked:
         raise PatchInvalid(
             [
