@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
@@ -11,7 +12,7 @@ import mcp_types as types
 from pydantic import ValidationError
 
 from revox_mcp.answer_bounds import nearest, quoted, shrink, size_of
-from revox_mcp.editing import leaf_paths
+from revox_mcp.editing import VARIANT_KEYS, known_tags, leaf_paths
 from revox_mcp.errors import PatchInvalid, Problem, RevoxMcpError
 from revox_mcp.journal import JournalEntry
 from revox_mcp.messages import shorten
@@ -31,7 +32,7 @@ from revox_mcp.tool_models import (
     UpdateAssistantArgs,
 )
 from revox_mcp.tools.base import READ_ONLY, PublishedTool, ToolAnswer, ToolContext, ToolSpec, published
-from revox_mcp.validation import ArgumentValidator, pydantic_problems
+from revox_mcp.validation import UNKNOWN_FIELD, ArgumentValidator, pydantic_problems
 from revox_mcp.views import (
     ALWAYS,
     PageAsk,
@@ -61,12 +62,8 @@ def _with_partial_patch(schema: JsonSchema) -> JsonSchema:
     return schema
 
 
-def _without_returned_keys(patch: dict[str, Any]) -> dict[str, Any]:
-    items = patch.get("faq_items")
-    if not isinstance(items, list):
-        return patch
-    kept = [{k: v for k, v in i.items() if k not in RETURNED_FAQ_KEYS} if isinstance(i, dict) else i for i in items]
-    return {**patch, "faq_items": kept}
+# The value of a problem about get_assistant's cut mark: never a stored value, refused before the read.
+CUT_TEXT = "text shortened by get_assistant"
 
 
 def _patch_field_checks(arguments: dict[str, Any], offered: int = len(AssistantUpdate.model_fields)) -> list[Problem]:
@@ -81,7 +78,7 @@ def _patch_field_checks(arguments: dict[str, Any], offered: int = len(AssistantU
     marked = [
         Problem(
             path=f"patch.{name}{where}",
-            value="text shortened by get_assistant",
+            value=CUT_TEXT,
             allowed="the field's real value",
             hint=f'get_assistant showed it cut; read it in pages with fields=["{name}"], or use an edit '
             "(replace_text).",
@@ -91,11 +88,48 @@ def _patch_field_checks(arguments: dict[str, Any], offered: int = len(AssistantU
     ] + _marked_edits(arguments.get("edits"))
     if marked:
         return marked
+    # A list's items are judged after the read, the rule over a whole list (unique tool names) too.
+    lists_aside = {k: [] if isinstance(v, list) else v for k, v in patch.items()}
     try:
-        AssistantUpdate.model_validate(_without_returned_keys(patch))
+        AssistantUpdate.model_validate(lists_aside)
     except ValidationError as exc:
         return pydantic_problems(exc, ["patch"], skip=frozenset({"missing", "union_tag_not_found"}))
     return []
+
+
+def judged_after_read(arguments: dict[str, Any]) -> Callable[[Problem], bool]:
+    """Whether a problem the arguments check found is about what may be a stored value, and so is left to the
+    check after the read, against what is stored (writer.py): one in an upsert's item (an object with its key)
+    or in a patch list's items; one in an llm_model whose type the patch leaves out or this release does not
+    know; in a voice, a key this release does not know (of a newer provider?), or all of one whose provider
+    is newer. A value sent back as stored is not the change's to judge; a shortened text never is a value."""
+    whole: list[str] = []
+    edits = arguments.get("edits")
+    for index, edit in enumerate(edits if isinstance(edits, list) else []):
+        if not (isinstance(edit, dict) and edit.get("op") == "upsert" and edit.get("list") in LIST_KEYS):
+            continue
+        key, item = LIST_KEYS[edit["list"]], edit.get("item")
+        if isinstance(item, dict) and (key is None or isinstance(item.get(key), str)):
+            whole.append(f"edits[{index}].item")
+    patch = arguments.get("patch")
+    patch = patch if isinstance(patch, dict) else {}
+    for name, tag in VARIANT_KEYS.items():
+        value = patch.get(name)
+        if isinstance(value, dict) and (tag in value or name == "llm_model") and value.get(tag) not in known_tags(name):
+            whole.append(f"patch.{name}")
+    unknown_keys = "patch.voice." if isinstance(patch.get("voice"), dict) else None
+
+    def later(problem: Problem) -> bool:
+        path = problem.path
+        if problem.value == CUT_TEXT:
+            return False
+        if path.startswith("patch.") and "[" in path:
+            return True
+        if unknown_keys and path.startswith(unknown_keys) and problem.hint.startswith(UNKNOWN_FIELD):
+            return True
+        return any(path == w or path.startswith((f"{w}.", f"{w}[")) for w in whole)
+
+    return later
 
 
 def _marked_edits(edits: Any) -> list[Problem]:
@@ -103,7 +137,7 @@ def _marked_edits(edits: Any) -> list[Problem]:
     return [
         Problem(
             path=f"edits[{index}].{key}{where}",
-            value="text shortened by get_assistant",
+            value=CUT_TEXT,
             allowed="the real value",
             hint="get_assistant cut it to fit its answer; write the whole value (read texts in pages with offset).",
         )
@@ -204,7 +238,9 @@ class UpdateAssistantSpec(ToolSpec):
 
     @cached_property
     def validator(self) -> ArgumentValidator:
-        return ArgumentValidator(self.detailed_schema, self.args_model, extra_checks=_patch_field_checks)
+        return ArgumentValidator(
+            self.detailed_schema, self.args_model, extra_checks=_patch_field_checks, after_read=judged_after_read
+        )
 
     def shaped(self, policy: Policy) -> JsonSchema:
         """The input schema a server with `policy` publishes, before its profile's dialect."""
@@ -229,7 +265,7 @@ class UpdateAssistantSpec(ToolSpec):
         # not as unknown; the policy check above says why. The operator's extra fields are known to it.
         full = copy.deepcopy(self.detailed_schema)
         full["properties"]["patch"] = policy.with_extra_fields(full["properties"]["patch"])
-        validator = ArgumentValidator(full, self.args_model, extra_checks=checks)
+        validator = ArgumentValidator(full, self.args_model, extra_checks=checks, after_read=judged_after_read)
         return published(self, schema, validator, profile, full)
 
 
