@@ -378,11 +378,17 @@ def set_here(value: Any, schema: JsonSchema, olds: list[Any]) -> Any:
 
 
 def aligned(value: Any, old: Any, key: str | None) -> Any:
-    """`old`'s items in the places of `value`'s, matched by `key` (a FAQ item by its question): each item of
-    `value` faces the stored item of its key, or None for a new one, however edits moved them. Without a key
-    (calling windows), or unless both are lists, `old` as it is."""
-    if key is None or not (isinstance(value, list) and isinstance(old, list)):
+    """`old`'s items in the places of `value`'s: each item of `value` faces the stored item of its `key` (a FAQ
+    item its question's), or None for a new one, however edits moved them; without a key (calling windows, by
+    position), an equal stored item first (one a removal shifted), else the one at its position. Unless both
+    are lists, `old` as it is."""
+    if not (isinstance(value, list) and isinstance(old, list)):
         return old
+    if key is None:
+        return [
+            item if (i < len(old) and old[i] == item) or item in old else (old[i] if i < len(old) else None)
+            for i, item in enumerate(value)
+        ]
     unused: dict[Any, list[Any]] = {}
     for item in old:
         if isinstance(item, dict) and isinstance(item.get(key), str):
@@ -392,6 +398,19 @@ def aligned(value: Any, old: Any, key: str | None) -> Any:
         same = unused.get(item.get(key)) if isinstance(item, dict) and isinstance(item.get(key), str) else None
         faced.append(same.pop(0) if same else None)
     return faced
+
+
+def faced(field: str, value: Any, old: Any) -> Any:
+    """A field's stored value `old` with its list items in the places of `value`'s (`aligned`): a keyed list's,
+    and the calling windows inside call_retry_config."""
+    if isinstance(value, dict) and isinstance(old, dict):
+        nested = {
+            name.partition(".")[2]
+            for name in LIST_KEYS
+            if name.startswith(f"{field}.") and isinstance(old.get(name.partition(".")[2]), list)
+        }
+        return {**old, **{n: aligned(value.get(n), old[n], LIST_KEYS[f"{field}.{n}"]) for n in nested}}
+    return aligned(value, old, LIST_KEYS.get(field)) if field in LIST_KEYS else old
 
 
 def new_items(items: list[Any], old: list[Any], few: int = 32) -> list[int]:

@@ -35,10 +35,10 @@ from revox_mcp.destinations import DESTINATION_FIELDS, moved_secrets
 from revox_mcp.editing import (
     VARIANT_KEYS,
     accepts_null,
-    aligned,
     apply_edits,
     diff,
     edit_origins,
+    faced,
     is_unchanged,
     known_only,
     known_tags,
@@ -673,8 +673,7 @@ def _as_stored(path: str, args: UpdateAssistantArgs, current: State) -> bool:
         sent = args.patch.get(name)
         if _judged_merged(name, sent, current.get(name)):
             return True
-        faced = aligned(sent, current.get(name), LIST_KEYS.get(name))
-        return is_unchanged(rest, {name: sent}, {name: faced}, _ALIGNED)
+        return is_unchanged(rest, {name: sent}, {name: faced(name, sent, current.get(name))}, _ALIGNED)
     match = re.fullmatch(r"edits\[(\d+)\]\.item(.*)", path, flags=re.DOTALL)
     if match is None or int(match[1]) >= len(args.edits):
         return False
@@ -758,7 +757,7 @@ _ALIGNED = frozenset(LIST_KEYS)
 
 def _faced(candidate: State, state: State) -> State:
     """`state`'s values of the candidate's fields, each keyed list's items in the places of the candidate's."""
-    return {f: aligned(v, state.get(f), LIST_KEYS.get(f)) for f, v in candidate.items()}
+    return {f: faced(f, v, state.get(f)) for f, v in candidate.items()}
 
 
 def _pick(value: Any, kept: list[int] | None) -> Any:

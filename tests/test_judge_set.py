@@ -279,3 +279,30 @@ async def test_an_upserted_faq_item_keeps_its_stored_newer_key(sandbox: SandboxS
     result = await update(settings, {"edits": [upsert("faq_items", {**item, "answer": "Changed."})]})
     assert not result.is_error, text_of(result)
     assert stored(sandbox, S)["faq_items"][0]["category"] == "general"
+
+
+async def test_removing_a_calling_window_does_not_judge_the_windows_it_shifts(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    config = dict(stored(sandbox, S)["call_retry_config"])
+    windows = [dict(w) for w in config["calling_windows"]]
+    windows[1]["calling_window_start_time"] = "14:00:00"  # a format the API once took
+    sandbox.store.update(S, {"call_retry_config": {**config, "calling_windows": windows}})
+    remove = {"op": "remove", "list": "call_retry_config.calling_windows", "key": 0}
+    result = await update(settings, {"edits": [remove], "dry_run": True})
+    assert not result.is_error, text_of(result)
+    sent_back = {"call_retry_config": {"calling_windows": [windows[1]]}}
+    patched = await update(settings, {"patch": sent_back, "dry_run": True})
+    assert not patched.is_error, text_of(patched)
+
+
+async def test_a_stored_value_an_edit_moves_is_not_warned_about(sandbox: SandboxServer, settings: Settings) -> None:
+    items = [*outputs(sandbox), {"name": "kind", "required": False, "type": "enum", "description": "Kind"}]
+    sandbox.store.update(S, {"structured_output_config": items})
+    edits = [
+        {"op": "remove", "list": "structured_output_config", "key": "is_homeowner"},
+        upsert("structured_output_config", {**items[-1], "description": "What kind"}),
+    ]
+    result = await update(settings, {"edits": edits, "dry_run": True})
+    assert not result.is_error, text_of(result)
+    assert result.structured_content["warnings"] == [], "the stored item lacked enum_options before the edit too"
