@@ -31,6 +31,8 @@ from revox_mcp.tool_models import EDIT_TAGS
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _UNION_TAGS = frozenset(LLM_MODEL_TYPES) | frozenset(EDIT_TAGS)
+# Said of a problem about what may be a stored value, when other problems refuse the call before the read.
+MAYBE_STORED = "(Sent back unchanged, a value stored now is kept: only what the change sets is judged.)"
 # The hint of every problem about a key the schema does not know.
 UNKNOWN_FIELD = "Unknown field."
 _REPLACED_WHOLE_HINT = (
@@ -88,7 +90,9 @@ class ArgumentValidator:
             parsed = None
         hand_on = getattr(parsed, "leave_for_after_read", None)
         if problems or (deferred and hand_on is None):
-            raise PatchInvalid([_masked(p, document) for p in _dedupe(problems or deferred)])
+            # Told at once all the same, each saying that a value sent back as stored is kept.
+            told = problems + [dataclasses.replace(p, hint=f"{p.hint} {MAYBE_STORED}".strip()) for p in deferred]
+            raise PatchInvalid([_masked(p, document) for p in _dedupe(told)])
         if deferred and hand_on is not None:
             hand_on([_masked(p, document) for p in _dedupe(deferred)])
         return parsed

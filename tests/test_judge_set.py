@@ -306,3 +306,45 @@ async def test_a_stored_value_an_edit_moves_is_not_warned_about(sandbox: Sandbox
     result = await update(settings, {"edits": edits, "dry_run": True})
     assert not result.is_error, text_of(result)
     assert result.structured_content["warnings"] == [], "the stored item lacked enum_options before the edit too"
+
+
+async def test_an_upserted_tool_keeps_the_drifted_values_nested_in_it(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    newer(sandbox, "custom_tools[].input_schema[].type=geo", "custom_tools[].headers[].sensitive")
+    nested = tool(
+        "lookup",
+        headers=[{"key": "X-Team", "value": "sales", "sensitive": False}],
+        input_schema=[{"name": "where", "required": True, "type": "geo"}],
+    )
+    sandbox.store.update(S, {"custom_tools": [tool("first"), nested]})
+    edits = [
+        {"op": "remove", "list": "custom_tools", "key": "first"},
+        upsert("custom_tools", {**nested, "description": "Look the caller up"}),
+    ]
+    result = await update(settings, {"edits": edits})
+    assert not result.is_error, text_of(result)
+    assert stored(sandbox, S)["custom_tools"] == [{**nested, "description": "Look the caller up"}]
+    typo = {**nested, "headers": [{"key": "X-Team", "value": "sales", "sensitiv": True}]}
+    refused = await update(settings, {"edits": [upsert("custom_tools", typo)], "dry_run": True})
+    assert refused.is_error and "edits[0].item.headers[0].sensitiv" in text_of(refused), text_of(refused)
+
+
+async def test_an_object_sent_back_whole_is_judged_only_where_it_changed(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    """As the advice for a replaced object says: read it, change what you need, send it whole. Its stored
+    values (a speed the API took, a host's timezone alias) come back too, and are not the change's."""
+    voice = {"provider": "elevenlabs", "id": "21m00Tcm4TlvDq8ikWAM", "speed": 1.35}
+    config = {**stored(sandbox, S)["call_retry_config"], "timezone": "localtime"}
+    sandbox.store.update(S, {"voice": voice, "call_retry_config": config})
+    patch = {"voice": {**voice, "id": "EXAVITQu4vr4xnSDxMaL"}, "call_retry_config": {**config, "max_retry_attempts": 5}}
+    result = await update(settings, {"patch": patch, "dry_run": True})
+    assert not result.is_error, text_of(result)
+    assert {c["path"] for c in result.structured_content["changes"]} == {
+        "voice.id",
+        "call_retry_config.max_retry_attempts",
+    }
+    changed = {"voice": {**voice, "speed": 1.3}}
+    refused = await update(settings, {"patch": changed, "dry_run": True})
+    assert refused.is_error and "patch.voice.speed" in text_of(refused) and "0.7-1.2" in text_of(refused)

@@ -13,9 +13,15 @@ from tests.test_models import custom_tool
 
 
 def problems_for(patch: dict[str, Any], assistant_id: str = "asst_1") -> list[Problem]:
-    with pytest.raises(PatchInvalid) as caught:
-        UPDATE_ASSISTANT.validator.validate({"id": assistant_id, "patch": patch})
-    return caught.value.problems
+    """Every problem the arguments check finds: those it refuses the call for (with, then, those about values
+    that may be stored ones), or, when there are only those, the ones it leaves to the check after the read."""
+    try:
+        args = UPDATE_ASSISTANT.validator.validate({"id": assistant_id, "patch": patch})
+    except PatchInvalid as caught:
+        return caught.problems
+    later = list(args.problems_after_read())
+    assert later, "no problem found"
+    return later
 
 
 def left_for_the_read(patch: dict[str, Any], edits: list[Any] | None = None) -> list[Problem]:
@@ -44,39 +50,40 @@ def test_all_problems_are_reported_together_with_paths() -> None:
         "call_retry_config": {**retry, "calling_windows": [bad_window]},
     }
     problems = by_path(problems_for(patch))
-    # List items may be stored ones sent back: judged after the read (below), not with these.
     assert set(problems) == {
         "patch.frist_sentence",
         "patch.stt_model",
         "patch.thinking_sound_volume",
         "patch.from_phone_number",
+        "patch.call_retry_config.allowed_days[0]",
         "patch.call_retry_config.timezone",
+        "patch.call_retry_config.calling_windows[0].calling_window_start_time",
     }
     assert "first_sentence" in problems["patch.frist_sentence"].hint
     assert '"stt-rt-v4", "stt-rt-v5"' in problems["patch.stt_model"].allowed
     assert "<= 1" in problems["patch.thinking_sound_volume"].allowed
     assert "E.164" in problems["patch.from_phone_number"].allowed
     assert "IANA" in problems["patch.call_retry_config.timezone"].allowed
-    later = left_for_the_read({"call_retry_config": {"allowed_days": ["mon"], "calling_windows": [bad_window]}})
-    assert {p.path for p in later} == {
-        "patch.call_retry_config.allowed_days[0]",
-        "patch.call_retry_config.calling_windows[0].calling_window_start_time",
-    }
+    # Inside an object or a list, a value may be the stored one sent back: told with the others, saying so.
+    assert "value stored now is kept" in problems["patch.call_retry_config.timezone"].hint
+    assert "value stored now is kept" not in problems["patch.stt_model"].hint
 
 
-def test_a_partial_nested_object_is_accepted_but_list_items_must_be_complete() -> None:
-    UPDATE_ASSISTANT.validator.validate({"id": "a", "patch": {"voice": {"speed": 1.1}, "llm_model": {"api_key": "k"}}})
-    later = by_path(left_for_the_read({"faq_items": [{"question": "Q?"}]}))
-    assert set(later) == {"patch.faq_items[0].answer"}
-
-
-def test_an_edits_item_is_judged_after_the_read_but_its_key_before() -> None:
+def test_what_may_be_a_stored_value_is_left_to_the_check_after_the_read() -> None:
+    later = {p.path for p in left_for_the_read({"voice": {"speed": 1.9}, "faq_items": [{"question": "Q?"}]})}
+    assert later == {"patch.voice.speed", "patch.faq_items[0].answer"}
     edits = [{"op": "upsert", "list": "structured_output_config", "item": {"name": "x", "type": "geo"}}]
     assert {p.path for p in left_for_the_read({}, edits)} == {"edits[0].item.type", "edits[0].item.required"}
     keyless = [{"op": "upsert", "list": "faq_items", "item": {"answer": "A."}}]
     with pytest.raises(PatchInvalid) as caught:
         UPDATE_ASSISTANT.validator.validate({"id": "a", "edits": keyless})
     assert "edits[0].item.question" in {p.path for p in caught.value.problems}
+
+
+def test_a_partial_nested_object_is_accepted_but_list_items_must_be_complete() -> None:
+    UPDATE_ASSISTANT.validator.validate({"id": "a", "patch": {"voice": {"speed": 1.1}, "llm_model": {"api_key": "k"}}})
+    problems = by_path(problems_for({"faq_items": [{"question": "Q?"}]}))
+    assert set(problems) == {"patch.faq_items[0].answer"}
 
 
 def test_schema_rules_still_apply_inside_a_partial_object() -> None:
@@ -89,8 +96,7 @@ def test_llm_model_errors_come_from_the_variant_the_type_names() -> None:
     problems = by_path(problems_for({"llm_model": {"type": "custom", "api_url": 5, "modelname": "m"}}))
     assert set(problems) == {"patch.llm_model.api_url", "patch.llm_model.modelname"}
     assert "model_name" in problems["patch.llm_model.modelname"].hint
-    # A type this release does not know may be the stored one: judged after the read.
-    unknown = by_path(left_for_the_read({"llm_model": {"type": "gpt"}}))
+    unknown = by_path(problems_for({"llm_model": {"type": "gpt"}}))
     assert "'dedicated-instance'" in unknown["patch.llm_model.type"].allowed
 
 

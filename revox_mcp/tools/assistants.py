@@ -12,7 +12,7 @@ import mcp_types as types
 from pydantic import ValidationError
 
 from revox_mcp.answer_bounds import nearest, quoted, shrink, size_of
-from revox_mcp.editing import VARIANT_KEYS, known_tags, leaf_paths
+from revox_mcp.editing import known_tags, leaf_paths
 from revox_mcp.errors import PatchInvalid, Problem, RevoxMcpError
 from revox_mcp.journal import JournalEntry
 from revox_mcp.messages import shorten
@@ -32,7 +32,7 @@ from revox_mcp.tool_models import (
     UpdateAssistantArgs,
 )
 from revox_mcp.tools.base import READ_ONLY, PublishedTool, ToolAnswer, ToolContext, ToolSpec, published
-from revox_mcp.validation import UNKNOWN_FIELD, ArgumentValidator, pydantic_problems
+from revox_mcp.validation import ArgumentValidator, pydantic_problems
 from revox_mcp.views import (
     ALWAYS,
     PageAsk,
@@ -99,10 +99,10 @@ def _patch_field_checks(arguments: dict[str, Any], offered: int = len(AssistantU
 
 def judged_after_read(arguments: dict[str, Any]) -> Callable[[Problem], bool]:
     """Whether a problem the arguments check found is about what may be a stored value, and so is left to the
-    check after the read, against what is stored (writer.py): one in an upsert's item (an object with its key)
-    or in a patch list's items; one in an llm_model whose type the patch leaves out or this release does not
-    know; in a voice, a key this release does not know (of a newer provider?), or all of one whose provider
-    is newer. A value sent back as stored is not the change's to judge; a shortened text never is a value."""
+    check after the read, against what is stored (writer.py): one inside a patch's object or list (an agent
+    sends back the object it read, stored values included, as the advice says), in an llm_model whose type
+    the patch leaves out or this release does not know, or in an upsert's item (an object with its key). A
+    top-level value is the change's own, and a shortened text never is a value: both judged now."""
     whole: list[str] = []
     edits = arguments.get("edits")
     for index, edit in enumerate(edits if isinstance(edits, list) else []):
@@ -112,20 +112,15 @@ def judged_after_read(arguments: dict[str, Any]) -> Callable[[Problem], bool]:
         if isinstance(item, dict) and (key is None or isinstance(item.get(key), str)):
             whole.append(f"edits[{index}].item")
     patch = arguments.get("patch")
-    patch = patch if isinstance(patch, dict) else {}
-    for name, tag in VARIANT_KEYS.items():
-        value = patch.get(name)
-        if isinstance(value, dict) and (tag in value or name == "llm_model") and value.get(tag) not in known_tags(name):
-            whole.append(f"patch.{name}")
-    unknown_keys = "patch.voice." if isinstance(patch.get("voice"), dict) else None
+    model = patch.get("llm_model") if isinstance(patch, dict) else None
+    if isinstance(model, dict) and model.get("type") not in known_tags("llm_model"):
+        whole.append("patch.llm_model")
 
     def later(problem: Problem) -> bool:
         path = problem.path
         if problem.value == CUT_TEXT:
             return False
-        if path.startswith("patch.") and "[" in path:
-            return True
-        if unknown_keys and path.startswith(unknown_keys) and problem.hint.startswith(UNKNOWN_FIELD):
+        if path.startswith("patch.") and any(mark in path.removeprefix("patch.") for mark in ".["):
             return True
         return any(path == w or path.startswith((f"{w}.", f"{w}[")) for w in whole)
 
