@@ -673,7 +673,7 @@ def _as_stored(path: str, args: UpdateAssistantArgs, current: State) -> bool:
         sent = args.patch.get(name)
         if _judged_merged(name, sent, current.get(name)):
             return True
-        return is_unchanged(rest, {name: sent}, {name: faced(name, sent, current.get(name))}, _ALIGNED)
+        return is_unchanged(rest, {name: sent}, {name: _facing(name, sent, current.get(name))}, _ALIGNED)
     match = re.fullmatch(r"edits\[(\d+)\]\.item(.*)", path, flags=re.DOTALL)
     if match is None or int(match[1]) >= len(args.edits):
         return False
@@ -757,7 +757,16 @@ _ALIGNED = frozenset(LIST_KEYS)
 
 def _faced(candidate: State, state: State) -> State:
     """`state`'s values of the candidate's fields, each keyed list's items in the places of the candidate's."""
-    return {f: faced(f, v, state.get(f)) for f, v in candidate.items()}
+    return {f: _facing(f, v, state.get(f)) for f, v in candidate.items()}
+
+
+def _facing(name: str, value: Any, old: Any) -> Any:
+    """What a field's new value faces in `old` (`editing.faced`); nothing, for an object of another variant
+    (voice.provider, llm_model.type): what it keeps from the old one is judged for the new variant."""
+    tag = VARIANT_KEYS.get(name)
+    if tag and isinstance(value, dict) and isinstance(old, dict) and tag in value and value[tag] != old.get(tag):
+        return None
+    return faced(name, value, old)
 
 
 def _pick(value: Any, kept: list[int] | None) -> Any:

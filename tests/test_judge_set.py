@@ -348,3 +348,14 @@ async def test_an_object_sent_back_whole_is_judged_only_where_it_changed(
     changed = {"voice": {**voice, "speed": 1.3}}
     refused = await update(settings, {"patch": changed, "dry_run": True})
     assert refused.is_error and "patch.voice.speed" in text_of(refused) and "0.7-1.2" in text_of(refused)
+
+
+async def test_a_value_kept_across_a_variant_switch_is_judged_for_the_new_variant(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    sandbox.store.update(
+        S, {"voice": {"provider": "cartesia", "id": "f786b574-daa5-4673-aa0c-cbe3e8534c02", "speed": 1.4}}
+    )
+    patch = {"voice": {"provider": "elevenlabs", "id": "21m00Tcm4TlvDq8ikWAM", "speed": 1.4}}
+    result = await update(settings, {"patch": patch, "dry_run": True})
+    assert result.is_error and "patch.voice.speed" in text_of(result) and "0.7-1.2" in text_of(result), text_of(result)
