@@ -143,7 +143,8 @@ def _upsert(state: State, edit: Any, item: dict[str, Any], where: list[str | int
         if edit.index is None or edit.index == len(items):
             items.append(item)
         elif edit.index < len(items):
-            items[edit.index] = item
+            existing = items[edit.index]
+            items[edit.index] = _with_newer_keys(item, existing, edit.list) if isinstance(existing, dict) else item
         else:
             return Problem(
                 path=render_path([*where, "index"]),
@@ -154,10 +155,23 @@ def _upsert(state: State, edit: Any, item: dict[str, Any], where: list[str | int
     key = str(LIST_KEYS[edit.list])  # every list but the calling windows has a key
     for position, existing in enumerate(items):
         if isinstance(existing, dict) and existing.get(key) == item[key]:
-            items[position] = item
+            items[position] = _with_newer_keys(item, existing, edit.list)
             return None
     items.append(item)
     return None
+
+
+def _with_newer_keys(item: dict[str, Any], existing: dict[str, Any], list_name: str) -> dict[str, Any]:
+    """The item an upsert puts in place of `existing`, with the keys of `existing` that this release does not
+    know (and so an agent cannot be expected to send) kept as stored: the API replaces the item whole. In
+    place, so that the item is still the one the edit put (`edit_origins`)."""
+    top, _, nested = list_name.partition(".")
+    schema = body_schema()["properties"].get(top, {})
+    schema = schema.get("properties", {}).get(nested, {}) if nested else schema
+    known = schema.get("items", {}).get("properties")
+    if known is not None:
+        item.update({k: v for k, v in existing.items() if k not in known and k not in item})
+    return item
 
 
 def _remove(state: State, edit: RemoveItem, where: list[str | int]) -> Problem | None:

@@ -359,3 +359,18 @@ async def test_a_value_kept_across_a_variant_switch_is_judged_for_the_new_varian
     patch = {"voice": {"provider": "elevenlabs", "id": "21m00Tcm4TlvDq8ikWAM", "speed": 1.4}}
     result = await update(settings, {"patch": patch, "dry_run": True})
     assert result.is_error and "patch.voice.speed" in text_of(result) and "0.7-1.2" in text_of(result), text_of(result)
+
+
+async def test_an_upsert_keeps_the_stored_items_keys_this_release_does_not_know(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    """The API replaces an item whole: a key of the stored item that this release does not know (and so an agent
+    cannot be expected to send) is sent back as stored, as inside any object an edit touches."""
+    newer(sandbox, "structured_output_config[].source_field")
+    items = outputs(sandbox)
+    items[1] = {**items[1], "source_field": "crm.bill"}
+    sandbox.store.update(S, {"structured_output_config": items})
+    item = {k: v for k, v in items[1].items() if k != "source_field"}
+    result = await update(settings, {"edits": [upsert("structured_output_config", {**item, "description": "Bill"})]})
+    assert not result.is_error, text_of(result)
+    assert stored(sandbox, S)["structured_output_config"][1] == {**items[1], "description": "Bill"}
