@@ -399,10 +399,7 @@ def aligned(value: Any, old: Any, key: str | None) -> Any:
     if not (isinstance(value, list) and isinstance(old, list)):
         return old
     if key is None:
-        return [
-            item if (i < len(old) and old[i] == item) or item in old else (old[i] if i < len(old) else None)
-            for i, item in enumerate(value)
-        ]
+        return _by_likeness(value, old)
     unused: dict[Any, list[Any]] = {}
     for item in old:
         if isinstance(item, dict) and isinstance(item.get(key), str):
@@ -412,6 +409,32 @@ def aligned(value: Any, old: Any, key: str | None) -> Any:
         same = unused.get(item.get(key)) if isinstance(item, dict) and isinstance(item.get(key), str) else None
         faced.append(same.pop(0) if same else None)
     return faced
+
+
+def _by_likeness(value: list[Any], old: list[Any]) -> list[Any]:
+    """For items without a key (calling windows, a few): an equal stored item, else the stored item sharing the
+    most key-value pairs with it (a removal before an edit moved it), else the one at its position."""
+    unused = list(range(len(old)))
+    faced: list[Any] = []
+    for position, item in enumerate(value):
+        index = next((i for i in unused if old[i] == item), None)
+        if index is None:
+            pick = most_alike(item, [old[i] for i in unused])
+            index = unused[pick] if pick is not None else (position if position in unused else None)
+        if index is not None:
+            unused.remove(index)
+        faced.append(old[index] if index is not None else None)
+    return faced
+
+
+def most_alike(item: Any, olds: list[Any]) -> int | None:
+    """The position in `olds` of the object sharing the most key-value pairs with `item` (the first of those
+    alike), or None when none shares any."""
+    if not isinstance(item, dict):
+        return None
+    shared = [sum(1 for k, v in o.items() if k in item and item[k] == v) if isinstance(o, dict) else 0 for o in olds]
+    best = max(shared, default=0)
+    return shared.index(best) if best else None
 
 
 def faced(field: str, value: Any, old: Any) -> Any:

@@ -43,6 +43,7 @@ from revox_mcp.editing import (
     known_only,
     known_tags,
     merge_patch,
+    most_alike,
     new_items,
     set_here,
 )
@@ -702,9 +703,9 @@ def _stored_item(edit: Any, current: State) -> Any:
     if not isinstance(items, list):
         return None
     key = LIST_KEYS.get(edit.list)
-    if key is None:
-        index = getattr(edit, "index", None)
-        return items[index] if index is not None and index < len(items) else None
+    if key is None:  # by position, after the edits before it: the stored window most like it
+        alike = most_alike(edit.item, items)
+        return items[alike] if alike is not None else None
     return next((i for i in items if isinstance(i, dict) and i.get(key) == edit.item.get(key)), None)
 
 

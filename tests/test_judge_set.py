@@ -374,3 +374,65 @@ async def test_an_upsert_keeps_the_stored_items_keys_this_release_does_not_know(
     result = await update(settings, {"edits": [upsert("structured_output_config", {**item, "description": "Bill"})]})
     assert not result.is_error, text_of(result)
     assert stored(sandbox, S)["structured_output_config"][1] == {**items[1], "description": "Bill"}
+
+
+# Per list: an item as the API may have stored it (a value this release refuses), a plain item, and the key
+# that edits an item there (None: by position), and how to change the drifted item in another key.
+DRIFTED: dict[str, tuple[dict[str, Any], dict[str, Any], str | None, dict[str, Any]]] = {
+    "faq_items": ({"question": "Parking?"}, {"question": "Open?", "answer": "Yes."}, "question", {"answer": "No."}),
+    "structured_output_config": (
+        {"name": "where", "type": "geo", "required": False},
+        {"name": "plain", "type": "string", "required": False},
+        "name",
+        {"description": "City"},
+    ),
+    "custom_tools": (tool("odd", method="OPTIONS"), tool("plain"), "name", {"description": "Changed"}),
+    "transfer_destinations": (
+        {"label": "Old desk", "phone_number": "0478000001"},
+        {"label": "Desk", "phone_number": "+33478000003"},
+        "label",
+        {"label": "Old desk"},
+    ),
+    "call_retry_config.calling_windows": (
+        {"calling_window_start_time": "09:00:00", "calling_window_end_time": "12:00", "retry_delay_seconds": 60},
+        {"calling_window_start_time": "13:00", "calling_window_end_time": "17:00", "retry_delay_seconds": 60},
+        None,
+        {"retry_delay_seconds": 120},
+    ),
+}
+
+
+def store_list(sandbox: SandboxServer, name: str, items: list[dict[str, Any]]) -> None:
+    if name == "call_retry_config.calling_windows":
+        config = dict(stored(sandbox, S)["call_retry_config"])
+        sandbox.store.update(S, {"call_retry_config": {**config, "calling_windows": items}})
+    else:
+        sandbox.store.update(S, {name: items})
+
+
+def as_patch(name: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    top, _, nested = name.partition(".")
+    return {top: {nested: items}} if nested else {top: items}
+
+
+@pytest.mark.parametrize("name", list(DRIFTED))
+async def test_every_edit_of_every_list_leaves_a_stored_item_unjudged(
+    sandbox: SandboxServer, settings: Settings, name: str
+) -> None:
+    drifted, plain, key, change = DRIFTED[name]
+    store_list(sandbox, name, [plain, drifted])
+    remove = {"op": "remove", "list": name, "key": plain[key] if key else 0}
+    edited = upsert(name, {**drifted, **change}, **({} if key else {"index": 1}))
+    added = {**plain, **({key: f"{plain[key]}_2"} if key else {"retry_delay_seconds": 30})}
+    cases = {
+        "remove": {"edits": [remove]},
+        "upsert": {"edits": [edited]},
+        "remove, then upsert": {"edits": [remove, {**edited, **({} if key else {"index": 0})}]},
+        "whole list": {"patch": as_patch(name, [plain, drifted, added])},
+        "replace_text beside": {
+            "edits": [{"op": "replace_text", "field": "prompt", "find": "solar", "replace": "Solar"}]
+        },
+    }
+    for case, args in cases.items():
+        result = await update(settings, {**args, "dry_run": True})
+        assert not result.is_error, f"{case}: {text_of(result)}"
