@@ -82,14 +82,17 @@ def size_of(value: Any) -> int:
 
 async def within_ceiling(result: types.CallToolResult, ceiling: int, read_on: str) -> types.CallToolResult:
     """`result` with its text and its structured content each at most `ceiling` bytes; over it, a smaller
-    valid answer that says what was left out and `read_on` (how to ask for the rest)."""
+    valid answer that says what was left out and `read_on` (how to ask for the rest). Other blocks (a voice
+    preview's audio, bounded by its own cap) are neither counted nor cut: they follow the text as they came."""
     text = "".join(block.text for block in result.content if isinstance(block, types.TextContent))
+    media = [block for block in result.content if not isinstance(block, types.TextContent)]
     structured = result.structured_content
     if len(text.encode()) <= ceiling and (structured is None or size_of(structured) <= ceiling):
         return result
     if structured is None:
         return types.CallToolResult(
-            content=[types.TextContent(type="text", text=_cut_text(text, ceiling, read_on))], is_error=result.is_error
+            content=[types.TextContent(type="text", text=_cut_text(text, ceiling, read_on)), *media],
+            is_error=result.is_error,
         )
     summary = text.split("\n{", 1)[0] if "\n{" in text else text.splitlines()[0]
     if len(text.encode()) > _OFF_LOOP_BYTES:
@@ -97,7 +100,7 @@ async def within_ceiling(result: types.CallToolResult, ceiling: int, read_on: st
     else:
         bounded, text = _bounded_answer(structured, summary, ceiling, read_on)
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text=text)],
+        content=[types.TextContent(type="text", text=text), *media],
         structured_content=bounded,
         is_error=result.is_error,
     )

@@ -53,8 +53,9 @@ class Catalog:
     async def voices(self) -> list[Row]:
         return (await self._voices.get())[0]
 
-    async def phone_numbers(self) -> list[Row]:
-        return (await self._numbers.get())[0]
+    async def phone_numbers(self, *, refresh: bool = False) -> list[Row]:
+        """The organization's numbers; `refresh`: read again now (after a write changed one)."""
+        return (await self._numbers.get(refresh=refresh))[0]
 
     async def describe_voice(self, voice: Any) -> Row | None:
         """The catalog's name, language, gender and accent of an assistant's voice; None when unknown or

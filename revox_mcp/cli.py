@@ -26,6 +26,7 @@ from revox_mcp.config import (
     DEFAULT_SESSIONS_PER_PERSON,
     JOURNAL_URL_ENV,
     MAX_ANSWER_BYTES_ENV,
+    TOOL_FAMILIES,
     Settings,
     default_state_dir,
     max_answer_bytes,
@@ -124,6 +125,11 @@ def _add_policy_options(serve: argparse.ArgumentParser) -> None:
     policy = serve.add_argument_group("operator policy (also REVOX_MCP_* variables and a TOML file; see README)")
     policy.add_argument("--policy", type=Path, help="TOML policy file (default: $REVOX_MCP_POLICY)")
     policy.add_argument("--read-only", action="store_true", help="offer only the read tools")
+    policy.add_argument(
+        "--tools",
+        metavar="FAMILIES",
+        help=f"comma-separated tool families to offer, of {','.join(TOOL_FAMILIES)} (default: all)",
+    )
     policy.add_argument(
         "--deny-fields", help="comma-separated fields agents may not change (@sensitive: the risky ones)"
     )
@@ -276,6 +282,7 @@ def _policy(args: argparse.Namespace) -> Policy:
         limits=args.limit,
         extra_fields=args.extra_fields,
         test_numbers=args.test_numbers,
+        tools=args.tools,
     )
     if not policy.is_default:
         # Generating the body schema costs start-up time; only a policy that names fields needs it.

@@ -15,6 +15,7 @@ import email.utils
 import logging
 import random
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -24,7 +25,7 @@ import anyio
 import httpx
 
 from revox_mcp import __version__
-from revox_mcp.config import API_KEY_ENV, BASE_URL_ENV, Settings
+from revox_mcp.config import API_KEY_ENV, BASE_URL_ENV, MAX_PREVIEW_AUDIO_BYTES, Settings
 from revox_mcp.errors import (
     ApiError,
     ApiRejected,
@@ -90,6 +91,13 @@ class RevoxClient:
         path = _assistant_path(assistant_id)
         return _object(await self._request("PATCH", path, json=body, about=("assistant", assistant_id)), "the update")
 
+    async def write(
+        self, method: str, path: str, body: dict[str, Any] | None = None, *, about: tuple[str, str] | None = None
+    ) -> dict[str, Any]:
+        """One write other than an assistant update (revox_mcp.actions sends it): POST, PATCH or DELETE, the
+        answer's object unchecked. `about`: the kind and id of what the path names, for a 404's NotFound."""
+        return _object(await self._request(method, path, json=body, about=about), f"the answer to {method} {path}")
+
     async def list_assistants(self) -> list[dict[str, Any]]:
         data = _object(await self._request("GET", "/assistants"), "the assistant list")
         return [item for item in data.get("assistants") or [] if isinstance(item, dict)]
@@ -113,18 +121,108 @@ class RevoxClient:
         data = await self._request("GET", f"/call/{quote(call_id, safe='')}", about=("call", call_id))
         return dict(data["call"])
 
+    async def preview_voice(
+        self,
+        *,
+        provider: str,
+        voice_id: str,
+        model: str | None = None,
+        speed: float | None = None,
+        text: str | None = None,
+        volume: float | None = None,
+    ) -> VoicePreview:
+        """POST /voices/preview: the voice speaking `text` (the API's own short default when None). The same
+        preview asked twice changes nothing, so it is repeated on a failure as a read is (it may cost the
+        organization provider credits each time, as the SDK's own retries would). Audio over
+        MAX_PREVIEW_AUDIO_BYTES is PreviewTooLarge."""
+        sent = {
+            "provider": provider,
+            "voiceId": voice_id,
+            "model": model,
+            "speed": speed,
+            "text": text,
+            "volume": volume,
+        }
+        body = {key: value for key, value in sent.items() if value is not None}
+        cap = MAX_PREVIEW_AUDIO_BYTES
+        try:
+            response = await self._send(
+                "POST", "/voices/preview", json=body, about=("voice", voice_id), cap=cap, headers={"Accept": "*/*"},
+                changes_nothing=True,
+            )  # fmt: skip
+        except ServerFault as exc:
+            if exc.status is not None and 200 <= exc.status < 300 and "is over" in exc.message:
+                raise PreviewTooLarge(f"The voice preview's audio is over {cap:,} bytes, revox-mcp's cap.") from None
+            raise
+        audio = response.content
+        mime_type = _audio_type(response.headers.get("content-type", ""), audio)
+        if mime_type is None or not audio:
+            kind = response.headers.get("content-type", "no content type")
+            raise ServerFault(
+                f"The Revox API answered the voice preview with something that is not audio ({kind}, {len(audio):,} "
+                "bytes).",
+                status=response.status_code,
+            )
+        said = response.headers.get(SANDBOX_NOTE_HEADER)
+        note = "".join(ch for ch in said if ch.isprintable())[:_NOTE_CHARS] if said else None
+        return VoicePreview(audio, mime_type, note)
+
+    # Campaigns (the answers unchecked beyond their wrapping: the tools read them tolerantly).
+
+    async def list_campaigns(self) -> list[dict[str, Any]]:
+        data = _object(await self._request("GET", "/campaigns"), "the campaign list")
+        return [item for item in data.get("campaigns") or [] if isinstance(item, dict)]
+
+    async def get_campaign(self, campaign_id: str) -> dict[str, Any]:
+        answer = _object(
+            await self._request("GET", _campaign_path(campaign_id), about=("campaign", campaign_id)), "the campaign"
+        )
+        return _object(answer.get("campaign"), "the campaign")
+
+    async def campaign_statistics(self, campaign_id: str) -> dict[str, Any]:
+        path = f"{_campaign_path(campaign_id)}/statistics"
+        answer = _object(await self._request("GET", path, about=("campaign", campaign_id)), "the statistics")
+        return _object(answer.get("statistics"), "the statistics")
+
+    async def campaign_rows(self, campaign_id: str) -> list[dict[str, Any]]:
+        """Every row of the campaign (the API's get_rows has no paging)."""
+        path = f"{_campaign_path(campaign_id)}/rows"
+        answer = _object(await self._request("GET", path, about=("campaign", campaign_id)), "the rows")
+        return [row for row in answer.get("rows") or [] if isinstance(row, dict)]
+
+    async def phone_history(self) -> dict[str, Any]:
+        """GET /calls/phone-history: the organization's map of contact numbers to what calls reached them."""
+        answer = _object(await self._request("GET", "/calls/phone-history"), "the phone history")
+        history = answer.get("phone_history")
+        return history if isinstance(history, dict) else {}
+
     async def _request(self, method: str, path: str, *, json: Any = None, about: tuple[str, str] | None = None) -> Any:
         """The answer's JSON. `about`: the kind and id of what the path names, for a 404's NotFound."""
+        return _json(await self._send(method, path, json=json, about=about))
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        about: tuple[str, str] | None = None,
+        cap: int | None = None,
+        headers: dict[str, str] | None = None,
+        changes_nothing: bool = False,
+    ) -> httpx.Response:
+        """The successful answer, read whole up to `cap` bytes (default: the settings' cap). A POST that
+        `changes_nothing` (a voice preview) is repeated as a read is; any other is treated as a write."""
         if not self._settings.api_key:
             raise ConfigError(f"No Revox API key: set {API_KEY_ENV} or pass --api-key.")
-        write = method != "GET"
+        write = method != "GET" and not changes_nothing
         attempts = self._settings.max_retries + 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
                 # A whole deadline too: an answer trickled a byte at a time never trips the read timeout.
                 with anyio.fail_after(self._settings.connect_timeout_s + self._settings.read_timeout_s):
-                    response = await self._exchange(method, path, json)
+                    response = await self._exchange(method, path, json, cap, headers)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 if last:
                     raise ApiUnreachable(
@@ -146,14 +244,17 @@ class RevoxClient:
                     await self._pause(method, path, attempt, str(response.status_code), wait)
                     continue
             if response.is_success:
-                return _json(response)
+                return response
             raise _error_for(response, attempt + 1, about or ("path", path))
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
-    async def _exchange(self, method: str, path: str, json: Any) -> httpx.Response:
+    async def _exchange(
+        self, method: str, path: str, json: Any, cap: int | None = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         """One request, its answer read whole up to the size cap (an answer is never held unbounded)."""
-        cap = self._settings.max_api_answer_bytes
-        response = await self._http.send(self._http.build_request(method, path, json=json), stream=True)
+        cap = self._settings.max_api_answer_bytes if cap is None else cap
+        request = self._http.build_request(method, path, json=json, headers=headers)
+        response = await self._http.send(request, stream=True)
         try:
             return await self._read_capped(method, path, response, cap)
         except httpx.DecodingError as exc:
@@ -240,6 +341,10 @@ def _assistant_path(assistant_id: str) -> str:
     return f"/assistants/{quote(assistant_id, safe='')}"
 
 
+def _campaign_path(campaign_id: str) -> str:
+    return f"/campaigns/{quote(campaign_id, safe='')}"
+
+
 def _ambiguous_message(method: str, exc: Exception) -> str:
     if method == "GET":
         return f"The Revox API did not answer in time ({type(exc).__name__}). Try again shortly."
@@ -321,3 +426,49 @@ def _error_for(response: httpx.Response, attempts: int, about: tuple[str, str]) 
     # What the answer says about sending it again, for a caller that decides a resend itself (the writer).
     fault.retry_after, fault.should_retry = _retry_after(response), _said_retry(response)
     return fault
+
+
+# What a preview's answer may be (the SDK states no format: it sends Accept: */* and reads bytes), by its
+# first bytes where the API's Content-Type is missing or generic.
+_AUDIO_MAGIC: tuple[tuple[bytes, int, str], ...] = (
+    (b"RIFF", 0, "audio/wav"),
+    (b"ID3", 0, "audio/mpeg"),
+    (b"OggS", 0, "audio/ogg"),
+    (b"fLaC", 0, "audio/flac"),
+    (b"ftyp", 4, "audio/mp4"),
+)
+# The header the sandbox marks its own synthesized audio with; the real API sends none.
+SANDBOX_NOTE_HEADER = "x-sandbox-note"
+_NOTE_CHARS = 300
+
+
+@dataclass(frozen=True)
+class VoicePreview:
+    """A preview's audio as the API answered it, its MIME type, and what the answer said about it (the
+    sandbox: that the voice is its own, not the provider's)."""
+
+    audio: bytes
+    mime_type: str
+    note: str | None = None
+
+
+class PreviewTooLarge(ApiError):
+    """The preview's audio is over MAX_PREVIEW_AUDIO_BYTES: not read further, not answered."""
+
+    def advice(self, tool: str, *, writes: bool) -> str:
+        return f"{self} Preview a shorter text, or at a faster speed."
+
+
+def _audio_type(content_type: str, data: bytes) -> str | None:
+    """The answer's MIME type: an audio/* Content-Type as stated, else what its first bytes show; None: not
+    audio."""
+    stated = content_type.partition(";")[0].strip().lower()
+    if stated.startswith("audio/"):
+        return stated
+    if stated not in ("", "application/octet-stream", "binary/octet-stream"):
+        return None
+    for magic, at, kind in _AUDIO_MAGIC:
+        if data[at : at + len(magic)] == magic:
+            return kind
+    # An MPEG audio frame starts with 11 set bits.
+    return "audio/mpeg" if len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0 else None

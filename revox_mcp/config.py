@@ -14,6 +14,26 @@ BASE_URL_ENV = "REVOX_BASE_URL"
 JOURNAL_URL_ENV = "REVOX_MCP_JOURNAL_URL"
 DEFAULT_BASE_URL = "https://www.getrevox.com/api"
 
+# The tool families an operator can offer (serve --tools, REVOX_MCP_TOOLS, `tools` in the policy file): every
+# tool of revox-mcp is in exactly one (tests/test_tool_families.py). Names of tools not built yet are listed too.
+TOOLS_ENV = "REVOX_MCP_TOOLS"
+TOOL_FAMILIES: dict[str, tuple[str, ...]] = {
+    "assistants": (
+        "list_assistants",
+        "get_assistant",
+        "update_assistant",
+        "list_changes",
+        "revert_change",
+        "clone_assistant",
+        "create_assistant",
+    ),
+    "numbers": ("list_phone_numbers", "update_phone_number"),
+    "calls": ("search_calls", "get_call", "get_phone_history", "cancel_call", "pause_call", "resume_call"),
+    "campaigns": ("list_campaigns", "get_campaign", "pause_campaign", "resume_campaign"),
+    "voices": ("list_voices", "preview_voice"),
+    "tuning": ("change_impact", "place_test_call"),
+}
+
 # Connect fails fast so a dead host is retried quickly; reads allow for a slow PATCH.
 DEFAULT_CONNECT_TIMEOUT_S = 5.0
 DEFAULT_READ_TIMEOUT_S = 30.0
@@ -122,6 +142,11 @@ PASSAGE_SHOWN_CHARS = 600
 LARGE_SCAN_CHARS = 65_536
 # Distinct secrets one call's arguments may hold: each is searched for in everything said back.
 MAX_SECRETS_BY_VALUE = 100
+# preview_voice: the longest text a preview speaks (about 20 s of speech at normal speed), and the most audio
+# one answer carries (read from the API up to this, and never counted against the answer ceiling: a text-only
+# host still gets the whole text and structured content).
+MAX_PREVIEW_TEXT_CHARS = 300
+MAX_PREVIEW_AUDIO_BYTES = 2 * 1_048_576
 
 
 def default_state_dir(env: Mapping[str, str] | None = None) -> Path:

@@ -76,6 +76,7 @@ async def _drive(sandbox: SandboxServer, journal: Path) -> None:
         await _revert(client, sandbox)
         await _test_call(client, sandbox)
         await _impact(client)
+        await _campaign(client, sandbox)
 
 
 async def _list_and_read(client: Client) -> dict[str, Any]:
@@ -172,6 +173,21 @@ async def _impact(client: Client) -> None:
         "change_impact", {"assistant_id": REMINDER_ID, "at": RETUNED_AT.isoformat(), "lookback_days": 1}
     )
     _say(f"   and on its change of {RETUNED_AT:%Y-%m-%d}: {_answer(again)['words']}")
+
+
+async def _campaign(client: Client, sandbox: SandboxServer) -> None:
+    _say("\n10. How is the March campaign doing? Pause it tonight. get_campaign, then pause_campaign:")
+    march = "camp_march_solar"
+    _say(f"   {_text(await client.call_tool('get_campaign', {'id': march})).splitlines()[0]}")
+    paused = await client.call_tool("pause_campaign", {"id": march, "reason": "no calls tonight (demo)"})
+    _say(f"   {_text(paused).splitlines()[0]}")
+    stored = (sandbox.app.state.campaigns.get(march) or {}).get("status")
+    _say(f"   the sandbox's campaign status is now {stored}")
+    no_weekends = {"call_retry_config": {"allowed_days": ["monday", "tuesday", "wednesday", "thursday", "friday"]}}
+    dry = await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": no_weekends, "dry_run": True})
+    _say("   'no calls on weekends' on the assistant (dry run) does not reach campaigns with their own config:")
+    notice = next((w for w in _answer(dry)["warnings"] if "campaign(s)" in w), "(no campaign notice)")
+    _say(f"   {_short(notice, 220)}")
 
 
 def run_demo() -> int:

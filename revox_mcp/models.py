@@ -476,6 +476,14 @@ class AssistantUpdate(Strict):
         return self.model_dump(mode="json", exclude_unset=True)
 
 
+class AssistantCreate(AssistantUpdate):
+    """The body of POST /assistants (the SDK's AssistantCreateParams): every field of the update, with the two the
+    SDK requires, name and prompt, required; the others take the API's defaults when left out."""
+
+    name: str = Field(description="Display name of the assistant.")
+    prompt: str = Field(description="The system prompt: who the assistant is and how it behaves.")
+
+
 class Assistant(BaseModel):
     """An assistant as the API returns it, for the published answer schema only: nothing here is checked.
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from revox_mcp.config import TOOL_FAMILIES, TOOLS_ENV
 from revox_mcp.errors import ConfigError, Problem
 from revox_mcp.messages import shorten
 from revox_mcp.schemas import JsonSchema
@@ -81,9 +82,18 @@ class Policy:
     extra_fields: frozenset[str] = frozenset()
     # Numbers an agent may place a test call to (place_test_call); none: the tool is not offered.
     test_numbers: frozenset[str] = frozenset()
+    # The tool families this server offers (config.TOOL_FAMILIES); None: all of them.
+    families: frozenset[str] | None = None
+
+    def offers_family_of(self, tool: str) -> bool:
+        """Is `tool` in a family this server offers? (A name in no family is not this policy's to refuse.)"""
+        family = family_of(tool)
+        return self.families is None or family is None or family in self.families
 
     @property
     def is_default(self) -> bool:
+        """No field of an update is denied, allowed, limited or added (the families offered shape only which
+        tools are listed, not what an update may change)."""
         named = self.deny or self.limits or self.extra_fields or self.test_numbers
         return not (self.read_only or named or self.allow is not None)
 
@@ -209,6 +219,7 @@ class Policy:
         limits: Iterable[str] = (),
         extra_fields: str | None = None,
         test_numbers: str | None = None,
+        tools: str | None = None,
         env: Mapping[str, str] | None = None,
         known: JsonSchema | None = None,
     ) -> Policy:
@@ -248,6 +259,7 @@ class Policy:
             limits=merged,
             extra_fields=frozenset(extras),
             test_numbers=frozenset(numbers),
+            families=_families(tools, env.get(TOOLS_ENV), data.get("tools")),
         )
         if known is not None:
             policy.validate_paths(known)
@@ -274,6 +286,25 @@ class Policy:
             node = _node(schema, path) or {}
             if not {"number", "integer"} & set(_types(node)):
                 raise ConfigError(f"Policy limit on '{path}': that field is not a number.")
+
+
+def family_of(tool: str) -> str | None:
+    return next((family for family, names in TOOL_FAMILIES.items() if tool in names), None)
+
+
+def _families(flag: str | None, env: str | None, file: Any) -> frozenset[str] | None:
+    """The families named by the flag, else the environment, else the policy file (a list, or one comma
+    list); None when none names any: every family."""
+    listed = isinstance(file, list) and all(isinstance(v, str) for v in file)
+    if file is not None and not (isinstance(file, str) or listed):
+        raise ConfigError('Policy file: tools must be a list of tool families, e.g. ["assistants", "calls"].')
+    named = _split(flag) or _split(env) or _split(file if isinstance(file, str) else ",".join(file or []))
+    if not named:
+        return None
+    unknown = sorted(set(named) - set(TOOL_FAMILIES))
+    if unknown:
+        raise ConfigError(f"Unknown tool family {', '.join(unknown)}: the families are {', '.join(TOOL_FAMILIES)}.")
+    return frozenset(named)
 
 
 def _covers(outer: str, inner: str) -> bool:

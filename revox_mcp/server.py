@@ -357,7 +357,7 @@ def _formatted(answer: ToolAnswer, secrets: frozenset[str]) -> types.CallToolRes
     structured = scrub_json(redact(answer.structured), secrets)
     text = f"{answer.summary}\n{json.dumps(structured, ensure_ascii=False, separators=(',', ':'))}"
     return types.CallToolResult(
-        content=[types.TextContent(type="text", text=scrub(text, secrets))],
+        content=[types.TextContent(type="text", text=scrub(text, secrets)), *answer.media],
         structured_content=structured,
     )
 

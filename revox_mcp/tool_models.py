@@ -6,10 +6,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, Discriminator, Field, PlainValidator, PrivateAttr, Tag
 
-from revox_mcp.config import MAX_TEXT_CHARS
+from revox_mcp.config import MAX_PREVIEW_AUDIO_BYTES, MAX_PREVIEW_TEXT_CHARS, MAX_TEXT_CHARS
 from revox_mcp.models import (
+    E164_PATTERN,
     PATTERN_MEANINGS,
+    VOICE_SPEED_RANGES,
     Assistant,
+    AssistantCreate,
     CallingWindow,
     CustomTool,
     FaqItem,
@@ -394,7 +397,14 @@ class ChangedPath(BaseModel):
 class ChangeRow(BaseModel):
     change_id: str = Field(description="Journal id; pass it to revert_change.")
     created_at: str = Field(description="When the change was recorded (ISO-8601, UTC).")
-    assistant_id: str = Field(description="The assistant changed.")
+    assistant_id: str | None = Field(description="The assistant changed or concerned (null: none).")
+    kind: str = Field(
+        default="update",
+        description="update (an assistant's fields), or another write: create_assistant, clone_assistant, "
+        "delete_assistant, update_phone_number, ...",
+    )
+    target_type: str = Field(default="assistant", description="What the change wrote to: assistant, phone_number, ...")
+    target_id: str | None = Field(default=None, description="Its id (null: a create whose new id is not known).")
     status: Literal["applied", "pending", "failed"] = Field(
         description="applied; failed (the API refused); pending (outcome unknown: the server stopped mid-write)."
     )
@@ -479,6 +489,7 @@ class ListPhoneNumbersArgs(Strict):
 
 
 class PhoneNumberRow(BaseModel):
+    id: Any = Field(default=None, description="The number's id (update_phone_number takes it).")
     phone_number: Any = Field(description="E.164 number; usable as from_phone_number.")
     label: Any = Field(description="The organization's name for it.")
     type: Any = Field(description="owned_number or verified_caller_id.")
@@ -491,6 +502,15 @@ class ListPhoneNumbersAnswer(BaseModel):
     """What list_phone_numbers returns."""
 
     phone_numbers: list[PhoneNumberRow] = Field(description="The organization's numbers.")
+
+
+CallStatus = Literal[
+    "initializing", "queued_for_calling", "calling", "post_processing", "not_launched", "scheduled", "paused",
+    "completed", "cancelled", "errored",
+]  # fmt: skip
+CallSort = Literal["created_at", "scheduled_at", "updated_at", "calls_count"]
+SearchId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+PhoneNumber = Annotated[str, Field(pattern=E164_PATTERN, max_length=16)]
 
 
 class SearchCallsArgs(Strict):
@@ -513,6 +533,23 @@ class SearchCallsArgs(Strict):
     query: str | None = Field(
         default=None, max_length=200, description="Text to find in the call (names, summary, transcript)."
     )
+    statuses: list[CallStatus] = Field(
+        default_factory=list, max_length=10, description="Call statuses to keep (e.g. errored, scheduled)."
+    )
+    assistant_ids: list[SearchId] = Field(
+        default_factory=list, max_length=50, description="More assistants (with assistant_id)."
+    )
+    campaign_ids: list[SearchId] = Field(default_factory=list, max_length=50, description="Campaign ids.")
+    assignee_ids: list[SearchId] = Field(
+        default_factory=list, max_length=50, description="Ids of the team members the calls are assigned to."
+    )
+    call_ids: list[SearchId] = Field(default_factory=list, max_length=100, description="These calls only.")
+    from_phone_numbers: list[PhoneNumber] = Field(
+        default_factory=list, max_length=50, description="Calling numbers (E.164)."
+    )
+    to_phone_number: PhoneNumber | None = Field(default=None, description="The number called (E.164).")
+    sort_by: CallSort = Field(default="created_at", description="Sort key.")
+    sort_direction: Literal["asc", "desc"] = Field(default="desc", description="desc: newest or most first.")
     page: int = Field(default=1, ge=1, le=10_000, description="Page number, 1-10000.")
     page_size: int = Field(default=20, ge=1, le=100, description="Calls per page, 1-100.")
 
@@ -525,6 +562,9 @@ class CallRow(BaseModel):
     result: Any = Field(description="How the last attempt ended: human, voicemail, IVR, ...")
     outcome: Any = Field(description="The call's outcome, or null.")
     outcome_summary: Any = Field(description="One-line summary of what happened.")
+    status: Any = Field(default=None, description="The call order's status: scheduled, paused, completed, ...")
+    scheduled_at: Any = Field(default=None, description="When the call order is (or was) to start.")
+    to_phone_number: Any = Field(default=None, description="The number called (E.164).")
     duration_secs: float | None = Field(description="Length of the last attempt in seconds.")
     end_reason: Any = Field(description="Why the last attempt ended.")
     contact: Any = Field(description="Contact name.")
@@ -640,3 +680,328 @@ class PlaceTestCallAnswer(BaseModel):
     candidate: list[Change] = Field(description="How the configuration used differs from the stored one.")
     warnings: list[str] = Field(description="Things to know about the candidate.")
     status: Any = Field(description="The call's status as the API reported it.")
+
+
+# preview_voice's speed in its schema: the widest of the per-provider ranges (each provider's own is judged
+# by models.Voice, as update_assistant judges voice.speed).
+_PREVIEW_SPEED = (
+    min(low for low, _ in VOICE_SPEED_RANGES.values()),
+    max(high for _, high in VOICE_SPEED_RANGES.values()),
+)
+
+
+class PreviewVoiceArgs(Strict):
+    """Arguments of preview_voice."""
+
+    voice_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="Voice to hear (a list_voices id). Default: the assistant's.",
+    )
+    assistant_id: AssistantId | None = Field(
+        default=None, description="Assistant whose voice, settings and first sentence are the defaults."
+    )
+    provider: Literal["cartesia", "elevenlabs", "gradium"] | None = Field(
+        default=None, description="The voice's provider. Default: the assistant's, or the catalog's for voice_id."
+    )
+    speed: float | None = Field(
+        default=None,
+        ge=_PREVIEW_SPEED[0],
+        le=_PREVIEW_SPEED[1],
+        description="1.0 is normal; Cartesia and Gradium 0.6-1.5, ElevenLabs 0.7-1.2. Default: the assistant's.",
+    )
+    model: Literal["sonic-3", "sonic-3.5"] | None = Field(
+        default=None, description="Cartesia model. Default: the assistant's, else sonic-3."
+    )
+    volume: float | None = Field(default=None, ge=0.5, le=2.0, description="Cartesia loudness, 0.5-2.0, 1.0 normal.")
+    text: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_PREVIEW_TEXT_CHARS,
+        description=f"What to say, at most {MAX_PREVIEW_TEXT_CHARS} characters. Default: the assistant's first "
+        "sentence, else a short stock sentence.",
+    )
+
+
+class PreviewVoiceAnswer(BaseModel):
+    """What preview_voice returns beside its audio block (complete without it)."""
+
+    voice_id: str = Field(description="The voice heard.")
+    provider: str = Field(description="Its provider.")
+    voice_name: str | None = Field(description="Its name in the catalog, if found there.")
+    model: str | None = Field(description="The Cartesia model sent; null: the API's default.")
+    speed: float | None = Field(description="The speed sent; null: the API's default, 1.0.")
+    volume: float | None = Field(description="The volume sent; null: the API's default.")
+    text: str = Field(description="What was spoken.")
+    source: Literal["text", "first_sentence", "stock"] = Field(
+        description="Where the text came from: the text argument, the assistant's first_sentence, or a stock sentence."
+    )
+    assistant_id: str | None = Field(description="The assistant named, if any.")
+    mime_type: str = Field(description="The audio's MIME type, as the audio content block carries it.")
+    bytes: int = Field(description=f"The audio's size (at most {MAX_PREVIEW_AUDIO_BYTES:,}).")
+    seconds: float | None = Field(description="The audio's length, where its format tells it (WAV).")
+    notes: list[str] = Field(description="What to know about this preview.")
+
+
+# --- campaigns -------------------------------------------------------------------------------------------
+
+CAMPAIGN_ID_PATTERN = r"^[A-Za-z0-9_-]{1,128}$"
+PATTERN_MEANINGS[CAMPAIGN_ID_PATTERN] = "a campaign id: 1-128 letters, digits, '-' or '_'"
+CampaignId = Annotated[
+    str, Field(pattern=CAMPAIGN_ID_PATTERN, max_length=128, description="Campaign id, from list_campaigns.")
+]
+# A campaign's state as these tools show it: the API's status, with a cancelled campaign (completed, is_cancelled)
+# shown as cancelled.
+CampaignState = Literal["running", "paused", "completed", "cancelled"]
+
+
+class ListCampaignsArgs(Strict):
+    """Arguments of list_campaigns."""
+
+    assistant_id: AssistantId | None = Field(default=None, description="Only campaigns of this assistant.")
+    status: CampaignState | None = Field(default=None, description="Only campaigns in this state.")
+    name_contains: str | None = Field(
+        default=None, max_length=200, description="Only names containing this (any case)."
+    )
+    page: int = Field(default=1, ge=1, le=10_000, description="Page number, 1-10000.")
+    page_size: int = Field(default=20, ge=1, le=50, description="Campaigns per page, 1-50.")
+
+
+class CampaignRow(BaseModel):
+    id: Any = Field(description="Campaign id, for get_campaign.")
+    name: Any = Field(description="Its name.")
+    status: Any = Field(description="running, paused, completed or cancelled.")
+    assistant_id: Any = Field(description="The assistant placing its calls.")
+    assistant_name: Any = Field(description="That assistant's name.")
+    own_settings: list[str] = Field(
+        description="Settings it holds over its assistant's (call_retry_config, from_phone_number)."
+    )
+    rows: Any = Field(description="Contacts imported.")
+    completed: Any = Field(description="Rows whose call completed.")
+    talked_to_human: Any = Field(description="Contacts a human answered.")
+    hot_leads: Any = Field(description="Hot leads.")
+    updated_at: Any = Field(description="Time of the last change.")
+
+
+class ListCampaignsAnswer(BaseModel):
+    """What list_campaigns returns."""
+
+    campaigns: list[CampaignRow] = Field(description="Matching campaigns, in the API's order.")
+    total: int = Field(description="How many campaigns match in all.")
+    next_page: int | None = Field(description="The next page number, or null on the last page.")
+    counts: dict[str, int] = Field(description="Matching campaigns per state.")
+
+
+class GetCampaignArgs(Strict):
+    """Arguments of get_campaign."""
+
+    id: CampaignId
+    rows: bool = Field(default=False, description="true: also a page of the campaign's contact rows.")
+    row_offset: int = Field(default=0, ge=0, le=1_000_000, description="First row of the page (0-based).")
+    row_limit: int = Field(default=25, ge=1, le=100, description="Most rows in the page, 1-100.")
+    row_status: (
+        Literal[
+            "initializing",
+            "queued_for_calling",
+            "calling",
+            "post_processing",
+            "not_launched",
+            "scheduled",
+            "paused",
+            "completed",
+            "cancelled",
+            "errored",
+            "no call",
+        ]
+        | None
+    ) = Field(default=None, description="Only rows whose call has this status ('no call': rows without one).")
+
+
+class GetCampaignAnswer(BaseModel):
+    """What get_campaign returns."""
+
+    campaign: dict[str, Any] = Field(
+        description="Its configuration: status, assistant, retry config and number (its own or the assistant's), "
+        "concurrency, row counts."
+    )
+    statistics: dict[str, Any] | None = Field(
+        description="Funnel (called, reached, real exchanges, hot leads), outcomes, effort, leads (first few); "
+        "null when it could not be read."
+    )
+    rows: list[dict[str, Any]] | None = Field(description="With rows=true: this page of contact rows.")
+    rows_total: int | None = Field(description="With rows=true: how many rows match.")
+    next_row_offset: int | None = Field(description="Pass as row_offset for the next page; null on the last one.")
+    notes: list[str] = Field(description="What was shortened or could not be read.")
+
+
+class CampaignActionArgs(Strict):
+    """Arguments of pause_campaign and resume_campaign."""
+
+    id: CampaignId
+    reason: Reason = None
+
+
+class CampaignActionAnswer(BaseModel):
+    """What pause_campaign and resume_campaign return."""
+
+    campaign_id: str = Field(description="The campaign.")
+    name: Any = Field(description="Its name.")
+    outcome: Literal["applied", "unchanged"] = Field(
+        description="applied: done; unchanged: it already was, nothing sent."
+    )
+    status_before: Any = Field(description="Its state before.")
+    status_now: Any = Field(description="Its state as read after.")
+    change_id: str | None = Field(description="Journal id (revert_change undoes it); null when nothing was sent.")
+    warnings: list[str] = Field(description="Things to know: a lost answer settled by a re-read, an odd state after.")
+
+
+# --- calls: the phone history and the actions on a call order --------------------------------------------
+
+
+class GetPhoneHistoryArgs(Strict):
+    """Arguments of get_phone_history."""
+
+    phone_numbers: list[PhoneNumber] = Field(
+        default_factory=list,
+        max_length=50,
+        description="The numbers to look up (E.164); none: the organization's history, most recently called first.",
+    )
+    offset: int = Field(default=0, ge=0, le=1_000_000, description="With no numbers: the first entry to show.")
+    limit: int = Field(default=20, ge=1, le=100, description="Most entries to show, 1-100.")
+
+
+class PhoneHistoryRow(BaseModel):
+    phone_number: str = Field(description="The contact's number.")
+    calls: Any = Field(description="How many calls reached or came from it.")
+    last_called_at: Any = Field(description="When it was last called (ISO-8601), or null.")
+    last_outcome: Any = Field(description="The last call's outcome, or null.")
+    reached_human: Any = Field(description="Whether a person ever answered.")
+    hot: Any = Field(description="Whether the API flags it as a hot lead.")
+    do_not_contact: Any = Field(description="Whether it must not be called again.")
+    campaigns: list[dict[str, Any]] = Field(description="Campaigns that called it (id, name; the first 5).")
+    campaigns_total: int = Field(description="How many campaigns called it.")
+
+
+class GetPhoneHistoryAnswer(BaseModel):
+    """What get_phone_history returns."""
+
+    numbers: list[PhoneHistoryRow] = Field(description="The history of each number asked (or of this page).")
+    never_called: list[str] = Field(description="Numbers asked that no call has reached yet.")
+    total: int = Field(description="Numbers in the organization's history.")
+    next_offset: int | None = Field(description="With no numbers asked: the offset of the next page, or null.")
+
+
+class CallActionArgs(Strict):
+    """Arguments of cancel_call, pause_call and resume_call."""
+
+    id: SearchId = Field(description="Call id, from search_calls.")
+    reason: Reason = None
+    dry_run: bool = Field(default=False, description="true: check, say what would happen, send nothing.")
+
+
+class CallActionAnswer(BaseModel):
+    """What cancel_call, pause_call and resume_call return."""
+
+    call_id: str = Field(description="The call acted on.")
+    action: str = Field(description="cancel, pause or resume.")
+    status_before: Any = Field(description="The call's status before.")
+    status_after: Any = Field(description="Its status after, as read back (null: not read; dry run: expected).")
+    assistant_id: Any = Field(description="The call's assistant.")
+    change_id: str | None = Field(description="The journal row (list_changes); null on a dry run or without journal.")
+    dry_run: bool = Field(description="true: nothing was sent.")
+    undo: str = Field(description="How to undo it, or why it cannot be.")
+    warnings: list[str] = Field(description="Things to know.")
+
+
+# --- copies and numbers: clone_assistant, create_assistant, update_phone_number -------------------------------
+
+
+class CloneAssistantArgs(Strict):
+    """Arguments of clone_assistant."""
+
+    id: AssistantId
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, description="The copy's name; default: the source's + ' (Copy)'."
+    )
+    # Loose here, as place_test_call's: checked exactly as update_assistant's (tools/copies.py).
+    patch: dict[str, Any] = Field(
+        default_factory=dict, description="Changes for the copy, as update_assistant's patch."
+    )
+    edits: list[dict[str, Any]] = Field(
+        default_factory=list, max_length=100, description="Edits for the copy, as update_assistant's edits."
+    )
+    dry_run: bool = Field(default=False, description="true: check the patch against the source; create nothing.")
+    reason: Reason = None
+
+
+class CreateAssistantArgs(Strict):
+    """Arguments of create_assistant."""
+
+    assistant: AssistantCreate = Field(
+        description="The new assistant: name and prompt, and any other field of update_assistant's patch (whole "
+        "objects: nothing is merged). Fields left out take the API's defaults."
+    )
+    dry_run: DryRun = False
+    reason: Reason = None
+
+
+class CopyAnswer(BaseModel):
+    """What clone_assistant and create_assistant return."""
+
+    assistant_id: Any = Field(description="The new assistant's id (null on a dry run).")
+    name: Any = Field(description="Its name.")
+    source_id: str | None = Field(default=None, description="clone_assistant: the assistant copied.")
+    change_id: str | None = Field(
+        description="Journal id of the creation: revert_change with it deletes the new assistant."
+    )
+    update_change_id: str | None = Field(
+        default=None, description="clone_assistant: journal id of the patch applied to the copy."
+    )
+    fields: list[str] = Field(description="create_assistant: the fields set; clone_assistant: the fields patched.")
+    changes: list[Change] = Field(
+        default_factory=list, description="clone_assistant: how the copy differs from the source."
+    )
+    warnings: list[str] = Field(description="Things to know (the update's rules, an answer re-read).")
+    dry_run: bool = Field(description="true when nothing was created.")
+
+
+class UpdatePhoneNumberArgs(Strict):
+    """Arguments of update_phone_number."""
+
+    id: str = Field(
+        min_length=1, max_length=128, description="The number's id (list_phone_numbers) or the number itself (E.164)."
+    )
+    # Any text: an id that names no assistant is refused with the nearest ones (a pattern here would cost the
+    # compact schema its equality with the detailed one).
+    inbound_assistant_id: str | None = Field(
+        default=None,
+        max_length=128,
+        description='The assistant that answers calls to the number; null or "": none does. Omit to keep.',
+    )
+    label: str | None = Field(
+        default=None, max_length=200, description="The organization's name for the number; null clears. Omit to keep."
+    )
+    dry_run: bool = Field(default=False, description="true: check and show the change; write nothing.")
+    reason: Reason = None
+
+
+class PhoneNumberChangeAnswer(BaseModel):
+    """What update_phone_number returns."""
+
+    phone_number_id: Any = Field(description="The number's id.")
+    phone_number: Any = Field(description="The number (E.164).")
+    label: Any = Field(description="Its label after the change (or as it would be).")
+    inbound_assistant_id: Any = Field(description="The assistant answering it after the change.")
+    changes: list[Change] = Field(description="What changed, before and after.")
+    warnings: list[str] = Field(description="Things to know (calls that now reach another assistant).")
+    dry_run: bool = Field(description="true when nothing was written.")
+    change_id: str | None = Field(description="Journal id (for revert_change); null on a dry run or no change.")
+
+
+class RevertAnswer(UpdateAnswer):
+    """What revert_change returns: an update's revert, or another write's (a create's undo deletes)."""
+
+    kind: str = Field(default="update", description="The kind of change reverted (list_changes' kind).")
+    target_type: str = Field(default="assistant", description="What the revert wrote to.")
+    target_id: Any = Field(default=None, description="Its id.")

@@ -26,6 +26,7 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 
+from revox_mcp.actions import ActionRunner
 from revox_mcp.catalog import Catalog
 from revox_mcp.client import RevoxClient
 from revox_mcp.deltas import changes as delta_changes
@@ -135,6 +136,8 @@ class AssistantWriter:
         self._policy = policy
         self._catalog = catalog
         self._settler = Settler(client, journal)
+        # Every other write (creates, phone numbers, campaigns, calls): journalled the same way (actions.py).
+        self.actions = ActionRunner(client, journal)
 
     async def update(
         self, args: UpdateAssistantArgs, progress: Progress = no_progress, actor: str | None = None
@@ -178,6 +181,8 @@ class AssistantWriter:
         if entry is None:
             message = f"No change '{args.change_id}' in {self._journal.where}. list_changes shows the recorded ones."
             raise NotFound("change", args.change_id, message)
+        if not entry.is_update:
+            raise RevertRefused(f"Change {entry.change_id} is a {entry.kind}, not an update: actions revert it.")
         _check_revertible(entry, args.force)
         try:
             return await self._change(
@@ -288,6 +293,18 @@ class AssistantWriter:
                 assistant=preview, changes=_diff(current, preview, stored, body), dry_run=True, warnings=warnings
             )
         return await self._send(assistant_id, current, stored, body, warnings, journal_fields)
+
+    async def check_new(self, config: State, prefix: str = "assistant") -> tuple[State, list[str]]:
+        """A new assistant's whole configuration (create_assistant), checked as an update's change is: every value
+        it sets validated against the update body, the operator policy (denied fields, limits) on every field it
+        sets, the rules' warnings, and the catalog's checks of a voice or a number. Its body as sent, and the
+        warnings."""
+        body = {f: comparable(f, v) for f, v in config.items()}
+        warnings = _validate_changes(body, {}, prefix, None) + _newer_variants(body, {})
+        self._enforce_policy({}, body, prefix)
+        warnings += warnings_for(body, {}) + faq_rewrite(None, body)
+        warnings += await self._catalog.check({}, body, body, prefix)
+        return body, warnings
 
     def _check_restored(self, candidate: State, digests: dict[str, str] | None, prefix: str) -> None:
         """A revert of a change that replaced a secret by one masking the same: the secret now in the candidate
@@ -546,7 +563,8 @@ class AssistantWriter:
         """Settle journal rows left pending (a crash mid-write, an answer that never came): applied if a
         re-read holds what was sent, failed once its grace has passed without it, pending until then.
         `wait` False (a read): a row whose assistant's lock is held now is left as it is, for the write
-        holding it, which decides the row before it sends."""
+        holding it, which decides the row before it sends. Action rows left pending are settled too."""
+        await self.actions.settle_pending(wait=wait)
         for entry in await self._journal.pending(assistant_id):
             # Under the assistant's lock: a write in flight (here or in another replica) finishes its own row first.
             if wait:

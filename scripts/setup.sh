@@ -28,3 +28,13 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
         echo "No PostgreSQL programs found: the PostgreSQL journal's tests will be skipped (install postgresql)." >&2
     fi
 fi
+# The sandbox's POST /voices/preview synthesizes real audio with espeak-ng (and its tests need it): install it
+# where it is missing and we may (root, Debian or Ubuntu).
+if ! command -v espeak-ng >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "Installing espeak-ng (the sandbox's voice previews)" >&2
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null
+    else
+        echo "No espeak-ng found: the sandbox answers voice previews with an error, and their tests are skipped (install espeak-ng)." >&2
+    fi
+fi

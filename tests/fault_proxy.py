@@ -11,7 +11,8 @@ Rules match a method and a path glob, `times` times (-1: always), and say what h
 - `mutate`: deliver it, then answer the upstream's JSON changed by `mutate`;
 - `huge`: answer 200 with `size` bytes of JSON without delivering it.
 `landed` counts the requests delivered upstream per method, and `delivered` is set for each held request
-once it has been delivered, so a test waits on the event, not on a timer.
+once it has been delivered, so a test waits on the event, not on a timer. `sent` keeps every request's method,
+target and body as revox-mcp sent it.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class FaultProxy:
         self._upstream = upstream
         self.rules: list[Rule] = []
         self.seen: list[tuple[str, str, str]] = []  # method, path, what happened
+        self.sent: list[tuple[str, str, bytes]] = []  # method, target, body: what revox-mcp sent
         self.landed: Counter[str] = Counter()
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -116,6 +118,7 @@ class FaultProxy:
         rule = self._take(method, target.split("?")[0])
         action = rule.action if rule else "forward"
         self.seen.append((method, target, action))
+        self.sent.append((method, target, body))
         forwarded = {k: v for k, v in headers if k.lower() not in ("host", "content-length", "connection")}
         if rule is None:
             await _answer(writer, await self._forward(method, target, forwarded, body))

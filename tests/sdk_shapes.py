@@ -2,14 +2,16 @@
 comparable form, and their differences in words.
 
 A shape is a plain dict: `types` (JSON type names, "null" included when nullable), `enum` (allowed values,
-when limited), `items` (the shape of a list's items), `props` ({key: (required, shape)}) and `variants`
-({tag: shape} for a union of objects tagged by `type`). Constraints (patterns, ranges) are not part of a
+when limited), `items` (the shape of a list's items), `values` (the shape of a map's values), `props` ({key:
+(required, shape)}, keyed as on the wire: an SDK alias such as `voiceId` is the key) and `variants` ({tag:
+shape} for a union of objects tagged by `type`). Constraints (patterns, ranges) are not part of a
 shape: those are rules, and `revox_mcp.rules` gives each its source.
 """
 
 from __future__ import annotations
 
 import collections.abc
+import datetime
 import types as pytypes
 import typing
 from typing import Any
@@ -19,6 +21,7 @@ from typing_extensions import is_typeddict
 Shape = dict[str, Any]
 _SCALARS = {str: "string", int: "integer", float: "number", bool: "boolean"}
 _LISTS = (list, collections.abc.Iterable, collections.abc.Sequence, typing.List, typing.Iterable, typing.Sequence)  # noqa: UP006
+_MAPS = (dict, collections.abc.Mapping, typing.Dict, typing.Mapping)  # noqa: UP006
 
 
 def _required_wrapper(tp: Any) -> tuple[bool | None, Any]:
@@ -32,8 +35,16 @@ def _required_wrapper(tp: Any) -> tuple[bool | None, Any]:
     return None, tp
 
 
+def _annotated(tp: Any) -> tuple[Any, str | None]:
+    """(the type inside Annotated[...], the wire alias its PropertyInfo names, if any)."""
+    if typing.get_origin(tp) is not typing.Annotated:
+        return tp, None
+    inner, *extras = typing.get_args(tp)
+    return inner, next((getattr(e, "alias", None) for e in extras if getattr(e, "alias", None)), None)
+
+
 def sdk_shape(tp: Any) -> Shape:
-    """The shape of an SDK type annotation (TypedDict, Literal, Optional, Iterable, Union of TypedDicts)."""
+    """The shape of an SDK type annotation (TypedDict, Literal, Optional, Iterable, Dict, Union of TypedDicts)."""
     if is_typeddict(tp):
         hints = typing.get_type_hints(tp, include_extras=True)
         # __required_keys__ knows inheritance and each class's total=, but not a Required[...] written as a
@@ -42,12 +53,15 @@ def sdk_shape(tp: Any) -> Shape:
         props = {}
         for key, hint in hints.items():
             required, inner = _required_wrapper(hint)
-            props[key] = (key in by_class if required is None else required, sdk_shape(inner))
+            inner, alias = _annotated(inner)
+            props[alias or key] = (key in by_class if required is None else required, sdk_shape(inner))
         return {"types": {"object"}, "props": props}
+    tp, _ = _annotated(tp)
     origin = typing.get_origin(tp)
     if origin in (typing.Union, pytypes.UnionType):
-        members = [a for a in typing.get_args(tp) if a is not type(None)]
-        nullable = len(members) < len(typing.get_args(tp))
+        # `object` is the SDK's "anything else" member (scheduled_at: str | datetime | object): not a JSON type.
+        members = [a for a in typing.get_args(tp) if a is not type(None) and a is not object]
+        nullable = type(None) in typing.get_args(tp)
         if len(members) == 1:
             shape = sdk_shape(members[0])
         elif all(is_typeddict(m) for m in members):
@@ -66,8 +80,13 @@ def sdk_shape(tp: Any) -> Shape:
     if origin in _LISTS or tp in _LISTS:
         (item,) = typing.get_args(tp)
         return {"types": {"array"}, "items": sdk_shape(item)}
+    if origin in _MAPS or tp in _MAPS:
+        args = typing.get_args(tp)
+        return {"types": {"object"}, "values": sdk_shape(args[1]) if len(args) == 2 else {"types": set()}}
     if tp in _SCALARS:
         return {"types": {_SCALARS[tp]}}
+    if tp is datetime.datetime:
+        return {"types": {"string"}}  # sent in ISO 8601
     raise TypeError(f"no shape for SDK annotation {tp!r}")
 
 
@@ -107,6 +126,8 @@ def schema_shape(schema: dict[str, Any]) -> Shape:
         shape["enum"] = {v for v in schema["enum"] if v is not None}
     if "items" in schema:
         shape["items"] = schema_shape(schema["items"])
+    if isinstance(schema.get("additionalProperties"), dict):
+        shape["values"] = schema_shape(schema["additionalProperties"])
     if "properties" in schema:
         required = set(schema.get("required", []))
         shape["props"] = {k: (k in required, schema_shape(v)) for k, v in schema["properties"].items()}
@@ -130,6 +151,11 @@ def differences(ours: Shape, sdk: Shape, path: str = "") -> list[str]:
             out += differences(ours["items"], sdk["items"], f"{path}[]")
         else:
             out.append(f"{where}: items described only {'here' if 'items' in ours else 'in the SDK'}")
+    if "values" in ours or "values" in sdk:
+        if "values" in ours and "values" in sdk:
+            out += differences(ours["values"], sdk["values"], f"{path}{{}}")
+        else:
+            out.append(f"{where}: map values described only {'here' if 'values' in ours else 'in the SDK'}")
     mine_props, sdk_props = ours.get("props") or {}, sdk.get("props") or {}
     for key in sorted(set(mine_props) | set(sdk_props)):
         sub = f"{path}.{key}" if path else key
@@ -152,4 +178,46 @@ def differences(ours: Shape, sdk: Shape, path: str = "") -> list[str]:
             out.append(f"{sub}: variant in the SDK, missing here")
         else:
             out += differences(mine_variants[tag], sdk_variants[tag], sub)
+    return out
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,), "array": (list,),
+    "object": (dict,), "null": (type(None),),
+}  # fmt: skip
+
+
+def _json_type_fits(value: Any, types: set[str]) -> bool:
+    if isinstance(value, bool):
+        return "boolean" in types
+    return any(isinstance(value, _JSON_TYPES[t]) for t in types if t in _JSON_TYPES)
+
+
+def value_problems(value: Any, shape: Shape, path: str = "") -> list[str]:
+    """Every way a JSON value (a request body we sent) does not fit a shape: a key the shape does not declare,
+    a required key missing, a wrong type, a value outside the enum; one line each, named by path."""
+    where = path or "(body)"
+    if shape.get("types") and not _json_type_fits(value, shape["types"]):
+        return [f"{where}: {type(value).__name__} sent, {sorted(shape['types'])} declared"]
+    if "enum" in shape and value is not None and value not in shape["enum"]:
+        return [f"{where}: {value!r} sent, not one of {sorted(shape['enum'], key=str)}"]
+    if isinstance(value, list) and "items" in shape:
+        return [p for i, item in enumerate(value) for p in value_problems(item, shape["items"], f"{path}[{i}]")]
+    if not isinstance(value, dict):
+        return []
+    if shape.get("variants"):
+        found = [value_problems(value, variant, path) for variant in shape["variants"].values()]
+        return min(found, key=len)
+    if "values" in shape:
+        return [p for k, v in value.items() for p in value_problems(v, shape["values"], f"{path}.{k}")]
+    props = shape.get("props")
+    if props is None:
+        return []
+    out = [f"{path}.{k}".lstrip(".") + ": sent, not declared" for k in value if k not in props]
+    out += [
+        f"{path}.{k}".lstrip(".") + ": required, not sent" for k, (req, _) in props.items() if req and k not in value
+    ]
+    for key, item in value.items():
+        if key in props:
+            out += value_problems(item, props[key][1], f"{path}.{key}".lstrip("."))
     return out

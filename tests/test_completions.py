@@ -48,8 +48,8 @@ async def test_tool_names_complete_the_schema_template(settings: Settings) -> No
     async with mcp_client(settings) as client:
         listed = (await client.complete(SCHEMAS, {"name": "tool", "value": "LIST_"})).completion
         inner = (await client.complete(SCHEMAS, {"name": "tool", "value": "call"})).completion
-    assert listed.values == ["list_assistants", "list_changes", "list_voices", "list_phone_numbers"]
-    assert inner.values == ["search_calls", "get_call"]
+    assert listed.values == ["list_assistants", "list_changes", "list_voices", "list_phone_numbers", "list_campaigns"]
+    assert inner.values == ["search_calls", "get_call", "cancel_call", "pause_call", "resume_call"]
 
 
 async def test_unknown_references_and_free_text_arguments_get_no_values(settings: Settings) -> None:

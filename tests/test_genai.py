@@ -21,6 +21,7 @@ from revox_mcp.config import Settings
 from revox_mcp.policy import Policy
 from revox_mcp.schemas import SCHEMA_PROFILES
 from revox_mcp.server import build_server
+from revox_mcp.tools import TOOLS
 from tests.conftest import mcp_client
 
 pytestmark = pytest.mark.anyio
@@ -48,7 +49,7 @@ def declare(route: str, tool: types.Tool) -> Any:
 @pytest.mark.parametrize("profile", SCHEMA_PROFILES)
 async def test_every_tool_through_every_genai_route(profile: str) -> None:
     tools = await listed(profile)
-    assert len(tools) == 11
+    assert len(tools) == len(TOOLS)
     for route in ROUTES:
         failed = []
         for tool in tools:

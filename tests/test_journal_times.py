@@ -110,6 +110,10 @@ def _check_migrated(found: dict[str, Any]) -> None:
     assert [e.sent_at for e in entries] == [None] * 3, "an old row has no send time: created_at stands for it"
     assert {(e.status, e.actor, e.reason) for e in entries} == {("applied", "alice", "old")}
     assert entries[0].after == {"name": "N"} and entries[0].before == {"name": "O"}
+    # Rows written before kinds existed are updates of their assistant (actions.py's rows have a kind).
+    assert {(e.kind, e.target_type, e.target_id == e.assistant_id, e.action) for e in entries} == {
+        ("update", "assistant", True, None)
+    }
     latest = found["latest"]
     assert latest[0].change_id == found["new"] and latest[0].created_at > entries[0].created_at
     assert found["calls"][0]["created_at"] == "2026-01-01T10:00:05.000000Z"
@@ -145,4 +149,4 @@ async def test_a_postgres_journal_of_the_previous_schema_migrates_and_reads_back
     _check_migrated(await _reopened(PostgresJournal(postgres_url, "s")))
     with psycopg.connect(postgres_url) as conn:
         versions = [v for (v,) in conn.execute("SELECT version FROM schema_version ORDER BY version")]
-    assert versions == list(range(1, SCHEMA_VERSION + 1)) and SCHEMA_VERSION == 4
+    assert versions == list(range(1, SCHEMA_VERSION + 1)) and SCHEMA_VERSION == 5

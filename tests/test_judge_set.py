@@ -47,7 +47,8 @@ async def test_a_stored_config_missing_a_key_is_not_judged_when_another_key_chan
     sandbox.store.update(S, {"call_retry_config": config})
     result = await update(settings, {"patch": {"call_retry_config": {"max_retry_attempts": 5}}, "dry_run": True})
     assert not result.is_error, text_of(result)
-    (warning,) = result.structured_content["warnings"]
+    # (Other warnings may come too: a campaign of this assistant keeps its own call_retry_config.)
+    (warning,) = [w for w in result.structured_content["warnings"] if "missing from the stored object" in w]
     assert warning.startswith("patch.call_retry_config.call_twice_in_a_row is missing from the stored object")
 
 

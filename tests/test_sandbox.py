@@ -78,7 +78,7 @@ def test_create_clone_and_delete(http: httpx.Client) -> None:
     new = created.json()["assistant"]
     assert new["organization_id"] == SANDBOX_ORGANIZATION_ID and new["prompt"] == "Be brief."
     clone = http.post(f"/assistants/{new['id']}/clone").json()["assistant"]
-    assert clone["id"] != new["id"] and clone["prompt"] == "Be brief." and clone["name"] == "New (copy)"
+    assert clone["id"] != new["id"] and clone["prompt"] == "Be brief." and clone["name"] == "New (Copy)"
     assert http.delete(f"/assistants/{new['id']}").json() == {"success": True}
     assert http.get(f"/assistants/{new['id']}").status_code == 404
     assert http.get(f"/assistants/{clone['id']}").status_code == 200

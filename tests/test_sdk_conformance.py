@@ -1,6 +1,7 @@
 """Our update model held against the official SDK's: every field and nested key, its type, nullability,
 requiredness and enum. The SDK (`revox`, generated from the API's own spec) is the outside reference;
-`scripts/check-api-drift.sh` runs this module against its newest release."""
+`scripts/check-api-drift.sh` runs this module against its newest release. The other endpoints, the docstring
+rules and the voice enums: tests/sdk_surface.py and tests/test_sdk_surface.py."""
 
 from __future__ import annotations
 
@@ -12,13 +13,10 @@ from revox.types import assistant_update_params as sdk
 
 from revox_mcp.schemas import body_schema
 from tests.sdk_shapes import differences, schema_shape, sdk_shape
+from tests.sdk_surface import ENDPOINTS_BY_SDK
 
-# Where we knowingly differ from the SDK, and why. Anything else is drift and fails.
-KNOWN_DIFFERENCES = {
-    # The API's original update page (the seed) has it; the SDK no longer lists it. Kept so that old
-    # configurations can be changed; its description and a warning point to transfer_destinations.
-    "transfer_phone_number: only here, not in the SDK",
-}
+# Where we knowingly differ from the SDK (the registry's update entry says why). Anything else is drift and fails.
+KNOWN_DIFFERENCES = ENDPOINTS_BY_SDK["assistants.update"].known
 
 
 def drift(update_params: Any = sdk.AssistantUpdateParams) -> list[str]:

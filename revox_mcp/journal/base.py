@@ -7,6 +7,13 @@ until it is settled (the writer re-reads the assistant: applied if it holds what
 otherwise). A failed or settled row says why in `status_reason`. Rows are scoped by API (base URL and
 key, or the sandbox's file), so a journal shared by several configurations never mixes their assistants.
 
+Rows are of two sorts. An *update* (`kind` "update", every row written before kinds existed) is a PATCH
+of an assistant by the writer. An *action* (any other kind: "create_assistant", "update_phone_number",
+"pause_campaign"...) is one other write, made through `revox_mcp.actions`: it names its target (`target_type`,
+`target_id`: a phone number, a campaign, a call, or an assistant it creates or deletes), the assistant
+concerned where there is one (`assistant_id`, "" when none), and in `action` the request it sent (method,
+path) and what a read of the target shows once it landed (`expect`), so that any server can settle it.
+
 Backends: SQLite (a local file, shared by the processes that name it, with a write lock across them),
 PostgreSQL (shared by replicas, with a write lock across them), and NullJournal (`--no-journal`: records
 nothing).
@@ -29,6 +36,8 @@ import anyio
 from revox_mcp.errors import RevoxMcpError
 
 Status = Literal["pending", "applied", "failed"]
+# The kind of a row that records an assistant update (and of every row written before kinds were recorded).
+UPDATE = "update"
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,19 @@ class JournalEntry:
     # Keyed digests where the change replaced a secret by one that masks the same (secret_digests): what the
     # masked body and before cannot tell. None for most rows, and for rows written before it was recorded.
     secret_digests: dict[str, dict[str, str]] | None = None
+    # What sort of write the row records: "update" (an assistant PATCH by the writer; every row written before
+    # kinds existed) or an action's kind (revox_mcp.actions). Its target: an assistant for updates.
+    kind: str = UPDATE
+    target_type: str = "assistant"
+    # None for an action whose target the API had not named yet (a create without an answer).
+    target_id: str | None = None
+    # An action's request and the state a read of its target shows once it landed: {"method", "path",
+    # "expect"}. None for updates.
+    action: dict[str, Any] | None = None
+
+    @property
+    def is_update(self) -> bool:
+        return self.kind == UPDATE
 
 
 class JournalUnavailable(RevoxMcpError):
@@ -184,25 +206,68 @@ class Journal(ABC):
         """A pending row, written before the PATCH; its change id."""
 
     @abstractmethod
+    async def begin_action(
+        self,
+        *,
+        kind: str,
+        target_type: str,
+        target_id: str | None,
+        assistant_id: str | None,
+        fields: list[str],
+        body: dict[str, Any],
+        before: dict[str, Any],
+        action: dict[str, Any],
+        reason: str | None,
+        reverts: str | None = None,
+        actor: str | None = None,
+        grace_s: float | None = None,
+    ) -> str:
+        """A pending action row (revox_mcp.actions), written before its request; its change id. Values are
+        stored as given: the caller masks them."""
+
+    @abstractmethod
     async def finish(
-        self, change_id: str, status: Status, after: dict[str, Any] | None = None, reason: str | None = None
-    ) -> None: ...
+        self,
+        change_id: str,
+        status: Status,
+        after: dict[str, Any] | None = None,
+        reason: str | None = None,
+        target_id: str | None = None,
+    ) -> None:
+        """End a row. `target_id`: the target the API named in its answer (a create's new assistant), which
+        becomes the row's target (and, for an assistant, the assistant concerned)."""
 
     @abstractmethod
     async def mark_sent(self, change_id: str) -> None:
         """The row's PATCH is being sent again: its sent_at becomes now()."""
 
     @abstractmethod
-    async def settle(self, change_id: str, status: Status, after: dict[str, Any] | None, reason: str) -> None:
+    async def settle(
+        self,
+        change_id: str,
+        status: Status,
+        after: dict[str, Any] | None,
+        reason: str,
+        target_id: str | None = None,
+    ) -> None:
         """Settle a row left pending; a no-op if its writer finished it meanwhile (its word wins)."""
 
     @abstractmethod
-    async def pending(self, assistant_id: str | None = None) -> list[JournalEntry]: ...
+    async def pending(self, assistant_id: str | None = None) -> list[JournalEntry]:
+        """Pending update rows (of one assistant where given); action rows are `pending_actions`'."""
+
+    @abstractmethod
+    async def pending_actions(self, target_type: str | None = None, target_id: str | None = None) -> list[JournalEntry]:
+        """Pending action rows, of one target where given."""
 
     async def pending_under_lock(self, assistant_id: str) -> list[JournalEntry]:
-        """The assistant's pending rows of every key that shares this journal's write lock (a server on a
-        rotated key must still wait for the old key's undecided write); this scope's alone by default."""
+        """The assistant's pending update rows of every key that shares this journal's write lock (a server on
+        a rotated key must still wait for the old key's undecided write); this scope's alone by default."""
         return await self.pending(assistant_id)
+
+    @abstractmethod
+    async def of_target(self, target_type: str, target_id: str, limit: int = 50) -> list[JournalEntry]:
+        """The rows about one target (updates of an assistant included), newest first, at most `limit`."""
 
     @abstractmethod
     async def get(self, change_id: str) -> JournalEntry | None: ...
@@ -238,18 +303,39 @@ class NullJournal(Journal):
     async def begin(self, **_: Any) -> str:
         return ""  # no change id: the answer says 'not journalled'
 
+    async def begin_action(self, **_: Any) -> str:
+        return ""
+
     async def finish(
-        self, change_id: str, status: Status, after: dict[str, Any] | None = None, reason: str | None = None
+        self,
+        change_id: str,
+        status: Status,
+        after: dict[str, Any] | None = None,
+        reason: str | None = None,
+        target_id: str | None = None,
     ) -> None:
         return None
 
     async def mark_sent(self, change_id: str) -> None:
         return None
 
-    async def settle(self, change_id: str, status: Status, after: dict[str, Any] | None, reason: str) -> None:
+    async def settle(
+        self,
+        change_id: str,
+        status: Status,
+        after: dict[str, Any] | None,
+        reason: str,
+        target_id: str | None = None,
+    ) -> None:
         return None
 
     async def pending(self, assistant_id: str | None = None) -> list[JournalEntry]:
+        return []
+
+    async def pending_actions(self, target_type: str | None = None, target_id: str | None = None) -> list[JournalEntry]:
+        return []
+
+    async def of_target(self, target_type: str, target_id: str, limit: int = 50) -> list[JournalEntry]:
         return []
 
     async def get(self, change_id: str) -> JournalEntry | None:
@@ -264,7 +350,7 @@ class NullJournal(Journal):
 # The columns every backend stores, in the order `entry` reads them.
 COLUMNS = (
     "change_id, created_at, assistant_id, status, fields, patch, edits, body, reason, reverts, before, after, "
-    "status_reason, actor, sent_at, grace_s, secret_digests"
+    "status_reason, actor, sent_at, grace_s, secret_digests, kind, target_type, target_id, action"
 )
 TEST_CALL_KEYS = ("created_at", "phone_number", "call_id", "candidate", "reason", "actor")
 
@@ -307,6 +393,10 @@ def entry(row: tuple[Any, ...] | list[Any]) -> JournalEntry:
         sent_at,
         grace_s,
         digests,
+        kind,
+        target_type,
+        target_id,
+        action,
     ) = row
     return JournalEntry(
         change_id=change_id,
@@ -326,6 +416,11 @@ def entry(row: tuple[Any, ...] | list[Any]) -> JournalEntry:
         sent_at=sent_at,
         grace_s=float(grace_s) if grace_s is not None else None,
         secret_digests=json.loads(digests) if digests else None,
+        # Rows written before kinds existed are updates of their assistant.
+        kind=kind or UPDATE,
+        target_type=target_type or "assistant",
+        target_id=target_id if kind else assistant_id,
+        action=json.loads(action) if action else None,
     )
 
 

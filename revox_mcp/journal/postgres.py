@@ -88,6 +88,14 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE changes ADD COLUMN secret_digests TEXT;
     """,
+    # Actions (revox_mcp.actions) beside updates: NULL in older rows, which are updates of their assistant.
+    """
+    ALTER TABLE changes ADD COLUMN kind TEXT;
+    ALTER TABLE changes ADD COLUMN target_type TEXT;
+    ALTER TABLE changes ADD COLUMN target_id TEXT;
+    ALTER TABLE changes ADD COLUMN action TEXT;
+    CREATE INDEX changes_by_target ON changes (scope, target_type, target_id, seq);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # Advisory-lock key of the migration (any constant that no assistant's key is likely to be).

@@ -1,5 +1,9 @@
 """The journal's statements, shared by the SQLite and PostgreSQL backends: same tables, same rows.
 
+Update rows and action rows share the `changes` table (`kind` tells them apart; NULL in rows written before
+kinds existed, read as "update"): the statements that settle updates see update rows only, and
+`pending_actions` action rows only, so neither side ever decides the other's row with the wrong re-read.
+
 A backend says only how a statement runs (`_run`, `_fetch`, and `_read_page` for a count and a page read
 together); statements are written with `?` placeholders, which a backend rewrites to its own.
 """
@@ -12,6 +16,7 @@ from typing import Any
 
 from revox_mcp.journal.base import (
     COLUMNS,
+    UPDATE,
     Journal,
     JournalEntry,
     Status,
@@ -24,6 +29,9 @@ from revox_mcp.journal.base import (
 )
 
 Row = tuple[Any, ...]
+# Update rows: those written as such, and those written before kinds existed.
+_IS_UPDATE = f"COALESCE(kind, '{UPDATE}') = '{UPDATE}'"
+_IS_ACTION = f"COALESCE(kind, '{UPDATE}') <> '{UPDATE}'"
 
 
 class SqlJournal(Journal):
@@ -82,8 +90,8 @@ class SqlJournal(Journal):
         # sent_at in the same row, same statement: a normal write costs no extra round trip for it.
         await self._run(
             "INSERT INTO changes (change_id, scope, created_at, sent_at, assistant_id, status, fields, patch, edits, "
-            "body, reason, reverts, before, actor, grace_s, secret_digests) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "body, reason, reverts, before, actor, grace_s, secret_digests, kind, target_type, target_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 change_id,
                 self.scope,
@@ -98,30 +106,121 @@ class SqlJournal(Journal):
                 actor,
                 grace_s,
                 dumps(secret_digests),
+                UPDATE,
+                "assistant",
+                assistant_id,
+            ),
+        )
+        return change_id
+
+    async def begin_action(
+        self,
+        *,
+        kind: str,
+        target_type: str,
+        target_id: str | None,
+        assistant_id: str | None,
+        fields: list[str],
+        body: dict[str, Any],
+        before: dict[str, Any],
+        action: dict[str, Any],
+        reason: str | None,
+        reverts: str | None = None,
+        actor: str | None = None,
+        grace_s: float | None = None,
+    ) -> str:
+        change_id, created_at = new_change_id(), now()
+        await self._run(
+            "INSERT INTO changes (change_id, scope, created_at, sent_at, assistant_id, status, fields, patch, edits, "
+            "body, reason, reverts, before, actor, grace_s, kind, target_type, target_id, action) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                change_id,
+                self.scope,
+                created_at,
+                created_at,
+                assistant_id or "",
+                "pending",
+                json.dumps(fields),
+                "{}",
+                "[]",
+                json.dumps(body),
+                reason,
+                reverts,
+                json.dumps(before),
+                actor,
+                grace_s,
+                kind,
+                target_type,
+                target_id,
+                json.dumps(action),
             ),
         )
         return change_id
 
     async def finish(
-        self, change_id: str, status: Status, after: dict[str, Any] | None = None, reason: str | None = None
+        self,
+        change_id: str,
+        status: Status,
+        after: dict[str, Any] | None = None,
+        reason: str | None = None,
+        target_id: str | None = None,
     ) -> None:
-        await self._run(
-            "UPDATE changes SET status = ?, after = ?, status_reason = ? WHERE change_id = ?",
-            (status, dumps(after), short(reason), change_id),
-        )
+        await self._end(change_id, status, after, reason, target_id, only_pending=False)
+
+    async def _end(
+        self,
+        change_id: str,
+        status: Status,
+        after: dict[str, Any] | None,
+        reason: str | None,
+        target_id: str | None,
+        only_pending: bool,
+    ) -> None:
+        sets, params = "status = ?, after = ?, status_reason = ?", [status, dumps(after), short(reason)]
+        if target_id is not None:
+            # The target the API named (a create's new assistant): for an assistant, the one concerned too.
+            sets += ", target_id = ?, assistant_id = CASE WHEN target_type = 'assistant' THEN ? ELSE assistant_id END"
+            params += [target_id, target_id]
+        also = " AND status = 'pending'" if only_pending else ""
+        await self._run(f"UPDATE changes SET {sets} WHERE change_id = ?{also}", (*params, change_id))
 
     async def mark_sent(self, change_id: str) -> None:
         await self._run("UPDATE changes SET sent_at = ? WHERE change_id = ?", (now(), change_id))
 
-    async def settle(self, change_id: str, status: Status, after: dict[str, Any] | None, reason: str) -> None:
-        await self._run(
-            "UPDATE changes SET status = ?, after = ?, status_reason = ? WHERE change_id = ? AND status = 'pending'",
-            (status, dumps(after), short(reason), change_id),
-        )
+    async def settle(
+        self,
+        change_id: str,
+        status: Status,
+        after: dict[str, Any] | None,
+        reason: str,
+        target_id: str | None = None,
+    ) -> None:
+        await self._end(change_id, status, after, reason, target_id, only_pending=True)
 
     async def pending(self, assistant_id: str | None = None) -> list[JournalEntry]:
-        where, params = self._where(assistant_id, None, "status = 'pending'")
+        where, params = self._where(assistant_id, None, "status = 'pending'", _IS_UPDATE)
         rows = await self._fetch(f"SELECT {COLUMNS} FROM changes WHERE {where} ORDER BY seq", params)
+        return [entry(row) for row in rows]
+
+    async def pending_actions(self, target_type: str | None = None, target_id: str | None = None) -> list[JournalEntry]:
+        clauses, params = ["scope = ?", "status = 'pending'", _IS_ACTION], [self.scope]
+        for column, value in (("target_type", target_type), ("target_id", target_id)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        rows = await self._fetch(
+            f"SELECT {COLUMNS} FROM changes WHERE {' AND '.join(clauses)} ORDER BY seq", tuple(params)
+        )
+        return [entry(row) for row in rows]
+
+    async def of_target(self, target_type: str, target_id: str, limit: int = 50) -> list[JournalEntry]:
+        # An update row of an assistant written before kinds existed has no target columns: its assistant is it.
+        rows = await self._fetch(
+            f"SELECT {COLUMNS} FROM changes WHERE scope = ? AND ((target_type = ? AND target_id = ?) OR "
+            f"(? = 'assistant' AND target_type IS NULL AND assistant_id = ?)) ORDER BY seq DESC LIMIT ?",
+            (self.scope, target_type, target_id, target_type, target_id, limit),
+        )
         return [entry(row) for row in rows]
 
     async def pending_under_lock(self, assistant_id: str) -> list[JournalEntry]:
@@ -129,7 +228,7 @@ class SqlJournal(Journal):
         prefix = f"{self.lock_scope} key:"
         rows = await self._fetch(
             f"SELECT {COLUMNS} FROM changes WHERE (scope = ? OR substr(scope, 1, ?) = ?) AND assistant_id = ? "
-            "AND status = 'pending' ORDER BY seq",
+            f"AND status = 'pending' AND {_IS_UPDATE} ORDER BY seq",
             (self.scope, len(prefix), prefix, assistant_id),
         )
         return [entry(row) for row in rows]

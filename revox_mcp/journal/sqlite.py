@@ -62,6 +62,11 @@ _MIGRATIONS = {
     "sent_at": "ALTER TABLE changes ADD COLUMN sent_at TEXT",
     "grace_s": "ALTER TABLE changes ADD COLUMN grace_s REAL",
     "secret_digests": "ALTER TABLE changes ADD COLUMN secret_digests TEXT",
+    # Actions (revox_mcp.actions) beside updates: NULL in older rows, which are updates of their assistant.
+    "kind": "ALTER TABLE changes ADD COLUMN kind TEXT",
+    "target_type": "ALTER TABLE changes ADD COLUMN target_type TEXT",
+    "target_id": "ALTER TABLE changes ADD COLUMN target_id TEXT",
+    "action": "ALTER TABLE changes ADD COLUMN action TEXT",
 }
 # Times stored to the second by older releases ('...T12:00:05Z'), rewritten to the same instant in today's
 # form ('...T12:00:05.000000Z'), so that text order is time order. Only that exact shape is touched, so
@@ -85,6 +90,7 @@ def _migrate(db: sqlite3.Connection) -> None:
     if version < 1:
         for sql in _MICROSECONDS:
             db.execute(sql, (_TO_THE_SECOND,))
+    db.execute("CREATE INDEX IF NOT EXISTS changes_by_target ON changes (scope, target_type, target_id, seq)")
     if version < _USER_VERSION:
         db.execute(f"PRAGMA user_version = {_USER_VERSION}")
 

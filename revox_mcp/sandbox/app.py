@@ -24,11 +24,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+import revox_mcp.sandbox.calls as call_orders
 from revox_mcp.editing import is_unchanged
 from revox_mcp.models import AssistantUpdate
-from revox_mcp.sandbox.catalog_seed import PHONE_NUMBERS, VOICES, generate_calls, tuning_history
+from revox_mcp.sandbox.campaigns import CAMPAIGN_ROUTES, CampaignStore, campaign_call
+from revox_mcp.sandbox.catalog_seed import (
+    PHONE_NUMBERS,
+    VOICES,
+    generate_calls,
+    pending_calls,
+    tuning_history,
+    with_assignees,
+)
 from revox_mcp.sandbox.seed import REMINDER_ID, SEED_ASSISTANTS
 from revox_mcp.sandbox.store import AssistantStore
+from revox_mcp.sandbox.voice import preview_voice
 from revox_mcp.validation import pydantic_problems
 
 
@@ -80,6 +90,10 @@ class SandboxState:
     test_call_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Each POST /call body as received (tests check what a client sends, e.g. skip_calling_window).
     call_requests: list[dict[str, Any]] = field(default_factory=list)
+    # Each POST /voices/preview body as received (tests compare it with what the SDK sends).
+    preview_requests: list[Any] = field(default_factory=list)
+    # A paused call's status before its pause, by call id: what resuming it goes back to.
+    paused_from: dict[str, str] = field(default_factory=dict)
 
     def knows(self, problem: Any) -> bool:
         path = re.sub(r"\[\d+\]", "[]", problem.path)
@@ -91,7 +105,11 @@ class SandboxState:
         self.phone_numbers = copy.deepcopy(PHONE_NUMBERS)
         # From the seed's assistants, not the stored ones: a call keeps the configuration it ran with, so a
         # change made before a restart must not show up on last week's calls (an agent walkthrough saw that).
-        self.calls = generate_calls({a["id"]: a for a in SEED_ASSISTANTS}, self.store.organization_id)
+        seeded = {a["id"]: a for a in SEED_ASSISTANTS}
+        history = with_assignees(generate_calls(seeded, self.store.organization_id))
+        pending = pending_calls(seeded, self.store.organization_id)
+        self.calls = sorted([*history, *pending], key=lambda c: c["created_at"], reverse=True)
+        self.paused_from = {}
 
     def add_tuning_history(self) -> None:
         """The reminder's calls around two changes with known outcome rates (catalog_seed.tuning_history)."""
@@ -145,26 +163,6 @@ async def _bad_body(request: Request, exc: Exception) -> Response:
     return _error(400, str(exc))
 
 
-# POST /call/search: list filters (empty = any) and the field of a call each one matches.
-_CALL_FILTERS: dict[str, Any] = {
-    "assistant_ids": lambda c: (c["assistant"] or {}).get("id"),
-    "directions": lambda c: c["direction"],
-    "outcomes": lambda c: c["outcome"] or "none",
-    "results": lambda c: c["last_call_attempt"]["result"] if c["last_call_attempt"] else "none",
-    "statuses": lambda c: c["status"],
-    "from_phone_numbers": lambda c: c["from_phone_number"],
-    "call_ids": lambda c: c["id"],
-}
-
-
-def _searchable(call: dict[str, Any]) -> str:
-    """The text a search query is matched against: the call itself and its assistant's name, not the whole
-    assistant (its prompt would make every call of an assistant match the words of that prompt)."""
-    assistant = call.get("assistant") or {}
-    named = {**call, "assistant": {"id": assistant.get("id"), "name": assistant.get("name")}}
-    return json.dumps(named, ensure_ascii=False).casefold()
-
-
 def placed_call(call_id: str, body: dict[str, Any], config: dict[str, Any], organization_id: str) -> dict[str, Any]:
     """A call as POST /call answers it, in the SDK's `Call` shape, for a call the sandbox did not dial."""
     now = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
@@ -201,23 +199,6 @@ def with_live_assistant(call: dict[str, Any], assistants: dict[str, Any]) -> dic
     """The call with its assistant as the store holds it now (null once deleted), as the API joins it."""
     assistant_id = (call.get("assistant") or {}).get("id")
     return {**call, "assistant": assistants.get(assistant_id) if isinstance(assistant_id, str) else None}
-
-
-def search_calls(calls: list[dict[str, Any]], body: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
-    found = calls
-    for name, field_of in _CALL_FILTERS.items():
-        wanted = body.get(name) or []
-        if wanted:
-            found = [c for c in found if field_of(c) in wanted]
-    if body.get("to_phone_number"):
-        found = [c for c in found if c["to_phone_number"] == body["to_phone_number"]]
-    if body.get("query"):
-        needle = str(body["query"]).casefold()
-        found = [c for c in found if needle in _searchable(c)]
-    reverse = body.get("sort_direction", "desc") != "asc"
-    found = sorted(found, key=lambda c: c.get(body.get("sort_by") or "created_at") or "", reverse=reverse)
-    page, size = max(1, int(body.get("page") or 1)), max(1, min(100, int(body.get("page_size") or 20)))
-    return found[(page - 1) * size : page * size], len(found)
 
 
 # The API's routes. Each reads the sandbox (its store, catalogs, calls and faults) from the app's state.
@@ -303,8 +284,16 @@ async def get_voice(request: Request) -> Response:
     provider = request.query_params.get("provider")
     for voice in state.voices:
         if voice["id"] == request.path_params["id"] and provider in (None, voice["provider"]):
-            return JSONResponse({"voice": voice})
+            # The SDK's VoiceRetrieveResponse: id, name, description; the catalog's other keys are the list's.
+            return JSONResponse({"voice": {k: voice[k] for k in ("id", "name", "description") if k in voice}})
     return _error(404, "Voice not found")
+
+
+async def voice_preview(request: Request) -> Response:
+    """POST /voices/preview: audio synthesized here (sandbox/voice.py), marked as the sandbox's own voice."""
+    state, body = _sandbox(request), await _json_body(request)
+    state.preview_requests.append(body)
+    return await preview_voice(body, state.voices)
 
 
 async def list_phone_numbers(request: Request) -> Response:
@@ -317,16 +306,62 @@ async def list_phone_numbers(request: Request) -> Response:
     return JSONResponse({"phone_numbers": numbers})
 
 
+_NUMBER_FIELDS = frozenset({"inbound_assistant_id", "label"})
+
+
+async def update_phone_number(request: Request) -> Response:
+    """PATCH /phone-numbers/{id} (PhoneNumberUpdateParams: inbound_assistant_id, label; each nullable)."""
+    state = _sandbox(request)
+    body = await _object_body(request)
+    number = next((n for n in state.phone_numbers if n["id"] == request.path_params["id"]), None)
+    if number is None:
+        return _error(404, "Phone number not found")
+    extra = sorted(set(body) - _NUMBER_FIELDS)
+    if extra:
+        return _error(400, f"{extra[0]}: Extra inputs are not permitted", field=extra[0])
+    for key, value in body.items():
+        if value is not None and not isinstance(value, str):
+            return _error(400, f"{key}: Input should be a valid string", field=key)
+    inbound = body.get("inbound_assistant_id", number["inbound_assistant"])
+    if inbound is not None and await _run(state.store.get, inbound) is None:
+        return _error(404, "Assistant not found")
+    number["inbound_assistant"] = inbound
+    if "label" in body:
+        number["label"] = body["label"]
+    shown = {**number, "inbound_assistant": await _run(state.store.get, inbound) if inbound else None}
+    return JSONResponse({"phone_number": shown})
+
+
 async def call_search(request: Request) -> Response:
     state = _sandbox(request)
     store = state.store
     body = await _object_body(request)
     try:
-        calls, total = search_calls(state.calls, body)
+        calls, total = call_orders.search(state.calls, body)
+    except call_orders.SearchRefused as exc:
+        return _error(400, str(exc), field=exc.field)
     except (TypeError, ValueError) as exc:
         return _error(400, f"bad search: {exc}")
     assistants = await _run(_assistants_by_id, store)
     return JSONResponse({"calls": [with_live_assistant(c, assistants) for c in calls], "total_count": total})
+
+
+async def call_action(request: Request) -> Response:
+    """POST /call/{id}/cancel, /pause, /resume: {"success": true}, or 404, or 400 for a call in a state the
+    action does not apply to (sandbox.calls says which)."""
+    state = _sandbox(request)
+    call = next((c for c in state.calls if c["id"] == request.path_params["id"]), None)
+    if call is None:
+        return _error(404, "Call not found")
+    try:
+        call_orders.act(call, request.url.path.rsplit("/", 1)[-1], state.paused_from)
+    except call_orders.ActionRefused as exc:
+        return _error(400, str(exc))
+    return JSONResponse({"success": True})
+
+
+async def phone_history(request: Request) -> Response:
+    return JSONResponse(call_orders.phone_history(_sandbox(request).calls))
 
 
 async def create_call(request: Request) -> Response:
@@ -339,17 +374,20 @@ async def create_call(request: Request) -> Response:
         return _error(400, "phone_number: field required", field="phone_number")
     config = body.get("assistant")
     if config is None and body.get("assistant_id"):
+        # A stored assistant is taken as stored: the API holds it, answer-only keys (FAQ ids) and all.
         config = await _run(store.get, str(body["assistant_id"]))
         if config is None:
             return _error(404, "Assistant not found")
-    if not isinstance(config, dict) or not isinstance(config.get("prompt"), str):
+    elif not isinstance(config, dict) or not isinstance(config.get("prompt"), str):
         return _error(400, "assistant: an inline assistant with a prompt, or an assistant_id", field="assistant")
-    inline = {k: v for k, v in config.items() if k not in ("id", "organization_id", "created_at", "updated_at")}
-    try:
-        AssistantUpdate.model_validate({k: v for k, v in inline.items() if k not in state.newer_fields})
-    except ValidationError as exc:
-        if any(not state.knows(p) for p in pydantic_problems(exc)):
-            return _validation_error(exc)
+    else:
+        # An inline assistant is a CallCreateParams.Assistant: the update body's fields, checked as such.
+        inline = {k: v for k, v in config.items() if k not in ("id", "organization_id", "created_at", "updated_at")}
+        try:
+            AssistantUpdate.model_validate({k: v for k, v in inline.items() if k not in state.newer_fields})
+        except ValidationError as exc:
+            if any(not state.knows(p) for p in pydantic_problems(exc)):
+                return _validation_error(exc)
     call = placed_call(f"call_test_{len(state.test_call_configs) + 1:03d}", body, config, store.organization_id)
     state.test_call_configs[call["id"]] = config
     state.call_requests.append(body)
@@ -363,7 +401,8 @@ async def get_call(request: Request) -> Response:
     for call in state.calls:
         if call["id"] == request.path_params["id"]:
             return JSONResponse({"call": with_live_assistant(call, await _run(_assistants_by_id, store))})
-    return _error(404, "Call not found")
+    found = await campaign_call(request, request.path_params["id"])  # a campaign row's call
+    return JSONResponse({"call": found}) if found else _error(404, "Call not found")
 
 
 async def faults(request: Request) -> Response:
@@ -408,18 +447,26 @@ def create_app(store: AssistantStore, api_key: str) -> Starlette:
             Route("/assistants/{id}", delete_assistant, methods=["DELETE"]),
             Route("/assistants/{id}/clone", clone_assistant, methods=["POST"]),
             Route("/voices", list_voices, methods=["GET"]),
+            Route("/voices/preview", voice_preview, methods=["POST"]),
             Route("/voices/{id}", get_voice, methods=["GET"]),
             Route("/phone-numbers", list_phone_numbers, methods=["GET"]),
+            Route("/phone-numbers/{id}", update_phone_number, methods=["PATCH"]),
             Route("/call/search", call_search, methods=["POST"]),
             Route("/call", create_call, methods=["POST"]),
             Route("/call/{id}", get_call, methods=["GET"]),
+            Route("/call/{id}/cancel", call_action, methods=["POST"]),
+            Route("/call/{id}/pause", call_action, methods=["POST"]),
+            Route("/call/{id}/resume", call_action, methods=["POST"]),
+            Route("/calls/phone-history", phone_history, methods=["GET"]),
             Route("/_sandbox/faults", faults, methods=["GET", "POST", "DELETE"]),
             Route("/_sandbox/requests", request_log, methods=["GET", "DELETE"]),
             Route("/_sandbox/newer-fields", newer_fields, methods=["GET", "POST"]),
+            *CAMPAIGN_ROUTES,
         ],
         exception_handlers={BadBody: _bad_body},
     )
     app.state.sandbox = state
+    app.state.campaigns = CampaignStore(store)
     app.add_middleware(SandboxGate, state=state)
     return app
 

@@ -458,3 +458,74 @@ def tuning_history(assistant: Row, organization_id: str) -> list[Row]:
                 }
             )
     return calls
+
+
+# Calls not finished yet, for the call actions (cancel, pause, resume) to act on: the reminder's calls of its
+# December check-ups campaign, created days before and scheduled for the calling window, one of them paused
+# after a missed attempt; and, for the status filter, one that errored and one cancelled. They were created on
+# 18 November, before the reminder's newest finished call: the newest calls, of all and of the reminder, stay
+# finished ones (tests take the newest as a template of a finished call).
+PENDING_PLAN: list[tuple[str, str, str, str]] = [
+    # (call id, status, the contact's number, scheduled_at)
+    ("call_sched_01", "scheduled", "+14155558408", "2026-11-25T09:00:00Z"),
+    ("call_sched_02", "scheduled", "+14155552231", "2026-11-25T09:30:00Z"),
+    ("call_sched_03", "scheduled", "+14155557714", "2026-11-25T10:00:00Z"),
+    ("call_queued_01", "queued_for_calling", "+14155553090", "2026-11-24T17:55:00Z"),
+    ("call_queued_02", "queued_for_calling", "+14155556642", "2026-11-24T17:58:00Z"),
+    ("call_paused_01", "paused", "+14155554417", "2026-11-24T10:00:00Z"),
+    ("call_errored_01", "errored", "+1415555000", "2026-11-24T10:30:00Z"),
+    ("call_cancelled_01", "cancelled", "+14155559120", "2026-11-24T11:00:00Z"),
+]
+# The campaign the pending reminders belong to (the campaign sandbox seeds it by this id and name), and the
+# team member who follows up on interested sales leads: for the campaign_ids and assignee_ids filters.
+REMINDER_CAMPAIGN: Row = {"id": "camp_december_reminders", "name": "December check-up reminders"}
+SALES_ASSIGNEE: Row = {"id": "user_02", "email": "jordan@acme-solar.example", "first_name": "Jordan",
+                       "last_name": "Lee"}  # fmt: skip
+
+
+def _pending_attempts(call_id: str, status: str, phone_number: str, scheduled: datetime) -> list[Row]:
+    """The attempts a pending call has had: a missed one for the paused call, a failed dial for the errored."""
+    if status not in ("paused", "errored"):
+        return []
+    attempt = _attempt(f"att_{call_id.removeprefix('call_')}", phone_number, scheduled, "unknown", "user_unavailable",
+                       [], {})  # fmt: skip
+    if status == "errored":
+        return [{**attempt, "status": "error", "dial_error": "number_non_attributed", "ended_by": "system",
+                 "end_reason": "user_unavailable"}]  # fmt: skip
+    return [{**attempt, "dial_error": "no_answer", "ended_by": "system"}]
+
+
+def pending_calls(assistants: dict[str, Row], organization_id: str) -> list[Row]:
+    """The reminder's unfinished calls of PENDING_PLAN, in the SDK's `Call` shape, newest first."""
+    reminder = assistants.get(REMINDER_ID) or {}
+    calls = []
+    for index, (call_id, status, number, scheduled_at) in enumerate(PENDING_PLAN):
+        first, last = _FIRST[index % len(_FIRST)], _LAST[index % len(_LAST)]
+        scheduled = _parse(scheduled_at)
+        attempts = _pending_attempts(call_id, status, number, scheduled)
+        created = datetime(2026, 11, 18, 9, 0, tzinfo=UTC) + timedelta(minutes=index)
+        call = _call(call_id, organization_id, "outbound", ("+14155550177", number), (first, last), reminder,
+                     (None, ""), created, attempts or [{"ended_at": _stamp(created)}])  # fmt: skip
+        call.update(
+            status=status,
+            campaign=dict(REMINDER_CAMPAIGN),
+            outcome_summary=None,
+            scheduled_at=scheduled_at,
+            updated_at=_stamp(scheduled if attempts else created),
+            is_completed=False,
+            is_cancelled=status == "cancelled",
+            calls_count=len(attempts),
+            call_attempts=attempts,
+            last_call_attempt=attempts[0] if attempts else None,
+            prompt_variables={"first_name": first, "appointment_date": "1 December", "appointment_time": "11:00"},
+        )
+        calls.append(call)
+    return sorted(calls, key=lambda c: c["created_at"], reverse=True)
+
+
+def with_assignees(calls: list[Row]) -> list[Row]:
+    """Interested sales leads are handed to a team member to follow up (the call's `assignee`)."""
+    for call in calls:
+        if (call.get("assistant") or {}).get("id") == SALES_QUALIFIER_ID and call.get("outcome") == "interested":
+            call["assignee"] = dict(SALES_ASSIGNEE)
+    return calls

@@ -51,13 +51,16 @@ class SandboxServer:
         state.requests.clear()
         state.newer_fields.clear()
         state.test_call_configs.clear()
+        state.preview_requests.clear()
         self.store.reset(SEED_ASSISTANTS)
         state.reseed()
+        self.app.state.campaigns.reset()
 
     def serve_forever(self) -> None:
         try:
             self._server.serve_forever()
         finally:
+            self.app.state.campaigns.close()
             self.store.close()
 
     def start(self) -> SandboxServer:
@@ -66,6 +69,7 @@ class SandboxServer:
 
     def stop(self) -> None:
         self._server.stop()
+        self.app.state.campaigns.close()
         self.store.close()
 
     def __enter__(self) -> SandboxServer:

@@ -62,7 +62,6 @@ SEED_ASSISTANTS: list[dict[str, Any]] = [
         "ivr_navigation_enabled": True,
         "max_call_duration_secs": 600,
         "webhook_url": "https://hooks.acme-solar.example/revox/calls",
-        "transfer_phone_number": "+14155550142",
         "calendly": {"connection_id": "cal_conn_7f3a", "event_type_id": "evt_site_assessment_30m"},
         "call_retry_config": {
             "allowed_days": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday"],
@@ -127,7 +126,6 @@ SEED_ASSISTANTS: list[dict[str, Any]] = [
         "ivr_navigation_enabled": False,
         "max_call_duration_secs": 900,
         "webhook_url": "https://api.brightsmile.example/webhooks/revox",
-        "transfer_phone_number": "+33478000001",
         "calendly": None,
         "call_retry_config": {
             "allowed_days": ["monday", "tuesday", "wednesday", "thursday", "friday"],
@@ -187,7 +185,6 @@ SEED_ASSISTANTS: list[dict[str, Any]] = [
         "ivr_navigation_enabled": True,
         "max_call_duration_secs": 180,
         "webhook_url": "https://api.brightsmile.example/webhooks/reminders",
-        "transfer_phone_number": "+33478000002",
         "calendly": None,
         "call_retry_config": {
             "allowed_days": ["monday", "tuesday", "wednesday", "thursday", "friday"],

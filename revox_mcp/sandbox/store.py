@@ -79,6 +79,7 @@ def _next_timestamp(previous: str | None) -> str:
 class AssistantStore:
     def __init__(self, path: str | Path, organization_id: str) -> None:
         self.organization_id = organization_id
+        self.path = Path(path)
         self._lock = threading.Lock()
         create_private(path)
         self._db = connect(path)
@@ -139,7 +140,7 @@ class AssistantStore:
         if source is None:
             return None
         fields = {k: v for k, v in source.items() if k not in ("id", "created_at", "updated_at", "organization_id")}
-        fields["name"] = f"{source.get('name', 'Assistant')} (copy)"
+        fields["name"] = f"{source.get('name', 'Assistant')} (Copy)"
         return self.create(fields, created_by=source.get("created_by"))
 
     def seed_if_empty(self, assistants: Iterable[Row]) -> None:

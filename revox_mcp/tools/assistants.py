@@ -11,7 +11,9 @@ import anyio
 import mcp_types as types
 from pydantic import ValidationError
 
+from revox_mcp.actions import ActionOutcome
 from revox_mcp.answer_bounds import nearest, quoted, shrink, size_of
+from revox_mcp.campaign_overrides import changed_fields, override_notice
 from revox_mcp.editing import known_tags, leaf_paths
 from revox_mcp.errors import PatchInvalid, Problem, RevoxMcpError
 from revox_mcp.journal import JournalEntry
@@ -27,6 +29,7 @@ from revox_mcp.tool_models import (
     ListAssistantsArgs,
     ListChangesAnswer,
     ListChangesArgs,
+    RevertAnswer,
     RevertChangeArgs,
     UpdateAnswer,
     UpdateAssistantArgs,
@@ -44,7 +47,7 @@ from revox_mcp.views import (
     stand_in,
     text_page,
 )
-from revox_mcp.writer import WRITE_STEPS, WriteOutcome, recorded_changes
+from revox_mcp.writer import WRITE_STEPS, WriteOutcome, masked_diff, recorded_changes
 
 # A FAQ item copied from get_assistant carries keys the API assigns (ANSWER_ONLY_KEYS); taking them back is no
 # mistake. Typed as the API returns them (the SDK's AssistantFaqItem), so that every property has a type.
@@ -418,16 +421,55 @@ def _some_names(needle: str, every: list[dict[str, Any]]) -> str:
 
 async def update_assistant(ctx: ToolContext, args: UpdateAssistantArgs) -> ToolAnswer:
     outcome = await ctx.writer.update(args, ctx.progress, ctx.actor)
+    # Campaigns that hold their own call_retry_config (or number) are not reached by this change: say which.
+    notice = await override_notice(ctx.client, args.id, changed_fields(outcome.changes), dry_run=outcome.dry_run)
+    outcome.warnings += [notice] if notice else []
     await ctx.progress(WRITE_STEPS, WRITE_STEPS, _last_step(outcome))
     return ToolAnswer(outcome.structured(args.return_assistant), _write_summary(outcome, "Updated"))
 
 
 async def revert_change(ctx: ToolContext, args: RevertChangeArgs) -> ToolAnswer:
+    entry = await ctx.journal.get(args.change_id)
+    if entry is not None and not entry.is_update:
+        return await _revert_action(ctx, args)
     outcome = await ctx.writer.revert(args, ctx.progress, ctx.actor)
     await ctx.progress(WRITE_STEPS, WRITE_STEPS, _last_step(outcome))
     return ToolAnswer(
         outcome.structured(args.return_assistant), _write_summary(outcome, f"Reverted {args.change_id} on")
     )
+
+
+async def _revert_action(ctx: ToolContext, args: RevertChangeArgs) -> ToolAnswer:
+    """The revert of a write that is not an assistant update (a create deletes, a number is routed back)."""
+    outcome = await ctx.writer.actions.revert(
+        args.change_id, force=args.force, dry_run=args.dry_run, reason=args.reason, actor=ctx.actor
+    )
+    await ctx.progress(WRITE_STEPS, WRITE_STEPS, "Dry run: nothing written" if outcome.dry_run else "Reverted")
+    return ToolAnswer(_action_answer(outcome), _action_summary(outcome, args.change_id))
+
+
+def _action_answer(outcome: ActionOutcome) -> dict[str, Any]:
+    after = outcome.after or {}
+    return {
+        "assistant_id": outcome.assistant_id,
+        "updated_at": None,
+        "changes": masked_diff(outcome.before, {**outcome.before, **after}, sorted(after)),
+        "warnings": outcome.warnings,
+        "dry_run": outcome.dry_run,
+        "change_id": outcome.change_id,
+        "kind": outcome.kind,
+        "target_type": outcome.target_type,
+        "target_id": outcome.target_id,
+    }
+
+
+def _action_summary(outcome: ActionOutcome, reverted: str) -> str:
+    what = f"{outcome.kind} of {outcome.target_type} {outcome.target_id}"
+    if outcome.dry_run:
+        text = f"Dry run, nothing written: reverting {reverted} would be a {what}."
+    else:
+        text = f"Reverted {reverted}: {what} (change {outcome.change_id or 'not journalled'})."
+    return "\n".join([text, *(f"Warning: {w}" for w in outcome.warnings)])
 
 
 # A change's summary names at most this many of the paths it changed (a list rewritten whole may have thousands).
@@ -438,7 +480,10 @@ def _change_row(entry: JournalEntry, changes: list[dict[str, Any]], secrets: set
     return {
         "change_id": entry.change_id,
         "created_at": entry.created_at,
-        "assistant_id": entry.assistant_id,
+        "assistant_id": entry.assistant_id or None,
+        "kind": entry.kind,
+        "target_type": entry.target_type,
+        "target_id": entry.target_id,
         "status": entry.status,
         "status_reason": _shown_reason(entry.status_reason, secrets),
         "fields": entry.fields,
@@ -476,6 +521,11 @@ def _kind(change: dict[str, Any]) -> str:
 
 
 def _entry_changes(entry: JournalEntry) -> list[dict[str, Any]]:
+    if not entry.is_update:
+        # An action keeps its target's state before and after in its kind's small view (actions.py).
+        expected = (entry.action or {}).get("expect") or {}
+        after = entry.after if entry.after is not None else {**entry.before, **expected}
+        return masked_diff(entry.before, after, entry.fields)
     after = entry.after if entry.after is not None else {**entry.before, **entry.body}
     return recorded_changes(entry.before, after, entry.fields)
 
@@ -517,7 +567,7 @@ async def _one_change(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
             ]
         )
     changes = await anyio.to_thread.run_sync(_entry_changes, entry)
-    secrets = await _stored_secrets(ctx, entry.assistant_id)
+    secrets = await _stored_secrets(ctx, entry.assistant_id or None)  # "": an action concerning no assistant
     shown: list[dict[str, Any]] = []
     used = 0
     for change in changes[args.diff_offset :]:
@@ -616,11 +666,12 @@ REVERT_CHANGE = ToolSpec(
     title="Revert a recorded change",
     does="undo one journalled change",
     description=(
-        "Undo one change from list_changes: restores the values its fields had before it. Refused if those "
-        "fields changed again since (force: true overrides). The revert is itself recorded and can be reverted."
+        "Undo one change from list_changes: restores the values its fields had before it (a create's undo deletes "
+        "what it created). Refused if those fields changed again since (force: true overrides). The revert is "
+        "itself recorded."
     ),
     args_model=RevertChangeArgs,
-    answer_model=UpdateAnswer,
+    answer_model=RevertAnswer,
     annotations=types.ToolAnnotations(
         read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True
     ),

@@ -52,6 +52,9 @@ class ToolContext:
 class ToolAnswer:
     structured: dict[str, Any]
     summary: str
+    # Blocks beside the text (preview_voice's audio), each bounded by its tool's own cap: sent after the text
+    # as they are, never masked or counted against the answer ceiling, and kept when the text is shortened.
+    media: tuple[types.AudioContent | types.ImageContent, ...] = ()
 
 
 Handler = Callable[[ToolContext, Any], Awaitable[ToolAnswer]]

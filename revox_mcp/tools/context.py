@@ -28,6 +28,7 @@ from revox_mcp.tools.base import READ_ONLY, ToolAnswer, ToolContext, ToolSpec
 SCAN_PAGE = 100
 MAX_SCANNED = 1000
 MAX_TURN_CHARS = 2000
+NEWEST_FIRST = {"sort_by": "created_at", "sort_direction": "desc"}
 
 
 def _voice_row(voice: dict[str, Any]) -> dict[str, Any]:
@@ -93,6 +94,7 @@ async def list_phone_numbers(ctx: ToolContext, args: ListPhoneNumbersArgs) -> To
         inbound = number.get("inbound_assistant") or {}
         rows.append(
             {
+                "id": number.get("id"),
                 "phone_number": number.get("phone_number"),
                 "label": number.get("label"),
                 "type": number.get("type", ""),
@@ -136,6 +138,9 @@ def _call_row(call: dict[str, Any]) -> dict[str, Any]:
         "result": attempt.get("result") or "none",
         "outcome": call.get("outcome") or "none",
         "outcome_summary": call.get("outcome_summary"),
+        "status": call.get("status"),
+        "scheduled_at": call.get("scheduled_at"),
+        "to_phone_number": call.get("to_phone_number"),
         "duration_secs": _duration(attempt),
         "end_reason": attempt.get("end_reason"),
         "contact": name,
@@ -153,21 +158,33 @@ def _instant(value: str | None, name: str) -> datetime | None:
     return instant_argument(value, name, naive=datetime.now().astimezone().tzinfo or UTC)
 
 
-async def search_calls(ctx: ToolContext, args: SearchCallsArgs) -> ToolAnswer:
+def search_body(args: SearchCallsArgs) -> dict[str, Any]:
+    """The POST /call/search body for `args`: every list the SDK requires, sent even when empty (empty: any),
+    and the optional filters only when given."""
+    assistants = list(dict.fromkeys([*([args.assistant_id] if args.assistant_id else []), *args.assistant_ids]))
     body: dict[str, Any] = {
-        "assistant_ids": [args.assistant_id] if args.assistant_id else [],
-        "campaign_ids": [],
-        "assignee_ids": [],
-        "from_phone_numbers": [],
+        "assistant_ids": assistants,
+        "campaign_ids": list(args.campaign_ids),
+        "assignee_ids": list(args.assignee_ids),
+        "from_phone_numbers": list(args.from_phone_numbers),
         "directions": [args.direction] if args.direction else [],
         "outcomes": list(args.outcomes),
         "results": list(args.results),
-        "statuses": [],
-        "sort_by": "created_at",
-        "sort_direction": "desc",
+        "statuses": list(args.statuses),
+        "sort_by": args.sort_by,
+        "sort_direction": args.sort_direction,
     }
+    if args.call_ids:
+        body["call_ids"] = list(args.call_ids)
+    if args.to_phone_number:
+        body["to_phone_number"] = args.to_phone_number
     if args.query:
         body["query"] = args.query
+    return body
+
+
+async def search_calls(ctx: ToolContext, args: SearchCallsArgs) -> ToolAnswer:
+    body = search_body(args)
     after, before = _instant(args.created_after, "created_after"), _instant(args.created_before, "created_before")
     calls, everything, total, note = await _matches(ctx, body, args, after, before)
     rows = [_call_row(c) for c in calls if isinstance(c, dict)]
@@ -197,10 +214,28 @@ async def _matches(
         # More matches than this page: count them all (bounded), not just the page.
         everything, capped = await _scan(ctx, body, None, None)
         return calls, everything, total, f" (counts over the newest {MAX_SCANNED} only)" if capped else ""
-    everything, capped = await _scan(ctx, body, after, before)
+    # The scan stops at the first call older than the range: it reads newest first, whatever the order asked.
+    everything, capped = await _scan(ctx, {**body, **NEWEST_FIRST}, after, before)
     note = f" (date range applied to the newest {MAX_SCANNED} calls only; narrow the other filters)" if capped else ""
+    everything = _ordered(everything, args.sort_by, args.sort_direction)
     page = everything[(args.page - 1) * args.page_size : args.page * args.page_size]
     return page, everything, len(everything), note
+
+
+def _ordered(calls: list[dict[str, Any]], sort_by: str, direction: str) -> list[dict[str, Any]]:
+    """Calls read newest first, in the order asked (as the API orders them: calls without the value last)."""
+    if (sort_by, direction) == ("created_at", "desc"):
+        return calls
+
+    def value(call: dict[str, Any]) -> Any:
+        raw = call.get(sort_by)
+        if sort_by == "calls_count":
+            return raw if isinstance(raw, int | float) and not isinstance(raw, bool) else None
+        return instant(raw)
+
+    valued = [c for c in calls if value(c) is not None]
+    ordered = sorted(valued, key=value, reverse=direction == "desc")
+    return ordered + [c for c in calls if value(c) is None]
 
 
 async def _scan(
@@ -233,7 +268,7 @@ async def _nothing_found(
     today = f"Today is {datetime.now(UTC).date().isoformat()} (UTC)."
     if after is None and before is None:
         return f" No call matches these filters. {today}"
-    newest, _ = await ctx.client.search_calls({**body, "page": 1, "page_size": 1})
+    newest, _ = await ctx.client.search_calls({**body, **NEWEST_FIRST, "page": 1, "page_size": 1})
     if not newest or not isinstance(newest[0], dict):
         return f" No call matches the other filters at any date either. {today}"
     return f" The newest call matching the other filters is from {newest[0].get('created_at')}. {today}"
@@ -318,10 +353,14 @@ LIST_PHONE_NUMBERS = ToolSpec(
 SEARCH_CALLS = ToolSpec(
     name="search_calls",
     title="Search calls",
-    does="calls by assistant, outcome, result, direction, date range, text; paged, with totals and counts",
+    does=(
+        "calls by assistant, status, outcome, result, direction, campaign, assignee, numbers, ids, date range, "
+        "text; sorted, paged, with totals and counts"
+    ),
     description=(
-        "What happened on calls: filter by assistant, outcome, result (human, voicemail, IVR, ...), direction, "
-        "date range and text; newest first, paged, with the total and counts per result and outcome."
+        "What happened on calls: filter by assistant, status, outcome, result (human, voicemail, IVR, ...), "
+        "direction, campaign, assignee, numbers, ids, date range and text; newest first unless sorted, paged, "
+        "with the total and counts per result and outcome."
     ),
     args_model=SearchCallsArgs,
     answer_model=SearchCallsAnswer,
