@@ -437,3 +437,22 @@ async def test_every_edit_of_every_list_leaves_a_stored_item_unjudged(
     for case, args in cases.items():
         result = await update(settings, {**args, "dry_run": True})
         assert not result.is_error, f"{case}: {text_of(result)}"
+
+
+async def test_a_clones_edits_are_judged_as_update_assistants(sandbox: SandboxServer, settings: Settings) -> None:
+    """clone_assistant checks its patch and edits as update_assistant does: the drifted item the copy inherits,
+    upserted with its description changed, is not judged; a new bad item still is, and nothing is created."""
+    newer(sandbox, "structured_output_config[].type=geo")
+    drifted = {"name": "where", "type": "geo", "description": "Where they live", "required": False}
+    sandbox.store.update(S, {"structured_output_config": [*outputs(sandbox), drifted]})
+    edit = upsert("structured_output_config", {**drifted, "description": "City"})
+    async with mcp_client(settings) as client:
+        made = await client.call_tool("clone_assistant", {"id": S, "name": "Copy", "edits": [edit]})
+        assert not made.is_error, text_of(made)
+        bad = upsert("structured_output_config", {"name": "other", "type": "geo2", "required": False})
+        before = len(sandbox.store.list())
+        refused = await client.call_tool("clone_assistant", {"id": S, "name": "Copy 2", "edits": [bad]})
+    assert refused.is_error and "edits[0].item.type" in text_of(refused), text_of(refused)
+    assert len(sandbox.store.list()) == before
+    copy_id = made.structured_content["assistant_id"]
+    assert stored(sandbox, copy_id)["structured_output_config"][-1] == {**drifted, "description": "City"}
