@@ -144,24 +144,26 @@ class AssistantWriter:
     ) -> WriteOutcome:
         edits_sent = [edit.model_dump(mode="json", exclude_unset=True) for edit in args.edits]
         origins: dict[str, dict[int, int]] = {}  # where each upsert's item ended up: its problems name the edit
-
-        def build(current: State) -> tuple[State, set[str]]:
-            state = dict(current)  # shallow: merge_patch builds new values and apply_edits copies what it edits
-            state.update(merge_patch(current, args.patch))
-            placed: dict[int, Any] = {}
-            touched = set(args.patch) | apply_edits(state, args.edits, placed)
-            origins.update(edit_origins(state, args.edits, placed))
-            return state, touched
-
         unsure = args.problems_after_read()
 
-        def judge_unsure(current: State) -> None:
-            _left_for_the_read(unsure, args, current)
+        def build(current: State) -> tuple[State, set[str]]:
+            # What the arguments check could not judge without the stored values, told with the edits' problems.
+            refused = _left_for_the_read(unsure, args, current) if unsure else []
+            state = dict(current)  # shallow: merge_patch builds new values and apply_edits copies what it edits
+            placed: dict[int, Any] = {}
+            try:
+                state.update(merge_patch(current, args.patch))
+                touched = set(args.patch) | apply_edits(state, args.edits, placed)
+            except PatchInvalid as exc:
+                raise PatchInvalid([*refused, *exc.problems]) from None
+            if refused:
+                raise PatchInvalid(refused)
+            origins.update(edit_origins(state, args.edits, placed))
+            return state, touched
 
         return await self._change(
             args.id,
             build,
-            after_read=judge_unsure if unsure else None,
             prefix="result" if args.edits else "patch",
             dry_run=args.dry_run,
             expected_updated_at=args.expected_updated_at,
@@ -248,7 +250,6 @@ class AssistantWriter:
         held_secrets: dict[str, str] | None = None,
         needs: dict[str, type] | None = None,
         origins: dict[str, dict[int, int]] | None = None,
-        after_read: Callable[[State], None] | None = None,
     ) -> WriteOutcome:
         # A row of this assistant left pending (a cancelled call, a crash) is decided before the next write,
         # so the journal never lags behind what the API holds, and no write goes out over an undecided one.
@@ -257,8 +258,6 @@ class AssistantWriter:
         _check_read(assistant_id, current, needs or {})
         await progress(1, WRITE_STEPS, f"Read {assistant_id}")
         check_version(expected_updated_at, current.get("updated_at"))
-        if after_read is not None:
-            after_read(current)  # what the arguments check could not judge without the stored values
 
         def prepare(current: State) -> tuple[State, set[str], State, list[str]]:
             state, touched = build(current)
@@ -675,14 +674,13 @@ def _leave_out_nulls(candidate: State) -> list[str]:
     ]
 
 
-def _left_for_the_read(problems: list[Problem], args: UpdateAssistantArgs, current: State) -> None:
+def _left_for_the_read(problems: list[Problem], args: UpdateAssistantArgs, current: State) -> list[Problem]:
     """The problems the arguments check left to the read (values that may be stored ones): refused unless the
     value at the path is the stored one, sent back as it is (a required key the stored item lacks too: left
     to the check of the change, which warns). An object of a variant the arguments could not name (an
-    llm_model without its type, a voice of a newer provider) is judged merged, by that check, instead."""
-    kept = [p for p in problems if not _as_stored(p.path, args, current)]
-    if kept:
-        raise PatchInvalid(kept)
+    llm_model without its type, a voice of a newer provider) is judged merged, by that check, instead. The
+    problems left to refuse the change for."""
+    return [p for p in problems if not _as_stored(p.path, args, current)]
 
 
 def _as_stored(path: str, args: UpdateAssistantArgs, current: State) -> bool:

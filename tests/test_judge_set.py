@@ -456,3 +456,14 @@ async def test_a_clones_edits_are_judged_as_update_assistants(sandbox: SandboxSe
     assert len(sandbox.store.list()) == before
     copy_id = made.structured_content["assistant_id"]
     assert stored(sandbox, copy_id)["structured_output_config"][-1] == {**drifted, "description": "City"}
+
+
+async def test_an_items_problem_after_the_read_comes_with_the_edits_own(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    bad = upsert("structured_output_config", {"name": "other", "type": "geo2", "required": False})
+    missing = {"op": "remove", "list": "structured_output_config", "key": "no such field"}
+    result = await update(settings, {"edits": [bad, missing]})
+    text = text_of(result)
+    assert result.is_error and "edits[0].item.type" in text and "edits[1].key" in text, text
+    assert writes(sandbox) == []
