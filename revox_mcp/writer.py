@@ -680,17 +680,20 @@ def _left_for_the_read(problems: list[Problem], args: UpdateAssistantArgs, curre
     to the check of the change, which warns). An object of a variant the arguments could not name (an
     llm_model without its type, a voice of a newer provider) is judged merged, by that check, instead. The
     problems left to refuse the change for."""
-    return [p for p in problems if not _as_stored(p.path, args, current)]
+    faces: dict[str, Any] = {}  # each field's stored value faced once (a list of thousands: linear, once)
+    return [p for p in problems if not _as_stored(p.path, args, current, faces)]
 
 
-def _as_stored(path: str, args: UpdateAssistantArgs, current: State) -> bool:
+def _as_stored(path: str, args: UpdateAssistantArgs, current: State, faces: dict[str, Any]) -> bool:
     if path.startswith("patch."):
         rest = path.removeprefix("patch.")
         name = re.split(r"[.\[]", rest, maxsplit=1)[0]
         sent = args.patch.get(name)
         if _judged_merged(name, sent, current.get(name)):
             return True
-        return is_unchanged(rest, {name: sent}, {name: _facing(name, sent, current.get(name))}, _ALIGNED)
+        if name not in faces:
+            faces[name] = _facing(name, sent, current.get(name))
+        return is_unchanged(rest, {name: sent}, {name: faces[name]}, _ALIGNED)
     match = re.fullmatch(r"edits\[(\d+)\]\.item(.*)", path, flags=re.DOTALL)
     if match is None or int(match[1]) >= len(args.edits):
         return False
