@@ -1,9 +1,10 @@
 """Bounded input: the first argument too long for its place, found by one cheap walk before any other work.
 
 A tool's schema states each argument's maximum length (`maxLength`, or an `enum`, whose longest value is the
-bound); strings deeper than the schema says (inside a patch, an edit, a prompt variable) may hold up to
-MAX_TEXT_CHARS, keys up to MAX_KEY_CHARS. The walk stops at the first value over its bound and never looks
-at the text itself: its cost is the number of values, not their length.
+bound of a tool's own argument; deeper, at least MAX_ARGUMENT_CHARS, as a newer value may be stored); strings
+deeper than the schema says (inside a patch, an edit, a prompt variable) may hold up to MAX_TEXT_CHARS, keys
+up to MAX_KEY_CHARS. The walk stops at the first value over its bound and never looks at the text itself: its
+cost is the number of values, not their length.
 """
 
 from __future__ import annotations
@@ -79,5 +80,7 @@ def _string_limit(node: JsonSchema | None, top: bool) -> int:
             return int(node["maxLength"])
         values = [v for v in node.get("enum", []) if isinstance(v, str)]
         if values:
-            return max(len(v) for v in values)
+            # Inside a patch or an edit, a value may be one the API stored that is newer than this release's
+            # enum (a custom tool's method OPTIONS, sent back as read): judged after the read, not cut here.
+            return max(len(v) for v in values) if top else max(MAX_ARGUMENT_CHARS, *(len(v) for v in values))
     return MAX_ARGUMENT_CHARS if top else MAX_TEXT_CHARS

@@ -10,6 +10,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from revox_mcp.answer_bounds import nearest, quoted
@@ -17,7 +18,7 @@ from revox_mcp.config import PASSAGE_CONTEXT_CHARS, PASSAGE_DIFF_CHARS, PASSAGE_
 from revox_mcp.errors import PatchInvalid, Problem
 from revox_mcp.messages import render_path, shorten
 from revox_mcp.models import LIST_KEYS, VOICE_SPEED_RANGES
-from revox_mcp.schemas import JsonSchema
+from revox_mcp.schemas import JsonSchema, body_schema
 from revox_mcp.tool_models import RemoveItem, ReplaceText, UpsertCallingWindow
 
 State = dict[str, Any]
@@ -32,6 +33,15 @@ LONG_TEXT = 120
 # Keys the API puts on FAQ items in answers but refuses in updates (the SDK's AssistantFaqItem against its
 # update FaqItem): dropping them is expected, not news. Only there: elsewhere such a key is kept like any other.
 ANSWER_ONLY_KEYS = {"faq_items[]": frozenset({"id", "needs_human_answer", "source"})}
+
+
+@cache
+def known_tags(field: str) -> frozenset[Any]:
+    """The values of a variant object's tag (llm_model.type, voice.provider) this release knows."""
+    schema = body_schema()["properties"][field]
+    tag = VARIANT_KEYS[field]
+    props = [branch.get("properties", {}).get(tag, {}) for branch in schema.get("anyOf", [schema])]
+    return frozenset(v for p in props for v in ([p["const"]] if "const" in p else p.get("enum", [])))
 
 
 def merge_patch(current: State, patch: State) -> State:
@@ -62,8 +72,9 @@ def _keep_speed(old: dict[str, Any], new: dict[str, Any]) -> None:
         new["speed"] = speed
 
 
-def apply_edits(state: State, edits: Iterable[Any]) -> set[str]:
+def apply_edits(state: State, edits: Iterable[Any], placed: dict[int, Any] | None = None) -> set[str]:
     """Apply edits in order to `state` (its edited fields are replaced); return the top-level fields touched.
+    `placed`, when given, receives the item each upsert put in its list, by the edit's index (`edit_origins`).
 
     Every failure is collected; if any op fails the caller must discard `state` (all or nothing).
     """
@@ -76,12 +87,14 @@ def apply_edits(state: State, edits: Iterable[Any]) -> set[str]:
         state[field_name] = copy.deepcopy(state.get(field_name))
     for index, edit in enumerate(edits):
         where: list[str | int] = ["edits", index]
+        field: str
         if isinstance(edit, ReplaceText):
-            problem = _replace_text(state, edit, where)
-            field = edit.field
+            field, problem = edit.field, _replace_text(state, edit, where)
+        elif isinstance(edit, RemoveItem):
+            field, problem = edit.list.split(".")[0], _remove(state, edit, where)
         else:
-            field = edit.list.split(".")[0]
-            problem = _remove(state, edit, where) if isinstance(edit, RemoveItem) else _upsert(state, edit, where)
+            item = (placed if placed is not None else {}).setdefault(index, copy.deepcopy(edit.item))
+            field, problem = edit.list.split(".")[0], _upsert(state, edit, item, where)
         if problem is None:
             touched.add(field)
         else:
@@ -89,6 +102,23 @@ def apply_edits(state: State, edits: Iterable[Any]) -> set[str]:
     if problems:
         raise PatchInvalid(problems)
     return touched
+
+
+def edit_origins(state: State, edits: Iterable[Any], placed: dict[int, Any]) -> dict[str, dict[int, int]]:
+    """For each list an upsert edited: the position of every item an upsert put there and that is still there
+    (a later edit may have replaced or removed it), and that edit's index. A problem found in such an item is
+    the edit's, and is named by the edit's path (edits[2].item.type), not the list's."""
+    origins: dict[str, dict[int, int]] = {}
+    for index, edit in enumerate(edits):
+        if index not in placed:
+            continue
+        top, _, nested = edit.list.partition(".")
+        items = state.get(top)
+        items = items.get(nested) if nested and isinstance(items, dict) else items
+        for position, item in enumerate(items if isinstance(items, list) else []):
+            if item is placed[index]:
+                origins.setdefault(edit.list, {})[position] = index
+    return origins
 
 
 def _list_for(state: State, name: str) -> list[Any]:
@@ -107,14 +137,14 @@ def _list_for(state: State, name: str) -> list[Any]:
     return items
 
 
-def _upsert(state: State, edit: Any, where: list[str | int]) -> Problem | None:
+def _upsert(state: State, edit: Any, item: dict[str, Any], where: list[str | int]) -> Problem | None:
     items = _list_for(state, edit.list)
-    item = edit.item.model_dump(mode="json", exclude_unset=True)
     if isinstance(edit, UpsertCallingWindow):
         if edit.index is None or edit.index == len(items):
             items.append(item)
         elif edit.index < len(items):
-            items[edit.index] = item
+            existing = items[edit.index]
+            items[edit.index] = _with_newer_keys(item, existing, edit.list) if isinstance(existing, dict) else item
         else:
             return Problem(
                 path=render_path([*where, "index"]),
@@ -122,13 +152,26 @@ def _upsert(state: State, edit: Any, where: list[str | int]) -> Problem | None:
                 allowed=f"0 to {len(items)} (there are {len(items)} calling windows; {len(items)} appends)",
             )
         return None
-    key = LIST_KEYS[edit.list]
+    key = str(LIST_KEYS[edit.list])  # every list but the calling windows has a key
     for position, existing in enumerate(items):
         if isinstance(existing, dict) and existing.get(key) == item[key]:
-            items[position] = item
+            items[position] = _with_newer_keys(item, existing, edit.list)
             return None
     items.append(item)
     return None
+
+
+def _with_newer_keys(item: dict[str, Any], existing: dict[str, Any], list_name: str) -> dict[str, Any]:
+    """The item an upsert puts in place of `existing`, with the keys of `existing` that this release does not
+    know (and so an agent cannot be expected to send) kept as stored: the API replaces the item whole. In
+    place, so that the item is still the one the edit put (`edit_origins`)."""
+    top, _, nested = list_name.partition(".")
+    schema = body_schema()["properties"].get(top, {})
+    schema = schema.get("properties", {}).get(nested, {}) if nested else schema
+    known = schema.get("items", {}).get("properties")
+    if known is not None:
+        item.update({k: v for k, v in existing.items() if k not in known and k not in item})
+    return item
 
 
 def _remove(state: State, edit: RemoveItem, where: list[str | int]) -> Problem | None:
@@ -321,6 +364,92 @@ def known_only(value: Any, schema: JsonSchema) -> Any:
     }
 
 
+def set_here(value: Any, schema: JsonSchema, olds: list[Any]) -> Any:
+    """`value` as the checks judge it: a key the schema does not know is left out where a baseline (`olds`: the
+    stored value at this place, a revert's held one) holds it with the same value (newer than this release,
+    passed on as stored), and kept where the change sets it, to be judged (an unknown key is refused)."""
+    if isinstance(value, list) and "items" in schema:
+        return [
+            set_here(item, schema["items"], [o[i] if isinstance(o, list) and i < len(o) else None for o in olds])
+            for i, item in enumerate(value)
+        ]
+    if not isinstance(value, dict):
+        return value
+    if "anyOf" in schema:
+        branch = _branch_for(value, schema["anyOf"])
+        return set_here(value, branch, olds) if branch else value
+    known = schema.get("properties")
+    if known is None:
+        return value
+    dicts = [o for o in olds if isinstance(o, dict)]
+    kept = {}
+    for key, sub in value.items():
+        if key in known:
+            kept[key] = set_here(sub, known[key], [d.get(key) for d in dicts]) if isinstance(sub, dict | list) else sub
+        elif not any(key in d and d[key] == sub for d in dicts):
+            kept[key] = sub
+    return kept
+
+
+def aligned(value: Any, old: Any, key: str | None) -> Any:
+    """`old`'s items in the places of `value`'s: each item of `value` faces the stored item of its `key` (a FAQ
+    item its question's), or None for a new one, however edits moved them; without a key (calling windows, by
+    position), an equal stored item first (one a removal shifted), else the one at its position. Unless both
+    are lists, `old` as it is."""
+    if not (isinstance(value, list) and isinstance(old, list)):
+        return old
+    if key is None:
+        return _by_likeness(value, old)
+    unused: dict[Any, list[Any]] = {}
+    for item in old:
+        if isinstance(item, dict) and isinstance(item.get(key), str):
+            unused.setdefault(item[key], []).append(item)
+    faced = []
+    for item in value:
+        same = unused.get(item.get(key)) if isinstance(item, dict) and isinstance(item.get(key), str) else None
+        faced.append(same.pop(0) if same else None)
+    return faced
+
+
+def _by_likeness(value: list[Any], old: list[Any]) -> list[Any]:
+    """For items without a key (calling windows, a few): an equal stored item, else the stored item sharing the
+    most key-value pairs with it (a removal before an edit moved it), else the one at its position."""
+    unused = list(range(len(old)))
+    faced: list[Any] = []
+    for position, item in enumerate(value):
+        index = next((i for i in unused if old[i] == item), None)
+        if index is None:
+            pick = most_alike(item, [old[i] for i in unused])
+            index = unused[pick] if pick is not None else (position if position in unused else None)
+        if index is not None:
+            unused.remove(index)
+        faced.append(old[index] if index is not None else None)
+    return faced
+
+
+def most_alike(item: Any, olds: list[Any]) -> int | None:
+    """The position in `olds` of the object sharing the most key-value pairs with `item` (the first of those
+    alike), or None when none shares any."""
+    if not isinstance(item, dict):
+        return None
+    shared = [sum(1 for k, v in o.items() if k in item and item[k] == v) if isinstance(o, dict) else 0 for o in olds]
+    best = max(shared, default=0)
+    return shared.index(best) if best else None
+
+
+def faced(field: str, value: Any, old: Any) -> Any:
+    """A field's stored value `old` with its list items in the places of `value`'s (`aligned`): a keyed list's,
+    and the calling windows inside call_retry_config."""
+    if isinstance(value, dict) and isinstance(old, dict):
+        nested = {
+            name.partition(".")[2]
+            for name in LIST_KEYS
+            if name.startswith(f"{field}.") and isinstance(old.get(name.partition(".")[2]), list)
+        }
+        return {**old, **{n: aligned(value.get(n), old[n], LIST_KEYS[f"{field}.{n}"]) for n in nested}}
+    return aligned(value, old, LIST_KEYS.get(field)) if field in LIST_KEYS else old
+
+
 def new_items(items: list[Any], old: list[Any], few: int = 32) -> list[int]:
     """Positions of the items of `items` that are not in `old` at all. Most items sit where they were, so
     only the others are looked up among all old items: by equality for a few, through a set of their JSON
@@ -364,10 +493,11 @@ def lookup(state: Any, path: str) -> tuple[bool, Any]:
     return True, node
 
 
-def is_unchanged(path: str, new: Any, old: Any) -> bool:
+def is_unchanged(path: str, new: Any, old: Any, aligned_lists: frozenset[str] = frozenset()) -> bool:
     """Whether the value at `path` is the same in both states, so a check there judges stored data, not the
     change. A key missing from both counts as unchanged when the object that should hold it is, or when
-    both states hold that object (of one variant) and lack the key."""
+    both states hold that object (of one variant) and lack the key. `aligned_lists`: lists whose items face
+    the same item in both states (`aligned`): an item of theirs counts as an object both hold."""
     found_new, value_new = lookup(new, path)
     found_old, value_old = lookup(old, path)
     if found_new or found_old:
@@ -376,13 +506,14 @@ def is_unchanged(path: str, new: Any, old: Any) -> bool:
     if not parent:
         return False
     # A key an object both states hold lacks in both (a stored object older or newer than these types): the
-    # change did not remove it, so it is not the change's to judge; a list item, or an object of another
-    # variant (`type`), is judged as the change made it.
+    # change did not remove it, so it is not the change's to judge; an item of a list not aligned, or an object
+    # of another variant (`type`), is judged as the change made it.
     (held_new, object_new), (held_old, object_old) = lookup(new, parent), lookup(old, parent)
     both = held_new and held_old and isinstance(object_new, dict) and isinstance(object_old, dict)
-    if both and not parent.endswith("]") and object_new.get("type") == object_old.get("type"):
+    item = parent.endswith("]") and re.sub(r"\[\d+\]$", "", parent) not in aligned_lists
+    if both and not item and object_new.get("type") == object_old.get("type"):
         return True
-    return is_unchanged(parent, new, old)
+    return is_unchanged(parent, new, old, aligned_lists)
 
 
 def diff(before: State, after: State, fields: Iterable[str] | None = None) -> list[dict[str, Any]]:

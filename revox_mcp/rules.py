@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from revox_mcp.config import MAX_TEXT_CHARS
-from revox_mcp.editing import lookup, new_items
+from revox_mcp.editing import faced, lookup, new_items
 from revox_mcp.messages import shorten
 from revox_mcp.models import E164_PATTERN
 
@@ -365,23 +365,39 @@ def _changed_items(value: Any, old: Any) -> Any:
 
 
 def warnings_for(body: State, current: State) -> list[str]:
-    """Warnings for the values `body` sets that differ from `current` (the state before the change)."""
+    """Warnings for the values `body` sets that differ from `current` (the state before the change). A list
+    item is compared with the stored item it faces (by key, however edits moved it), and a warning the stored
+    value earned already (an item's stored key, when an edit changes another) is not given again."""
     after = {**current, **body}
     judged = {name: _changed_items(value, current.get(name)) for name, value in body.items()}
+    before = {**current, **{name: faced(name, value, current.get(name)) for name, value in body.items()}}
     out: list[str] = []
     seen: set[tuple[Check, str]] = set()
     for rule in RULES:
         if rule.check is None:
             continue
         for concrete, value, parent in _values_at(judged, _split(rule.path), "", None):
-            if lookup(current, concrete) == (True, value) or not isinstance(parent, dict | list):
+            if lookup(before, concrete) == (True, value) or not isinstance(parent, dict | list):
                 continue
             holder = parent if isinstance(parent, dict) else {}
             message = rule.check(value, holder, after, current)
+            if message and message == _earned(rule.check, before, concrete, current):
+                continue
             if message and (rule.check, message) not in seen:  # one rule seen from two fields: said once
                 seen.add((rule.check, message))
                 out.append(f"{concrete} {message}. (A check of revox-mcp, not a rule of the API: {rule.rule}.)")
     return out
+
+
+def _earned(check: Check, before: State, concrete: str, current: State) -> str | None:
+    """What `check` says of the stored object (a list item) a changed one faces, as it stands (None where there
+    is none). A scalar the change sets is its own: always judged."""
+    found, value = lookup(before, concrete)
+    if not found or not isinstance(value, dict):
+        return None
+    parent_path = concrete[: max(concrete.rfind("."), concrete.rfind("["), 0)]
+    holder = lookup(before, parent_path)[1] if parent_path else before
+    return check(value, holder if isinstance(holder, dict) else {}, current, current)
 
 
 def faq_rewrite(stored_items: Any, body: State) -> list[str]:

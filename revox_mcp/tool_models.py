@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Discriminator, Field, Tag
+from pydantic import AfterValidator, BaseModel, Discriminator, Field, PlainValidator, PrivateAttr, Tag
 
 from revox_mcp.config import MAX_PREVIEW_AUDIO_BYTES, MAX_PREVIEW_TEXT_CHARS, MAX_TEXT_CHARS
 from revox_mcp.models import (
@@ -65,34 +65,58 @@ class ReturnedFaqItem(FaqItem):
     source: str | None = Field(default=None, description="Assigned by the API; ignored.")
 
 
+def _as_sent(key: str | None) -> Any:
+    """An upsert's item as sent: an object with its key. Published with its model's schema, its values are judged
+    after the read, against the stored item of the same key: a value stored before (a newer enum value, an older
+    shape) that the edit leaves as it is, is not the edit's to judge (writer.py)."""
+
+    def as_sent(value: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ValueError("an object: the whole item")
+        if key is not None and not isinstance(value.get(key), str):
+            raise ValueError(f"an object with its {key} (a string): the key that names the item")
+        return value
+
+    return as_sent
+
+
+FaqItemAsSent = Annotated[dict[str, Any], PlainValidator(_as_sent("question"), json_schema_input_type=ReturnedFaqItem)]
+FieldSpecAsSent = Annotated[dict[str, Any], PlainValidator(_as_sent("name"), json_schema_input_type=FieldSpec)]
+CustomToolAsSent = Annotated[dict[str, Any], PlainValidator(_as_sent("name"), json_schema_input_type=CustomTool)]
+DestinationAsSent = Annotated[
+    dict[str, Any], PlainValidator(_as_sent("label"), json_schema_input_type=TransferDestination)
+]
+WindowAsSent = Annotated[dict[str, Any], PlainValidator(_as_sent(None), json_schema_input_type=CallingWindow)]
+
+
 class UpsertFaqItem(Strict):
     op: Literal["upsert"] = Field(description="Add the item, or replace the one with the same key.")
     list: Literal["faq_items"] = Field(description="FAQ items, keyed by question.")
-    item: ReturnedFaqItem = Field(description="The whole item; its question is the key.")
+    item: FaqItemAsSent = Field(description="The whole item; its question is the key.")
 
 
 class UpsertFieldSpec(Strict):
     op: Literal["upsert"] = Field(description="Add the item, or replace the one with the same key.")
     list: Literal["structured_output_config"] = Field(description="Structured output fields, keyed by name.")
-    item: FieldSpec = Field(description="The whole field spec; its name is the key.")
+    item: FieldSpecAsSent = Field(description="The whole field spec; its name is the key.")
 
 
 class UpsertCustomTool(Strict):
     op: Literal["upsert"] = Field(description="Add the item, or replace the one with the same key.")
     list: Literal["custom_tools"] = Field(description="Custom tools, keyed by name.")
-    item: CustomTool = Field(description="The whole tool; its name is the key.")
+    item: CustomToolAsSent = Field(description="The whole tool; its name is the key.")
 
 
 class UpsertTransferDestination(Strict):
     op: Literal["upsert"] = Field(description="Add the item, or replace the one with the same key.")
     list: Literal["transfer_destinations"] = Field(description="Transfer destinations, keyed by label.")
-    item: TransferDestination = Field(description="The whole destination; its label is the key.")
+    item: DestinationAsSent = Field(description="The whole destination; its label is the key.")
 
 
 class UpsertCallingWindow(Strict):
     op: Literal["upsert"] = Field(description="Replace the window at index, or append one.")
     list: Literal["call_retry_config.calling_windows"] = Field(description="Calling windows, by position.")
-    item: CallingWindow = Field(description="The whole calling window.")
+    item: WindowAsSent = Field(description="The whole calling window.")
     index: int | None = Field(default=None, ge=0, description="0-based position to replace; omit to append.")
 
 
@@ -211,6 +235,15 @@ class UpdateAssistantArgs(Strict):
         description="Version guard: the updated_at you read. If the assistant changed since, nothing is written.",
     )
     reason: Reason = None
+    # Problems the arguments check found where a value may be a stored one (an edit's item, a list's items, an
+    # object of a variant the arguments cannot name): judged after the read, against what is stored (writer.py).
+    _after_read: list[Any] = PrivateAttr(default_factory=list)
+
+    def leave_for_after_read(self, problems: list[Any]) -> None:
+        self._after_read = list(problems)
+
+    def problems_after_read(self) -> list[Any]:
+        return list(self._after_read)
 
 
 class ListAssistantsArgs(Strict):

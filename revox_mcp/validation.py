@@ -8,6 +8,7 @@ mistake is told once, in the clearest words.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -30,6 +31,10 @@ from revox_mcp.tool_models import EDIT_TAGS
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 _UNION_TAGS = frozenset(LLM_MODEL_TYPES) | frozenset(EDIT_TAGS)
+# Said of a problem about what may be a stored value, when other problems refuse the call before the read.
+MAYBE_STORED = "(Sent back unchanged, a value stored now is kept: only what the change sets is judged.)"
+# The hint of every problem about a key the schema does not know.
+UNKNOWN_FIELD = "Unknown field."
 _REPLACED_WHOLE_HINT = (
     "The API replaces this object whole: send every required key. Read the current value with "
     "get_assistant, change what you need, and send the complete object."
@@ -41,7 +46,10 @@ class ArgumentValidator:
     validation, not at start-up (most tools of a session are never called), and reused after.
 
     `extra_checks` adds problems found by other means (reported unless a path already covers them);
-    `prefix` is put in front of every path, e.g. "patch" when the document is a patch body.
+    `prefix` is put in front of every path, e.g. "patch" when the document is a patch body; `after_read`
+    says, for a document, which problems are about what may be a stored value (an edit's item, a list's
+    items): they are not raised but handed to the parsed model (`leave_for_after_read`), for the check after
+    the read, which refuses only what the change sets (writer.py).
     """
 
     def __init__(
@@ -51,10 +59,12 @@ class ArgumentValidator:
         *,
         extra_checks: Callable[[dict[str, Any]], list[Problem]] | None = None,
         prefix: str = "",
+        after_read: Callable[[dict[str, Any]], Callable[[Problem], bool]] | None = None,
     ) -> None:
         self._schema = schema
         self._model = model
         self._extra_checks = extra_checks
+        self._after_read = after_read
         self._prefix: list[str | int] = [prefix] if prefix else []
 
     @cached_property
@@ -66,21 +76,34 @@ class ArgumentValidator:
 
     def validate(self, document: dict[str, Any]) -> Any:
         """The parsed model, or PatchInvalid listing every problem found."""
-        problems = non_finite_numbers(document, self._prefix)
-        problems += _uncovered(
-            [p for e in self._schema_validator.iter_errors(document) for p in _from_schema_error(e, self._prefix)],
-            problems,
-        )
+        problems = non_finite_numbers(document, self._prefix)  # a NaN is never a stored value: refused at once
+        later = self._after_read(document) if self._after_read is not None else None
+        deferred: list[Problem] = []
+        found = [p for e in self._schema_validator.iter_errors(document) for p in _from_schema_error(e, self._prefix)]
+        problems += _now(_uncovered(found, problems), later, deferred)
         if self._extra_checks is not None:
-            problems += _uncovered(self._extra_checks(document), problems)
+            problems += _now(_uncovered(self._extra_checks(document), problems + deferred), later, deferred)
         try:
             parsed = self._model.model_validate(document)
         except ValidationError as exc:
-            problems += _uncovered(pydantic_problems(exc, self._prefix), problems)
+            problems += _uncovered(pydantic_problems(exc, self._prefix), problems + deferred)
             parsed = None
-        if problems:
-            raise PatchInvalid([_masked(p, document) for p in _dedupe(problems)])
+        hand_on = getattr(parsed, "leave_for_after_read", None)
+        if problems or (deferred and hand_on is None):
+            # Told at once all the same, each saying that a value sent back as stored is kept.
+            told = problems + [dataclasses.replace(p, hint=f"{p.hint} {MAYBE_STORED}".strip()) for p in deferred]
+            raise PatchInvalid([_masked(p, document) for p in _dedupe(told)])
+        if deferred and hand_on is not None:
+            hand_on([_masked(p, document) for p in _dedupe(deferred)])
         return parsed
+
+
+def _now(problems: list[Problem], later: Callable[[Problem], bool] | None, deferred: list[Problem]) -> list[Problem]:
+    """The problems to report before the read; those `later` leaves to the check after it go to `deferred`."""
+    if later is None:
+        return problems
+    deferred += [p for p in problems if later(p)]
+    return [p for p in problems if not later(p)]
 
 
 def non_finite_numbers(value: Any, path: list[str | int]) -> list[Problem]:
@@ -130,7 +153,7 @@ def _from_schema_error(error: jsonschema.ValidationError, prefix: list[str | int
                 path=render_path([*path, key]),
                 value=shorten(instance[key]),
                 allowed=_known_keys_text(known),
-                hint=f"Unknown field. {did_you_mean(key, known)}",
+                hint=f"{UNKNOWN_FIELD} {did_you_mean(key, known)}",
             )
             for key in unexpected
         ]
@@ -174,8 +197,9 @@ def _from_union_error(
             return [_fits_no_variant(instance, [branches[i] for i in chosen], path)]
         chosen = fitting
     if len(chosen) == 1:
+        label = ", ".join(f"{k}={v!r}" for k, v in _consts(branches[chosen[0]]).items())
         return [
-            p for sub in error.context or [] if sub.schema_path[0] == chosen[0] for p in _from_schema_error(sub, prefix)
+            p for sub in error.context or [] if sub.schema_path[0] == chosen[0] for p in _in_variant(sub, prefix, label)
         ]
     if not chosen:
         tags = sorted({k for b in branches for k in _consts(b)})
@@ -204,6 +228,23 @@ def _from_union_error(
     if best is None:
         return [Problem(path=render_path(path), value=shorten(instance), allowed="one of the variants in the schema")]
     return _from_schema_error(best, prefix)
+
+
+def _in_variant(error: jsonschema.ValidationError, prefix: list[str | int], label: str) -> list[Problem]:
+    """A problem inside the variant the tags chose; a key it does not take is told with that variant's keys
+    (type='custom': api_key, api_url, model_name, type), never another variant's."""
+    problems = _from_schema_error(error, prefix)
+    if error.validator != "additionalProperties" or not label or not isinstance(error.schema, dict):
+        return problems
+    keys = ", ".join(sorted(error.schema.get("properties", {})))
+    return [
+        dataclasses.replace(
+            p,
+            allowed=f"the keys of {label}: {keys}",
+            hint=f"{p.hint} A key of another variant needs its tag and all that variant's keys.",
+        )
+        for p in problems
+    ]
 
 
 def _fits_no_variant(instance: dict[str, Any], branches: list[JsonSchema], path: list[str | int]) -> Problem:
@@ -271,7 +312,7 @@ def pydantic_problems(
         message = str(err["msg"]).removeprefix("Value error, ")
         hint = ""
         if err["type"] == "extra_forbidden":
-            message, hint = "the fields in the tool's input schema", "Unknown field."
+            message, hint = "the fields in the tool's input schema", UNKNOWN_FIELD
         elif err["type"] == "missing":
             message = "a value (the key is required)"
         elif err["type"] == "string_pattern_mismatch":

@@ -15,6 +15,8 @@ import contextlib
 import copy
 import dataclasses
 import logging
+import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,13 +34,19 @@ from revox_mcp.deltas import delta, is_delta, undo
 from revox_mcp.deltas import holds as still_holds
 from revox_mcp.destinations import DESTINATION_FIELDS, moved_secrets
 from revox_mcp.editing import (
+    VARIANT_KEYS,
     accepts_null,
     apply_edits,
     diff,
+    edit_origins,
+    faced,
     is_unchanged,
     known_only,
+    known_tags,
     merge_patch,
+    most_alike,
     new_items,
+    set_here,
 )
 from revox_mcp.errors import (
     ApiError,
@@ -56,7 +64,7 @@ from revox_mcp.errors import (
 from revox_mcp.journal import Journal, JournalEntry
 from revox_mcp.journal.base import JournalUnavailable, LockLost
 from revox_mcp.messages import render_path, shorten
-from revox_mcp.models import ALWAYS_READ, LLM_MODEL_TYPES, AssistantUpdate
+from revox_mcp.models import ALWAYS_READ, LIST_KEYS, LLM_MODEL_TYPES, AssistantUpdate
 from revox_mcp.policy import Policy, changed_paths, with_secret_destinations
 from revox_mcp.progress import Progress, no_progress
 from revox_mcp.redaction import (
@@ -135,11 +143,23 @@ class AssistantWriter:
         self, args: UpdateAssistantArgs, progress: Progress = no_progress, actor: str | None = None
     ) -> WriteOutcome:
         edits_sent = [edit.model_dump(mode="json", exclude_unset=True) for edit in args.edits]
+        origins: dict[str, dict[int, int]] = {}  # where each upsert's item ended up: its problems name the edit
+        unsure = args.problems_after_read()
 
         def build(current: State) -> tuple[State, set[str]]:
+            # What the arguments check could not judge without the stored values, told with the edits' problems.
+            refused = _left_for_the_read(unsure, args, current) if unsure else []
             state = dict(current)  # shallow: merge_patch builds new values and apply_edits copies what it edits
-            state.update(merge_patch(current, args.patch))
-            return state, set(args.patch) | apply_edits(state, args.edits)
+            placed: dict[int, Any] = {}
+            try:
+                state.update(merge_patch(current, args.patch))
+                touched = set(args.patch) | apply_edits(state, args.edits, placed)
+            except PatchInvalid as exc:
+                raise PatchInvalid([*refused, *exc.problems]) from None
+            if refused:
+                raise PatchInvalid(refused)
+            origins.update(edit_origins(state, args.edits, placed))
+            return state, touched
 
         return await self._change(
             args.id,
@@ -150,6 +170,7 @@ class AssistantWriter:
             journal_fields={"patch": args.patch, "edits": edits_sent, "reason": args.reason, "actor": actor},
             progress=progress,
             needs=_read_needs(args),
+            origins=origins,
         )
 
     async def revert(
@@ -228,6 +249,7 @@ class AssistantWriter:
         held: State | None = None,
         held_secrets: dict[str, str] | None = None,
         needs: dict[str, type] | None = None,
+        origins: dict[str, dict[int, int]] | None = None,
     ) -> WriteOutcome:
         # A row of this assistant left pending (a cancelled call, a crash) is decided before the next write,
         # so the journal never lags behind what the API holds, and no write goes out over an undecided one.
@@ -252,7 +274,7 @@ class AssistantWriter:
         self._check_restored(candidate, held_secrets, prefix)
         stored = {f: comparable(f, current.get(f)) for f in candidate}
         checked = {f: v for f, v in candidate.items() if f not in extras}
-        warnings += _validate_changes(checked, stored, prefix, held) + _newer_variant(checked)
+        warnings += _validate_changes(checked, stored, prefix, held, origins) + _newer_variants(checked, stored)
         body = {f: v for f, v in candidate.items() if v != stored[f]}
         self._enforce_policy(current, body, prefix)
         await _check_destinations(stored, body, journal_fields, prefix)
@@ -277,7 +299,7 @@ class AssistantWriter:
         sets, the rules' warnings, and the catalog's checks of a voice or a number. Its body as sent, and the
         warnings."""
         body = {f: comparable(f, v) for f, v in config.items()}
-        warnings = _validate_changes(body, {}, prefix, None) + _newer_variant(body)
+        warnings = _validate_changes(body, {}, prefix, None) + _newer_variants(body, {})
         self._enforce_policy({}, body, prefix)
         warnings += warnings_for(body, {}) + faq_rewrite(None, body)
         warnings += await self._catalog.check({}, body, body, prefix)
@@ -652,40 +674,186 @@ def _leave_out_nulls(candidate: State) -> list[str]:
     ]
 
 
-def _validate_changes(candidate: State, stored: State, prefix: str, held: State | None) -> list[str]:
+def _left_for_the_read(problems: list[Problem], args: UpdateAssistantArgs, current: State) -> list[Problem]:
+    """The problems the arguments check left to the read (values that may be stored ones): refused unless the
+    value at the path is the stored one, sent back as it is (a required key the stored item lacks too: left
+    to the check of the change, which warns). An object of a variant the arguments could not name (an
+    llm_model without its type, a voice of a newer provider) is judged merged, by that check, instead. The
+    problems left to refuse the change for."""
+    faces: dict[str, Any] = {}  # each field's stored value faced once (a list of thousands: linear, once)
+    return [p for p in problems if not _as_stored(p.path, args, current, faces)]
+
+
+def _as_stored(path: str, args: UpdateAssistantArgs, current: State, faces: dict[str, Any]) -> bool:
+    if path.startswith("patch."):
+        rest = path.removeprefix("patch.")
+        name = re.split(r"[.\[]", rest, maxsplit=1)[0]
+        sent = args.patch.get(name)
+        if _judged_merged(name, sent, current.get(name)):
+            return True
+        if name not in faces:
+            faces[name] = _facing(name, sent, current.get(name))
+        return is_unchanged(rest, {name: sent}, {name: faces[name]}, _ALIGNED)
+    match = re.fullmatch(r"edits\[(\d+)\]\.item(.*)", path, flags=re.DOTALL)
+    if match is None or int(match[1]) >= len(args.edits):
+        return False
+    edit = args.edits[int(match[1])]
+    item = getattr(edit, "item", None)
+    return item is not None and is_unchanged(f"item{match[2]}", {"item": item}, {"item": _stored_item(edit, current)})
+
+
+def _judged_merged(name: str, sent: Any, old: Any) -> bool:
+    """A variant object the patch does not name a variant of this release for: an llm_model without a known
+    type, or a voice of a newer provider (stored so, and left so)."""
+    tag = VARIANT_KEYS.get(name)
+    if tag is None or not isinstance(sent, dict):
+        return False
+    if name == "llm_model" and sent.get(tag) not in known_tags(name):
+        return True
+    stored_tag = old.get(tag) if isinstance(old, dict) else None
+    return isinstance(old, dict) and sent.get(tag, stored_tag) == stored_tag and stored_tag not in known_tags(name)
+
+
+def _stored_item(edit: Any, current: State) -> Any:
+    """The stored item an upsert replaces: the one of its key, or the calling window at its index."""
+    top, _, nested = edit.list.partition(".")
+    items = current.get(top)
+    items = items.get(nested) if nested and isinstance(items, dict) else items
+    if not isinstance(items, list):
+        return None
+    key = LIST_KEYS.get(edit.list)
+    if key is None:  # by position, after the edits before it: the stored window most like it
+        alike = most_alike(edit.item, items)
+        return items[alike] if alike is not None else None
+    return next((i for i in items if isinstance(i, dict) and i.get(key) == edit.item.get(key)), None)
+
+
+def _validate_changes(
+    candidate: State,
+    stored: State,
+    prefix: str,
+    held: State | None,
+    origins: dict[str, dict[int, int]] | None = None,
+) -> list[str]:
     """Check the values to send, reporting only what the change sets: a stored value left alone (a voice
     provider, a key or an enum value newer than this release) is the API's business, not ours, and so is
-    a value a revert restores (`held`: what the API held before the change). Keys this release does not
-    know are not judged, and list items already stored are left out of the check, so one FAQ upsert on
-    3,000 items checks one item, not 3,000."""
-    props = body_schema()["properties"]
-    judged, positions = _new_items_only(candidate, stored)
+    a value a revert restores (`held`: what the API held before the change). Each list item faces the stored
+    item of its key (however edits moved it), so an item's stored keys are not judged when an edit changes
+    another; keys this release does not know are judged only where the change sets them (a drifted variant's:
+    never); list items already stored are left out of the check, so one FAQ upsert on 3,000 items checks one
+    item, not 3,000. A problem in an item an upsert put is named by the edit's path (`origins`)."""
+    props, revert = body_schema()["properties"], held is not None
+    bases = [_faced(candidate, stored)]
+    if held is not None:
+        bases.append(_faced(candidate, {f: comparable(f, held.get(f)) for f in candidate}))
+    positions = _new_positions(candidate, stored)
+    judged = {
+        f: _judged_form(f, _pick(v, positions.get(f)), [_pick(b.get(f), positions.get(f)) for b in bases], revert)
+        for f, v in candidate.items()
+    }
+    head = f"{prefix}." if prefix else ""
     try:
-        _body_validator(prefix).validate({f: known_only(v, props[f]) for f, v in judged.items()})
+        _body_validator(prefix).validate(judged)
+        problems: list[Problem] = []
     except PatchInvalid as exc:
-        # Only now, with problems to sort: what the change sets against what was stored (or held).
-        mine = {f: known_only(v, props[f]) for f, v in candidate.items()}
-        baselines = [{f: known_only(stored.get(f), props[f]) for f in candidate}]
-        if held is not None:
-            baselines.append({f: known_only(comparable(f, held.get(f)), props[f]) for f in candidate})
-        strip = len(prefix) + 1 if prefix else 0
         problems = [_at_original_index(p, positions, prefix) for p in exc.problems]
-        new = [p for p in problems if not any(is_unchanged(p.path[strip:], mine, base) for base in baselines)]
-        if new:
-            raise PatchInvalid(new) from None
-        return [_stored_gap(p) for p in problems if "key missing" in p.value]
-    return []
+    if isinstance(candidate.get("custom_tools"), list):
+        # Unique names, judged on the whole list: a repeat the change adds, not one already stored.
+        problems = [p for p in problems if p.path != f"{head}custom_tools"] + _added_repeats(candidate, stored, head)
+    if not problems:
+        return []
+    # Only now, with problems to sort: what the change sets against what was stored (or held).
+    mine = {f: _judged_form(f, v, [b.get(f) for b in bases], revert) for f, v in candidate.items()}
+    knowns = [{f: known_only(b.get(f), props[f]) for f in candidate} for b in bases]
+    new = [p for p in problems if not any(is_unchanged(p.path[len(head) :], mine, k, _ALIGNED) for k in knowns)]
+    if new:
+        raise PatchInvalid([_at_edit(p, origins or {}, head) for p in new])
+    return [_stored_gap(_at_edit(p, origins or {}, head)) for p in problems if "key missing" in p.value]
 
 
-def _newer_variant(candidate: State) -> list[str]:
+# Lists whose items face the same item in the stored value: by key (`editing.aligned`), or by index.
+_ALIGNED = frozenset(LIST_KEYS)
+
+
+def _faced(candidate: State, state: State) -> State:
+    """`state`'s values of the candidate's fields, each keyed list's items in the places of the candidate's."""
+    return {f: _facing(f, v, state.get(f)) for f, v in candidate.items()}
+
+
+def _facing(name: str, value: Any, old: Any) -> Any:
+    """What a field's new value faces in `old` (`editing.faced`); nothing, for an object of another variant
+    (voice.provider, llm_model.type): what it keeps from the old one is judged for the new variant."""
+    tag = VARIANT_KEYS.get(name)
+    if tag and isinstance(value, dict) and isinstance(old, dict) and tag in value and value[tag] != old.get(tag):
+        return None
+    return faced(name, value, old)
+
+
+def _pick(value: Any, kept: list[int] | None) -> Any:
+    return value if kept is None or not isinstance(value, list) else [value[i] for i in kept]
+
+
+def _judged_form(field_name: str, value: Any, olds: list[Any], revert: bool) -> Any:
+    """A field's value as the checks judge it (`editing.set_here`); without the keys this release does not
+    know in a revert (it restores what the API held, whose keys the journal may keep only in part) and in an
+    object of a variant newer than this release, stored so and left so (`_newer_variants` says so)."""
+    schema = body_schema()["properties"][field_name]
+    if revert or (olds and _newer_tag(field_name, value, olds[0])):
+        return known_only(value, schema)
+    return set_here(value, schema, olds)
+
+
+def _newer_tag(field_name: str, value: Any, old: Any) -> bool:
+    """A variant object (voice, llm_model) whose tag this release does not know, stored so and left so."""
+    tag = VARIANT_KEYS.get(field_name)
+    if tag is None or not (isinstance(value, dict) and isinstance(old, dict)) or value.get(tag) != old.get(tag):
+        return False
+    return tag in value and value[tag] not in known_tags(field_name)
+
+
+def _newer_variants(candidate: State, stored: State) -> list[str]:
     """An llm_model of a type newer than this release (stored so, the change left its type alone): its keys go
-    as they are, judged by the API only."""
+    as they are, judged by the API only; a voice of a newer provider: the keys this release does not know that
+    the change sets go as given."""
+    warnings = []
     model = candidate.get("llm_model")
-    if not isinstance(model, dict) or model.get("type") in (*LLM_MODEL_TYPES, None):
+    if isinstance(model, dict) and model.get("type") not in (*LLM_MODEL_TYPES, None):
+        warnings.append(
+            f"llm_model is of type {shorten(model.get('type'))}, newer than this release: its keys are sent as "
+            f"given, unchecked by revox-mcp (the API judges them; this release knows the types "
+            f"{', '.join(LLM_MODEL_TYPES)})."
+        )
+    voice, old = candidate.get("voice"), stored.get("voice")
+    if isinstance(voice, dict) and isinstance(old, dict) and _newer_tag("voice", voice, old):
+        known = body_schema()["properties"]["voice"].get("properties", {})
+        unknown = sorted(k for k, v in voice.items() if k not in known and (old.get(k, v) != v or k not in old))
+        if unknown:
+            warnings.append(
+                f"voice is of provider {shorten(voice.get('provider'))}, newer than this release: "
+                f"{', '.join(f'voice.{k}' for k in unknown)} is sent as given, unchecked by revox-mcp (the API "
+                "judges it)."
+            )
+    return warnings
+
+
+def _added_repeats(candidate: State, stored: State, head: str) -> list[Problem]:
+    """Custom tool names the change repeats (more tools of a name than the stored list has, and more than one)."""
+
+    def names(tools: Any) -> Counter[str]:
+        listed = tools if isinstance(tools, list) else []
+        return Counter(str(t.get("name")) for t in listed if isinstance(t, dict))
+
+    new, old = names(candidate.get("custom_tools")), names(stored.get("custom_tools"))
+    repeated = sorted(str(n) for n, count in new.items() if count > max(1, old[n]))
+    if not repeated:
         return []
     return [
-        f"llm_model is of type {shorten(model.get('type'))}, newer than this release: its keys are sent as given, "
-        f"unchecked by revox-mcp (the API judges them; this release knows the types {', '.join(LLM_MODEL_TYPES)})."
+        Problem(
+            path=f"{head}custom_tools",
+            value=shorten(repeated),
+            allowed=f"custom tools with unique names (repeated: {', '.join(repeated)})",
+            hint="Give each tool its own name; an upsert replaces the tool of its name.",
+        )
     ]
 
 
@@ -694,27 +862,21 @@ def _stored_gap(problem: Problem) -> str:
     the object whole, so it may refuse it; said, with what the key takes."""
     return (
         f"{problem.path} is missing from the stored object, and this change does not set it; the API replaces "
-        f"the object whole and may refuse it without the key ({problem.allowed}). Add it to the patch if so."
+        f"the object whole and may refuse it without the key ({problem.allowed}). Add it to the change if so."
     )
 
 
-# Lists with a rule over the whole list (unique tool names): always checked whole.
-_WHOLE_LIST_RULES = frozenset({"custom_tools"})
-
-
-def _new_items_only(candidate: State, stored: State) -> tuple[State, dict[str, list[int]]]:
-    """`candidate` with the items of its top-level lists that are already stored left out, and for each
-    reduced list the original index of every item kept."""
-    judged, positions = dict(candidate), {}
+def _new_positions(candidate: State, stored: State) -> dict[str, list[int]]:
+    """For each top-level list of `candidate` holding items already stored, the positions of the others:
+    the items to judge."""
+    positions = {}
     for name, items in candidate.items():
         old = stored.get(name)
-        if name in _WHOLE_LIST_RULES or not (isinstance(items, list) and isinstance(old, list)):
-            continue
-        kept = new_items(items, old)
-        if len(kept) < len(items):
-            judged[name] = [items[i] for i in kept]
-            positions[name] = kept
-    return judged, positions
+        if isinstance(items, list) and isinstance(old, list):
+            kept = new_items(items, old)
+            if len(kept) < len(items):
+                positions[name] = kept
+    return positions
 
 
 def _at_original_index(problem: Problem, positions: dict[str, list[int]], prefix: str) -> Problem:
@@ -725,6 +887,17 @@ def _at_original_index(problem: Problem, positions: dict[str, list[int]], prefix
             index, _, rest = problem.path[len(start) :].partition("]")
             if index.isdigit():
                 return dataclasses.replace(problem, path=f"{start}{kept[int(index)]}]{rest}")
+    return problem
+
+
+def _at_edit(problem: Problem, origins: dict[str, dict[int, int]], head: str) -> Problem:
+    """A problem inside an item an upsert put, at the edit's path: edits[1].item.type, not result.x[7].type."""
+    for name, placed in origins.items():
+        start = f"{head}{name}["
+        if problem.path.startswith(start):
+            index, _, rest = problem.path[len(start) :].partition("]")
+            if index.isdigit() and int(index) in placed:
+                return dataclasses.replace(problem, path=f"edits[{placed[int(index)]}].item{rest}")
     return problem
 
 

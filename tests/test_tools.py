@@ -115,7 +115,11 @@ async def test_invalid_patches_are_refused_with_the_path_and_nothing_is_written(
     assert result.is_error
     assert f"- {path}:" in text_of(result)
     assert "nothing was written" in text_of(result)
-    assert sandbox.app.state.sandbox.requests == [], "a patch invalid on its face must make zero API requests"
+    if any(mark in path.removeprefix("patch.") for mark in ".["):
+        # Inside an object or a list a value may be the stored one sent back: judged against one read.
+        assert [r.method for r in sandbox.app.state.sandbox.requests] == ["GET"]
+    else:
+        assert sandbox.app.state.sandbox.requests == [], "a patch invalid on its face must make zero API requests"
     assert stored(sandbox, SALES_QUALIFIER_ID) == before
 
 

@@ -13,9 +13,21 @@ from tests.test_models import custom_tool
 
 
 def problems_for(patch: dict[str, Any], assistant_id: str = "asst_1") -> list[Problem]:
-    with pytest.raises(PatchInvalid) as caught:
-        UPDATE_ASSISTANT.validator.validate({"id": assistant_id, "patch": patch})
-    return caught.value.problems
+    """Every problem the arguments check finds: those it refuses the call for (with, then, those about values
+    that may be stored ones), or, when there are only those, the ones it leaves to the check after the read."""
+    try:
+        args = UPDATE_ASSISTANT.validator.validate({"id": assistant_id, "patch": patch})
+    except PatchInvalid as caught:
+        return caught.problems
+    later = list(args.problems_after_read())
+    assert later, "no problem found"
+    return later
+
+
+def left_for_the_read(patch: dict[str, Any], edits: list[Any] | None = None) -> list[Problem]:
+    """The problems the arguments check leaves to the check after the read: about values that may be stored."""
+    args = UPDATE_ASSISTANT.validator.validate({"id": "asst_1", "patch": patch, "edits": edits or []})
+    return list(args.problems_after_read())
 
 
 def by_path(problems: list[Problem]) -> dict[str, Problem]:
@@ -52,6 +64,20 @@ def test_all_problems_are_reported_together_with_paths() -> None:
     assert "<= 1" in problems["patch.thinking_sound_volume"].allowed
     assert "E.164" in problems["patch.from_phone_number"].allowed
     assert "IANA" in problems["patch.call_retry_config.timezone"].allowed
+    # Inside an object or a list, a value may be the stored one sent back: told with the others, saying so.
+    assert "value stored now is kept" in problems["patch.call_retry_config.timezone"].hint
+    assert "value stored now is kept" not in problems["patch.stt_model"].hint
+
+
+def test_what_may_be_a_stored_value_is_left_to_the_check_after_the_read() -> None:
+    later = {p.path for p in left_for_the_read({"voice": {"speed": 1.9}, "faq_items": [{"question": "Q?"}]})}
+    assert later == {"patch.voice.speed", "patch.faq_items[0].answer"}
+    edits = [{"op": "upsert", "list": "structured_output_config", "item": {"name": "x", "type": "geo"}}]
+    assert {p.path for p in left_for_the_read({}, edits)} == {"edits[0].item.type", "edits[0].item.required"}
+    keyless = [{"op": "upsert", "list": "faq_items", "item": {"answer": "A."}}]
+    with pytest.raises(PatchInvalid) as caught:
+        UPDATE_ASSISTANT.validator.validate({"id": "a", "edits": keyless})
+    assert "edits[0].item.question" in {p.path for p in caught.value.problems}
 
 
 def test_a_partial_nested_object_is_accepted_but_list_items_must_be_complete() -> None:
@@ -80,7 +106,8 @@ def test_rules_beyond_the_schema_are_checked_too() -> None:
         "custom_tools": [custom_tool("lookup"), custom_tool("lookup")],
     }))  # fmt: skip
     assert "0.7-1.2" in problems["patch.voice.speed"].allowed
-    assert "unique names (repeated: lookup)" in problems["patch.custom_tools"].allowed
+    # Unique names are judged after the read, against the stored list (tests/test_judge_set.py).
+    assert "patch.custom_tools" not in problems
 
 
 def test_nan_and_infinity_are_refused_where_they_enter() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
@@ -13,7 +14,7 @@ from pydantic import ValidationError
 from revox_mcp.actions import ActionOutcome
 from revox_mcp.answer_bounds import nearest, quoted, shrink, size_of
 from revox_mcp.campaign_overrides import changed_fields, override_notice
-from revox_mcp.editing import leaf_paths
+from revox_mcp.editing import known_tags, leaf_paths
 from revox_mcp.errors import PatchInvalid, Problem, RevoxMcpError
 from revox_mcp.journal import JournalEntry
 from revox_mcp.messages import shorten
@@ -64,12 +65,8 @@ def _with_partial_patch(schema: JsonSchema) -> JsonSchema:
     return schema
 
 
-def _without_returned_keys(patch: dict[str, Any]) -> dict[str, Any]:
-    items = patch.get("faq_items")
-    if not isinstance(items, list):
-        return patch
-    kept = [{k: v for k, v in i.items() if k not in RETURNED_FAQ_KEYS} if isinstance(i, dict) else i for i in items]
-    return {**patch, "faq_items": kept}
+# The value of a problem about get_assistant's cut mark: never a stored value, refused before the read.
+CUT_TEXT = "text shortened by get_assistant"
 
 
 def _patch_field_checks(arguments: dict[str, Any], offered: int = len(AssistantUpdate.model_fields)) -> list[Problem]:
@@ -84,7 +81,7 @@ def _patch_field_checks(arguments: dict[str, Any], offered: int = len(AssistantU
     marked = [
         Problem(
             path=f"patch.{name}{where}",
-            value="text shortened by get_assistant",
+            value=CUT_TEXT,
             allowed="the field's real value",
             hint=f'get_assistant showed it cut; read it in pages with fields=["{name}"], or use an edit '
             "(replace_text).",
@@ -94,11 +91,43 @@ def _patch_field_checks(arguments: dict[str, Any], offered: int = len(AssistantU
     ] + _marked_edits(arguments.get("edits"))
     if marked:
         return marked
+    # A list's items are judged after the read, the rule over a whole list (unique tool names) too.
+    lists_aside = {k: [] if isinstance(v, list) else v for k, v in patch.items()}
     try:
-        AssistantUpdate.model_validate(_without_returned_keys(patch))
+        AssistantUpdate.model_validate(lists_aside)
     except ValidationError as exc:
         return pydantic_problems(exc, ["patch"], skip=frozenset({"missing", "union_tag_not_found"}))
     return []
+
+
+def judged_after_read(arguments: dict[str, Any]) -> Callable[[Problem], bool]:
+    """Whether a problem the arguments check found is about what may be a stored value, and so is left to the
+    check after the read, against what is stored (writer.py): one inside a patch's object or list (an agent
+    sends back the object it read, stored values included, as the advice says), in an llm_model whose type
+    the patch leaves out or this release does not know, or in an upsert's item (an object with its key). A
+    top-level value is the change's own, and a shortened text never is a value: both judged now."""
+    whole: list[str] = []
+    edits = arguments.get("edits")
+    for index, edit in enumerate(edits if isinstance(edits, list) else []):
+        if not (isinstance(edit, dict) and edit.get("op") == "upsert" and edit.get("list") in LIST_KEYS):
+            continue
+        key, item = LIST_KEYS[edit["list"]], edit.get("item")
+        if isinstance(item, dict) and (key is None or isinstance(item.get(key), str)):
+            whole.append(f"edits[{index}].item")
+    patch = arguments.get("patch")
+    model = patch.get("llm_model") if isinstance(patch, dict) else None
+    if isinstance(model, dict) and model.get("type") not in known_tags("llm_model"):
+        whole.append("patch.llm_model")
+
+    def later(problem: Problem) -> bool:
+        path = problem.path
+        if problem.value == CUT_TEXT:
+            return False
+        if path.startswith("patch.") and any(mark in path.removeprefix("patch.") for mark in ".["):
+            return True
+        return any(path == w or path.startswith((f"{w}.", f"{w}[")) for w in whole)
+
+    return later
 
 
 def _marked_edits(edits: Any) -> list[Problem]:
@@ -106,7 +135,7 @@ def _marked_edits(edits: Any) -> list[Problem]:
     return [
         Problem(
             path=f"edits[{index}].{key}{where}",
-            value="text shortened by get_assistant",
+            value=CUT_TEXT,
             allowed="the real value",
             hint="get_assistant cut it to fit its answer; write the whole value (read texts in pages with offset).",
         )
@@ -207,7 +236,9 @@ class UpdateAssistantSpec(ToolSpec):
 
     @cached_property
     def validator(self) -> ArgumentValidator:
-        return ArgumentValidator(self.detailed_schema, self.args_model, extra_checks=_patch_field_checks)
+        return ArgumentValidator(
+            self.detailed_schema, self.args_model, extra_checks=_patch_field_checks, after_read=judged_after_read
+        )
 
     def shaped(self, policy: Policy) -> JsonSchema:
         """The input schema a server with `policy` publishes, before its profile's dialect."""
@@ -232,7 +263,7 @@ class UpdateAssistantSpec(ToolSpec):
         # not as unknown; the policy check above says why. The operator's extra fields are known to it.
         full = copy.deepcopy(self.detailed_schema)
         full["properties"]["patch"] = policy.with_extra_fields(full["properties"]["patch"])
-        validator = ArgumentValidator(full, self.args_model, extra_checks=checks)
+        validator = ArgumentValidator(full, self.args_model, extra_checks=checks, after_read=judged_after_read)
         return published(self, schema, validator, profile, full)
 
 
