@@ -94,3 +94,16 @@ PROMPTS = {
     TUNE_ASSISTANT.name: (TUNE_ASSISTANT, tune_assistant),
     AUTO_TUNE_ASSISTANT.name: (AUTO_TUNE_ASSISTANT, auto_tune_assistant),
 }
+
+# The tools each prompt's steps cannot do without: a server that does not offer them all (read-only, or tool
+# families that leave one out) does not list the prompt, rather than start a workflow that stops half-way.
+_TUNING_TOOLS = frozenset({"get_assistant", "update_assistant", "search_calls", "get_call", "change_impact"})
+NEEDS: dict[str, frozenset[str]] = {
+    TUNE_ASSISTANT.name: _TUNING_TOOLS,
+    AUTO_TUNE_ASSISTANT.name: _TUNING_TOOLS | {"list_changes", "revert_change"},
+}
+
+
+def offered_prompts(tools: set[str] | frozenset[str]) -> list[str]:
+    """The prompts whose tools are all among `tools`."""
+    return [name for name in PROMPTS if NEEDS[name] <= tools]

@@ -37,7 +37,7 @@ from revox_mcp.journal import open_journal
 from revox_mcp.messages import shorten
 from revox_mcp.policy import Policy
 from revox_mcp.progress import Progress, no_progress
-from revox_mcp.prompts import PROMPTS
+from revox_mcp.prompts import PROMPTS, offered_prompts
 from revox_mcp.redaction import redact, scrub, scrub_json, secrets_in
 from revox_mcp.tool_models import ASSISTANT_ID_PATTERN
 from revox_mcp.tools import PublishedTool, ToolContext, field_schema, publish, tool_schemas, why_not_offered
@@ -86,6 +86,7 @@ class RevoxServer:
         self.policy = policy
         self.tools = publish(policy, profile)
         self.tool_list = types.ListToolsResult(tools=[tool.to_mcp() for tool in self.tools.values()])
+        self.prompts = offered_prompts(set(self.tools))
 
     def build(self) -> Server[ServerState]:
         server = Server(
@@ -98,8 +99,8 @@ class RevoxServer:
             on_list_resources=self.on_list_resources,
             on_list_resource_templates=on_list_resource_templates,
             on_read_resource=self.on_read_resource,
-            on_list_prompts=on_list_prompts,
-            on_get_prompt=on_get_prompt,
+            on_list_prompts=self.on_list_prompts,
+            on_get_prompt=self.on_get_prompt,
             on_completion=on_completion,
         )
         # Registered directly: the constructor's on_set_logging_level warns that 2026-07-28 replaced it with a
@@ -147,6 +148,22 @@ class RevoxServer:
         name = actor.name if actor is not None else None
         result = await call_tool(tool, params.arguments or {}, ctx.lifespan_context, ctx.session.report_progress, name)
         return await within_ceiling(result, ctx.lifespan_context.settings.max_answer_bytes, tool.spec.read_on)
+
+    async def on_list_prompts(
+        self, ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
+    ) -> types.ListPromptsResult:
+        return types.ListPromptsResult(prompts=[PROMPTS[name][0] for name in self.prompts])
+
+    async def on_get_prompt(
+        self, ctx: ServerRequestContext[ServerState], params: types.GetPromptRequestParams
+    ) -> types.GetPromptResult:
+        if params.name not in self.prompts:
+            offered = ", ".join(self.prompts) or "none on this server (it does not offer the tools they use)"
+            raise MCPError(INVALID_PARAMS, f"Unknown prompt {params.name!r}. Prompts: {offered}.")
+        try:
+            return PROMPTS[params.name][1](params.arguments)
+        except ValueError as exc:
+            raise MCPError(INVALID_PARAMS, str(exc)) from None
 
     async def on_list_resources(
         self, ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
@@ -204,23 +221,6 @@ async def on_list_resource_templates(
             ),
         ]
     )
-
-
-async def on_list_prompts(
-    ctx: ServerRequestContext[ServerState], params: types.PaginatedRequestParams | None
-) -> types.ListPromptsResult:
-    return types.ListPromptsResult(prompts=[prompt for prompt, _ in PROMPTS.values()])
-
-
-async def on_get_prompt(
-    ctx: ServerRequestContext[ServerState], params: types.GetPromptRequestParams
-) -> types.GetPromptResult:
-    if params.name not in PROMPTS:
-        raise MCPError(INVALID_PARAMS, f"Unknown prompt {params.name!r}. Prompts: {', '.join(PROMPTS)}.")
-    try:
-        return PROMPTS[params.name][1](params.arguments)
-    except ValueError as exc:
-        raise MCPError(INVALID_PARAMS, str(exc)) from None
 
 
 async def on_completion(

@@ -127,3 +127,21 @@ def test_read_only_still_follows_each_tools_annotations_within_the_families() ->
 def test_families_leave_the_field_policy_default() -> None:
     """Families choose tools; they neither deny nor allow a field, so an update judges fields as by default."""
     assert Policy.load(tools="assistants", env={}).is_default
+
+
+@pytest.mark.parametrize(
+    ("policy", "listed"),
+    [
+        (Policy(), ["tune_assistant", "auto_tune_assistant"]),
+        (Policy(families=frozenset({"assistants", "calls"})), []),  # no change_impact: no tuning workflow to start
+        (Policy(read_only=True), []),  # the workflows end in a write
+    ],
+)
+async def test_prompts_are_listed_only_where_their_tools_are_offered(
+    sandbox: SandboxServer, settings: Settings, policy: Policy, listed: list[str]
+) -> None:
+    async with Client(build_server(settings, policy)) as client:
+        assert [p.name for p in (await client.list_prompts()).prompts] == listed
+        if not listed:
+            with pytest.raises(MCPError, match="does not offer the tools they use"):
+                await client.get_prompt("tune_assistant", {"assistant_id": SALES_QUALIFIER_ID, "goal": "fewer"})
