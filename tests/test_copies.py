@@ -84,6 +84,8 @@ async def test_a_number_is_routed_journalled_listed_and_routed_back(
         }
         undone = await ok(client, "revert_change", {"change_id": answer["change_id"]})
         assert undone["kind"] == "update_phone_number" and undone["target_id"] == "pn_01"
+        again = (await ok(client, "list_phone_numbers", {}))["phone_numbers"][0]
+        assert (again["inbound_assistant_id"], again["label"]) == (None, "Acme Solar sales line"), "refreshed on revert"
     number = numbers(sandbox)["pn_01"]
     assert (number["inbound_assistant"], number["label"]) == (None, "Acme Solar sales line")
     rows = await journal_rows(journalled)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any
@@ -15,7 +16,7 @@ from revox_mcp.actions import ActionOutcome
 from revox_mcp.answer_bounds import nearest, quoted, shrink, size_of
 from revox_mcp.campaign_overrides import changed_fields, override_notice
 from revox_mcp.editing import known_tags, leaf_paths
-from revox_mcp.errors import PatchInvalid, Problem, RevoxMcpError
+from revox_mcp.errors import ApiError, PatchInvalid, Problem, RevoxMcpError
 from revox_mcp.journal import JournalEntry
 from revox_mcp.messages import shorten
 from revox_mcp.models import LIST_KEYS, AssistantUpdate
@@ -48,6 +49,8 @@ from revox_mcp.views import (
     text_page,
 )
 from revox_mcp.writer import WRITE_STEPS, WriteOutcome, masked_diff, recorded_changes
+
+log = logging.getLogger(__name__)
 
 # A FAQ item copied from get_assistant carries keys the API assigns (ANSWER_ONLY_KEYS); taking them back is no
 # mistake. Typed as the API returns them (the SDK's AssistantFaqItem), so that every property has a type.
@@ -431,12 +434,24 @@ async def update_assistant(ctx: ToolContext, args: UpdateAssistantArgs) -> ToolA
 async def revert_change(ctx: ToolContext, args: RevertChangeArgs) -> ToolAnswer:
     entry = await ctx.journal.get(args.change_id)
     if entry is not None and not entry.is_update:
-        return await _revert_action(ctx, args)
+        answer = await _revert_action(ctx, args)
+        if entry.target_type == "phone_number" and not args.dry_run:
+            await _refresh_numbers(ctx)
+        return answer
     outcome = await ctx.writer.revert(args, ctx.progress, ctx.actor)
     await ctx.progress(WRITE_STEPS, WRITE_STEPS, _last_step(outcome))
     return ToolAnswer(
         outcome.structured(args.return_assistant), _write_summary(outcome, f"Reverted {args.change_id} on")
     )
+
+
+async def _refresh_numbers(ctx: ToolContext) -> None:
+    """The cached routing is stale after a number is routed back (list_phone_numbers would show the undone change
+    until the cache expired); a failed re-read leaves it to expire, and the revert stands."""
+    try:
+        await ctx.catalog.phone_numbers(refresh=True)
+    except ApiError:
+        log.warning("the phone numbers could not be read again after a revert; the cached ones expire on their own")
 
 
 async def _revert_action(ctx: ToolContext, args: RevertChangeArgs) -> ToolAnswer:

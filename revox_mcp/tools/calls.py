@@ -270,7 +270,7 @@ async def _act(ctx: ToolContext, args: CallActionArgs, action: CallAction) -> To
     answer: State = {"call_id": args.id, "action": action.name, "status_before": status,
                      "assistant_id": planned.assistant_id, "undo": action.undo}  # fmt: skip
     if args.dry_run:
-        expected = action.expect.get("status", "not paused (the API picks scheduled or queued_for_calling)")
+        expected = action.expect.get("status", "scheduled or queued_for_calling (the API picks which)")
         answer.update(status_after=expected, change_id=None, dry_run=True, warnings=[])
         return ToolAnswer(answer, f"Dry run: call {args.id} ({status}) would be {action.done}. Nothing was sent.")
     outcome = await ctx.writer.actions.perform(planned, reason=args.reason, actor=ctx.actor)

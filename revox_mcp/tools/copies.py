@@ -112,7 +112,8 @@ async def _delete_created(ctx: RevertContext) -> Action:
         updates = sum(1 for r in rows if r.is_update and r.status == "applied")
         warnings.append(
             f"It changed since it was created (updated_at {then}, now {current.get('updated_at')}; {updates} "
-            "change(s) to it in this journal): those changes are deleted with it."
+            "change(s) to it in this journal, counting the patch clone_assistant applied to a copy): those changes "
+            "are deleted with it."
         )
     return Action(
         kind=DELETE,
