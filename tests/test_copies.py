@@ -381,3 +381,21 @@ async def test_a_patched_clone_reports_progress_that_only_grows(sandbox: Sandbox
     done = [p for p, _, _ in seen]
     assert done == sorted(set(done)) and done[-1] == seen[-1][1] == 7, seen
     assert any("Copied" in (m or "") for _, _, m in seen)
+
+
+async def test_routing_a_number_says_who_calls_from_it_and_that_a_verified_caller_id_takes_no_calls(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    async with mcp_client(settings) as client:
+        callers = await ok(
+            client, "update_phone_number", {"id": "pn_01", "inbound_assistant_id": RECEPTIONIST_ID, "dry_run": True}
+        )
+        (said,) = [w for w in callers["warnings"] if "caller id of" in w]
+        assert f"assistant 'Solar lead qualifier (outbound)' ({SALES_QUALIFIER_ID})" in said
+        assert "campaign 'March solar leads'" in said and "people calling back reach the new assistant" in said
+        verified = await ok(
+            client, "update_phone_number", {"id": "pn_03", "inbound_assistant_id": RECEPTIONIST_ID, "dry_run": True}
+        )
+        assert any("is a verified caller id" in w for w in verified["warnings"])
+        label = await ok(client, "update_phone_number", {"id": "pn_01", "label": "Front desk", "dry_run": True})
+        assert label["warnings"] == [], "a label change routes nothing"

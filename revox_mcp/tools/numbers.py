@@ -11,7 +11,7 @@ import mcp_types as types
 from revox_mcp.actions import Action, ActionKind, RevertContext, reads, register
 from revox_mcp.answer_bounds import nearest, quoted
 from revox_mcp.client import RevoxClient
-from revox_mcp.errors import NotFound, PatchInvalid, Problem, RevertRefused
+from revox_mcp.errors import ApiError, NotFound, PatchInvalid, Problem, RevertRefused
 from revox_mcp.messages import shorten
 from revox_mcp.tool_models import PhoneNumberChangeAnswer, UpdatePhoneNumberArgs
 from revox_mcp.tools.base import ToolAnswer, ToolContext, ToolSpec
@@ -165,6 +165,8 @@ async def update_phone_number(ctx: ToolContext, args: UpdatePhoneNumberArgs) -> 
             f"Calls to {number.get('phone_number')} will no longer reach '{old_name}' ({old_inbound})"
             f"{'; no assistant answers it now' if new_inbound is None else ''}."
         )
+    if "inbound_assistant_id" in body and new_inbound:
+        warnings += await _routing_warnings(ctx, number, new_inbound)
     after = {**before, **body}
     change_id = None
     if body and not args.dry_run:
@@ -184,6 +186,42 @@ async def update_phone_number(ctx: ToolContext, args: UpdatePhoneNumberArgs) -> 
         "change_id": change_id,
     }
     return ToolAnswer(answer, _summary(number, body, after, names, args.dry_run, change_id, warnings))
+
+
+# How many callers of a number an answer names before it counts the rest.
+_NAMED = 3
+
+
+async def _routing_warnings(ctx: ToolContext, number: State, new_inbound: str) -> list[str]:
+    """What routing a number to an assistant does besides: a verified caller id receives no calls through Revox,
+    and the assistants and campaigns that call from the number send their callbacks to the new assistant."""
+    shown = str(number.get("phone_number"))
+    warnings = []
+    if number.get("type") == "verified_caller_id":
+        warnings.append(
+            f"{shown} is a verified caller id (a number the organization may show on outbound calls, not one Revox "
+            "receives calls on): calls to it may never reach the assistant. An owned number answers inbound calls."
+        )
+    callers = [
+        f"assistant '{a.get('name')}' ({a.get('id')})"
+        for a in await ctx.client.list_assistants()
+        if a.get("from_phone_number") == shown and a.get("id") != new_inbound
+    ]
+    try:
+        callers += [
+            f"campaign '{c.get('name')}' ({c.get('id')})"
+            for c in await ctx.client.list_campaigns()
+            if c.get("from_phone_number") == shown
+        ]
+    except ApiError:
+        warnings.append("The campaigns could not be read: any calling from this number are not named here.")
+    if callers:
+        more = f" and {len(callers) - _NAMED} more" if len(callers) > _NAMED else ""
+        warnings.append(
+            f"{shown} is the caller id of {', '.join(callers[:_NAMED])}{more}: people calling back reach the new "
+            "assistant, not the one that called them."
+        )
+    return warnings
 
 
 def _summary(
