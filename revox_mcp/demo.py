@@ -75,6 +75,7 @@ async def _drive(sandbox: SandboxServer, journal: Path) -> None:
         await _stale(client, request)
         await _revert(client, sandbox)
         await _test_call(client, sandbox)
+        await _copy_and_try(client, sandbox)
         await _impact(client)
         await _campaign(client, sandbox)
 
@@ -161,8 +162,27 @@ async def _test_call(client: Client, sandbox: SandboxServer) -> None:
     _say(f"   stored voice.speed is still {unchanged}")
 
 
+async def _copy_and_try(client: Client, sandbox: SandboxServer) -> None:
+    _say("\n9. Or keep the candidate as a copy: clone_assistant with the patch, then a test call on the copy:")
+    edit = {"op": "replace_text", "field": "first_sentence", "find": OLD_QUESTION, "replace": NEW_QUESTION}
+    cloned = await client.call_tool(
+        "clone_assistant",
+        {"id": SALES_QUALIFIER_ID, "name": "Sales qualifier (slower)", "patch": {"voice": {"speed": NEW_SPEED}},
+         "edits": [edit], "reason": "candidate opening (demo)"},
+    )  # fmt: skip
+    made = _answer(cloned)
+    copy_id = made["assistant_id"]
+    patched = ", ".join(c["path"] for c in made.get("changes") or [])
+    _say(f"   copy '{made['name']}' ({copy_id})")
+    _say(f"   patched: {patched}; revert_change {made['change_id']} deletes the copy")
+    placed = _answer(await client.call_tool("place_test_call", {"assistant_id": copy_id, "phone_number": TEST_NUMBER}))
+    _say(f"   test call {placed['call_id']} to {TEST_NUMBER} with the copy's stored configuration")
+    copy, original = sandbox.store.get(copy_id) or {}, sandbox.store.get(SALES_QUALIFIER_ID) or {}
+    _say(f"   the copy's voice.speed = {copy['voice']['speed']}; the original's is still {original['voice']['speed']}")
+
+
 async def _impact(client: Client) -> None:
-    _say("\n9. Later, what did a change do to real calls? change_impact on the reminder's change of "
+    _say("\n10. Later, what did a change do to real calls? change_impact on the reminder's change of "
          f"{TUNED_AT:%Y-%m-%d}:")  # fmt: skip
     window = {"lookback_days": 7, "until": RETUNED_AT.isoformat()}
     verdict = await client.call_tool(
@@ -176,13 +196,15 @@ async def _impact(client: Client) -> None:
 
 
 async def _campaign(client: Client, sandbox: SandboxServer) -> None:
-    _say("\n10. How is the March campaign doing? Pause it tonight. get_campaign, then pause_campaign:")
+    _say("\n11. How is the March campaign doing? Pause it tonight. get_campaign, then pause_campaign:")
     march = "camp_march_solar"
     _say(f"   {_text(await client.call_tool('get_campaign', {'id': march})).splitlines()[0]}")
     paused = await client.call_tool("pause_campaign", {"id": march, "reason": "no calls tonight (demo)"})
     _say(f"   {_text(paused).splitlines()[0]}")
     stored = (sandbox.app.state.campaigns.get(march) or {}).get("status")
     _say(f"   the sandbox's campaign status is now {stored}")
+    held = await client.call_tool("search_calls", {"campaign_ids": [march], "statuses": ["paused"], "page_size": 1})
+    _say(f"   its waiting calls are held: search_calls finds {_answer(held)['total']} of them paused")
     no_weekends = {"call_retry_config": {"allowed_days": ["monday", "tuesday", "wednesday", "thursday", "friday"]}}
     dry = await client.call_tool("update_assistant", {"id": SALES_QUALIFIER_ID, "patch": no_weekends, "dry_run": True})
     _say("   'no calls on weekends' on the assistant (dry run) does not reach campaigns with their own config:")

@@ -14,6 +14,7 @@ from mcp import Client, StdioServerParameters
 
 from revox_mcp import __version__, schema_files
 from revox_mcp.config import API_KEY_ENV, BASE_URL_ENV
+from revox_mcp.demo import TEST_NUMBER
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID, SANDBOX_ORGANIZATION_ID
 from revox_mcp.sandbox.store import AssistantStore
@@ -102,7 +103,12 @@ def test_demo_runs_end_to_end() -> None:
     assert "Better: 'completed' went from 30% (9/30) to 67% (22/33); p = 0.004" in done.stdout
     assert "No clear difference yet" in done.stdout
     assert "Paused March solar leads (camp_march_solar): running -> paused" in done.stdout
+    assert "the copy's voice.speed = 0.9; the original's is still 1.0" in done.stdout
+    assert "patched: first_sentence, name, voice.speed" in done.stdout
+    assert f"test call call_test_002 to {TEST_NUMBER} with the copy's stored configuration" in done.stdout
     assert "the sandbox's campaign status is now paused" in done.stdout
+    # One world: the campaign's pause holds its waiting calls, as the call search sees them.
+    assert "its waiting calls are held: search_calls finds 7 of them paused" in done.stdout
     assert "2 campaign(s) of this assistant would keep their own call_retry_config" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
 

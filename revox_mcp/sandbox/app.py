@@ -27,7 +27,7 @@ from starlette.routing import Route
 import revox_mcp.sandbox.calls as call_orders
 from revox_mcp.editing import is_unchanged
 from revox_mcp.models import AssistantUpdate
-from revox_mcp.sandbox.campaigns import CAMPAIGN_ROUTES, CampaignStore, campaign_call
+from revox_mcp.sandbox.campaigns import CAMPAIGN_ROUTES, CampaignStore
 from revox_mcp.sandbox.catalog_seed import (
     PHONE_NUMBERS,
     VOICES,
@@ -76,6 +76,8 @@ class SandboxState:
 
     store: AssistantStore
     api_key: str
+    # The campaigns: their rows' calls are calls of `calls` (one world: searched, acted on, counted alike).
+    campaigns: CampaignStore
     faults: list[Fault] = field(default_factory=list)
     requests: list[LoggedRequest] = field(default_factory=list)
     # Read-only catalogs and call history, generated the same way for every sandbox.
@@ -106,16 +108,19 @@ class SandboxState:
         # From the seed's assistants, not the stored ones: a call keeps the configuration it ran with, so a
         # change made before a restart must not show up on last week's calls (an agent walkthrough saw that).
         seeded = {a["id"]: a for a in SEED_ASSISTANTS}
-        history = with_assignees(generate_calls(seeded, self.store.organization_id))
+        history = generate_calls(seeded, self.store.organization_id)
         pending = pending_calls(seeded, self.store.organization_id)
-        self.calls = sorted([*history, *pending], key=lambda c: c["created_at"], reverse=True)
         self.paused_from = {}
+        campaign_calls = self.campaigns.regenerate(pending, self.paused_from)
+        every = with_assignees([*history, *pending, *campaign_calls])
+        self.calls = sorted(every, key=lambda c: c["created_at"], reverse=True)
 
     def add_tuning_history(self) -> None:
         """The reminder's calls around two changes with known outcome rates (catalog_seed.tuning_history)."""
         reminder = self.store.get(REMINDER_ID) or {"id": REMINDER_ID}
         history = tuning_history(reminder, self.store.organization_id)
-        others = [c for c in self.calls if (c["assistant"] or {}).get("id") != REMINDER_ID]
+        # A campaign's calls stay: they are its rows (the December reminders run after the measured windows).
+        others = [c for c in self.calls if (c["assistant"] or {}).get("id") != REMINDER_ID or c["campaign"]]
         self.calls = sorted([*others, *history], key=lambda c: c["created_at"], reverse=True)
 
     def take_fault(self, method: str, path: str) -> Fault | None:
@@ -401,8 +406,7 @@ async def get_call(request: Request) -> Response:
     for call in state.calls:
         if call["id"] == request.path_params["id"]:
             return JSONResponse({"call": with_live_assistant(call, await _run(_assistants_by_id, store))})
-    found = await campaign_call(request, request.path_params["id"])  # a campaign row's call
-    return JSONResponse({"call": found}) if found else _error(404, "Call not found")
+    return _error(404, "Call not found")
 
 
 async def faults(request: Request) -> Response:
@@ -436,7 +440,7 @@ async def request_log(request: Request) -> Response:
 
 
 def create_app(store: AssistantStore, api_key: str) -> Starlette:
-    state = SandboxState(store=store, api_key=api_key)
+    state = SandboxState(store=store, api_key=api_key, campaigns=CampaignStore(store))
     state.reseed()
     app = Starlette(
         routes=[
@@ -466,7 +470,7 @@ def create_app(store: AssistantStore, api_key: str) -> Starlette:
         exception_handlers={BadBody: _bad_body},
     )
     app.state.sandbox = state
-    app.state.campaigns = CampaignStore(store)
+    app.state.campaigns = state.campaigns
     app.add_middleware(SandboxGate, state=state)
     return app
 

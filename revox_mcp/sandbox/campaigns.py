@@ -4,7 +4,10 @@ Five campaigns on the seeded assistants, in every status the SDK knows (running,
 completed one that was cancelled), some with their own `call_retry_config` and `from_phone_number` (the settings
 a campaign holds over its assistant's; null means the assistant's own apply). A campaign's status is persisted in
 the sandbox's SQLite file, beside the assistants; its rows and their calls are generated from a fixed seed (as
-the call history is), and a row's call shows the campaign's state (held calls are `paused` while it is).
+the call history is). One world: a row's call is the very call the call store holds (POST /call/search finds it
+by campaign_ids; cancel, pause and resume act on it; the campaign's counts follow), and the December reminders'
+rows are the pending reminder calls of catalog_seed. Pausing a campaign holds its waiting calls (`paused`);
+resuming it releases the calls it held (a call paused on its own stays paused).
 
 What is assumed of the real API, where the SDK does not say:
 - Pause applies to a running campaign, resume to a paused one; anything else is answered 409 with a `message`
@@ -64,8 +67,12 @@ _OUTCOME_LABELS = {
 }
 _NOW = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
 _CREATOR = {"id": "user_01", "email": "ops@acme-solar.example", "first_name": "Maya", "last_name": "Okafor"}
-# Calls still waiting to be placed: held (`paused`) while their campaign is paused, `scheduled` otherwise.
+# Calls still waiting to be placed (`paused` ones included): a row counted as pending or retry.
 _WAITING = ("scheduled", "paused")
+# What a campaign's pause holds: its calls not yet dialled or waiting for their next attempt.
+_HOLDABLE = ("initializing", "scheduled", "queued_for_calling")
+# The caller id of an assistant without its own from_phone_number (the reminders call from the ops number).
+_CALLER_IDS = {REMINDER_ID: "+14155550177"}
 
 _WEEKEND_RETRIES = {
     "allowed_days": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
@@ -142,8 +149,11 @@ CAMPAIGN_SEEDS: list[Row] = [
         "call_retry_config": None,
         "from_phone_number": None,
         "max_concurrent_calls": 2,
-        "created_at": "2026-11-20T08:00:00.000000Z",
-        "plan": {"completed": 6, "scheduled": 4},
+        # Launched just after the reminder's change of 20 November (catalog_seed.RETUNED_AT), so that its calls
+        # are all on the after side of that change and outside the measured tuning windows before it.
+        "created_at": "2026-11-20T12:30:00.000000Z",
+        # `pending`: the rows whose calls are catalog_seed's pending reminder calls, in PENDING_PLAN's order.
+        "plan": {"pending": 8, "completed": 6},
     },
     {
         "id": OPEN_HOUSE_ID,
@@ -159,19 +169,25 @@ CAMPAIGN_SEEDS: list[Row] = [
     },
 ]
 
+# How many calls the campaigns' rows add to the call store (a row planned `none` has no call; `pending` rows
+# are catalog_seed's pending calls, already there).
+ROW_CALLS = sum(n for seed in CAMPAIGN_SEEDS for state, n in seed["plan"].items() if state not in ("none", "pending"))
+
 _SCHEMA = "CREATE TABLE IF NOT EXISTS campaigns (id TEXT PRIMARY KEY, position INTEGER NOT NULL, data TEXT NOT NULL)"
 
 
 class CampaignStore:
     """The campaigns as stored (status and what each holds itself) in the sandbox's SQLite file, beside the
-    assistants; their rows generated once, in memory."""
+    assistants; their rows in memory, made by `regenerate` with the call store (a row's call is the store's)."""
 
     def __init__(self, assistants: AssistantStore) -> None:
         self.assistants = assistants
         self._lock = threading.Lock()
         self._db = connect(assistants.path)
         self._db.execute(_SCHEMA)
-        self.rows: dict[str, list[Row]] = generate_rows({a["id"]: a for a in SEED_ASSISTANTS})
+        self.rows: dict[str, list[Row]] = {}
+        # The calls a campaign's pause holds, by campaign id: what its resume releases.
+        self.held: dict[str, set[str]] = {}
         with self._lock:
             (count,) = self._db.execute("SELECT COUNT(*) FROM campaigns").fetchone()
         if not count:
@@ -181,8 +197,39 @@ class CampaignStore:
         with self._lock:
             self._db.close()
 
+    def regenerate(self, pending: list[Row], paused_from: dict[str, str]) -> list[Row]:
+        """The rows anew (the December reminders' are `pending`, the very dicts the call store holds), the waiting
+        calls of a paused campaign held; answers the calls the rows add to the call store."""
+        self.rows = generate_rows({a["id"]: a for a in SEED_ASSISTANTS}, pending)
+        self.held = {}
+        for campaign in self.list():
+            if campaign["status"] == "paused":
+                self.hold(campaign["id"], paused_from, touch=False)  # as seeded: no new updated_at
+        known = {c["id"] for c in pending}
+        return [r["call"] for rows in self.rows.values() for r in rows if r["call"] and r["call"]["id"] not in known]
+
+    def hold(self, campaign_id: str, paused_from: dict[str, str], touch: bool = True) -> None:
+        """A paused campaign's waiting calls become `paused` (their status kept in `paused_from` for the resume)."""
+        held = self.held.setdefault(campaign_id, set())
+        for row in self.rows.get(campaign_id, []):
+            call = row["call"]
+            if call is not None and call["status"] in _HOLDABLE:
+                paused_from[call["id"]] = call["status"]
+                call["status"] = "paused"
+                if touch:
+                    call["updated_at"] = _next_stamp(call["updated_at"])
+                held.add(call["id"])
+
+    def release(self, campaign_id: str, paused_from: dict[str, str]) -> None:
+        """A resumed campaign's calls it held, still paused, go back to the status they had."""
+        held = self.held.pop(campaign_id, set())
+        for row in self.rows.get(campaign_id, []):
+            call = row["call"]
+            if call is not None and call["id"] in held and call["status"] == "paused":
+                call.update(status=paused_from.pop(call["id"], "scheduled"), updated_at=_next_stamp(call["updated_at"]))
+
     def reset(self) -> None:
-        """Every campaign back to its seed."""
+        """Every campaign back to its seed (the rows follow at the sandbox's next `regenerate`)."""
         with self._lock, transaction(self._db):
             self._db.execute("DELETE FROM campaigns")
             for position, seed in enumerate(CAMPAIGN_SEEDS):
@@ -237,19 +284,40 @@ def _next_stamp(previous: str) -> str:
 # --- rows and their calls ------------------------------------------------------------------------------------
 
 
-def generate_rows(assistants: dict[str, Row]) -> dict[str, list[Row]]:
-    """Every seeded campaign's rows, by campaign id, the same for every sandbox (a fixed seed)."""
+def generate_rows(assistants: dict[str, Row], pending: list[Row]) -> dict[str, list[Row]]:
+    """Every seeded campaign's rows, by campaign id, the same for every sandbox (a fixed seed). The rows planned
+    `pending` take the calls of `pending` that name their campaign (oldest first), as they are."""
     rng = random.Random(23)
     return {
-        seed["id"]: _campaign_rows(rng, seed, assistants.get(seed["assistant_id"]) or {}) for seed in CAMPAIGN_SEEDS
+        seed["id"]: _campaign_rows(rng, seed, assistants.get(seed["assistant_id"]) or {}, pending)
+        for seed in CAMPAIGN_SEEDS
     }
 
 
-def _campaign_rows(rng: random.Random, seed: Row, assistant: Row) -> list[Row]:
+def _pending_row(index: int, row_id: str, call: Row) -> Row:
+    contact = call["contact"]
+    phone = call["to_phone_number"]
+    return {
+        "id": row_id,
+        "input_data": {"first_name": contact["first_name"], "last_name": contact["last_name"], "phone": phone},
+        "phone_number": phone,
+        "row_index": index,
+        "call": call,
+    }
+
+
+def _campaign_rows(rng: random.Random, seed: Row, assistant: Row, pending: list[Row]) -> list[Row]:
     created = datetime.fromisoformat(seed["created_at"])
     make = _reminder_call if seed["assistant_id"] == REMINDER_ID else _sales_call
+    theirs = sorted(
+        (c for c in pending if (c.get("campaign") or {}).get("id") == seed["id"]), key=lambda c: str(c["created_at"])
+    )
     rows: list[Row] = []
     for state, count in seed["plan"].items():
+        if state == "pending":
+            for taken in theirs[:count]:
+                rows.append(_pending_row(len(rows), f"row_{seed['id'][5:]}_{len(rows):03d}", taken))
+            continue
         for _ in range(count):
             index = len(rows)
             first, last = rng.choice(_FIRST), rng.choice(_LAST)
@@ -285,7 +353,8 @@ def _row_call(
     """A row's call in the SDK's shape: attempted (`completed`, `calling`, a `retry` waiting, `errored`) or not
     (`scheduled`, `not_launched`, `cancelled`)."""
     row_id, index, first, last, phone = who
-    from_number = seed["from_phone_number"] or assistant.get("from_phone_number") or "+14155550100"
+    caller_id = _CALLER_IDS.get(seed["assistant_id"], "+14155550100")
+    from_number = seed["from_phone_number"] or assistant.get("from_phone_number") or caller_id
     result, end_reason, outcome, summary, transcript, structured = _conversation(rng, state, first, make)
     attempt = _attempt(f"att_{row_id}", phone, when, result, end_reason, transcript, structured)
     if state == "errored":
@@ -365,19 +434,9 @@ def _unfinished(call: Row, state: str, when: datetime) -> None:
     )
 
 
-def rows_as_served(campaign: Row, rows: list[Row], assistant: Row | None) -> list[Row]:
-    """The rows with their calls as the campaign's state shows them now, and the assistant as stored now."""
-    held = campaign["status"] == "paused"
-    served = []
-    for row in rows:
-        call = row["call"]
-        if call is not None:
-            status = call["status"]
-            if status in _WAITING:
-                status = "paused" if held else "scheduled"
-            call = {**call, "status": status, "assistant": assistant}
-        served.append({**row, "call": call})
-    return served
+def rows_as_served(rows: list[Row], assistant: Row | None) -> list[Row]:
+    """The rows with their calls as the call store holds them now, the assistant joined as stored now."""
+    return [{**row, "call": row["call"] and {**row["call"], "assistant": assistant}} for row in rows]
 
 
 # --- what a campaign answers -----------------------------------------------------------------------------
@@ -542,22 +601,7 @@ def _not_found() -> JSONResponse:
 
 async def _served(store: CampaignStore, campaign: Row) -> tuple[list[Row], Row | None]:
     assistant = await anyio.to_thread.run_sync(store.assistants.get, campaign["assistant_id"])
-    return rows_as_served(campaign, store.rows.get(campaign["id"], []), assistant), assistant
-
-
-async def campaign_call(request: Request, call_id: str) -> Row | None:
-    """A campaign row's call as GET /call/{id} answers it (the campaign's state shown, its assistant as stored
-    now), or None. Campaign calls are not in the call search's history (its seeded totals stay as they are)."""
-    store = _store(request)
-    for campaign_id, rows in store.rows.items():
-        if any(row["call"] and row["call"]["id"] == call_id for row in rows):
-            campaign = await anyio.to_thread.run_sync(store.get, campaign_id)
-            if campaign is None:
-                return None
-            served, _ = await _served(store, campaign)
-            found: Row = next(row["call"] for row in served if row["call"] and row["call"]["id"] == call_id)
-            return found
-    return None
+    return rows_as_served(store.rows.get(campaign["id"], []), assistant), assistant
 
 
 async def list_campaigns(request: Request) -> Response:
@@ -599,6 +643,9 @@ async def _move(request: Request, allowed_from: str, status: str) -> Response:
         return _not_found()
     if why_not is not None:
         return JSONResponse({"message": why_not}, status_code=409, headers={"x-should-retry": "false"})
+    # The campaign's waiting calls follow it, in the call store (the sandbox's state keeps what a pause held).
+    paused_from: dict[str, str] = request.app.state.sandbox.paused_from
+    (store.hold if status == "paused" else store.release)(campaign["id"], paused_from)
     return JSONResponse({"success": True})
 
 

@@ -461,10 +461,11 @@ def tuning_history(assistant: Row, organization_id: str) -> list[Row]:
 
 
 # Calls not finished yet, for the call actions (cancel, pause, resume) to act on: the reminder's calls of its
-# December check-ups campaign, created days before and scheduled for the calling window, one of them paused
-# after a missed attempt; and, for the status filter, one that errored and one cancelled. They were created on
-# 18 November, before the reminder's newest finished call: the newest calls, of all and of the reminder, stay
-# finished ones (tests take the newest as a template of a finished call).
+# December check-ups campaign (rows of camp_december_reminders in the campaign sandbox: the same calls), created
+# when it launched on 20 November and scheduled for the calling window, one of them paused after a missed
+# attempt; and, for the status filter, one that errored and one cancelled. The campaign's finished calls come
+# after them: the newest calls, of all and of the reminder, stay finished ones (tests take the newest as a
+# template of a finished call).
 PENDING_PLAN: list[tuple[str, str, str, str]] = [
     # (call id, status, the contact's number, scheduled_at)
     ("call_sched_01", "scheduled", "+14155558408", "2026-11-25T09:00:00Z"),
@@ -476,6 +477,7 @@ PENDING_PLAN: list[tuple[str, str, str, str]] = [
     ("call_errored_01", "errored", "+1415555000", "2026-11-24T10:30:00Z"),
     ("call_cancelled_01", "cancelled", "+14155559120", "2026-11-24T11:00:00Z"),
 ]
+PENDING_CREATED = datetime(2026, 11, 20, 12, 40, tzinfo=UTC)
 # The campaign the pending reminders belong to (the campaign sandbox seeds it by this id and name), and the
 # team member who follows up on interested sales leads: for the campaign_ids and assignee_ids filters.
 REMINDER_CAMPAIGN: Row = {"id": "camp_december_reminders", "name": "December check-up reminders"}
@@ -503,7 +505,7 @@ def pending_calls(assistants: dict[str, Row], organization_id: str) -> list[Row]
         first, last = _FIRST[index % len(_FIRST)], _LAST[index % len(_LAST)]
         scheduled = _parse(scheduled_at)
         attempts = _pending_attempts(call_id, status, number, scheduled)
-        created = datetime(2026, 11, 18, 9, 0, tzinfo=UTC) + timedelta(minutes=index)
+        created = PENDING_CREATED + timedelta(minutes=index)
         call = _call(call_id, organization_id, "outbound", ("+14155550177", number), (first, last), reminder,
                      (None, ""), created, attempts or [{"ended_at": _stamp(created)}])  # fmt: skip
         call.update(

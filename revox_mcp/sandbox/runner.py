@@ -53,8 +53,8 @@ class SandboxServer:
         state.test_call_configs.clear()
         state.preview_requests.clear()
         self.store.reset(SEED_ASSISTANTS)
+        self.app.state.campaigns.reset()  # first: reseeding holds the calls of the campaigns paused then
         state.reseed()
-        self.app.state.campaigns.reset()
 
     def serve_forever(self) -> None:
         try:
