@@ -211,3 +211,174 @@ async def test_a_server_without_the_numbers_family_cannot_route_a_number_by_reve
         result = await client.call_tool("revert_change", {"change_id": routed["change_id"]})
     now = {n["id"]: n for n in sandbox.app.state.sandbox.phone_numbers}["pn_01"]
     assert (now.get("inbound_assistant") or {}).get("id") == target, text_of(result)
+
+
+async def test_a_revert_answer_shows_only_what_the_revert_changes(sandbox: SandboxServer, journalled: Settings) -> None:
+    async with mcp_client(journalled) as client:
+        paused = await ok(client, "pause_campaign", {"id": MARCH_ID})
+        dry = await ok(client, "revert_change", {"change_id": paused["change_id"], "dry_run": True})
+        done = await ok(client, "revert_change", {"change_id": paused["change_id"]})
+    # The campaign keeps its name: an answer saying name -> null tells the agent something that did not happen.
+    for answer in (dry, done):
+        assert [c["path"] for c in answer["changes"]] == ["status"], answer["changes"]
+
+
+# --- a re-read that lacks a field is not an empty field ----------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review: a resume_call that never reached the API is recorded applied (and said resumed) when the "
+    "re-read call lacks status (a missing status is read as not paused)",
+)
+async def test_a_resume_never_delivered_is_not_applied_when_the_re_read_lacks_status(
+    sandbox: SandboxServer, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    settings = fast_settings(sandbox, base_url=proxy.url, journal_path=tmp_path / "journal.db")
+
+    def without_status(answer: dict[str, Any]) -> dict[str, Any]:
+        if not any(method == "POST" for method, _, _ in proxy.seen):
+            return answer
+        return {**answer, "call": {k: v for k, v in answer["call"].items() if k != "status"}}
+
+    proxy.add(Rule("GET", "/call/call_paused_01", "mutate", times=-1, mutate=without_status))
+    proxy.add(Rule("POST", "/call/call_paused_01/resume", "reset"))
+    async with mcp_client(settings) as client:
+        result = await client.call_tool("resume_call", {"id": "call_paused_01"})
+    assert proxy.landed["POST"] == 0 and call_status(sandbox, "call_paused_01") == "paused"
+    rows = [r for r in await journal_rows(settings) if r.kind == "resume_call"]
+    assert rows and rows[0].status != "applied", (rows[0].status, rows[0].status_reason, text_of(result))
+    assert "resumed" not in text_of(result).split("\n")[0], text_of(result)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review: get_phone_history answers 'never called' for a number when the API's answer lacks "
+    "phone_history (a missing field read as an empty history)",
+)
+async def test_a_phone_history_answer_without_its_field_is_not_an_empty_history(
+    sandbox: SandboxServer, proxy: FaultProxy
+) -> None:
+    settings = fast_settings(sandbox, base_url=proxy.url)
+    async with mcp_client(settings) as client:
+        whole = await ok(client, "get_phone_history", {"limit": 1})
+        number = whole["numbers"][0]["phone_number"]
+        proxy.add(Rule("GET", "/calls/phone-history", "mutate", mutate=lambda answer: {}))
+        result = await client.call_tool("get_phone_history", {"phone_numbers": [number]})
+    answer = result.structured_content or {}
+    # Telling an agent a number was never called (it may be do-not-contact) on a read that said nothing is wrong.
+    assert result.is_error or number not in answer.get("never_called", []), text_of(result)
+
+
+# --- a create's memory of same-named assistants ------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review: with over 200 assistants of the same name, a create that never landed claims an old one "
+    "(KNOWN_NAMES_MAX cuts the ids it remembers); its revert deletes that old assistant",
+)
+async def test_a_lost_create_among_many_same_named_assistants_claims_none_of_them(
+    sandbox: SandboxServer, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    with httpx.Client(base_url=sandbox.url, headers=auth(sandbox)) as http:
+        olds = [
+            http.post("/assistants", json={"name": "Front desk", "prompt": f"site {i}"}).json()["assistant"]["id"]
+            for i in range(201)
+        ]
+    settings = fast_settings(sandbox, base_url=proxy.url, journal_path=tmp_path / "journal.db")
+    proxy.add(Rule("POST", "/assistants", "reset"))  # never reaches the API
+    async with mcp_client(settings) as client:
+        result = await client.call_tool("create_assistant", {"assistant": {"name": "Front desk", "prompt": "p"}})
+        claimed = (result.structured_content or {}).get("assistant_id")
+        if not result.is_error and claimed:
+            await client.call_tool("revert_change", {"change_id": (result.structured_content or {})["change_id"]})
+    assert proxy.landed["POST"] == 0
+    assert claimed not in olds, text_of(result)
+    assert all(sandbox.store.get(i) is not None for i in olds)
+
+
+# --- secrets through creates and clones --------------------------------------------------------------------------
+
+TOKEN = "tok-live-0123456789abcdef"
+
+
+def crm_tool(value: str, description: str = "Look up a lead.") -> dict[str, Any]:
+    return {"name": "crm", "description": description, "method": "GET", "url": "https://crm.example/leads",
+            "headers": [{"key": "X-Webhook-Pass", "value": value}], "query_params": [], "body_template": None,
+            "input_schema": []}  # fmt: skip
+
+
+async def test_a_clone_patch_sending_back_the_sources_mask_keeps_the_sources_secret(
+    sandbox: SandboxServer, journalled: Settings
+) -> None:
+    sandbox.store.update(SALES_QUALIFIER_ID, {"custom_tools": [crm_tool(TOKEN)]})
+    async with mcp_client(journalled) as client:
+        read = await ok(client, "get_assistant", {"id": SALES_QUALIFIER_ID, "fields": ["custom_tools"]})
+        shown = read["assistant"]["custom_tools"]
+        masked = shown[0]["headers"][0]["value"]
+        assert TOKEN not in str(shown)
+        patch = {"custom_tools": [{**shown[0], "description": "Look up a lead (copy)."}]}
+        results = [await client.call_tool("clone_assistant", {"id": SALES_QUALIFIER_ID, "patch": patch, **extra})
+                   for extra in ({"dry_run": True}, {"reason": "a copy to try the CRM tool"})]  # fmt: skip
+        made = results[1].structured_content or {}
+        listed = await client.call_tool("list_changes", {"assistant_id": made["assistant_id"]})
+    copy_id = made["assistant_id"]
+    assert all(not r.is_error for r in results), [text_of(r) for r in results]
+    assert sandbox.store.get(copy_id)["custom_tools"][0]["headers"][0]["value"] == TOKEN  # type: ignore[index]
+    assert sandbox.store.get(copy_id)["custom_tools"][0]["description"] == "Look up a lead (copy)."  # type: ignore[index]
+    for result in [*results, listed]:
+        assert TOKEN not in text_of(result) and TOKEN not in str(result.structured_content)
+    for row in await journal_rows(journalled):
+        assert TOKEN not in str(row), row
+    assert masked != TOKEN
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review: create_assistant sends a value in a masked secret's shape (read from another assistant) as "
+    "the secret itself, without the warning update_assistant gives",
+)
+async def test_a_create_with_a_masked_secret_says_it_is_written_as_the_mask(
+    sandbox: SandboxServer, settings: Settings
+) -> None:
+    sandbox.store.update(SALES_QUALIFIER_ID, {"custom_tools": [crm_tool(TOKEN)]})
+    async with mcp_client(settings) as client:
+        read = await ok(client, "get_assistant", {"id": SALES_QUALIFIER_ID, "fields": ["custom_tools"]})
+        shown = read["assistant"]["custom_tools"]
+        result = await client.call_tool(
+            "create_assistant", {"assistant": {"name": "By hand", "prompt": "p", "custom_tools": shown}}
+        )
+    assert result.is_error or "shape of a masked secret" in text_of(result), text_of(result)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review: a clone's reason quoting the secret its patch carries is kept and shown unmasked in the clone "
+    "row (list_changes), while the update row of the same call masks it",
+)
+async def test_a_clone_reason_quoting_the_secret_is_masked_in_every_row(
+    sandbox: SandboxServer, journalled: Settings
+) -> None:
+    sandbox.store.update(SALES_QUALIFIER_ID, {"custom_tools": [crm_tool(TOKEN)]})
+    async with mcp_client(journalled) as client:
+        patch = {"custom_tools": [crm_tool(TOKEN, "Look up a lead (copy).")]}
+        made = await ok(client, "clone_assistant", {"id": SALES_QUALIFIER_ID, "patch": patch, "reason": f"key {TOKEN}"})
+        listed = await client.call_tool("list_changes", {"assistant_id": made["assistant_id"]})
+    rows = await journal_rows(journalled)
+    assert [r.kind for r in rows[:2]] == ["update", "clone_assistant"]
+    assert TOKEN not in str(rows[0].reason), "the update row masks it"
+    assert TOKEN not in text_of(listed) and TOKEN not in str(rows[1].reason)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review: without a journal, create_assistant and clone_assistant tell the agent 'revert_change None "
+    "deletes it'",
+)
+async def test_without_a_journal_no_answer_names_a_revert_of_none(sandbox: SandboxServer, settings: Settings) -> None:
+    async with mcp_client(settings) as client:
+        made = await client.call_tool("create_assistant", {"assistant": {"name": "No journal", "prompt": "p"}})
+        copied = await client.call_tool("clone_assistant", {"id": SALES_QUALIFIER_ID})
+    for result in (made, copied):
+        assert not result.is_error and "revert_change None" not in text_of(result), text_of(result)
