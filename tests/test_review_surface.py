@@ -213,6 +213,11 @@ async def test_a_server_without_the_numbers_family_cannot_route_a_number_by_reve
     assert (now.get("inbound_assistant") or {}).get("id") == target, text_of(result)
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="review: revert_change of a campaign pause answers changes name -> null (the view of the API's "
+    "{success: true} answer), a change that did not happen; a number's revert likewise lists its label",
+)
 async def test_a_revert_answer_shows_only_what_the_revert_changes(sandbox: SandboxServer, journalled: Settings) -> None:
     async with mcp_client(journalled) as client:
         paused = await ok(client, "pause_campaign", {"id": MARCH_ID})
