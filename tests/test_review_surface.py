@@ -7,6 +7,7 @@ holds, and turns red the day it is fixed (then the mark goes). Tests without the
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -387,3 +388,111 @@ async def test_without_a_journal_no_answer_names_a_revert_of_none(sandbox: Sandb
         copied = await client.call_tool("clone_assistant", {"id": SALES_QUALIFIER_ID})
     for result in (made, copied):
         assert not result.is_error and "revert_change None" not in text_of(result), text_of(result)
+
+
+# --- bounds: hostile sizes and shapes from the API --------------------------------------------------------------
+
+CEILING = 16_384
+
+
+def within(result: Any) -> dict[str, Any]:
+    """The answer is whole: no error, its text and its structuredContent each within the ceiling."""
+    assert not result.is_error, text_of(result)[:2000]
+    structured = result.structured_content
+    assert structured is not None and text_of(result).strip()
+    assert len(text_of(result).encode()) <= CEILING
+    assert len(json.dumps(structured, separators=(",", ":")).encode()) <= CEILING
+    return dict(structured)
+
+
+ROW = {"id": "row", "row_index": 1.0, "phone_number": "+14155550123", "input_data": {"first_name": "A" * 50},
+       "call": {"id": "c", "status": "completed", "calls_count": 2.0, "outcome": "interested"}}  # fmt: skip
+ROWS = {"rows": [{**ROW, "id": f"row_{i}", "row_index": float(i)} for i in range(100_000)]}
+
+
+async def test_a_campaign_of_100k_rows_answers_bounded_pages_to_the_last_row(
+    sandbox: SandboxServer, proxy: FaultProxy
+) -> None:
+    settings = fast_settings(sandbox, base_url=proxy.url, max_answer_bytes=CEILING)
+    proxy.add(Rule("GET", f"/campaigns/{MARCH_ID}/rows", "mutate", times=-1, mutate=lambda _: ROWS))
+    async with mcp_client(settings) as client:
+        first = within(await client.call_tool("get_campaign", {"id": MARCH_ID, "rows": True, "row_limit": 100}))
+        last = within(await client.call_tool("get_campaign", {"id": MARCH_ID, "rows": True, "row_offset": 99_990}))
+    assert first["rows_total"] == 100_000 and first["rows"] and first["next_row_offset"] == len(first["rows"])
+    assert [r["row_id"] for r in last["rows"]] == [f"row_{i}" for i in range(99_990, 100_000)]
+    assert last["next_row_offset"] is None
+
+
+def bloated(answer: dict[str, Any]) -> dict[str, Any]:
+    """Statistics of a campaign whose outcomes are free text: 20,000 distinct outcomes, effort keys, hot ones."""
+    stats = dict(answer.get("statistics") or {})
+    stats["outcome_breakdown"] = [{"outcome": f"o{i}", "count": 1.0} for i in range(20_000)]
+    stats["effort"] = {f"e{i}": 1.0 for i in range(20_000)}
+    stats["hot_lead_outcomes"] = [f"h{i}" for i in range(20_000)]
+    return {**answer, "statistics": stats}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review: with large statistics (outcomes, effort, hot_lead_outcomes kept whole) the ceiling cuts "
+    "get_campaign's rows after the page was sized: next_row_offset skips rows the answer never showed",
+)
+async def test_large_statistics_do_not_make_a_campaigns_rows_unreadable(
+    sandbox: SandboxServer, proxy: FaultProxy
+) -> None:
+    settings = fast_settings(sandbox, base_url=proxy.url, max_answer_bytes=CEILING)
+    proxy.add(Rule("GET", f"/campaigns/{MARCH_ID}/statistics", "mutate", times=-1, mutate=bloated))
+    async with mcp_client(settings) as client:
+        answer = within(await client.call_tool("get_campaign", {"id": MARCH_ID, "rows": True, "row_offset": 3}))
+    # Reading on from next_row_offset must not pass over rows this answer did not show.
+    assert answer["next_row_offset"] == 3 + len(answer["rows"]), (answer["rows"], answer.get("over_ceiling"))
+
+
+async def test_a_phone_history_of_100k_numbers_answers_a_bounded_page(
+    sandbox: SandboxServer, proxy: FaultProxy
+) -> None:
+    settings = fast_settings(sandbox, base_url=proxy.url, max_answer_bytes=CEILING)
+    entry = {"count": 3.0, "last_called_at": "2026-11-01T10:00:00Z", "last_outcome": "interested",
+             "reached_human": True, "hot": False, "do_not_contact": False,
+             "campaigns": [{"id": "camp_1", "name": "x"}]}  # fmt: skip
+    history = {"phone_history": {f"+1415{i:07d}": entry for i in range(100_000)}}
+    proxy.add(Rule("GET", "/calls/phone-history", "mutate", times=-1, mutate=lambda _: history))
+    async with mcp_client(settings) as client:
+        page = within(await client.call_tool("get_phone_history", {"limit": 100}))
+        asked = within(await client.call_tool("get_phone_history", {"phone_numbers": ["+14150000001"]}))
+    assert page["total"] == 100_000 and page["numbers"] and page["next_offset"] is not None
+    assert asked["numbers"][0]["phone_number"] == "+14150000001"
+
+
+ODD_CRASH = pytest.mark.xfail(
+    strict=True,
+    reason="review: get_campaign fails inside revox-mcp (TypeError) on statistics of an odd shape, instead of "
+    "noting them unreadable beside the configuration; its advice names get_assistant",
+)
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        pytest.param({"outcome_breakdown": 5}, marks=ODD_CRASH),
+        pytest.param({"data_extraction": {"fields": {"a": 1}}}, marks=ODD_CRASH),
+        {"leads": {"interested": {"a": 1}}, "funnel": None},
+        {"outcome_breakdown": [None, 3, "x"], "effort": [1, 2]},
+    ],
+    ids=["int breakdown", "fields as object", "leads as object", "nulls and scalars"],
+)
+async def test_statistics_of_an_odd_shape_leave_the_campaign_readable(
+    sandbox: SandboxServer, proxy: FaultProxy, odd: dict[str, Any]
+) -> None:
+    settings = fast_settings(sandbox, base_url=proxy.url)
+    proxy.add(
+        Rule(
+            "GET",
+            f"/campaigns/{MARCH_ID}/statistics",
+            "mutate",
+            mutate=lambda a: {"statistics": {**a["statistics"], **odd}},
+        )
+    )
+    async with mcp_client(settings) as client:
+        answer = within(await client.call_tool("get_campaign", {"id": MARCH_ID}))
+    assert answer["campaign"]["id"] == MARCH_ID and answer["campaign"]["status"] == "running"
