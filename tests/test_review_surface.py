@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
 
 from revox_mcp.config import Settings
 from revox_mcp.journal import JournalEntry, open_journal
@@ -496,3 +497,101 @@ async def test_statistics_of_an_odd_shape_leave_the_campaign_readable(
     async with mcp_client(settings) as client:
         answer = within(await client.call_tool("get_campaign", {"id": MARCH_ID}))
     assert answer["campaign"]["id"] == MARCH_ID and answer["campaign"]["status"] == "running"
+
+
+# --- policy paths: every new write behind the operator's policy ----------------------------------------------------
+
+
+async def refused(client: Client, tool: str, arguments: dict[str, Any]) -> bool | str:
+    """True when the server refuses the call (a protocol error or an error result); else the answer's text."""
+    try:
+        result = await client.call_tool(tool, arguments)
+    except MCPError:
+        return True
+    return True if result.is_error else text_of(result)
+
+
+def sensitive_server(settings: Settings, **policy: Any) -> Any:
+    return build_server(settings, Policy.load(env={}, known=body_schema(), **policy))
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"webhook_url": "https://exfil.example/hook"},
+        {"custom_tools": [crm_tool("tok-live-9999888877776666")]},
+        {
+            "llm_model": {
+                "type": "custom",
+                "api_url": "https://llm.example/v1",
+                "api_key": "sk-live-abcdefabcdef1234",
+                "model": "m",
+            }
+        },
+        {"transfer_phone_number": "+14155550999"},
+        {"email_notification_address": "leak@exfil.example"},
+    ],
+    ids=["webhook", "custom tool", "custom llm", "transfer number", "email"],
+)
+async def test_a_create_under_the_sensitive_preset_sets_no_sensitive_field(
+    sandbox: SandboxServer, settings: Settings, config: dict[str, Any]
+) -> None:
+    before = len(sandbox.store.list())
+    async with mcp_client(settings, server=sensitive_server(settings, deny="@sensitive")) as client:
+        result = await client.call_tool("create_assistant", {"assistant": {"name": "n", "prompt": "p", **config}})
+    assert result.is_error, text_of(result)
+    assert len(sandbox.store.list()) == before
+    assert "tok-live-9999888877776666" not in text_of(result) and "sk-live-abcdefabcdef1234" not in text_of(result)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {
+            "patch": {
+                "llm_model": {"type": "custom", "api_url": "https://llm.example/v1", "api_key": "k" * 20, "model": "m"}
+            }
+        },
+        {"edits": [{"op": "upsert", "list": "custom_tools", "item": crm_tool("tok-live-9999888877776666")}]},
+        {
+            "edits": [
+                {
+                    "op": "upsert",
+                    "list": "transfer_destinations",
+                    "item": {"label": "x", "phone_number": "+14155550999"},
+                }
+            ]
+        },
+    ],
+    ids=["custom llm patch", "custom tool edit", "transfer edit"],
+)
+async def test_a_clone_under_the_sensitive_preset_creates_nothing_for_a_sensitive_change(
+    sandbox: SandboxServer, settings: Settings, change: dict[str, Any]
+) -> None:
+    before = len(sandbox.store.list())
+    async with mcp_client(settings, server=sensitive_server(settings, deny="@sensitive")) as client:
+        result = await client.call_tool("clone_assistant", {"id": SALES_QUALIFIER_ID, **change})
+    assert result.is_error, text_of(result)
+    assert len(sandbox.store.list()) == before
+
+
+async def test_new_writes_are_refused_when_called_on_a_server_that_does_not_offer_them(
+    sandbox: SandboxServer, journalled: Settings
+) -> None:
+    async with mcp_client(journalled) as full:
+        paused = await ok(full, "pause_campaign", {"id": MARCH_ID})
+    calls = [
+        ("resume_campaign", {"id": MARCH_ID}),
+        ("cancel_call", {"id": "call_sched_01"}),
+        ("update_phone_number", {"id": "pn_01", "label": "x"}),
+        ("create_assistant", {"assistant": {"name": "n", "prompt": "p"}}),
+        ("clone_assistant", {"id": SALES_QUALIFIER_ID}),
+        ("revert_change", {"change_id": paused["change_id"]}),
+    ]
+    read_only = sensitive_server(journalled, read_only=True)
+    calls_only = sensitive_server(journalled, tools="calls")
+    async with mcp_client(journalled, server=read_only) as ro, mcp_client(journalled, server=calls_only) as co:
+        answered = [await refused(ro, tool, arguments) for tool, arguments in calls]
+        answered += [await refused(co, tool, arguments) for tool, arguments in calls if tool != "cancel_call"]
+    assert all(answered), answered
+    assert campaign_status(sandbox, MARCH_ID) == "paused" and call_status(sandbox, "call_sched_01") == "scheduled"
