@@ -661,3 +661,53 @@ async def test_a_write_whose_first_read_fails_says_nothing_was_sent(
     assert result.is_error and proxy.landed["POST"] + proxy.landed["PATCH"] == 0
     words = text_of(result)
     assert "get_assistant" not in words and "not confirmed" not in words, words
+
+
+# --- what a revert of a create may delete -------------------------------------------------------------------------
+
+
+def run_campaign_on(sandbox: SandboxServer, campaign_id: str, assistant_id: str) -> None:
+    """Someone (the Revox UI) points a running campaign at the assistant, as the API allows."""
+    campaigns = sandbox.app.state.campaigns
+    row = campaigns.get(campaign_id)
+    assert row is not None and row["status"] == "running"
+    row["assistant_id"] = assistant_id
+    row.pop("assistant", None)
+    with campaigns._lock:  # the sandbox's own store, written as its routes write it
+        campaigns._db.execute("UPDATE campaigns SET data = ? WHERE id = ?", (json.dumps(row), campaign_id))
+        campaigns._db.commit()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="review: revert_change of a clone deletes the copy while a running campaign calls with it (only "
+    "phone numbers routed to it refuse the delete)",
+)
+async def test_a_copy_a_running_campaign_calls_with_is_not_deleted(
+    sandbox: SandboxServer, journalled: Settings
+) -> None:
+    async with mcp_client(journalled) as client:
+        made = await ok(client, "clone_assistant", {"id": SALES_QUALIFIER_ID})
+        run_campaign_on(sandbox, MARCH_ID, made["assistant_id"])
+        result = await client.call_tool("revert_change", {"change_id": made["change_id"]})
+    assert sandbox.store.get(made["assistant_id"]) is not None, text_of(result)
+    assert result.is_error and MARCH_ID in text_of(result)
+
+
+@pytest.mark.parametrize("status", [400, 422])
+async def test_an_api_refusal_quoting_the_new_key_shows_it_nowhere(
+    sandbox: SandboxServer, proxy: FaultProxy, tmp_path: Path, status: int
+) -> None:
+    settings = fast_settings(sandbox, base_url=proxy.url, journal_path=tmp_path / "journal.db")
+    key = "tok-live-5555444433332222"
+    words = {"message": f"custom tool crm: header X-Webhook-Pass={key} is not accepted by {key[:4]}", "key": key}
+    proxy.add(Rule("POST", "/assistants", "status", status=status, body=words))
+    async with mcp_client(settings) as client:
+        result = await client.call_tool(
+            "create_assistant", {"assistant": {"name": "n", "prompt": "p", "custom_tools": [crm_tool(key)]}}
+        )
+        changes = await client.call_tool("list_changes", {})
+    assert result.is_error
+    for shown in (text_of(result), str(result.structured_content), text_of(changes), str(changes.structured_content)):
+        assert key not in shown, shown
+    assert all(key not in str(row) for row in await journal_rows(settings))
