@@ -35,7 +35,7 @@ async def ok(client: Client, tool: str, arguments: dict[str, Any]) -> dict[str, 
     result = await client.call_tool(tool, arguments)
     assert not result.is_error, text_of(result)
     assert result.structured_content is not None
-    return result.structured_content
+    return dict(result.structured_content)
 
 
 async def journal_rows(settings: Settings) -> list[JournalEntry]:
@@ -580,7 +580,7 @@ async def test_new_writes_are_refused_when_called_on_a_server_that_does_not_offe
 ) -> None:
     async with mcp_client(journalled) as full:
         paused = await ok(full, "pause_campaign", {"id": MARCH_ID})
-    calls = [
+    calls: list[tuple[str, dict[str, Any]]] = [
         ("resume_campaign", {"id": MARCH_ID}),
         ("cancel_call", {"id": "call_sched_01"}),
         ("update_phone_number", {"id": "pn_01", "label": "x"}),
@@ -793,14 +793,14 @@ async def test_a_search_answer_of_an_odd_shape_is_answered_within_bounds(
         within(result)
 
 
-async def test_fifty_thousand_campaigns_list_within_bounds(sandbox: SandboxServer, proxy: FaultProxy) -> None:
+async def test_twenty_thousand_campaigns_list_within_bounds(sandbox: SandboxServer, proxy: FaultProxy) -> None:
     settings = fast_settings(sandbox, base_url=proxy.url, max_answer_bytes=CEILING)
 
     def many(answer: dict[str, Any]) -> dict[str, Any]:
-        seed = answer["campaigns"][0]
-        return {"campaigns": [{**seed, "id": f"camp_{i}", "name": "n" * 300} for i in range(50_000)]}
+        seed = {k: v for k, v in answer["campaigns"][0].items() if k != "assistant"}
+        return {"campaigns": [{**seed, "id": f"camp_{i}", "name": "n" * 300} for i in range(20_000)]}
 
     proxy.add(Rule("GET", "/campaigns", "mutate", times=-1, mutate=many))
     async with mcp_client(settings) as client:
         answer = within(await client.call_tool("list_campaigns", {"page_size": 50}))
-    assert answer["total"] == 50_000 and answer["campaigns"]
+    assert answer["total"] == 20_000 and answer["campaigns"]
