@@ -8,16 +8,20 @@ holds, and turns red the day it is fixed (then the mark goes). Tests without the
 from __future__ import annotations
 
 import json
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
-from mcp import Client
+from mcp import Client, StdioServerParameters
 from mcp.shared.exceptions import MCPError
 
-from revox_mcp.config import Settings
+from revox_mcp.config import API_KEY_ENV, BASE_URL_ENV, WRITE_GRACE_ENV, Settings
 from revox_mcp.journal import JournalEntry, open_journal
 from revox_mcp.policy import Policy
 from revox_mcp.sandbox import SandboxServer
@@ -25,7 +29,7 @@ from revox_mcp.sandbox.campaigns import MARCH_ID
 from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
 from revox_mcp.schemas import body_schema
 from revox_mcp.server import build_server
-from tests.conftest import fast_settings, mcp_client, text_of
+from tests.conftest import add_fault, fast_settings, mcp_client, requests_to, text_of
 from tests.fault_proxy import FaultProxy, Rule
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(120)]
@@ -835,3 +839,67 @@ async def test_a_clone_whose_patch_is_undecided_does_not_say_it_was_not_applied(
     assert copies and copies[0]["first_sentence"] == "Late but sure."  # it did land
     words = text_of(result)
     assert "not applied" not in words and "unchanged" not in words, words
+
+
+# --- a server killed between the clone and its patch --------------------------------------------------------------
+
+
+def stdio_server(sandbox: SandboxServer, journal: Path, *marker: str) -> Any:
+    env = {API_KEY_ENV: sandbox.api_key, BASE_URL_ENV: sandbox.url, WRITE_GRACE_ENV: "0.3"}
+    return StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "revox_mcp", "serve", "--journal", str(journal), *marker],
+        env={**env, "PATH": os.environ.get("PATH", "")},
+    )
+
+
+def child_with(marker: str) -> int:
+    """The pid of this test's child process whose command line holds `marker`."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == os.getpid() and marker.encode() in command:
+                return int(entry.name)
+    raise AssertionError(f"no child process with {marker}")
+
+
+async def test_a_server_killed_between_the_clone_and_its_patch_leaves_the_copy_findable(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    journal_file, marker = tmp_path / "journal.db", "71.5"
+    add_fault(sandbox, method="PATCH", path="/assistants/*", delay_s=20)  # the copy's patch: no answer for 20 s
+    outcome: dict[str, str] = {}
+
+    async def clone(client: Client) -> None:
+        try:
+            result = await client.call_tool(
+                "clone_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"first_sentence": "X"}}
+            )
+            outcome["A"] = text_of(result)
+        except Exception as exc:  # the connection ends when the server is killed
+            outcome["A"] = f"gone: {type(exc).__name__}"
+
+    with anyio.fail_after(60):
+        async with (
+            Client(stdio_server(sandbox, journal_file, "--catalog-ttl", marker)) as first,
+            anyio.create_task_group() as tasks,
+        ):
+            tasks.start_soon(clone, first)
+            while not requests_to(sandbox, "PATCH"):
+                await anyio.sleep(0.01)
+            os.kill(child_with(marker), signal.SIGKILL)
+            with anyio.fail_after(15):
+                while "A" not in outcome:
+                    await anyio.sleep(0.01)
+        async with Client(stdio_server(sandbox, journal_file)) as restarted:
+            listed = (await restarted.call_tool("list_changes", {})).structured_content or {}
+    copies = [a for a in sandbox.store.list() if a["name"].endswith("(Copy)")]
+    assert len(copies) == 1 and copies[0]["first_sentence"] != "X"
+    rows = {c["kind"]: c for c in listed["changes"]}
+    assert rows["clone_assistant"]["status"] == "applied", listed
+    assert copies[0]["id"] in str(rows["clone_assistant"]), listed
+    assert rows["update"]["status"] != "applied", listed
