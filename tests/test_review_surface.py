@@ -442,9 +442,7 @@ def bloated(answer: dict[str, Any]) -> dict[str, Any]:
     reason="review: with large statistics (outcomes, effort, hot_lead_outcomes kept whole) the ceiling cuts "
     "get_campaign's rows after the page was sized: next_row_offset skips rows the answer never showed",
 )
-async def test_large_statistics_do_not_make_a_campaigns_rows_unreadable(
-    sandbox: SandboxServer, proxy: FaultProxy
-) -> None:
+async def test_large_statistics_never_make_a_rows_page_skip_rows(sandbox: SandboxServer, proxy: FaultProxy) -> None:
     settings = fast_settings(sandbox, base_url=proxy.url, max_answer_bytes=CEILING)
     proxy.add(Rule("GET", f"/campaigns/{MARCH_ID}/statistics", "mutate", times=-1, mutate=bloated))
     async with mcp_client(settings) as client:
