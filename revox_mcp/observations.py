@@ -28,7 +28,7 @@ from typing import Any
 
 import anyio
 
-from revox_mcp.deltas import delta
+from revox_mcp.deltas import delta, holds, is_delta
 from revox_mcp.journal import Journal
 from revox_mcp.journal.base import OUTSIDE, Observation, now
 from revox_mcp.redaction import redact
@@ -97,8 +97,11 @@ def outside_change_id(scope: str, observation: Observation) -> str:
     return f"chg_{stamp}_{hashlib.blake2b(key.encode(), digest_size=6).hexdigest()}"
 
 
-def outside_change(scope: str, base: Observation, seen: Observation, config: State, fields: list[str]) -> State:
-    """The outside row for `fields`, which differ between `base` and `seen` (`config`: seen's masked values)."""
+def outside_change(
+    scope: str, base: Observation, seen: Observation, config: State, fields: list[str], after_what: str = ""
+) -> State:
+    """The outside row for `fields`, which differ between `base` and `seen` (`config`: seen's masked values).
+    `after_what`: what the base was, when not a read (this server's last write)."""
     before: State = {"updated_at": base.updated_at}
     after: State = {"updated_at": seen.updated_at}
     unkept = []
@@ -117,8 +120,8 @@ def outside_change(scope: str, base: Observation, seen: Observation, config: Sta
     since = max(base.observed_at, base.moment)
     words = (
         f"Made outside revox-mcp; seen at a read at {seen.observed_at}. updated_at {seen.updated_at} is the time of "
-        f"its last change; if there were several, the earlier ones fell after {since} (the read before, which "
-        f"showed updated_at {base.updated_at})."
+        f"its last change; if there were several, the earlier ones fell after {since} "
+        f"({after_what or f'the read before, which showed updated_at {base.updated_at}'})."
     )
     if unkept:
         words += f" The values before of {', '.join(unkept)} were not kept (long, or not read before)."
@@ -164,8 +167,9 @@ class Observer:
         if base is not None and seen.moment and base.moment and seen.moment < base.moment:
             return None  # an older version than the journal knows: a read that was overtaken
         if own or base is None:
-            await self._journal.observe(seen)
-            return None
+            change = None if own else await self._against_last_write(seen, config)
+            await self._journal.observe(seen, change)
+            return change["change_id"] if change else None
         names = base.fields.keys() | seen.fields.keys()
         differing = sorted(f for f in names if base.fields.get(f) != seen.fields.get(f))
         rows = await self._journal.of_target("assistant", seen.assistant_id, OWN_ROWS)
@@ -177,3 +181,18 @@ class Observer:
         change = outside_change(self._journal.scope, base, seen, config, fields) if fields else None
         await self._journal.observe(seen, change)
         return change["change_id"] if change else None
+
+    async def _against_last_write(self, seen: Observation, config: State) -> State | None:
+        """With no observation yet (a journal of an earlier release), the fields this server's last applied
+        write of the assistant set, where the assistant no longer holds what it left."""
+        rows = await self._journal.of_target("assistant", seen.assistant_id, OWN_ROWS)
+        last = next((r for r in rows if r.is_update and r.status == "applied"), None)
+        if last is None or not seen.moment or seen.moment <= last.created_at:
+            return None
+        recorded = last.after if last.after is not None else {**last.before, **last.body}
+        fields = [f for f in last.fields if f in UPDATE_FIELDS and not holds(config.get(f), recorded.get(f))]
+        if not fields:
+            return None
+        values = {f: recorded[f] for f in fields if f in recorded and not is_delta(recorded[f])}
+        base = Observation(seen.assistant_id, None, last.created_at, "", {}, values, last.created_at)
+        return outside_change(self._journal.scope, base, seen, config, fields, f"this server's write {last.change_id}")

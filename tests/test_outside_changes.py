@@ -172,3 +172,36 @@ async def test_two_server_processes_on_one_journal_record_an_outside_change_once
         rows = [await _changes(client, assistant_id=REMINDER_ID) for client in clients]
     assert rows[0] == rows[1]
     assert [(r["kind"], r["fields"]) for r in rows[0]] == [("outside", ["first_sentence"])]
+
+
+async def test_without_an_observation_the_last_write_is_what_an_outside_change_is_measured_from(
+    sandbox: SandboxServer, journal_on: dict[str, Any]
+) -> None:
+    """A journal of an earlier release has changes and no observations: the fields of the last write that the
+    assistant no longer holds are an outside change, from the value that write left."""
+    settings = fast_settings(sandbox, **journal_on)
+    async with mcp_client(settings) as client:
+        await _call(client, "update_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"first_sentence_delay_ms": 650}})
+    _forget_observations(journal_on)
+    sandbox.store.update(SALES_QUALIFIER_ID, {"first_sentence_delay_ms": 1500})
+    async with mcp_client(settings) as client:
+        await _call(client, "get_assistant", {"id": SALES_QUALIFIER_ID})
+        rows = await _changes(client, assistant_id=SALES_QUALIFIER_ID)
+        diff = (await _changes(client, change_id=rows[0]["change_id"]))[0]["changes"]
+    assert [(r["kind"], r["fields"]) for r in rows] == [
+        ("outside", ["first_sentence_delay_ms"]),
+        ("update", ["first_sentence_delay_ms"]),
+    ]
+    assert [(c["path"], c["before"], c["after"]) for c in diff] == [("first_sentence_delay_ms", 650, 1500)]
+    assert rows[1]["change_id"] in rows[0]["status_reason"]
+
+
+def _forget_observations(journal_on: dict[str, Any]) -> None:
+    if "journal_path" in journal_on:
+        with sqlite3.connect(journal_on["journal_path"]) as db:
+            db.execute("DELETE FROM observations")
+        return
+    import psycopg
+
+    with psycopg.connect(journal_on["journal_url"], autocommit=True) as conn:
+        conn.execute("DELETE FROM observations")
