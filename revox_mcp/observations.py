@@ -170,7 +170,8 @@ class Observer:
             change = None if own else await self._against_last_write(seen, config)
             await self._journal.observe(seen, change)
             return change["change_id"] if change else None
-        names = base.fields.keys() | seen.fields.keys()
+        # Fields both reads hold: one an answer left out (or a newer API added) is no change.
+        names = base.fields.keys() & seen.fields.keys()
         differing = sorted(f for f in names if base.fields.get(f) != seen.fields.get(f))
         rows = await self._journal.of_target("assistant", seen.assistant_id, OWN_ROWS)
         recent = [r for r in rows if r.kind != OUTSIDE and r.created_at > base.observed_at]

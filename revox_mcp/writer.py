@@ -258,8 +258,8 @@ class AssistantWriter:
         # so the journal never lags behind what the API holds, and no write goes out over an undecided one.
         await self._settler.settle_before_write(assistant_id, progress)
         current = await self._client.get_assistant(assistant_id)
-        await self.observer.seen(current)  # a change made elsewhere since the last read is recorded before ours
         _check_read(assistant_id, current, needs or {})
+        await self.observer.seen(current)  # a change made elsewhere since the last read is recorded before ours
         await progress(1, WRITE_STEPS, f"Read {assistant_id}")
         check_version(expected_updated_at, current.get("updated_at"))
 
