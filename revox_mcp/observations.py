@@ -107,15 +107,15 @@ def outside_change(
     unkept = []
     for name in fields:
         new = config.get(name)
-        if name in base.values:
-            change = delta(name, base.values[name], new)
-            if change is not None:
-                after[name] = change
-                continue
+        change = delta(name, base.values[name], new) if name in base.values else None
+        if change is not None and len(_dumped(change)) <= VALUE_CAP:
+            after[name] = change  # a long list or text: what changed of it
+            continue
+        if name in base.values and change is None:
             before[name] = base.values[name]
         else:
             unkept.append(name)
-        small = len(_dumped(new)) <= VALUE_CAP
+        small = change is None and len(_dumped(new)) <= VALUE_CAP
         after[name] = new if small else {NOT_KEPT: seen.fields.get(name)}
     since = max(base.observed_at, base.moment)
     words = (

@@ -19,7 +19,7 @@ from mcp import Client, StdioServerParameters
 from revox_mcp.actors import local_actor
 from revox_mcp.config import API_KEY_ENV, BASE_URL_ENV
 from revox_mcp.journal.base import OUTSIDE_ACTOR
-from revox_mcp.observations import journal_time
+from revox_mcp.observations import VALUES_CAP, journal_time
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.seed import RECEPTIONIST_ID, REMINDER_ID, SALES_QUALIFIER_ID
 from tests.conftest import fast_settings, mcp_client, stored, text_of
@@ -205,3 +205,32 @@ def _forget_observations(journal_on: dict[str, Any]) -> None:
 
     with psycopg.connect(journal_on["journal_url"], autocommit=True) as conn:
         conn.execute("DELETE FROM observations")
+
+
+async def test_observations_are_stored_once_per_version_and_only_the_newest_keeps_values(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    journal = tmp_path / "journal.db"
+    long_prompt = "You are the front desk of a dental office. " * 6_000  # about 260 KB: over every cap
+    async with mcp_client(fast_settings(sandbox, journal_path=journal)) as client:
+        for version in range(3):
+            for _ in range(4):  # reads of an unchanged version store nothing more
+                await _call(client, "get_assistant", {"id": RECEPTIONIST_ID, "fields": ["name"]})
+            sandbox.store.update(RECEPTIONIST_ID, {"prompt": f"{long_prompt}{version}", "name": f"Desk {version}"})
+        await _call(client, "get_assistant", {"id": RECEPTIONIST_ID, "fields": ["name"]})
+        rows = await _changes(client, assistant_id=RECEPTIONIST_ID)
+    with sqlite3.connect(journal) as db:
+        kept = db.execute("SELECT observed_values FROM observations ORDER BY seq").fetchall()
+    assert len(kept) == 4 and [v is not None for (v,) in kept] == [False, False, False, True]
+    assert len(kept[-1][0]) < VALUES_CAP and "dental office" not in kept[-1][0]
+    assert [r["fields"] for r in rows] == [["name", "prompt"]] * 3
+    newest = (await _one(sandbox, tmp_path, rows[0]["change_id"]))["changes"]
+    assert [c["path"] for c in newest] == ["name", "prompt"]
+    with sqlite3.connect(journal) as db:
+        longest = db.execute("SELECT MAX(length(before) + length(after)) FROM changes").fetchone()[0]
+    assert longest < VALUES_CAP  # no row holds the long prompt, not even as a delta
+
+
+async def _one(sandbox: SandboxServer, tmp_path: Path, change_id: str) -> dict[str, Any]:
+    async with mcp_client(fast_settings(sandbox, journal_path=tmp_path / "journal.db")) as client:
+        return (await _changes(client, change_id=change_id))[0]

@@ -699,8 +699,8 @@ UPDATE_ASSISTANT = UpdateAssistantSpec(
 LIST_CHANGES = ToolSpec(
     name="list_changes",
     title="List recorded changes",
-    does="the change journal, newest first, paged, by assistant: a summary per change, one change's diff with "
-    "`change_id`",
+    does="the change journal (changes made elsewhere included, seen at reads), newest first, paged, by assistant, "
+    "person, time: a summary per change, one change's diff with `change_id`",
     description=(
         "The change journal: every change this server made, and those made elsewhere that its reads found, "
         "newest first, with fields, reason, status, actor and the paths changed. Filter by assistant, person, "
