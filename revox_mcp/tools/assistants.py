@@ -301,10 +301,16 @@ def _last_step(outcome: WriteOutcome) -> str:
 
 async def get_assistant(ctx: ToolContext, args: GetAssistantArgs) -> ToolAnswer:
     stored = await ctx.client.get_assistant(args.id)
+    refused: Exception | None = None
     async with anyio.create_task_group() as tasks:
         # Beside the answer: a change made elsewhere since the last read is recorded (never failing the read).
         tasks.start_soon(ctx.writer.observer.seen, stored)
-        answer = await _assistant_answer(ctx, args, stored)
+        try:
+            answer = await _assistant_answer(ctx, args, stored)
+        except Exception as exc:  # raised after the group, as itself (not wrapped in an exception group)
+            refused = exc
+    if refused is not None:
+        raise refused
     return answer
 
 
