@@ -8,6 +8,8 @@ start with one line naming it; a file others may read is warned about at start.
 
 from __future__ import annotations
 
+import functools
+import getpass
 import hmac
 import re
 import stat
@@ -77,3 +79,13 @@ def actor_for(presented: bytes, actors: tuple[Actor, ...]) -> Actor | None:
         if hmac.compare_digest(presented, actor.token.encode()):
             found = actor
     return found
+
+
+@functools.cache
+def local_actor() -> str:
+    """Who a server not on HTTP (stdio) acts for: the local user it runs as, or "local" where none is known."""
+    try:
+        name = getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        return "local"
+    return name[:64] if name else "local"

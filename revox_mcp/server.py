@@ -25,7 +25,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 
 from revox_mcp import __version__, client_logs
-from revox_mcp.actors import Actor
+from revox_mcp.actors import Actor, local_actor
 from revox_mcp.answer_bounds import nearest, within_ceiling
 from revox_mcp.bounds import measure
 from revox_mcp.catalog import Catalog
@@ -145,7 +145,8 @@ class RevoxServer:
                 f"{params.name} is not for {actor.name}: their token is read-only (the operator's tokens file). "
                 "Read tools work."
             )
-        name = actor.name if actor is not None else None
+        # Over HTTP the token's person (None with the shared token); otherwise the local user the server runs as.
+        name = actor.name if actor is not None else (None if ctx.request is not None else local_actor())
         result = await call_tool(tool, params.arguments or {}, ctx.lifespan_context, ctx.session.report_progress, name)
         return await within_ceiling(result, ctx.lifespan_context.settings.max_answer_bytes, tool.spec.read_on)
 

@@ -259,6 +259,8 @@ class ListChangesArgs(Strict):
 
     assistant_id: AssistantId | None = Field(default=None, description="Only changes to this assistant.")
     actor: str | None = Field(default=None, max_length=64, description="Only changes made by this person.")
+    since: str | None = Field(default=None, max_length=40, description="Only changes at or after this ISO-8601 time.")
+    until: str | None = Field(default=None, max_length=40, description="Only changes before this ISO-8601 time.")
     page: int = Field(default=1, ge=1, le=10_000, description="Page number, 1-10000.")
     page_size: int = Field(default=20, ge=1, le=100, description="Changes per page, 1-100.")
     change_id: str | None = Field(
@@ -400,8 +402,8 @@ class ChangeRow(BaseModel):
     assistant_id: str | None = Field(description="The assistant changed or concerned (null: none).")
     kind: str = Field(
         default="update",
-        description="update (an assistant's fields), or another write: create_assistant, clone_assistant, "
-        "delete_assistant, update_phone_number, ...",
+        description="update (an assistant's fields), outside (made elsewhere, seen at a read), or another write: "
+        "create_assistant, clone_assistant, delete_assistant, update_phone_number, ...",
     )
     target_type: str = Field(default="assistant", description="What the change wrote to: assistant, phone_number, ...")
     target_id: str | None = Field(default=None, description="Its id (null: a create whose new id is not known).")
@@ -414,7 +416,7 @@ class ChangeRow(BaseModel):
     fields: list[str] = Field(description="Top-level fields the change touched.")
     reason: str | None = Field(description="The reason given with the change.")
     reverts: str | None = Field(description="Id of the change this one reverted, if it is a revert.")
-    actor: str | None = Field(default=None, description="Who made it (a person of the tokens file), if known.")
+    actor: str | None = Field(default=None, description="Who made it: see actor_means.")
     paths: list[ChangedPath] = Field(description="What the change changed, in brief: each path and its size.")
     paths_total: int = Field(description="How many paths it changed (paths lists the first 20).")
     changes: list[Change] | None = Field(
@@ -431,6 +433,7 @@ class ListChangesAnswer(BaseModel):
     changes: list[ChangeRow] = Field(description="Changes, newest first.")
     total: int = Field(description="How many changes match in all.")
     next_page: int | None = Field(description="The next page number, or null on the last page.")
+    actor_means: str = Field(default="", description="What a row's actor says, in one line.")
 
 
 # --- context around an update: voices, numbers, calls ---------------------------------------------

@@ -65,6 +65,7 @@ from revox_mcp.journal import Journal, JournalEntry
 from revox_mcp.journal.base import JournalUnavailable, LockLost
 from revox_mcp.messages import render_path, shorten
 from revox_mcp.models import ALWAYS_READ, LIST_KEYS, LLM_MODEL_TYPES, AssistantUpdate
+from revox_mcp.observations import Observer
 from revox_mcp.policy import Policy, changed_paths, with_secret_destinations
 from revox_mcp.progress import Progress, no_progress
 from revox_mcp.redaction import (
@@ -138,6 +139,8 @@ class AssistantWriter:
         self._settler = Settler(client, journal)
         # Every other write (creates, phone numbers, campaigns, calls): journalled the same way (actions.py).
         self.actions = ActionRunner(client, journal)
+        # Every read of an assistant compared with the journal's last one: changes made elsewhere are recorded.
+        self.observer = Observer(journal)
 
     async def update(
         self, args: UpdateAssistantArgs, progress: Progress = no_progress, actor: str | None = None
@@ -256,6 +259,7 @@ class AssistantWriter:
         await self._settler.settle_before_write(assistant_id, progress)
         current = await self._client.get_assistant(assistant_id)
         _check_read(assistant_id, current, needs or {})
+        await self.observer.seen(current)  # a change made elsewhere since the last read is recorded before ours
         await progress(1, WRITE_STEPS, f"Read {assistant_id}")
         check_version(expected_updated_at, current.get("updated_at"))
 
@@ -390,6 +394,8 @@ class AssistantWriter:
         # whole assistant, megabytes on a large one, is not paid on the common path).
         secrets = cache(lambda: secrets_in(current) | secrets_in(body))
         after, landed = await self._deliver(assistant_id, stored, body, change_id, warnings, secrets)
+        # The new observation before the row is finished: no read takes this write for an outside one.
+        await self.observer.own({**after, "id": assistant_id})
         if change_id is not None:
             # What the API holds is what was sent, in all but the keys it assigns: the row's body says it
             # already (a large list is not written to the journal a third time).

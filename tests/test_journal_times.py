@@ -149,4 +149,4 @@ async def test_a_postgres_journal_of_the_previous_schema_migrates_and_reads_back
     _check_migrated(await _reopened(PostgresJournal(postgres_url, "s")))
     with psycopg.connect(postgres_url) as conn:
         versions = [v for (v,) in conn.execute("SELECT version FROM schema_version ORDER BY version")]
-    assert versions == list(range(1, SCHEMA_VERSION + 1)) and SCHEMA_VERSION == 5
+    assert versions == list(range(1, SCHEMA_VERSION + 1)) and SCHEMA_VERSION == 6

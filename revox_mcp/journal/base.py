@@ -38,6 +38,24 @@ from revox_mcp.errors import RevoxMcpError
 Status = Literal["pending", "applied", "failed"]
 # The kind of a row that records an assistant update (and of every row written before kinds were recorded).
 UPDATE = "update"
+# The kind of a row that records a change made outside revox-mcp, seen at a read (revox_mcp.observations).
+OUTSIDE = "outside"
+OUTSIDE_ACTOR = "outside revox-mcp"
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What a read of an assistant showed, compactly: a digest per configuration field and of them all, the
+    (masked) values of the fields small enough to keep (what the diff of a later change needs; only the newest
+    observation of an assistant keeps them), and when. `moment`: updated_at in the journal's time form."""
+
+    assistant_id: str
+    updated_at: str | None
+    moment: str
+    digest: str
+    fields: dict[str, str]
+    values: dict[str, Any]
+    observed_at: str
 
 
 @dataclass(frozen=True)
@@ -274,9 +292,27 @@ class Journal(ABC):
 
     @abstractmethod
     async def page(
-        self, assistant_id: str | None, page: int, page_size: int, actor: str | None = None
+        self,
+        assistant_id: str | None,
+        page: int,
+        page_size: int,
+        actor: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
     ) -> tuple[list[JournalEntry], int]:
-        """One page of changes, newest first, and how many match in all."""
+        """One page of changes, newest first, and how many match in all; `since` (included) and `until`
+        (excluded) bound created_at, in the journal's time form."""
+
+    @abstractmethod
+    async def last_observation(self, assistant_id: str) -> Observation | None:
+        """The assistant's newest observation (by its updated_at), with its values."""
+
+    @abstractmethod
+    async def observe(self, observation: Observation, outside: dict[str, Any] | None = None) -> None:
+        """Record an observation and, where given, the outside change it found (a row of kind OUTSIDE: keys
+        change_id, created_at, fields, before, after, action, status_reason). Each is recorded once however
+        many servers observe the same version (keyed on assistant, updated_at and digest; the change by its
+        id, derived from the same). Older observations of the assistant drop their values."""
 
 
 class NullJournal(Journal):
@@ -342,9 +378,21 @@ class NullJournal(Journal):
         return None
 
     async def page(
-        self, assistant_id: str | None, page: int, page_size: int, actor: str | None = None
+        self,
+        assistant_id: str | None,
+        page: int,
+        page_size: int,
+        actor: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
     ) -> tuple[list[JournalEntry], int]:
         return [], 0
+
+    async def last_observation(self, assistant_id: str) -> Observation | None:
+        return None
+
+    async def observe(self, observation: Observation, outside: dict[str, Any] | None = None) -> None:
+        return None
 
 
 # The columns every backend stores, in the order `entry` reads them.
@@ -353,6 +401,7 @@ COLUMNS = (
     "status_reason, actor, sent_at, grace_s, secret_digests, kind, target_type, target_id, action"
 )
 TEST_CALL_KEYS = ("created_at", "phone_number", "call_id", "candidate", "reason", "actor")
+OBSERVATION_COLUMNS = "assistant_id, updated_at, moment, digest, fields, observed_values, observed_at"
 
 
 def new_change_id() -> str:
@@ -426,3 +475,16 @@ def entry(row: tuple[Any, ...] | list[Any]) -> JournalEntry:
 
 def call_row(row: tuple[Any, ...] | list[Any]) -> dict[str, Any]:
     return {**dict(zip(TEST_CALL_KEYS, row, strict=True)), "candidate": json.loads(row[3])}
+
+
+def observation_row(row: tuple[Any, ...] | list[Any]) -> Observation:
+    assistant_id, updated_at, moment, digest, fields, values, observed_at = row
+    return Observation(
+        assistant_id=assistant_id,
+        updated_at=updated_at,
+        moment=moment,
+        digest=digest,
+        fields=json.loads(fields),
+        values=json.loads(values) if values else {},
+        observed_at=observed_at,
+    )

@@ -96,6 +96,22 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE changes ADD COLUMN action TEXT;
     CREATE INDEX changes_by_target ON changes (scope, target_type, target_id, seq);
     """,
+    # Observations of assistants (revox_mcp.observations): a digest per field, the newest one's values, each
+    # version once however many replicas read it.
+    """
+    CREATE TABLE observations (
+        seq BIGSERIAL PRIMARY KEY,
+        scope TEXT NOT NULL,
+        assistant_id TEXT NOT NULL,
+        updated_at TEXT,
+        moment TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        observed_values TEXT,
+        observed_at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX observations_once ON observations (scope, assistant_id, moment, digest);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # Advisory-lock key of the migration (any constant that no assistant's key is likely to be).

@@ -16,15 +16,20 @@ from typing import Any
 
 from revox_mcp.journal.base import (
     COLUMNS,
+    OBSERVATION_COLUMNS,
+    OUTSIDE,
+    OUTSIDE_ACTOR,
     UPDATE,
     Journal,
     JournalEntry,
+    Observation,
     Status,
     call_row,
     dumps,
     entry,
     new_change_id,
     now,
+    observation_row,
     short,
 )
 
@@ -240,9 +245,19 @@ class SqlJournal(Journal):
         return entry(rows[0]) if rows else None
 
     async def page(
-        self, assistant_id: str | None, page: int, page_size: int, actor: str | None = None
+        self,
+        assistant_id: str | None,
+        page: int,
+        page_size: int,
+        actor: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
     ) -> tuple[list[JournalEntry], int]:
         where, params = self._where(assistant_id, actor)
+        # Times are stored in one text form (base.now), so text order is time order.
+        for clause, value in (("created_at >= ?", since), ("created_at < ?", until)):
+            if value is not None:
+                where, params = f"{where} AND {clause}", (*params, value)
         rows, total = await self._read_page(
             f"SELECT COUNT(*) FROM changes WHERE {where}",
             params,
@@ -259,3 +274,49 @@ class SqlJournal(Journal):
                 clauses.append(f"{column} = ?")
                 params.append(value)
         return " AND ".join(clauses), tuple(params)
+
+    async def last_observation(self, assistant_id: str) -> Observation | None:
+        rows = await self._fetch(
+            f"SELECT {OBSERVATION_COLUMNS} FROM observations WHERE scope = ? AND assistant_id = ? "
+            "ORDER BY moment DESC, seq DESC LIMIT 1",
+            (self.scope, assistant_id),
+        )
+        return observation_row(rows[0]) if rows else None
+
+    async def observe(self, observation: Observation, outside: dict[str, Any] | None = None) -> None:
+        # The change first: if the observation then fails, the next read finds the same change, under the same id.
+        if outside is not None:
+            await self._run(
+                "INSERT INTO changes (change_id, scope, created_at, sent_at, assistant_id, status, fields, patch, "
+                "edits, body, reason, before, after, status_reason, actor, kind, target_type, target_id, action) "
+                "VALUES (?, ?, ?, ?, ?, 'applied', ?, '{}', '[]', '{}', NULL, ?, ?, ?, ?, ?, 'assistant', ?, ?) "
+                "ON CONFLICT (change_id) DO NOTHING",
+                (
+                    outside["change_id"],
+                    self.scope,
+                    outside["created_at"],
+                    outside["created_at"],
+                    observation.assistant_id,
+                    json.dumps(outside["fields"]),
+                    json.dumps(outside["before"]),
+                    json.dumps(outside["after"]),
+                    short(outside.get("status_reason")),
+                    OUTSIDE_ACTOR,
+                    OUTSIDE,
+                    observation.assistant_id,
+                    json.dumps(outside["action"]),
+                ),
+            )
+        o = observation
+        await self._run(
+            "INSERT INTO observations (scope, assistant_id, updated_at, moment, digest, fields, observed_values, "
+            "observed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope, assistant_id, moment, digest) DO NOTHING",
+            (self.scope, o.assistant_id, o.updated_at, o.moment, o.digest, json.dumps(o.fields), dumps(o.values),
+             o.observed_at),
+        )  # fmt: skip
+        # Only the newest observation keeps values: what a diff of the next change needs, and no more.
+        await self._run(
+            "UPDATE observations SET observed_values = NULL WHERE scope = ? AND assistant_id = ? AND moment < ? "
+            "AND observed_values IS NOT NULL",
+            (self.scope, o.assistant_id, o.moment),
+        )

@@ -54,6 +54,18 @@ CREATE TABLE IF NOT EXISTS test_calls (
     reason TEXT,
     actor TEXT
 );
+CREATE TABLE IF NOT EXISTS observations (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    scope TEXT NOT NULL,
+    assistant_id TEXT NOT NULL,
+    updated_at TEXT,
+    moment TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    observed_values TEXT,
+    observed_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS observations_once ON observations (scope, assistant_id, moment, digest);
 """
 # Columns added after the first release, added to older files when they are opened.
 _MIGRATIONS = {

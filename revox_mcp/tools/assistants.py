@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Callable
+from datetime import UTC
 from functools import cached_property
 from typing import Any
 
@@ -16,10 +17,13 @@ from revox_mcp.actions import ActionOutcome
 from revox_mcp.answer_bounds import nearest, quoted, shrink, size_of
 from revox_mcp.campaign_overrides import changed_fields, override_notice
 from revox_mcp.editing import known_tags, leaf_paths
-from revox_mcp.errors import ApiError, PatchInvalid, Problem, RevoxMcpError
+from revox_mcp.errors import ApiError, PatchInvalid, Problem, RevertRefused, RevoxMcpError
+from revox_mcp.instants import instant_argument
 from revox_mcp.journal import JournalEntry
+from revox_mcp.journal.base import OUTSIDE, OUTSIDE_ACTOR
 from revox_mcp.messages import shorten
 from revox_mcp.models import LIST_KEYS, AssistantUpdate
+from revox_mcp.observations import NOT_KEPT
 from revox_mcp.policy import Policy
 from revox_mcp.redaction import mask_text, redact, scrub, secrets_in
 from revox_mcp.schemas import JsonSchema, body_schema, partial_patch, portable_schema
@@ -300,6 +304,20 @@ def _last_step(outcome: WriteOutcome) -> str:
 
 async def get_assistant(ctx: ToolContext, args: GetAssistantArgs) -> ToolAnswer:
     stored = await ctx.client.get_assistant(args.id)
+    refused: Exception | None = None
+    async with anyio.create_task_group() as tasks:
+        # Beside the answer: a change made elsewhere since the last read is recorded (never failing the read).
+        tasks.start_soon(ctx.writer.observer.seen, stored)
+        try:
+            answer = await _assistant_answer(ctx, args, stored)
+        except Exception as exc:  # raised after the group, as itself (not wrapped in an exception group)
+            refused = exc
+    if refused is not None:
+        raise refused
+    return answer
+
+
+async def _assistant_answer(ctx: ToolContext, args: GetAssistantArgs, stored: dict[str, Any]) -> ToolAnswer:
     # Masked before anything is cut, paged or searched: a page starting (or a cut ending) inside a secret
     # would show its characters, and a search of the clear text would answer whether a guess is in it.
     shown = await anyio.to_thread.run_sync(redact, stored)
@@ -433,6 +451,11 @@ async def update_assistant(ctx: ToolContext, args: UpdateAssistantArgs) -> ToolA
 
 async def revert_change(ctx: ToolContext, args: RevertChangeArgs) -> ToolAnswer:
     entry = await ctx.journal.get(args.change_id)
+    if entry is not None and entry.kind == OUTSIDE:
+        raise RevertRefused(
+            f"Change {entry.change_id} was made outside revox-mcp: it is not reverted from here. list_changes with "
+            "its change_id shows the values before; set them with update_assistant."
+        )
     if entry is not None and not entry.is_update:
         answer = await _revert_action(ctx, args)
         if entry.target_type == "phone_number" and not args.dry_run:
@@ -536,6 +559,8 @@ def _kind(change: dict[str, Any]) -> str:
 
 
 def _entry_changes(entry: JournalEntry) -> list[dict[str, Any]]:
+    if entry.kind == OUTSIDE:
+        return _outside_changes(entry)
     if not entry.is_update:
         # An action keeps its target's state before and after in its kind's small view (actions.py).
         expected = (entry.action or {}).get("expect") or {}
@@ -545,13 +570,47 @@ def _entry_changes(entry: JournalEntry) -> list[dict[str, Any]]:
     return recorded_changes(entry.before, after, entry.fields)
 
 
+def _outside_changes(entry: JournalEntry) -> list[dict[str, Any]]:
+    """An outside change's diff: fields whose value before was kept as any change's, the others as changed."""
+    unkept = set((entry.action or {}).get("unkept") or [])
+    after = entry.after or {}
+    known = [f for f in entry.fields if f not in unkept]
+    changes = recorded_changes(entry.before, after, known)
+    for name in sorted(unkept & set(entry.fields)):
+        value = after.get(name)
+        shown = None if isinstance(value, dict) and NOT_KEPT in value else redact(value)
+        changes.append({"path": name, "after": shown, "diff": "Changed outside revox-mcp; its value before was not "
+                        "kept (long, or the assistant had not been read before)."})  # fmt: skip
+    return changes
+
+
+# What a row's actor says (list_changes' answer, and the tool's output schema).
+ACTOR_MEANS = (
+    f"actor: the token's person (HTTP), the local user the server ran as (stdio), '{OUTSIDE_ACTOR}' for a change "
+    "made elsewhere and seen at a read, null when unknown (HTTP's shared token, or an older row)."
+)
+
+
+def _times(args: ListChangesArgs) -> tuple[str | None, str | None]:
+    """since and until in the journal's time form (read like every tool's times, refused out of range)."""
+    since, until = instant_argument(args.since, "since"), instant_argument(args.until, "until")
+    return tuple(  # type: ignore[return-value]
+        None if t is None else t.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        for t in (since, until)
+    )
+
+
 async def list_changes(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
+    since, until = _times(args)
     if not ctx.journal.records:
-        return ToolAnswer({"changes": [], "total": 0, "next_page": None}, "The change journal is off (--no-journal).")
+        return ToolAnswer(
+            {"changes": [], "total": 0, "next_page": None, "actor_means": ACTOR_MEANS},
+            "The change journal is off (--no-journal).",
+        )
     await ctx.writer.settle_pending(args.assistant_id, wait=False)
     if args.change_id is not None:
         return await _one_change(ctx, args)
-    entries, total = await ctx.journal.page(args.assistant_id, args.page, args.page_size, args.actor)
+    entries, total = await ctx.journal.page(args.assistant_id, args.page, args.page_size, args.actor, since, until)
     secrets = await _stored_secrets(ctx, args.assistant_id)
     # Diffs of long lists and texts are CPU work: off the event loop.
     diffs = await anyio.to_thread.run_sync(lambda: [_entry_changes(e) for e in entries])
@@ -559,9 +618,9 @@ async def list_changes(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
     shown = f"{len(entries)} of {total} change(s), newest first"
     return ToolAnswer(
         {"changes": [_change_row(e, d, secrets) for e, d in zip(entries, diffs, strict=True)], "total": total,
-         "next_page": next_page},
+         "next_page": next_page, "actor_means": ACTOR_MEANS},
         f"{shown}{f'; next page {next_page}' if next_page else ''}. Each shows the paths it changed and their "
-        "sizes; change_id shows one change's diff.",
+        f"sizes; change_id shows one change's diff. {ACTOR_MEANS}",
     )  # fmt: skip
 
 
@@ -596,7 +655,7 @@ async def _one_change(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
     row.update(changes=shown, next_diff_offset=end if end < len(changes) else None)
     rest = f"; diff_offset={end} shows the rest" if end < len(changes) else ""
     return ToolAnswer(
-        {"changes": [row], "total": 1, "next_page": None},
+        {"changes": [row], "total": 1, "next_page": None, "actor_means": ACTOR_MEANS},
         f"Change {entry.change_id} ({entry.status}): diff entries {args.diff_offset:,}-{end:,} of {len(changes):,}"
         f"{rest}.",
     )
@@ -661,11 +720,12 @@ UPDATE_ASSISTANT = UpdateAssistantSpec(
 LIST_CHANGES = ToolSpec(
     name="list_changes",
     title="List recorded changes",
-    does="the change journal, newest first, paged, by assistant: a summary per change, one change's diff with "
-    "`change_id`",
+    does="the change journal (changes made elsewhere included, seen at reads), newest first, paged, by assistant, "
+    "person, time: a summary per change, one change's diff with `change_id`",
     description=(
-        "The change journal: every change this server made, newest first, with its fields, reason, status and "
-        "the paths it changed. Filter by assistant or person; paged."
+        "The change journal: every change this server made, and those made elsewhere that its reads found, "
+        "newest first, with fields, reason, status, actor and the paths changed. Filter by assistant, person, "
+        "time (since, until); paged."
     ),
     args_model=ListChangesArgs,
     answer_model=ListChangesAnswer,

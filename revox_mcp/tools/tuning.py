@@ -69,8 +69,8 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
         notes.append(reverted)
     if change_id is None:
         notes.append(
-            "Changes made outside this server are not known: if another one falls inside the window, pass "
-            "until (the next one) or a shorter lookback_days (the one before)."
+            "Changes made outside this server are known once one of its reads saw them (list_changes, kind "
+            "outside): if another falls inside the window, pass until (the next one) or a shorter lookback_days."
         )
     answer = {
         "verdict": judged["verdict"],
