@@ -60,10 +60,7 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
     notes = [
         f"Left out: {len(split.straddling)} call(s) under way when the change landed, "
         f"{split.other_configuration} call(s) outside the window {' '.join(bounds)}.",
-        f"Success is the outcome '{success}'"
-        + ("" if args.success else " (the assistant's most common good outcome; pass success to choose)")
-        + f". {_TESTS[args.look]} Only '{success}' is tested (the primary outcome): the other outcomes, results "
-        "and rates are reported without a verdict. 95% Wilson intervals.",
+        _success_note(args, success),
     ]
     if capped:
         notes.append(f"Only the newest {MAX_SCANNED} calls were read.")
@@ -94,6 +91,16 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
         "notes": notes,
     }
     return ToolAnswer(answer, f"{judged['words']} {' '.join(notes)}")
+
+
+def _success_note(args: ChangeImpactArgs, success: str) -> str:
+    """The primary outcome, how it was chosen, the test its verdict came from, and what is not tested."""
+    chosen = "" if args.success else " (the assistant's most common good outcome; pass success to choose)"
+    return (
+        f"Success is the outcome '{success}'{chosen}. {_TESTS[args.look]} Only '{success}' is tested (the "
+        "primary outcome): the other outcomes, results and rates are reported without a verdict. 95% Wilson "
+        "intervals."
+    )
 
 
 def _neighbours(
