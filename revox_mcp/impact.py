@@ -182,12 +182,14 @@ def verdict(
     before: dict[str, Any],
     after: dict[str, Any],
     success: str,
-    look: Look = "any",
+    look: Look = "planned",
     test: sequential.Monitor | None = None,
 ) -> dict[str, Any]:
     """better, worse, or not yet, in plain words that name the test behind it: with look "any" the sequential
     test (`test`, run call by call; without it, one look at the counts), valid however often it is read; with
-    "planned" the fixed-horizon z-test, valid for one read planned in advance."""
+    "planned" the fixed-horizon z-test, valid for one read planned in advance. The default stays "planned"
+    for callers that name no look (they read the z-test's p_value and calls_needed_per_side);
+    change_impact passes its argument, "any" by default."""
     n1, n2 = before["calls"], after["calls"]
     label = LOOKS[look]
     if n1 == 0 or n2 == 0:

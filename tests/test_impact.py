@@ -52,6 +52,7 @@ def test_planned_verdicts_in_words() -> None:
     close = planned(side(4, 10), side(6, 10))
     assert close["verdict"] == "not yet" and "more call(s) per side" in close["words"]
     assert planned(side(0, 0), side(3, 5))["words"].startswith("No calls before")
+    assert impact.verdict(side(20, 100), side(35, 100), "interested") == better, "no look named: the planned one"
     # Equal shares over 3 calls prove nothing (walkthrough finding): say when to come back instead.
     few = planned(side(22, 33), side(2, 3))["words"]
     assert "come back with at least 30 calls per side" in few and "would not change" not in few
@@ -61,20 +62,24 @@ def test_planned_verdicts_in_words() -> None:
 def test_sequential_verdicts_in_words() -> None:
     """The default look: the sequential test, its words naming it; a difference the fixed test calls at
     p = 0.018 is not yet one the sequential test decides (its price for being valid at every look)."""
-    clear = impact.verdict(side(20, 200), side(70, 200), "interested")
+
+    def verdict(before: dict[str, Any], after: dict[str, Any], success: str = "interested") -> dict[str, Any]:
+        return impact.verdict(before, after, success, look="any")
+
+    clear = verdict(side(20, 200), side(70, 200))
     assert clear["verdict"] == "better" and clear["look"] == "valid at any look"
     assert clear["words"].startswith("Better: 'interested' went from 10% (20/200) to 35% (70/200); the sequential")
     assert "mixture SPRT, alpha 0.05, valid at any look" in clear["words"] and clear["p_value"] < 0.05
-    assert impact.verdict(side(70, 200), side(20, 200), "interested")["verdict"] == "worse"
-    close = impact.verdict(side(20, 100), side(35, 100), "interested")
+    assert verdict(side(70, 200), side(20, 200))["verdict"] == "worse"
+    close = verdict(side(20, 100), side(35, 100))
     assert close["verdict"] == "not yet" and close["p_value"] > 0.05, close
     assert f"about {close['calls_to_decide']} more call(s) after the change would decide it" in close["words"]
-    equal = impact.verdict(side(20, 40), side(20, 40), "interested")["words"]
+    equal = verdict(side(20, 40), side(20, 40))["words"]
     assert "the shares are equal so far" in equal
-    thin = impact.verdict(side(1, 3), side(2, 3), "completed")["words"]
+    thin = verdict(side(1, 3), side(2, 3), "completed")["words"]
     assert "the 3 call(s) before the change are too few for the test" in thin and "lookback_days" in thin
     # 40 calls before at 50%: a 2-point difference is never decided against so few, however many come after.
-    never = impact.verdict(side(20, 40), side(520, 1000), "interested")
+    never = verdict(side(20, 40), side(520, 1000))
     assert never["calls_to_decide"] is None and "no number of calls after it would decide" in never["words"]
 
 
