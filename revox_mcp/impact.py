@@ -7,9 +7,13 @@ under way when the change landed, and calls from before the previous change or a
 (another configuration), are left out and counted as such.
 
 The statistics come from the standard library (`statistics.NormalDist`), with the thresholds stated:
-a 95% Wilson interval for each window's success share; a two-sided two-proportion z-test at
-alpha = 0.05 for the difference; and, when the difference is not clear, the calls per window that
-an 80%-power test of the difference seen would need.
+a 95% Wilson interval for each window's success share. The verdict on the one primary (success) outcome
+comes from one of two tests, named in its words: by default the sequential test of revox_mcp.sequential
+(valid however often it is read, at alpha = 0.05 over all looks; when not yet, about how many more calls
+would decide); for a single read planned in advance, a two-sided two-proportion z-test at alpha = 0.05
+(and, when the difference is not clear, the calls per window an 80%-power test of the difference seen
+would need). That one is valid only if read once: read again and again, it says "worse" falsely far more
+often than 5% (tests/test_sequential.py shows it).
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
+
+from revox_mcp import sequential
 
 ALPHA = 0.05
 POWER = 0.80
@@ -31,6 +37,9 @@ Z_POWER = statistics.NormalDist().inv_cdf(POWER)
 GOOD_OUTCOMES = ("interested", "completed")
 
 Call = dict[str, Any]
+# How the verdict will be read: at any look (the sequential test), or once, as planned (the fixed-horizon test).
+Look = Literal["any", "planned"]
+LOOKS: dict[str, str] = {"any": "valid at any look", "planned": "planned single look"}
 
 
 def instant(value: Any) -> datetime | None:
@@ -155,20 +164,112 @@ def _duration(attempt: dict[str, Any]) -> float | None:
     return (end - start).total_seconds() if start and end else None
 
 
-def verdict(before: dict[str, Any], after: dict[str, Any], success: str) -> dict[str, Any]:
-    """better, worse, or not yet, in plain words, with the test behind it."""
-    n1, n2, x1, x2 = before["calls"], after["calls"], before["success"], after["success"]
+def monitor(before: list[Call], after: list[Call], success: str) -> sequential.Monitor:
+    """The sequential test run over the calls in the order they started (a call without a time last)."""
+    far = datetime.max.replace(tzinfo=UTC)
+    ordered = sorted(
+        [(instant(_attempt(c).get("started_at") or c.get("created_at")) or far, 0, c) for c in before]
+        + [(instant(_attempt(c).get("started_at") or c.get("created_at")) or far, 1, c) for c in after],
+        key=lambda item: (item[0], item[1]),
+    )
+    test = sequential.Monitor()
+    for _, side, call in ordered:
+        test.add(side == 1, call.get("outcome") == success)
+    return test
+
+
+def verdict(
+    before: dict[str, Any],
+    after: dict[str, Any],
+    success: str,
+    look: Look = "planned",
+    test: sequential.Monitor | None = None,
+) -> dict[str, Any]:
+    """better, worse, or not yet, in plain words that name the test behind it: with look "any" the sequential
+    test (`test`, run call by call; without it, one look at the counts), valid however often it is read; with
+    "planned" the fixed-horizon z-test, valid for one read planned in advance. The default stays "planned"
+    for callers that name no look (they read the z-test's p_value and calls_needed_per_side);
+    change_impact passes its argument, "any" by default."""
+    n1, n2 = before["calls"], after["calls"]
+    label = LOOKS[look]
     if n1 == 0 or n2 == 0:
         side = "before" if n1 == 0 else "after"
-        return {"verdict": "not yet", "words": f"No calls {side} the change yet: nothing to compare.", "p_value": None}
+        words = f"No calls {side} the change yet: nothing to compare ({label})."
+        return {"verdict": "not yet", "words": words, "p_value": None, "look": label}
+    if look == "planned":
+        return {**_planned(before, after, success), "look": label}
+    test = test or sequential.Monitor.of_counts(before["success"], n1, after["success"], n2)
+    return {**_sequential(before, after, success, test), "look": label}
+
+
+def _share(before: dict[str, Any], after: dict[str, Any], success: str) -> str:
+    n1, n2, x1, x2 = before["calls"], after["calls"], before["success"], after["success"]
+    return f"'{success}' went from {x1 / n1:.0%} ({x1}/{n1}) to {x2 / n2:.0%} ({x2}/{n2})"
+
+
+def _sequential(
+    before: dict[str, Any], after: dict[str, Any], success: str, test: sequential.Monitor
+) -> dict[str, Any]:
+    share, p = _share(before, after, success), test.p_value
+    name = f"sequential test (mixture SPRT, alpha {sequential.ALPHA:g}, valid at any look)"
+    if test.decision is not None:
+        word, at = test.decision.verdict, test.decision.after[1]
+        words = (
+            f"{word.capitalize()}: {share}; the {name} decided it once {at} call(s) after the change had run; "
+            f"always-valid p {_p(p)}."
+        )
+        return {"verdict": word, "words": words, "p_value": round(p, 4) if p is not None else None}
+    n1, n2, x1, x2 = before["calls"], after["calls"], before["success"], after["success"]
+    more = sequential.more_calls_to_decide(x1, n1, x2, n2)
+    p_text = f"always-valid p {_p(p)}, it decides below {sequential.ALPHA:g}" if p is not None else "not testable yet"
+    words = f"No verdict yet from the {name}: {share}; {p_text}; {_settle(x1, n1, x2, n2, more)}."
+    return {
+        "verdict": "not yet",
+        "words": words,
+        "p_value": round(p, 4) if p is not None else None,
+        "calls_to_decide": more,
+    }
+
+
+def _p(p: float | None) -> str:
+    return "< 0.001" if p is not None and p < 0.001 else f"= {p:.3f}"
+
+
+def _settle(x1: int, n1: int, x2: int, n2: int, more: int | None) -> str:
+    """What a sequential "not yet" waits for, in words."""
+    pooled = (x1 + x2) / (n1 + n2)
+    thin_before = n1 * min(pooled, 1 - pooled) < sequential.MIN_EXPECTED or n1 < sequential.MIN_CALLS
+    if more is not None:
+        return (
+            f"if the shares hold, about {more} more call(s) after the change would decide it; checking again "
+            "before then is safe"
+        )
+    if x1 * n2 == x2 * n1:
+        return "the shares are equal so far: there is no difference to decide yet; checking again later is safe"
+    if thin_before:
+        return (
+            f"the {n1} call(s) before the change are too few for the test (it needs {sequential.MIN_CALLS} calls "
+            f"and about {sequential.MIN_EXPECTED:g} of each kind, success or not, per side): a longer lookback_days "
+            "gives the before side more"
+        )
+    return (
+        f"against the {n1} call(s) before the change, no number of calls after it would decide a difference this "
+        "small: a longer lookback_days gives the before side more calls"
+    )
+
+
+def _planned(before: dict[str, Any], after: dict[str, Any], success: str) -> dict[str, Any]:
+    """The fixed-horizon two-proportion z-test: valid for one read whose size was planned in advance."""
+    n1, n2, x1, x2 = before["calls"], after["calls"], before["success"], after["success"]
     p1, p2 = x1 / n1, x2 / n2
     test = two_proportions(x1, n1, x2, n2)
-    share = f"'{success}' went from {p1:.0%} ({x1}/{n1}) to {p2:.0%} ({x2}/{n2})"
+    share = _share(before, after, success)
+    name = f"fixed-horizon z-test, two-sided, alpha {ALPHA}, planned single look: not valid if read again"
     if test is not None and test[1] < ALPHA:
         word = "better" if p2 > p1 else "worse"
         return {
             "verdict": word,
-            "words": f"{word.capitalize()}: {share}; p = {test[1]:.3f} (two-sided, alpha {ALPHA}).",
+            "words": f"{word.capitalize()}: {share}; p = {test[1]:.3f} ({name}).",
             "p_value": round(test[1], 4),
         }
     needed = calls_needed(p1, p2)
@@ -184,7 +285,7 @@ def verdict(before: dict[str, Any], after: dict[str, Any], success: str) -> dict
     p_text = f"p = {test[1]:.3f}" if test else "no variation to test"
     return {
         "verdict": "not yet",
-        "words": f"No clear difference yet: {share}; {p_text}; {settle}.",
+        "words": f"No clear difference yet: {share}; {p_text} ({name}); {settle}.",
         "p_value": round(test[1], 4) if test else None,
         "calls_needed_per_side": needed,
     }

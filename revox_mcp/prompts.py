@@ -39,7 +39,9 @@ Work through these steps with the revox tools, and show me what you find at each
 7. Only after I agree, apply it: the same call without dry_run, with a short "reason". Report the
    change_id.
 8. Come back after enough calls have run: change_impact {{"change_id": "..."}} says better, worse, or "not
-   yet" with about how many more calls would settle it. Keep a better change; revert_change a worse one.
+   yet" with about how many more calls would decide it. Its verdict is valid however often you come back
+   (a sequential test); judge by the one outcome you chose for the goal (pass it as "success"), not by the
+   others it reports. Keep a better change; revert_change a worse one.
 
 Do not change fields the goal does not need. If update_assistant refuses (a stale version, a policy,
 an invalid value), read its message, fix the cause and start again from the step it points to."""
@@ -47,18 +49,35 @@ an invalid value), read its message, fix the cause and start again from the step
 _UNATTENDED = """You are tuning the Revox voice assistant {assistant_id} unattended, toward: {goal}
 No person approves each step, so keep to these rules:
 
+- One primary outcome decides every verdict, fixed before looking at any call: {primary}. Write it in every
+  reason ("auto-tune [success=<outcome>]: ..."); once a reason of yours names one, keep that one. Pass it as
+  "success" to every change_impact. The other outcomes, results and rates change_impact reports carry no
+  verdict: never keep or revert a change because of them.
 - One change at a time. First look for the last change you made (list_changes {{"assistant_id":
-  "{assistant_id}"}}, your reasons start with "auto-tune:"). If there is one, measure it with change_impact:
-  - "worse": revert_change it with reason "auto-tune: revert, worse", and stop.
-  - "not yet": stop; try again once the calls it asks for have run.
-  - "unmeasurable": another change closed its window; keep it, and judge the two by the later one.
+  "{assistant_id}"}}, your reasons start with "auto-tune"). If there is one, measure it with change_impact
+  {{"change_id": "...", "success": "<the primary outcome>"}}, leaving look, lookback_days and until at their
+  defaults: the verdict then comes from a sequential test (alpha 0.05) that stays valid however often you come
+  back, so measuring on every run is safe. Never pass "look": "planned" (valid for one planned read only).
+  - "worse": revert_change it with reason "auto-tune [success=<outcome>]: revert, worse", and stop.
+  - "not yet": stop; run again once about the calls_to_decide it names have run (measuring sooner is safe,
+    just early). If it says no number of calls can decide it, treat it as "unmeasurable".
+  - "unmeasurable": another change closed its window, or it cannot be decided; keep it, and judge the two by
+    the later one.
   - "better": keep it, and go on.
 - Read the evidence (get_assistant, search_calls, 3 to 5 get_call) and choose the single smallest change
   that serves the goal: one replace_text, one FAQ upsert, or one setting.
-- Preview it with dry_run and expected_updated_at; apply it with reason "auto-tune: <what and why>".
-  If the server refuses (the operator's policy, a stale version), do not work around it: stop and report.
+- Preview it with dry_run and expected_updated_at; apply it with reason "auto-tune [success=<outcome>]: <what
+  and why>". If the server refuses (the operator's policy, a stale version), do not work around it: stop and
+  report.
 - Never change the voice provider, the language model, integrations, webhooks or transfer numbers.
-- End with a short report: the verdict on the last change, what you changed now, and when to run again."""
+- End with a short report: the verdict on the last change (its words, which name the test), what you changed
+  now, and when to run again."""
+
+# The primary outcome when the person starting the loop names none: chosen from the goal, before any call is read.
+_DEFAULT_PRIMARY = (
+    'if none of your reasons names one yet, choose it now from the goal, before reading any call: "interested" '
+    'for a goal about leads or sales, otherwise "completed"'
+)
 
 
 def tune_assistant(arguments: dict[str, str] | None) -> types.GetPromptResult:
@@ -70,7 +89,8 @@ def _rendered(prompt: types.Prompt, template: str, arguments: dict[str, str] | N
     missing = [a.name for a in prompt.arguments or [] if a.required and not arguments.get(a.name)]
     if missing:
         raise ValueError(f"{prompt.name} needs: {', '.join(missing)}")
-    text = template.format(assistant_id=arguments["assistant_id"], goal=arguments["goal"])
+    primary = f'"{arguments["success"]}"' if arguments.get("success") else _DEFAULT_PRIMARY
+    text = template.format(assistant_id=arguments["assistant_id"], goal=arguments["goal"], primary=primary)
     return types.GetPromptResult(
         description=f"Tune {arguments['assistant_id']}: {arguments['goal']}",
         messages=[types.PromptMessage(role="user", content=types.TextContent(type="text", text=text))],
@@ -82,7 +102,15 @@ AUTO_TUNE_ASSISTANT = types.Prompt(
     title="Tune a voice assistant unattended",
     description="An unattended tuning loop: one change at a time within the operator's policy, measured with "
     "change_impact, reverted when worse.",
-    arguments=TUNE_ASSISTANT.arguments,
+    arguments=[
+        *(TUNE_ASSISTANT.arguments or []),
+        types.PromptArgument(
+            name="success",
+            description="The one outcome every verdict is judged by (e.g. completed, interested), fixed for the "
+            "whole loop; default: chosen from the goal.",
+            required=False,
+        ),
+    ],
 )
 
 

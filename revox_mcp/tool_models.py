@@ -631,18 +631,26 @@ class ChangeImpactArgs(Strict):
     )
     success: Outcome | None = Field(
         default=None,
-        description="The outcome that counts as success; default: the most common of interested, completed.",
+        description="The primary outcome, the one the verdict tests (choose it before looking); default: the "
+        "most common of interested, completed.",
     )
     lookback_days: int = Field(default=30, ge=1, le=365, description="How far back before the change to look, 1-365.")
+    look: Literal["any", "planned"] = Field(
+        default="any",
+        description="any: a sequential verdict, valid however often you check; planned: the fixed-horizon test, "
+        "for one read planned in advance.",
+    )
 
 
 class ChangeImpactAnswer(BaseModel):
     """What change_impact returns."""
 
     verdict: Literal["better", "worse", "not yet", "unmeasurable"] = Field(description="The answer, first.")
-    words: str = Field(description="The verdict in a sentence, with the shares and the test.")
-    p_value: float | None = Field(description="Two-sided p-value of the two-proportion z-test.")
-    calls_needed_per_side: int | None = Field(description="Calls per side an 80%-power test would need.")
+    words: str = Field(description="The verdict in a sentence, with the shares and the test that decided.")
+    look: Literal["valid at any look", "planned single look"] = Field(description="How the verdict may be read.")
+    p_value: float | None = Field(description="Always-valid p-value (any look), or the z-test's (planned).")
+    calls_to_decide: int | None = Field(description="Any look, not yet: about how many more calls after would decide.")
+    calls_needed_per_side: int | None = Field(description="Planned, not yet: calls per side an 80%-power test needs.")
     change_id: str | None = Field(description="The change compared.")
     assistant_id: str = Field(description="Its assistant.")
     changed_at: str = Field(description="The moment of the change.")

@@ -35,19 +35,52 @@ def test_two_proportion_test_against_hand_computed_values() -> None:
     assert impact.calls_needed(0.3, 0.3) is None
 
 
-def test_verdicts_in_words() -> None:
-    def side(x: int, n: int) -> dict[str, Any]:
-        return {"calls": n, "success": x}
+def side(x: int, n: int) -> dict[str, Any]:
+    return {"calls": n, "success": x}
 
-    assert impact.verdict(side(20, 100), side(35, 100), "interested")["verdict"] == "better"
-    assert impact.verdict(side(35, 100), side(20, 100), "interested")["verdict"] == "worse"
-    close = impact.verdict(side(4, 10), side(6, 10), "interested")
+
+def test_planned_verdicts_in_words() -> None:
+    def planned(before: dict[str, Any], after: dict[str, Any], success: str = "interested") -> dict[str, Any]:
+        return impact.verdict(before, after, success, look="planned")
+
+    better = planned(side(20, 100), side(35, 100))
+    assert better["verdict"] == "better" and better["look"] == "planned single look"
+    assert (
+        "(fixed-horizon z-test, two-sided, alpha 0.05, planned single look: not valid if read again)" in better["words"]
+    )
+    assert planned(side(35, 100), side(20, 100))["verdict"] == "worse"
+    close = planned(side(4, 10), side(6, 10))
     assert close["verdict"] == "not yet" and "more call(s) per side" in close["words"]
-    assert impact.verdict(side(0, 0), side(3, 5), "interested")["words"].startswith("No calls before")
+    assert planned(side(0, 0), side(3, 5))["words"].startswith("No calls before")
+    assert impact.verdict(side(20, 100), side(35, 100), "interested") == better, "no look named: the planned one"
     # Equal shares over 3 calls prove nothing (walkthrough finding): say when to come back instead.
-    few = impact.verdict(side(22, 33), side(2, 3), "interested")["words"]
+    few = planned(side(22, 33), side(2, 3))["words"]
     assert "come back with at least 30 calls per side" in few and "would not change" not in few
-    assert "no difference seen over 40 and 40 calls" in impact.verdict(side(20, 40), side(20, 40), "x")["words"]
+    assert "no difference seen over 40 and 40 calls" in planned(side(20, 40), side(20, 40), "x")["words"]
+
+
+def test_sequential_verdicts_in_words() -> None:
+    """The default look: the sequential test, its words naming it; a difference the fixed test calls at
+    p = 0.018 is not yet one the sequential test decides (its price for being valid at every look)."""
+
+    def verdict(before: dict[str, Any], after: dict[str, Any], success: str = "interested") -> dict[str, Any]:
+        return impact.verdict(before, after, success, look="any")
+
+    clear = verdict(side(20, 200), side(70, 200))
+    assert clear["verdict"] == "better" and clear["look"] == "valid at any look"
+    assert clear["words"].startswith("Better: 'interested' went from 10% (20/200) to 35% (70/200); the sequential")
+    assert "mixture SPRT, alpha 0.05, valid at any look" in clear["words"] and clear["p_value"] < 0.05
+    assert verdict(side(70, 200), side(20, 200))["verdict"] == "worse"
+    close = verdict(side(20, 100), side(35, 100))
+    assert close["verdict"] == "not yet" and close["p_value"] > 0.05, close
+    assert f"about {close['calls_to_decide']} more call(s) after the change would decide it" in close["words"]
+    equal = verdict(side(20, 40), side(20, 40))["words"]
+    assert "the shares are equal so far" in equal
+    thin = verdict(side(1, 3), side(2, 3), "completed")["words"]
+    assert "the 3 call(s) before the change are too few for the test" in thin and "lookback_days" in thin
+    # 40 calls before at 50%: a 2-point difference is never decided against so few, however many come after.
+    never = verdict(side(20, 40), side(520, 1000))
+    assert never["calls_to_decide"] is None and "no number of calls after it would decide" in never["words"]
 
 
 T = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
@@ -125,7 +158,9 @@ async def test_too_few_calls_is_not_yet(sandbox: SandboxServer, settings: Settin
         answer = (
             await client.call_tool("change_impact", {"assistant_id": REMINDER_ID, "at": T.isoformat()})
         ).structured_content
-    assert answer["verdict"] == "not yet" and answer["calls_needed_per_side"] > 5
+    assert answer["verdict"] == "not yet" and answer["look"] == "valid at any look"
+    assert "the 5 call(s) before the change are too few for the test" in answer["words"]
+    assert answer["calls_to_decide"] is None and answer["calls_needed_per_side"] is None
 
 
 @pytest.mark.anyio
@@ -269,7 +304,16 @@ async def test_the_sandbox_tuning_history_gives_its_stated_answers(tmp_path: Pat
             retuned = await client.call_tool(
                 "change_impact", {"assistant_id": REMINDER_ID, "at": RETUNED_AT.isoformat(), "lookback_days": 1}
             )
-    assert text_of(tuned).startswith("Better: 'completed' went from 30% (9/30) to 67% (22/33); p = 0.004")
+            planned = await client.call_tool(
+                "change_impact",
+                {"assistant_id": REMINDER_ID, "at": TUNED_AT.isoformat(), **window, "look": "planned"},
+            )
+    assert text_of(tuned).startswith(
+        "Better: 'completed' went from 30% (9/30) to 67% (22/33); the sequential test (mixture SPRT, alpha 0.05, "
+        "valid at any look) decided it once"
+    )
+    assert text_of(planned).startswith("Better: 'completed' went from 30% (9/30) to 67% (22/33); p = 0.004")
+    assert planned.structured_content["look"] == "planned single look"
     assert retuned.structured_content["verdict"] == "not yet"
 
 

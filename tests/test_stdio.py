@@ -100,8 +100,8 @@ def test_demo_runs_end_to_end() -> None:
     assert "The assistant changed since you read it" in done.stdout
     assert "voice.speed = 1.0" in done.stdout
     assert "the stored assistant is unchanged" in done.stdout and "stored voice.speed is still 1.0" in done.stdout
-    assert "Better: 'completed' went from 30% (9/30) to 67% (22/33); p = 0.004" in done.stdout
-    assert "No clear difference yet" in done.stdout
+    assert "Better: 'completed' went from 30% (9/30) to 67% (22/33); the sequential test" in done.stdout
+    assert "No verdict yet from the sequential test" in done.stdout
     assert "Paused March solar leads (camp_march_solar): running -> paused" in done.stdout
     assert "the copy's voice.speed = 0.9; the original's is still 1.0" in done.stdout
     assert "patched: first_sentence, name, voice.speed" in done.stdout

@@ -26,6 +26,10 @@ logger = logging.getLogger(__name__)
 
 SCAN_PAGE = 100
 MAX_SCANNED = 2_000
+_TESTS = {
+    "any": "Checking again is safe: the sequential verdict keeps its alpha over any number of looks.",
+    "planned": "Read it once: to come back and check again, use look 'any'.",
+}
 
 
 async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
@@ -43,12 +47,12 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
     split = impact.attribute(calls, moment, since, until, stamp)
     success = args.success or impact.success_outcome(split.before + split.after)
     before, after = impact.summary(split.before, success), impact.summary(split.after, success)
-    judged = impact.verdict(before, after, success)
+    judged = impact.verdict(before, after, success, args.look, impact.monitor(split.before, split.after, success))
     # The changes that bound each side, where one does (not lookback_days, nor an until given).
     previous = since if earlier and since == max(earlier) else None
     closed = _closed_window(before, after, previous, None if given_until else until)
     if closed:
-        judged = {"verdict": "unmeasurable", "words": closed, "p_value": None}
+        judged = {"verdict": "unmeasurable", "words": closed, "p_value": None, "look": judged["look"]}
     bounds = [
         f"from {since.isoformat()} ({'the change before' if previous else 'lookback'})",
         f"to {until.isoformat()} (the next change, or until)" if until else "to now",
@@ -56,9 +60,7 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
     notes = [
         f"Left out: {len(split.straddling)} call(s) under way when the change landed, "
         f"{split.other_configuration} call(s) outside the window {' '.join(bounds)}.",
-        f"Success is the outcome '{success}'"
-        + ("" if args.success else " (the assistant's most common good outcome; pass success to choose)")
-        + f". {impact.ALPHA:g} significance, two-sided; 95% Wilson intervals.",
+        _success_note(args, success),
     ]
     if capped:
         notes.append(f"Only the newest {MAX_SCANNED} calls were read.")
@@ -75,7 +77,9 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
     answer = {
         "verdict": judged["verdict"],
         "words": judged["words"],
+        "look": judged["look"],
         "p_value": judged["p_value"],
+        "calls_to_decide": judged.get("calls_to_decide"),
         "calls_needed_per_side": judged.get("calls_needed_per_side"),
         "change_id": change_id,
         "assistant_id": assistant_id,
@@ -87,6 +91,16 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
         "notes": notes,
     }
     return ToolAnswer(answer, f"{judged['words']} {' '.join(notes)}")
+
+
+def _success_note(args: ChangeImpactArgs, success: str) -> str:
+    """The primary outcome, how it was chosen, the test its verdict came from, and what is not tested."""
+    chosen = "" if args.success else " (the assistant's most common good outcome; pass success to choose)"
+    return (
+        f"Success is the outcome '{success}'{chosen}. {_TESTS[args.look]} Only '{success}' is tested (the "
+        "primary outcome): the other outcomes, results and rates are reported without a verdict. 95% Wilson "
+        "intervals."
+    )
 
 
 def _neighbours(
@@ -205,13 +219,14 @@ async def _calls(ctx: ToolContext, assistant_id: str, since: datetime) -> tuple[
 CHANGE_IMPACT = ToolSpec(
     name="change_impact",
     title="What a change did to calls",
-    does="what a change did to real calls: before/after shares with 95% intervals, a test, a verdict",
+    does="what a change did to real calls: before/after shares with 95% intervals, a verdict valid at any look",
     description=(
         "Compare an assistant's calls before and after one change (a change_id from list_changes, or an "
         "assistant_id and the moment 'at' of a change made elsewhere): per side the outcomes, results, the "
         "share of a success outcome with a 95% interval, median duration, transfer and voicemail rates; then "
-        "a verdict (better, worse, not yet with about how many more calls would settle it, or unmeasurable "
-        "when a neighbouring change closed a side's window). Calls under "
+        "a verdict on that outcome (better, worse, not yet with about how many more calls would settle it, or "
+        "unmeasurable when a neighbouring change closed a side's window), by default from a sequential test "
+        "valid however often it is checked. Calls under "
         "way at the change, or from another configuration, are left out and counted."
     ),
     args_model=ChangeImpactArgs,
