@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -254,3 +255,34 @@ def test_the_pair_is_opt_in_and_leaves_the_seeded_history_as_it_was(tmp_path: An
         assert ab.store.get(CANDIDATE_ID)["updated_at"] == CANDIDATE_CHANGED_AT.isoformat().replace(  # type: ignore[index]
             "+00:00", ".000000Z"
         )
+
+
+def _simulated(rng: Any, n: int, hours: range = range(24)) -> list[dict[str, Any]]:
+    """n calls of one traffic: 90% outbound, 80% over three campaigns, any hour of `hours` over two weeks."""
+    calls = []
+    for _ in range(n):
+        moment = CANDIDATE_CHANGED_AT + timedelta(days=rng.randrange(14), hours=rng.choice(hours) - 9)
+        stamp = moment.isoformat()
+        calls.append(
+            {
+                "direction": "outbound" if rng.random() < 0.9 else "inbound",
+                "campaign": {"id": rng.choice(["c1", "c2", "c3"])} if rng.random() < 0.8 else None,
+                "created_at": stamp,
+                "last_call_attempt": {"started_at": stamp},
+            }
+        )
+    return calls
+
+
+def test_an_honest_split_is_comparable_and_a_skewed_one_is_not_in_simulation() -> None:
+    """300 simulated splits of one traffic (60 and 100 calls a side): the rule calls at most 5% incomparable;
+    the candidate given only the 06-12 UTC calls: called incomparable every time."""
+    rng = random.Random(2026)
+    honest = [traffic_check_of(_simulated(rng, n), _simulated(rng, n)) for n in (60, 100) for _ in range(150)]
+    assert sum(not ok for ok in honest) <= 0.05 * len(honest)
+    skewed = [traffic_check_of(_simulated(rng, 60), _simulated(rng, 60, range(6, 12))) for _ in range(50)]
+    assert not any(skewed)
+
+
+def traffic_check_of(first: list[dict[str, Any]], second: list[dict[str, Any]]) -> bool:
+    return bool(compare.traffic_check(first, second)["comparable"])
