@@ -1042,6 +1042,7 @@ class CompareAssistantsAnswer(BaseModel):
     words: str = Field(description="The verdict in a sentence, with the shares and the test.")
     p_value: float | None = Field(description="Two-sided p-value of the two-proportion z-test.")
     calls_needed_per_side: int | None = Field(description="Calls per side an 80%-power test would need.")
+    test: str | None = Field(description="The test behind the verdict, and how often it may be read.")
     success_outcome: str = Field(description="The outcome counted as success.")
     # Objects in the output schema (a client only checks the answer's shape): impact.summary's keys (calls,
     # by_outcome, by_result, success, success_share, success_interval_95, median_duration_secs, transfer_rate,

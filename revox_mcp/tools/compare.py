@@ -44,6 +44,7 @@ MIX_ALPHA = 0.01
 # Campaigns shown (and tested) one by one; the rest are one "other".
 MIX_SHOWN = 8
 FINISHED = "completed"
+FIXED_HORIZON = f"fixed-horizon two-proportion z-test, two-sided, alpha {impact.ALPHA:g}, for one planned read"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 TRAFFIC_RULE = (
     f"Not comparable when the smaller side has under {VOLUME_RATIO_MIN:.0%} of the larger's calls (the larger "
@@ -361,26 +362,32 @@ def _judge(
             f"{window.until.isoformat()}: nothing to compare. Check the filters, or pass since and until around "
             "the days both took calls."
         )
-        return {"verdict": "not yet", "words": words, "p_value": None, "calls_needed_per_side": None}
+        return {"verdict": "not yet", "words": words, "p_value": None, "calls_needed_per_side": None, "test": None}
     judged = impact.verdict(first, second, success)  # the one call into change_impact's statistics
     n1, n2, x1, x2 = first["calls"], second["calls"], first["success"], second["success"]
     share = f"'{success}' {x2 / n2:.0%} ({x2}/{n2}) on the candidate against {x1 / n1:.0%} ({x1}/{n1}) on the assistant"
-    p_value, needed = judged.get("p_value"), judged.get("calls_needed_per_side")
-    p_text = f"p = {p_value:.3f} (two-sided, alpha {impact.ALPHA:g})" if p_value is not None else "no variation to test"
+    p_value, needed, test = judged.get("p_value"), judged.get("calls_needed_per_side"), _test_of(judged)
+    p_text = f"p = {p_value:.3f} ({test})" if p_value is not None else f"no variation to test ({test})"
     if not traffic["comparable"]:
         words = (
             f"Not comparable: the two did not get the same traffic ({'; '.join(traffic['problems'])}). The shares, "
             f"{share}; {p_text}, are no verdict. Narrow both to traffic they shared: campaign_ids, direction, "
             "since/until."
         )
-        return {"verdict": "incomparable", "words": words, "p_value": p_value, "calls_needed_per_side": needed}
+        return {"verdict": "incomparable", "words": words, "p_value": p_value, "calls_needed_per_side": needed,
+                "test": test}  # fmt: skip
     verdict = judged["verdict"]
     if verdict in ("better", "worse"):
         which = f"the candidate {_label(second)} did {verdict} than {_label(first)}"
         words = f"{verdict.capitalize()}: {which}: {share}; {p_text}."
     else:
         words = f"No clear difference yet: {share}; {p_text}; {_settle(n1, n2, needed)}."
-    return {"verdict": verdict, "words": words, "p_value": p_value, "calls_needed_per_side": needed}
+    return {"verdict": verdict, "words": words, "p_value": p_value, "calls_needed_per_side": needed, "test": test}
+
+
+def _test_of(judged: dict[str, Any]) -> str:
+    """The test behind impact.verdict's answer, in words (its own label where it gives one)."""
+    return str(judged.get("look") or FIXED_HORIZON)
 
 
 def _settle(n1: int, n2: int, needed: int | None) -> str:
@@ -402,8 +409,7 @@ def _notes(args: CompareAssistantsArgs, success: str, window: Window, sides: Sid
         f"{sides.not_finished} call(s) not finished, {sides.outside} outside the window.",
         f"Success is the outcome '{success}'"
         + ("" if args.success else " (the more common good outcome; pass success to choose)")
-        + f". A fixed-horizon test at {impact.ALPHA:g}, two-sided, for one planned read; 95% Wilson intervals. "
-        "better and worse are the candidate's.",
+        + ". 95% Wilson intervals; better and worse are the candidate's.",
     ]
     if window.capped:
         notes.append(
