@@ -164,6 +164,11 @@ def _add_sandbox(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action="store_true",
         help="add the reminder's calls around two changes with known outcome rates, to try change_impact on",
     )
+    sandbox.add_argument(
+        "--ab-pair",
+        action="store_true",
+        help="add a copy of the sales qualifier and both one's calls over one week, to try compare_assistants on",
+    )
 
 
 def _add_schemas(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -429,7 +434,9 @@ def _sandbox(args: argparse.Namespace) -> int:
 
     db = args.db or default_state_dir() / "sandbox.db"
     private_state_dir(db.parent, default_state_dir())
-    sandbox = SandboxServer(db, api_key=args.key, port=args.port, tuning_history=args.tuning_history)
+    sandbox = SandboxServer(
+        db, api_key=args.key, port=args.port, tuning_history=args.tuning_history, ab_pair=args.ab_pair
+    )
     for text in args.fault:
         try:
             sandbox.add_fault(json.loads(text))

@@ -31,7 +31,7 @@ TOOL_FAMILIES: dict[str, tuple[str, ...]] = {
     "calls": ("search_calls", "get_call", "get_phone_history", "cancel_call", "pause_call", "resume_call"),
     "campaigns": ("list_campaigns", "get_campaign", "pause_campaign", "resume_campaign"),
     "voices": ("list_voices", "preview_voice"),
-    "tuning": ("change_impact", "place_test_call"),
+    "tuning": ("change_impact", "compare_assistants", "place_test_call"),
 }
 
 # Connect fails fast so a dead host is retried quickly; reads allow for a slow PATCH.

@@ -1016,3 +1016,51 @@ class RevertAnswer(UpdateAnswer):
     kind: str = Field(default="update", description="The kind of change reverted (list_changes' kind).")
     target_type: str = Field(default="assistant", description="What the revert wrote to.")
     target_id: Any = Field(default=None, description="Its id.")
+
+
+# --- compare_assistants ------------------------------------------------------------------------------------
+
+
+class CompareAssistantsArgs(Strict):
+    """Arguments of compare_assistants."""
+
+    assistant_id: AssistantId = Field(description="The assistant as it is (A), e.g. the one a copy was made of.")
+    candidate_id: AssistantId = Field(description="The other assistant (B), e.g. its copy with the candidate.")
+    since: str | None = Field(
+        default=None,
+        max_length=40,
+        description="Start of the window (ISO-8601); default: the later of the two's creation or last change.",
+    )
+    until: str | None = Field(default=None, max_length=40, description="End of the window (ISO-8601); default: now.")
+    campaign_ids: list[SearchId] = Field(
+        default_factory=list, max_length=50, description="Only calls of these campaigns, on both sides."
+    )
+    direction: Literal["inbound", "outbound"] | None = Field(
+        default=None, description="Only this direction, on both sides."
+    )
+    success: Outcome | None = Field(
+        default=None,
+        description="The outcome that counts as success; default: the most common of interested, completed.",
+    )
+
+
+class CompareAssistantsAnswer(BaseModel):
+    """What compare_assistants returns."""
+
+    verdict: Literal["better", "worse", "not yet", "incomparable"] = Field(
+        description="The candidate against the assistant, first; incomparable: the two got different traffic."
+    )
+    words: str = Field(description="The verdict in a sentence, with the shares and the test.")
+    p_value: float | None = Field(description="Two-sided p-value of the two-proportion z-test.")
+    calls_needed_per_side: int | None = Field(description="Calls per side an 80%-power test would need.")
+    test: str | None = Field(description="The test behind the verdict, and how often it may be read.")
+    success_outcome: str = Field(description="The outcome counted as success.")
+    # Objects in the output schema (a client only checks the answer's shape): impact.summary's keys (calls,
+    # by_outcome, by_result, success, success_share, success_interval_95, median_duration_secs, transfer_rate,
+    # voicemail_rate) with the assistant's id and name.
+    assistant: dict[str, Any] = Field(description="The assistant's calls in the window (A).")
+    candidate: dict[str, Any] = Field(description="The candidate's calls in the window (B).")
+    window: dict[str, Any] = Field(description="since and until, and what set each.")
+    traffic: dict[str, Any] = Field(description="Whether the two got comparable traffic: the rule, problems, mixes.")
+    left_out: dict[str, Any] = Field(description="Calls read but not compared: not finished, outside the window.")
+    notes: list[str] = Field(description="How the comparison was made.")

@@ -109,8 +109,9 @@ def test_call_body() -> Shape:
 
 
 def search_body() -> Shape:
-    """The body search_calls and change_impact build (tools/context.py, tools/tuning.py), with the enums of
-    search_calls' arguments; call_ids and to_phone_number as the `calls` helper's search_calls sends them."""
+    """The body search_calls, change_impact and compare_assistants build (tools/context.py, tools/tuning.py,
+    tools/compare.py), with the enums of search_calls' arguments; call_ids and to_phone_number as the `calls`
+    helper's search_calls sends them."""
     strings = _array(_scalar("string"))
     directions = _array(_scalar("string", enum=_enum_of(SearchCallsArgs, "direction") - {None}))
     return _object(
@@ -188,7 +189,12 @@ class Endpoint:
 ID = ("id",)
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("assistants.list", "GET /assistants", ("list_assistants", "get_assistant")),
-    Endpoint("assistants.retrieve", "GET /assistants/{id}", ("get_assistant", "update_assistant"), path_args=ID),
+    Endpoint(
+        "assistants.retrieve",
+        "GET /assistants/{id}",
+        ("get_assistant", "update_assistant", "compare_assistants"),
+        path_args=ID,
+    ),
     Endpoint(
         "assistants.update",
         "PATCH /assistants/{id}",
@@ -222,7 +228,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
         "call.search",
         "POST /call/search",
-        ("search_calls", "change_impact"),
+        ("search_calls", "change_impact", "compare_assistants"),
         search_body,
         params="call_search_params.CallSearchParams",
     ),

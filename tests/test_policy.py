@@ -92,7 +92,8 @@ async def test_read_only_lists_only_read_tools_and_refuses_writes(sandbox: Sandb
         names = {t.name for t in (await client.list_tools()).tools}
         assert names == {
             "list_assistants", "get_assistant", "list_changes", "list_voices", "list_phone_numbers", "search_calls",
-            "get_call", "get_phone_history", "change_impact", "preview_voice", "list_campaigns", "get_campaign",
+            "get_call", "get_phone_history", "change_impact", "compare_assistants", "preview_voice", "list_campaigns",
+            "get_campaign",
         }  # fmt: skip
         # Not offered, so an unknown tool to the protocol (-32602), with the reason it is not offered.
         with pytest.raises(MCPError, match="update_assistant is disabled: this server is read-only"):

@@ -27,6 +27,7 @@ _NO_FILTERS: dict[str, Any] = {
 @pytest.fixture
 def sdk(sandbox: SandboxServer) -> Iterator[revox.Revox]:
     sandbox.app.state.sandbox.add_tuning_history()  # the seeded tuning calls too
+    sandbox.app.state.sandbox.add_ab_pair()  # and the seeded A/B pair (its copy, both one's calls)
     client = revox.Revox(api_key=sandbox.api_key, base_url=sandbox.url, max_retries=0, _strict_response_validation=True)
     yield client
     client.close()

@@ -364,6 +364,8 @@ async def _drive_the_planned_tools(client: Any) -> set[str]:
     await run("create_assistant", {"assistant": {"name": "Recepcionista", "prompt": "Eres la recepcionista."}})
     await run("update_phone_number", {"id": "pn_01", "label": "Acme Solar sales"})
     await run("get_phone_history", {})
+    ab = {"campaign_ids": ["camp_march_solar"], "direction": "outbound", "since": "2026-10-20T00:00:00Z"}
+    await run("compare_assistants", {"assistant_id": SALES_QUALIFIER_ID, "candidate_id": REMINDER_ID, **ab})
     if shutil.which("espeak-ng"):
         await run("preview_voice", {"assistant_id": SALES_QUALIFIER_ID, "speed": 0.9, "text": "Hello there."})
     campaigns = await run("list_campaigns", {})

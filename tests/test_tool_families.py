@@ -30,7 +30,7 @@ FAMILIES = {
     "calls": {"search_calls", "get_call", "get_phone_history", "cancel_call", "pause_call", "resume_call"},
     "campaigns": {"list_campaigns", "get_campaign", "pause_campaign", "resume_campaign"},
     "voices": {"list_voices", "preview_voice"},
-    "tuning": {"change_impact", "place_test_call"},
+    "tuning": {"change_impact", "compare_assistants", "place_test_call"},
 }  # fmt: skip
 ALL_TOOLS = {t.name for t in TOOLS}
 

@@ -27,6 +27,7 @@ from starlette.routing import Route
 import revox_mcp.sandbox.calls as call_orders
 from revox_mcp.editing import is_unchanged
 from revox_mcp.models import AssistantUpdate
+from revox_mcp.sandbox.ab_seed import seed_pair
 from revox_mcp.sandbox.campaigns import CAMPAIGN_ROUTES, CampaignStore
 from revox_mcp.sandbox.catalog_seed import (
     PHONE_NUMBERS,
@@ -122,6 +123,11 @@ class SandboxState:
         # A campaign's calls stay: they are its rows (the December reminders run after the measured windows).
         others = [c for c in self.calls if (c["assistant"] or {}).get("id") != REMINDER_ID or c["campaign"]]
         self.calls = sorted([*others, *history], key=lambda c: c["created_at"], reverse=True)
+
+    def add_ab_pair(self) -> None:
+        """The sales qualifier and a seeded copy with known outcome rates over one window (ab_seed)."""
+        pair = seed_pair(self.store)
+        self.calls = sorted([*self.calls, *pair], key=lambda c: c["created_at"], reverse=True)
 
     def take_fault(self, method: str, path: str) -> Fault | None:
         for fault in self.faults:

@@ -28,6 +28,7 @@ class SandboxServer:
         port: int = 0,
         seed: bool = True,
         tuning_history: bool = False,
+        ab_pair: bool = False,
     ) -> None:
         self.api_key = api_key or new_sandbox_key()
         self.store = AssistantStore(db_path, SANDBOX_ORGANIZATION_ID)
@@ -36,6 +37,8 @@ class SandboxServer:
         self.app = create_app(self.store, self.api_key)
         if tuning_history:
             self.app.state.sandbox.add_tuning_history()
+        if ab_pair:
+            self.app.state.sandbox.add_ab_pair()
         self._server = AppServer(self.app, host=LOOPBACK, port=port)
         self.port = self._server.port
         self.url = self._server.url

@@ -131,6 +131,14 @@ class AssistantStore:
             self._db.execute("UPDATE assistants SET data = ? WHERE id = ?", (json.dumps(row), assistant_id))
         return row
 
+    def restamp(self, assistant_id: str, created_at: str, updated_at: str) -> None:
+        """Set a stored assistant's times: a seeded history's assistants carry the times of its story."""
+        with self._lock, transaction(self._db):
+            row = self._load(assistant_id)
+            if row is not None:
+                row.update(created_at=created_at, updated_at=updated_at)
+                self._db.execute("UPDATE assistants SET data = ? WHERE id = ?", (json.dumps(row), assistant_id))
+
     def delete(self, assistant_id: str) -> bool:
         with self._lock, transaction(self._db):
             return self._db.execute("DELETE FROM assistants WHERE id = ?", (assistant_id,)).rowcount > 0

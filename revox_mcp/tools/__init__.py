@@ -10,6 +10,7 @@ from revox_mcp.tools.assistants import GET_ASSISTANT, LIST_ASSISTANTS, LIST_CHAN
 from revox_mcp.tools.base import PublishedTool, ToolAnswer, ToolContext, ToolSpec
 from revox_mcp.tools.calls import CANCEL_CALL, GET_PHONE_HISTORY, PAUSE_CALL, RESUME_CALL
 from revox_mcp.tools.campaigns import GET_CAMPAIGN, LIST_CAMPAIGNS, PAUSE_CAMPAIGN, RESUME_CAMPAIGN
+from revox_mcp.tools.compare import COMPARE_ASSISTANTS
 from revox_mcp.tools.context import GET_CALL, LIST_PHONE_NUMBERS, LIST_VOICES, SEARCH_CALLS
 from revox_mcp.tools.copies import CLONE_ASSISTANT, CREATE_ASSISTANT
 from revox_mcp.tools.numbers import UPDATE_PHONE_NUMBER
@@ -31,6 +32,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     PAUSE_CALL,
     RESUME_CALL,
     CHANGE_IMPACT,
+    COMPARE_ASSISTANTS,
     PLACE_TEST_CALL,
     PREVIEW_VOICE,
     CLONE_ASSISTANT,
