@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import math
 import random
 import re
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from revox_mcp.errors import (
     ApiUnreachable,
     AuthFailed,
     ConfigError,
+    IncompleteRead,
     NotFound,
     PermissionDenied,
     RateLimited,
@@ -113,9 +115,19 @@ class RevoxClient:
     async def list_phone_numbers(self) -> list[dict[str, Any]]:
         return list((await self._request("GET", "/phone-numbers"))["phone_numbers"])
 
-    async def search_calls(self, body: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
-        data = await self._request("POST", "/call/search", json=body)
-        return list(data["calls"]), int(data["total_count"])
+    async def search_calls(self, body: dict[str, Any]) -> tuple[list[dict[str, Any]], int | None]:
+        """POST /call/search: the page of calls (items as sent, unchecked) and how many match in all (None: the
+        answer did not say). An answer without its list of calls is IncompleteRead, never "no calls"."""
+        data = _object(await self._request("POST", "/call/search", json=body), "the call search")
+        calls, total = data.get("calls"), data.get("total_count")
+        if not isinstance(calls, list):
+            raise IncompleteRead(
+                f"The Revox API answered the call search without its list of calls ({type(calls).__name__}): "
+                "nothing can be said of which calls match. Try again shortly."
+            )
+        if isinstance(total, int | float) and not isinstance(total, bool) and math.isfinite(total) and total >= 0:
+            return calls, int(total)
+        return calls, None
 
     async def get_call(self, call_id: str) -> dict[str, Any]:
         data = await self._request("GET", f"/call/{quote(call_id, safe='')}", about=("call", call_id))
@@ -188,13 +200,26 @@ class RevoxClient:
         """Every row of the campaign (the API's get_rows has no paging)."""
         path = f"{_campaign_path(campaign_id)}/rows"
         answer = _object(await self._request("GET", path, about=("campaign", campaign_id)), "the rows")
-        return [row for row in answer.get("rows") or [] if isinstance(row, dict)]
+        rows = answer.get("rows")
+        if not isinstance(rows, list):
+            # An answer without the list says nothing of the campaign's rows: not "no rows".
+            raise IncompleteRead(
+                f"The Revox API answered campaign {campaign_id}'s rows without its list of rows "
+                f"({type(rows).__name__}). Try again shortly."
+            )
+        return [row for row in rows if isinstance(row, dict)]
 
     async def phone_history(self) -> dict[str, Any]:
         """GET /calls/phone-history: the organization's map of contact numbers to what calls reached them."""
         answer = _object(await self._request("GET", "/calls/phone-history"), "the phone history")
         history = answer.get("phone_history")
-        return history if isinstance(history, dict) else {}
+        if not isinstance(history, dict):
+            # An answer without the map says nothing of any number: not "never called".
+            raise IncompleteRead(
+                f"The Revox API answered the phone history without its phone_history map "
+                f"({type(history).__name__}): no number can be said called or never called. Try again shortly."
+            )
+        return history
 
     async def _request(self, method: str, path: str, *, json: Any = None, about: tuple[str, str] | None = None) -> Any:
         """The answer's JSON. `about`: the kind and id of what the path names, for a 404's NotFound."""

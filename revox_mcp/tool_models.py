@@ -851,6 +851,7 @@ class CampaignActionArgs(Strict):
 
     id: CampaignId
     reason: Reason = None
+    dry_run: bool = Field(default=False, description="true: check, say what would happen, send nothing.")
 
 
 class CampaignActionAnswer(BaseModel):
@@ -858,9 +859,11 @@ class CampaignActionAnswer(BaseModel):
 
     campaign_id: str = Field(description="The campaign.")
     name: Any = Field(description="Its name.")
-    outcome: Literal["applied", "unchanged"] = Field(
-        description="applied: done; unchanged: it already was, nothing sent."
+    outcome: Literal["applied", "not_applied", "unchanged", "would_apply"] = Field(
+        description="applied: done; not_applied: the API did not confirm it and the campaign does not read so; "
+        "unchanged: it already was, nothing sent; would_apply: a dry run, nothing sent."
     )
+    dry_run: bool = Field(description="true: nothing was sent.")
     status_before: Any = Field(description="Its state before.")
     status_now: Any = Field(description="Its state as read after.")
     change_id: str | None = Field(description="Journal id (revert_change undoes it); null when nothing was sent.")

@@ -24,6 +24,7 @@ from revox_mcp.sandbox.seed import SALES_QUALIFIER_ID
 from revox_mcp.serving import AppServer
 from revox_mcp.tools import TOOLS_BY_NAME
 from tests.conftest import add_fault, fast_settings, mcp_client, text_of, writes
+from tests.fault_proxy import FaultProxy, Rule
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 ALICE = "alice-token-0123456789abcdef0123456789"
@@ -205,3 +206,40 @@ async def test_without_a_journal_a_pause_still_works_and_says_it_is_not_journall
     answer = result.structured_content or {}
     assert not result.is_error and answer["outcome"] == "applied" and answer["change_id"] is None, text_of(result)
     assert status(sandbox, MARCH_ID) == "paused" and "revert_change" not in text_of(result).splitlines()[0]
+
+
+async def test_a_dry_run_checks_and_sends_nothing(sandbox: SandboxServer, journalled: Settings) -> None:
+    async with mcp_client(journalled) as client:
+        pause = await client.call_tool("pause_campaign", {"id": MARCH_ID, "dry_run": True})
+        resume = await client.call_tool("resume_campaign", {"id": WINTER_ID, "dry_run": True})
+        there = await client.call_tool("pause_campaign", {"id": WINTER_ID, "dry_run": True})
+        refused = await client.call_tool("pause_campaign", {"id": FEBRUARY_ID, "dry_run": True})
+    paused, resumed, unchanged = (r.structured_content or {} for r in (pause, resume, there))
+    assert (paused["outcome"], paused["dry_run"], paused["status_now"], paused["change_id"]) == (
+        "would_apply", True, "running", None
+    )  # fmt: skip
+    assert "would make it paused (effective now: no new call starts, calls under way finish)" in text_of(pause)
+    assert resumed["outcome"] == "would_apply" and "Nothing was sent" in text_of(resume)
+    assert unchanged["outcome"] == "unchanged" and unchanged["dry_run"] is True
+    assert refused.is_error and "only a running campaign can be paused" in text_of(refused)
+    assert writes(sandbox) == [] and await rows(journalled) == []
+    assert (status(sandbox, MARCH_ID), status(sandbox, WINTER_ID)) == ("running", "paused")
+
+
+async def test_a_pause_says_it_takes_effect_now(sandbox: SandboxServer, settings: Settings) -> None:
+    async with mcp_client(settings) as client:
+        result = await client.call_tool("pause_campaign", {"id": MARCH_ID})
+    answer = result.structured_content or {}
+    assert not result.is_error and (answer["outcome"], answer["dry_run"]) == ("applied", False), text_of(result)
+    assert "running -> paused, effective now: no new call starts, calls under way finish" in text_of(result)
+
+
+async def test_a_pause_answered_without_success_is_said_not_applied(sandbox: SandboxServer) -> None:
+    async with FaultProxy(sandbox.url) as proxy:
+        proxy.add(Rule("POST", f"/campaigns/{MARCH_ID}/pause", "status", status=200, body={"success": False}))
+        async with mcp_client(fast_settings(sandbox, base_url=proxy.url)) as client:
+            result = await client.call_tool("pause_campaign", {"id": MARCH_ID})
+    answer = result.structured_content or {}
+    assert (answer.get("outcome"), answer.get("status_now")) == ("not_applied", "running"), text_of(result)
+    assert text_of(result).startswith("March solar leads (camp_march_solar) was not paused: the API did not answer")
+    assert status(sandbox, MARCH_ID) == "running"

@@ -222,3 +222,26 @@ def test_a_rows_call_is_read_by_its_id_as_the_row_shows_it(sdk: revox.Revox) -> 
     assert sdk.call.retrieve(held.id).call.status == "scheduled"
     with pytest.raises(revox.NotFoundError):
         sdk.call.retrieve("call_row_nope")
+
+
+@pytest.mark.parametrize("campaign_id", [MARCH_ID, FEBRUARY_ID, WINTER_ID, REMINDERS_ID, OPEN_HOUSE_ID])
+def test_every_campaigns_statistics_add_up_with_its_rows_and_calls(sdk: revox.Revox, campaign_id: str) -> None:
+    """What each count is over (the SDK's statistics docstring: distinct numbers, outcomes from calls.outcome):
+    effort counts dialling, the outcomes split the real exchanges, the leads are the hot leads."""
+    campaign = sdk.campaigns.retrieve(campaign_id).campaign
+    rows = strict(sdk.campaigns.with_raw_response.get_rows(campaign_id), CampaignGetRowsResponse).rows
+    report = strict(sdk.campaigns.with_raw_response.statistics(campaign_id), CampaignStatisticsResponse).statistics
+    calls = [r.call for r in rows if r.call is not None]
+    attempts = sum(len(c.call_attempts) for c in calls)
+    effort, funnel = report.effort, report.funnel
+    assert effort.outbound_attempts == attempts
+    assert effort.calls_total == effort.outbound_attempts + effort.inbound_calls
+    assert funnel.called.count == len({c.to_phone_number for c in calls if c.call_attempts})
+    assert funnel.reached.count == funnel.reached.outbound + funnel.reached.inbound - funnel.reached.overlap
+    assert sum(o.count for o in report.outcome_breakdown) == funnel.real_exchanges.count
+    hot = sum(o.count for o in report.outcome_breakdown if o.outcome in report.hot_lead_outcomes)
+    leads = len(report.leads.interested) + len(report.leads.callback_requested)
+    assert funnel.hot_leads.count == hot == leads == campaign.funnel_stats.hot  # type: ignore[union-attr]
+    assert campaign.row_stats is not None and campaign.row_stats.total == funnel.called.imported_rows == len(rows)
+    completed = [c for c in calls if c.status == "completed"]
+    assert campaign.row_stats.completed == len(completed) >= funnel.reached.count >= funnel.real_exchanges.count

@@ -18,6 +18,10 @@ What is assumed of the real API, where the SDK does not say:
   real exchanges = reached where the contact spoke (not a pick-up and hang-up), hot leads = real exchanges with
   an outcome in `hot_lead_outcomes` (interested, requested_callback_later), the same count as the campaign's
   `funnel_stats.hot`: a cascade, each step within the one before. Percentages are 0-100, one decimal.
+  `outcome_breakdown` splits the real exchanges by outcome (each number's latest exchange: it sums to
+  real_exchanges), the leads are the hot leads (interested plus callback requested: the hot-lead count), and
+  `effort` counts dialling: calls_total = outbound_attempts + inbound_calls (a call order never dialled is none).
+  `row_stats.completed` counts rows whose call is completed, reached or not: not the exchanges.
 """
 
 from __future__ import annotations
@@ -484,8 +488,17 @@ def _real_exchange(call: Row) -> bool:
     return _reached(call) and any(spoke)
 
 
-def _hot(call: Row) -> bool:
-    return _real_exchange(call) and _outcome_of(call) in HOT_LEAD_OUTCOMES
+def _exchanges(calls: list[Row]) -> dict[str, Row]:
+    """Each number's latest call with a real exchange: what the outcomes, the hot leads and the leads count (one
+    per distinct number, as every count of the statistics)."""
+    latest: dict[str, Row] = {}
+    for call in sorted((c for c in calls if _real_exchange(c)), key=lambda c: str(c["created_at"])):
+        latest[call["to_phone_number"]] = call
+    return latest
+
+
+def _hot(calls: list[Row]) -> set[str]:
+    return {number for number, call in _exchanges(calls).items() if _outcome_of(call) in HOT_LEAD_OUTCOMES}
 
 
 def campaign_answer(campaign: Row, rows: list[Row], assistant: Row | None) -> Row:
@@ -499,7 +512,7 @@ def campaign_answer(campaign: Row, rows: list[Row], assistant: Row | None) -> Ro
         "assistant": assistant,
         "created_by": _CREATOR,
         "funnel_stats": {
-            "hot": len(_numbers(attempted, _hot)),
+            "hot": len(_hot(attempted)),
             "talked_to_human": len(_numbers(attempted, _reached)),
             "total_leads": len(rows),
         },
@@ -535,8 +548,8 @@ def statistics_answer(campaign: Row, rows: list[Row], assistant: Row | None) -> 
     calls = [r["call"] for r in rows if r["call"]]
     attempted = [c for c in calls if c["call_attempts"]]
     called, reached = _numbers(attempted, lambda c: True), _numbers(attempted, _reached)
-    exchanges = [c for c in attempted if _real_exchange(c)]
-    hot = _numbers(attempted, _hot)
+    exchanges = list(_exchanges(attempted).values())
+    hot = _hot(attempted)
     moments = sorted(a["started_at"] for _, a in _attempts(rows))
     ended = sorted(a["ended_at"] or a["started_at"] for _, a in _attempts(rows))
     config = campaign["call_retry_config"] or (assistant or {}).get("call_retry_config") or {}
@@ -560,7 +573,8 @@ def statistics_answer(campaign: Row, rows: list[Row], assistant: Row | None) -> 
         "data_extraction": {"fields": fields, "intro": "Data extracted from the calls' conversations."}
         if fields
         else None,
-        "effort": {"calls_total": len(calls), "inbound_calls": 0, "outbound_attempts": len(_attempts(rows))},
+        # Effort counts dialling: every outbound attempt and inbound call (a call order never dialled is none).
+        "effort": {"calls_total": len(_attempts(rows)), "inbound_calls": 0, "outbound_attempts": len(_attempts(rows))},
         "funnel": {
             "called": {"count": len(called), "imported_rows": len(rows)},
             "reached": {
@@ -577,8 +591,8 @@ def statistics_answer(campaign: Row, rows: list[Row], assistant: Row | None) -> 
         "inbound": {"unique_callers": 0},
         "jump_in": {"joined_calls": 0, "median_conversation_seconds": None, "median_time_to_join_seconds": None},
         "leads": {
-            "callback_requested": [_lead(c) for c in attempted if c["outcome"] == "requested_callback_later"],
-            "interested": [_lead(c) for c in attempted if c["outcome"] == "interested"],
+            "callback_requested": [_lead(c) for c in exchanges if c["outcome"] == "requested_callback_later"],
+            "interested": [_lead(c) for c in exchanges if c["outcome"] == "interested"],
         },
         "outcome_breakdown": [
             {"count": n, "label": _OUTCOME_LABELS.get(o, o), "outcome": o} for o, n in sorted(by_outcome.items())

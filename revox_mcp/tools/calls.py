@@ -17,7 +17,7 @@ from urllib.parse import quote
 import anyio
 import mcp_types as types
 
-from revox_mcp.actions import Action, ActionKind, RevertContext, reads, register
+from revox_mcp.actions import Action, ActionKind, Observed, Probe, RevertContext, reads, register
 from revox_mcp.client import RevoxClient
 from revox_mcp.errors import ApiError, NotFound, PatchInvalid, Problem, RevertRefused
 from revox_mcp.tool_models import CallActionAnswer, CallActionArgs, GetPhoneHistoryAnswer, GetPhoneHistoryArgs
@@ -62,12 +62,25 @@ def _page(history: dict[str, Any], offset: int, limit: int) -> list[dict[str, An
     return [_history_row(number, entry) for number, entry in chosen]
 
 
+# What an entry says of a person answering, by its reached_human (an entry without it says nothing).
+_HUMAN = {True: "reached a person", False: "never reached a person"}
+_UNSAID = "whether a person answered is not said"
+
+
+def _dnc(value: Any) -> str:
+    """The do-not-contact flag in words: an entry without it is not known to be contactable."""
+    if value is True:
+        return "; DO NOT CONTACT"
+    return "" if value is False else "; do-not-contact not said (check before calling)"
+
+
 def _summary(rows: list[dict[str, Any]], never: list[str]) -> str:
     said = []
     for row in rows[:3]:
         outcome = f", last outcome {row['last_outcome']}" if row["last_outcome"] else ""
-        human = "reached a person" if row["reached_human"] else "never reached a person"
-        dnc = "; DO NOT CONTACT" if row["do_not_contact"] else ""
+        reached = row["reached_human"]
+        human = _HUMAN[reached] if isinstance(reached, bool) else _UNSAID
+        dnc = _dnc(row["do_not_contact"])
         said.append(
             f"{row['phone_number']}: called {row['calls']} time(s), last {row['last_called_at']}{outcome}, {human}{dnc}"
         )
@@ -147,10 +160,22 @@ def call_view(call: State) -> State:
     if call == REFUSED:
         return dict(REFUSED)
     status = call.get("status")
-    view: State = {"paused": status == "paused"}
-    if status is not None:
-        view["status"] = status
-    return view
+    if not isinstance(status, str) or not status:
+        if set(call) == {"paused"} and isinstance(call["paused"], bool):
+            return dict(call)  # a resume's state after: no longer paused, in a status the API chooses
+        return {}  # a call read without its status is neither paused nor not: nothing is known of it
+    return {"paused": status == "paused", "status": status}
+
+
+_read_back_call = reads(_read_call, call_view)
+
+
+async def _observe_call(client: RevoxClient, probe: Probe) -> Observed:
+    """A re-read deciding a lost answer: one that shows no status decides nothing (the row stays undecided)."""
+    seen = await _read_back_call(client, probe)
+    if seen.state is not None and "status" not in seen.state:
+        return Observed(None, None, probe.target_id, "the call was read back without its status")
+    return seen
 
 
 @dataclass(frozen=True)
@@ -238,7 +263,7 @@ def _kind(name: str, after: State, revert: Any = None, not_revertible: str = "")
         ActionKind(
             name=f"{name}_call",
             target_type="call",
-            observe=reads(_read_call, call_view),
+            observe=_observe_call,
             view=call_view,
             unwrap=lambda answer: dict(after) if answer.get("success") is True else dict(REFUSED),
             revert=revert,
@@ -250,15 +275,19 @@ def _kind(name: str, after: State, revert: Any = None, not_revertible: str = "")
 KINDS = {
     "cancel": _kind("cancel", {"status": "cancelled"}, not_revertible=NOT_UNDONE),
     "pause": _kind("pause", {"status": "paused"}, revert=_resume_instead),
-    "resume": _kind("resume", {}, revert=_pause_instead),
+    "resume": _kind("resume", {"paused": False}, revert=_pause_instead),
 }
 
 
-async def _status_now(ctx: ToolContext, call_id: str) -> tuple[Any, list[str]]:
+async def _status_now(ctx: ToolContext, call_id: str) -> tuple[str | None, list[str]]:
+    """The call's status read back (None: not known, with a warning saying why)."""
     try:
-        return (await ctx.client.get_call(call_id)).get("status"), []
+        status = (await ctx.client.get_call(call_id)).get("status")
     except ApiError as exc:
         return None, [f"The call could not be read back ({type(exc).__name__}); get_call shows its status."]
+    if not isinstance(status, str) or not status:
+        return None, ["The call was read back without its status; get_call shows it."]
+    return status, []
 
 
 async def _act(ctx: ToolContext, args: CallActionArgs, action: CallAction) -> ToolAnswer:
@@ -275,24 +304,40 @@ async def _act(ctx: ToolContext, args: CallActionArgs, action: CallAction) -> To
         return ToolAnswer(answer, f"Dry run: call {args.id} ({status}) would be {action.done}. Nothing was sent.")
     outcome = await ctx.writer.actions.perform(planned, reason=args.reason, actor=ctx.actor)
     after, warnings = await _status_now(ctx, args.id)
-    done = after is None or _holds(after, action)
-    warnings += _read_back(outcome.answer == REFUSED, after, done, action)
+    refused = outcome.answer == REFUSED
+    warnings += _read_back(refused, after, action)
     answer.update(status_after=after, change_id=outcome.change_id, dry_run=False,
                   warnings=[*outcome.warnings, *warnings])  # fmt: skip
     recorded = f" Recorded as {outcome.change_id}." if outcome.change_id else ""
-    if not done:
-        return ToolAnswer(answer, f"Call {args.id} was not {action.done}: it reads status '{after}'.{recorded}")
-    return ToolAnswer(answer, f"Call {args.id} {action.done}: {status} -> {after}.{recorded} Undo: {action.undo}")
+    return ToolAnswer(answer, _said(args.id, action, (status, after), refused, recorded))
+
+
+def _said(call_id: str, action: CallAction, moved: tuple[Any, str | None], refused: bool, recorded: str) -> str:
+    """The answer's first words: done, not done, or not known (the status could not be read back)."""
+    before, after = moved
+    if after is not None and _holds(after, action):
+        return f"Call {call_id} {action.done}: {before} -> {after}.{recorded} Undo: {action.undo}"
+    if after is not None:
+        return f"Call {call_id} was not {action.done}: it reads status '{after}'.{recorded}"
+    if refused:
+        return (
+            f"Call {call_id}: the API did not answer success: true and the call's status could not be read back: "
+            f"not known to be {action.done} (get_call shows it).{recorded}"
+        )
+    return (
+        f"Call {call_id}: the API accepted the {action.name} (success: true); its status could not be read back "
+        f"(get_call shows it).{recorded} Undo: {action.undo}"
+    )
 
 
 def _holds(status: Any, action: CallAction) -> bool:
     return all(call_view({"status": status}).get(k) == v for k, v in action.expect.items())
 
 
-def _read_back(refused: bool, after: Any, done: bool, action: CallAction) -> list[str]:
+def _read_back(refused: bool, after: str | None, action: CallAction) -> list[str]:
     """What the call read back after the answer says, where the two disagree (or the answer said no success)."""
     said = "did not answer success: true" if refused else "said it was done"
-    if not done:
+    if after is not None and not _holds(after, action):
         return [f"The API {said}, and the call now reads status '{after}': it was not {action.done}."]
     if refused:
         where = f"the call now reads status '{after}'" if after is not None else "get_call shows whether it was"

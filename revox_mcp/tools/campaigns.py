@@ -6,12 +6,13 @@ Launch, cancel and delete are not offered: a launch dials real people, cancel an
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from typing import Any
 
 import mcp_types as types
 
-from revox_mcp.actions import Action, ActionKind, RevertContext, reads, register
+from revox_mcp.actions import Action, ActionKind, Observed, Probe, RevertContext, reads, register
 from revox_mcp.answer_bounds import nearest, quoted, size_of
 from revox_mcp.campaign_overrides import OVERRIDABLE, own_settings, state_of
 from revox_mcp.client import RevoxClient
@@ -30,6 +31,9 @@ from revox_mcp.tools.base import READ_ONLY, ToolAnswer, ToolContext, ToolSpec
 LEADS_SHOWN = 5
 TEXT_CHARS = 160
 FIELDS_SHOWN = 20
+OUTCOMES_SHOWN = 20
+# What get_campaign's summary and notes may take beside its structured answer (room kept for them).
+SUMMARY_BYTES = 2_048
 
 
 class CampaignNotFound(RevoxMcpError):
@@ -191,33 +195,77 @@ def _funnel(funnel: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _statistics(report: dict[str, Any]) -> dict[str, Any]:
-    """The statistics, compact: the funnel's four steps, outcomes as counts, effort, the first few leads."""
-    about, leads = _part(report.get("campaign")), _part(report.get("leads"))
-    outcomes = {
-        str(_part(o).get("outcome")): _count(_part(o).get("count")) for o in report.get("outcome_breakdown") or []
-    }
+def _listed(value: Any) -> list[Any] | None:
+    return value if isinstance(value, list) else None
+
+
+def _outcomes(breakdown: Any) -> dict[str, Any] | None:
+    """Outcomes as counts, the most frequent first and at most OUTCOMES_SHOWN (None: the API sent no list)."""
+    listed = _listed(breakdown)
+    if listed is None:
+        return None
+    counted: list[tuple[str, Any]] = []
+    odd: list[tuple[str, Any]] = []  # a count that is not a number: shown after the counted ones
+    for item in listed:
+        if isinstance(item, dict):
+            name, count = str(_cut(item.get("outcome"), 80)), _count(item.get("count"))
+            if isinstance(count, int | float) and not isinstance(count, bool):
+                counted.append((name, count))
+            else:
+                odd.append((name, _cut(str(count), 40)))
+    ranked = heapq.nlargest(OUTCOMES_SHOWN, counted, key=lambda pair: pair[1])
+    return dict(ranked + odd[: OUTCOMES_SHOWN - len(ranked)])
+
+
+def _few(value: Any) -> list[Any] | None:
+    """The first FIELDS_SHOWN items of a list of names, each cut short (None: not a list)."""
+    listed = _listed(value)
+    return None if listed is None else [_cut(str(item), 80) for item in listed[:FIELDS_SHOWN]]
+
+
+def _leads(leads: dict[str, Any]) -> dict[str, Any]:
     shown: dict[str, Any] = {}
     for kind in ("interested", "callback_requested"):
-        listed = leads.get(kind)
-        found: list[Any] = listed if isinstance(listed, list) else []
-        shown[kind] = [_lead(lead) for lead in found[:LEADS_SHOWN]]
-        shown[f"{kind}_total"] = len(found)
-    fields = _part(report.get("data_extraction")).get("fields") or []
+        found = _listed(leads.get(kind))
+        shown[kind] = [_lead(lead) for lead in (found or [])[:LEADS_SHOWN]]
+        shown[f"{kind}_total"] = None if found is None else len(found)  # None: the API sent no list
+    return shown
+
+
+def _statistics(report: dict[str, Any]) -> dict[str, Any]:
+    """The statistics, compact and bounded: the funnel's four steps, the most frequent outcomes as counts (over
+    the real exchanges), effort, the first few leads. A part of an unexpected shape is null, never a guess."""
+    about = _part(report.get("campaign"))
+    breakdown, hot, effort = report.get("outcome_breakdown"), report.get("hot_lead_outcomes"), report.get("effort")
+    outcomes = _outcomes(breakdown)
     return {
         "funnel": _funnel(_part(report.get("funnel"))),
         "outcomes": outcomes,
-        "hot_lead_outcomes": report.get("hot_lead_outcomes"),
-        "effort": {k: _count(v) for k, v in _part(report.get("effort")).items()},
-        "leads": shown,
+        "outcomes_total": len(breakdown) if isinstance(breakdown, list) else None,
+        "hot_lead_outcomes": _few(hot),
+        "hot_lead_outcomes_total": len(hot) if isinstance(hot, list) else None,
+        "effort": {str(_cut(k, 80)): _count(v) for k, v in list(effort.items())[:FIELDS_SHOWN]}
+        if isinstance(effort, dict)
+        else None,
+        "leads": _leads(_part(report.get("leads"))),
         "activity": {
             "first": about.get("first_activity_at"),
             "last": about.get("last_activity_at"),
             "timezone": about.get("timezone"),
             "max_attempts_per_contact": _count(about.get("max_attempts_per_contact")),
         },
-        "data_extraction_fields": [_cut(f, 80) for f in fields[:FIELDS_SHOWN]],
+        "data_extraction_fields": _few(_part(report.get("data_extraction")).get("fields") or []),
     }
+
+
+def _row_status(row: dict[str, Any]) -> str:
+    """The status of the row's call: 'no call' only for a row without one; a call read without its status is
+    'unknown' (it is a call all the same)."""
+    call = row.get("call")
+    if not call:
+        return "no call"
+    status = _part(call).get("status")
+    return status if isinstance(status, str) and status else "unknown"
 
 
 def _contact_row(row: dict[str, Any]) -> dict[str, Any]:
@@ -231,7 +279,7 @@ def _contact_row(row: dict[str, Any]) -> dict[str, Any]:
         "phone_number": row.get("phone_number"),
         "contact": _cut(name, 80),
         "call_id": call.get("id"),
-        "status": call.get("status") or "no call",
+        "status": _row_status(row),
         "attempts": _count(call.get("calls_count")),
         "result": attempt.get("result") or ("none" if call else None),
         "outcome": (call.get("outcome") or "none") if call else None,
@@ -283,8 +331,11 @@ async def get_campaign(ctx: ToolContext, args: GetCampaignArgs) -> ToolAnswer:
     if args.rows:
         rows = await ctx.client.campaign_rows(args.id)
         if args.row_status:
-            rows = [r for r in rows if (_part(r.get("call")).get("status") or "no call") == args.row_status]
-        budget = max(ctx.page_bytes - size_of(config) - size_of(statistics), ctx.page_bytes // 4)
+            rows = [r for r in rows if _row_status(r) == args.row_status]
+        # Sized after the rest of the answer (its text carries a summary beside it): the ceiling never cuts
+        # this page, so next_row_offset is always the first row not shown.
+        rest = size_of(answer) + size_of(notes) + SUMMARY_BYTES
+        budget = min(ctx.page_bytes, ctx.max_answer_bytes - rest)
         page, end = _rows_page(rows, args, budget)
         answer.update(rows=page, rows_total=len(rows), next_row_offset=end if end < len(rows) else None)
         if len(page) < min(args.row_limit, len(rows) - args.row_offset):
@@ -299,13 +350,13 @@ def _campaign_summary(config: dict[str, Any], statistics: dict[str, Any] | None,
     rows = config["row_stats"]
     text = (
         f"{config['name']} ({config['status']}) on {config['assistant_name'] or config['assistant_id']}: "
-        f"{rows.get('total', '?')} rows, {rows.get('completed', '?')} completed."
+        f"{rows.get('total', '?')} rows, {rows.get('completed', '?')} whose call is completed."
     )
     if statistics:
         f = statistics["funnel"]
         text += (
             f" Funnel: called {f['called']} -> reached {f['reached']} -> real exchanges {f['real_exchanges']} -> "
-            f"hot leads {f['hot_leads']}."
+            f"hot leads {f['hot_leads']} (distinct numbers; outcomes count the real exchanges)."
         )
     own = [name for name in OVERRIDABLE if config[f"{name}_from"] == "campaign"]
     if own:
@@ -354,8 +405,14 @@ class CampaignRefused(RevoxMcpError):
         return f"{self} Nothing was sent. get_campaign shows its state."
 
 
+# What the journal keeps of an answer that is not {"success": true}: the tool reads the campaign back and says so.
+REFUSED: dict[str, Any] = {"success": False}
+
+
 def campaign_view(campaign: dict[str, Any]) -> dict[str, Any]:
     """What the journal keeps of a campaign: its state and name."""
+    if campaign == REFUSED:
+        return dict(REFUSED)
     return {"status": state_of(campaign), "name": _cut(campaign.get("name"), 100)}
 
 
@@ -419,14 +476,30 @@ def _undo(verb: str) -> Any:
     return revert
 
 
+_read_back = reads(_campaign_or_none, campaign_view)
+
+
+async def _observe(client: RevoxClient, probe: Probe) -> Observed:
+    """A re-read deciding a lost answer: one that shows no status decides nothing (the row stays undecided)."""
+    seen = await _read_back(client, probe)
+    if seen.state is not None and seen.state.get("status") == "unknown":
+        return Observed(None, None, probe.target_id, "the campaign was read back without its status")
+    return seen
+
+
+def _answered(state: str) -> Any:
+    """The API answers {"success": true}, not the campaign: success means the state asked for; anything else is
+    kept as REFUSED (the tool reads the campaign back)."""
+    return lambda answer: {"status": state} if answer.get("success") is True else dict(REFUSED)
+
+
 PAUSE = register(
     ActionKind(
         name="pause_campaign",
         target_type="campaign",
-        observe=reads(_campaign_or_none, campaign_view),
+        observe=_observe,
         view=campaign_view,
-        # The API answers {"success": true}, not the campaign: success means the state asked for.
-        unwrap=lambda answer: {"status": "paused"} if answer.get("success") is True else {},
+        unwrap=_answered("paused"),
         revert=_undo("resume"),
     )
 )
@@ -434,12 +507,18 @@ RESUME = register(
     ActionKind(
         name="resume_campaign",
         target_type="campaign",
-        observe=reads(_campaign_or_none, campaign_view),
+        observe=_observe,
         view=campaign_view,
-        unwrap=lambda answer: {"status": "running"} if answer.get("success") is True else {},
+        unwrap=_answered("running"),
         revert=_undo("pause"),
     )
 )
+
+# What a move does once applied, said with the answer (the SDK: a pause stops new calls; calls under way finish).
+_EFFECT = {
+    "pause": "effective now: no new call starts, calls under way finish",
+    "resume": "its held calls go out again in their next calling window",
+}
 
 
 async def _act(ctx: ToolContext, args: CampaignActionArgs, verb: str) -> ToolAnswer:
@@ -450,23 +529,46 @@ async def _act(ctx: ToolContext, args: CampaignActionArgs, verb: str) -> ToolAns
     if refusal:
         raise CampaignRefused(refusal)
     answer: dict[str, Any] = {"campaign_id": args.id, "name": name, "status_before": before, "change_id": None}
+    answer["dry_run"] = args.dry_run
     if before == target:
         answer.update(outcome="unchanged", status_now=before, warnings=[])
         return ToolAnswer(answer, f"{name} ({args.id}) is already {target}: nothing was sent.")
+    if args.dry_run:
+        answer.update(outcome="would_apply", status_now=before, warnings=[])
+        text = f"Dry run: {name} ({args.id}) is {before}; {verb}_campaign would make it {target} ({_EFFECT[verb]})."
+        return ToolAnswer(answer, f"{text} Nothing was sent.")
     outcome = await ctx.writer.actions.perform(_move(verb, campaign), reason=args.reason, actor=ctx.actor)
-    warnings = list(outcome.warnings)
-    try:
-        now = state_of(await ctx.client.get_campaign(args.id))
-    except ApiError as exc:
-        now = str((outcome.after or {}).get("status") or target)
-        warnings.append(f"Done, but the campaign could not be read again ({str(exc).splitlines()[0][:120]}).")
-    if now != target:
+    now, warnings = await _state_now(ctx, args.id, [*outcome.warnings])
+    refused = outcome.answer == REFUSED
+    if refused and now == target:
+        warnings.append(f"The API did not answer success: true, but the campaign reads {now}.")
+    elif not refused and now not in (target, None):
         warnings.append(f"The API accepted the {verb}, but the campaign reads {now} now.")
-    answer.update(outcome="applied", status_now=now, change_id=outcome.change_id, warnings=warnings)
+    done = now == target or not refused
+    answer.update(outcome="applied" if done else "not_applied", status_now=now, change_id=outcome.change_id)
+    answer["warnings"] = warnings
     undo = "resume_campaign" if verb == "pause" else "pause_campaign"
-    journal = f" (change {outcome.change_id}; revert_change or {undo} undoes it)" if outcome.change_id else ""
-    summary = f"{verb.capitalize()}d {name} ({args.id}): {before} -> {now}{journal}."
+    recorded = f" (change {outcome.change_id})" if outcome.change_id else ""
+    if not done:
+        summary = (
+            f"{name} ({args.id}) was not {verb}d: the API did not answer success: true, and it reads "
+            f"{now or 'unknown (it could not be read back)'}{recorded}. get_campaign shows its state."
+        )
+    else:
+        journal = f" (change {outcome.change_id}; revert_change or {undo} undoes it)" if outcome.change_id else ""
+        summary = f"{verb.capitalize()}d {name} ({args.id}): {before} -> {now or target}, {_EFFECT[verb]}{journal}."
     return ToolAnswer(answer, "\n".join([summary, *(f"Warning: {w}" for w in warnings)]))
+
+
+async def _state_now(ctx: ToolContext, campaign_id: str, warnings: list[str]) -> tuple[str | None, list[str]]:
+    """The campaign's state read back after the action (None: not known, with a warning saying why)."""
+    try:
+        now = state_of(await ctx.client.get_campaign(campaign_id))
+    except ApiError as exc:
+        return None, [*warnings, f"The campaign could not be read again ({str(exc).splitlines()[0][:120]})."]
+    if now == "unknown":
+        return None, [*warnings, "The campaign was read back without its status; get_campaign shows it."]
+    return now, warnings
 
 
 async def pause_campaign(ctx: ToolContext, args: CampaignActionArgs) -> ToolAnswer:
@@ -488,7 +590,7 @@ _ACTION_ANNOTATIONS = types.ToolAnnotations(
 PAUSE_CAMPAIGN = ToolSpec(
     name="pause_campaign",
     title="Pause a campaign",
-    does="hold a running campaign's calls (in-progress ones finish); journalled, undone by resume",
+    does="hold a running campaign's calls now (in-progress ones finish); `dry_run`; journalled, undone by resume",
     description="Pause a running campaign: no new calls until it is resumed (calls under way finish). Journalled.",
     args_model=CampaignActionArgs,
     answer_model=CampaignActionAnswer,
@@ -499,7 +601,7 @@ PAUSE_CAMPAIGN = ToolSpec(
 RESUME_CAMPAIGN = ToolSpec(
     name="resume_campaign",
     title="Resume a campaign",
-    does="resume a paused campaign's held calls; journalled, undone by pause",
+    does="resume a paused campaign's held calls; `dry_run`; journalled, undone by pause",
     description="Resume a paused campaign: held calls go out in their next calling window. Journalled.",
     args_model=CampaignActionArgs,
     answer_model=CampaignActionAnswer,

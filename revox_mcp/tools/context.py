@@ -186,14 +186,21 @@ def search_body(args: SearchCallsArgs) -> dict[str, Any]:
 async def search_calls(ctx: ToolContext, args: SearchCallsArgs) -> ToolAnswer:
     body = search_body(args)
     after, before = _instant(args.created_after, "created_after"), _instant(args.created_before, "created_before")
-    calls, everything, total, note = await _matches(ctx, body, args, after, before)
+    calls, everything, said, note = await _matches(ctx, body, args, after, before)
     rows = [_call_row(c) for c in calls if isinstance(c, dict)]
     all_rows = [_call_row(c) for c in everything if isinstance(c, dict)]
     counts = {
         "result": dict(Counter(str(r["result"]) for r in all_rows)),
         "outcome": dict(Counter(str(r["outcome"]) for r in all_rows)),
     }
-    next_page = args.page + 1 if args.page * args.page_size < total else None
+    if said is None:
+        # The API did not say how many match: the calls up to this page are what is known, a whole page says more.
+        total = (args.page - 1) * args.page_size + len(calls)
+        next_page = args.page + 1 if len(calls) >= args.page_size else None
+        note += " (the API did not say how many match in all: total counts the calls up to this page)"
+    else:
+        total = said
+        next_page = args.page + 1 if args.page * args.page_size < total else None
     by_result = ", ".join(f"{n} {k}" for k, n in Counter(str(r["result"]) for r in all_rows).most_common())
     summary = f"{total} call(s) match{note}" + (f" ({by_result})" if all_rows else "")
     summary += (
@@ -204,12 +211,13 @@ async def search_calls(ctx: ToolContext, args: SearchCallsArgs) -> ToolAnswer:
 
 async def _matches(
     ctx: ToolContext, body: dict[str, Any], args: SearchCallsArgs, after: datetime | None, before: datetime | None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int, str]:
-    """The page asked for, every match (what the counts are over, bounded), the total, and a note where the
-    bound cut the scan. The API filters by everything but the dates: a date range is a scan of our own."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int | None, str]:
+    """The page asked for, every match (what the counts are over, bounded), the total (None: the API did not
+    say), and a note where the bound cut the scan. The API filters by everything but the dates: a date range is
+    a scan of our own."""
     if after is None and before is None:
         calls, total = await ctx.client.search_calls({**body, "page": args.page, "page_size": args.page_size})
-        if total <= len(calls):
+        if total is None or total <= len(calls):
             return calls, calls, total, ""
         # More matches than this page: count them all (bounded), not just the page.
         everything, capped = await _scan(ctx, body, None, None)
@@ -246,8 +254,10 @@ async def _scan(
     matching: list[dict[str, Any]] = []
     scanned, page = 0, 1
     while scanned < MAX_SCANNED:
-        batch, available = await ctx.client.search_calls({**body, "page": page, "page_size": SCAN_PAGE})
+        batch, said = await ctx.client.search_calls({**body, "page": page, "page_size": SCAN_PAGE})
         scanned += len(batch)
+        # A total the API did not say: the last page is the first one short of a whole page.
+        available = said if said is not None else scanned + (SCAN_PAGE if len(batch) >= SCAN_PAGE else 0)
         await ctx.progress(scanned, min(available, MAX_SCANNED), f"Scanned {scanned} of {available} calls")
         matching += [c for c in batch if isinstance(c, dict) and _in_range(c, after, before)]
         oldest = batch[-1].get("created_at") if batch and isinstance(batch[-1], dict) else None

@@ -206,8 +206,10 @@ async def _calls(ctx: ToolContext, assistant_id: str, since: datetime) -> tuple[
     calls: list[dict[str, Any]] = []
     page = 1
     while len(calls) < MAX_SCANNED:
-        batch, available = await ctx.client.search_calls({**body, "page": page, "page_size": SCAN_PAGE})
+        batch, said = await ctx.client.search_calls({**body, "page": page, "page_size": SCAN_PAGE})
         calls += [c for c in batch if isinstance(c, dict)]
+        # A total the API did not say: the last page is the first one short of a whole page.
+        available = said if said is not None else len(calls) + (SCAN_PAGE if len(batch) >= SCAN_PAGE else 0)
         await ctx.progress(len(calls), min(available, MAX_SCANNED), f"Read {len(calls)} of {available} calls")
         oldest = impact.instant(batch[-1].get("created_at")) if batch and isinstance(batch[-1], dict) else None
         if not batch or len(calls) >= available or (oldest is not None and oldest < since):
