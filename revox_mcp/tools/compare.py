@@ -192,9 +192,11 @@ async def _read(ctx: ToolContext, args: CompareAssistantsArgs, since: datetime) 
     while len(calls) < MAX_SCANNED:
         batch, available = await ctx.client.search_calls({**body, "page": page, "page_size": SCAN_PAGE})
         calls += [c for c in batch if isinstance(c, dict)]
-        await ctx.progress(len(calls), min(available, MAX_SCANNED), f"Read {len(calls)} of {available} calls")
+        # An answer without its total says no more than its page: read on while pages come back full.
+        known = available if available is not None else len(calls) + (SCAN_PAGE if len(batch) >= SCAN_PAGE else 0)
+        await ctx.progress(len(calls), min(known, MAX_SCANNED), f"Read {len(calls)} of {known} calls")
         oldest = _created(batch[-1]) if batch and isinstance(batch[-1], dict) else None
-        if not batch or len(calls) >= available or (oldest is not None and oldest < since):
+        if not batch or len(calls) >= known or (oldest is not None and oldest < since):
             return calls, False
         page += 1
     return calls, True
