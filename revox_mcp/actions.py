@@ -33,9 +33,12 @@ How a tool uses it (the campaign and call tools build on this the same way)::
         reason=args.reason, actor=ctx.actor)
     outcome.structured()                       # change_id, target, before/after, warnings: the tool's answer
 
-A reverter (`ActionKind.revert`) gets the row to undo and `force`, and returns the Action that undoes it (or
-raises RevertRefused saying why not); `ActionRunner.revert` checks the row (decided, applied, of a revertible
-kind), answers a dry run with what would be done, and performs it with `reverts` set. Actions on one target are
+An answer `{success: false}` is not applied: a re-read showing the state asked for makes it applied, else the
+row fails and the outcome says so (`ActionOutcome.applied` False: the tool words it). A reverter
+(`ActionKind.revert`) gets the row to undo and `force`, and returns the Action that undoes it (or raises
+RevertRefused saying why not); `ActionRunner.revert` checks the row (decided, applied, of a revertible kind,
+not reverted already, its target still as the change left it unless forced), answers a dry run with what
+would be done, and performs it with `reverts` set. Actions on one target are
 serialized under the journal's lock for it (in this process and across the servers sharing the journal); an
 action on an assistant takes that assistant's own lock, so it never interleaves with an update of it.
 """

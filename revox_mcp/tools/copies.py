@@ -6,10 +6,10 @@ check update_assistant makes: schema, rules, policy, catalog), so a bad patch cr
 the copy. A create's configuration is checked as an update's values are (`AssistantWriter.check_new`).
 
 Revert of a create or a clone (`_delete_created`): DELETE of the assistant the journal shows this server created.
-Refused when the row names no assistant (a create whose answer was lost and whose re-read found several
-candidates), when it is gone already, and while a phone number routes inbound calls to it (re-route first with
-update_phone_number); a copy changed since it was created is deleted with a warning saying so (the dry run says
-it first).
+Refused when the row names no assistant (a create whose answer was lost: the API keeps nothing that proves which
+same-named assistant it made, so none is claimed), when it is gone already, while a phone number routes inbound
+calls to it (re-route first with update_phone_number), and while a running or paused campaign calls with it; a
+copy changed since it was created is deleted with a warning saying so (the dry run says it first).
 """
 
 from __future__ import annotations
