@@ -84,6 +84,10 @@ async def test_a_number_is_routed_journalled_listed_and_routed_back(
         }
         undone = await ok(client, "revert_change", {"change_id": answer["change_id"]})
         assert undone["kind"] == "update_phone_number" and undone["target_id"] == "pn_01"
+        # A number's revert names the number, not the assistant it routed to (no assistant was changed).
+        assert (undone["target_type"], undone["assistant_id"], undone["updated_at"]) == ("phone_number", None, None)
+        marked = (await ok(client, "list_changes", {"change_id": answer["change_id"]}))["changes"][0]
+        assert marked["reverted_by"] == undone["change_id"], "list_changes says the change no longer stands"
         again = (await ok(client, "list_phone_numbers", {}))["phone_numbers"][0]
         assert (again["inbound_assistant_id"], again["label"]) == (None, "Acme Solar sales line"), "refreshed on revert"
     number = numbers(sandbox)["pn_01"]
