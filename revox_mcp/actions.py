@@ -33,9 +33,12 @@ How a tool uses it (the campaign and call tools build on this the same way)::
         reason=args.reason, actor=ctx.actor)
     outcome.structured()                       # change_id, target, before/after, warnings: the tool's answer
 
-A reverter (`ActionKind.revert`) gets the row to undo and `force`, and returns the Action that undoes it (or
-raises RevertRefused saying why not); `ActionRunner.revert` checks the row (decided, applied, of a revertible
-kind), answers a dry run with what would be done, and performs it with `reverts` set. Actions on one target are
+An answer `{success: false}` is not applied: a re-read showing the state asked for makes it applied, else the
+row fails and the outcome says so (`ActionOutcome.applied` False: the tool words it). A reverter
+(`ActionKind.revert`) gets the row to undo and `force`, and returns the Action that undoes it (or raises
+RevertRefused saying why not); `ActionRunner.revert` checks the row (decided, applied, of a revertible kind,
+not reverted already, its target still as the change left it unless forced), answers a dry run with what
+would be done, and performs it with `reverts` set. Actions on one target are
 serialized under the journal's lock for it (in this process and across the servers sharing the journal); an
 action on an assistant takes that assistant's own lock, so it never interleaves with an update of it.
 """
@@ -53,7 +56,16 @@ import anyio
 import anyio.lowlevel
 
 from revox_mcp.client import RevoxClient
-from revox_mcp.errors import ApiError, ApiTimeout, NotFound, NotLanded, RevertRefused, ServerFault, WriteUndecided
+from revox_mcp.errors import (
+    ApiError,
+    ApiTimeout,
+    NotCarriedOut,
+    NotFound,
+    NotLanded,
+    RevertRefused,
+    ServerFault,
+    WriteUndecided,
+)
 from revox_mcp.journal import Journal, JournalEntry
 from revox_mcp.journal.base import JournalUnavailable
 from revox_mcp.messages import shorten
@@ -110,6 +122,12 @@ class ActionKind:
     revert: Reverter | None = None
     # Why revert_change refuses this kind (when `revert` is None), in words for the agent.
     not_revertible: str = "This kind of change cannot be undone through revert_change."
+    # A create (its target is named by the answer): a revert's check that the target is still as the change left
+    # it does not apply (its reverter checks what it deletes).
+    creates: bool = False
+    # The API's answer holds the target's object (`unwrap` finds it): an answer lacking it is not an empty state,
+    # and a re-read decides (as after a lost answer).
+    answer_holds_target: bool = False
 
 
 _KINDS: dict[str, ActionKind] = {}
@@ -186,6 +204,10 @@ class ActionOutcome:
     # The target's object as the API answered it (None on a dry run, or where the answer was lost).
     answer: State | None = None
     reverts: str | None = None
+    # The keys the action changes (what a revert's answer shows).
+    fields: list[str] = field(default_factory=list)
+    # False: the API answered {success: false} and a re-read did not show the state asked for (the row failed).
+    applied: bool = True
 
     def structured(self) -> dict[str, Any]:
         return {
@@ -286,6 +308,7 @@ class ActionRunner:
             change_id=change_id,
             warnings=list(action.warnings),
             reverts=action.reverts,
+            fields=list(action.fields),
         )
         return await self._send(action, outcome)
 
@@ -313,10 +336,39 @@ class ActionRunner:
             raise
         target = action.kind.unwrap(answer) if isinstance(answer, dict) else {}
         target = target if isinstance(target, dict) else {}
+        if isinstance(answer, dict) and answer.get("success") is False:
+            return await self._said_not_done(action, outcome, target, since)
+        if not target and action.kind.answer_holds_target:
+            # A 200 lacking the target (e.g. no phone_number): a missing answer is not an empty state. A re-read
+            # decides, as after a lost answer.
+            odd = ServerFault("The Revox API's answer lacks the object it changed", status=200)
+            return await self._undecisive(action, outcome, odd, since)
         target_id = action.target_id or _text(target.get("id"))
         outcome.after, outcome.answer, outcome.target_id = redact(action.kind.view(target)), target, target_id
         if outcome.change_id is not None:
             await self._journal.finish(outcome.change_id, "applied", outcome.after, target_id=target_id)
+        return outcome
+
+    async def _said_not_done(
+        self, action: Action, outcome: ActionOutcome, target: State, since: datetime
+    ) -> ActionOutcome:
+        """An answer `{success: false}`: the API says it did not carry out the request. A re-read showing the
+        state asked for makes it applied; otherwise the row fails and the outcome says not applied (`applied`
+        False; the tool words it, a revert refuses)."""
+        seen = await action.kind.observe(self._client, Probe(action.target_id, redact(action.expect), since))
+        words = "The Revox API answered success: false"
+        outcome.answer, outcome.target_id = target, seen.target_id or action.target_id
+        if seen.landed:
+            outcome.after = seen.state
+            outcome.warnings.append(f"{words}, but a re-read shows the state asked for is there.")
+            if outcome.change_id is not None:
+                why, target_id = f"{words}; a re-read shows it landed", outcome.target_id
+                await self._journal.finish(outcome.change_id, "applied", seen.state, why, target_id=target_id)
+            return outcome
+        outcome.after, outcome.applied = redact(action.kind.view(target)), False
+        if outcome.change_id is not None:
+            why = f"{words}: not carried out" + ("" if seen.landed is False else " (a re-read could not confirm)")
+            await self._journal.finish(outcome.change_id, "failed", outcome.after, why)
         return outcome
 
     async def _undecisive(
@@ -345,6 +397,7 @@ class ActionRunner:
                 status=exc.status,
             ) from None
         until = f"may still land until {stamp(decide_at)}" if decide_at else "the target could not be read"
+        until = seen.note or until  # e.g. a create's candidates, none provably its own
         if change_id is not None:
             with contextlib.suppress(Exception):
                 await self._journal.settle(change_id, "pending", None, f"{words}; {until} (sent at {stamp(since)})")
@@ -470,6 +523,9 @@ class ActionRunner:
         if kind is None or kind.revert is None:
             words = kind.not_revertible if kind else f"Its kind ({entry.kind}) is unknown to this release."
             raise RevertRefused(f"Change {change_id} ({entry.kind}) cannot be reverted: {words}")
+        await self._refuse_a_second_revert(entry)
+        if not force and not kind.creates:
+            await self._refuse_a_moved_target(kind, entry)
         planned = replace(
             await kind.revert(RevertContext(entry, force, self._client, self._journal)), reverts=entry.change_id
         )
@@ -484,8 +540,38 @@ class ActionRunner:
                 dry_run=True,
                 warnings=list(planned.warnings),
                 reverts=entry.change_id,
+                fields=list(planned.fields),
             )
-        return await self.perform(planned, reason=reason, actor=actor)
+        done = await self.perform(planned, reason=reason, actor=actor)
+        if not done.applied:
+            raise NotCarriedOut(not_carried_out(done, f"Not reverted: change {entry.change_id} stands"))
+        return done
+
+    async def _refuse_a_second_revert(self, entry: JournalEntry) -> None:
+        """A row already reverted (or whose revert is undecided) is not reverted again: that would undo whatever
+        was done to its target since."""
+        done = await self._journal.revert_of(entry)
+        if done is not None:
+            state = "was already reverted by" if done.status == "applied" else "has a revert not decided yet:"
+            raise RevertRefused(
+                f"Not reverted: change {entry.change_id} {state} {done.change_id}. Reverting it again would undo "
+                "what was done since; list_changes shows the target's later changes."
+            )
+
+    async def _refuse_a_moved_target(self, kind: ActionKind, entry: JournalEntry) -> None:
+        """The target must still be as the change left it (what it asked for): otherwise a revert would undo a
+        later change too. force skips this."""
+        expect = (entry.action or {}).get("expect") or {}
+        if entry.target_id is None or not expect:
+            return
+        seen = await kind.observe(self._client, Probe(entry.target_id, expect, sent_at(entry)))
+        if seen.landed is False:
+            now = {k: (seen.state or {}).get(k) for k in expect}
+            raise RevertRefused(
+                f"Not reverted: the {entry.target_type} {entry.target_id} changed again after {entry.change_id} "
+                f"(it asked for {shorten(expect)}, now {shorten(now)}). Reverting would undo that too; pass force: "
+                "true to revert anyway."
+            )
 
     async def _decided(self, change_id: str) -> JournalEntry:
         entry = await self._journal.get(change_id)
@@ -502,6 +588,15 @@ class ActionRunner:
                 f"({entry.status_reason or 'outcome unknown'}). Check again later with list_changes."
             )
         return entry
+
+
+def not_carried_out(outcome: ActionOutcome, then: str) -> str:
+    """The words for an action the API answered {success: false}: nothing changed, and what that means."""
+    recorded = f" (recorded as failed: {outcome.change_id})" if outcome.change_id else ""
+    return (
+        f"The Revox API answered success: false to the {outcome.kind} of {outcome.target_type} {outcome.target_id}: "
+        f"it did not carry it out, so nothing changed{recorded}. {then}."
+    )
 
 
 def _text(value: Any) -> str | None:

@@ -270,7 +270,10 @@ class RevoxClient:
                     continue
             if response.is_success:
                 return response
-            raise _error_for(response, attempt + 1, about or ("path", path))
+            error = _error_for(response, attempt + 1, about or ("path", path))
+            if isinstance(error, ServerFault):
+                error.read = not write
+            raise error
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
     async def _exchange(

@@ -15,6 +15,7 @@ RevoxMcpError
     ├── ServerFault        5xx still returned after every retry (or another unexpected status)
     ├── ApiUnreachable     connection failed on every attempt; nothing reached the API
     ├── ApiTimeout         no answer in time after the request was sent: a write may or may not have applied
+    ├── NotCarriedOut      the API answered a write with {success: false}: not carried out, nothing changed
     ├── NotLanded          a write failed without a decisive answer, and a re-read after its grace shows
     │                      it did not land: nothing changed
     ├── IncompleteRead     the API's answer lacks what a change needs (a field it merges into or edits):
@@ -172,7 +173,12 @@ class RateLimited(ApiError):
 
 
 class ServerFault(ApiError):
+    # The request that failed was a read (GET): a write tool reads before it sends, so nothing was sent.
+    read: bool = False
+
     def advice(self, tool: str, *, writes: bool) -> str:
+        if writes and self.read:
+            return f"{self} It failed on a read, before anything was sent: nothing was changed. Try again shortly."
         if not writes:
             return f"{self} Try again shortly."
         return (
@@ -191,6 +197,10 @@ class ApiTimeout(ApiError):
 
 
 class NotLanded(ApiError):
+    pass
+
+
+class NotCarriedOut(ApiError):
     pass
 
 

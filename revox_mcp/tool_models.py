@@ -416,6 +416,9 @@ class ChangeRow(BaseModel):
     fields: list[str] = Field(description="Top-level fields the change touched.")
     reason: str | None = Field(description="The reason given with the change.")
     reverts: str | None = Field(description="Id of the change this one reverted, if it is a revert.")
+    reverted_by: str | None = Field(
+        default=None, description="Id of the change that reverted this one (null: it stands, or its revert failed)."
+    )
     actor: str | None = Field(default=None, description="Who made it: see actor_means.")
     paths: list[ChangedPath] = Field(description="What the change changed, in brief: each path and its size.")
     paths_total: int = Field(description="How many paths it changed (paths lists the first 20).")
@@ -1016,6 +1019,13 @@ class PhoneNumberChangeAnswer(BaseModel):
 class RevertAnswer(UpdateAnswer):
     """What revert_change returns: an update's revert, or another write's (a create's undo deletes)."""
 
+    assistant_id: Any = Field(
+        description="The assistant changed (null when the revert wrote to something else: see target_type)."
+    )
+    updated_at: Any = Field(
+        description="The assistant's updated_at after the write (the next expected_updated_at); null when no "
+        "assistant's fields were written (a phone number, campaign or call, a delete)."
+    )
     kind: str = Field(default="update", description="The kind of change reverted (list_changes' kind).")
     target_type: str = Field(default="assistant", description="What the revert wrote to.")
     target_id: Any = Field(default=None, description="Its id.")

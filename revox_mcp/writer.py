@@ -303,7 +303,10 @@ class AssistantWriter:
         sets, the rules' warnings, and the catalog's checks of a voice or a number. Its body as sent, and the
         warnings."""
         body = {f: comparable(f, v) for f, v in config.items()}
-        warnings = _validate_changes(body, {}, prefix, None) + _newer_variants(body, {})
+        # A value in a masked secret's shape (read from another assistant) has no stored secret to stand for: it
+        # is written as it is, and the agent is told, as an update tells it.
+        warnings = _unmask_secrets(body, {}, prefix, False)
+        warnings += _validate_changes(body, {}, prefix, None) + _newer_variants(body, {})
         self._enforce_policy({}, body, prefix)
         warnings += warnings_for(body, {}) + faq_rewrite(None, body)
         warnings += await self._catalog.check({}, body, body, prefix)

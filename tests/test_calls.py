@@ -421,12 +421,15 @@ async def test_a_pause_is_reverted_by_a_resume_and_a_cancel_is_not(
             with pytest.raises(RevertRefused, match="cannot be brought back"):
                 await runner.revert(cancelled["change_id"])
             # The resume can be reverted in turn (a pause again) ...
-            assert (await runner.revert(str(undone.change_id))).kind == "pause_call"
-            assert status_of(sandbox, "call_sched_01") == "paused"
+            again = await runner.revert(str(undone.change_id))
+            assert again.kind == "pause_call" and status_of(sandbox, "call_sched_01") == "paused"
+            # ... a row reverted already is not reverted again (it would undo the later pause) ...
+            with pytest.raises(RevertRefused, match=f"already reverted by {undone.change_id}"):
+                await runner.revert(paused["change_id"])
             # ... and a revert of a call that moved on since is refused, unsent.
             next(c for c in raw_calls(sandbox) if c["id"] == "call_sched_01")["status"] = "completed"
             with pytest.raises(RevertRefused, match="its status is 'completed'"):
-                await runner.revert(paused["change_id"], force=True)
+                await runner.revert(str(again.change_id), force=True)
         row = await journal.get(str(undone.change_id))
     finally:
         await journal.aclose()

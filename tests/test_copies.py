@@ -84,6 +84,10 @@ async def test_a_number_is_routed_journalled_listed_and_routed_back(
         }
         undone = await ok(client, "revert_change", {"change_id": answer["change_id"]})
         assert undone["kind"] == "update_phone_number" and undone["target_id"] == "pn_01"
+        # A number's revert names the number, not the assistant it routed to (no assistant was changed).
+        assert (undone["target_type"], undone["assistant_id"], undone["updated_at"]) == ("phone_number", None, None)
+        marked = (await ok(client, "list_changes", {"change_id": answer["change_id"]}))["changes"][0]
+        assert marked["reverted_by"] == undone["change_id"], "list_changes says the change no longer stands"
         again = (await ok(client, "list_phone_numbers", {}))["phone_numbers"][0]
         assert (again["inbound_assistant_id"], again["label"]) == (None, "Acme Solar sales line"), "refreshed on revert"
     number = numbers(sandbox)["pn_01"]
@@ -166,7 +170,7 @@ async def test_a_clone_with_a_patch_is_a_patched_copy_journalled_twice_and_rever
         deleted = await ok(client, "revert_change", {"change_id": answer["change_id"]})
         assert deleted["kind"] == "delete_assistant" and sandbox.store.get(copy_id) is None
         again = await call(client, "revert_change", {"change_id": answer["change_id"]})
-        assert again.is_error and "already deleted" in text_of(again)
+        assert again.is_error and f"already reverted by {deleted['change_id']}" in text_of(again)
         undelete = await call(client, "revert_change", {"change_id": deleted["change_id"]})
         assert undelete.is_error and "cannot be restored" in text_of(undelete)
     rows = await journal_rows(journalled)
@@ -319,41 +323,46 @@ async def proxy(sandbox: SandboxServer) -> AsyncIterator[FaultProxy]:
         yield running
 
 
-async def test_a_clone_whose_answer_is_lost_is_found_by_a_re_read_and_patched(
+async def test_a_clone_whose_answer_is_lost_claims_no_copy_and_patches_none(
     sandbox: SandboxServer, proxy: FaultProxy, journal_on: dict[str, Any]
 ) -> None:
+    # The API keeps nothing that proves which copy a request made (a clone takes no body): a lost answer is
+    # undecided, and the patch is written to no copy (it could be another agent's).
     settings = fast_settings(sandbox, base_url=proxy.url, **journal_on)
     async with mcp_client(settings) as client:
         earlier = await ok(client, "clone_assistant", {"id": SALES_QUALIFIER_ID})  # a copy of the same name exists
         proxy.add(Rule("POST", f"/assistants/{SALES_QUALIFIER_ID}/clone", "forward_then_drop"))
-        answer = await ok(client, "clone_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"first_sentence": "Copy!"}})
-    copy_id = answer["assistant_id"]
-    assert copy_id not in (None, earlier["assistant_id"]) and proxy.landed["POST"] == 2
-    assert stored(sandbox, copy_id)["first_sentence"] == "Copy!"
-    assert any("a re-read shows it landed" in w for w in answer["warnings"]), answer["warnings"]
+        lost = await call(client, "clone_assistant", {"id": SALES_QUALIFIER_ID, "patch": {"first_sentence": "Copy!"}})
+    assert lost.is_error and "Do not send it again" in text_of(lost) and "cannot be proven" in text_of(lost)
+    assert proxy.landed["POST"] == 2 and sandbox.store.get(earlier["assistant_id"]) is not None
+    copies = [a for a in sandbox.store.list() if a["name"].endswith("(Copy)")]
+    assert len(copies) == 2 and all(a["first_sentence"] != "Copy!" for a in copies)
     rows = await journal_rows(settings)
     assert [(r.kind, r.status, r.target_id) for r in rows[:2]] == [
-        ("update", "applied", copy_id),
-        ("clone_assistant", "applied", copy_id),
+        ("clone_assistant", "pending", None),
+        ("clone_assistant", "applied", earlier["assistant_id"]),
     ]
 
 
-async def test_a_create_whose_answer_is_lost_is_applied_and_one_never_delivered_is_failed(
+async def test_a_create_whose_answer_is_lost_is_undecided_and_one_never_delivered_is_failed(
     sandbox: SandboxServer, proxy: FaultProxy, journal_on: dict[str, Any]
 ) -> None:
     settings = fast_settings(sandbox, base_url=proxy.url, write_grace_s=0.2, **journal_on)
     config = {"name": "Lost answer", "prompt": "p"}
     async with mcp_client(settings) as client:
         proxy.add(Rule("POST", "/assistants", "forward_then_drop"))
-        landed = await ok(client, "create_assistant", {"assistant": config})
-        assert stored(sandbox, landed["assistant_id"])["name"] == "Lost answer"
+        lost = await call(client, "create_assistant", {"assistant": config})
+        assert lost.is_error and "cannot be proven" in text_of(lost), text_of(lost)
+        assert "Lost answer" in names(sandbox)  # it landed, but nothing proves it is this request's
         proxy.add(Rule("POST", "/assistants", "reset"))
         never = await call(client, "create_assistant", {"assistant": {**config, "name": "Never sent"}})
         assert never.is_error and "safe to call again" in text_of(never), text_of(never)
     assert "Never sent" not in names(sandbox)
     rows = await journal_rows(settings)
-    assert [(r.kind, r.status) for r in rows] == [("create_assistant", "failed"), ("create_assistant", "applied")]
-    assert rows[1].target_id == landed["assistant_id"] and rows[1].assistant_id == landed["assistant_id"]
+    assert [(r.kind, r.status, r.target_id) for r in rows] == [
+        ("create_assistant", "failed", None),
+        ("create_assistant", "pending", None),
+    ]
 
 
 async def test_a_created_assistant_deleted_elsewhere_is_not_deleted_again(

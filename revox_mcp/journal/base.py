@@ -290,6 +290,11 @@ class Journal(ABC):
     @abstractmethod
     async def get(self, change_id: str) -> JournalEntry | None: ...
 
+    async def revert_of(self, change: JournalEntry) -> JournalEntry | None:
+        """The newest row that reverts `change` and landed or may land (applied or pending), if any; a revert
+        writes to the same target as the change it undoes. None by default (a journal that records nothing)."""
+        return None
+
     @abstractmethod
     async def page(
         self,

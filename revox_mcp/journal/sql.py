@@ -238,6 +238,16 @@ class SqlJournal(Journal):
         )
         return [entry(row) for row in rows]
 
+    async def revert_of(self, change: JournalEntry) -> JournalEntry | None:
+        target_type, target_id = change.target_type, change.target_id or change.assistant_id
+        rows = await self._fetch(
+            f"SELECT {COLUMNS} FROM changes WHERE scope = ? AND ((target_type = ? AND target_id = ?) OR "
+            "(? = 'assistant' AND target_type IS NULL AND assistant_id = ?)) AND reverts = ? "
+            "AND status IN ('applied', 'pending') ORDER BY seq DESC LIMIT 1",
+            (self.scope, target_type, target_id, target_type, target_id, change.change_id),
+        )
+        return entry(rows[0]) if rows else None
+
     async def get(self, change_id: str) -> JournalEntry | None:
         rows = await self._fetch(
             f"SELECT {COLUMNS} FROM changes WHERE scope = ? AND change_id = ?", (self.scope, change_id)

@@ -457,6 +457,11 @@ async def revert_change(ctx: ToolContext, args: RevertChangeArgs) -> ToolAnswer:
             "its change_id shows the values before; set them with update_assistant."
         )
     if entry is not None and not entry.is_update:
+        if not ctx.policy.offers_family_of(entry.kind):
+            raise RevertRefused(
+                f"Not reverted: change {entry.change_id} is a {entry.kind}, whose tools this server does not offer "
+                f"(the operator's tool families): revert it on a server that offers {entry.kind}."
+            )
         answer = await _revert_action(ctx, args)
         if entry.target_type == "phone_number" and not args.dry_run:
             await _refresh_numbers(ctx)
@@ -488,10 +493,15 @@ async def _revert_action(ctx: ToolContext, args: RevertChangeArgs) -> ToolAnswer
 
 def _action_answer(outcome: ActionOutcome) -> dict[str, Any]:
     after = outcome.after or {}
+    # Only what the revert changes: a view of the API's answer may hold other keys (a campaign's name read from a
+    # {success: true} answer as null) that did not change.
+    fields = outcome.fields or sorted(after)
+    on_assistant = outcome.target_type == "assistant"
     return {
-        "assistant_id": outcome.assistant_id,
+        # A number's, campaign's or call's revert changed no assistant: target_type and target_id name what it did.
+        "assistant_id": outcome.assistant_id if on_assistant else None,
         "updated_at": None,
-        "changes": masked_diff(outcome.before, {**outcome.before, **after}, sorted(after)),
+        "changes": masked_diff(outcome.before, {**outcome.before, **after}, fields),
         "warnings": outcome.warnings,
         "dry_run": outcome.dry_run,
         "change_id": outcome.change_id,
@@ -514,7 +524,9 @@ def _action_summary(outcome: ActionOutcome, reverted: str) -> str:
 SUMMARY_PATHS = 20
 
 
-def _change_row(entry: JournalEntry, changes: list[dict[str, Any]], secrets: set[str]) -> dict[str, Any]:
+def _change_row(
+    entry: JournalEntry, changes: list[dict[str, Any]], secrets: set[str], reverted_by: str | None = None
+) -> dict[str, Any]:
     return {
         "change_id": entry.change_id,
         "created_at": entry.created_at,
@@ -527,6 +539,7 @@ def _change_row(entry: JournalEntry, changes: list[dict[str, Any]], secrets: set
         "fields": entry.fields,
         "reason": entry.reason,
         "reverts": entry.reverts,
+        "reverted_by": reverted_by,
         "actor": entry.actor,
         "paths": [{"path": c["path"], "kind": _kind(c), "bytes": size_of(c)} for c in changes[:SUMMARY_PATHS]],
         "paths_total": len(changes),
@@ -552,6 +565,14 @@ async def _stored_secrets(ctx: ToolContext, assistant_id: str | None) -> set[str
         return known
     # Walking a large assistant for its secrets is CPU work: off the event loop.
     return known | await anyio.to_thread.run_sync(secrets_in, stored)
+
+
+async def _reverted_by(ctx: ToolContext, entry: JournalEntry) -> str | None:
+    """The change that reverted this applied one (so an agent never reads an undone change as standing)."""
+    if entry.status != "applied":
+        return None
+    done = await ctx.journal.revert_of(entry)
+    return done.change_id if done is not None and done.status == "applied" else None
 
 
 def _kind(change: dict[str, Any]) -> str:
@@ -614,11 +635,12 @@ async def list_changes(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
     secrets = await _stored_secrets(ctx, args.assistant_id)
     # Diffs of long lists and texts are CPU work: off the event loop.
     diffs = await anyio.to_thread.run_sync(lambda: [_entry_changes(e) for e in entries])
+    undone = [await _reverted_by(ctx, e) for e in entries]
     next_page = args.page + 1 if args.page * args.page_size < total else None
     shown = f"{len(entries)} of {total} change(s), newest first"
+    rows = [_change_row(e, d, secrets, r) for e, d, r in zip(entries, diffs, undone, strict=True)]
     return ToolAnswer(
-        {"changes": [_change_row(e, d, secrets) for e, d in zip(entries, diffs, strict=True)], "total": total,
-         "next_page": next_page, "actor_means": ACTOR_MEANS},
+        {"changes": rows, "total": total, "next_page": next_page, "actor_means": ACTOR_MEANS},
         f"{shown}{f'; next page {next_page}' if next_page else ''}. Each shows the paths it changed and their "
         f"sizes; change_id shows one change's diff. {ACTOR_MEANS}",
     )  # fmt: skip
@@ -651,7 +673,7 @@ async def _one_change(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
         shown.append(shrink(change, ctx.page_bytes)[0] if size > ctx.page_bytes else change)
         used += size
     end = args.diff_offset + len(shown)
-    row = _change_row(entry, changes, secrets)
+    row = _change_row(entry, changes, secrets, await _reverted_by(ctx, entry))
     row.update(changes=shown, next_diff_offset=end if end < len(changes) else None)
     rest = f"; diff_offset={end} shows the rest" if end < len(changes) else ""
     return ToolAnswer(

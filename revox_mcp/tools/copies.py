@@ -6,10 +6,10 @@ check update_assistant makes: schema, rules, policy, catalog), so a bad patch cr
 the copy. A create's configuration is checked as an update's values are (`AssistantWriter.check_new`).
 
 Revert of a create or a clone (`_delete_created`): DELETE of the assistant the journal shows this server created.
-Refused when the row names no assistant (a create whose answer was lost and whose re-read found several
-candidates), when it is gone already, and while a phone number routes inbound calls to it (re-route first with
-update_phone_number); a copy changed since it was created is deleted with a warning saying so (the dry run says
-it first).
+Refused when the row names no assistant (a create whose answer was lost: the API keeps nothing that proves which
+same-named assistant it made, so none is claimed), when it is gone already, while a phone number routes inbound
+calls to it (re-route first with update_phone_number), and while a running or paused campaign calls with it; a
+copy changed since it was created is deleted with a warning saying so (the dry run says it first).
 """
 
 from __future__ import annotations
@@ -21,13 +21,23 @@ from urllib.parse import quote
 
 import mcp_types as types
 
-from revox_mcp.actions import Action, ActionKind, Observed, Probe, RevertContext, register
+from revox_mcp.actions import Action, ActionKind, Observed, Probe, RevertContext, not_carried_out, register
 from revox_mcp.client import RevoxClient
 from revox_mcp.editing import leaf_paths
-from revox_mcp.errors import ApiError, NotFound, PatchInvalid, Problem, RevertRefused, RevoxMcpError
+from revox_mcp.errors import (
+    ApiError,
+    NotCarriedOut,
+    NotFound,
+    PatchInvalid,
+    Problem,
+    RevertRefused,
+    RevoxMcpError,
+    WriteUndecided,
+)
 from revox_mcp.messages import shorten
 from revox_mcp.policy import Policy
 from revox_mcp.progress import Progress
+from revox_mcp.redaction import scrub, secrets_in
 from revox_mcp.schemas import JsonSchema, compact
 from revox_mcp.tool_models import CloneAssistantArgs, CopyAnswer, CreateAssistantArgs, UpdateAssistantArgs
 from revox_mcp.tools.base import PublishedTool, ToolAnswer, ToolContext, ToolSpec, published
@@ -39,6 +49,8 @@ from revox_mcp.writer import WRITE_STEPS
 State = dict[str, Any]
 # How many same-named assistants a create remembers, to tell the new one from them if its answer is lost.
 KNOWN_NAMES_MAX = 200
+# How many candidates of a lost create a row's reason names.
+_CANDIDATES_SHOWN = 5
 COPY_SUFFIX = " (Copy)"  # the API's name for a clone (the SDK's clone docstring)
 
 
@@ -48,23 +60,25 @@ def assistant_view(assistant: State) -> State:
 
 
 async def find_created(client: RevoxClient, probe: Probe) -> Observed:
-    """A create whose answer was lost: the new assistant is one named as asked that was not there before."""
+    """A create whose answer was lost. The API keeps nothing a request could mark as this server's (no metadata;
+    a clone takes no body), so a same-named assistant that appeared since proves nothing: another agent may have
+    made it. None appeared (once the request can no longer land): it did not land. Some did: undecided, and none
+    is claimed (a revert never deletes what is not proven this server's)."""
     try:
         every = await client.list_assistants()
     except ApiError:
         return Observed(None)
     known = set(probe.expect.get("not_ids") or [])
-    found = [a for a in every if a.get("name") == probe.expect.get("name") and a.get("id") not in known]
+    found = [str(a.get("id")) for a in every if a.get("name") == probe.expect.get("name") and a.get("id") not in known]
     if not found:
         return Observed(False)
-    if len(found) == 1:
-        return Observed(True, assistant_view(found[0]), str(found[0].get("id")))
+    more = len(found) - _CANDIDATES_SHOWN
+    shown = ", ".join(found[:_CANDIDATES_SHOWN]) + (f" and {more} more" if more > 0 else "")
     return Observed(
-        True,
         None,
-        None,
-        note=f"{len(found)} assistants named {shorten(probe.expect.get('name'))} appeared since; which one it made "
-        "is not known",
+        note=f"cannot be decided: {len(found)} assistant(s) named {shorten(probe.expect.get('name'))} appeared "
+        f"since ({shown}), but whether this request made one cannot be proven (another agent may have), so none is "
+        "claimed as this server's and no revert deletes one; check them with get_assistant",
     )
 
 
@@ -105,6 +119,7 @@ async def _delete_created(ctx: RevertContext) -> Action:
             f"Not reverted: {', '.join(routed)} route inbound calls to {target}, which deleting it would break. "
             "Route them to another assistant first (update_phone_number), then revert."
         )
+    await _refuse_if_a_campaign_calls_with(ctx, target)
     name = current.get("name")
     warnings = [f"Deletes assistant '{name}' ({target}), which this server created ({entry.change_id})."]
     then = (entry.after or {}).get("updated_at")
@@ -127,6 +142,35 @@ async def _delete_created(ctx: RevertContext) -> Action:
         fields=["deleted"],
         warnings=tuple(warnings),
     )
+
+
+async def _refuse_if_a_campaign_calls_with(ctx: RevertContext, target: str) -> None:
+    """A running or paused campaign that calls with the assistant would be left calling with none."""
+    try:
+        campaigns = await ctx.client.list_campaigns()
+    except ApiError as exc:
+        if ctx.force:
+            return
+        raise RevertRefused(
+            f"Not reverted: the campaigns could not be read ({shorten(str(exc))}), so whether one calls with "
+            f"{target} is not known. Try again shortly, or pass force: true to delete it anyway."
+        ) from None
+    using = [
+        f"'{c.get('name')}' ({c.get('id')}, {c.get('status')})"
+        for c in campaigns
+        if target in (c.get("assistant_id"), _id_of(c.get("assistant")))
+        and c.get("status") != "completed"
+        and not c.get("is_cancelled")
+    ]
+    if using:
+        raise RevertRefused(
+            f"Not reverted: campaign(s) {', '.join(using[:5])} call with {target}, which deleting it would break. "
+            "Point them at another assistant or end them first, then revert."
+        )
+
+
+def _id_of(value: Any) -> Any:
+    return value.get("id") if isinstance(value, dict) else None
 
 
 def _unwrap_assistant(answer: State) -> State:
@@ -152,6 +196,8 @@ CREATE = register(
         view=assistant_view,
         unwrap=_unwrap_assistant,
         revert=_delete_created,
+        creates=True,
+        answer_holds_target=True,
     )
 )
 CLONE = register(
@@ -162,6 +208,8 @@ CLONE = register(
         view=assistant_view,
         unwrap=_unwrap_assistant,
         revert=_delete_created,
+        creates=True,
+        answer_holds_target=True,
     )
 )
 
@@ -241,7 +289,12 @@ async def clone_assistant(ctx: ToolContext, args: CloneAssistantArgs) -> ToolAns
         assistant_id=None,
         fields=["id", "name"],
     )
-    made = await ctx.writer.actions.perform(action, reason=args.reason, actor=ctx.actor)
+    # The reason may quote a secret the patch or edits carry: masked in the clone's row as in the update's.
+    quoted = secrets_in({"patch": patch, "edits": args.edits}) if args.reason else set()
+    reason = scrub(args.reason, quoted) if args.reason else args.reason
+    made = await ctx.writer.actions.perform(action, reason=reason, actor=ctx.actor)
+    if not made.applied:
+        raise NotCarriedOut(not_carried_out(made, "No assistant was made"))
     await ctx.progress(WRITE_STEPS + 1, CLONE_STEPS, f"Copied {args.id}")
     answer.update(assistant_id=made.target_id, change_id=made.change_id, warnings=[*made.warnings])
     if made.target_id is None:
@@ -250,11 +303,11 @@ async def clone_assistant(ctx: ToolContext, args: CloneAssistantArgs) -> ToolAns
     answer["name"] = (made.after or {}).get("name", copy_name)
     if patch or args.edits:
         await _patch_the_copy(ctx, update.model_copy(update={"id": made.target_id, "dry_run": False}), answer)
-    patched = f"; patched {', '.join(fields)} (change {answer.get('update_change_id')})" if fields else ""
-    summary = (
-        f"Copied {_label(source)} to '{answer['name']}' ({made.target_id}), change {made.change_id}{patched}. "
-        f"revert_change {made.change_id} deletes the copy."
-    )
+    patch_id = answer.get("update_change_id")
+    patched = f"; patched {', '.join(fields)}{f' (change {patch_id})' if patch_id else ''}" if fields else ""
+    change = f", change {made.change_id}" if made.change_id else " (not journalled)"
+    undo = f" revert_change {made.change_id} deletes the copy." if made.change_id else ""
+    summary = f"Copied {_label(source)} to '{answer['name']}' ({made.target_id}){change}{patched}.{undo}"
     await ctx.progress(CLONE_STEPS, CLONE_STEPS, f"Created {made.target_id}")
     return ToolAnswer(answer, _lines(summary, answer["warnings"]))
 
@@ -265,6 +318,13 @@ async def _patch_the_copy(ctx: ToolContext, update: UpdateAssistantArgs, answer:
     copy_id = str(answer["assistant_id"])
     try:
         outcome = await ctx.writer.update(update, _shifted(ctx.progress, WRITE_STEPS + 1), ctx.actor)
+    except WriteUndecided as exc:
+        # Sent without a decisive answer: it may have landed, or may still land. Not "not applied".
+        shown = f"list_changes shows {exc.change_id} once it is decided" if exc.change_id else "get_assistant shows it"
+        raise CopyPatchFailed(
+            f"The copy was created: assistant {copy_id} ('{answer['name']}', change {answer['change_id']}). Its patch "
+            f"was sent but its outcome is not decided yet: {exc} Do not apply the patch again; {shown}."
+        ) from None
     except RevoxMcpError as exc:
         raise CopyPatchFailed(
             f"The copy was created: assistant {copy_id} ('{answer['name']}', change {answer['change_id']}). It holds "
@@ -298,10 +358,13 @@ async def create_assistant(ctx: ToolContext, args: CreateAssistantArgs) -> ToolA
         fields=["id", "name"],
     )
     made = await ctx.writer.actions.perform(action, reason=args.reason, actor=ctx.actor)
+    if not made.applied:
+        raise NotCarriedOut(not_carried_out(made, "No assistant was made"))
     answer.update(assistant_id=made.target_id, change_id=made.change_id, warnings=[*warnings, *made.warnings])
     who = made.target_id or "id not known: list_assistants shows it"
     await ctx.progress(WRITE_STEPS, WRITE_STEPS, f"Created {who}")
-    text = f"Created assistant '{name}' ({who}), change {made.change_id}; revert_change {made.change_id} deletes it."
+    undo = f", change {made.change_id}; revert_change {made.change_id} deletes it." if made.change_id else ""
+    text = f"Created assistant '{name}' ({who}){undo or ' (not journalled).'}"
     return ToolAnswer(answer, _lines(text, answer["warnings"]))
 
 

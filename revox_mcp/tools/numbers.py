@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 from urllib.parse import quote
 
 import anyio
 import mcp_types as types
 
-from revox_mcp.actions import Action, ActionKind, RevertContext, reads, register
+from revox_mcp.actions import Action, ActionKind, RevertContext, not_carried_out, reads, register
 from revox_mcp.answer_bounds import nearest, quoted
 from revox_mcp.client import RevoxClient
-from revox_mcp.errors import ApiError, NotFound, PatchInvalid, Problem, RevertRefused
+from revox_mcp.errors import ApiError, NotCarriedOut, NotFound, PatchInvalid, Problem, RevertRefused
 from revox_mcp.messages import shorten
 from revox_mcp.tool_models import PhoneNumberChangeAnswer, UpdatePhoneNumberArgs
 from revox_mcp.tools.base import ToolAnswer, ToolContext, ToolSpec
@@ -87,6 +88,7 @@ UPDATE_NUMBER = register(
         view=number_view,
         unwrap=lambda answer: answer.get("phone_number") or {},
         revert=_route_back,
+        answer_holds_target=True,
     )
 )
 
@@ -172,9 +174,13 @@ async def update_phone_number(ctx: ToolContext, args: UpdatePhoneNumberArgs) -> 
     if body and not args.dry_run:
         action = _patch(str(number.get("id")), body, {f: before[f] for f in body}, number)
         outcome = await ctx.writer.actions.perform(action, reason=args.reason, actor=ctx.actor)
+        if not outcome.applied:
+            raise NotCarriedOut(not_carried_out(outcome, "list_phone_numbers shows the number as it is"))
         change_id, after = outcome.change_id, {**after, **(outcome.after or {})}
         warnings += outcome.warnings
-        await ctx.catalog.phone_numbers(refresh=True)  # the cached routing is stale now
+        # The cached routing is stale now; a failed re-read leaves it to expire (the change stands).
+        with contextlib.suppress(ApiError):
+            await ctx.catalog.phone_numbers(refresh=True)
     answer = {
         "phone_number_id": number.get("id"),
         "phone_number": number.get("phone_number"),
