@@ -60,7 +60,9 @@ def test_calls_joined_to_the_live_assistant_show_no_change() -> None:
 
 def test_the_sandbox_calls_carry_the_configuration_of_their_time(tmp_path: Path) -> None:
     with SandboxServer(tmp_path / "s.db", tuning_history=True) as sandbox:
-        sdk = revox.Revox(api_key=sandbox.api_key, base_url=sandbox.url, max_retries=0, _strict_response_validation=True)
+        sdk = revox.Revox(
+            api_key=sandbox.api_key, base_url=sandbox.url, max_retries=0, _strict_response_validation=True
+        )
         parsed = sdk.call.search(
             assistant_ids=[REMINDER_ID], campaign_ids=[], assignee_ids=[], from_phone_numbers=[], directions=[],
             outcomes=[], results=[], statuses=[], page=1, page_size=100,

@@ -536,7 +536,13 @@ async def _derived(ctx: ToolContext, args: ListChangesArgs) -> tuple[list[dict[s
         if (since is None or c.moment_text >= since) and (until is None or c.moment_text < until) and not args.actor
     ]  # fmt: skip
     diffs = await anyio.to_thread.run_sync(lambda: [recorded_changes(c.before, c.after, c.fields) for c in picked])
-    return [_derived_row(c, d) for c, d in zip(picked, diffs, strict=True)][::-1], found.note()
+    rows = [_derived_row(c, d) for c, d in zip(picked, diffs, strict=True)][::-1]
+    cut = (
+        f" The newest {args.page_size} of {len(rows)} are shown (since/until narrow them)."
+        if len(rows) > args.page_size
+        else ""
+    )
+    return rows[: args.page_size], found.note() + cut
 
 
 def _derived_row(change: DerivedChange, changes: list[dict[str, Any]]) -> dict[str, Any]:
