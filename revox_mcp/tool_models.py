@@ -261,6 +261,11 @@ class ListChangesArgs(Strict):
     actor: str | None = Field(default=None, max_length=64, description="Only changes made by this person.")
     since: str | None = Field(default=None, max_length=40, description="Only changes at or after this ISO-8601 time.")
     until: str | None = Field(default=None, max_length=40, description="Only changes before this ISO-8601 time.")
+    from_calls: bool = Field(
+        default=False,
+        description="With assistant_id: also the changes its calls show (each call's configuration compared with "
+        "the one before; made anywhere, at any time), on page 1 as rows of kind from_calls.",
+    )
     page: int = Field(default=1, ge=1, le=10_000, description="Page number, 1-10000.")
     page_size: int = Field(default=20, ge=1, le=100, description="Changes per page, 1-100.")
     change_id: str | None = Field(
@@ -402,8 +407,9 @@ class ChangeRow(BaseModel):
     assistant_id: str | None = Field(description="The assistant changed or concerned (null: none).")
     kind: str = Field(
         default="update",
-        description="update (an assistant's fields), outside (made elsewhere, seen at a read), or another write: "
-        "create_assistant, clone_assistant, delete_assistant, update_phone_number, ...",
+        description="update (an assistant's fields), outside (made elsewhere, seen at a read), from_calls (derived "
+        "from the configuration calls ran with, not journalled), or another write: create_assistant, "
+        "clone_assistant, delete_assistant, update_phone_number, ...",
     )
     target_type: str = Field(default="assistant", description="What the change wrote to: assistant, phone_number, ...")
     target_id: str | None = Field(default=None, description="Its id (null: a create whose new id is not known).")

@@ -34,6 +34,7 @@ from revox_mcp.sandbox.catalog_seed import (
     VOICES,
     generate_calls,
     pending_calls,
+    tuning_configurations,
     tuning_history,
     with_assignees,
 )
@@ -120,8 +121,15 @@ class SandboxState:
         """The reminder's calls around two changes with known outcome rates (catalog_seed.tuning_history)."""
         reminder = self.store.get(REMINDER_ID) or {"id": REMINDER_ID}
         history = tuning_history(reminder, self.store.organization_id)
-        # A campaign's calls stay: they are its rows (the December reminders run after the measured windows).
+        # The stored reminder carries the times of its story: the last configuration its calls ran with.
+        last = tuning_configurations(reminder)["retuned_after"]
+        self.store.restamp(REMINDER_ID, last["created_at"], last["updated_at"])
+        # A campaign's calls stay: they are its rows (the December reminders run after the measured windows),
+        # and ran with the last configuration.
         others = [c for c in self.calls if (c["assistant"] or {}).get("id") != REMINDER_ID or c["campaign"]]
+        for call in others:
+            if (call["assistant"] or {}).get("id") == REMINDER_ID:
+                call["assistant"] = last
         self.calls = sorted([*others, *history], key=lambda c: c["created_at"], reverse=True)
 
     def add_ab_pair(self) -> None:
@@ -207,9 +215,12 @@ def placed_call(call_id: str, body: dict[str, Any], config: dict[str, Any], orga
 
 
 def with_live_assistant(call: dict[str, Any], assistants: dict[str, Any]) -> dict[str, Any]:
-    """The call with its assistant as the store holds it now (null once deleted), as the API joins it."""
-    assistant_id = (call.get("assistant") or {}).get("id")
-    return {**call, "assistant": assistants.get(assistant_id) if isinstance(assistant_id, str) else None}
+    """The call with the configuration it ran with where it carries one (a seeded history's calls: an
+    assistant with its updated_at), else its assistant as the store holds it now; null once deleted."""
+    ran_with = call.get("assistant") or {}
+    assistant_id = ran_with.get("id")
+    live = assistants.get(assistant_id) if isinstance(assistant_id, str) else None
+    return {**call, "assistant": ran_with if live is not None and "updated_at" in ran_with else live}
 
 
 # The API's routes. Each reads the sandbox (its store, catalogs, calls and faults) from the app's state.

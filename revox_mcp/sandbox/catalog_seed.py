@@ -411,13 +411,33 @@ def _parse(stamp: str) -> datetime:
 
 
 # A tuning history to measure (revox-mcp sandbox --tuning-history; it replaces the reminder's other calls):
-# the reminder's confirmation wording changed at TUNED_AT, and the share of confirmed appointments
+# the reminder's opening line (first_sentence) changed at TUNED_AT, and the share of confirmed appointments
 # ('completed') went from 30% (9 of 30 calls in the week before) to 67% (22 of the 33 calls until the next
-# change at RETUNED_AT): a real difference that change_impact calls better (two-sided p = 0.004). The change
-# at RETUNED_AT has 3 calls in the day before it and 3 after: "not yet".
+# change at RETUNED_AT, its voice's speed): a real difference that change_impact calls better (two-sided
+# p = 0.004). The change at RETUNED_AT has 3 calls in the day before it and 3 after: "not yet". Each call
+# carries the configuration it ran with (tuning_configurations), stamped with the time of its last change: the
+# two changes can be found from the calls alone (call_evidence), as from an API that answers that.
 TUNED_AT = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
 RETUNED_AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 TUNING_RATES = {"before": (9, 30), "after": (21, 30), "retuned_before": (1, 3), "retuned_after": (2, 3)}
+# The reminder's opening line before TUNED_AT, and its configuration's stamps: created, first saved, then the
+# two changes (the stored reminder is restamped to the last: it is the configuration the newest calls ran with).
+OLD_FIRST_SENTENCE = "Hi, this is Bright Smile calling to remind you of your appointment tomorrow."
+TUNING_CREATED = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
+TUNING_FIRST_SAVED = datetime(2026, 10, 27, 9, 0, tzinfo=UTC)
+
+
+def tuning_configurations(assistant: Row) -> dict[str, Row]:
+    """The reminder as each side of the tuning history ran with it: the stored one (`assistant`) is the last."""
+    last = {**assistant, "created_at": _stamp(TUNING_CREATED), "updated_at": _stamp(RETUNED_AT)}
+    voice: Row = last["voice"] if isinstance(last.get("voice"), dict) else {}
+    middle = {**last, "voice": {**voice, "speed": 1.0}, "updated_at": _stamp(TUNED_AT)}
+    first = {**middle, "first_sentence": OLD_FIRST_SENTENCE, "updated_at": _stamp(TUNING_FIRST_SAVED)}
+    return {"before": first, "after": middle, "retuned_before": middle, "retuned_after": last}
+
+
+def _opening(config: Row, first_name: str) -> str:
+    return str(config.get("first_sentence") or "Hello.").replace("{{first_name}}", first_name)
 
 
 def tuning_history(assistant: Row, organization_id: str) -> list[Row]:
@@ -431,6 +451,8 @@ def tuning_history(assistant: Row, organization_id: str) -> list[Row]:
         ("retuned_after", RETUNED_AT, RETUNED_AT + timedelta(hours=20)),
     ]
     calls = []
+    configurations = tuning_configurations(assistant)
+    first_name = str((reminder.get("contact") or {}).get("first_name") or "there")
     for side, start, end in plan:
         hits, total = TUNING_RATES[side]
         step = (end - start) / (total + 1)
@@ -438,7 +460,7 @@ def tuning_history(assistant: Row, organization_id: str) -> list[Row]:
             started = start + step * (i + 1)
             confirmed = i < hits
             turns = [
-                _turn("assistant", "Hello, this is Bright Smile about your appointment tomorrow at 9am."),
+                _turn("assistant", _opening(configurations[side], first_name)),
                 _turn("user", "Yes, I'll be there." if confirmed else "I'm not sure yet."),
             ]
             attempt = _attempt(f"att_tune_{side}_{i:02d}", reminder["to_phone_number"], started, "human",
@@ -446,6 +468,7 @@ def tuning_history(assistant: Row, organization_id: str) -> list[Row]:
             calls.append(
                 {
                     **reminder,
+                    "assistant": configurations[side],
                     "id": f"call_tune_{side}_{i:02d}",
                     "outcome": "completed" if confirmed else "not_interested",
                     "outcome_summary": "Confirmed." if confirmed else "Did not confirm.",

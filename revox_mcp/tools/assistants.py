@@ -13,8 +13,10 @@ import anyio
 import mcp_types as types
 from pydantic import ValidationError
 
+from revox_mcp import call_evidence
 from revox_mcp.actions import ActionOutcome
 from revox_mcp.answer_bounds import nearest, quoted, shrink, size_of
+from revox_mcp.call_evidence import DerivedChange
 from revox_mcp.campaign_overrides import changed_fields, override_notice
 from revox_mcp.editing import known_tags, leaf_paths
 from revox_mcp.errors import ApiError, PatchInvalid, Problem, RevertRefused, RevoxMcpError
@@ -524,6 +526,100 @@ def _action_summary(outcome: ActionOutcome, reverted: str) -> str:
 SUMMARY_PATHS = 20
 
 
+async def _derived(ctx: ToolContext, args: ListChangesArgs) -> tuple[list[dict[str, Any]], str]:
+    """The changes the assistant's calls show, as rows (newest first) within since/until, and a note."""
+    if not args.assistant_id:
+        raise PatchInvalid(
+            [
+                Problem(
+                    path="from_calls",
+                    value="true",
+                    allowed="with an assistant_id",
+                    hint="Changes are derived from one assistant's calls: pass assistant_id.",
+                )
+            ]
+        )
+    since, until = _times(args)
+    found = await call_evidence.evidence(ctx.client.search_calls, args.assistant_id, ctx.progress)
+    picked = [
+        c for c in found.changes
+        if (since is None or c.moment_text >= since) and (until is None or c.moment_text < until) and not args.actor
+    ]  # fmt: skip
+    diffs = await anyio.to_thread.run_sync(lambda: [recorded_changes(c.before, c.after, c.fields) for c in picked])
+    rows = [_derived_row(c, d) for c, d in zip(picked, diffs, strict=True)][::-1]
+    cut = (
+        f" The newest {args.page_size} of {len(rows)} are shown (since/until narrow them)."
+        if len(rows) > args.page_size
+        else ""
+    )
+    return rows[: args.page_size], found.note() + cut
+
+
+def _derived_row(change: DerivedChange, changes: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "change_id": change.change_id, "created_at": change.moment_text, "assistant_id": change.assistant_id,
+        "kind": call_evidence.FROM_CALLS, "target_type": "assistant", "target_id": change.assistant_id,
+        "status": "applied", "status_reason": change.words(), "fields": change.fields, "reason": None,
+        "reverts": None, "actor": None,
+        "paths": [{"path": c["path"], "kind": _kind(c), "bytes": size_of(c)} for c in changes[:SUMMARY_PATHS]],
+        "paths_total": len(changes),
+    }  # fmt: skip
+
+
+async def _with_derived(ctx: ToolContext, args: ListChangesArgs, answer: ToolAnswer) -> ToolAnswer:
+    """The journal's page 1 with the derived changes beside its rows (newest first; kind from_calls)."""
+    rows, note = await _derived(ctx, args)
+    merged = sorted([*answer.structured["changes"], *rows], key=lambda r: str(r["created_at"]), reverse=True)
+    structured = {**answer.structured, "changes": merged, "total": answer.structured["total"] + len(rows)}
+    return ToolAnswer(structured, f"{answer.summary} {note} Rows of kind from_calls are derived, not journalled: "
+                      "change_impact measures one by its change_id.")  # fmt: skip
+
+
+async def _one_derived(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
+    """One derived change with its diff from diff_offset (bounded like a journalled one's)."""
+    change_id = str(args.change_id)
+    key = call_evidence.parse_id(change_id)
+    assistant_id = (key[1] if key else None) or args.assistant_id
+    found = await call_evidence.evidence(ctx.client.search_calls, assistant_id, ctx.progress) if assistant_id else None
+    change = found.find(change_id) if found else None
+    if change is None:
+        known = ", ".join(c.change_id for c in found.changes[-3:]) if found else "none"
+        raise PatchInvalid(
+            [
+                Problem(
+                    path="change_id",
+                    value=shorten(change_id),
+                    allowed=f"a change the assistant's calls show (newest: {known or 'none'})",
+                    hint="list_changes with assistant_id "
+                    "and from_calls lists them (a long assistant id: pass assistant_id too).",
+                )
+            ]
+        )
+    changes = await anyio.to_thread.run_sync(lambda: recorded_changes(change.before, change.after, change.fields))
+    shown = _diff_page(changes, args.diff_offset, ctx.page_bytes)
+    end = args.diff_offset + len(shown)
+    row = _derived_row(change, changes)
+    row.update(changes=shown, next_diff_offset=end if end < len(changes) else None)
+    return ToolAnswer(
+        {"changes": [row], "total": 1, "next_page": None, "actor_means": ACTOR_MEANS},
+        f"Change {change_id} (derived from calls): diff entries {args.diff_offset:,}-{end:,} of {len(changes):,}. "
+        f"{change.words()}",
+    )
+
+
+def _diff_page(changes: list[dict[str, Any]], offset: int, page_bytes: int) -> list[dict[str, Any]]:
+    """As many diff entries from `offset` as fit a page (a longer entry shortened)."""
+    shown: list[dict[str, Any]] = []
+    used = 0
+    for change in changes[offset:]:
+        size = size_of(change)
+        if shown and used + size > page_bytes:
+            break
+        shown.append(shrink(change, page_bytes)[0] if size > page_bytes else change)
+        used += size
+    return shown
+
+
 def _change_row(
     entry: JournalEntry, changes: list[dict[str, Any]], secrets: set[str], reverted_by: str | None = None
 ) -> dict[str, Any]:
@@ -608,7 +704,7 @@ def _outside_changes(entry: JournalEntry) -> list[dict[str, Any]]:
 # What a row's actor says (list_changes' answer, and the tool's output schema).
 ACTOR_MEANS = (
     f"actor: the token's person (HTTP), the local user the server ran as (stdio), '{OUTSIDE_ACTOR}' for a change "
-    "made elsewhere and seen at a read, null when unknown (HTTP's shared token, or an older row)."
+    "made elsewhere and seen at a read, null when unknown (HTTP's shared token, an older row, a from_calls row)."
 )
 
 
@@ -622,6 +718,18 @@ def _times(args: ListChangesArgs) -> tuple[str | None, str | None]:
 
 
 async def list_changes(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
+    if args.change_id is not None and call_evidence.parse_id(args.change_id):
+        return await _one_derived(ctx, args)
+    answer = await _journal_changes(ctx, args)
+    if args.from_calls and args.page == 1:
+        return await _with_derived(ctx, args, answer)
+    if args.assistant_id and not args.from_calls and args.change_id is None:
+        hint = " from_calls: true also derives the changes its calls show (made anywhere, any time)."
+        return ToolAnswer(answer.structured, answer.summary + hint)
+    return answer
+
+
+async def _journal_changes(ctx: ToolContext, args: ListChangesArgs) -> ToolAnswer:
     since, until = _times(args)
     if not ctx.journal.records:
         return ToolAnswer(

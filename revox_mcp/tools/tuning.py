@@ -9,7 +9,7 @@ from typing import Any
 
 import mcp_types as types
 
-from revox_mcp import impact
+from revox_mcp import call_evidence, impact
 from revox_mcp.errors import NotFound, PatchInvalid, Problem
 from revox_mcp.instants import instant_argument
 from revox_mcp.journal import JournalEntry
@@ -35,9 +35,7 @@ _TESTS = {
 async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
     # Both times are read before anything else: one out of range is the agent's to fix, not a failure inside.
     given_at, given_until = instant_argument(args.at, "at"), instant_argument(args.until, "until")
-    assistant_id, moment, stamp, change_id = await _the_change(ctx, args, given_at)
-    entries = await _changes_of(ctx, assistant_id)
-    earlier, later = _neighbours(entries, change_id, moment)
+    assistant_id, moment, stamp, change_id, entries, (earlier, later), origin = await _located(ctx, args, given_at)
     lookback = moment - timedelta(days=args.lookback_days)
     since = max([*earlier, lookback])
     # An explicit until wins over the next journalled change: the after side then measures them together.
@@ -69,11 +67,7 @@ async def change_impact(ctx: ToolContext, args: ChangeImpactArgs) -> ToolAnswer:
     reverted = _reverted_note(entries, change_id, None if given_until else later)
     if reverted:
         notes.append(reverted)
-    if change_id is None:
-        notes.append(
-            "Changes made outside this server are known once one of its reads saw them (list_changes, kind "
-            "outside): if another falls inside the window, pass until (the next one) or a shorter lookback_days."
-        )
+    notes += [origin] if origin else []
     answer = {
         "verdict": judged["verdict"],
         "words": judged["words"],
@@ -155,6 +149,57 @@ def _closed_window(
             "help. Measure the two changes together with change_impact on the earlier one and until."
         )
     return None
+
+
+_OUTSIDE_NOTE = (
+    "Changes made outside this server are known once one of its reads saw them (list_changes, kind outside), or "
+    "from the calls (list_changes with from_calls): if another falls inside the window, pass until (the next one) "
+    "or a shorter lookback_days."
+)
+
+
+async def _located(ctx: ToolContext, args: ChangeImpactArgs, moment: datetime | None) -> tuple[Any, ...]:
+    """(assistant, moment, updated_at before, change id, journal rows, the neighbours' times, a note on where
+    the change came from): a journalled change, a moment 'at', or one derived from calls (call_evidence)."""
+    key = call_evidence.parse_id(args.change_id) if args.change_id else None
+    if key is None:
+        assistant_id, at, stamp, change_id = await _the_change(ctx, args, moment)
+        entries = await _changes_of(ctx, assistant_id)
+        return (
+            assistant_id,
+            at,
+            stamp,
+            change_id,
+            entries,
+            _neighbours(entries, change_id, at),
+            (_OUTSIDE_NOTE if change_id is None else None),
+        )
+    owner = key[1] or args.assistant_id
+    if owner is None:
+        raise PatchInvalid(
+            [
+                Problem(
+                    path="assistant_id",
+                    value="none",
+                    allowed="the assistant of the derived change",
+                    hint="A long assistant id is not in the change id: pass assistant_id too.",
+                )
+            ]
+        )
+    found = await call_evidence.evidence(ctx.client.search_calls, owner, ctx.progress)
+    change = found.find(str(args.change_id))
+    if change is None:
+        shown = ", ".join(c.change_id for c in found.changes[-3:]) or "none"
+        message = (
+            f"No change '{args.change_id}' among those {owner}'s calls show (newest: {shown}); list_changes with "
+            "assistant_id and from_calls lists them."
+        )
+        raise NotFound("change", str(args.change_id), message)
+    entries = await _changes_of(ctx, owner)
+    journal_earlier, journal_later = _neighbours(entries, None, change.moment)
+    earlier, later = found.around(change)
+    neighbours = ([*journal_earlier, *earlier], sorted([*journal_later, *later]))
+    return owner, change.moment, change.stamp_before, change.change_id, entries, neighbours, change.words()
 
 
 async def _the_change(
