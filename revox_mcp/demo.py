@@ -18,8 +18,9 @@ from mcp_types import CallToolResult
 
 from revox_mcp.config import API_KEY_ENV, BASE_URL_ENV
 from revox_mcp.sandbox import SandboxServer
+from revox_mcp.sandbox.ab_seed import AB_CAMPAIGN, CANDIDATE_CHANGED_AT, CANDIDATE_ID
 from revox_mcp.sandbox.catalog_seed import RETUNED_AT, TUNED_AT
-from revox_mcp.sandbox.seed import REMINDER_ID, SALES_QUALIFIER_ID
+from revox_mcp.sandbox.seed import RECEPTIONIST_ID, REMINDER_ID, SALES_QUALIFIER_ID
 
 TEST_NUMBER = "+14155550999"
 
@@ -77,6 +78,8 @@ async def _drive(sandbox: SandboxServer, journal: Path) -> None:
         await _test_call(client, sandbox)
         await _copy_and_try(client, sandbox)
         await _impact(client)
+        await _outside(client, sandbox)
+        await _ab(client)
         await _campaign(client, sandbox)
 
 
@@ -195,8 +198,32 @@ async def _impact(client: Client) -> None:
     _say(f"   and on its change of {RETUNED_AT:%Y-%m-%d}: {_answer(again)['words']}")
 
 
+async def _outside(client: Client, sandbox: SandboxServer) -> None:
+    _say("\n11. A change made elsewhere (the dashboard, a script) is found at the next read:")
+    await client.call_tool("get_assistant", {"id": RECEPTIONIST_ID})  # the server's first look at it
+    sandbox.store.update(RECEPTIONIST_ID, {"first_sentence": "Hello, you've reached the front desk. How can I help?"})
+    _say("   first_sentence changed straight on the sandbox; get_assistant reads it again")
+    await client.call_tool("get_assistant", {"id": RECEPTIONIST_ID})
+    listed = _answer(await client.call_tool("list_changes", {"assistant_id": RECEPTIONIST_ID}))
+    row = listed["changes"][0]
+    _say(f"   list_changes: {row['change_id']}, kind {row['kind']}, by {row['actor']}: {', '.join(row['fields'])}")
+    measured = _answer(await client.call_tool("change_impact", {"change_id": row["change_id"]}))
+    _say(f"   change_impact on it: {measured['verdict']}: {measured['words'][:100]}")
+
+
+async def _ab(client: Client) -> None:
+    _say("\n12. An A/B: the qualifier against its copy with a new opening line, on the same March traffic:")
+    pair = {"assistant_id": SALES_QUALIFIER_ID, "candidate_id": CANDIDATE_ID, "since": CANDIDATE_CHANGED_AT.isoformat()}
+    answer = _answer(await client.call_tool("compare_assistants", {**pair, "campaign_ids": [AB_CAMPAIGN["id"]]}))
+    a, b = answer["assistant"], answer["candidate"]
+    _say(f"   compare_assistants: {answer['verdict']}, traffic comparable = {answer['traffic']['comparable']}")
+    _say(f"   'interested' {b['success']}/{b['calls']} on the copy against {a['success']}/{a['calls']}; always-valid "
+         f"p = {answer['p_value']}; about {answer['calls_to_decide']} more calls would decide it")  # fmt: skip
+    _say(f"   ({answer['test']}: checking again is safe)")
+
+
 async def _campaign(client: Client, sandbox: SandboxServer) -> None:
-    _say("\n11. How is the March campaign doing? Pause it tonight. get_campaign, then pause_campaign:")
+    _say("\n13. How is the March campaign doing? Pause it tonight. get_campaign, then pause_campaign:")
     march = "camp_march_solar"
     _say(f"   {_text(await client.call_tool('get_campaign', {'id': march})).splitlines()[0]}")
     paused = await client.call_tool("pause_campaign", {"id": march, "reason": "no calls tonight (demo)"})
@@ -215,7 +242,7 @@ async def _campaign(client: Client, sandbox: SandboxServer) -> None:
 def run_demo() -> int:
     with (
         tempfile.TemporaryDirectory(prefix="revox-demo-") as folder,
-        SandboxServer(Path(folder) / "sandbox.db", tuning_history=True) as sandbox,
+        SandboxServer(Path(folder) / "sandbox.db", tuning_history=True, ab_pair=True) as sandbox,
     ):
         _say(f"Local Revox sandbox on {sandbox.url} (seeded, fresh data in a temporary folder)\n")
         anyio.run(_drive, sandbox, Path(folder) / "journal.db")

@@ -42,6 +42,9 @@ Work through these steps with the revox tools, and show me what you find at each
    yet" with about how many more calls would decide it. Its verdict is valid however often you come back
    (a sequential test); judge by the one outcome you chose for the goal (pass it as "success"), not by the
    others it reports. Keep a better change; revert_change a worse one.
+   To try a candidate without changing the assistant, put it on a copy (clone_assistant with the patch), send
+   both the same traffic, and judge with compare_assistants {{"assistant_id": "...", "candidate_id": "<the
+   copy>", "success": "..."}} (same verdicts, or "incomparable" if their traffic differed).
 
 Do not change fields the goal does not need. If update_assistant refuses (a stale version, a policy,
 an invalid value), read its message, fix the cause and start again from the step it points to."""
@@ -69,6 +72,8 @@ No person approves each step, so keep to these rules:
 - Preview it with dry_run and expected_updated_at; apply it with reason "auto-tune [success=<outcome>]: <what
   and why>". If the server refuses (the operator's policy, a stale version), do not work around it: stop and
   report.
+- A candidate tried on a copy (clone_assistant) is judged with compare_assistants (the copy as candidate_id,
+  the same "success", look left at its default), by the same rules; "incomparable" is "not yet".
 - Never change the voice provider, the language model, integrations, webhooks or transfer numbers.
 - End with a short report: the verdict on the last change (its words, which name the test), what you changed
   now, and when to run again."""

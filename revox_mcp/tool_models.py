@@ -1061,6 +1061,11 @@ class CompareAssistantsArgs(Strict):
         default=None,
         description="The outcome that counts as success; default: the most common of interested, completed.",
     )
+    look: Literal["any", "planned"] = Field(
+        default="any",
+        description="any: a sequential verdict, valid however often you check; planned: the fixed-horizon test, "
+        "for one read planned in advance.",
+    )
 
 
 class CompareAssistantsAnswer(BaseModel):
@@ -1070,8 +1075,11 @@ class CompareAssistantsAnswer(BaseModel):
         description="The candidate against the assistant, first; incomparable: the two got different traffic."
     )
     words: str = Field(description="The verdict in a sentence, with the shares and the test.")
-    p_value: float | None = Field(description="Two-sided p-value of the two-proportion z-test.")
-    calls_needed_per_side: int | None = Field(description="Calls per side an 80%-power test would need.")
+    p_value: float | None = Field(description="Always-valid p-value (any look), or the z-test's (planned).")
+    calls_to_decide: int | None = Field(
+        description="Any look, not yet: about how many more candidate calls would decide."
+    )
+    calls_needed_per_side: int | None = Field(description="Planned, not yet: calls per side an 80%-power test needs.")
     test: str | None = Field(description="The test behind the verdict, and how often it may be read.")
     success_outcome: str = Field(description="The outcome counted as success.")
     # Objects in the output schema (a client only checks the answer's shape): impact.summary's keys (calls,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from revox_mcp import impact
+from revox_mcp import impact, sequential
 from revox_mcp.sandbox import SandboxServer
 from revox_mcp.sandbox.ab_seed import AB_CAMPAIGN, CANDIDATE_CHANGED_AT, CANDIDATE_ID, CANDIDATE_NAME
 from revox_mcp.sandbox.seed import RECEPTIONIST_ID, SALES_QUALIFIER_ID
@@ -53,8 +53,10 @@ def _ok(result: Any) -> dict[str, Any]:
 
 @pytest.mark.anyio
 async def test_the_seeded_pair_s_known_difference_is_found_the_right_way_round(pair: SandboxServer) -> None:
-    better = _ok(await _compare(pair, **PAIR, **MARCH))
-    swapped = _ok(await _compare(pair, assistant_id=CANDIDATE_ID, candidate_id=SALES_QUALIFIER_ID, **MARCH))
+    better = _ok(await _compare(pair, **PAIR, **MARCH, look="planned"))
+    swapped = _ok(
+        await _compare(pair, assistant_id=CANDIDATE_ID, candidate_id=SALES_QUALIFIER_ID, **MARCH, look="planned")
+    )
     assert (better["verdict"], swapped["verdict"]) == ("better", "worse")
     assert (better["assistant"]["success"], better["assistant"]["calls"]) == (12, 60)
     assert (better["candidate"]["success"], better["candidate"]["calls"]) == (24, 60)
@@ -65,6 +67,7 @@ async def test_the_seeded_pair_s_known_difference_is_found_the_right_way_round(p
         f"Better: the candidate '{CANDIDATE_NAME}' did better than 'Solar lead qualifier (outbound)': 'interested' "
         "40% (24/60) on the candidate against 20% (12/60) on the assistant; p = 0.017"
     )
+    assert better["test"] == compare.FIXED_HORIZON and better["calls_to_decide"] is None
     assert better["traffic"]["comparable"] and better["traffic"]["problems"] == []
     # The default window: since the later of the two's changes (the candidate's opening line).
     assert better["window"]["since"] == CANDIDATE_CHANGED_AT.isoformat()
@@ -72,9 +75,41 @@ async def test_the_seeded_pair_s_known_difference_is_found_the_right_way_round(p
 
 
 @pytest.mark.anyio
+async def test_by_default_the_sequential_test_waits_for_more_calls_on_the_seeded_pair(pair: SandboxServer) -> None:
+    """20% against 40% of 60 is short of the sequential test's bar: not yet, with how many more calls would
+    decide it (both sides growing), and a p-value valid however often it is read."""
+    answer = _ok(await _compare(pair, **PAIR, **MARCH))
+    more = sequential.more_calls_to_decide(12, 60, 24, 60, grow_before=True)
+    assert answer["verdict"] == "not yet" and answer["test"] == compare.SEQUENTIAL
+    assert more is not None and answer["calls_to_decide"] == more and answer["calls_needed_per_side"] is None
+    assert 0.05 < answer["p_value"] < 1
+    assert answer["words"].startswith(
+        "No verdict yet: 'interested' 40% (24/60) on the candidate against 20% (12/60) on the assistant; "
+        f"always-valid p = {answer['p_value']:.3f} ({compare.SEQUENTIAL}); if the shares hold, about {more} more "
+        "call(s) on the candidate"
+    )
+    assert "checking again before then is safe" in answer["words"]
+
+
+@pytest.mark.anyio
+async def test_a_clear_difference_is_decided_by_the_sequential_test(pair: SandboxServer) -> None:
+    """Every candidate call that was not interested made interested: 12 against 54 of 60, decided early on."""
+    for call in _calls_of(pair, "call_ab_b_"):
+        if call["outcome"] == "not_interested":
+            call["outcome"] = "interested"
+    answer = _ok(await _compare(pair, **PAIR, **MARCH))
+    assert answer["verdict"] == "better" and answer["test"] == compare.SEQUENTIAL, answer["words"]
+    assert answer["p_value"] < sequential.ALPHA and answer["calls_to_decide"] is None
+    assert answer["words"].startswith(f"Better: the candidate '{CANDIDATE_NAME}' did better than")
+    assert "It decided once" in answer["words"]
+    swapped = _ok(await _compare(pair, assistant_id=CANDIDATE_ID, candidate_id=SALES_QUALIFIER_ID, **MARCH))
+    assert swapped["verdict"] == "worse"
+
+
+@pytest.mark.anyio
 async def test_all_the_traffic_of_both_still_finds_it(pair: SandboxServer) -> None:
     """Without a filter the qualifier's other calls of the week join its side (no campaign): still comparable."""
-    answer = _ok(await _compare(pair, **PAIR))
+    answer = _ok(await _compare(pair, **PAIR, look="planned"))
     assert answer["verdict"] == "better", answer["words"]
     assert answer["assistant"]["calls"] > 60 and answer["candidate"]["calls"] == 60
     assert answer["traffic"]["comparable"], answer["traffic"]["problems"]
@@ -84,12 +119,15 @@ async def test_all_the_traffic_of_both_still_finds_it(pair: SandboxServer) -> No
 @pytest.mark.anyio
 async def test_two_assistants_with_no_difference_get_no_verdict(pair: SandboxServer) -> None:
     # The seed's callbacks: 6 of 60 on each side.
-    callbacks = _ok(await _compare(pair, **PAIR, **MARCH, success="requested_callback_later"))
+    callbacks = _ok(await _compare(pair, **PAIR, **MARCH, success="requested_callback_later", look="planned"))
     assert callbacks["verdict"] == "not yet" and callbacks["p_value"] == 1.0
     assert (
         "No clear difference yet" in callbacks["words"]
         and "no difference seen over 60 and 60 calls" in (callbacks["words"])
     )
+    sequentially = _ok(await _compare(pair, **PAIR, **MARCH, success="requested_callback_later"))
+    assert sequentially["verdict"] == "not yet" and sequentially["p_value"] == 1.0
+    assert "the shares are equal so far" in sequentially["words"] and sequentially["calls_to_decide"] is None
     # An A/A: the candidate's calls given the qualifier's outcomes, call for call.
     outcomes = {c["id"].replace("_a_", "_b_"): c["outcome"] for c in _calls_of(pair, "call_ab_a_")}
     for call in _calls_of(pair, "call_ab_b_"):
@@ -104,7 +142,7 @@ async def test_a_small_difference_says_how_many_calls_would_settle_it(pair: Sand
     interested = [c for c in _calls_of(pair, "call_ab_b_") if c["outcome"] == "interested"]
     for call in interested[:6]:
         call["outcome"] = "not_interested"
-    answer = _ok(await _compare(pair, **PAIR, **MARCH))
+    answer = _ok(await _compare(pair, **PAIR, **MARCH, look="planned"))
     needed = impact.calls_needed(12 / 60, 18 / 60)
     assert answer["verdict"] == "not yet" and answer["calls_needed_per_side"] == needed
     assert f"about {needed - 60} more call(s) per side would settle" in answer["words"]  # type: ignore[operator]
@@ -126,7 +164,7 @@ async def test_different_directions_and_campaigns_are_said_and_no_verdict_given(
     assert "different direction mix: outbound 100% against inbound 100%" in problems
     assert answer["traffic"]["mix"]["direction"]["differs"] and answer["traffic"]["mix"]["campaign"]["differs"]
     assert text_of(result).startswith("Not comparable: the two did not get the same traffic (")
-    assert "are no verdict" in answer["words"] and answer["p_value"] is not None
+    assert "are no verdict" in answer["words"] and answer["test"] == compare.SEQUENTIAL
 
 
 @pytest.mark.anyio

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -102,6 +103,12 @@ def test_demo_runs_end_to_end() -> None:
     assert "the stored assistant is unchanged" in done.stdout and "stored voice.speed is still 1.0" in done.stdout
     assert "Better: 'completed' went from 30% (9/30) to 67% (22/33); the sequential test" in done.stdout
     assert "No verdict yet from the sequential test" in done.stdout
+    # A change made straight on the sandbox is found as an outside change and measured (no calls after it yet).
+    assert re.search(r"list_changes: chg_\S+, kind outside, by outside revox-mcp: first_sentence", done.stdout)
+    assert "change_impact on it: not yet: No calls after the change yet" in done.stdout
+    # The seeded A/B pair: comparable traffic, and the sequential test waits for more calls.
+    assert "compare_assistants: not yet, traffic comparable = True" in done.stdout
+    assert "'interested' 24/60 on the copy against 12/60; always-valid p = 0.1808" in done.stdout
     assert "Paused March solar leads (camp_march_solar): running -> paused" in done.stdout
     assert "the copy's voice.speed = 0.9; the original's is still 1.0" in done.stdout
     assert "patched: first_sentence, name, voice.speed" in done.stdout

@@ -1,5 +1,8 @@
 """compare_assistants: a concurrent A/B. Two assistants' calls over one window and one traffic filter, judged with
-change_impact's statistics and verdict (impact.py), and checked for comparable traffic first.
+change_impact's statistics and verdict (impact.py), and checked for comparable traffic first. By default (look
+"any") the verdict is change_impact's sequential test (sequential.py), fed both sides' calls in the order they
+started, so an agent may come back and check again as calls come in; look "planned" is the fixed-horizon
+z-test, for one read planned in advance.
 
 A before/after comparison is confounded by time (season, lead lists, weekdays); two assistants answering the
 same traffic over the same window are not, as long as they really got the same traffic. The rule, stated in
@@ -28,7 +31,7 @@ from typing import Any
 
 import anyio
 
-from revox_mcp import impact
+from revox_mcp import impact, sequential
 from revox_mcp.answer_bounds import nearest, quoted
 from revox_mcp.errors import NotFound, PatchInvalid, Problem
 from revox_mcp.instants import instant_argument
@@ -45,6 +48,8 @@ MIX_ALPHA = 0.01
 MIX_SHOWN = 8
 FINISHED = "completed"
 FIXED_HORIZON = f"fixed-horizon two-proportion z-test, two-sided, alpha {impact.ALPHA:g}, for one planned read"
+SEQUENTIAL = f"sequential test (mixture SPRT, alpha {sequential.ALPHA:g}), valid at any look"
+TESTS = {"any": SEQUENTIAL, "planned": FIXED_HORIZON}
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 TRAFFIC_RULE = (
     f"Not comparable when the smaller side has under {VOLUME_RATIO_MIN:.0%} of the larger's calls (the larger "
@@ -69,7 +74,7 @@ async def compare_assistants(ctx: ToolContext, args: CompareAssistantsArgs) -> T
     success = args.success or impact.success_outcome(sides.first + sides.second)
     summaries = [_side(row, c, success) for row, c in ((first, sides.first), (second, sides.second))]
     traffic = traffic_check(sides.first, sides.second)
-    judged = _judge(summaries[0], summaries[1], success, traffic, window)
+    judged = _judge(sides, summaries, args, success, traffic, window)
     notes = _notes(args, success, window, sides)
     answer = {
         **judged,
@@ -352,10 +357,14 @@ def _label(side: dict[str, Any]) -> str:
 
 
 def _judge(
-    first: dict[str, Any], second: dict[str, Any], success: str, traffic: dict[str, Any], window: Window
-) -> dict[str, Any]:
-    """change_impact's test and verdict on the two sides (first as 'before', second as 'after'), in words
-    about two assistants; held back when a side has no calls or the traffic differs."""
+    sides: Sides, summaries: list[dict[str, Any]], args: CompareAssistantsArgs, success: str, traffic: dict[str, Any],
+    window: Window,
+) -> dict[str, Any]:  # fmt: skip
+    """change_impact's verdict on the two sides (first as 'before', second as 'after'; with look 'any' the
+    sequential test fed both sides' calls in the order they ran), in words about two assistants; held back
+    when a side has no calls or the traffic differs."""
+    first, second = summaries
+    test = TESTS[args.look]
     empty = [s for s in (first, second) if s["calls"] == 0]
     if empty:
         who = " or ".join(_label(s) for s in empty)
@@ -364,32 +373,62 @@ def _judge(
             f"{window.until.isoformat()}: nothing to compare. Check the filters, or pass since and until around "
             "the days both took calls."
         )
-        return {"verdict": "not yet", "words": words, "p_value": None, "calls_needed_per_side": None, "test": None}
-    judged = impact.verdict(first, second, success)  # the one call into change_impact's statistics
+        return {"verdict": "not yet", "words": words, "p_value": None, "calls_to_decide": None,
+                "calls_needed_per_side": None, "test": test}  # fmt: skip
+    monitor = impact.monitor(sides.first, sides.second, success) if args.look == "any" else None
+    judged = impact.verdict(first, second, success, args.look, monitor)  # change_impact's statistics
     n1, n2, x1, x2 = first["calls"], second["calls"], first["success"], second["success"]
     share = f"'{success}' {x2 / n2:.0%} ({x2}/{n2}) on the candidate against {x1 / n1:.0%} ({x1}/{n1}) on the assistant"
-    p_value, needed, test = judged.get("p_value"), judged.get("calls_needed_per_side"), _test_of(judged)
-    p_text = f"p = {p_value:.3f} ({test})" if p_value is not None else f"no variation to test ({test})"
+    p_value, needed = judged.get("p_value"), judged.get("calls_needed_per_side")
+    more = (
+        sequential.more_calls_to_decide(x1, n1, x2, n2, grow_before=True)
+        if monitor and (judged["verdict"] == "not yet")
+        else None
+    )
+    p_text = _p_text(p_value, test, args.look)
+    base = {"p_value": p_value, "calls_to_decide": more, "calls_needed_per_side": needed, "test": test}
     if not traffic["comparable"]:
         words = (
             f"Not comparable: the two did not get the same traffic ({'; '.join(traffic['problems'])}). The shares, "
             f"{share}; {p_text}, are no verdict. Narrow both to traffic they shared: campaign_ids, direction, "
             "since/until."
         )
-        return {"verdict": "incomparable", "words": words, "p_value": p_value, "calls_needed_per_side": needed,
-                "test": test}  # fmt: skip
+        return {**base, "verdict": "incomparable", "words": words}
     verdict = judged["verdict"]
     if verdict in ("better", "worse"):
         which = f"the candidate {_label(second)} did {verdict} than {_label(first)}"
-        words = f"{verdict.capitalize()}: {which}: {share}; {p_text}."
+        decision = monitor.decision if monitor else None
+        decided = f" It decided once {decision.after[1]} candidate call(s) had run." if decision else ""
+        words = f"{verdict.capitalize()}: {which}: {share}; {p_text}.{decided}"
+    elif monitor:
+        words = f"No verdict yet: {share}; {p_text}; {_to_decide(n1, n2, x1, x2, more)}."
     else:
         words = f"No clear difference yet: {share}; {p_text}; {_settle(n1, n2, needed)}."
-    return {"verdict": verdict, "words": words, "p_value": p_value, "calls_needed_per_side": needed, "test": test}
+    return {**base, "verdict": verdict, "words": words}
 
 
-def _test_of(judged: dict[str, Any]) -> str:
-    """The test behind impact.verdict's answer, in words (its own label where it gives one)."""
-    return str(judged.get("look") or FIXED_HORIZON)
+def _p_text(p_value: float | None, test: str, look: str) -> str:
+    if p_value is None:
+        return f"not testable yet ({test})" if look == "any" else f"no variation to test ({test})"
+    shown = "< 0.001" if p_value < 0.001 else f"= {p_value:.3f}"
+    return f"always-valid p {shown} ({test})" if look == "any" else f"p {shown} ({test})"
+
+
+def _to_decide(n1: int, n2: int, x1: int, x2: int, more: int | None) -> str:
+    """What a sequential "not yet" waits for, in words (both sides growing together, as in an A/B)."""
+    if more is not None:
+        return (
+            f"if the shares hold, about {more} more call(s) on the candidate (and as many in proportion on the "
+            "assistant) would decide it; checking again before then is safe"
+        )
+    if x1 * n2 == x2 * n1:
+        return "the shares are equal so far: no difference to decide yet; checking again later is safe"
+    if sequential.log_ratio(x1, n1, x2, n2) is None:
+        return (
+            f"too few calls for the test yet (it needs {sequential.MIN_CALLS} per side and about "
+            f"{sequential.MIN_EXPECTED:g} of each kind, success or not): checking again later is safe"
+        )
+    return f"a difference this small would take more than {sequential.HORIZON:,} calls to decide"
 
 
 def _settle(n1: int, n2: int, needed: int | None) -> str:
