@@ -32,7 +32,7 @@ from revox_mcp.sendable import UPDATE_FIELDS, comparable
 
 State = dict[str, Any]
 Call = dict[str, Any]
-Search = Callable[[State], Awaitable[tuple[list[Call], int]]]
+Search = Callable[[State], Awaitable[tuple[list[Call], int | None]]]
 
 FROM_CALLS = "from_calls"
 PREFIX = "calls_"
@@ -140,8 +140,10 @@ async def read_calls(search: Search, assistant_id: str, progress: Progress) -> t
     while len(calls) < MAX_SCANNED:
         batch, available = await search({**body, "page": page, "page_size": SCAN_PAGE})
         calls += [c for c in batch if isinstance(c, dict)]
-        await progress(len(calls), min(available, MAX_SCANNED), f"Read {len(calls)} of {available} calls")
-        if not batch or len(calls) >= available:
+        # An answer without its total says no more than its page: read on while pages come back full.
+        known = available if available is not None else len(calls) + (SCAN_PAGE if len(batch) >= SCAN_PAGE else 0)
+        await progress(len(calls), min(known, MAX_SCANNED), f"Read {len(calls)} of {known} calls")
+        if not batch or len(calls) >= known:
             return calls, False
         page += 1
     return calls, True
