@@ -87,6 +87,7 @@ async def test_an_agent_finds_the_opening_line_change_from_calls_alone_and_measu
             measured = await client.call_tool("change_impact", {"change_id": opening["change_id"]})
             later = await client.call_tool("change_impact", {"change_id": rows[0]["change_id"]})
     assert plain.structured_content["changes"] == [] and "from_calls" in text_of(plain)
+    assert text_of(listed).startswith("2 change(s) derived from calls shown, beside the journal's:")
     # Two changes, from calls alone (no journal row): the voice's speed, then (older) the opening line.
     assert [(r["kind"], r["fields"]) for r in rows] == [("from_calls", ["voice"]), ("from_calls", ["first_sentence"])]
     assert opening["created_at"] == TUNED_AT.isoformat().replace("+00:00", ".000000Z")

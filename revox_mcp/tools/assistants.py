@@ -571,7 +571,10 @@ async def _with_derived(ctx: ToolContext, args: ListChangesArgs, answer: ToolAns
     rows, note = await _derived(ctx, args)
     merged = sorted([*answer.structured["changes"], *rows], key=lambda r: str(r["created_at"]), reverse=True)
     structured = {**answer.structured, "changes": merged, "total": answer.structured["total"] + len(rows)}
-    return ToolAnswer(structured, f"{answer.summary} {note} Rows of kind from_calls are derived, not journalled: "
+    # The journal's headline counts its own rows only ("0 of 0" beside two derived rows read as a contradiction).
+    within = " within since/until" if args.since or args.until else ""
+    lead = f"{len(rows)} change(s) derived from calls shown{within}, beside the journal's: {answer.summary}"
+    return ToolAnswer(structured, f"{lead} {note} Rows of kind from_calls are derived, not journalled: "
                       "change_impact measures one by its change_id.")  # fmt: skip
 
 
